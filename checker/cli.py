@@ -1,0 +1,180 @@
+"""The `leasecheck` command line: `check` one configuration, or the KB's `claims`.
+
+Exit status: 0 every checked property holds (for `claims`: every verdict is the expected one);
+1 some property is violated (a claim computed otherwise than expected); 2 a usage or input error,
+one line on stderr; 3 nothing violated but some verdict unknown; 70 an internal error (a bug:
+please report it); 130 interrupted (Ctrl-C), after printing what was reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from typing import NoReturn, TextIO
+
+from model.dhcp import Config, ConfigError
+from model.values import VARIANTS
+from properties.dhcp import PROPERTY_NAMES, PropertyError
+
+from .explicit import Limits, Progress
+
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """A user's mistake: reported as one line on stderr with exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _whole(minimum: int) -> type:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse  # type: ignore[return-value]
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="leasecheck", description="Model checking of DHCP lease logic (KB Q130220).")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    check = sub.add_parser("check", help="check properties of one configuration",
+                           description="Explore one configuration and decide its properties.")
+    check.add_argument("--variant", choices=VARIANTS, default="nt35", help="server behaviour (default nt35)")
+    check.add_argument("--clients", type=_whole(1), default=1, metavar="N", help="DHCP clients (default 1)")
+    check.add_argument("--addresses", type=_whole(1), default=1, metavar="N", help="pool addresses (default 1)")
+    check.add_argument("--deletes", type=_whole(0), default=1, metavar="N", help="admin deletes of an active lease (default 1)")
+    check.add_argument("--losses", type=_whole(0), default=0, metavar="N", help="messages the network may lose (default 0)")
+    check.add_argument("--reboots", type=_whole(0), default=0, metavar="N", help="client reboots (default 0)")
+    check.add_argument("--restart", action="store_true", help="the administrator may restart the server service")
+    check.add_argument("--property", action="append", choices=PROPERTY_NAMES, metavar="NAME", dest="properties",
+                       help=f"a property to check (repeatable; default: all that apply): {', '.join(PROPERTY_NAMES)}")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--max-states", type=_whole(1), metavar="N", help="stop after N states (verdicts become unknown)")
+    check.add_argument("--timeout", type=_positive_float, metavar="SECONDS", help="stop exploring after this long")
+    check.add_argument("--quiet", action="store_true", help="no progress display on stderr")
+
+    claims = sub.add_parser("claims", help="check the KB article's claims, expected against computed",
+                            description="Decide every claim of the catalogue at 1x1 and 2x2 and compare.")
+    claims.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+class _ProgressPrinter:
+    """One updating line on stderr for runs longer than ``after`` seconds; only on a terminal."""
+
+    def __init__(self, stream: TextIO, after: float = 2.0):
+        self.stream = stream
+        self.after = after
+        self.shown = False
+
+    def __call__(self, p: Progress) -> None:
+        if p.seconds < self.after:
+            return
+        rate = p.states / p.seconds if p.seconds else 0.0
+        mem = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        self.stream.write(
+            f"\rexploring: {p.states:,} states ({rate:,.0f}/s), frontier {p.states - p.expanded:,}, "
+            f"{p.transitions:,} transitions, {mem:,.0f} MB   "
+        )
+        self.stream.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .render_json import report_json
+    from .render_text import render_report
+    from .run import explicit_report
+
+    cfg = Config(args.clients, args.addresses, args.variant, args.deletes, args.losses, args.reboots, args.restart)
+    show = not args.quiet and err.isatty() and os.environ.get("CI") is None
+    printer = _ProgressPrinter(err) if show else None
+    limits = Limits(args.max_states, args.timeout)
+    try:
+        report, graph = explicit_report(cfg, args.properties, limits, printer)
+    finally:
+        if printer is not None:
+            printer.done()
+    if args.format == "json":
+        out.write(json.dumps(report_json(report), indent=2) + "\n")
+    else:
+        out.write(render_report(report))
+    if graph.stop_reason == "interrupted":
+        err.write(f"leasecheck: interrupted after {len(graph.states):,} states; verdicts above are partial\n")
+        return EXIT_INTERRUPTED
+    return report.exit_code
+
+
+def _claims(args: argparse.Namespace, out: TextIO) -> int:
+    from .claims import check_claims, claims_json, render_claims_text
+
+    report = check_claims()
+    if args.format == "json":
+        out.write(json.dumps(claims_json(report), indent=2) + "\n")
+    else:
+        out.write(render_claims_text(report))
+    return 0 if report.ok else 1
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
+    started = time.perf_counter()
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "check":
+            return _check(args, out, err)
+        return _claims(args, out)
+    except UsageError as exc:
+        err.write(f"{exc}\n")
+        return EXIT_USAGE
+    except (ConfigError, PropertyError) as exc:
+        err.write(f"leasecheck: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        err.write(f"leasecheck: interrupted after {time.perf_counter() - started:.1f} s\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return 0
+    except Exception:  # a bug in leasecheck, not the user's mistake
+        err.write("leasecheck: internal error (a bug in leasecheck; please report it):\n")
+        err.write(traceback.format_exc())
+        return EXIT_INTERNAL
+
+
+def entry_point() -> NoReturn:
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""The explicit engine's verdict for each property kind, with its trace and its reason.
+
+Every trace is replayed through the reference interpreter (:mod:`checker.replay`) before it is
+returned; a trace that does not replay is an internal error, never a verdict.
+"""
+
+from __future__ import annotations
+
+from properties.spec import (
+    AfterAction,
+    Invariant,
+    Property,
+    Reachable,
+    Recoverable,
+    Recovery,
+    StuckReachable,
+    Verdict,
+)
+
+from .analysis import GraphAnalysis
+from .replay import confirm
+from .results import CheckResult, Trace
+
+
+def _incomplete(an: GraphAnalysis) -> str:
+    g = an.graph
+    return f"exploration stopped ({g.stop_reason}) after {len(g.states)} states"
+
+
+def _result(an: GraphAnalysis, prop: Property, verdict: Verdict, reason: str, trace: Trace | None = None) -> CheckResult:
+    if trace is not None:
+        confirm(an.graph.system, prop, verdict, trace)
+    return CheckResult(prop.name, prop.client, verdict, reason, trace)
+
+
+def decide(an: GraphAnalysis, prop: Property) -> CheckResult:
+    if isinstance(prop, Invariant):
+        return _invariant(an, prop)
+    if isinstance(prop, Reachable):
+        return _reachable(an, prop)
+    if isinstance(prop, Recovery):
+        return _recovery(an, prop)
+    if isinstance(prop, Recoverable):
+        return _recoverable(an, prop)
+    if isinstance(prop, AfterAction):
+        return _after_action(an, prop)
+    if isinstance(prop, StuckReachable):
+        return _stuck_reachable(an, prop)
+    raise TypeError(f"unknown property kind {type(prop).__name__}")
+
+
+def _invariant(an: GraphAnalysis, prop: Invariant) -> CheckResult:
+    good = an.mask(prop.good)
+    for i, ok in enumerate(good):
+        if not ok:
+            trace = an.trace(an.graph.path_to(i))
+            return _result(an, prop, Verdict.VIOLATED, f"a reachable state breaks it, {len(trace)} steps from the start", trace)
+    if not an.graph.complete:
+        return _result(an, prop, Verdict.UNKNOWN, f"no violation among the states seen, but {_incomplete(an)}")
+    return _result(an, prop, Verdict.HOLDS, f"true in all {len(good)} reachable states")
+
+
+def _reachable(an: GraphAnalysis, prop: Reachable) -> CheckResult:
+    target = an.mask(prop.target)
+    for i, hit in enumerate(target):
+        if hit:
+            trace = an.trace(an.graph.path_to(i))
+            return _result(an, prop, Verdict.HOLDS, f"reached in {len(trace)} steps (a shortest witness)", trace)
+    if not an.graph.complete:
+        return _result(an, prop, Verdict.UNKNOWN, f"not reached yet, but {_incomplete(an)}")
+    return _result(an, prop, Verdict.VIOLATED, f"no reachable state of {len(target)} is such a state")
+
+
+def _fair_escape(an: GraphAnalysis, goal: object) -> tuple[list[set[int]], list[int]]:
+    _, fair, deadlocks = an.fair_components(goal)  # type: ignore[arg-type]
+    return fair, deadlocks
+
+
+def _recovery(an: GraphAnalysis, prop: Recovery) -> CheckResult:
+    fair, deadlocks = _fair_escape(an, prop.goal)
+    if fair or deadlocks:
+        # the fair component or deadlock closest to the initial state gives the shortest prefix
+        best = min([min(c) for c in fair] + deadlocks)
+        prefix = an.graph.path_to(best)
+        if best in deadlocks:
+            trace = an.trace(prefix)
+            return _result(an, prop, Verdict.VIOLATED, "a run ends in a deadlock where the client does not hold a lease", trace)
+        comp = next(c for c in fair if best in c)
+        trace = an.lasso_from(prefix, comp)
+        loop = len(trace.steps) - 1 - (trace.loop_start or 0)
+        return _result(
+            an, prop, Verdict.VIOLATED,
+            f"a fair run never again holds a lease: a {loop}-step loop after a {trace.loop_start}-step prefix",
+            trace,
+        )
+    if not an.graph.complete:
+        return _result(an, prop, Verdict.UNKNOWN, f"no fair loop avoiding holds among the states seen, but {_incomplete(an)}")
+    return _result(an, prop, Verdict.HOLDS, "every fair cycle of the reachable graph passes a state where the client holds its lease")
+
+
+def _recoverable(an: GraphAnalysis, prop: Recoverable) -> CheckResult:
+    if not an.graph.complete:
+        return _result(an, prop, Verdict.UNKNOWN, _incomplete(an))
+    goal = an.mask(prop.goal)
+    can = an.backward(i for i, hit in enumerate(goal) if hit)
+    for i, ok in enumerate(can):
+        if not ok:
+            trace = an.trace(an.graph.path_to(i))
+            return _result(
+                an, prop, Verdict.VIOLATED,
+                f"after these {len(trace)} steps no run can ever reach holds again",
+                trace,
+            )
+    return _result(an, prop, Verdict.HOLDS, f"each of the {len(can)} reachable states has a path to holds")
+
+
+def _escape_set(an: GraphAnalysis, goal: object) -> bytearray:
+    """States from which some fair run avoids the goal forever."""
+    fair, deadlocks = _fair_escape(an, goal)
+    seeds = [v for c in fair for v in c] + deadlocks
+    goal_mask = an.mask(goal)  # type: ignore[arg-type]
+    allowed = bytearray(not x for x in goal_mask)
+    return an.backward(seeds, allowed=allowed)
+
+
+def _after_action(an: GraphAnalysis, prop: AfterAction) -> CheckResult:
+    if not an.graph.complete:
+        return _result(an, prop, Verdict.UNKNOWN, _incomplete(an))
+    g = an.graph
+    system = g.system
+    inst = system.instance_of(prop.action, prop.params).index
+    escape = _escape_set(an, prop.goal)
+    pre = an.mask(prop.pre)
+    checked = 0
+    for i in range(g.expanded):
+        if not pre[i]:
+            continue
+        for e in g.out_edges(i):
+            k = g.cmd[e]
+            if an.cmd_instance[k] != inst:
+                continue
+            checked += 1
+            j = g.dst[e]
+            if escape[j]:
+                prefix = g.path_to(i) + [(k, j)]
+                fair, deadlocks = _fair_escape(an, prop.goal)
+                tail = _path_to_escape(an, j, fair, deadlocks, prop.goal)
+                path = prefix + tail
+                end = path[-1][1]
+                if end in deadlocks:
+                    return _result(an, prop, Verdict.VIOLATED, "after the action, a run deadlocks without a lease", an.trace(path))
+                comp = next(c for c in fair if end in c)
+                trace = an.lasso_from(path, comp)
+                return _result(
+                    an, prop, Verdict.VIOLATED,
+                    f"after {prop.action} at step {len(prefix) - 1}, a fair run never reaches holds",
+                    trace,
+                )
+    return _result(an, prop, Verdict.HOLDS, f"after each of the {checked} such {prop.action} transitions, every fair run reaches holds")
+
+
+def _path_to_escape(an: GraphAnalysis, start: int, fair: list[set[int]], deadlocks: list[int], goal: object) -> list[tuple[int, int]]:
+    """Shortest path from ``start`` through not-goal states into a fair component or deadlock."""
+    from collections import deque
+
+    g = an.graph
+    goal_mask = an.mask(goal)  # type: ignore[arg-type]
+    ends = set(deadlocks).union(*fair) if fair else set(deadlocks)
+    if start in ends:
+        return []
+    prev = {start: (-1, -1)}
+    queue = deque([start])
+    while queue:
+        u = queue.popleft()
+        for e in g.out_edges(u):
+            w = g.dst[e]
+            if w in prev or goal_mask[w]:
+                continue
+            prev[w] = (g.cmd[e], u)
+            if w in ends:
+                out = []
+                while w != start:
+                    k, p = prev[w]
+                    out.append((k, w))
+                    w = p
+                return out[::-1]
+            queue.append(w)
+    raise RuntimeError("internal error: an escaping state has no path to a fair component")
+
+
+def _stuck_reachable(an: GraphAnalysis, prop: StuckReachable) -> CheckResult:
+    if not an.graph.complete:
+        return _result(an, prop, Verdict.UNKNOWN, _incomplete(an))
+    system = an.graph.system
+    skip = {c.index for c in system.commands if c.action in prop.excluding}
+    goal = an.mask(prop.goal)
+    can = an.backward((i for i, hit in enumerate(goal) if hit), skip_cmd=skip)
+    target = an.mask(prop.target)
+    without = f" without {', '.join(prop.excluding)}" if prop.excluding else ""
+    for i, hit in enumerate(target):
+        if hit and not can[i]:
+            trace = an.trace(an.graph.path_to(i))
+            return _result(an, prop, Verdict.HOLDS, f"reached in {len(trace)} steps; from there no run{without} reaches holds", trace)
+    return _result(an, prop, Verdict.VIOLATED, f"every reachable such state can still reach holds{without}")

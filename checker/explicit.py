@@ -1,0 +1,141 @@
+"""Breadth-first exploration of a traced system into a compact :class:`StateGraph`.
+
+States are numbered in the order BFS discovers them, so state numbers never decrease with
+depth and the parent links give shortest paths. Out-edges are kept in CSR form (``offsets``,
+``dst``, ``cmd``), each labelled with the guarded command that produced it; the liveness and
+branching analyses of :mod:`checker.analysis` run on that graph.
+
+Limits: ``max_states`` and ``timeout`` stop the search early; the graph then says it is not
+``complete`` and why, and only the first ``expanded`` states have their out-edges.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from model.lang import System
+
+from .compile import compile_successors
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_states: int | None = None
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    states: int
+    expanded: int
+    transitions: int
+    seconds: float
+
+
+@dataclass(frozen=True, eq=False)
+class StateGraph:
+    """The reachable graph as far as it was explored."""
+
+    system: System
+    states: list[tuple[int, ...]]
+    parent: array  # parent state number, -1 for the initial state
+    parent_cmd: array  # the command that first reached the state, -1 for the initial state
+    offsets: array  # out-edges of state i are dst[offsets[i]:offsets[i+1]]; len = expanded + 1
+    dst: array
+    cmd: array
+    expanded: int
+    complete: bool
+    stop_reason: str
+    seconds: float
+
+    @property
+    def transitions(self) -> int:
+        return len(self.dst)
+
+    def out_edges(self, i: int) -> range:
+        return range(self.offsets[i], self.offsets[i + 1])
+
+    def path_to(self, i: int) -> list[tuple[int, int]]:
+        """[(command, state)] from the initial state to ``i``; the first command is -1."""
+        out = []
+        while i != -1:
+            out.append((self.parent_cmd[i], i))
+            i = self.parent[i]
+        out.reverse()
+        return out
+
+
+def explore(
+    system: System,
+    limits: Limits = Limits(),
+    progress: Callable[[Progress], None] | None = None,
+    progress_every: float = 1.0,
+) -> StateGraph:
+    """Explore every reachable state (or up to the limits)."""
+    successors = compile_successors(system)
+    start = time.perf_counter()
+    init = system.initial
+    index: dict[tuple[int, ...], int] = {init: 0}
+    states = [init]
+    parent = array("i", [-1])
+    parent_cmd = array("i", [-1])
+    offsets = array("q", [0])
+    dst = array("i")
+    cmd = array("i")
+    max_states = limits.max_states
+    deadline = None if limits.timeout is None else start + limits.timeout
+    next_report = start + progress_every
+    stop_reason = ""
+    i = 0
+    get = index.get
+    try:
+        while i < len(states):
+            if (i & 1023) == 0 and (deadline is not None or progress is not None):
+                now = time.perf_counter()
+                if deadline is not None and now > deadline:
+                    stop_reason = f"timeout after {limits.timeout:g} s"
+                    break
+                if progress is not None and now >= next_report:
+                    progress(Progress(len(states), i, len(dst), now - start))
+                    next_report = now + progress_every
+            for k, nxt in successors(states[i]):
+                j = get(nxt)
+                if j is None:
+                    if max_states is not None and len(states) >= max_states:
+                        stop_reason = f"state limit of {max_states} reached"
+                        break
+                    j = len(states)
+                    index[nxt] = j
+                    states.append(nxt)
+                    parent.append(i)
+                    parent_cmd.append(k)
+                dst.append(j)
+                cmd.append(k)
+            if stop_reason:
+                break
+            offsets.append(len(dst))
+            i += 1
+    except KeyboardInterrupt:
+        stop_reason = "interrupted"
+    # a state whose out-edges are partial is not expanded: keep `expanded` exact
+    del dst[offsets[i]:]
+    del cmd[offsets[i]:]
+    # an interrupt may land between the appends of one new state: keep the three in step
+    n = min(len(states), len(parent), len(parent_cmd))
+    del states[n:], parent[n:], parent_cmd[n:]
+    return StateGraph(
+        system=system,
+        states=states,
+        parent=parent,
+        parent_cmd=parent_cmd,
+        offsets=offsets,
+        dst=dst,
+        cmd=cmd,
+        expanded=i,
+        complete=not stop_reason,
+        stop_reason=stop_reason,
+        seconds=time.perf_counter() - start,
+    )

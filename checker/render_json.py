@@ -1,0 +1,59 @@
+"""JSON documents for reports (the `--format json` contract) and traces."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from model.dhcp import Config, dhcp_system
+from model.lang import System
+from model.values import render_value
+
+from .results import CheckResult, Report, Trace
+
+
+def config_json(cfg: Config) -> dict[str, Any]:
+    return asdict(cfg)
+
+
+def state_json(system: System, state: tuple[int, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in system.decode(state).items():
+        out[k] = [render_value(x) for x in v] if isinstance(v, list) else render_value(v)
+    return out
+
+
+def trace_json(system: System, trace: Trace) -> dict[str, Any]:
+    steps = []
+    for s in trace.steps:
+        action = None if s.action is None else {"name": s.action, "params": list(s.params), "rule": s.label}
+        steps.append({"action": action, "state": state_json(system, s.state)})
+    out: dict[str, Any] = {"steps": steps, "loop_start": trace.loop_start}
+    if trace.fairness is not None:
+        out["fairness"] = {
+            "taken": list(trace.fairness.taken),
+            "disabled": [{"action": a, "step": p} for a, p in trace.fairness.disabled],
+        }
+    return out
+
+
+def result_json(system: System, r: CheckResult) -> dict[str, Any]:
+    return {
+        "property": r.property,
+        "client": r.client,
+        "verdict": str(r.verdict),
+        "reason": r.reason,
+        "trace": None if r.trace is None else trace_json(system, r.trace),
+    }
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    system = dhcp_system(report.config)
+    s = report.stats
+    return {
+        "config": config_json(report.config),
+        "engine": report.engine,
+        "stats": {"states": s.states, "transitions": s.transitions, "seconds": round(s.seconds, 3),
+                  "complete": s.complete, "stop_reason": s.stop_reason or None},
+        "results": [result_json(system, r) for r in report.results],
+    }

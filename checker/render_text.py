@@ -1,0 +1,100 @@
+"""Terminal text for reports and traces: a verdict table, then each trace step by step."""
+
+from __future__ import annotations
+
+from model.dhcp import Config, dhcp_system
+from model.lang import System
+
+from .narrate import story
+from .results import CheckResult, Report, Trace
+
+
+def describe_config(cfg: Config) -> str:
+    def n(count: int, word: str) -> str:
+        return f"{count} {word}{'' if count == 1 else 'es' if word.endswith('ss') else 's'}"
+
+    return (
+        f"variant {cfg.variant}, {n(cfg.clients, 'client')}, {n(cfg.addresses, 'address')}, "
+        f"deletes {cfg.deletes}, losses {cfg.losses}, reboots {cfg.reboots}, "
+        f"restart {'on' if cfg.restart else 'off'}"
+    )
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for r in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+def render_report(report: Report) -> str:
+    s = report.stats
+    head = [
+        f"leasecheck: {describe_config(report.config)}",
+        f"engine {report.engine}: {s.states:,} states, {s.transitions:,} transitions, {s.seconds:.2f} s"
+        + ("" if s.complete else f" (incomplete: {s.stop_reason})"),
+        "",
+    ]
+    rows = [
+        [r.property, "-" if r.client is None else str(r.client), str(r.verdict), r.reason]
+        for r in report.results
+    ]
+    out = head + [table(["property", "client", "verdict", "reason"], rows)]
+    system = dhcp_system(report.config)
+    for r in report.results:
+        if r.trace is not None:
+            out += ["", render_result_trace(system, r)]
+    return "\n".join(out) + "\n"
+
+
+def render_result_trace(system: System, r: CheckResult) -> str:
+    assert r.trace is not None
+    who = "" if r.client is None else f", client {r.client}"
+    kind = "witness" if str(r.verdict) == "holds" else "counterexample"
+    title = f"{r.property}{who}: {r.verdict} ({kind}, {len(r.trace)} steps)"
+    return f"== {title} ==\n{render_trace(system, r.trace)}"
+
+
+def render_trace(system: System, trace: Trace) -> str:
+    lines = []
+    first = trace.steps[0]
+    lines.append(f"  0  initial state: {_state_line(system, first.state)}")
+    for n in range(1, len(trace.steps)):
+        step = trace.steps[n]
+        prev = trace.steps[n - 1].state
+        st = story(system, prev, step)
+        action = step.instance + (f" [{step.label}]" if step.label else "")
+        if trace.loop_start is not None and n == trace.loop_start + 1:
+            lines.append(f"     -- loop: steps {n} to {len(trace.steps) - 1} repeat forever --")
+        lines.append(f"{n:>3}  {action}")
+        for e in st.events:
+            lines.append(f"       {e}")
+        if st.silent:
+            lines.append("       server answers nothing")
+        changes = [c for c in st.changes if not c.variable.startswith(("to_srv", "to_cli"))]
+        if changes:
+            lines.append("       " + ", ".join(str(c) for c in changes))
+    if trace.loop_start is not None:
+        lines.append(f"     -- back to the state of step {trace.loop_start} --")
+    if trace.fairness is not None:
+        f = trace.fairness
+        lines.append(
+            f"  The loop is fair: it takes {', '.join(f.taken) or 'no fair action'}; each of the other "
+            f"{len(f.disabled)} fair actions is disabled at some step of it"
+            + (f" (e.g. {', '.join(f'{i} at step {p}' for i, p in f.disabled[:3])})." if f.disabled else ".")
+        )
+    return "\n".join(lines)
+
+
+def _state_line(system: System, state: tuple[int, ...]) -> str:
+    from model.values import render_value
+
+    parts = []
+    for k, v in system.decode(state).items():
+        if isinstance(v, list):
+            parts.append(f"{k}=[{', '.join('none' if x is None else str(render_value(x)) for x in v)}]")
+        else:
+            parts.append(f"{k}={v}")
+    return " ".join(parts)

@@ -1,0 +1,395 @@
+"""The DHCP lease system of SEMANTICS.md, written once in the modelling language.
+
+:func:`dhcp_system` traces the actions of SEMANTICS.md section 4 for one :class:`Config`
+(section 2) into a :class:`~model.lang.System`. The state predicates that properties and reports
+share (``holding``, ``mine``, ``holds``, ...) live here too, so that no DHCP rule is written twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from . import values as V
+from .lang import (
+    BOOL,
+    FALSE,
+    Action,
+    Domain,
+    Expr,
+    StateView,
+    System,
+    Variable,
+    any_,
+    build_system,
+    ite,
+)
+
+
+class ConfigError(ValueError):
+    """A configuration that SEMANTICS.md does not define (bad counts, unknown variant)."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The parameters of SEMANTICS.md section 2; defaults as there."""
+
+    clients: int = 1
+    addresses: int = 1
+    variant: str = "nt35"
+    deletes: int = 1
+    losses: int = 0
+    reboots: int = 0
+    restart: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("clients", "addresses"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a whole number of at least 1, not {value!r}")
+        for name in ("deletes", "losses", "reboots"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"{name} must be a whole number of at least 0, not {value!r}")
+        if self.variant not in V.VARIANTS:
+            raise ConfigError(f"unknown variant {self.variant!r}; choose one of {', '.join(V.VARIANTS)}")
+        if not isinstance(self.restart, bool):
+            raise ConfigError(f"restart must be true or false, not {self.restart!r}")
+
+    def describe(self) -> str:
+        extra = f", D={self.deletes}, L={self.losses}, R={self.reboots}"
+        return f"{self.variant} {self.clients}x{self.addresses}{extra}{', restart' if self.restart else ''}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared predicates (SEMANTICS.md section 3, "Names used below")
+
+
+def waiting(s: StateView, c: int) -> Expr:
+    return s.st[c].isin(V.WAITING)
+
+
+def holding(s: StateView, c: int) -> Expr:
+    return s.st[c].isin(V.HOLDING)
+
+
+def mine(s: StateView, c: int, a: int) -> Expr:
+    return s.db[a].isin((V.Offered(c), V.Bound(c)))
+
+
+def references(s: StateView, c: int, a: int) -> Expr:
+    return (
+        (s.addr[c] == a)
+        | s.to_cli[c].isin((V.Offer(a), V.Ack(a)))
+        | s.to_srv[c].isin(tuple(V.Request(k, a) for k in V.REQUEST_KINDS))
+    )
+
+
+def holds(s: StateView, c: int) -> Expr:
+    """The client is BOUND and the server's lease table agrees."""
+    n = len(s.db)
+    return (s.st[c] == V.BOUND) & any_((s.addr[c] == a) & (s.db[a] == V.Bound(c)) for a in range(n))
+
+
+# ---------------------------------------------------------------------------------------------
+# The system
+
+
+def _variables(cfg: Config) -> list[Variable]:
+    st = Domain("client state", V.CLIENT_STATES)
+    addr = Domain("address or none", (None, *range(cfg.addresses)))
+    err = Domain("error shown", (0, 1))
+    to_srv = Domain("client message", V.to_server_messages(cfg.addresses))
+    to_cli = Domain("server message", V.to_client_messages(cfg.addresses))
+    lease = Domain("lease", V.leases(cfg.clients))
+    out: list[Variable] = []
+    for c in range(cfg.clients):
+        out += [
+            Variable(f"st[{c}]", st, V.INIT, "st", c),
+            Variable(f"addr[{c}]", addr, None, "addr", c),
+            Variable(f"err[{c}]", err, 0, "err", c),
+            Variable(f"to_srv[{c}]", to_srv, None, "to_srv", c),
+            Variable(f"to_cli[{c}]", to_cli, None, "to_cli", c),
+        ]
+    out += [Variable(f"db[{a}]", lease, V.FREE, "db", a) for a in range(cfg.addresses)]
+    out += [Variable(f"mem[{c}]", addr, None, "mem", c) for c in range(cfg.clients)]
+    for name, budget in (("deletes_left", cfg.deletes), ("losses_left", cfg.losses), ("reboots_left", cfg.reboots)):
+        out.append(Variable(name, Domain(name, tuple(range(budget + 1))), budget, name, None))
+    return out
+
+
+def _positive(e: Expr) -> Expr:
+    return e.map(lambda v: v > 0, BOOL)
+
+
+def _decrement(e: Expr) -> Expr:
+    return e.map(lambda v: max(v - 1, 0), e.domain)
+
+
+def _address_of(e: Expr, addr_domain: Domain, kind: type) -> Expr:
+    """The address a message of ``kind`` carries, or none for any other message."""
+    return e.map(lambda m: m.addr if isinstance(m, kind) else None, addr_domain)
+
+
+def _request(kind: str, addr: Expr, to_srv_domain: Domain) -> Expr:
+    """REQUEST(kind, addr) for the address ``addr`` holds (none stays none)."""
+    return addr.map(lambda a: None if a is None else V.Request(kind, a), to_srv_domain)
+
+
+class _Dhcp:
+    """The action bodies of SEMANTICS.md section 4 for one configuration."""
+
+    def __init__(self, cfg: Config, variables: list[Variable]):
+        self.cfg = cfg
+        self.C = range(cfg.clients)
+        self.A = range(cfg.addresses)
+        by_group = {v.group: v.domain for v in variables}
+        self.addr_dom = by_group["addr"]
+        self.to_srv_dom = by_group["to_srv"]
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def stale(self, s: StateView, c: int) -> Expr:
+        if self.cfg.variant != "nt35":
+            return FALSE
+        return any_((s.mem[c] == a) & ~mine(s, c, a) for a in self.A)
+
+    def mine_any(self, s: StateView, c: int) -> Expr:
+        return any_(mine(s, c, a) for a in self.A)
+
+    def recv_offer_guard(self, s: StateView, c: int) -> Expr:
+        offers = tuple(V.Offer(a) for a in self.A)
+        return s.to_cli[c].isin(offers) & (s.st[c] == V.SELECTING) & (s.to_srv[c] == None)  # noqa: E711
+
+    def recv_ack_guard(self, s: StateView, c: int) -> Expr:
+        acks = tuple(V.Ack(a) for a in self.A)
+        acked = _address_of(s.to_cli[c], self.addr_dom, V.Ack)
+        return s.to_cli[c].isin(acks) & waiting(s, c) & (acked == s.addr[c])
+
+    def recv_nak_guard(self, s: StateView, c: int) -> Expr:
+        return (s.to_cli[c] == V.NAK) & waiting(s, c)
+
+    # -- client, fair -----------------------------------------------------------------------------
+
+    def discover(self, s: StateView, c: int) -> None:
+        s.require(s.st[c] == V.INIT, s.to_srv[c] == None)  # noqa: E711
+        s.st[c] = V.SELECTING
+        s.to_srv[c] = V.DISCOVER
+
+    def recv_offer(self, s: StateView, c: int) -> None:
+        s.require(self.recv_offer_guard(s, c))
+        offered = _address_of(s.to_cli[c], self.addr_dom, V.Offer)
+        s.st[c] = V.REQUESTING
+        s.addr[c] = offered
+        s.to_srv[c] = _request(V.SELECTING, offered, self.to_srv_dom)
+        s.to_cli[c] = None
+
+    def recv_ack(self, s: StateView, c: int) -> None:
+        s.require(self.recv_ack_guard(s, c))
+        s.st[c] = V.BOUND
+        s.err[c] = 0
+        s.to_cli[c] = None
+
+    def recv_nak(self, s: StateView, c: int) -> None:
+        s.require(self.recv_nak_guard(s, c))
+        s.st[c] = V.INIT
+        s.addr[c] = None
+        s.to_cli[c] = None
+
+    def discard(self, s: StateView, c: int) -> None:
+        s.require(s.to_cli[c] != None)  # noqa: E711
+        s.require(~(self.recv_offer_guard(s, c) | self.recv_ack_guard(s, c) | self.recv_nak_guard(s, c)))
+        s.to_cli[c] = None
+
+    def t1(self, s: StateView, c: int) -> None:
+        s.require(s.st[c] == V.BOUND, s.to_srv[c] == None)  # noqa: E711
+        s.st[c] = V.RENEWING
+        s.to_srv[c] = _request(V.RENEWING, s.addr[c], self.to_srv_dom)
+
+    def t2(self, s: StateView, c: int) -> None:
+        s.require(s.st[c] == V.RENEWING, s.to_srv[c] == None)  # noqa: E711
+        s.st[c] = V.REBINDING
+        s.to_srv[c] = _request(V.REBINDING, s.addr[c], self.to_srv_dom)
+
+    def expire(self, s: StateView, c: int) -> None:
+        s.require(s.st[c] == V.REBINDING, s.to_srv[c] == None)  # noqa: E711
+        s.st[c] = V.INIT
+        s.addr[c] = None
+
+    def timeout(self, s: StateView, c: int) -> None:
+        s.require(s.to_srv[c] == None, s.to_cli[c] == None)  # noqa: E711
+        with s.case(s.st[c] == V.SELECTING, "no offer"):
+            s.st[c] = V.INIT
+            s.err[c] = 1
+        with s.case(s.st[c] == V.REQUESTING, "no answer to the selecting request"):
+            s.st[c] = V.INIT
+            s.addr[c] = None
+        with s.case(s.st[c] == V.REBOOTING, "no answer to the reboot request"):
+            s.st[c] = V.BOUND
+        with s.case((s.st[c] == V.RENEWING) & (s.err[c] == 0), "no answer to the renewal"):
+            s.err[c] = 1
+
+    # -- client, environment ---------------------------------------------------------------------
+
+    def release(self, s: StateView, c: int) -> None:
+        s.require(holding(s, c), s.to_srv[c] == None)  # noqa: E711
+        s.to_srv[c] = s.addr[c].map(lambda a: None if a is None else V.Release(a), self.to_srv_dom)
+        s.st[c] = V.INIT
+        s.addr[c] = None
+
+    def reboot(self, s: StateView, c: int) -> None:
+        s.require(holding(s, c), s.to_srv[c] == None, _positive(s.reboots_left))  # noqa: E711
+        s.st[c] = V.REBOOTING
+        s.to_srv[c] = _request(V.REBOOTING, s.addr[c], self.to_srv_dom)
+        s.reboots_left = _decrement(s.reboots_left)
+
+    # -- server, fair ----------------------------------------------------------------------------
+
+    def serve_release(self, s: StateView, c: int) -> None:
+        for a in self.A:
+            with s.case(s.to_srv[c] == V.Release(a), f"RELEASE({a})"):
+                s.db[a] = ite(s.db[a] == V.Bound(c), V.FREE, s.db[a])
+                s.mem[c] = ite(s.mem[c] == a, None, s.mem[c])
+                s.to_srv[c] = None
+
+    def serve_discover(self, s: StateView, c: int) -> None:
+        s.require(s.to_srv[c] == V.DISCOVER, s.to_cli[c] == None)  # noqa: E711
+        s.to_srv[c] = None
+        stale = self.stale(s, c)
+        mine_any = self.mine_any(s, c)
+        free_any = any_(s.db[a] == V.FREE for a in self.A)
+        with s.case(stale, "silent: stale record"):
+            pass
+        for a in self.A:
+            with s.case(~stale & mine(s, c, a), f"offer the current binding {a}"):
+                s.to_cli[c] = V.Offer(a)
+                s.mem[c] = a
+        for a in self.A:
+            with s.case(~stale & ~mine_any & (s.db[a] == V.FREE), f"offer free address {a}"):
+                s.db[a] = V.Offered(c)
+                s.mem[c] = a
+                s.to_cli[c] = V.Offer(a)
+        with s.case(~stale & ~mine_any & ~free_any, "silent: no free address"):
+            pass
+
+    def serve_request(self, s: StateView, c: int) -> None:
+        s.require(s.to_cli[c] == None)  # noqa: E711
+        stale = self.stale(s, c)
+        for k in V.REQUEST_KINDS:
+            for a in self.A:
+                with s.case(s.to_srv[c] == V.Request(k, a), f"REQUEST({k},{a})"):
+                    s.to_srv[c] = None
+                    self._answer_request(s, c, k, a, stale)
+
+    def _answer_request(self, s: StateView, c: int, k: str, a: int, stale: Expr) -> None:
+        ok = ~stale
+        with s.case(stale, "silent: stale record"):
+            pass
+        with s.case(ok & mine(s, c, a), "ACK"):
+            s.db[a] = V.Bound(c)
+            s.mem[c] = a
+            s.to_cli[c] = V.Ack(a)
+        others = tuple(x for c2 in self.C if c2 != c for x in (V.Offered(c2), V.Bound(c2)))
+        with s.case(ok & s.db[a].isin(others), "NAK: another client's address"):
+            s.to_cli[c] = V.NAK
+        unknown = ok & (s.db[a] == V.FREE)
+        if k == V.SELECTING:
+            with s.case(unknown, "NAK: the offer lapsed"):
+                s.to_cli[c] = V.NAK
+            return
+        answer = _no_record_answer(self.cfg.variant, k)
+        with s.case(unknown, f"{answer}: no record of this lease"):
+            if answer == "NAK":
+                s.to_cli[c] = V.NAK
+            elif answer == "ACK":
+                s.db[a] = V.Bound(c)
+                s.mem[c] = a
+                s.to_cli[c] = V.Ack(a)
+
+    def expire_lease(self, s: StateView, a: int) -> None:
+        for c in self.C:
+            with s.case(mine(s, c, a) & ~references(s, c, a), f"client {c}'s lease"):
+                s.db[a] = V.FREE
+                s.mem[c] = ite(s.mem[c] == a, None, s.mem[c])
+
+    # -- administrator and network ---------------------------------------------------------------
+
+    def admin_delete(self, s: StateView, a: int) -> None:
+        s.require(_positive(s.deletes_left))
+        s.deletes_left = _decrement(s.deletes_left)
+        for c in self.C:
+            with s.case(s.db[a] == V.Bound(c), f"client {c}'s lease"):
+                s.db[a] = V.FREE
+                if self.cfg.variant != "nt35":
+                    s.mem[c] = ite(s.mem[c] == a, None, s.mem[c])
+
+    def rebuilt_record(self, s: StateView, c: int) -> Expr:
+        """What a service restart puts in mem[c]: the address bound to c in db, or none."""
+        out: Expr = self.addr_dom.const(None)
+        for a in reversed(self.A):
+            out = ite(s.db[a] == V.Bound(c), a, out)
+        return out
+
+    def admin_restart(self, s: StateView) -> None:
+        s.require(self.cfg.restart)
+        s.require(any_(s.mem[c] != self.rebuilt_record(s, c) for c in self.C))
+        for c in self.C:
+            s.mem[c] = self.rebuilt_record(s, c)
+
+    def lose_to_server(self, s: StateView, c: int) -> None:
+        s.require(s.to_srv[c] != None, _positive(s.losses_left))  # noqa: E711
+        s.to_srv[c] = None
+        s.losses_left = _decrement(s.losses_left)
+
+    def lose_to_client(self, s: StateView, c: int) -> None:
+        s.require(s.to_cli[c] != None, _positive(s.losses_left))  # noqa: E711
+        s.to_cli[c] = None
+        s.losses_left = _decrement(s.losses_left)
+
+    def actions(self) -> list[Action]:
+        def act(name: str, params: tuple[str, ...], body: Callable[..., None], fair: bool, actor: str) -> Action:
+            return Action(name, params, body, fair, actor)
+
+        client, address = ("client",), ("address",)
+        return [
+            act("Discover", client, self.discover, True, "client"),
+            act("RecvOffer", client, self.recv_offer, True, "client"),
+            act("RecvAck", client, self.recv_ack, True, "client"),
+            act("RecvNak", client, self.recv_nak, True, "client"),
+            act("Discard", client, self.discard, True, "client"),
+            act("T1", client, self.t1, True, "client"),
+            act("T2", client, self.t2, True, "client"),
+            act("Expire", client, self.expire, True, "client"),
+            act("Timeout", client, self.timeout, True, "client"),
+            act("Release", client, self.release, False, "client"),
+            act("Reboot", client, self.reboot, False, "client"),
+            act("ServeRelease", client, self.serve_release, True, "server"),
+            act("ServeDiscover", client, self.serve_discover, True, "server"),
+            act("ServeRequest", client, self.serve_request, True, "server"),
+            act("ExpireLease", address, self.expire_lease, True, "server"),
+            act("AdminDelete", address, self.admin_delete, False, "admin"),
+            act("AdminRestart", (), self.admin_restart, False, "admin"),
+            act("LoseToServer", client, self.lose_to_server, False, "network"),
+            act("LoseToClient", client, self.lose_to_client, False, "network"),
+        ]
+
+
+def _no_record_answer(variant: str, kind: str) -> str:
+    """SEMANTICS.md section 5: the answer to a non-SELECTING REQUEST for a FREE address."""
+    if variant == "nt40":
+        return "NAK"
+    if variant == "dnsmasq":
+        return "NAK" if kind == V.RENEWING else "silent"
+    if variant == "authoritative":
+        return "ACK"
+    return "silent"  # nt35 and rfc2131
+
+
+@lru_cache(maxsize=64)
+def dhcp_system(cfg: Config) -> System:
+    """The traced DHCP system for one configuration (cached: tracing is deterministic)."""
+    variables = _variables(cfg)
+    model = _Dhcp(cfg, variables)
+    ranges = {"client": tuple(model.C), "address": tuple(model.A)}
+    return build_system(f"dhcp[{cfg.describe()}]", variables, model.actions(), ranges)

@@ -1,0 +1,151 @@
+"""The properties of SEMANTICS.md section 6 for one traced DHCP system.
+
+:func:`dhcp_properties` turns property names into :mod:`properties.spec` objects, one per client
+for the per-client properties. :data:`PROPERTIES` lists every name with its statement; without
+an explicit selection, :func:`default_names` picks the ones that apply to a configuration (the
+``kb_*`` claims speak of NT 3.5 only, and ``kb_restart_workaround`` of a server that can restart).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from model import values as V
+from model.dhcp import Config, holding, holds
+from model.lang import BOOL, StateView, System, all_, predicate
+
+from .spec import (
+    AfterAction,
+    Invariant,
+    Property,
+    Reachable,
+    Recoverable,
+    Recovery,
+    StuckReachable,
+)
+
+
+class PropertyError(ValueError):
+    """A property that does not exist, or does not make sense for the configuration."""
+
+
+@dataclass(frozen=True)
+class PropertyInfo:
+    name: str
+    per_client: bool
+    kind: str
+    statement: str
+
+
+PROPERTIES: tuple[PropertyInfo, ...] = (
+    PropertyInfo("recovery", True, "liveness",
+                 "in every fair run, holds(c) is true infinitely often"),
+    PropertyInfo("recoverable", True, "AG EF",
+                 "from every reachable state, some run reaches holds(c)"),
+    PropertyInfo("no_duplicate_address", False, "invariant",
+                 "no two clients are holding the same address"),
+    PropertyInfo("single_binding", False, "invariant",
+                 "no client has two entries in db"),
+    PropertyInfo("kb_symptom", True, "reachability",
+                 "a state with deletes_left < D, st[c]=RENEWING and err[c]=1 is reachable"),
+    PropertyInfo("kb_release_workaround", True, "after Release",
+                 "from every reachable state with deletes_left = 0, the state after Release(c) "
+                 "lies where every fair run reaches holds(c)"),
+    PropertyInfo("kb_restart_workaround", True, "after AdminRestart",
+                 "from every reachable state with deletes_left = 0, the state after AdminRestart "
+                 "lies where every fair run reaches holds(c)"),
+    PropertyInfo("kb_stuck_after_expiry", True, "reachability",
+                 "a reachable state with st[c]=INIT from which no run without AdminRestart "
+                 "reaches holds(c)"),
+)
+
+PROPERTY_NAMES: tuple[str, ...] = tuple(p.name for p in PROPERTIES)
+_INFO = {p.name: p for p in PROPERTIES}
+
+
+def info(name: str) -> PropertyInfo:
+    try:
+        return _INFO[name]
+    except KeyError:
+        raise PropertyError(f"unknown property {name!r}; choose from {', '.join(PROPERTY_NAMES)}") from None
+
+
+def default_names(cfg: Config) -> tuple[str, ...]:
+    """The properties that apply to ``cfg`` when the user names none."""
+    names = ["recovery", "recoverable", "no_duplicate_address", "single_binding"]
+    if cfg.variant == "nt35":
+        names += ["kb_symptom", "kb_release_workaround", "kb_stuck_after_expiry"]
+        if cfg.restart:
+            names.append("kb_restart_workaround")
+    return tuple(names)
+
+
+def _no_duplicate_address(s: StateView, clients: int) -> object:
+    return all_(
+        ~(holding(s, c1) & holding(s, c2) & (s.addr[c1] == s.addr[c2]))
+        for c1 in range(clients)
+        for c2 in range(c1 + 1, clients)
+    )
+
+
+def _single_binding(s: StateView, clients: int, addresses: int) -> object:
+    def entries(c: int, a: int) -> object:
+        return s.db[a].isin((V.Offered(c), V.Bound(c)))
+
+    return all_(
+        ~(entries(c, a1) & entries(c, a2))
+        for c in range(clients)
+        for a1 in range(addresses)
+        for a2 in range(a1 + 1, addresses)
+    )
+
+
+def dhcp_properties(system: System, cfg: Config, names: Sequence[str] | None = None) -> list[Property]:
+    """The named properties (default: :func:`default_names`) as data, per client where they are."""
+    chosen = list(dict.fromkeys(names)) if names else list(default_names(cfg))
+    for n in chosen:
+        info(n)
+    if "kb_restart_workaround" in chosen and not cfg.restart:
+        raise PropertyError("kb_restart_workaround speaks of AdminRestart: it needs --restart")
+    var = system.variables
+    out: list[Property] = []
+    for name in chosen:
+        statement = info(name).statement
+        if name == "no_duplicate_address":
+            out.append(Invariant(name, None, statement, predicate(var, lambda s: _no_duplicate_address(s, cfg.clients))))
+            continue
+        if name == "single_binding":
+            good = predicate(var, lambda s: _single_binding(s, cfg.clients, cfg.addresses))
+            out.append(Invariant(name, None, statement, good))
+            continue
+        for c in range(cfg.clients):
+            out.append(_per_client(name, c, statement, system, cfg))
+    return out
+
+
+def _per_client(name: str, c: int, statement: str, system: System, cfg: Config) -> Property:
+    var = system.variables
+    goal = predicate(var, lambda s: holds(s, c))
+    text = statement.replace("(c)", f"({c})").replace("[c]", f"[{c}]")
+    after_delete = predicate(var, lambda s: s.deletes_left == 0)
+    if name == "recovery":
+        return Recovery(name, c, text, goal)
+    if name == "recoverable":
+        return Recoverable(name, c, text, goal)
+    if name == "kb_symptom":
+        target = predicate(
+            var,
+            lambda s: s.deletes_left.map(lambda d: d < cfg.deletes, BOOL)
+            & (s.st[c] == V.RENEWING)
+            & (s.err[c] == 1),
+        )
+        return Reachable(name, c, text, target)
+    if name == "kb_release_workaround":
+        return AfterAction(name, c, text, after_delete, "Release", (c,), goal)
+    if name == "kb_restart_workaround":
+        return AfterAction(name, c, text, after_delete, "AdminRestart", (), goal)
+    if name == "kb_stuck_after_expiry":
+        target = predicate(var, lambda s: s.st[c] == V.INIT)
+        return StuckReachable(name, c, text, target, goal, ("AdminRestart",))
+    raise PropertyError(f"unknown property {name!r}")
