@@ -25,20 +25,10 @@ from collections import deque
 from collections.abc import Callable, Iterable
 
 from model.lang import Expr
-from properties.spec import (
-    AfterAction,
-    Invariant,
-    Property,
-    Reachable,
-    Recoverable,
-    Recovery,
-    StuckReachable,
-    Verdict,
-)
 
 from .compile import compile_predicate
 from .explicit import StateGraph
-from .results import CheckResult, LoopFairness, Step, Trace
+from .results import LoopFairness, Step, Trace
 
 
 class GraphAnalysis:
@@ -108,7 +98,7 @@ class GraphAnalysis:
         """States that reach a target (through ``allowed`` states, avoiding ``skip_cmd`` edges)."""
         roff, rsrc, rcmd = self.reverse
         seen = bytearray(len(self.graph.states))
-        queue = deque()
+        queue: deque[int] = deque()
         for t in targets:
             if not seen[t]:
                 seen[t] = 1

@@ -70,11 +70,12 @@ class StateGraph:
 
 def explore(
     system: System,
-    limits: Limits = Limits(),
+    limits: Limits | None = None,
     progress: Callable[[Progress], None] | None = None,
     progress_every: float = 1.0,
 ) -> StateGraph:
     """Explore every reachable state (or up to the limits)."""
+    limits = limits or Limits()
     successors = compile_successors(system)
     start = time.perf_counter()
     init = system.initial

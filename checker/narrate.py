@@ -47,6 +47,20 @@ class StepStory:
     events: tuple[MessageEvent, ...]
     changes: tuple[Change, ...]
     silent: bool  # a server action that consumed a message and answered nothing
+    notes: tuple[str, ...] = ()  # what the step means to a person (timers, the error message)
+
+
+#: what the abstract client actions stand for on a real client
+_MEANING = {
+    "T1": "lease timer T1, or IPCONFIG /RENEW",
+    "T2": "lease timer T2",
+    "Expire": "the lease runs out on the client",
+    "Release": "IPCONFIG /RELEASE",
+    "Reboot": "the client reboots (INIT-REBOOT)",
+    "AdminDelete": "the administrator deletes the active lease",
+    "AdminRestart": "the administrator restarts the DHCP Server service",
+    "ExpireLease": "the lease runs out on the server",
+}
 
 
 def _show(v: object) -> str:
@@ -78,4 +92,8 @@ def story(system: System, prev: tuple[int, ...], step: Step) -> StepStory:
     events.sort(key=lambda e: e.event == "sent")  # what arrives or is lost, then what is sent
     serve = step.action in ("ServeDiscover", "ServeRequest")
     answered = any(e.direction == "to client" and e.event == "sent" for e in events)
-    return StepStory(tuple(events), tuple(changes), silent=serve and not answered)
+    notes = [_MEANING[step.action]] if step.action in _MEANING else []
+    for ch in changes:
+        if ch.variable.startswith("err[") and ch.new == 1:
+            notes.append(f"client {ch.variable[4:-1]} shows \"unable to obtain an IP network address\"")
+    return StepStory(tuple(events), tuple(changes), serve and not answered, tuple(notes))

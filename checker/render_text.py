@@ -68,7 +68,7 @@ def render_trace(system: System, trace: Trace) -> str:
         action = step.instance + (f" [{step.label}]" if step.label else "")
         if trace.loop_start is not None and n == trace.loop_start + 1:
             lines.append(f"     -- loop: steps {n} to {len(trace.steps) - 1} repeat forever --")
-        lines.append(f"{n:>3}  {action}")
+        lines.append(f"{n:>3}  {action}" + (f"  · {'; '.join(st.notes)}" if st.notes else ""))
         for e in st.events:
             lines.append(f"       {e}")
         if st.silent:

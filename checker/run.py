@@ -21,7 +21,7 @@ from .results import Report, Stats
 def explicit_report(
     cfg: Config,
     properties: Sequence[str] | None = None,
-    limits: Limits = Limits(),
+    limits: Limits | None = None,
     progress: Callable[[Progress], None] | None = None,
 ) -> tuple[Report, StateGraph]:
     """Explore ``cfg`` with the explicit engine and decide the named properties."""

@@ -129,7 +129,7 @@ def _decrement(e: Expr) -> Expr:
 
 def _address_of(e: Expr, addr_domain: Domain, kind: type) -> Expr:
     """The address a message of ``kind`` carries, or none for any other message."""
-    return e.map(lambda m: m.addr if isinstance(m, kind) else None, addr_domain)
+    return e.map(lambda m: getattr(m, "addr", None) if isinstance(m, kind) else None, addr_domain)
 
 
 def _request(kind: str, addr: Expr, to_srv_domain: Domain) -> Expr:

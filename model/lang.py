@@ -22,7 +22,7 @@ Branching on a traced value with a Python ``if`` raises :class:`TraceError`: use
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -575,7 +575,7 @@ def build_system(
     name: str,
     variables: Sequence[Variable],
     actions: Sequence[Action],
-    ranges: dict[str, Sequence[int]],
+    ranges: Mapping[str, Sequence[int]],
 ) -> System:
     """Trace every action for every parameter tuple into a :class:`System`."""
     commands: list[GuardedCommand] = []

@@ -32,8 +32,8 @@ def catalogue(sizes: tuple[tuple[int, int], ...] = SIZES) -> tuple[Claim, ...]:
     out: list[Claim] = []
     for clients, addresses in sizes:
 
-        def cfg(variant: str, deletes: int = 1, restart: bool = False) -> Config:
-            return Config(clients, addresses, variant, deletes, 0, 0, restart)
+        def cfg(variant: str, deletes: int = 1, restart: bool = False, size: tuple[int, int] = (clients, addresses)) -> Config:
+            return Config(size[0], size[1], variant, deletes, 0, 0, restart)
 
         for v in VARIANTS:
             out.append(Claim("recovery", cfg(v), X if v == "nt35" else H,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from model import values as V
 from model.dhcp import Config, holding, holds
-from model.lang import BOOL, StateView, System, all_, predicate
+from model.lang import BOOL, Expr, StateView, System, all_, predicate
 
 from .spec import (
     AfterAction,
@@ -81,7 +81,7 @@ def default_names(cfg: Config) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _no_duplicate_address(s: StateView, clients: int) -> object:
+def _no_duplicate_address(s: StateView, clients: int) -> Expr:
     return all_(
         ~(holding(s, c1) & holding(s, c2) & (s.addr[c1] == s.addr[c2]))
         for c1 in range(clients)
@@ -89,8 +89,8 @@ def _no_duplicate_address(s: StateView, clients: int) -> object:
     )
 
 
-def _single_binding(s: StateView, clients: int, addresses: int) -> object:
-    def entries(c: int, a: int) -> object:
+def _single_binding(s: StateView, clients: int, addresses: int) -> Expr:
+    def entries(c: int, a: int) -> Expr:
         return s.db[a].isin((V.Offered(c), V.Bound(c)))
 
     return all_(
