@@ -1,0 +1,28 @@
+"""Facts about every reachable state that explanations elsewhere rely on."""
+
+from __future__ import annotations
+
+import pytest
+
+from checker.decide import decide
+from model.dhcp import Config, waiting
+from model.lang import any_, predicate
+from model.values import Ack
+from properties.spec import Invariant, Verdict
+
+from .conftest import analysis
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [Config(2, 2, "nt40", 1, 1, 1, True), Config(2, 3, "nt35", 1, 1, 1, True), Config(1, 3, "authoritative", 2, 2, 2)],
+    ids=str,
+)
+def test_an_ack_to_a_waiting_client_carries_its_address(cfg):
+    an = analysis(cfg)
+    variables = an.graph.system.variables
+    for c in range(cfg.clients):
+        good = predicate(variables, lambda s, c=c: ~waiting(s, c) | ~any_(
+            (s.to_cli[c] == Ack(a)) & (s.addr[c] != a) for a in range(cfg.addresses)))
+        result = decide(an, Invariant("ack_matches_address", c, "an ACK in flight names the client's address", good))
+        assert result.verdict is Verdict.HOLDS, result.reason
