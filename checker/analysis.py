@@ -39,7 +39,8 @@ class GraphAnalysis:
         system = graph.system
         self.cmd_instance = [c.instance for c in system.commands]
         self.cmd_bit = [(1 << c.instance) if system.instances[c.instance].fair else 0 for c in system.commands]
-        self._masks: dict[int, bytearray] = {}
+        # keyed by id, holding the expression itself so that its id cannot be reused meanwhile
+        self._masks: dict[int, tuple[Expr, bytearray]] = {}
         self._enabled: list[int] | None = None
         self._reverse: tuple[array, array, array] | None = None
 
@@ -47,11 +48,12 @@ class GraphAnalysis:
 
     def mask(self, e: Expr) -> bytearray:
         """1 for every discovered state where ``e`` holds."""
-        key = id(e)
-        if key not in self._masks:
+        entry = self._masks.get(id(e))
+        if entry is None or entry[0] is not e:
             pred = compile_predicate(self.graph.system, e)
-            self._masks[key] = bytearray(pred(s) for s in self.graph.states)
-        return self._masks[key]
+            entry = (e, bytearray(pred(s) for s in self.graph.states))
+            self._masks[id(e)] = entry
+        return entry[1]
 
     @property
     def enabled(self) -> list[int]:
