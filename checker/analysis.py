@@ -24,7 +24,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterable
 
-from model.lang import Expr
+from model.lang import Expr, structure
 
 from .compile import compile_predicate
 from .explicit import StateGraph
@@ -39,8 +39,7 @@ class GraphAnalysis:
         system = graph.system
         self.cmd_instance = [c.instance for c in system.commands]
         self.cmd_bit = [(1 << c.instance) if system.instances[c.instance].fair else 0 for c in system.commands]
-        # keyed by id, holding the expression itself so that its id cannot be reused meanwhile
-        self._masks: dict[int, tuple[Expr, bytearray]] = {}
+        self._masks: dict[tuple, bytearray] = {}  # keyed by the predicate's structure
         self._enabled: list[int] | None = None
         self._reverse: tuple[array, array, array] | None = None
 
@@ -48,12 +47,12 @@ class GraphAnalysis:
 
     def mask(self, e: Expr) -> bytearray:
         """1 for every discovered state where ``e`` holds."""
-        entry = self._masks.get(id(e))
-        if entry is None or entry[0] is not e:
+        key = structure(e)
+        mask = self._masks.get(key)
+        if mask is None:
             pred = compile_predicate(self.graph.system, e)
-            entry = (e, bytearray(pred(s) for s in self.graph.states))
-            self._masks[id(e)] = entry
-        return entry[1]
+            mask = self._masks[key] = bytearray(pred(s) for s in self.graph.states)
+        return mask
 
     @property
     def enabled(self) -> list[int]:

@@ -308,6 +308,25 @@ def conjuncts(e: Expr) -> tuple[Expr, ...]:
     return e.args if isinstance(e, And) else (e,)
 
 
+def structure(e: Expr) -> tuple:
+    """A hashable key equal for two expressions exactly when they are the same tree."""
+    if isinstance(e, Const):
+        return ("c", e.domain.name, len(e.domain), e.index)
+    if isinstance(e, Read):
+        return ("r", e.var)
+    if isinstance(e, Map):
+        return ("m", e.table, structure(e.arg))
+    if isinstance(e, Eq):
+        return ("=", structure(e.left), structure(e.right))
+    if isinstance(e, Not):
+        return ("!", structure(e.arg))
+    if isinstance(e, And | Or):
+        return ("&" if isinstance(e, And) else "|", *(structure(a) for a in e.args))
+    if isinstance(e, Ite):
+        return ("?", structure(e.cond), structure(e.then), structure(e.orelse))
+    raise TypeError(f"unknown expression node {type(e).__name__}")
+
+
 def reads(e: Expr) -> set[int]:
     """The state variables an expression reads."""
     out: set[int] = set()

@@ -1,4 +1,8 @@
-"""The graph analyses' caches never confuse one predicate with another."""
+"""The graph analyses' caches never confuse one predicate with another.
+
+(Masks were once cached by object id, and a predicate made after another was freed could get
+the old one's mask; the mutation test found it. Masks are now keyed by the expression's structure.)
+"""
 
 from __future__ import annotations
 
@@ -20,3 +24,14 @@ def test_masks_of_short_lived_predicates_are_never_mixed_up():
         mask = an.mask(e)
         assert list(mask) == [int(interp.holds(e, st)) for st in an.graph.states]
         del e
+
+
+def test_structure_tells_trees_apart_and_identifies_equal_ones():
+    from model.lang import structure
+
+    system = dhcp_system(Config(2, 2, "nt35"))
+    a = predicate(system.variables, lambda s: (s.st[0] == INIT) & (s.st[1] == BOUND))
+    b = predicate(system.variables, lambda s: (s.st[0] == INIT) & (s.st[1] == BOUND))
+    c = predicate(system.variables, lambda s: (s.st[0] == BOUND) & (s.st[1] == INIT))
+    assert a is not b and structure(a) == structure(b)
+    assert structure(a) != structure(c)
