@@ -29,6 +29,11 @@ EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
 
+def one_line(text: str) -> str:
+    """A message made safe for one line of a terminal: control characters shown escaped."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 class UsageError(Exception):
     """A user's mistake: reported as one line on stderr with exit status 2."""
 
@@ -160,10 +165,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return _check(args, out, err)
         return _claims(args, out)
     except UsageError as exc:
-        err.write(f"{exc}\n")
+        err.write(f"{one_line(str(exc))}\n")
         return EXIT_USAGE
     except (ConfigError, PropertyError) as exc:
-        err.write(f"leasecheck: {exc}\n")
+        err.write(f"leasecheck: {one_line(str(exc))}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         err.write(f"leasecheck: interrupted after {time.perf_counter() - started:.1f} s\n")
