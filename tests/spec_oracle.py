@@ -11,7 +11,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from checker.compile import compile_successors
 from model.dhcp import Config
+from model.lang import System
 from model.values import (
     BOUND,
     DISCOVER,
@@ -57,7 +59,7 @@ def stale(s: State, c: int, cfg: Config) -> bool:
     return cfg.variant == "nt35" and s["mem"][c] is not None and not mine(s, c, s["mem"][c])
 
 
-def successors(s: State, cfg: Config) -> set[tuple[str, tuple[int, ...], tuple]]:
+def successors_of(s: State, cfg: Config) -> set[tuple[str, tuple[int, ...], tuple]]:
     """Every (action, params, next state) SEMANTICS.md allows from ``s``."""
     out: set[tuple[str, tuple[int, ...], tuple]] = set()
     C, A = range(cfg.clients), range(cfg.addresses)
@@ -178,4 +180,30 @@ def successors(s: State, cfg: Config) -> set[tuple[str, tuple[int, ...], tuple]]
 
 def freeze(s: State) -> tuple:
     return _freeze(s)
+
+
+def first_disagreement(system: System, cfg: Config) -> tuple[int, str | None]:
+    """Walk every reachable state of ``system``; compare its transitions with the oracle's.
+
+    Returns (states visited, None) when they agree everywhere, else a description of the first
+    state where the model has extra or missing transitions.
+    """
+    successors = compile_successors(system)
+    seen = {system.initial}
+    stack = [system.initial]
+    while stack:
+        state = stack.pop()
+        moves = set()
+        for k, nxt in successors(state):
+            cmd = system.commands[k]
+            moves.add((cmd.action, cmd.params, _freeze(system.decode(nxt))))
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+        expected = successors_of(system.decode(state), cfg)
+        if moves != expected:
+            extra = sorted(f"{a}{p}" for a, p, _ in moves - expected)
+            missing = sorted(f"{a}{p}" for a, p, _ in expected - moves)
+            return len(seen), f"{cfg.describe()}: a state has extra {extra[:2]} / missing {missing[:2]} transitions"
+    return len(seen), None
 
