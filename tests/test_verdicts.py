@@ -89,3 +89,18 @@ def test_the_claims_catalogue_is_all_as_expected():
     assert report.results, "the catalogue is empty"
     wrong = [r for r in report.results if not r.ok]
     assert not wrong, [(r.claim.property, r.claim.config, r.computed) for r in wrong]
+
+
+def test_the_release_workaround_needs_the_release_to_arrive():
+    # DHCPRELEASE is never acknowledged (RFC 2131 4.4.6). If it is lost, NT 3.5 keeps its stale
+    # record and the client deadlocks again: the KB's workaround holds on a lossless network only.
+    cfg = Config(1, 1, "nt35", deletes=1, losses=1)
+    an = analysis(cfg)
+    (prop,) = dhcp_properties(an.graph.system, cfg, ["kb_release_workaround"])
+    result = decide(an, prop)
+    assert result.verdict is VIOLATED
+    actions = [s.action for s in result.trace.steps]
+    release = actions.index("Release")
+    assert actions[release + 1:].count("LoseToServer") == 1
+    assert "ServeRelease" not in actions[release + 1:]
+    assert result.trace.is_lasso
