@@ -27,6 +27,10 @@ from .lang import (
 )
 
 
+#: How a client may treat a DHCPNAK (``Config.client_nak``); ``obey`` is RFC 2131's client.
+CLIENT_NAK_MODES = ("obey", "ignore-while-renewing")
+
+
 class ConfigError(ValueError):
     """A configuration that SEMANTICS.md does not define (bad counts, unknown variant)."""
 
@@ -42,6 +46,9 @@ class Config:
     losses: int = 0
     reboots: int = 0
     restart: bool = False
+    #: How the client treats a DHCPNAK: ``obey`` (RFC 2131: back to INIT) or
+    #: ``ignore-while-renewing`` (a NAK that arrives while RENEWING is discarded, as dhcpcd 9.4.1 does).
+    client_nak: str = "obey"
 
     def __post_init__(self) -> None:
         for name in ("clients", "addresses"):
@@ -56,10 +63,13 @@ class Config:
             raise ConfigError(f"unknown variant {self.variant!r}; choose one of {', '.join(V.VARIANTS)}")
         if not isinstance(self.restart, bool):
             raise ConfigError(f"restart must be true or false, not {self.restart!r}")
+        if self.client_nak not in CLIENT_NAK_MODES:
+            raise ConfigError(f"unknown client NAK handling {self.client_nak!r}; choose one of {', '.join(CLIENT_NAK_MODES)}")
 
     def describe(self) -> str:
         extra = f", D={self.deletes}, L={self.losses}, R={self.reboots}"
-        return f"{self.variant} {self.clients}x{self.addresses}{extra}{', restart' if self.restart else ''}"
+        nak = "" if self.client_nak == "obey" else f", client NAK {self.client_nak}"
+        return f"{self.variant} {self.clients}x{self.addresses}{extra}{', restart' if self.restart else ''}{nak}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,7 +178,12 @@ class _Dhcp:
         return s.to_cli[c].isin(acks) & waiting(s, c) & (acked == s.addr[c])
 
     def recv_nak_guard(self, s: StateView, c: int) -> Expr:
-        return (s.to_cli[c] == V.NAK) & waiting(s, c)
+        """RFC 2131: a waiting client obeys a NAK. With ``client_nak="ignore-while-renewing"`` a
+        NAK that arrives while RENEWING is not obeyed, so Discard consumes it instead."""
+        guard = (s.to_cli[c] == V.NAK) & waiting(s, c)
+        if self.cfg.client_nak == "ignore-while-renewing":
+            guard = guard & (s.st[c] != V.RENEWING)
+        return guard
 
     # -- client, fair -----------------------------------------------------------------------------
 
