@@ -22,6 +22,7 @@ from model.dhcp import CLIENT_NAK_MODES, Config, ConfigError
 from model.values import VARIANTS
 from properties.dhcp import PROPERTY_NAMES, PropertyError
 
+from .conform.command import ConformUsageError
 from .explicit import Limits, Progress
 
 EXIT_USAGE = 2
@@ -88,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     claims = sub.add_parser("claims", help="check the KB article's claims, expected against computed",
                             description="Decide every claim of the catalogue at 1x1 and 2x2 and compare.")
     claims.add_argument("--format", choices=("text", "json"), default="text")
+
+    from .conform.command import add_parser as add_conform
+
+    add_conform(sub)
     return parser
 
 
@@ -161,9 +166,16 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         args = build_parser().parse_args(argv)
         if args.command == "check":
             return _check(args, out, err)
+        if args.command == "conform":
+            from .conform.command import run_conform
+
+            return run_conform(args, out, err)
         return _claims(args, out)
     except UsageError as exc:
         err.write(f"{exc}\n")
+        return EXIT_USAGE
+    except ConformUsageError as exc:
+        err.write(f"leasecheck conform: {exc}\n")
         return EXIT_USAGE
     except (ConfigError, PropertyError) as exc:
         err.write(f"leasecheck: {exc}\n")

@@ -161,7 +161,7 @@ def _search(st: _Stepper, events: Sequence[Event], delete_marked: bool) -> Varia
                     nxt.add(t)
                 elif verdict == "pending":
                     near_misses.add(st.instance(cmd))
-                elif verdict is not None and isinstance(event, Observed) and event.direction in verdict:
+                elif verdict is not None:
                     alternatives.add(verdict)
         if not nxt:
             return VariantResult(st.system.name, False, pos, _why_not(event, alternatives, near_misses))
@@ -210,9 +210,13 @@ def _why_not(event: Event, alternatives: set[str], near_misses: set[str]) -> str
     if near_misses:
         return (f"{what} is possible only while the server's last answer is still unhandled by the client "
                 f"(by {', '.join(sorted(near_misses))}), but that answer reached the client first")
-    if alternatives:
-        return f"{what} is not a step of the model here; it could send: {'; '.join(sorted(alternatives))}"
+    same = sorted(a for a in alternatives if event.direction in a)
+    if same:
+        return f"{what} is not a step of the model here; it could send instead: {'; '.join(same)}"
     sender = "server" if event.direction == "to client" else "client"
+    if alternatives:
+        return (f"{what} is not a step of the model here: its {sender} stays silent "
+                f"(the model's next message could only be: {'; '.join(sorted(alternatives))})")
     return f"{what} is not a step of the model here: its {sender} stays silent"
 
 

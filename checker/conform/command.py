@@ -1,0 +1,145 @@
+"""`leasecheck conform`: run the KB scenario against real daemons, or read a user's capture,
+and say which server variant of the model the observed behaviour is consistent with.
+
+Exit status: 0 some variant is consistent with every case; 1 some case is consistent with no
+variant; 2 a usage error or a missing prerequisite (one line on stderr); 3 the client was not
+bound again within the time limit (the verdicts are printed all the same).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TextIO
+
+from model.dhcp import CLIENT_NAK_MODES
+
+from .classify import CaptureError
+from .pcap import PcapError
+from .render import case_json, render_case, render_table
+from .report import CaseReport, analyse_capture
+from .runner import CLIENTS, SERVERS, ConformError, Scenario, missing_prerequisites, run_scenario
+from .validate import ValidationError
+
+EXIT_NONE_CONSISTENT = 1
+EXIT_USAGE = 2
+EXIT_NOT_REBOUND = 3
+
+
+class ConformUsageError(Exception):
+    """A user's mistake or a missing prerequisite: one line on stderr, exit 2."""
+
+
+def _choices(all_: tuple[str, ...], what: str):  # type: ignore[no-untyped-def]
+    def parse(text: str) -> list[str]:
+        names = list(all_) if text == "all" else [t.strip() for t in text.split(",") if t.strip()]
+        bad = [n for n in names if n not in all_]
+        if bad or not names:
+            raise argparse.ArgumentTypeError(f"unknown {what} {', '.join(bad) or text!r}; choose from {', '.join(all_)} or all")
+        return names
+
+    parse.__name__ = what
+    return parse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "conform", help="compare real DHCP servers and clients with the model",
+        description="Run the KB scenario against real daemons in network namespaces (needs root), or read a "
+                    "capture, and decide per server variant whether the observed messages are a model behaviour.")
+    p.add_argument("--server", type=_choices(SERVERS, "server"), metavar="NAMES",
+                   help=f"server(s) to run, comma-separated or all: {', '.join(SERVERS)}")
+    p.add_argument("--client", type=_choices(CLIENTS, "client"), metavar="NAMES",
+                   help=f"client(s) to run, comma-separated or all: {', '.join(CLIENTS)}")
+    p.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS",
+                   help="give up waiting for the client to be bound again after this long (default 60)")
+    p.add_argument("--save-pcap", type=Path, metavar="FILE",
+                   help="keep the capture of a single run here (and its delete time in FILE.json)")
+    p.add_argument("--pcap", type=Path, metavar="FILE", help="read this capture (pcap or pcapng) instead of running")
+    p.add_argument("--delete-time", type=float, metavar="EPOCH",
+                   help="with --pcap: when the lease was deleted, in the capture's clock (seconds since the epoch)")
+    p.add_argument("--delete-packet", type=int, metavar="N",
+                   help="with --pcap: the lease was deleted just before packet N (1-based)")
+    p.add_argument("--losses", type=int, default=0, metavar="N",
+                   help="messages the model may lose (default 0); a consistent variant shows the fewest it needs")
+    p.add_argument("--client-nak", choices=CLIENT_NAK_MODES, default="obey",
+                   help="how the model's client treats a DHCPNAK (default obey, as RFC 2131)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def _capture_case(args: argparse.Namespace) -> CaseReport:
+    path: Path = args.pcap
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConformUsageError(f"cannot read {path}: {exc.strerror}") from None
+    delete_time, delete_packet = args.delete_time, args.delete_packet
+    sidecar = path.with_name(path.name + ".json")
+    if delete_time is None and delete_packet is None and sidecar.exists():
+        delete_time = json.loads(sidecar.read_text()).get("delete_time")
+    return analyse_capture(path.name, data, delete_time=delete_time, delete_packet=delete_packet,
+                           losses=args.losses, client_nak=args.client_nak)
+
+
+def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.losses < 0:
+        raise ConformUsageError("--losses must be at least 0")
+    if args.pcap is not None:
+        if args.server or args.client:
+            raise ConformUsageError("give either --pcap or --server/--client, not both")
+        if args.delete_time is not None and args.delete_packet is not None:
+            raise ConformUsageError("give the delete as --delete-time or --delete-packet, not both")
+        try:
+            case = _capture_case(args)
+        except (PcapError, CaptureError, ValidationError) as exc:
+            raise ConformUsageError(f"{args.pcap}: {exc}") from None
+        return _print([(None, None, case)], [True], args, out)
+    if not args.server or not args.client:
+        raise ConformUsageError("give --server and --client to run the scenario, or --pcap FILE to read a capture")
+    if args.delete_time is not None or args.delete_packet is not None:
+        raise ConformUsageError("--delete-time and --delete-packet go with --pcap")
+    pairs = [(s, c) for s in args.server for c in args.client]
+    if args.save_pcap is not None and len(pairs) != 1:
+        raise ConformUsageError("--save-pcap keeps the capture of a single server and client")
+    for s, c in pairs:
+        problems = missing_prerequisites(s, c)
+        if problems:
+            raise ConformUsageError("; ".join(problems))
+    cases: list[tuple[str | None, str | None, CaseReport]] = []
+    rebound: list[bool] = []
+    for s, c in pairs:
+        if len(pairs) > 1:
+            err.write(f"leasecheck conform: running {s} x {c} ...\n")
+            err.flush()
+        try:
+            result = run_scenario(Scenario(s, c, args.time_limit))
+        except ConformError as exc:
+            raise ConformUsageError(f"{s} x {c}: {exc}") from None
+        if args.save_pcap is not None:
+            args.save_pcap.write_bytes(result.pcap)
+            meta = {"server": s, "client": c, "delete_time": result.delete_time, "leased_address": result.leased_address,
+                    "client_mac": result.client_mac, "rebound": result.rebound}
+            args.save_pcap.with_name(args.save_pcap.name + ".json").write_text(json.dumps(meta, indent=2) + "\n")
+        case = analyse_capture(f"{s} x {c}", result.pcap, delete_time=result.delete_time, losses=args.losses,
+                               client_nak=args.client_nak)
+        cases.append((s, c, case))
+        rebound.append(result.rebound)
+    return _print(cases, rebound, args, out)
+
+
+def _print(cases: list[tuple[str | None, str | None, CaseReport]], rebound: list[bool], args: argparse.Namespace,
+           out: TextIO) -> int:
+    if args.format == "json":
+        out.write(json.dumps([dict(case_json(c), server=s, client=cl) for s, cl, c in cases], indent=2) + "\n")
+    elif len(cases) == 1:
+        out.write(render_case(cases[0][2]))
+    else:
+        for _s, _c, case in cases:
+            out.write(render_case(case) + "\n")
+        out.write(render_table([(s or "", c or "", case) for s, c, case in cases]))
+    if not all(rebound):
+        return EXIT_NOT_REBOUND
+    if any(not case.validation.consistent_variants for _s, _c, case in cases):
+        return EXIT_NONE_CONSISTENT
+    return 0

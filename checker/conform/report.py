@@ -1,0 +1,58 @@
+"""The outcome of one conformance case as data: the capture read as model events, per-variant
+verdicts, and the figures a report table shows (the sequence after the delete, time to rebind).
+
+:func:`analyse_capture` is the seam between a capture (recorded by the runner or given by the
+user) and the renderers in :mod:`checker.conform.render`; it never prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from model.values import Ack
+
+from .classify import Classified, Observed, classify
+from .pcap import read_udp
+from .validate import Delete, Event, Validation, validate, with_delete
+
+
+@dataclass(frozen=True)
+class CaseReport:
+    """One capture, one client NAK handling, one loss budget."""
+
+    label: str  # "dnsmasq x udhcpc" or the capture's file name
+    classified: Classified
+    events: tuple[Event, ...]
+    validation: Validation
+    start_time: float  # time of the first DHCP message (the table's clock starts there)
+    delete_time: float | None
+
+    @property
+    def after_delete(self) -> tuple[Observed, ...]:
+        for i, e in enumerate(self.events):
+            if isinstance(e, Delete):
+                return tuple(x for x in self.events[i + 1:] if isinstance(x, Observed))
+        return ()
+
+    @property
+    def seconds_to_rebind(self) -> float | None:
+        """From the delete to the first ACK the server sends after it, as seen on the client's wire."""
+        if self.delete_time is None:
+            return None
+        for o in self.after_delete:
+            if o.direction == "to client" and isinstance(o.message, Ack):
+                return o.time - self.delete_time
+        return None
+
+
+def analyse_capture(label: str, data: bytes, *, delete_time: float | None = None, delete_packet: int | None = None,
+                    losses: int = 0, client_nak: str = "obey") -> CaseReport:
+    """Read, classify and validate one capture (pcap or pcapng bytes)."""
+    classified = classify(read_udp(data))
+    events = tuple(with_delete(classified, time=delete_time, packet=delete_packet))
+    validation = validate(classified, events, losses=losses, client_nak=client_nak)
+    start = classified.messages[0].time if classified.messages else 0.0
+    when = delete_time
+    if when is None:
+        when = next((e.time for e in events if isinstance(e, Delete)), None)
+    return CaseReport(label, classified, events, validation, start, when)
