@@ -71,9 +71,9 @@ def _network_layer(link: int, frame: bytes) -> bytes | None:
 
 def _classic(data: bytes) -> Iterator[tuple[float, int, bytes]]:
     magic = data[:4]
-    table = {b"\xd4\xc3\xb2\xa1": ("<", 1e-6), b"\xa1\xb2\xc3\xd4": (">", 1e-6),
-             b"\x4d\x3c\xb2\xa1": ("<", 1e-9), b"\xa1\xb2\x3c\x4d": (">", 1e-9)}
-    order, unit = table[magic]
+    table = {b"\xd4\xc3\xb2\xa1": ("<", 10**6), b"\xa1\xb2\xc3\xd4": (">", 10**6),
+             b"\x4d\x3c\xb2\xa1": ("<", 10**9), b"\xa1\xb2\x3c\x4d": (">", 10**9)}
+    order, per_second = table[magic]
     if len(data) < 24:
         raise PcapError("truncated pcap header")
     link = struct.unpack_from(order + "I", data, 20)[0] & 0x0FFFFFFF
@@ -83,13 +83,13 @@ def _classic(data: bytes) -> Iterator[tuple[float, int, bytes]]:
         pos += 16
         if pos + incl > len(data):
             raise PcapError(f"truncated packet record at byte {pos - 16}")
-        yield sec + frac * unit, link, data[pos:pos + incl]
+        yield (sec * per_second + frac) / per_second, link, data[pos:pos + incl]
         pos += incl
 
 
 def _pcapng(data: bytes) -> Iterator[tuple[float, int, bytes]]:
     order = "<"
-    links: list[tuple[int, float]] = []
+    links: list[tuple[int, int]] = []
     pos = 0
     while pos + 12 <= len(data):
         btype = struct.unpack_from(order + "I", data, pos)[0]
@@ -105,15 +105,16 @@ def _pcapng(data: bytes) -> Iterator[tuple[float, int, bytes]]:
             links.append((link, _if_tsresol(body[8:], order)))
         elif btype == 6:  # enhanced packet
             iface, hi, lo, incl = struct.unpack_from(order + "IIII", body, 0)
-            link, unit = links[iface]
-            yield ((hi << 32) | lo) * unit, link, body[20:20 + incl]
+            link, per_second = links[iface]
+            yield ((hi << 32) | lo) / per_second, link, body[20:20 + incl]
         elif btype == 3:  # simple packet
-            link, _unit = links[0]
+            link, _per_second = links[0]
             yield 0.0, link, body[4:]
         pos += blen
 
 
-def _if_tsresol(options: bytes, order: str) -> float:
+def _if_tsresol(options: bytes, order: str) -> int:
+    """Timestamp ticks per second of an interface (option if_tsresol; default microseconds)."""
     pos = 0
     while pos + 4 <= len(options):
         code, length = struct.unpack_from(order + "HH", options, pos)
@@ -121,9 +122,9 @@ def _if_tsresol(options: bytes, order: str) -> float:
             break
         if code == 9 and length >= 1:
             v = options[pos + 4]
-            return 2.0 ** -(v & 0x7F) if v & 0x80 else 10.0 ** -v
+            return 2 ** (v & 0x7F) if v & 0x80 else 10**v
         pos += 4 + (length + 3) // 4 * 4
-    return 1e-6
+    return 10**6
 
 
 def read_udp(data: bytes) -> list[UdpPacket]:

@@ -36,13 +36,18 @@ class CaseReport:
 
     @property
     def seconds_to_rebind(self) -> float | None:
-        """From the delete to the first ACK the server sends after it, as seen on the client's wire."""
+        """From the delete to the ACK that bound the client again, as seen on the client's wire: the
+        last ACK after the delete with no client message after it (an ACK the client missed is
+        followed by its retry)."""
         if self.delete_time is None:
             return None
+        last: float | None = None
         for o in self.after_delete:
-            if o.direction == "to client" and isinstance(o.message, Ack):
-                return o.time - self.delete_time
-        return None
+            if o.direction == "to server":
+                last = None
+            elif isinstance(o.message, Ack):
+                last = o.time
+        return None if last is None else last - self.delete_time
 
 
 def analyse_capture(label: str, data: bytes, *, delete_time: float | None = None, delete_packet: int | None = None,
