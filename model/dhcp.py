@@ -7,7 +7,7 @@ share (``holding``, ``mine``, ``holds``, ...) live here too, so that no DHCP rul
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,7 +25,6 @@ from .lang import (
     build_system,
     ite,
 )
-
 
 #: How a client may treat a DHCPNAK (``Config.client_nak``); ``obey`` is RFC 2131's client.
 CLIENT_NAK_MODES = ("obey", "ignore-while-renewing")
@@ -137,7 +136,7 @@ def _decrement(e: Expr) -> Expr:
     return e.map(lambda v: max(v - 1, 0), e.domain)
 
 
-def _address_of(e: Expr, addr_domain: Domain, kind: type) -> Expr:
+def _address_of(e: Expr, addr_domain: Domain, kind: type[V.Offer] | type[V.Ack]) -> Expr:
     """The address a message of ``kind`` carries, or none for any other message."""
     return e.map(lambda m: m.addr if isinstance(m, kind) else None, addr_domain)
 
@@ -406,5 +405,5 @@ def dhcp_system(cfg: Config) -> System:
     """The traced DHCP system for one configuration (cached: tracing is deterministic)."""
     variables = _variables(cfg)
     model = _Dhcp(cfg, variables)
-    ranges = {"client": tuple(model.C), "address": tuple(model.A)}
+    ranges: dict[str, Sequence[int]] = {"client": tuple(model.C), "address": tuple(model.A)}
     return build_system(f"dhcp[{cfg.describe()}]", variables, model.actions(), ranges)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.conform.classify import CaptureError, DhcpPacket, classify, request_kind
+from checker.conform.classify import CaptureError, DhcpPacket, Observed, classify, request_kind
 from checker.conform.pcap import PcapError, UdpPacket, read_udp
 from checker.conform.validate import Delete, with_delete
 from model.values import DISCOVER, NAK, REBINDING, REBOOTING, RENEWING, SELECTING, Ack, Offer, Request
@@ -30,7 +30,7 @@ def after_delete(name: str) -> list[str]:
     data, when = recorded(name)
     events = with_delete(classify(read_udp(data)), time=when)
     cut = next(i for i, e in enumerate(events) if isinstance(e, Delete))
-    return [f"{e.direction}: {e.message}" for e in events[cut + 1:]]
+    return [f"{e.direction}: {e.message}" for e in events[cut + 1:] if isinstance(e, Observed)]
 
 
 # -- RFC 2131 table 4: which DHCPREQUEST is which -----------------------------------------------

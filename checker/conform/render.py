@@ -76,7 +76,7 @@ def render_table(cases: Sequence[tuple[str, str, CaseReport]]) -> str:
 
 
 def case_json(case: CaseReport) -> dict[str, Any]:
-    events = []
+    events: list[dict[str, Any]] = []
     for e in case.events:
         if isinstance(e, Delete):
             events.append({"event": "delete", "time": e.time})

@@ -99,19 +99,17 @@ class _Stepper:
     def __init__(self, system: System):
         self.system = system
         self.successors: Successors = compile_successors(system)
-        self.to_srv = {v.key: i for i, v in enumerate(system.variables) if v.group == "to_srv"}
-        self.to_cli = {v.key: i for i, v in enumerate(system.variables) if v.group == "to_cli"}
+        self.to_srv = {v.key: i for i, v in enumerate(system.variables) if v.group == "to_srv" and v.key is not None}
+        self.to_cli = {v.key: i for i, v in enumerate(system.variables) if v.group == "to_cli" and v.key is not None}
         self.none_srv = {c: system.variables[i].domain.index(None) for c, i in self.to_srv.items()}
         self.none_cli = {c: system.variables[i].domain.index(None) for c, i in self.to_cli.items()}
 
     def sent(self, s: State, t: State) -> tuple[int, str, object] | None:
         """(client, direction, message) when the step s -> t puts a message on the wire."""
-        for c, i in self.to_srv.items():
-            if t[i] != s[i] and t[i] != self.none_srv[c]:
-                return c, "to server", self.system.variables[i].domain.values[t[i]]
-        for c, i in self.to_cli.items():
-            if t[i] != s[i] and t[i] != self.none_cli[c]:
-                return c, "to client", self.system.variables[i].domain.values[t[i]]
+        for slots, nones, direction in ((self.to_srv, self.none_srv, "to server"), (self.to_cli, self.none_cli, "to client")):
+            for c, i in slots.items():
+                if t[i] != s[i] and t[i] != nones[c]:
+                    return c, direction, self.system.variables[i].domain.values[t[i]]
         return None
 
     def quiet(self, s: State) -> bool:
