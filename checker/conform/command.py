@@ -52,8 +52,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help=f"server(s) to run, comma-separated or all: {', '.join(SERVERS)}")
     p.add_argument("--client", type=_choices(CLIENTS, "client"), metavar="NAMES",
                    help=f"client(s) to run, comma-separated or all: {', '.join(CLIENTS)}")
-    p.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS",
-                   help="give up waiting for the client to be bound again after this long (default 60)")
+    p.add_argument("--time-limit", type=float, default=150.0, metavar="SECONDS",
+                   help="give up waiting for the client to be bound again this long after the delete "
+                        "(default 150: a client that ignores a NAK needs the whole 120 s lease)")
     p.add_argument("--save-pcap", type=Path, metavar="FILE",
                    help="keep the capture of a single run here (and its delete time in FILE.json)")
     p.add_argument("--pcap", type=Path, metavar="FILE", help="read this capture (pcap or pcapng) instead of running")
@@ -85,6 +86,8 @@ def _capture_case(args: argparse.Namespace) -> CaseReport:
 def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.losses < 0:
         raise ConformUsageError("--losses must be at least 0")
+    if not args.time_limit > 0:
+        raise ConformUsageError("--time-limit must be more than 0 seconds")
     if args.pcap is not None:
         if args.server or args.client:
             raise ConformUsageError("give either --pcap or --server/--client, not both")

@@ -11,49 +11,39 @@ file dhcpcd insists on writing under ``/var/lib/dhcpcd/``, which is removed afte
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-SERVERS = ("dnsmasq", "dnsmasq-auth", "kea")
-CLIENTS = ("udhcpc", "dhclient", "dhcpcd")
+from .daemons import (
+    CLIENTS,
+    DHCPCD_LEASE_DIR,
+    HOOK,
+    LEASE_SECONDS,
+    SERVER_IP,
+    SERVERS,
+    ConformError,
+    client_argv,
+    delete_lease,
+    missing_prerequisites,
+    renew,
+    server_argv,
+)
 
-SERVER_IP = "10.77.0.1"
-POOL = ("10.77.0.50", "10.77.0.60")
-LEASE_SECONDS = 120  # dnsmasq's minimum
-T1_SECONDS = 20
-T2_SECONDS = 60
-KEA_HOOKS = Path("/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_lease_cmds.so")
-DHCPCD_LEASE_DIR = Path("/var/lib/dhcpcd")
-
-#: Executables each side needs, and the Debian package that provides each.
-_NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
-    "common": (("ip", "iproute2"), ("dumpcap", "tshark"), ("timeout", "coreutils")),
-    "dnsmasq": (("dnsmasq", "dnsmasq-base"), ("dhcp_release", "dnsmasq-utils")),
-    "dnsmasq-auth": (("dnsmasq", "dnsmasq-base"), ("dhcp_release", "dnsmasq-utils")),
-    "kea": (("kea-dhcp4", "kea-dhcp4-server"), ("socat", "socat")),
-    "udhcpc": (("udhcpc", "udhcpc"),),
-    "dhclient": (("dhclient", "isc-dhcp-client"),),
-    "dhcpcd": (("dhcpcd", "dhcpcd-base"),),
-}
-
-
-class ConformError(Exception):
-    """The scenario cannot run here (not root, a missing package) or a daemon failed to start."""
+__all__ = ["CLIENTS", "SERVERS", "ConformError", "RunResult", "Scenario", "missing_prerequisites", "run_scenario"]
 
 
 @dataclass(frozen=True)
 class Scenario:
     server: str
     client: str
-    time_limit: float = 60.0  # seconds from the delete until giving up on a rebind
+    time_limit: float = 150.0  # seconds from the delete until giving up on a rebind (a lease is 120 s)
 
 
 @dataclass(frozen=True)
@@ -67,19 +57,6 @@ class RunResult:
     client_mac: str
     rebound: bool
     seconds_to_rebind: float | None
-
-
-def missing_prerequisites(server: str, client: str) -> list[str]:
-    """What stops the scenario from running here, one sentence each (empty when it can run)."""
-    problems = []
-    if os.geteuid() != 0:
-        problems.append("the conformance scenario needs root (network namespaces)")
-    packages = sorted({pkg for side in ("common", server, client) for exe, pkg in _NEEDS[side] if not shutil.which(exe)})
-    if server == "kea" and not KEA_HOOKS.exists():
-        packages.append("kea-common")
-    if packages:
-        problems.append(f"missing Debian packages: apt-get install -y {' '.join(packages)}")
-    return problems
 
 
 def _run(argv: Sequence[str], timeout: float = 10.0) -> subprocess.CompletedProcess[str]:
@@ -115,77 +92,20 @@ class _Daemons:
         for _name, proc in reversed(self.procs):
             try:
                 proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            except subprocess.TimeoutExpired:  # kill the group this process leads: timeout and its daemon
+                os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=5)
 
 
-def _wait_for(predicate: object, limit: float, what: str, proc: subprocess.Popen[bytes] | None = None) -> None:
+def _wait_for(predicate: Callable[[], bool], limit: float, what: str, proc: subprocess.Popen[bytes] | None = None) -> None:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        if callable(predicate) and predicate():
+        if predicate():
             return
         if proc is not None and proc.poll() is not None:
             raise ConformError(f"{what}: the process ended early (exit {proc.returncode})")
         time.sleep(0.05)
     raise ConformError(f"timed out waiting for {what}")
-
-
-_HOOK = """#!/bin/sh
-# Records what the client was told; configures the address inside the client namespace only.
-addr="${{ip:-${{new_ip_address:-}}}}"
-echo "$(date +%s.%N) ${{1:-$reason}} $addr" >> {events}
-case "${{1:-$reason}}" in
-  bound|renew|BOUND|RENEW|REBIND|REBOOT)
-    [ -n "$addr" ] && ip addr replace "$addr/24" dev "${{interface:-c0}}" ;;
-  deconfig|EXPIRE|FAIL|RELEASE|STOP)
-    ip addr flush dev "${{interface:-c0}}" scope global ;;
-esac
-exit 0
-"""
-
-
-def _kea_config(tmp: Path) -> dict[str, object]:
-    return {
-        "Dhcp4": {
-            "interfaces-config": {"interfaces": ["s0"]},
-            "lease-database": {"type": "memfile", "persist": True, "name": str(tmp / "kea-leases.csv"), "lfc-interval": 0},
-            "control-socket": {"socket-type": "unix", "socket-name": str(tmp / "kea.sock")},
-            "hooks-libraries": [{"library": str(KEA_HOOKS)}],
-            "valid-lifetime": LEASE_SECONDS,
-            "renew-timer": T1_SECONDS,
-            "rebind-timer": T2_SECONDS,
-            "authoritative": False,
-            "subnet4": [{"id": 1, "subnet": "10.77.0.0/24", "pools": [{"pool": f"{POOL[0]} - {POOL[1]}"}]}],
-            "loggers": [{"name": "kea-dhcp4", "severity": "INFO",
-                         "output_options": [{"output": str(tmp / "kea.log")}]}],
-        }
-    }
-
-
-def _server_argv(server: str, tmp: Path) -> list[str]:
-    if server == "kea":
-        (tmp / "kea.json").write_text(json.dumps(_kea_config(tmp)))
-        return ["kea-dhcp4", "-c", str(tmp / "kea.json")]
-    argv = [
-        "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--interface=s0", "--bind-interfaces",
-        f"--dhcp-range={POOL[0]},{POOL[1]},{LEASE_SECONDS}", f"--dhcp-leasefile={tmp / 'dnsmasq.leases'}",
-        f"--pid-file={tmp / 'dnsmasq.pid'}", "--log-dhcp", f"--log-facility={tmp / 'dnsmasq.log'}",
-        "--user=root", "--group=root", f"--dhcp-option=option:T1,{T1_SECONDS}", f"--dhcp-option=option:T2,{T2_SECONDS}",
-    ]
-    if server == "dnsmasq-auth":
-        argv.append("--dhcp-authoritative")
-    return argv
-
-
-def _client_argv(client: str, tmp: Path) -> list[str]:
-    hook = str(tmp / "hook.sh")
-    if client == "udhcpc":
-        return ["udhcpc", "-f", "-i", "c0", "-s", hook, "-p", str(tmp / "udhcpc.pid"), "-t", "20", "-T", "3", "-A", "3"]
-    if client == "dhclient":
-        return ["dhclient", "-d", "-4", "-v", "-sf", hook, "-lf", str(tmp / "dhclient.leases"),
-                "-pf", str(tmp / "dhclient.pid"), "c0"]
-    return ["dhcpcd", "-4", "-B", "-f", "/dev/null", "-c", hook, "--noipv4ll", "c0"]
 
 
 def _events(tmp: Path) -> list[tuple[float, str, str]]:
@@ -208,36 +128,6 @@ def _bound_since(tmp: Path, since: float) -> tuple[float, str] | None:
         if t >= since and reason in _BOUND_REASONS and addr:
             return t, addr
     return None
-
-
-def _delete_lease(server: str, srv_ns: str, tmp: Path, ip: str, mac: str) -> None:
-    if server == "kea":
-        command = json.dumps({"command": "lease4-del", "arguments": {"ip-address": ip}})
-        out = _kea_command(srv_ns, tmp, command)
-        if '"result": 0' not in out:
-            raise ConformError(f"Kea refused lease4-del: {out.strip()}")
-    else:
-        _must(["ip", "netns", "exec", srv_ns, "dhcp_release", "s0", ip, mac])
-
-
-def _kea_command(srv_ns: str, tmp: Path, command: str) -> str:
-    done = subprocess.run(
-        ["timeout", "-k", "1", "5", "ip", "netns", "exec", srv_ns, "socat", "-t", "2", "-",
-         f"UNIX-CONNECT:{tmp / 'kea.sock'}"],
-        input=command, capture_output=True, text=True, check=False,
-    )
-    if done.returncode != 0:
-        raise ConformError(f"socat to Kea's control socket failed: {done.stderr.strip()}")
-    return done.stdout
-
-
-def _renew(client: str, cli_ns: str, tmp: Path) -> None:
-    if client == "udhcpc":
-        pid = int((tmp / "udhcpc.pid").read_text().split()[0])
-        os.kill(pid, signal.SIGUSR1)
-    elif client == "dhcpcd":
-        _run(["ip", "netns", "exec", cli_ns, "dhcpcd", "-4", "-N", "c0"])
-    # dhclient has no renew signal: it renews at T1, which the server sets short
 
 
 def run_scenario(scenario: Scenario, keep: Path | None = None) -> RunResult:
@@ -264,33 +154,33 @@ def run_scenario(scenario: Scenario, keep: Path | None = None) -> RunResult:
             _must(["ip", "-n", ns, "link", "set", "lo", "up"])
             _must(["ip", "-n", ns, "link", "set", dev, "up"])
         mac = _must(["ip", "netns", "exec", cli_ns, "cat", "/sys/class/net/c0/address"]).strip()
-        (tmp / "hook.sh").write_text(_HOOK.format(events=tmp / "events"))
+        (tmp / "hook.sh").write_text(HOOK.format(events=tmp / "events"))
         (tmp / "hook.sh").chmod(0o755)
 
         pcap = tmp / "capture.pcap"
         cap_log = tmp / "dumpcap.log"
         cap = daemons.start("dumpcap", cli_ns, ["dumpcap", "-q", "-i", "c0", "-P", "-w", str(pcap),
                                                  "-f", "udp port 67 or udp port 68"], limit, cap_log)
-        _wait_for(lambda: "Capturing on" in cap_log.read_text(errors="replace") or pcap.exists(), 15,
+        _wait_for(lambda: "Capturing on" in cap_log.read_text(errors="replace"), 15,
                   "the capture to start", cap)
         env_dir = str(tmp)
         srv_log = tmp / "server.log"
         srv = daemons.start(scenario.server, srv_ns,
                             ["env", f"KEA_LOCKFILE_DIR={env_dir}", f"KEA_PIDFILE_DIR={env_dir}",
-                             *_server_argv(scenario.server, tmp)], limit, srv_log)
+                             *server_argv(scenario.server, tmp)], limit, srv_log)
         time.sleep(1.0)
         if srv.poll() is not None:
             raise ConformError(f"{scenario.server} did not start: {srv_log.read_text(errors='replace').strip()[-300:]}")
-        cli = daemons.start(scenario.client, cli_ns, _client_argv(scenario.client, tmp), limit, tmp / "client.log")
+        cli = daemons.start(scenario.client, cli_ns, client_argv(scenario.client, tmp), limit, tmp / "client.log")
         _wait_for(lambda: _bound_since(tmp, 0.0) is not None, 30, f"{scenario.client} to be bound", cli)
         bound = _bound_since(tmp, 0.0)
         assert bound is not None
         leased = bound[1]
         time.sleep(1.0)
         delete_time = time.time()
-        _delete_lease(scenario.server, srv_ns, tmp, leased, mac)
+        delete_lease(scenario.server, srv_ns, tmp, leased, mac)
         time.sleep(0.5)
-        _renew(scenario.client, cli_ns, tmp)
+        renew(scenario.client, cli_ns, tmp)
         rebound_at: float | None = None
         deadline = time.monotonic() + scenario.time_limit
         while time.monotonic() < deadline:
