@@ -43,6 +43,16 @@ def test_the_dhcpcd_nak_capture_exits_1_under_the_rfc_client_and_0_when_the_clie
     assert code == 0 and "consistent with: dnsmasq" in out.splitlines()
 
 
+def test_several_captures_make_the_server_by_client_table() -> None:
+    captures = [str(DATA / f"{name}.pcap") for name in ("dnsmasq-udhcpc", "dnsmasq-auth-udhcpc", "kea-udhcpc")]
+    code, out, _ = run("--pcap", *captures, "--losses", "1", "--summary")
+    assert code == 0
+    rows = {tuple(line.split()[:2]): line for line in out.splitlines()[2:]}
+    assert rows[("dnsmasq", "udhcpc")].endswith("nt40, dnsmasq")
+    assert rows[("dnsmasq-auth", "udhcpc")].endswith("authoritative")
+    assert rows[("kea", "udhcpc")].endswith("authoritative (1 loss)")
+
+
 def test_json_output_names_each_variant_and_the_matching_run() -> None:
     code, out, _ = run("--pcap", str(DATA / "kea-udhcpc.pcap"), "--losses", "1", "--format", "json")
     assert code == 0

@@ -57,7 +57,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                         "(default 150: a client that ignores a NAK needs the whole 120 s lease)")
     p.add_argument("--save-pcap", type=Path, metavar="FILE",
                    help="keep the capture of a single run here (and its delete time in FILE.json)")
-    p.add_argument("--pcap", type=Path, metavar="FILE", help="read this capture (pcap or pcapng) instead of running")
+    p.add_argument("--pcap", type=Path, metavar="FILE", nargs="+",
+                   help="read these captures (pcap or pcapng) instead of running; FILE.json beside a capture, "
+                        "as --save-pcap writes it, gives its delete time and its server and client")
     p.add_argument("--delete-time", type=float, metavar="EPOCH",
                    help="with --pcap: when the lease was deleted, in the capture's clock (seconds since the epoch)")
     p.add_argument("--delete-packet", type=int, metavar="N",
@@ -66,21 +68,32 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="messages the model may lose (default 0); a consistent variant shows the fewest it needs")
     p.add_argument("--client-nak", choices=CLIENT_NAK_MODES, default="obey",
                    help="how the model's client treats a DHCPNAK (default obey, as RFC 2131)")
+    p.add_argument("--summary", action="store_true", help="print only the server x client table")
     p.add_argument("--format", choices=("text", "json"), default="text")
 
 
-def _capture_case(args: argparse.Namespace) -> CaseReport:
-    path: Path = args.pcap
+def _capture_case(args: argparse.Namespace, path: Path) -> tuple[str | None, str | None, CaseReport]:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ConformUsageError(f"cannot read {path}: {exc.strerror}") from None
     delete_time, delete_packet = args.delete_time, args.delete_packet
     sidecar = path.with_name(path.name + ".json")
-    if delete_time is None and delete_packet is None and sidecar.exists():
-        delete_time = json.loads(sidecar.read_text()).get("delete_time")
-    return analyse_capture(path.name, data, delete_time=delete_time, delete_packet=delete_packet,
-                           losses=args.losses, client_nak=args.client_nak)
+    meta: dict[str, object] = {}
+    if sidecar.exists():
+        try:
+            meta = json.loads(sidecar.read_text())
+        except (OSError, ValueError) as exc:
+            raise ConformUsageError(f"cannot read {sidecar}: {exc}") from None
+    if delete_time is None and delete_packet is None and isinstance(meta.get("delete_time"), int | float):
+        delete_time = float(meta["delete_time"])  # type: ignore[arg-type]
+    try:
+        case = analyse_capture(path.name, data, delete_time=delete_time, delete_packet=delete_packet,
+                               losses=args.losses, client_nak=args.client_nak)
+    except (PcapError, CaptureError, ValidationError) as exc:
+        raise ConformUsageError(f"{path}: {exc}") from None
+    server, client = meta.get("server"), meta.get("client")
+    return (server if isinstance(server, str) else path.name, client if isinstance(client, str) else "?", case)
 
 
 def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -93,11 +106,10 @@ def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise ConformUsageError("give either --pcap or --server/--client, not both")
         if args.delete_time is not None and args.delete_packet is not None:
             raise ConformUsageError("give the delete as --delete-time or --delete-packet, not both")
-        try:
-            case = _capture_case(args)
-        except (PcapError, CaptureError, ValidationError) as exc:
-            raise ConformUsageError(f"{args.pcap}: {exc}") from None
-        return _print([(None, None, case)], [True], args, out)
+        if len(args.pcap) > 1 and (args.delete_time is not None or args.delete_packet is not None):
+            raise ConformUsageError("--delete-time and --delete-packet go with a single capture")
+        found = [_capture_case(args, path) for path in args.pcap]
+        return _print(found, [True] * len(found), args, out)
     if not args.server or not args.client:
         raise ConformUsageError("give --server and --client to run the scenario, or --pcap FILE to read a capture")
     if args.delete_time is not None or args.delete_packet is not None:
@@ -135,6 +147,8 @@ def _print(cases: list[tuple[str | None, str | None, CaseReport]], rebound: list
            out: TextIO) -> int:
     if args.format == "json":
         out.write(json.dumps([dict(case_json(c), server=s, client=cl) for s, cl, c in cases], indent=2) + "\n")
+    elif args.summary:
+        out.write(render_table([(s or "", c or "", case) for s, c, case in cases]))
     elif len(cases) == 1:
         out.write(render_case(cases[0][2]))
     else:
