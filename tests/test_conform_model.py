@@ -89,7 +89,7 @@ def test_under_nt40_the_rebinding_nak_brings_back_a_client_that_ignored_the_rene
     assert at_all and without_expire
 
 
-@pytest.mark.parametrize("variant", ["dnsmasq", "authoritative", "rfc2131"])
+@pytest.mark.parametrize("variant", ["nt40", "dnsmasq", "authoritative", "rfc2131"])
 def test_recovery_holds_for_a_client_that_ignores_a_nak_while_renewing(variant: str) -> None:
     report, graph = explicit_report(Config(2, 2, variant, 1, client_nak="ignore-while-renewing"), ["recovery"])
     assert graph.complete

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 from pathlib import Path
 from typing import TextIO
 
@@ -19,7 +20,7 @@ from .classify import CaptureError
 from .pcap import PcapError
 from .render import case_json, render_case, render_table
 from .report import CaseReport, analyse_capture
-from .runner import CLIENTS, SERVERS, ConformError, Scenario, missing_prerequisites, run_scenario
+from .runner import CLIENTS, SERVERS, ConformError, RunResult, Scenario, missing_prerequisites, run_scenario
 from .validate import ValidationError
 
 EXIT_NONE_CONSISTENT = 1
@@ -128,7 +129,7 @@ def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.write(f"leasecheck conform: running {s} x {c} ...\n")
             err.flush()
         try:
-            result = run_scenario(Scenario(s, c, args.time_limit))
+            result = _run_cleaning_up_on_sigterm(Scenario(s, c, args.time_limit))
         except ConformError as exc:
             raise ConformUsageError(f"{s} x {c}: {exc}") from None
         if args.save_pcap is not None:
@@ -141,6 +142,19 @@ def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         cases.append((s, c, case))
         rebound.append(result.rebound)
     return _print(cases, rebound, args, out)
+
+
+def _run_cleaning_up_on_sigterm(scenario: Scenario) -> RunResult:
+    """Run the scenario; a SIGTERM meanwhile ends it like Ctrl-C, so its namespaces are removed."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        return run_scenario(scenario)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _print(cases: list[tuple[str | None, str | None, CaseReport]], rebound: list[bool], args: argparse.Namespace,
