@@ -312,7 +312,7 @@ class _Dhcp:
             with s.case(unknown, "NAK: the offer lapsed"):
                 s.to_cli[c] = V.NAK
             return
-        answer = _no_record_answer(self.cfg.variant, k)
+        answer = no_record_answer(self.cfg.variant, k)
         with s.case(unknown, f"{answer}: no record of this lease"):
             if answer == "NAK":
                 s.to_cli[c] = V.NAK
@@ -389,7 +389,7 @@ class _Dhcp:
         ]
 
 
-def _no_record_answer(variant: str, kind: str) -> str:
+def no_record_answer(variant: str, kind: str) -> str:
     """SEMANTICS.md section 5: the answer to a non-SELECTING REQUEST for a FREE address."""
     if variant == "nt40":
         return "NAK"

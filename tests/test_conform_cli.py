@@ -92,3 +92,10 @@ def test_a_missing_package_is_named_with_the_command_that_installs_it(monkeypatc
     monkeypatch.setattr("shutil.which", lambda name: None if name == "dhcp_release" else real(name))
     code, _, err = run("--server", "dnsmasq", "--client", "udhcpc")
     assert code == 2 and "apt-get install -y dnsmasq-utils" in err
+
+
+def test_when_two_variants_fit_the_report_names_the_requests_that_would_tell_them_apart() -> None:
+    code, out, _ = run("--pcap", str(DATA / "dnsmasq-udhcpc.pcap"), "--format", "json")
+    (case,) = json.loads(out)
+    assert case["consistent_variants"] == ["nt40", "dnsmasq"]
+    assert case["undecided_by"] == ["REQUEST(REBINDING)", "REQUEST(REBOOTING)"]

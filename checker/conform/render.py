@@ -63,6 +63,9 @@ def render_case(case: CaseReport) -> str:
     lines.append("time to rebind: " + ("not bound again in the capture" if rebind is None else f"{rebind:.2f} s"))
     lines += ["", table(["variant", "verdict"], [[r.variant, _verdict(r)] for r in case.validation.results]), ""]
     lines.append(f"consistent with: {consistent_summary(case)}")
+    if case.telling_apart:
+        lines.append(f"  (these answer differently only to {' or '.join(case.telling_apart)} for a deleted lease, "
+                     "which this capture does not contain after the delete)")
     return "\n".join(lines) + "\n"
 
 
@@ -97,4 +100,5 @@ def case_json(case: CaseReport) -> dict[str, Any]:
         "variants": [{"variant": r.variant, "consistent": r.consistent, "matched": r.matched, "reason": r.reason,
                       "losses_used": r.losses_used, "witness": list(r.witness)} for r in case.validation.results],
         "consistent_variants": list(case.validation.consistent_variants),
+        "undecided_by": list(case.telling_apart),
     }

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.values import Ack
+from model.dhcp import no_record_answer
+from model.values import REBINDING, REBOOTING, RENEWING, Ack, Request
 
 from .classify import Classified, Observed, classify
 from .pcap import read_udp
@@ -33,6 +34,17 @@ class CaseReport:
             if isinstance(e, Delete):
                 return tuple(x for x in self.events[i + 1:] if isinstance(x, Observed))
         return ()
+
+    @property
+    def telling_apart(self) -> tuple[str, ...]:
+        """When several variants are consistent: the requests for a deleted lease that they answer
+        differently (SEMANTICS.md section 5) and that the capture does not contain after the delete."""
+        variants = self.validation.consistent_variants
+        if len(variants) < 2:
+            return ()
+        seen = {o.message.kind for o in self.after_delete if isinstance(o.message, Request)}
+        return tuple(f"REQUEST({k})" for k in (RENEWING, REBINDING, REBOOTING)
+                     if k not in seen and len({no_record_answer(v, k) for v in variants}) > 1)
 
     @property
     def seconds_to_rebind(self) -> float | None:

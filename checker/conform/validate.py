@@ -33,6 +33,7 @@ from ..compile import Successors, compile_successors
 from .classify import Classified, Observed
 
 State = tuple[int, ...]
+Sent = tuple[int, str, object]  # (client, direction, model message) a step puts on the wire
 DELETE = "AdminDelete"
 _ENVIRONMENT = ("AdminDelete", "AdminRestart", "LoseToServer", "LoseToClient", "Reboot", "Release")
 
@@ -104,7 +105,7 @@ class _Stepper:
         self.none_srv = {c: system.variables[i].domain.index(None) for c, i in self.to_srv.items()}
         self.none_cli = {c: system.variables[i].domain.index(None) for c, i in self.to_cli.items()}
 
-    def sent(self, s: State, t: State) -> tuple[int, str, object] | None:
+    def sent(self, s: State, t: State) -> Sent | None:
         """(client, direction, message) when the step s -> t puts a message on the wire."""
         for slots, nones, direction in ((self.to_srv, self.none_srv, "to server"), (self.to_cli, self.none_cli, "to client")):
             for c, i in slots.items():
@@ -149,18 +150,20 @@ def _search(st: _Stepper, events: Sequence[Event], delete_marked: bool) -> Varia
         closure = _closure(st, pos, frontier, parents, delete_marked)
         nxt: set[State] = set()
         near_misses: set[str] = set()
-        alternatives: set[str] = set()
+        alternatives: set[Sent] = set()
         for s in closure:
             for cmd, t in st.successors(s):
-                verdict = _matches(st, event, cmd, s, t)
-                if verdict == "match":
+                verdict, sent = _matches(st, event, cmd, s, t)
+                if verdict == MATCH:
                     if (pos + 1, t) not in parents:
                         parents[(pos + 1, t)] = ((pos, s), cmd)
                     nxt.add(t)
-                elif verdict == "pending":
-                    near_misses.add(st.instance(cmd))
-                elif verdict is not None:
-                    alternatives.add(verdict)
+                elif verdict == PENDING:
+                    c = event.client if isinstance(event, Observed) else 0
+                    unhandled = st.system.variables[st.to_cli[c]].domain.values[t[st.to_cli[c]]]
+                    near_misses.add(f"{st.instance(cmd)} with {unhandled} unhandled")
+                elif verdict == OTHER and sent is not None:
+                    alternatives.add(sent)
         if not nxt:
             return VariantResult(st.system.name, False, pos, _why_not(event, alternatives, near_misses))
         frontier = nxt
@@ -185,36 +188,45 @@ def _closure(st: _Stepper, pos: int, start: Iterable[State], parents: dict[Node,
     return seen
 
 
-def _matches(st: _Stepper, event: Event, cmd: int, s: State, t: State) -> str | None:
-    """"match"; "pending" when the message matches but an answer to the client is still unhandled;
-    a description of what the step sends instead; or None for an unobserved step."""
+MATCH, PENDING, OTHER, UNOBSERVED = "match", "pending", "other", "unobserved"
+
+
+def _matches(st: _Stepper, event: Event, cmd: int, s: State, t: State) -> tuple[str, Sent | None]:
+    """How the step s -> t relates to the next observed event: MATCH; PENDING when it sends the
+    observed client message while an answer to the client is still unhandled; OTHER when it sends
+    another message (returned); UNOBSERVED when it sends nothing."""
     if isinstance(event, Delete):
-        return "match" if st.action(cmd) == DELETE else None
+        return (MATCH if st.action(cmd) == DELETE else UNOBSERVED), None
     sent = st.sent(s, t)
     if sent is None:
-        return None
+        return UNOBSERVED, None
     c, direction, message = sent
     if (c, direction, message) != (event.client, event.direction, event.message):
-        return f"{message} {direction} (client {c})"
+        return OTHER, sent
     if direction == "to server" and t[st.to_cli[c]] != st.none_cli[c]:
-        return "pending"
-    return "match"
+        return PENDING, sent
+    return MATCH, sent
 
 
-def _why_not(event: Event, alternatives: set[str], near_misses: set[str]) -> str:
+def _show(sent: Sent) -> str:
+    c, direction, message = sent
+    return f"{message} {direction} (client {c})"
+
+
+def _why_not(event: Event, alternatives: set[Sent], near_misses: set[str]) -> str:
     if isinstance(event, Delete):
         return "the model cannot delete an active lease here (no lease is bound)"
-    what = f"packet {event.number}: {event.message} {event.direction} (client {event.client})"
+    what = f"packet {event.number}: {_show((event.client, event.direction, event.message))}"
     if near_misses:
-        return (f"{what} is possible only while the server's last answer is still unhandled by the client "
-                f"(by {', '.join(sorted(near_misses))}), but that answer reached the client first")
-    same = sorted(a for a in alternatives if event.direction in a)
+        return (f"{what} is a step of the model only before the client handles the server's last answer "
+                f"({'; '.join(sorted(near_misses))}), but that answer was already on the client's wire")
+    same = sorted(_show(a) for a in alternatives if a[1] == event.direction)
     if same:
         return f"{what} is not a step of the model here; it could send instead: {'; '.join(same)}"
     sender = "server" if event.direction == "to client" else "client"
     if alternatives:
         return (f"{what} is not a step of the model here: its {sender} stays silent "
-                f"(the model's next message could only be: {'; '.join(sorted(alternatives))})")
+                f"(the model's next message could only be: {'; '.join(sorted(map(_show, alternatives)))})")
     return f"{what} is not a step of the model here: its {sender} stays silent"
 
 
