@@ -35,6 +35,14 @@ def test_the_delete_can_be_given_as_a_packet_number(tmp_path: Path) -> None:
     assert "consistent with: nt40, dnsmasq" in out.splitlines()
 
 
+def test_the_delete_can_be_given_in_seconds_after_the_first_message(tmp_path: Path) -> None:
+    capture = tmp_path / "mine.pcap"
+    shutil.copy(DATA / "dnsmasq-auth-udhcpc.pcap", capture)
+    code, out, _ = run("--pcap", str(capture), "--delete-time", "+3.5")
+    assert code == 0
+    assert "after the delete: REQUEST(RENEWING) → ACK" in out
+
+
 def test_the_dhcpcd_nak_capture_exits_1_under_the_rfc_client_and_0_when_the_client_may_ignore_it() -> None:
     capture = str(DATA / "dnsmasq-dhcpcd.pcap")
     code, out, _ = run("--pcap", capture)
@@ -73,6 +81,7 @@ def test_json_output_names_each_variant_and_the_matching_run() -> None:
     (("--server", "kea", "--client", "udhcpc", "--delete-packet", "3"), "go with --pcap"),
     (("--pcap", str(DATA / "kea-udhcpc.pcap.json")), "not a pcap"),
     (("--pcap", str(DATA / "kea-udhcpc.pcap"), "--delete-packet", "99"), "after the last"),
+    (("--pcap", str(DATA / "kea-udhcpc.pcap"), "--delete-time", "soon"), "expected seconds"),
 ])
 def test_a_user_mistake_is_one_line_on_stderr_and_exit_2(argv: tuple[str, ...], message: str) -> None:
     code, out, err = run(*argv)

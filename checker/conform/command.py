@@ -44,6 +44,17 @@ def _choices(all_: tuple[str, ...], what: str):  # type: ignore[no-untyped-def]
     return parse
 
 
+def _delete_time(text: str) -> tuple[str, float]:
+    """("after", seconds) for "+SECONDS", ("at", epoch seconds) otherwise."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds since the epoch or +SECONDS, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite time, got {text!r}")
+    return ("after", value) if text.startswith("+") else ("at", value)
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "conform", help="compare real DHCP servers and clients with the model",
@@ -61,8 +72,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--pcap", type=Path, metavar="FILE", nargs="+",
                    help="read these captures (pcap or pcapng) instead of running; FILE.json beside a capture, "
                         "as --save-pcap writes it, gives its delete time and its server and client")
-    p.add_argument("--delete-time", type=float, metavar="EPOCH",
-                   help="with --pcap: when the lease was deleted, in the capture's clock (seconds since the epoch)")
+    p.add_argument("--delete-time", type=_delete_time, metavar="TIME",
+                   help="with --pcap: when the lease was deleted, in the capture's clock (seconds since the epoch), "
+                        "or +SECONDS after the capture's first DHCP message")
     p.add_argument("--delete-packet", type=int, metavar="N",
                    help="with --pcap: the lease was deleted just before packet N (1-based)")
     p.add_argument("--losses", type=int, default=0, metavar="N",
@@ -78,7 +90,9 @@ def _capture_case(args: argparse.Namespace, path: Path) -> tuple[str | None, str
         data = path.read_bytes()
     except OSError as exc:
         raise ConformUsageError(f"cannot read {path}: {exc.strerror}") from None
-    delete_time, delete_packet = args.delete_time, args.delete_packet
+    delete_time = args.delete_time[1] if args.delete_time and args.delete_time[0] == "at" else None
+    delete_offset = args.delete_time[1] if args.delete_time and args.delete_time[0] == "after" else None
+    delete_packet = args.delete_packet
     sidecar = path.with_name(path.name + ".json")
     meta: dict[str, object] = {}
     if sidecar.exists():
@@ -86,11 +100,12 @@ def _capture_case(args: argparse.Namespace, path: Path) -> tuple[str | None, str
             meta = json.loads(sidecar.read_text())
         except (OSError, ValueError) as exc:
             raise ConformUsageError(f"cannot read {sidecar}: {exc}") from None
-    if delete_time is None and delete_packet is None and isinstance(meta.get("delete_time"), int | float):
+    given = args.delete_time is not None or delete_packet is not None
+    if not given and isinstance(meta.get("delete_time"), int | float):
         delete_time = float(meta["delete_time"])  # type: ignore[arg-type]
     try:
         case = analyse_capture(path.name, data, delete_time=delete_time, delete_packet=delete_packet,
-                               losses=args.losses, client_nak=args.client_nak)
+                               delete_offset=delete_offset, losses=args.losses, client_nak=args.client_nak)
     except (PcapError, CaptureError, ValidationError) as exc:
         raise ConformUsageError(f"{path}: {exc}") from None
     server, client = meta.get("server"), meta.get("client")

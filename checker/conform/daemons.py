@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 SERVERS = ("dnsmasq", "dnsmasq-auth", "kea")
@@ -56,7 +57,8 @@ def missing_prerequisites(server: str, client: str) -> list[str]:
     return problems
 
 
-def _must(argv: list[str], timeout: float = 10.0, stdin: str | None = None) -> str:
+def command(argv: Sequence[str], timeout: float = 10.0, stdin: str | None = None) -> str:
+    """Run a short command under ``timeout``; its output, or ConformError saying why it failed."""
     done = subprocess.run(["timeout", "-k", "1", str(timeout), *argv], input=stdin, capture_output=True, text=True,
                           check=False)
     if done.returncode != 0:
@@ -124,13 +126,13 @@ def client_argv(client: str, tmp: Path) -> list[str]:
 def delete_lease(server: str, srv_ns: str, tmp: Path, ip: str, mac: str) -> None:
     """Make the running server forget the active lease of ``ip`` (the administrator's delete)."""
     if server == "kea":
-        command = json.dumps({"command": "lease4-del", "arguments": {"ip-address": ip}})
-        out = _must(["ip", "netns", "exec", srv_ns, "socat", "-t", "2", "-", f"UNIX-CONNECT:{tmp / 'kea.sock'}"],
-                    stdin=command)
+        request = json.dumps({"command": "lease4-del", "arguments": {"ip-address": ip}})
+        out = command(["ip", "netns", "exec", srv_ns, "socat", "-t", "2", "-", f"UNIX-CONNECT:{tmp / 'kea.sock'}"],
+                      stdin=request)
         if '"result": 0' not in out:
             raise ConformError(f"Kea refused lease4-del: {out.strip()}")
     else:
-        _must(["ip", "netns", "exec", srv_ns, "dhcp_release", "s0", ip, mac])
+        command(["ip", "netns", "exec", srv_ns, "dhcp_release", "s0", ip, mac])
 
 
 def renew(client: str, cli_ns: str, tmp: Path) -> None:
@@ -139,4 +141,4 @@ def renew(client: str, cli_ns: str, tmp: Path) -> None:
         pid = int((tmp / "udhcpc.pid").read_text().split()[0])
         os.kill(pid, signal.SIGUSR1)  # the udhcpc process itself, by the PID it wrote
     elif client == "dhcpcd":
-        _must(["ip", "netns", "exec", cli_ns, "dhcpcd", "-4", "-N", "c0"])
+        command(["ip", "netns", "exec", cli_ns, "dhcpcd", "-4", "-N", "c0"])

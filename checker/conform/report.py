@@ -63,9 +63,12 @@ class CaseReport:
 
 
 def analyse_capture(label: str, data: bytes, *, delete_time: float | None = None, delete_packet: int | None = None,
-                    losses: int = 0, client_nak: str = "obey") -> CaseReport:
-    """Read, classify and validate one capture (pcap or pcapng bytes)."""
+                    delete_offset: float | None = None, losses: int = 0, client_nak: str = "obey") -> CaseReport:
+    """Read, classify and validate one capture (pcap or pcapng bytes). The delete is given by the
+    capture's clock (``delete_time``), a packet number, or seconds after the first DHCP message."""
     classified = classify(read_udp(data))
+    if delete_offset is not None and classified.messages:
+        delete_time = classified.messages[0].time + delete_offset
     events = tuple(with_delete(classified, time=delete_time, packet=delete_packet))
     validation = validate(classified, events, losses=losses, client_nak=client_nak)
     start = classified.messages[0].time if classified.messages else 0.0

@@ -30,6 +30,7 @@ from .daemons import (
     SERVERS,
     ConformError,
     client_argv,
+    command,
     delete_lease,
     missing_prerequisites,
     renew,
@@ -61,13 +62,6 @@ class RunResult:
 
 def _run(argv: Sequence[str], timeout: float = 10.0) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["timeout", "-k", "1", str(timeout), *argv], capture_output=True, text=True, check=False)
-
-
-def _must(argv: Sequence[str], timeout: float = 10.0) -> str:
-    done = _run(argv, timeout)
-    if done.returncode != 0:
-        raise ConformError(f"{' '.join(argv)} failed: {(done.stderr or done.stdout).strip()}")
-    return done.stdout
 
 
 class _Daemons:
@@ -146,14 +140,14 @@ def run_scenario(scenario: Scenario, keep: Path | None = None) -> RunResult:
     dhcpcd_before = set(DHCPCD_LEASE_DIR.glob("c0*")) if DHCPCD_LEASE_DIR.exists() else set()
     try:
         for ns in (srv_ns, cli_ns):
-            _must(["ip", "netns", "add", ns])
+            command(["ip", "netns", "add", ns])
             made.append(ns)
-        _must(["ip", "link", "add", "s0", "netns", srv_ns, "type", "veth", "peer", "name", "c0", "netns", cli_ns])
-        _must(["ip", "-n", srv_ns, "addr", "add", f"{SERVER_IP}/24", "dev", "s0"])
+        command(["ip", "link", "add", "s0", "netns", srv_ns, "type", "veth", "peer", "name", "c0", "netns", cli_ns])
+        command(["ip", "-n", srv_ns, "addr", "add", f"{SERVER_IP}/24", "dev", "s0"])
         for ns, dev in ((srv_ns, "s0"), (cli_ns, "c0")):
-            _must(["ip", "-n", ns, "link", "set", "lo", "up"])
-            _must(["ip", "-n", ns, "link", "set", dev, "up"])
-        mac = _must(["ip", "netns", "exec", cli_ns, "cat", "/sys/class/net/c0/address"]).strip()
+            command(["ip", "-n", ns, "link", "set", "lo", "up"])
+            command(["ip", "-n", ns, "link", "set", dev, "up"])
+        mac = command(["ip", "netns", "exec", cli_ns, "cat", "/sys/class/net/c0/address"]).strip()
         (tmp / "hook.sh").write_text(HOOK.format(events=tmp / "events"))
         (tmp / "hook.sh").chmod(0o755)
 
