@@ -207,3 +207,25 @@ def test_a_truncated_capture_is_refused() -> None:
     classic, _ = recorded("dnsmasq-udhcpc")
     with pytest.raises(PcapError, match="truncated"):
         read_udp(classic[:100])
+
+
+def _relink(classic: bytes, link: int, header: bytes) -> bytes:
+    """The same packets with their Ethernet header replaced by another link layer's header."""
+    out = bytearray(classic[:20]) + struct.pack("<I", link)
+    pos = 24
+    while pos < len(classic):
+        sec, usec, incl, _orig = struct.unpack_from("<IIII", classic, pos)
+        frame = header + classic[pos + 16 + 14:pos + 16 + incl]
+        out += struct.pack("<IIII", sec, usec, len(frame), len(frame)) + frame
+        pos += 16 + incl
+    return bytes(out)
+
+
+@pytest.mark.parametrize(("link", "header"), [
+    (113, bytes(14) + b"\x08\x00"),  # Linux cooked v1 (tshark -i any)
+    (276, b"\x08\x00" + bytes(18)),  # Linux cooked v2
+    (101, b""),  # raw IP
+])
+def test_captures_of_other_link_layers_read_the_same(link: int, header: bytes) -> None:
+    classic, _ = recorded("kea-udhcpc")
+    assert read_udp(_relink(classic, link, header)) == read_udp(classic)
