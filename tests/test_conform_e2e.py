@@ -7,6 +7,7 @@ reason otherwise. Whatever happens, no namespace and no daemon of the run is lef
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 
@@ -45,17 +46,20 @@ REASON = _skip_reason()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
 
 
-@pytest.mark.parametrize(("server", "expected"), [
-    ("dnsmasq", "consistent with: nt40, dnsmasq"),
-    ("dnsmasq-auth", "consistent with: authoritative"),
+@pytest.mark.parametrize(("server", "answer", "expected"), [
+    ("dnsmasq", "NAK", ["nt40", "dnsmasq"]),  # they differ only on requests udhcpc does not send here
+    ("dnsmasq-auth", "ACK(0)", ["authoritative"]),
 ])
-def test_the_kb_scenario_against_dnsmasq_and_udhcpc_names_the_variant(server: str, expected: str) -> None:
+def test_the_kb_scenario_against_dnsmasq_and_udhcpc_names_the_variant(server: str, answer: str,
+                                                                      expected: list[str]) -> None:
     before = _namespaces()
     out, err = io.StringIO(), io.StringIO()
-    code = main(["conform", "--server", server, "--client", "udhcpc", "--time-limit", "30"], out, err)
-    text = out.getvalue()
-    assert code == 0, text + err.getvalue()
-    assert expected in text.splitlines()
-    assert "after the delete: REQUEST(RENEWING) → " in text
+    # One loss allowed: udhcpc may miss a very fast unicast answer and retry (PEERS.md).
+    code = main(["conform", "--server", server, "--client", "udhcpc", "--time-limit", "30", "--losses", "1",
+                 "--format", "json"], out, err)
+    assert code == 0, out.getvalue() + err.getvalue()
+    (case,) = json.loads(out.getvalue())
+    assert case["after_delete"][:2] == ["REQUEST(RENEWING,0)", answer]
+    assert case["consistent_variants"] == expected
     assert _namespaces() == before
     assert _our_daemons() == []
