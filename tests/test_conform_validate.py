@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from checker.conform.classify import Classified, Observed, classify
 from checker.conform.pcap import read_udp
@@ -150,3 +152,47 @@ def test_dhcpcd_ignoring_dnsmasq_s_nak_is_no_behaviour_of_the_rfc_client() -> No
 def test_dhcpcd_ignoring_dnsmasq_s_nak_is_the_dnsmasq_variant_with_a_client_that_ignores_it() -> None:
     """The rebinding request that follows meets silence: that rules out nt40, which would NAK it."""
     assert recorded("dnsmasq-dhcpcd", client_nak="ignore-while-renewing") == {"dnsmasq"}
+
+
+# -- every behaviour of the model is accepted ---------------------------------------------------
+
+VARIANT_NAMES = ["nt35", "nt40", "rfc2131", "dnsmasq", "authoritative"]
+
+
+def _observe_random_run(variant: str, choices: list[int], client_nak: str) -> list[Event]:
+    """A run of the model, chosen step by step by ``choices``, seen from the client's wire: the
+    messages it sends, and the delete. Steps where the client would send while an answer to it is
+    still unhandled are not taken (a client on a real wire has that answer first)."""
+    from checker.compile import compile_successors
+    from model.dhcp import Config, dhcp_system
+
+    system = dhcp_system(Config(1, 1, variant, 1, 1, 0, False, client_nak))
+    successors = compile_successors(system)
+    to_srv = next(i for i, v in enumerate(system.variables) if v.group == "to_srv")
+    to_cli = next(i for i, v in enumerate(system.variables) if v.group == "to_cli")
+    none_cli = system.variables[to_cli].domain.index(None)
+    state, events = system.initial, []
+    for choice in choices:
+        options = [(cmd, t) for cmd, t in successors(state)
+                   if not (t[to_srv] != state[to_srv] and system.variables[to_srv].domain.values[t[to_srv]] is not None
+                           and t[to_cli] != none_cli)]
+        if not options:
+            break
+        cmd, nxt = options[choice % len(options)]
+        if system.commands[cmd].action == "AdminDelete":
+            events.append(Delete())
+        for i, direction in ((to_srv, "to server"), (to_cli, "to client")):
+            value = system.variables[i].domain.values[nxt[i]]
+            if nxt[i] != state[i] and value is not None:
+                events.append(Observed(len(events) + 1, 0.0, 0, direction, value, "model run"))
+        state = nxt
+    return events
+
+
+@settings(max_examples=60, deadline=None)
+@given(variant=st.sampled_from(VARIANT_NAMES), client_nak=st.sampled_from(["obey", "ignore-while-renewing"]),
+       choices=st.lists(st.integers(min_value=0, max_value=20), max_size=40))
+def test_what_the_model_does_seen_on_the_wire_is_consistent_with_that_variant(
+        variant: str, client_nak: str, choices: list[int]) -> None:
+    events = _observe_random_run(variant, choices, client_nak)
+    assert variant in consistent(events, losses=1, client_nak=client_nak)
