@@ -171,7 +171,8 @@ def _observe_random_run(variant: str, choices: list[int], client_nak: str) -> li
     to_srv = next(i for i, v in enumerate(system.variables) if v.group == "to_srv")
     to_cli = next(i for i, v in enumerate(system.variables) if v.group == "to_cli")
     none_cli = system.variables[to_cli].domain.index(None)
-    state, events = system.initial, []
+    state = system.initial
+    events: list[Event] = []
     for choice in choices:
         options = [(cmd, t) for cmd, t in successors(state)
                    if not (t[to_srv] != state[to_srv] and system.variables[to_srv].domain.values[t[to_srv]] is not None
