@@ -90,6 +90,13 @@ def test_a_user_mistake_is_one_line_on_stderr_and_exit_2(argv: tuple[str, ...], 
     assert message in err and len(err.strip().splitlines()) == 1
 
 
+def test_a_capture_without_dhcp_is_a_usage_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.pcap"
+    empty.write_bytes((DATA / "kea-udhcpc.pcap").read_bytes()[:24])  # the file header, no packet
+    code, _, err = run("--pcap", str(empty))
+    assert code == 2 and "no DHCP message" in err
+
+
 def test_without_root_the_scenario_says_so_instead_of_running(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("os.geteuid", lambda: 1000)
     code, _, err = run("--server", "dnsmasq", "--client", "udhcpc")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from model.dhcp import no_record_answer
 from model.values import REBINDING, REBOOTING, RENEWING, Ack, Request
 
-from .classify import Classified, Observed, classify
+from .classify import CaptureError, Classified, Observed, classify
 from .pcap import read_udp
 from .validate import Delete, Event, Validation, validate, with_delete
 
@@ -67,6 +67,8 @@ def analyse_capture(label: str, data: bytes, *, delete_time: float | None = None
     """Read, classify and validate one capture (pcap or pcapng bytes). The delete is given by the
     capture's clock (``delete_time``), a packet number, or seconds after the first DHCP message."""
     classified = classify(read_udp(data))
+    if not classified.messages:
+        raise CaptureError("the capture holds no DHCP message")
     if delete_offset is not None and classified.messages:
         delete_time = classified.messages[0].time + delete_offset
     events = tuple(with_delete(classified, time=delete_time, packet=delete_packet))
