@@ -77,8 +77,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                         "or +SECONDS after the capture's first DHCP message")
     p.add_argument("--delete-packet", type=int, metavar="N",
                    help="with --pcap: the lease was deleted just before packet N (1-based)")
-    p.add_argument("--losses", type=int, default=0, metavar="N",
-                   help="messages the model may lose (default 0); a consistent variant shows the fewest it needs")
+    p.add_argument("--losses", type=int, metavar="N",
+                   help="messages the model may lose (default: 1 for a live run, where udhcpc can miss a very fast "
+                        "answer; 0 for --pcap); a consistent variant shows the fewest it needs")
     p.add_argument("--client-nak", choices=CLIENT_NAK_MODES, default="obey",
                    help="how the model's client treats a DHCPNAK (default obey, as RFC 2131)")
     p.add_argument("--summary", action="store_true", help="print only the server x client table")
@@ -113,6 +114,8 @@ def _capture_case(args: argparse.Namespace, path: Path) -> tuple[str | None, str
 
 
 def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.losses is None:
+        args.losses = 0 if args.pcap is not None else 1
     if args.losses < 0:
         raise ConformUsageError("--losses must be at least 0")
     if not args.time_limit > 0:
