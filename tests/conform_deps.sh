@@ -17,7 +17,7 @@ want udhcpc udhcpc
 want busybox busybox
 want dhclient isc-dhcp-client
 want dhcpcd dhcpcd-base
-[ -e /usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_lease_cmds.so ] || need="$need kea-common"
+ls /usr/lib/*/kea/hooks/libdhcp_lease_cmds.so >/dev/null 2>&1 || need="$need kea-common"
 
 if [ -z "$need" ]; then
     echo "conform_deps: all packages present"

@@ -24,7 +24,7 @@ POOL = ("10.77.0.50", "10.77.0.60")
 LEASE_SECONDS = 120  # dnsmasq's minimum
 T1_SECONDS = 20
 T2_SECONDS = 60
-KEA_HOOKS = Path("/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_lease_cmds.so")
+KEA_HOOK_NAME = "libdhcp_lease_cmds.so"  # in kea-common, under /usr/lib/<multiarch>/kea/hooks/
 DHCPCD_LEASE_DIR = Path("/var/lib/dhcpcd")
 
 
@@ -50,7 +50,7 @@ def missing_prerequisites(server: str, client: str) -> list[str]:
     if os.geteuid() != 0:
         problems.append("the conformance scenario needs root (network namespaces)")
     packages = sorted({pkg for side in ("common", server, client) for exe, pkg in _NEEDS[side] if not shutil.which(exe)})
-    if server == "kea" and not KEA_HOOKS.exists():
+    if server == "kea" and kea_hook() is None:
         packages.append("kea-common")
     if packages:
         problems.append(f"missing Debian packages: apt-get install -y {' '.join(packages)}")
@@ -80,13 +80,20 @@ exit 0
 """
 
 
+def kea_hook() -> Path | None:
+    """Kea's lease-command hook library, wherever this machine's multiarch directory is."""
+    found = sorted(Path("/usr/lib").glob(f"*/kea/hooks/{KEA_HOOK_NAME}")) + sorted(
+        Path("/usr/lib/kea/hooks").glob(KEA_HOOK_NAME))
+    return found[0] if found else None
+
+
 def kea_config(tmp: Path) -> dict[str, object]:
     return {
         "Dhcp4": {
             "interfaces-config": {"interfaces": ["s0"]},
             "lease-database": {"type": "memfile", "persist": True, "name": str(tmp / "kea-leases.csv"), "lfc-interval": 0},
             "control-socket": {"socket-type": "unix", "socket-name": str(tmp / "kea.sock")},
-            "hooks-libraries": [{"library": str(KEA_HOOKS)}],
+            "hooks-libraries": [{"library": str(kea_hook())}],
             "valid-lifetime": LEASE_SECONDS,
             "renew-timer": T1_SECONDS,
             "rebind-timer": T2_SECONDS,
