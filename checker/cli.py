@@ -18,10 +18,11 @@ import traceback
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
-from model.dhcp import Config, ConfigError
+from model.dhcp import CLIENT_NAK_MODES, Config, ConfigError
 from model.values import VARIANTS
 from properties.dhcp import PROPERTY_NAMES, PropertyError
 
+from .conform.command import ConformUsageError
 from .explicit import Limits, Progress
 
 EXIT_USAGE = 2
@@ -81,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--losses", type=_whole(0), default=0, metavar="N", help="messages the network may lose (default 0)")
     check.add_argument("--reboots", type=_whole(0), default=0, metavar="N", help="client reboots (default 0)")
     check.add_argument("--restart", action="store_true", help="the administrator may restart the server service")
+    check.add_argument("--client-nak", choices=CLIENT_NAK_MODES, default="obey",
+                       help="how the client treats a DHCPNAK (default obey, as RFC 2131)")
     check.add_argument("--property", action="append", choices=PROPERTY_NAMES, metavar="NAME", dest="properties",
                        help=f"a property to check (repeatable; default: all that apply): {', '.join(PROPERTY_NAMES)}")
     check.add_argument("--format", choices=("text", "json"), default="text")
@@ -91,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     claims = sub.add_parser("claims", help="check the KB article's claims, expected against computed",
                             description="Decide every claim of the catalogue at 1x1 and 2x2 and compare.")
     claims.add_argument("--format", choices=("text", "json"), default="text")
+
+    from .conform.command import add_parser as add_conform
+
+    add_conform(sub)
     return parser
 
 
@@ -125,7 +132,8 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .render_text import render_report
     from .run import explicit_report
 
-    cfg = Config(args.clients, args.addresses, args.variant, args.deletes, args.losses, args.reboots, args.restart)
+    cfg = Config(args.clients, args.addresses, args.variant, args.deletes, args.losses, args.reboots, args.restart,
+                 args.client_nak)
     show = not args.quiet and err.isatty() and os.environ.get("CI") is None
     printer = _ProgressPrinter(err) if show else None
     limits = Limits(args.max_states, args.timeout)
@@ -163,9 +171,16 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         args = build_parser().parse_args(argv)
         if args.command == "check":
             return _check(args, out, err)
+        if args.command == "conform":
+            from .conform.command import run_conform
+
+            return run_conform(args, out, err)
         return _claims(args, out)
     except UsageError as exc:
         err.write(f"{one_line(str(exc))}\n")
+        return EXIT_USAGE
+    except ConformUsageError as exc:
+        err.write(f"leasecheck conform: {exc}\n")
         return EXIT_USAGE
     except (ConfigError, PropertyError) as exc:
         err.write(f"leasecheck: {one_line(str(exc))}\n")

@@ -17,6 +17,7 @@ def describe_config(cfg: Config) -> str:
         f"variant {cfg.variant}, {n(cfg.clients, 'client')}, {n(cfg.addresses, 'address')}, "
         f"deletes {cfg.deletes}, losses {cfg.losses}, reboots {cfg.reboots}, "
         f"restart {'on' if cfg.restart else 'off'}"
+        + ("" if cfg.client_nak == "obey" else f", client NAK {cfg.client_nak}")
     )
 
 

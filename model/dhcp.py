@@ -7,7 +7,7 @@ share (``holding``, ``mine``, ``holds``, ...) live here too, so that no DHCP rul
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -26,6 +26,9 @@ from .lang import (
     ite,
 )
 
+#: How a client may treat a DHCPNAK (``Config.client_nak``); ``obey`` is RFC 2131's client.
+CLIENT_NAK_MODES = ("obey", "ignore-while-renewing")
+
 
 class ConfigError(ValueError):
     """A configuration that SEMANTICS.md does not define (bad counts, unknown variant)."""
@@ -42,6 +45,9 @@ class Config:
     losses: int = 0
     reboots: int = 0
     restart: bool = False
+    #: How the client treats a DHCPNAK: ``obey`` (RFC 2131: back to INIT) or
+    #: ``ignore-while-renewing`` (a NAK that arrives while RENEWING is discarded, as dhcpcd 9.4.1 does).
+    client_nak: str = "obey"
 
     def __post_init__(self) -> None:
         for name in ("clients", "addresses"):
@@ -56,10 +62,13 @@ class Config:
             raise ConfigError(f"unknown variant {self.variant!r}; choose one of {', '.join(V.VARIANTS)}")
         if not isinstance(self.restart, bool):
             raise ConfigError(f"restart must be true or false, not {self.restart!r}")
+        if self.client_nak not in CLIENT_NAK_MODES:
+            raise ConfigError(f"unknown client NAK handling {self.client_nak!r}; choose one of {', '.join(CLIENT_NAK_MODES)}")
 
     def describe(self) -> str:
         extra = f", D={self.deletes}, L={self.losses}, R={self.reboots}"
-        return f"{self.variant} {self.clients}x{self.addresses}{extra}{', restart' if self.restart else ''}"
+        nak = "" if self.client_nak == "obey" else f", client NAK {self.client_nak}"
+        return f"{self.variant} {self.clients}x{self.addresses}{extra}{', restart' if self.restart else ''}{nak}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -127,7 +136,7 @@ def _decrement(e: Expr) -> Expr:
     return e.map(lambda v: max(v - 1, 0), e.domain)
 
 
-def _address_of(e: Expr, addr_domain: Domain, kind: type) -> Expr:
+def _address_of(e: Expr, addr_domain: Domain, kind: type[V.Offer] | type[V.Ack]) -> Expr:
     """The address a message of ``kind`` carries, or none for any other message."""
     return e.map(lambda m: getattr(m, "addr", None) if isinstance(m, kind) else None, addr_domain)
 
@@ -168,7 +177,12 @@ class _Dhcp:
         return s.to_cli[c].isin(acks) & waiting(s, c) & (acked == s.addr[c])
 
     def recv_nak_guard(self, s: StateView, c: int) -> Expr:
-        return (s.to_cli[c] == V.NAK) & waiting(s, c)
+        """RFC 2131: a waiting client obeys a NAK. With ``client_nak="ignore-while-renewing"`` a
+        NAK that arrives while RENEWING is not obeyed, so Discard consumes it instead."""
+        guard = (s.to_cli[c] == V.NAK) & waiting(s, c)
+        if self.cfg.client_nak == "ignore-while-renewing":
+            guard = guard & (s.st[c] != V.RENEWING)
+        return guard
 
     # -- client, fair -----------------------------------------------------------------------------
 
@@ -298,7 +312,7 @@ class _Dhcp:
             with s.case(unknown, "NAK: the offer lapsed"):
                 s.to_cli[c] = V.NAK
             return
-        answer = _no_record_answer(self.cfg.variant, k)
+        answer = no_record_answer(self.cfg.variant, k)
         with s.case(unknown, f"{answer}: no record of this lease"):
             if answer == "NAK":
                 s.to_cli[c] = V.NAK
@@ -375,7 +389,7 @@ class _Dhcp:
         ]
 
 
-def _no_record_answer(variant: str, kind: str) -> str:
+def no_record_answer(variant: str, kind: str) -> str:
     """SEMANTICS.md section 5: the answer to a non-SELECTING REQUEST for a FREE address."""
     if variant == "nt40":
         return "NAK"
@@ -391,5 +405,5 @@ def dhcp_system(cfg: Config) -> System:
     """The traced DHCP system for one configuration (cached: tracing is deterministic)."""
     variables = _variables(cfg)
     model = _Dhcp(cfg, variables)
-    ranges = {"client": tuple(model.C), "address": tuple(model.A)}
+    ranges: dict[str, Sequence[int]] = {"client": tuple(model.C), "address": tuple(model.A)}
     return build_system(f"dhcp[{cfg.describe()}]", variables, model.actions(), ranges)

@@ -1,0 +1,211 @@
+"""DHCP messages of a capture, classified as RFC 2131 does and mapped onto model ids.
+
+Each BOOTP packet is decoded (op, xid, flags, ciaddr, yiaddr, chaddr, options 50, 53 and 54).
+A DHCPREQUEST is named by RFC 2131 table 4 and section 4.3.2: SELECTING carries a server
+identifier and a requested address; INIT-REBOOT (the model's REBOOTING) a requested address and
+no server identifier; RENEWING and REBINDING carry ciaddr and neither option, RENEWING unicast
+to the server, REBINDING broadcast. Clients are numbered by hardware address and addresses by
+first appearance, in capture order, so that client 0 and address 0 are the model's.
+
+Retransmissions are folded: a client message equal to that client's previous one (same kind,
+address and xid) is the same model message sent again, and a server answer equal to one already
+given since the client's last new message is the same answer again. The model abstracts
+retransmission into one message and one answer, so folding is what makes a capture comparable.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from model import values as V
+
+from .pcap import UdpPacket
+
+DHCP_TYPES = {1: "DISCOVER", 2: "OFFER", 3: "REQUEST", 4: "DECLINE", 5: "ACK", 6: "NAK", 7: "RELEASE", 8: "INFORM"}
+MAGIC_COOKIE = b"\x63\x82\x53\x63"
+ZERO = "0.0.0.0"
+BROADCAST = "255.255.255.255"
+
+
+class CaptureError(ValueError):
+    """A capture whose DHCP messages the model cannot describe."""
+
+
+@dataclass(frozen=True)
+class DhcpPacket:
+    """The fields of one DHCP message that classification reads."""
+
+    number: int
+    time: float
+    src: str
+    dst: str
+    op: int
+    xid: int
+    broadcast_flag: bool
+    ciaddr: str
+    yiaddr: str
+    chaddr: str
+    msg_type: str
+    requested: str | None
+    server_id: str | None
+
+
+def _ip(raw: bytes) -> str:
+    return str(ipaddress.IPv4Address(raw))
+
+
+def decode(packet: UdpPacket) -> DhcpPacket | None:
+    """The DHCP message in a UDP packet between ports 67 and 68, or None for anything else."""
+    if {packet.sport, packet.dport} != {67, 68} and not (packet.sport == 67 and packet.dport == 67):
+        return None
+    p = packet.payload
+    if len(p) < 240 or p[236:240] != MAGIC_COOKIE:
+        return None
+    op, _htype, hlen = p[0], p[1], min(p[2], 16)
+    xid, _secs, flags = struct.unpack_from("!IHH", p, 4)
+    options: dict[int, bytes] = {}
+    pos = 240
+    while pos < len(p):
+        code = p[pos]
+        if code == 255:
+            break
+        if code == 0:
+            pos += 1
+            continue
+        if pos + 1 >= len(p):
+            break
+        length = p[pos + 1]
+        options.setdefault(code, p[pos + 2:pos + 2 + length])
+        pos += 2 + length
+    kind = options.get(53, b"")
+    if len(kind) != 1 or kind[0] not in DHCP_TYPES:
+        return None
+    requested = _ip(options[50]) if len(options.get(50, b"")) == 4 else None
+    server_id = _ip(options[54]) if len(options.get(54, b"")) == 4 else None
+    return DhcpPacket(
+        number=packet.number, time=packet.time, src=packet.src, dst=packet.dst, op=op, xid=xid,
+        broadcast_flag=bool(flags & 0x8000), ciaddr=_ip(p[12:16]), yiaddr=_ip(p[16:20]),
+        chaddr=p[28:28 + hlen].hex(":"), msg_type=DHCP_TYPES[kind[0]], requested=requested, server_id=server_id,
+    )
+
+
+def request_kind(p: DhcpPacket) -> tuple[str, str, str]:
+    """(model kind, address asked for, why) for a DHCPREQUEST, by RFC 2131 table 4."""
+    if p.server_id is not None:
+        if p.requested is None:
+            raise CaptureError(f"packet {p.number}: a REQUEST with a server identifier but no requested address")
+        return V.SELECTING, p.requested, "server identifier and requested address: SELECTING"
+    if p.ciaddr == ZERO:
+        if p.requested is None:
+            raise CaptureError(f"packet {p.number}: a REQUEST with neither ciaddr nor a requested address")
+        return V.REBOOTING, p.requested, "requested address, no server identifier, no ciaddr: INIT-REBOOT"
+    if p.requested is not None and p.requested != p.ciaddr:
+        raise CaptureError(f"packet {p.number}: a REQUEST with ciaddr {p.ciaddr} asks for {p.requested}")
+    if p.dst == BROADCAST:
+        return V.REBINDING, p.ciaddr, "ciaddr, no server identifier, broadcast: REBINDING"
+    return V.RENEWING, p.ciaddr, "ciaddr, no server identifier, unicast: RENEWING"
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One DHCP message of the capture as a model message of one client."""
+
+    number: int  # the packet number in the capture
+    time: float
+    client: int
+    direction: str  # "to server" or "to client"
+    message: object  # a model message value: Discover, Request, Release, Offer, Ack, Nak
+    why: str  # how the message was classified
+    folded: tuple[int, ...] = ()  # packet numbers of retransmissions folded into this one
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+@dataclass(frozen=True)
+class Classified:
+    """A capture as model events: the messages, and the meaning of the model's ids."""
+
+    messages: tuple[Observed, ...]
+    clients: tuple[str, ...]  # hardware address of model client i
+    addresses: tuple[str, ...]  # IPv4 address of model address i
+    ignored: tuple[str, ...] = field(default=())  # packets left out, and why
+
+    def address_of(self, ip: str) -> int:
+        return self.addresses.index(ip)
+
+
+class _Ids:
+    def __init__(self) -> None:
+        self.clients: list[str] = []
+        self.addresses: list[str] = []
+
+    def client(self, mac: str) -> int:
+        if mac not in self.clients:
+            self.clients.append(mac)
+        return self.clients.index(mac)
+
+    def address(self, ip: str) -> int:
+        if ip not in self.addresses:
+            self.addresses.append(ip)
+        return self.addresses.index(ip)
+
+
+def _model_message(p: DhcpPacket, ids: _Ids) -> tuple[object, str]:
+    if p.msg_type == "DISCOVER":
+        return V.DISCOVER, "DHCPDISCOVER"
+    if p.msg_type == "REQUEST":
+        kind, ip, why = request_kind(p)
+        return V.Request(kind, ids.address(ip)), why
+    if p.msg_type == "RELEASE":
+        return V.Release(ids.address(p.ciaddr)), "DHCPRELEASE of ciaddr"
+    if p.msg_type == "OFFER":
+        return V.Offer(ids.address(p.yiaddr)), "DHCPOFFER of yiaddr"
+    if p.msg_type == "ACK":
+        ip = p.yiaddr if p.yiaddr != ZERO else p.ciaddr
+        return V.Ack(ids.address(ip)), "DHCPACK of yiaddr"
+    if p.msg_type == "NAK":
+        return V.NAK, f"DHCPNAK, {'broadcast' if p.dst == BROADCAST else 'unicast'}"
+    raise CaptureError(f"packet {p.number}: DHCP{p.msg_type} has no counterpart in the model")
+
+
+def classify(packets: Sequence[UdpPacket], fold: bool = True) -> Classified:
+    """The DHCP messages of a capture as model messages, retransmissions folded when ``fold``."""
+    ids = _Ids()
+    out: list[Observed] = []
+    ignored: list[str] = []
+    last_sent: dict[int, tuple[object, int, int]] = {}  # client -> (message, xid, index in out)
+    answers: dict[int, list[tuple[object, int]]] = {}  # client -> (answer, index in out) since its last new message
+    for packet in packets:
+        p = decode(packet)
+        if p is None:
+            continue
+        if p.msg_type in ("DECLINE", "INFORM"):
+            ignored.append(f"packet {p.number}: DHCP{p.msg_type} (not in the model)")
+            continue
+        client = ids.client(p.chaddr)
+        message, why = _model_message(p, ids)
+        direction = "to server" if p.op == 1 else "to client"
+        if fold and direction == "to server":
+            prev = last_sent.get(client)
+            if prev is not None and prev[0] == message and prev[1] == p.xid:
+                _fold(out, prev[2], p.number)
+                continue
+            last_sent[client] = (message, p.xid, len(out))
+            answers[client] = []
+        elif fold:
+            earlier = [i for m, i in answers.get(client, []) if m == message]
+            if earlier:
+                _fold(out, earlier[0], p.number)
+                continue
+            answers.setdefault(client, []).append((message, len(out)))
+        out.append(Observed(p.number, p.time, client, direction, message, why))
+    return Classified(tuple(out), tuple(ids.clients), tuple(ids.addresses), tuple(ignored))
+
+
+def _fold(out: list[Observed], index: int, number: int) -> None:
+    o = out[index]
+    out[index] = Observed(o.number, o.time, o.client, o.direction, o.message, o.why, (*o.folded, number))

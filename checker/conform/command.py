@@ -1,0 +1,194 @@
+"""`leasecheck conform`: run the KB scenario against real daemons, or read a user's capture,
+and say which server variant of the model the observed behaviour is consistent with.
+
+Exit status: 0 some variant is consistent with every case; 1 some case is consistent with no
+variant; 2 a usage error or a missing prerequisite (one line on stderr); 3 the client was not
+bound again within the time limit (the verdicts are printed all the same).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+from pathlib import Path
+from typing import TextIO
+
+from model.dhcp import CLIENT_NAK_MODES
+
+from .classify import CaptureError
+from .pcap import PcapError
+from .render import case_json, render_case, render_table
+from .report import CaseReport, analyse_capture
+from .runner import CLIENTS, SERVERS, ConformError, RunResult, Scenario, missing_prerequisites, run_scenario
+from .validate import ValidationError
+
+EXIT_NONE_CONSISTENT = 1
+EXIT_USAGE = 2
+EXIT_NOT_REBOUND = 3
+
+
+class ConformUsageError(Exception):
+    """A user's mistake or a missing prerequisite: one line on stderr, exit 2."""
+
+
+def _choices(all_: tuple[str, ...], what: str):  # type: ignore[no-untyped-def]
+    def parse(text: str) -> list[str]:
+        names = list(all_) if text == "all" else [t.strip() for t in text.split(",") if t.strip()]
+        bad = [n for n in names if n not in all_]
+        if bad or not names:
+            raise argparse.ArgumentTypeError(f"unknown {what} {', '.join(bad) or text!r}; choose from {', '.join(all_)} or all")
+        return names
+
+    parse.__name__ = what
+    return parse
+
+
+def _delete_time(text: str) -> tuple[str, float]:
+    """("after", seconds) for "+SECONDS", ("at", epoch seconds) otherwise."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds since the epoch or +SECONDS, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite time, got {text!r}")
+    return ("after", value) if text.startswith("+") else ("at", value)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "conform", help="compare real DHCP servers and clients with the model",
+        description="Run the KB scenario against real daemons in network namespaces (needs root), or read a "
+                    "capture, and decide per server variant whether the observed messages are a model behaviour.")
+    p.add_argument("--server", type=_choices(SERVERS, "server"), metavar="NAMES",
+                   help=f"server(s) to run, comma-separated or all: {', '.join(SERVERS)}")
+    p.add_argument("--client", type=_choices(CLIENTS, "client"), metavar="NAMES",
+                   help=f"client(s) to run, comma-separated or all: {', '.join(CLIENTS)}")
+    p.add_argument("--time-limit", type=float, default=150.0, metavar="SECONDS",
+                   help="give up waiting for the client to be bound again this long after the delete "
+                        "(default 150: a client that ignores a NAK needs the whole 120 s lease)")
+    p.add_argument("--save-pcap", type=Path, metavar="FILE",
+                   help="keep the capture of a single run here (and its delete time in FILE.json)")
+    p.add_argument("--pcap", type=Path, metavar="FILE", nargs="+",
+                   help="read these captures (pcap or pcapng) instead of running; FILE.json beside a capture, "
+                        "as --save-pcap writes it, gives its delete time and its server and client")
+    p.add_argument("--delete-time", type=_delete_time, metavar="TIME",
+                   help="with --pcap: when the lease was deleted, in the capture's clock (seconds since the epoch), "
+                        "or +SECONDS after the capture's first DHCP message")
+    p.add_argument("--delete-packet", type=int, metavar="N",
+                   help="with --pcap: the lease was deleted just before packet N (1-based)")
+    p.add_argument("--losses", type=int, metavar="N",
+                   help="messages the model may lose (default: 1 for a live run, where udhcpc can miss a very fast "
+                        "answer; 0 for --pcap); a consistent variant shows the fewest it needs")
+    p.add_argument("--client-nak", choices=CLIENT_NAK_MODES, default="obey",
+                   help="how the model's client treats a DHCPNAK (default obey, as RFC 2131)")
+    p.add_argument("--summary", action="store_true", help="print only the server x client table")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def _capture_case(args: argparse.Namespace, path: Path) -> tuple[str | None, str | None, CaseReport]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConformUsageError(f"cannot read {path}: {exc.strerror}") from None
+    delete_time = args.delete_time[1] if args.delete_time and args.delete_time[0] == "at" else None
+    delete_offset = args.delete_time[1] if args.delete_time and args.delete_time[0] == "after" else None
+    delete_packet = args.delete_packet
+    sidecar = path.with_name(path.name + ".json")
+    meta: dict[str, object] = {}
+    if sidecar.exists():
+        try:
+            meta = json.loads(sidecar.read_text())
+        except (OSError, ValueError) as exc:
+            raise ConformUsageError(f"cannot read {sidecar}: {exc}") from None
+    given = args.delete_time is not None or delete_packet is not None
+    if not given and isinstance(meta.get("delete_time"), int | float):
+        delete_time = float(meta["delete_time"])  # type: ignore[arg-type]
+    try:
+        case = analyse_capture(path.name, data, delete_time=delete_time, delete_packet=delete_packet,
+                               delete_offset=delete_offset, losses=args.losses, client_nak=args.client_nak)
+    except (PcapError, CaptureError, ValidationError) as exc:
+        raise ConformUsageError(f"{path}: {exc}") from None
+    server, client = meta.get("server"), meta.get("client")
+    return (server if isinstance(server, str) else path.name, client if isinstance(client, str) else "?", case)
+
+
+def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.losses is None:
+        args.losses = 0 if args.pcap is not None else 1
+    if args.losses < 0:
+        raise ConformUsageError("--losses must be at least 0")
+    if not args.time_limit > 0:
+        raise ConformUsageError("--time-limit must be more than 0 seconds")
+    if args.pcap is not None:
+        if args.server or args.client:
+            raise ConformUsageError("give either --pcap or --server/--client, not both")
+        if args.delete_time is not None and args.delete_packet is not None:
+            raise ConformUsageError("give the delete as --delete-time or --delete-packet, not both")
+        if len(args.pcap) > 1 and (args.delete_time is not None or args.delete_packet is not None):
+            raise ConformUsageError("--delete-time and --delete-packet go with a single capture")
+        found = [_capture_case(args, path) for path in args.pcap]
+        return _print(found, [True] * len(found), args, out)
+    if not args.server or not args.client:
+        raise ConformUsageError("give --server and --client to run the scenario, or --pcap FILE to read a capture")
+    if args.delete_time is not None or args.delete_packet is not None:
+        raise ConformUsageError("--delete-time and --delete-packet go with --pcap")
+    pairs = [(s, c) for s in args.server for c in args.client]
+    if args.save_pcap is not None and len(pairs) != 1:
+        raise ConformUsageError("--save-pcap keeps the capture of a single server and client")
+    for s, c in pairs:
+        problems = missing_prerequisites(s, c)
+        if problems:
+            raise ConformUsageError("; ".join(problems))
+    cases: list[tuple[str | None, str | None, CaseReport]] = []
+    rebound: list[bool] = []
+    for s, c in pairs:
+        if len(pairs) > 1:
+            err.write(f"leasecheck conform: running {s} x {c} ...\n")
+            err.flush()
+        try:
+            result = _run_cleaning_up_on_sigterm(Scenario(s, c, args.time_limit))
+        except ConformError as exc:
+            raise ConformUsageError(f"{s} x {c}: {exc}") from None
+        if args.save_pcap is not None:
+            args.save_pcap.write_bytes(result.pcap)
+            meta = {"server": s, "client": c, "delete_time": result.delete_time, "leased_address": result.leased_address,
+                    "client_mac": result.client_mac, "rebound": result.rebound}
+            args.save_pcap.with_name(args.save_pcap.name + ".json").write_text(json.dumps(meta, indent=2) + "\n")
+        case = analyse_capture(f"{s} x {c}", result.pcap, delete_time=result.delete_time, losses=args.losses,
+                               client_nak=args.client_nak)
+        cases.append((s, c, case))
+        rebound.append(result.rebound)
+    return _print(cases, rebound, args, out)
+
+
+def _run_cleaning_up_on_sigterm(scenario: Scenario) -> RunResult:
+    """Run the scenario; a SIGTERM meanwhile ends it like Ctrl-C, so its namespaces are removed."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        return run_scenario(scenario)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _print(cases: list[tuple[str | None, str | None, CaseReport]], rebound: list[bool], args: argparse.Namespace,
+           out: TextIO) -> int:
+    if args.format == "json":
+        out.write(json.dumps([dict(case_json(c), server=s, client=cl) for s, cl, c in cases], indent=2) + "\n")
+    elif args.summary:
+        out.write(render_table([(s or "", c or "", case) for s, c, case in cases]))
+    elif len(cases) == 1:
+        out.write(render_case(cases[0][2]))
+    else:
+        for _s, _c, case in cases:
+            out.write(render_case(case) + "\n")
+        out.write(render_table([(s or "", c or "", case) for s, c, case in cases]))
+    if not all(rebound):
+        return EXIT_NOT_REBOUND
+    if any(not case.validation.consistent_variants for _s, _c, case in cases):
+        return EXIT_NONE_CONSISTENT
+    return 0

@@ -1,0 +1,149 @@
+"""Reading packet captures: classic pcap and pcapng, down to the UDP payloads of IPv4 packets.
+
+A small reader of the two formats, so that a capture needs no third-party package. It knows the
+link types a DHCP capture comes in (Ethernet, Linux cooked v1 and v2, raw IP) and yields, per
+packet, its number (1-based, as Wireshark counts), its time and its IPv4/UDP header fields.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+LINK_ETHERNET = 1
+LINK_RAW = 101
+LINK_LINUX_SLL = 113
+LINK_IPV4 = 228
+LINK_LINUX_SLL2 = 276
+
+
+class PcapError(ValueError):
+    """The file is not a capture this reader understands."""
+
+
+@dataclass(frozen=True)
+class UdpPacket:
+    number: int  # 1-based position among all packets of the capture
+    time: float  # seconds since the epoch
+    src: str
+    dst: str
+    sport: int
+    dport: int
+    payload: bytes
+
+
+def _ip(raw: bytes) -> str:
+    return ".".join(str(b) for b in raw)
+
+
+def _ipv4_udp(number: int, time: float, frame: bytes) -> UdpPacket | None:
+    if len(frame) < 20 or frame[0] >> 4 != 4:
+        return None
+    ihl = (frame[0] & 0x0F) * 4
+    total = struct.unpack_from("!H", frame, 2)[0]
+    if frame[9] != 17 or len(frame) < ihl + 8:
+        return None
+    frag = struct.unpack_from("!H", frame, 6)[0]
+    if frag & 0x1FFF:  # a later fragment carries no UDP header
+        return None
+    sport, dport, length = struct.unpack_from("!HHH", frame, ihl)
+    end = min(len(frame), ihl + length, total if total >= ihl + 8 else len(frame))
+    return UdpPacket(number, time, _ip(frame[12:16]), _ip(frame[16:20]), sport, dport, frame[ihl + 8:end])
+
+
+def _network_layer(link: int, frame: bytes) -> bytes | None:
+    """The IPv4 packet inside a link-layer frame, or None when it carries something else."""
+    if link == LINK_ETHERNET:
+        offset, ethertype = 14, struct.unpack_from("!H", frame, 12)[0] if len(frame) >= 14 else 0
+        while ethertype in (0x8100, 0x88A8) and len(frame) >= offset + 4:  # VLAN tags
+            ethertype = struct.unpack_from("!H", frame, offset + 2)[0]
+            offset += 4
+        return frame[offset:] if ethertype == 0x0800 else None
+    if link == LINK_LINUX_SLL:
+        return frame[16:] if len(frame) >= 16 and struct.unpack_from("!H", frame, 14)[0] == 0x0800 else None
+    if link == LINK_LINUX_SLL2:
+        return frame[20:] if len(frame) >= 20 and struct.unpack_from("!H", frame, 0)[0] == 0x0800 else None
+    if link in (LINK_RAW, LINK_IPV4):
+        return frame
+    raise PcapError(f"link type {link} is not supported (Ethernet, Linux cooked or raw IP are)")
+
+
+def _classic(data: bytes) -> Iterator[tuple[float, int, bytes]]:
+    magic = data[:4]
+    table = {b"\xd4\xc3\xb2\xa1": ("<", 10**6), b"\xa1\xb2\xc3\xd4": (">", 10**6),
+             b"\x4d\x3c\xb2\xa1": ("<", 10**9), b"\xa1\xb2\x3c\x4d": (">", 10**9)}
+    order, per_second = table[magic]
+    if len(data) < 24:
+        raise PcapError("truncated pcap header")
+    link = struct.unpack_from(order + "I", data, 20)[0] & 0x0FFFFFFF
+    pos = 24
+    while pos + 16 <= len(data):
+        sec, frac, incl, _orig = struct.unpack_from(order + "IIII", data, pos)
+        pos += 16
+        if pos + incl > len(data):
+            raise PcapError(f"truncated packet record at byte {pos - 16}")
+        yield (sec * per_second + frac) / per_second, link, data[pos:pos + incl]
+        pos += incl
+
+
+def _pcapng(data: bytes) -> Iterator[tuple[float, int, bytes]]:
+    order = "<"
+    links: list[tuple[int, int]] = []
+    pos = 0
+    while pos + 12 <= len(data):
+        btype = struct.unpack_from(order + "I", data, pos)[0]
+        if btype == 0x0A0D0D0A:  # section header: fixes the byte order of the section
+            order = "<" if data[pos + 8:pos + 12] == b"\x4d\x3c\x2b\x1a" else ">"
+            links = []
+        blen = struct.unpack_from(order + "I", data, pos + 4)[0]
+        if blen < 12 or pos + blen > len(data):
+            raise PcapError(f"truncated pcapng block at byte {pos}")
+        body = data[pos + 8:pos + blen - 4]
+        if btype == 1:  # interface description
+            link = struct.unpack_from(order + "H", body, 0)[0]
+            links.append((link, _if_tsresol(body[8:], order)))
+        elif btype == 6:  # enhanced packet
+            iface, hi, lo, incl = struct.unpack_from(order + "IIII", body, 0)
+            link, per_second = links[iface]
+            yield ((hi << 32) | lo) / per_second, link, body[20:20 + incl]
+        elif btype == 3:  # simple packet
+            link, _per_second = links[0]
+            yield 0.0, link, body[4:]
+        pos += blen
+
+
+def _if_tsresol(options: bytes, order: str) -> int:
+    """Timestamp ticks per second of an interface (option if_tsresol; default microseconds)."""
+    pos = 0
+    while pos + 4 <= len(options):
+        code, length = struct.unpack_from(order + "HH", options, pos)
+        if code == 0:
+            break
+        if code == 9 and length >= 1:
+            v = options[pos + 4]
+            return 2 ** (v & 0x7F) if v & 0x80 else 10**v
+        pos += 4 + (length + 3) // 4 * 4
+    return 10**6
+
+
+def read_udp(data: bytes) -> list[UdpPacket]:
+    """Every IPv4/UDP packet of a classic pcap or pcapng capture, in capture order."""
+    if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d"):
+        records = _classic(data)
+    elif data[:4] == b"\x0a\x0d\x0d\x0a":
+        records = _pcapng(data)
+    else:
+        raise PcapError("not a pcap or pcapng capture (unknown magic number)")
+    out = []
+    try:
+        for number, (time, link, frame) in enumerate(records, start=1):
+            ip = _network_layer(link, frame)
+            if ip is None:
+                continue
+            packet = _ipv4_udp(number, time, ip)
+            if packet is not None:
+                out.append(packet)
+    except (struct.error, IndexError) as exc:
+        raise PcapError(f"malformed capture: {exc}") from None
+    return out

@@ -1,0 +1,104 @@
+"""Rendering conformance results: one case in detail, a server x client table, or JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..render_text import table
+from .classify import Observed
+from .report import CaseReport
+from .validate import Delete, VariantResult
+
+
+def _arrow(o: Observed) -> str:
+    return f"client {o.client} → server" if o.direction == "to server" else f"server → client {o.client}"
+
+
+def _verdict(r: VariantResult) -> str:
+    if r.consistent:
+        return "consistent" + (f" (with {r.losses_used} lost message{'s' if r.losses_used != 1 else ''})"
+                               if r.losses_used else "")
+    return f"inconsistent at message {r.matched + 1}: {r.reason}"
+
+
+def consistent_summary(case: CaseReport) -> str:
+    parts = []
+    for r in case.validation.results:
+        if r.consistent:
+            parts.append(r.variant + (f" ({r.losses_used} loss)" if r.losses_used else ""))
+    return ", ".join(parts) if parts else "none"
+
+
+def after_delete_text(case: CaseReport) -> str:
+    seq = [str(o.message).replace(",0)", ")").replace("(0)", "") if len(case.classified.addresses) == 1
+           else str(o.message) for o in case.after_delete]
+    return " → ".join(seq) if seq else "-"
+
+
+def render_case(case: CaseReport) -> str:
+    cfg = case.validation.config
+    lines = [f"conformance: {case.label}",
+             f"model: {cfg.clients} client(s), {cfg.addresses} address(es), deletes {cfg.deletes}, "
+             f"losses at most {cfg.losses}, client NAK handling {cfg.client_nak}"]
+    for i, mac in enumerate(case.classified.clients):
+        lines.append(f"  client {i} = {mac}")
+    for i, ip in enumerate(case.classified.addresses):
+        lines.append(f"  address {i} = {ip}")
+    lines += ["", "observed (retransmissions folded into the first copy):"]
+    rows = []
+    for k, e in enumerate(case.events, start=1):
+        if isinstance(e, Delete):
+            t = "" if e.time is None else f"{e.time - case.start_time:.3f}"
+            rows.append([str(k), "-", t, "admin", str(e), "given by the run or the user"])
+        else:
+            again = f" (+{len(e.folded)} again)" if e.folded else ""
+            rows.append([str(k), str(e.number), f"{e.time - case.start_time:.3f}", _arrow(e), str(e.message) + again, e.why])
+    lines.append(table(["#", "packet", "time", "direction", "message", "classified by"], rows))
+    for note in case.classified.ignored:
+        lines.append(f"  left out: {note}")
+    rebind = case.seconds_to_rebind
+    lines.append("")
+    lines.append(f"after the delete: {after_delete_text(case)}")
+    lines.append("time to rebind: " + ("not bound again in the capture" if rebind is None else f"{rebind:.2f} s"))
+    lines += ["", table(["variant", "verdict"], [[r.variant, _verdict(r)] for r in case.validation.results]), ""]
+    lines.append(f"consistent with: {consistent_summary(case)}")
+    if case.telling_apart:
+        lines.append(f"  (these answer differently only to {' or '.join(case.telling_apart)} for a deleted lease, "
+                     "which this capture does not contain after the delete)")
+    return "\n".join(lines) + "\n"
+
+
+def render_table(cases: Sequence[tuple[str, str, CaseReport]]) -> str:
+    rows = []
+    for server, client, case in cases:
+        rebind = case.seconds_to_rebind
+        rows.append([server, client, after_delete_text(case), "-" if rebind is None else f"{rebind:.1f}",
+                     consistent_summary(case)])
+    return table(["server", "client", "observed after the delete", "rebind (s)", "consistent variants"], rows) + "\n"
+
+
+def case_json(case: CaseReport) -> dict[str, Any]:
+    events: list[dict[str, Any]] = []
+    for e in case.events:
+        if isinstance(e, Delete):
+            events.append({"event": "delete", "time": e.time})
+        else:
+            events.append({"event": "message", "packet": e.number, "time": e.time, "client": e.client,
+                           "direction": e.direction, "message": str(e.message), "classified_by": e.why,
+                           "retransmissions": list(e.folded)})
+    cfg = case.validation.config
+    return {
+        "label": case.label,
+        "clients": list(case.classified.clients),
+        "addresses": list(case.classified.addresses),
+        "losses": cfg.losses,
+        "client_nak": cfg.client_nak,
+        "events": events,
+        "after_delete": [str(o.message) for o in case.after_delete],
+        "seconds_to_rebind": case.seconds_to_rebind,
+        "variants": [{"variant": r.variant, "consistent": r.consistent, "matched": r.matched, "reason": r.reason,
+                      "losses_used": r.losses_used, "witness": list(r.witness)} for r in case.validation.results],
+        "consistent_variants": list(case.validation.consistent_variants),
+        "undecided_by": list(case.telling_apart),
+    }

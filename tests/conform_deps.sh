@@ -1,0 +1,34 @@
+#!/bin/sh
+# Installs the Debian packages the conformance scenario runs (docs/conformance.md).
+# Idempotent and quick when everything is already there: apt is only called for what is missing.
+set -eu
+
+need=""
+want() {  # want EXECUTABLE PACKAGE
+    if ! command -v "$1" >/dev/null 2>&1; then need="$need $2"; fi
+}
+want ip iproute2
+want dumpcap tshark
+want socat socat
+want dnsmasq dnsmasq-base
+want dhcp_release dnsmasq-utils
+want kea-dhcp4 kea-dhcp4-server
+want udhcpc udhcpc
+want busybox busybox
+want dhclient isc-dhcp-client
+want dhcpcd dhcpcd-base
+ls /usr/lib/*/kea/hooks/libdhcp_lease_cmds.so >/dev/null 2>&1 || need="$need kea-common"
+
+if [ -z "$need" ]; then
+    echo "conform_deps: all packages present"
+    exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+    echo "conform_deps: need root to install:$need" >&2
+    exit 1
+fi
+echo "conform_deps: installing$need"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $need >/dev/null

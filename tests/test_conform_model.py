@@ -1,0 +1,112 @@
+"""The client's NAK handling as a model option (issue 6): obey by default, or ignore a NAK while RENEWING."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from checker.cli import main
+from checker.explicit import Limits, explore
+from checker.run import explicit_report
+from model.dhcp import Config, ConfigError, dhcp_system
+from model.values import NAK, Bound
+from properties.spec import Verdict
+
+# SEMANTICS.md section 7, every row.
+REFERENCE_COUNTS = [
+    (Config(1, 1, "nt35", 1), 65),
+    (Config(1, 1, "nt40", 1), 55),
+    (Config(1, 1, "rfc2131", 1), 58),
+    (Config(1, 1, "authoritative", 1), 46),
+    (Config(2, 2, "nt35", 1), 5288),
+    (Config(2, 2, "nt40", 1), 4084),
+    (Config(2, 2, "rfc2131", 1), 5968),
+    (Config(2, 2, "nt35", 1, restart=True), 10616),
+    (Config(2, 2, "nt40", 1, 1, 1, True), 66436),
+]
+
+
+@pytest.mark.parametrize(("cfg", "states"), REFERENCE_COUNTS, ids=lambda x: x.describe() if isinstance(x, Config) else "")
+def test_the_default_client_obeys_a_nak_so_the_reference_counts_are_unchanged(cfg: Config, states: int) -> None:
+    assert cfg.client_nak == "obey"
+    assert len(explore(dhcp_system(cfg), Limits()).states) == states
+
+
+def test_a_client_that_ignores_a_nak_while_renewing_still_recovers_under_a_nak_server() -> None:
+    cfg = Config(1, 1, "nt40", 1, client_nak="ignore-while-renewing")
+    report, graph = explicit_report(cfg, ["recovery", "recoverable"])
+    assert graph.complete
+    assert {r.property: r.verdict for r in report.results} == {"recovery": Verdict.HOLDS, "recoverable": Verdict.HOLDS}
+
+
+def _nak_while_renewing_states(cfg: Config) -> tuple[bool, bool]:
+    """For the states just after the client dealt with the NAK to its renewal (the lease deleted,
+    nothing else in flight): can some path reach holds(0) without Expire (and without the user's
+    Release), and can some path reach it at all?"""
+    system = dhcp_system(cfg)
+    graph = explore(system, Limits())
+    assert graph.complete
+    expire = {c.index for c in system.commands if c.action in ("Expire", "Release")}
+
+    def holds(i: int) -> bool:
+        d = system.decode(graph.states[i])
+        return d["st"][0] == "BOUND" and d["db"][d["addr"][0]] == Bound(0)
+
+    def reach(start: set[int], skip: set[int]) -> bool:
+        seen, todo = set(start), list(start)
+        while todo:
+            i = todo.pop()
+            if holds(i):
+                return True
+            for k in graph.out_edges(i):
+                if graph.cmd[k] not in skip and graph.dst[k] not in seen:
+                    seen.add(graph.dst[k])
+                    todo.append(graph.dst[k])
+        return False
+
+    handled = {c.index for c in system.commands if c.action in ("RecvNak", "Discard")}
+    starts = set()
+    for i, state in enumerate(graph.states):
+        d = system.decode(state)
+        if d["st"][0] == "RENEWING" and d["to_cli"][0] == NAK and d["deletes_left"] == 0:
+            after = {graph.dst[k] for k in graph.out_edges(i) if graph.cmd[k] in handled}
+            starts |= {j for j in after if system.decode(graph.states[j])["to_srv"][0] is None}
+    assert starts
+    return reach(starts, expire), reach(starts, set())
+
+
+def test_under_dnsmasq_a_client_that_ignores_the_renewal_nak_recovers_only_through_lease_expiry() -> None:
+    """dnsmasq NAKs the renewal and is silent to the rebinding request: Expire is the only way back."""
+    without_expire, at_all = _nak_while_renewing_states(Config(1, 1, "dnsmasq", 1, client_nak="ignore-while-renewing"))
+    assert at_all and not without_expire
+
+
+def test_under_dnsmasq_an_obeying_client_recovers_from_the_nak_before_its_lease_expires() -> None:
+    without_expire, at_all = _nak_while_renewing_states(Config(1, 1, "dnsmasq", 1))
+    assert at_all and without_expire
+
+
+def test_under_nt40_the_rebinding_nak_brings_back_a_client_that_ignored_the_renewal_nak() -> None:
+    without_expire, at_all = _nak_while_renewing_states(Config(1, 1, "nt40", 1, client_nak="ignore-while-renewing"))
+    assert at_all and without_expire
+
+
+@pytest.mark.parametrize("variant", ["nt40", "dnsmasq", "authoritative", "rfc2131"])
+def test_recovery_holds_for_a_client_that_ignores_a_nak_while_renewing(variant: str) -> None:
+    report, graph = explicit_report(Config(2, 2, variant, 1, client_nak="ignore-while-renewing"), ["recovery"])
+    assert graph.complete
+    assert [r.verdict for r in report.results] == [Verdict.HOLDS, Verdict.HOLDS]
+
+
+def test_an_unknown_nak_handling_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="client NAK"):
+        Config(client_nak="sometimes")
+
+
+def test_check_takes_the_client_nak_option() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["check", "--variant", "nt40", "--client-nak", "ignore-while-renewing", "--property", "recovery"], out, err)
+    assert code == 0, err.getvalue()
+    assert "client NAK ignore-while-renewing" in out.getvalue()
+    assert main(["check", "--client-nak", "never"], io.StringIO(), err) == 2
