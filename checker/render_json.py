@@ -13,7 +13,10 @@ from .results import CheckResult, Report, Trace
 
 
 def config_json(cfg: Config) -> dict[str, Any]:
-    return asdict(cfg)
+    out = asdict(cfg)
+    if cfg.client_nak == "obey":  # RFC 2131's client: left out, so the report reads as before the option
+        del out["client_nak"]
+    return out
 
 
 def state_json(system: System, state: tuple[int, ...]) -> dict[str, Any]:

@@ -32,14 +32,17 @@ def _skip_reason() -> str | None:
     return _netns_unavailable() or "; ".join(missing_prerequisites("dnsmasq", "udhcpc")) or None
 
 
-def _namespaces() -> set[str]:
+def _our_namespaces() -> set[str]:
+    """Namespaces of runs made by this process (their names carry its PID; others may run at once)."""
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=10, check=False).stdout
-    return {line.split()[0] for line in out.splitlines() if line.strip()}
+    names = {line.split()[0] for line in out.splitlines() if line.strip()}
+    return {n for n in names if n.startswith((f"lc-srv-{os.getpid()}-", f"lc-cli-{os.getpid()}-"))}
 
 
 def _our_daemons() -> list[str]:
+    """Processes still working in a temporary folder of a run made by this process."""
     out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, timeout=10, check=False).stdout
-    return [line for line in out.splitlines() if "leasecheck-conform-" in line]
+    return [line for line in out.splitlines() if f"leasecheck-conform-{os.getpid()}-" in line]
 
 
 REASON = _skip_reason()
@@ -52,7 +55,6 @@ pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
 ])
 def test_the_kb_scenario_against_dnsmasq_and_udhcpc_names_the_variant(server: str, answer: str,
                                                                       expected: list[str]) -> None:
-    before = _namespaces()
     out, err = io.StringIO(), io.StringIO()
     # One loss allowed: udhcpc may miss a very fast unicast answer and retry (PEERS.md).
     code = main(["conform", "--server", server, "--client", "udhcpc", "--time-limit", "30", "--losses", "1",
@@ -61,5 +63,5 @@ def test_the_kb_scenario_against_dnsmasq_and_udhcpc_names_the_variant(server: st
     (case,) = json.loads(out.getvalue())
     assert case["after_delete"][:2] == ["REQUEST(RENEWING,0)", answer]
     assert case["consistent_variants"] == expected
-    assert _namespaces() == before
+    assert _our_namespaces() == set()
     assert _our_daemons() == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 
@@ -102,6 +103,16 @@ def test_recovery_holds_for_a_client_that_ignores_a_nak_while_renewing(variant: 
 def test_an_unknown_nak_handling_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="client NAK"):
         Config(client_nak="sometimes")
+
+
+def test_the_json_config_names_the_client_nak_handling_only_when_it_is_not_rfc_2131_s() -> None:
+    out = io.StringIO()
+    main(["check", "--format", "json", "--property", "recovery"], out, io.StringIO())
+    assert "client_nak" not in json.loads(out.getvalue())["config"]
+    out = io.StringIO()
+    main(["check", "--format", "json", "--property", "recovery", "--client-nak", "ignore-while-renewing"], out,
+         io.StringIO())
+    assert json.loads(out.getvalue())["config"]["client_nak"] == "ignore-while-renewing"
 
 
 def test_check_takes_the_client_nak_option() -> None:

@@ -62,6 +62,10 @@ def render_case(case: CaseReport) -> str:
     lines.append(f"after the delete: {after_delete_text(case)}")
     lines.append("time to rebind: " + ("not bound again in the capture" if rebind is None else f"{rebind:.2f} s"))
     lines += ["", table(["variant", "verdict"], [[r.variant, _verdict(r)] for r in case.validation.results]), ""]
+    for r in case.validation.results:
+        if r.consistent:
+            lines.append(f"a matching run of {r.variant}: {' '.join(r.witness)}")
+    lines.append("")
     lines.append(f"consistent with: {consistent_summary(case)}")
     if case.telling_apart:
         lines.append(f"  (these answer differently only to {' or '.join(case.telling_apart)} for a deleted lease, "

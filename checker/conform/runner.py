@@ -133,7 +133,7 @@ def run_scenario(scenario: Scenario, keep: Path | None = None) -> RunResult:
         raise ConformError("; ".join(problems))
     tag = f"{os.getpid()}-{time.monotonic_ns() % 100000}"
     srv_ns, cli_ns = f"lc-srv-{tag}", f"lc-cli-{tag}"
-    tmp = Path(tempfile.mkdtemp(prefix="leasecheck-conform-"))
+    tmp = Path(tempfile.mkdtemp(prefix=f"leasecheck-conform-{os.getpid()}-"))
     daemons = _Daemons()
     made: list[str] = []
     limit = scenario.time_limit + LEASE_SECONDS + 60
