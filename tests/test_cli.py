@@ -58,7 +58,7 @@ def test_json_report_follows_the_contract():
     doc = json.loads(out)
     assert code == 1
     assert doc["config"] == {"clients": 1, "addresses": 1, "variant": "nt35", "deletes": 1, "losses": 0,
-                             "reboots": 0, "restart": False, "client_nak": "obey"}
+                             "reboots": 0, "restart": False}
     assert doc["engine"] == "explicit"
     assert doc["stats"]["states"] == 65
     assert doc["stats"]["transitions"] > 65 and doc["stats"]["seconds"] >= 0
