@@ -14,6 +14,7 @@ from typing import Any
 
 from model.dhcp import Config, dhcp_system
 from properties.dhcp import dhcp_properties
+from properties.spec import Recovery
 
 from .analysis import GraphAnalysis
 from .decide import decide
@@ -54,7 +55,8 @@ def state_graph_view(cfg: Config, max_states: int = MAX_DRAWN_STATES) -> StateGr
     stuck: set[int] = set()
     loop: list[tuple[int, int]] = []
     for prop in dhcp_properties(system, cfg, ["recovery"]):
-        goal = an.mask(prop.goal)  # type: ignore[attr-defined]
+        assert isinstance(prop, Recovery)
+        goal = an.mask(prop.goal)
         holding |= {i for i in range(n) if goal[i]}
         reach = an.backward(i for i in range(n) if goal[i])
         stuck |= {i for i in range(n) if not reach[i]}
