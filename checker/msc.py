@@ -140,14 +140,16 @@ def _arrow_line(chart: Chart, a: Arrow) -> list[str]:
     lo, hi = min(x0, x1), max(x0, x1)
     for x in range(lo + 1, hi):
         line[x] = "─"
-    label = f" {a.message} " if not a.lost else f" {a.message} lost "
-    if a.lost:
-        mid = (lo + hi) // 2
-        for x in range(mid + 1, hi):
-            line[x] = " " if line[x] == "─" else line[x]
-        line[mid] = "✗"
-        _put(line, max(lo + 1, mid - len(label) - 1) if x0 < x1 else mid + 2, label)
+    if a.lost:  # a short stroke from the sender, a cross where the network dropped it, then the message
+        for x in range(lo + 1, hi):
+            line[x] = " "
+        if x0 < x1:
+            _put(line, lo + 1, f"──✗ {a.message}"[: hi - lo - 1])
+        else:
+            text = f"{a.message} ✗──"[-(hi - lo - 1):]
+            _put(line, hi - len(text), text)
     else:
+        label = f" {a.message} "
         line[hi - 1 if x0 < x1 else lo + 1] = "▶" if x0 < x1 else "◀"
         _put(line, lo + max(1, (hi - lo - len(label)) // 2), label)
     return line
