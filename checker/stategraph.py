@@ -144,8 +144,11 @@ def save_state_graph(view: StateGraphView, path: Path) -> None:
     fig = draw_state_graph(view)
     import matplotlib.pyplot as plt
 
+    import matplotlib
+
     try:
-        fig.savefig(path, metadata={"Date": None} if path.suffix.lower() == ".svg" else None)
+        with matplotlib.rc_context({"svg.hashsalt": "leasecheck"}):  # the same picture gives the same file
+            fig.savefig(path, metadata={"Date": None} if path.suffix.lower() == ".svg" else None)
     except OSError as exc:
         raise ChartFileError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
