@@ -81,9 +81,8 @@ def save_chart(chart: Chart, path: Path) -> None:
     """Draw ``chart`` into ``path``; the suffix picks the format."""
     check_picture_path(path)
     fig = draw_chart(chart)
-    import matplotlib.pyplot as plt
-
     import matplotlib
+    import matplotlib.pyplot as plt
 
     try:
         with matplotlib.rc_context({"svg.hashsalt": "leasecheck"}):  # the same picture gives the same file

@@ -142,9 +142,8 @@ def save_state_graph(view: StateGraphView, path: Path) -> None:
 
     check_picture_path(path)
     fig = draw_state_graph(view)
-    import matplotlib.pyplot as plt
-
     import matplotlib
+    import matplotlib.pyplot as plt
 
     try:
         with matplotlib.rc_context({"svg.hashsalt": "leasecheck"}):  # the same picture gives the same file

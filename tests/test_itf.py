@@ -150,3 +150,11 @@ def test_a_file_that_is_not_json_is_refused(tmp_path: Path) -> None:
 def test_reading_rejects_documents_without_a_configuration() -> None:
     with pytest.raises(TraceFileError, match="no leasecheck configuration"):
         read_itf({"#meta": {"format": "ITF"}, "vars": [], "states": [{}]})
+
+
+def test_replay_draws_the_chart_it_prints(written: Path, tmp_path: Path) -> None:
+    picture = tmp_path / "replayed.svg"
+    code, out, _ = run("replay", str(written), "--format", "chart", "--chart", str(picture))
+    assert code == 0
+    assert "client 0" in out and "server" in out and "admin" in out and "initial state" not in out
+    assert picture.read_text().lstrip().startswith("<?xml")
