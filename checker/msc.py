@@ -93,8 +93,8 @@ def _step_rows(system: System, prev: tuple[int, ...], step: Step, n: int, server
     if action in ("Release", "Reboot"):
         rows.insert(0, Note(n, _client_lane(step.params[0]), action.lower()))
     if st.silent:
-        why = step.label.split(": ", 1)[-1] if ": silent" in step.label or step.label.startswith("silent") else ""
-        rows.append(Note(n, server, "silent" + (f" ({why.removeprefix('silent: ')})" if why else "")))
+        why = step.label.rpartition("silent: ")[2] if "silent: " in step.label else ""
+        rows.append(Note(n, server, "silent" + (f" ({why})" if why else "")))
     for ch in st.changes:
         name, _, key = ch.variable.partition("[")
         if name == "st":
@@ -103,6 +103,9 @@ def _step_rows(system: System, prev: tuple[int, ...], step: Step, n: int, server
             rows.append(Note(n, _client_lane(int(key.rstrip("]"))), "error shown"))
         elif name == "db" and actor != "server":
             rows.append(Note(n, admin, f"deletes lease {key.rstrip(']')}"))
+        elif name == "db" and action in ("ServeRelease", "ExpireLease"):
+            verb = "frees" if action == "ServeRelease" else "expires"
+            rows.append(Note(n, server, f"{verb} lease {key.rstrip(']')}"))
     if action == "AdminRestart":
         rows.append(Note(n, admin, "restarts the service"))
     if not rows:

@@ -81,3 +81,12 @@ def test_check_draws_a_chart_and_refuses_unknown_picture_formats(tmp_path: Path)
     err = io.StringIO()
     assert main(["check", "--property", "recovery", "--quiet", "--chart", str(tmp_path / "c.gif")], out, err) == 2
     assert "use a file ending in .svg" in err.getvalue()
+
+
+def test_a_release_is_an_arrow_to_the_server_which_frees_the_lease() -> None:
+    cfg = Config(variant="nt35")
+    bound = [("Discover", (0,)), ("ServeDiscover", (0,)), ("RecvOffer", (0,)), ("ServeRequest", (0,)), ("RecvAck", (0,))]
+    chart = build_chart(dhcp_system(cfg), _run_of(cfg, *bound, ("Release", (0,)), ("ServeRelease", (0,))))
+    assert Arrow(6, 0, 1, "RELEASE(0)") in chart.rows
+    assert Note(6, 0, "→ INIT") in chart.rows
+    assert Note(7, 1, "frees lease 0") in chart.rows
