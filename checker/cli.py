@@ -16,6 +16,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn, TextIO
 
 from model.dhcp import Config, ConfigError
@@ -146,6 +147,16 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .run import explicit_report
 
     cfg = Config(args.clients, args.addresses, args.variant, args.deletes, args.losses, args.reboots, args.restart)
+    if args.trace_out or args.chart:
+        from .chart import ChartFileError, check_picture_path
+        from .outputs import check_output_paths
+
+        check_output_paths(args.trace_out, args.chart)
+        try:
+            if args.chart:
+                check_picture_path(Path(args.chart))
+        except ChartFileError as exc:
+            raise OutputError(str(exc)) from None
     show = not args.quiet and err.isatty() and os.environ.get("CI") is None
     printer = _ProgressPrinter(err) if show else None
     limits = Limits(args.max_states, args.timeout)
@@ -172,10 +183,12 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _claims(args: argparse.Namespace, out: TextIO) -> int:
     from .claims import check_claims, claims_json, render_claims_text
 
+    if args.junit:
+        from .outputs import check_output_paths
+
+        check_output_paths(args.junit)
     report = check_claims()
     if args.junit:
-        from pathlib import Path
-
         from .junit import write_junit
 
         write_junit(report, Path(args.junit))

@@ -20,6 +20,13 @@ class OutputError(Exception):
     """A file the user named cannot be written or read as asked."""
 
 
+def check_output_paths(*paths: str | None) -> None:
+    """Refuse, before any work is done, output files whose folder does not exist."""
+    for p in paths:
+        if p and not Path(p).resolve().parent.is_dir():
+            raise OutputError(f"cannot write {p}: no folder {Path(p).parent}")
+
+
 def numbered(path: Path, result: CheckResult, several: bool) -> Path:
     """``path`` itself for a single trace, else ``NAME-PROPERTY[-CLIENT].EXT`` beside it."""
     if not several:
