@@ -16,6 +16,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn, TextIO
 
 from model.dhcp import CLIENT_NAK_MODES, Config, ConfigError
@@ -24,6 +25,7 @@ from properties.dhcp import PROPERTY_NAMES, PropertyError
 
 from .conform.command import ConformUsageError
 from .explicit import Limits, Progress
+from .outputs import OutputError
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70
@@ -90,10 +92,34 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--max-states", type=_whole(1), metavar="N", help="stop after N states (verdicts become unknown)")
     check.add_argument("--timeout", type=_positive_float, metavar="SECONDS", help="stop exploring after this long")
     check.add_argument("--quiet", action="store_true", help="no progress display on stderr")
+    check.add_argument("--trace-out", metavar="FILE", help="write each trace as an ITF JSON file (FILE, or FILE-PROPERTY-CLIENT.itf.json when several)")
+    check.add_argument("--chart", metavar="FILE", help="draw each trace as a message sequence chart (.svg, .png or .pdf; numbered as for --trace-out)")
 
     claims = sub.add_parser("claims", help="check the KB article's claims, expected against computed",
                             description="Decide every claim of the catalogue at 1x1 and 2x2 and compare.")
     claims.add_argument("--format", choices=("text", "json"), default="text")
+    claims.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML (one test case per claim row)")
+
+    replay = sub.add_parser("replay", help="check a trace file against the model and print it",
+                            description="Read an ITF trace written by --trace-out, check every step against the "
+                                        "model of the configuration recorded in it, and print it.")
+    replay.add_argument("file", metavar="FILE", help="an ITF JSON trace")
+    replay.add_argument("--chart", metavar="FILE", help="also draw the message sequence chart (.svg, .png or .pdf)")
+    replay.add_argument("--format", choices=("text", "chart", "both"), default="both",
+                        help="print the steps, the message sequence chart, or both (default)")
+
+    graph = sub.add_parser("graph", help="draw the reachable state graph of a small configuration",
+                           description="Draw every reachable state, the stuck region and a fair loop avoiding holds.")
+    graph.add_argument("--variant", choices=VARIANTS, default="nt35", help="server behaviour (default nt35)")
+    graph.add_argument("--clients", type=_whole(1), default=1, metavar="N", help="DHCP clients (default 1)")
+    graph.add_argument("--addresses", type=_whole(1), default=1, metavar="N", help="pool addresses (default 1)")
+    graph.add_argument("--deletes", type=_whole(0), default=1, metavar="N", help="admin deletes (default 1)")
+    graph.add_argument("--losses", type=_whole(0), default=0, metavar="N", help="messages the network may lose (default 0)")
+    graph.add_argument("--reboots", type=_whole(0), default=0, metavar="N", help="client reboots (default 0)")
+    graph.add_argument("--restart", action="store_true", help="the administrator may restart the server service")
+    graph.add_argument("--out", metavar="FILE", required=True, help="the picture to write (.svg, .png or .pdf)")
+    graph.add_argument("--max-states", type=_whole(1), default=600, metavar="N",
+                       help="refuse configurations with more reachable states (default 600)")
 
     from .conform.command import add_parser as add_conform
 
@@ -134,6 +160,16 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     cfg = Config(args.clients, args.addresses, args.variant, args.deletes, args.losses, args.reboots, args.restart,
                  args.client_nak)
+    if args.trace_out or args.chart:
+        from .chart import ChartFileError, check_picture_path
+        from .outputs import check_output_paths
+
+        check_output_paths(args.trace_out, args.chart)
+        try:
+            if args.chart:
+                check_picture_path(Path(args.chart))
+        except ChartFileError as exc:
+            raise OutputError(str(exc)) from None
     show = not args.quiet and err.isatty() and os.environ.get("CI") is None
     printer = _ProgressPrinter(err) if show else None
     limits = Limits(args.max_states, args.timeout)
@@ -146,6 +182,11 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(json.dumps(report_json(report), indent=2) + "\n")
     else:
         out.write(render_report(report))
+    if args.trace_out or args.chart:
+        from .outputs import write_trace_outputs
+
+        for line in write_trace_outputs(report, args.trace_out, args.chart):
+            err.write(f"leasecheck: wrote {line}\n")
     if graph.stop_reason == "interrupted":
         err.write(f"leasecheck: interrupted after {len(graph.states):,} states; verdicts above are partial\n")
         return EXIT_INTERRUPTED
@@ -155,7 +196,15 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _claims(args: argparse.Namespace, out: TextIO) -> int:
     from .claims import check_claims, claims_json, render_claims_text
 
+    if args.junit:
+        from .outputs import check_output_paths
+
+        check_output_paths(args.junit)
     report = check_claims()
+    if args.junit:
+        from .junit import write_junit
+
+        write_junit(report, Path(args.junit))
     if args.format == "json":
         out.write(json.dumps(claims_json(report), indent=2) + "\n")
     else:
@@ -175,6 +224,15 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             from .conform.command import run_conform
 
             return run_conform(args, out, err)
+        if args.command == "replay":
+            from .outputs import replay_command
+
+            return replay_command(args.file, args.chart, args.format, out)
+        if args.command == "graph":
+            from .outputs import graph_command
+
+            cfg = Config(args.clients, args.addresses, args.variant, args.deletes, args.losses, args.reboots, args.restart)
+            return graph_command(cfg, args.out, args.max_states, err)
         return _claims(args, out)
     except UsageError as exc:
         err.write(f"{one_line(str(exc))}\n")
@@ -184,6 +242,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         return EXIT_USAGE
     except (ConfigError, PropertyError) as exc:
         err.write(f"leasecheck: {one_line(str(exc))}\n")
+        return EXIT_USAGE
+    except OutputError as exc:
+        err.write(f"leasecheck: {exc}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         err.write(f"leasecheck: interrupted after {time.perf_counter() - started:.1f} s\n")

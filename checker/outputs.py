@@ -1,0 +1,122 @@
+"""The file outputs of the command line: trace files, charts, state-graph pictures, and `replay`.
+
+Each function turns the user's mistakes (unwritable paths, unknown picture formats, trace files
+that are malformed or do not replay) into :class:`OutputError`, which the command line reports
+as one line on stderr with exit status 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+from model.dhcp import Config, dhcp_system
+
+from .results import CheckResult, Report
+
+
+class OutputError(Exception):
+    """A file the user named cannot be written or read as asked."""
+
+
+def check_output_paths(*paths: str | None) -> None:
+    """Refuse, before any work is done, output files whose folder does not exist."""
+    for p in paths:
+        if p and not Path(p).resolve().parent.is_dir():
+            raise OutputError(f"cannot write {p}: no folder {Path(p).parent}")
+
+
+def numbered(path: Path, result: CheckResult, several: bool) -> Path:
+    """``path`` itself for a single trace, else ``NAME-PROPERTY[-CLIENT].EXT`` beside it."""
+    if not several:
+        return path
+    base, dot, ext = path.name.partition(".")
+    tag = result.property + ("" if result.client is None else f"-{result.client}")
+    return path.with_name(f"{base}-{tag}{dot}{ext}")
+
+
+def write_trace_outputs(report: Report, trace_out: str | None, chart: str | None) -> Iterator[str]:
+    """Write each trace of ``report`` as ITF and/or a chart; yield a description of each file."""
+    from .chart import ChartFileError, check_picture_path, save_chart
+    from .itf import itf_document, write_itf
+    from .msc import build_chart
+
+    system = dhcp_system(report.config)
+    with_traces = [r for r in report.results if r.trace is not None]
+    several = len(with_traces) > 1
+    if chart:
+        try:
+            check_picture_path(Path(chart))
+        except ChartFileError as exc:
+            raise OutputError(str(exc)) from None
+    for r in with_traces:
+        assert r.trace is not None
+        kind = "witness" if str(r.verdict) == "holds" else "counterexample"
+        who = "" if r.client is None else f", client {r.client}"
+        title = f"{r.property}{who}: {r.verdict} ({kind}) — {report.config.describe()}"
+        if trace_out:
+            path = numbered(Path(trace_out), r, several)
+            doc = itf_document(system, report.config, r.trace, prop=r.property, client=r.client,
+                               verdict=str(r.verdict), description=title)
+            try:
+                write_itf(path, doc)
+            except OSError as exc:
+                raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+            yield f"{path} ({r.property}{who}, ITF)"
+        if chart:
+            path = numbered(Path(chart), r, several)
+            try:
+                save_chart(build_chart(system, r.trace, title), path)
+            except ChartFileError as exc:
+                raise OutputError(str(exc)) from None
+            yield f"{path} ({r.property}{who}, chart)"
+
+
+def replay_command(file: str, chart: str | None, fmt: str, out: TextIO) -> int:
+    """`leasecheck replay FILE`: check the trace against the model, print it; 0 when it replays."""
+    from .chart import ChartFileError, save_chart
+    from .itf import TraceFileError, load_itf, replay_trace_file
+    from .msc import build_chart, render_chart_text
+    from .render_text import describe_config, render_trace
+    from .replay import ReplayError
+
+    try:
+        tf = load_itf(Path(file))
+    except TraceFileError as exc:
+        raise OutputError(f"{file}: {exc}") from None
+    try:
+        system = replay_trace_file(tf)
+    except ReplayError as exc:
+        raise OutputError(f"{file}: not a behaviour of the model: {exc}") from None
+    title = tf.description or file
+    out.write(f"{file}: {len(tf.trace)} steps replay in the model ({describe_config(tf.config)})\n")
+    if tf.property:
+        who = "" if tf.client is None else f", client {tf.client}"
+        out.write(f"recorded as: {tf.property}{who}: {tf.verdict}\n")
+    if fmt in ("text", "both"):
+        out.write("\n" + render_trace(system, tf.trace) + "\n")
+    if fmt in ("chart", "both"):
+        out.write("\n" + render_chart_text(build_chart(system, tf.trace)))
+    if chart:
+        try:
+            save_chart(build_chart(system, tf.trace, title), Path(chart))
+        except ChartFileError as exc:
+            raise OutputError(str(exc)) from None
+    return 0
+
+
+def graph_command(cfg: Config, out_file: str, max_states: int, err: TextIO) -> int:
+    """`leasecheck graph`: draw the reachable state graph of ``cfg`` into ``out_file``."""
+    from .chart import ChartFileError, check_picture_path
+    from .stategraph import GraphTooLarge, save_state_graph, state_graph_view
+
+    try:
+        check_picture_path(Path(out_file))
+        view = state_graph_view(cfg, max_states)
+        save_state_graph(view, Path(out_file))
+    except (ChartFileError, GraphTooLarge) as exc:
+        raise OutputError(str(exc)) from None
+    err.write(f"leasecheck: wrote {out_file}: {view.states} states, {len(view.stuck)} stuck, "
+              f"{len(view.loop)}-step fair loop\n")
+    return 0

@@ -1,0 +1,154 @@
+"""Pictures of the reachable state graph of a small configuration, drawn with networkx.
+
+:func:`state_graph_view` explores a configuration and marks, as data, the states where some client
+holds a lease, the stuck region (states from which some client can never reach ``holds`` again)
+and the loop of the ``recovery`` counterexample, if there is one. :func:`save_state_graph` draws
+it: a graphviz layout when pygraphviz or pydot is installed, a networkx layout otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from model.dhcp import Config, dhcp_system
+from properties.dhcp import dhcp_properties
+from properties.spec import Recovery
+
+from .analysis import GraphAnalysis
+from .decide import decide
+from .explicit import Limits, explore
+
+#: the largest graph that is still readable as a picture
+MAX_DRAWN_STATES = 600
+
+
+class GraphTooLarge(Exception):
+    """The configuration has more reachable states than a picture can show."""
+
+
+@dataclass(frozen=True)
+class StateGraphView:
+    config: Config
+    states: int
+    edges: tuple[tuple[int, int, str], ...]  # (from, to, action instance)
+    holding: frozenset[int]  # some client holds a lease its server agrees with
+    stuck: frozenset[int]  # some client can never reach holds again
+    loop: tuple[tuple[int, int], ...]  # edges of the recovery counterexample's fair loop
+
+    @property
+    def initial(self) -> int:
+        return 0
+
+
+def state_graph_view(cfg: Config, max_states: int = MAX_DRAWN_STATES) -> StateGraphView:
+    """Explore ``cfg`` completely (at most ``max_states`` states) and mark its regions."""
+    system = dhcp_system(cfg)
+    graph = explore(system, Limits(max_states=max_states + 1))
+    if not graph.complete or len(graph.states) > max_states:
+        raise GraphTooLarge(f"{cfg.describe()} has more than {max_states} reachable states: too many to draw; "
+                            f"try fewer clients, addresses or deletes")
+    an = GraphAnalysis(graph)
+    n = len(graph.states)
+    holding: set[int] = set()
+    stuck: set[int] = set()
+    loop: list[tuple[int, int]] = []
+    for prop in dhcp_properties(system, cfg, ["recovery"]):
+        assert isinstance(prop, Recovery)
+        goal = an.mask(prop.goal)
+        holding |= {i for i in range(n) if goal[i]}
+        reach = an.backward(i for i in range(n) if goal[i])
+        stuck |= {i for i in range(n) if not reach[i]}
+        result = decide(an, prop)
+        trace = result.trace
+        if not loop and trace is not None and trace.loop_start is not None:
+            index = {s: i for i, s in enumerate(graph.states)}
+            states = [index[s.state] for s in trace.steps]
+            loop = [(states[k], states[k + 1]) for k in range(trace.loop_start, len(states) - 1)]
+    names = [str(system.instances[c.instance]) for c in system.commands]
+    edges = tuple(
+        (u, graph.dst[e], names[graph.cmd[e]]) for u in range(graph.expanded) for e in graph.out_edges(u)
+    )
+    return StateGraphView(cfg, n, edges, frozenset(holding), frozenset(stuck), tuple(loop))
+
+
+def _layout(g: Any) -> dict[Any, Any]:
+    import networkx as nx
+
+    for prog in ("pygraphviz", "pydot"):
+        try:
+            __import__(prog)
+            if prog == "pygraphviz":
+                return nx.nx_agraph.graphviz_layout(g, prog="dot")
+            return nx.nx_pydot.graphviz_layout(g, prog="dot")
+        except Exception:  # not installed, or graphviz itself missing: fall back
+            continue
+    try:
+        return nx.kamada_kawai_layout(g)
+    except Exception:  # kamada_kawai needs scipy
+        return nx.spring_layout(g, seed=1)
+
+
+def draw_state_graph(view: StateGraphView) -> Any:
+    """A matplotlib Figure of the graph: holding states green, stuck red, the fair loop bold."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import networkx as nx
+    from matplotlib.lines import Line2D
+
+    g = nx.DiGraph()
+    g.add_nodes_from(range(view.states))
+    g.add_edges_from((u, v) for u, v, _ in view.edges if u != v)
+    pos = _layout(g)
+    size = min(14.0, 5.0 + view.states / 25)
+    fig, ax = plt.subplots(figsize=(size, size * 0.8))
+    ax.axis("off")
+
+    def colour(i: int) -> str:
+        if i in view.stuck:
+            return "#d62728"
+        if i in view.holding:
+            return "#2ca02c"
+        return "#9ecae1"
+
+    loop = set(view.loop)
+    plain = [(u, v) for u, v in g.edges if (u, v) not in loop]
+    nx.draw_networkx_edges(g, pos, edgelist=plain, ax=ax, edge_color="#bbbbbb", arrowsize=6, width=0.6)
+    nx.draw_networkx_edges(g, pos, edgelist=[e for e in view.loop if e[0] != e[1]], ax=ax, edge_color="#ff7f0e",
+                           arrowsize=12, width=2.6)
+    nx.draw_networkx_nodes(g, pos, ax=ax, node_size=60, node_color=[colour(i) for i in g.nodes],
+                           linewidths=0.5, edgecolors="#333333")
+    nx.draw_networkx_nodes(g, pos, nodelist=[view.initial], ax=ax, node_size=160, node_color="white",
+                           edgecolors="black", linewidths=2.0)
+    handles = [
+        Line2D([], [], marker="o", ls="", mfc="white", mec="black", mew=2, label="initial state"),
+        Line2D([], [], marker="o", ls="", color="#2ca02c", label="a client holds its lease"),
+        Line2D([], [], marker="o", ls="", color="#d62728", label="stuck: a client can never hold again"),
+        Line2D([], [], marker="o", ls="", color="#9ecae1", label="other states"),
+        Line2D([], [], color="#ff7f0e", lw=2.6, label="fair loop avoiding holds (recovery counterexample)"),
+    ]
+    ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=True)
+    ax.set_title(f"{view.config.describe()}: {view.states} reachable states, {len(view.edges)} transitions, "
+                 f"{len(view.stuck)} stuck", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def save_state_graph(view: StateGraphView, path: Path) -> None:
+    from .chart import ChartFileError, check_picture_path
+
+    check_picture_path(path)
+    fig = draw_state_graph(view)
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    try:
+        with matplotlib.rc_context({"svg.hashsalt": "leasecheck"}):  # the same picture gives the same file
+            fig.savefig(path, metadata={"Date": None} if path.suffix.lower() == ".svg" else None)
+    except OSError as exc:
+        raise ChartFileError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        plt.close(fig)
