@@ -80,12 +80,16 @@ def draw_chart(chart: Chart) -> Any:
 def save_chart(chart: Chart, path: Path) -> None:
     """Draw ``chart`` into ``path``; the suffix picks the format."""
     check_picture_path(path)
-    fig = draw_chart(chart)
+    save_figure(draw_chart(chart), path)
+
+
+def save_figure(fig: Any, path: Path) -> None:
+    """Write a matplotlib figure to ``path`` (format by suffix) and close it; same picture, same bytes."""
     import matplotlib
     import matplotlib.pyplot as plt
 
     try:
-        with matplotlib.rc_context({"svg.hashsalt": "leasecheck"}):  # the same picture gives the same file
+        with matplotlib.rc_context({"svg.hashsalt": "leasecheck"}):
             fig.savefig(path, metadata={"Date": None} if path.suffix.lower() == ".svg" else None)
     except OSError as exc:
         raise ChartFileError(f"cannot write {path}: {exc.strerror or exc}") from None

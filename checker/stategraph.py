@@ -138,17 +138,7 @@ def draw_state_graph(view: StateGraphView) -> Any:
 
 
 def save_state_graph(view: StateGraphView, path: Path) -> None:
-    from .chart import ChartFileError, check_picture_path
+    from .chart import check_picture_path, save_figure
 
     check_picture_path(path)
-    fig = draw_state_graph(view)
-    import matplotlib
-    import matplotlib.pyplot as plt
-
-    try:
-        with matplotlib.rc_context({"svg.hashsalt": "leasecheck"}):  # the same picture gives the same file
-            fig.savefig(path, metadata={"Date": None} if path.suffix.lower() == ".svg" else None)
-    except OSError as exc:
-        raise ChartFileError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        plt.close(fig)
+    save_figure(draw_state_graph(view), path)
