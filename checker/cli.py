@@ -82,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--max-states", type=_whole(1), metavar="N", help="stop after N states (verdicts become unknown)")
     check.add_argument("--timeout", type=_positive_float, metavar="SECONDS", help="stop exploring after this long")
     check.add_argument("--quiet", action="store_true", help="no progress display on stderr")
+    check.add_argument("--explorer", choices=("vector", "scalar"), default="vector",
+                       help="how states are explored: vector (numpy, default, faster) or scalar (compiled Python)")
 
     claims = sub.add_parser("claims", help="check the KB article's claims, expected against computed",
                             description="Decide every claim of the catalogue at 1x1 and 2x2 and compare.")
@@ -125,7 +127,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     printer = _ProgressPrinter(err) if show else None
     limits = Limits(args.max_states, args.timeout)
     try:
-        report, graph = explicit_report(cfg, args.properties, limits, printer)
+        report, graph = explicit_report(cfg, args.properties, limits, printer, args.explorer)
     finally:
         if printer is not None:
             printer.done()
