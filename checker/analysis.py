@@ -59,13 +59,8 @@ class GraphAnalysis:
         """1 for every discovered state where ``e`` holds."""
         key = id(e)
         if key not in self._masks:
-            states = self.graph.states
-            fast = getattr(states, "mask", None)  # packed states evaluate predicates vectorised
-            if fast is not None:
-                self._masks[key] = fast(e)
-            else:
-                pred = compile_predicate(self.graph.system, e)
-                self._masks[key] = bytearray(pred(s) for s in states)
+            pred = compile_predicate(self.graph.system, e)
+            self._masks[key] = bytearray(pred(s) for s in self.graph.states)
         return self._masks[key]
 
     @property

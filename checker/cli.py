@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--quiet", action="store_true", help="no progress display on stderr")
     check.add_argument("--explorer", choices=("vector", "scalar"), default="vector",
                        help="how states are explored: vector (numpy, default, faster) or scalar (compiled Python)")
+    check.add_argument("--symmetry", action="store_true",
+                       help="explore one state per class of states equal up to renaming clients and addresses "
+                            "(vector explorer; per-client properties for client 0; see docs/symmetry.md)")
 
     claims = sub.add_parser("claims", help="check the KB article's claims, expected against computed",
                             description="Decide every claim of the catalogue at 1x1 and 2x2 and compare.")
@@ -120,14 +123,14 @@ class _ProgressPrinter:
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .render_json import report_json
     from .render_text import render_report
-    from .run import explicit_report
+    from .explorers import check_report
 
     cfg = Config(args.clients, args.addresses, args.variant, args.deletes, args.losses, args.reboots, args.restart)
     show = not args.quiet and err.isatty() and os.environ.get("CI") is None
     printer = _ProgressPrinter(err) if show else None
     limits = Limits(args.max_states, args.timeout)
     try:
-        report, graph = explicit_report(cfg, args.properties, limits, printer, args.explorer)
+        report, graph = check_report(cfg, args.properties, limits, printer, args.explorer, args.symmetry)
     finally:
         if printer is not None:
             printer.done()
