@@ -121,9 +121,9 @@ class _ProgressPrinter:
 
 
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .explorers import check_report
     from .render_json import report_json
     from .render_text import render_report
-    from .explorers import check_report
 
     cfg = Config(args.clients, args.addresses, args.variant, args.deletes, args.losses, args.reboots, args.restart)
     show = not args.quiet and err.isatty() and os.environ.get("CI") is None

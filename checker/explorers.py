@@ -48,7 +48,13 @@ def check_report(
     from .vexplore import explore_vector
 
     if symmetry:
-        from .reduced import QuotientAnalysis, UnsupportedUnderSymmetry, check_supported, decide_reduced, reduce_properties
+        from .reduced import (
+            QuotientAnalysis,
+            UnsupportedUnderSymmetry,
+            check_supported,
+            decide_reduced,
+            reduce_properties,
+        )
         from .symmetry import Symmetry
 
         skipped = []

@@ -64,7 +64,7 @@ def pack(lay: Layout, states: np.ndarray) -> np.ndarray:
 
 def unpack(lay: Layout, keys: np.ndarray) -> np.ndarray:
     """Packed keys (n, words) back to rows of value indexes (n, variables) (``Layout.dtype``)."""
-    out = np.empty((keys.shape[0], len(lay.width)), dtype=lay.dtype)
+    out: np.ndarray = np.empty((keys.shape[0], len(lay.width)), dtype=lay.dtype)
     for v in range(len(lay.width)):
         mask = np.uint64((1 << lay.width[v]) - 1)
         out[:, v] = (keys[:, lay.word[v]] >> np.uint64(lay.shift[v])) & mask

@@ -119,10 +119,7 @@ def _trace(graph: StateGraph, steps: list[tuple[int, tuple[int, ...]]], loop_sta
 
 def decide_reduced(an: QuotientAnalysis, prop: Property) -> CheckResult:
     """The verdict of ``prop`` (client 0 or client-free) from the quotient graph."""
-    if isinstance(prop, Recovery):
-        result = _recovery(an, prop)
-    else:
-        result = decide(an, prop)
+    result = _recovery(an, prop) if isinstance(prop, Recovery) else decide(an, prop)
     if prop.client is not None:
         result = replace(result, reason=f"{result.reason} (by symmetry, the same for every client)")
     return result

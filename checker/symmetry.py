@@ -46,7 +46,7 @@ def _rename(value: Hashable, pi: Sequence[int], address_valued: bool) -> Hashabl
     if value is None:
         return None
     if address_valued:
-        return pi[value]  # type: ignore[index]
+        return pi[value]  # type: ignore[call-overload]
     if isinstance(value, V.Request):
         return V.Request(value.kind, pi[value.addr])
     if isinstance(value, V.Release | V.Offer | V.Ack):
@@ -139,7 +139,7 @@ class Symmetry:
     def canonical(self, states: np.ndarray) -> np.ndarray:
         """The class representative of every row of ``states`` (n, variables)."""
         n = states.shape[0]
-        C, A = self.clients, self.addresses
+        C = self.clients
         x = states.astype(np.int64)
         # per client: the masks of the addresses the lease table offers / binds to it
         offered = np.zeros((n, C), dtype=np.int64)

@@ -40,6 +40,7 @@ class Program:
         self.system = system
         self.nodes: list[tuple[Any, ...]] = []
         self._ids: dict[tuple[Any, ...], int] = {}
+        self.tables: dict[int, np.ndarray] = {}
         self.commands = tuple(
             _Command(
                 c.index,
@@ -73,11 +74,10 @@ class Program:
         found = self._ids.get(key)
         if found is not None:
             return found
-        if key[0] == "map":
-            # the table as an array, for table[arg] gathers
-            key = (*key, np.asarray(e.table, dtype=bool if key[2] else np.int32))  # type: ignore[attr-defined]
         self.nodes.append(key)
-        self._ids[key[:4] if key[0] == "map" else key] = len(self.nodes) - 1
+        self._ids[key] = len(self.nodes) - 1
+        if isinstance(e, Map):  # the table as an array, for table[arg] gathers
+            self.tables[len(self.nodes) - 1] = np.asarray(e.table, dtype=bool if e.domain is BOOL else np.int32)
         return len(self.nodes) - 1
 
     def evaluate(self, node: int, states: np.ndarray, memo: dict[int, Value]) -> Value:
@@ -96,7 +96,7 @@ class Program:
             arg = self.evaluate(n[1], states, memo)
             if isinstance(arg, np.ndarray) and arg.dtype == np.bool_:
                 arg = arg.view(np.uint8)
-            out = n[4][arg]
+            out = self.tables[node][arg]
         elif op == "eq":
             out = self.evaluate(n[1], states, memo) == self.evaluate(n[2], states, memo)
         elif op == "not":

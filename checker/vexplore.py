@@ -86,7 +86,7 @@ class _Growing:
     """An append-only numpy array (amortised doubling)."""
 
     def __init__(self, dtype: type, capacity: int = 1 << 12):
-        self.data = np.empty(capacity, dtype=dtype)
+        self.data: np.ndarray = np.empty(capacity, dtype=dtype)
         self.n = 0
 
     def extend(self, values: np.ndarray) -> None:
@@ -110,17 +110,18 @@ def _array(code: str, values: np.ndarray) -> array:
 
 def explore_vector(
     system: System,
-    limits: Limits = Limits(),
+    limits: Limits | None = None,
     progress: Callable[[Progress], None] | None = None,
     progress_every: float = 1.0,
     canonical: Canonical | None = None,
 ) -> StateGraph:
     """Explore every reachable state (or class, with ``canonical``) up to the limits."""
+    limits = limits or Limits()
     start = time.perf_counter()
     program = Program(system)
     lay = layout(system)
     table = KeyTable(lay.words)
-    init = np.asarray([system.initial], dtype=lay.dtype)
+    init: np.ndarray = np.asarray([system.initial], dtype=lay.dtype)
     if canonical is not None:
         init = canonical(init)
     table.find_or_add(pack(lay, init))
