@@ -13,7 +13,6 @@ a mask, the updates rewrite the fields of the packed keys that the command assig
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,24 +164,3 @@ def successors(program: Program, lay: Layout, keys: np.ndarray) -> Batch:
     if not sources:
         return Batch(np.empty(0, np.int64), np.empty(0, np.int32), np.empty((0, lay.words), np.uint64))
     return Batch(np.concatenate(sources), np.concatenate(commands), np.concatenate(new_keys))
-
-
-def successor_rows(program: Program, states: np.ndarray) -> list[tuple[int, int, tuple[int, ...]]]:
-    """(row, command, successor) for unpacked states: the slow path for checks and tests."""
-    out: list[tuple[int, int, tuple[int, ...]]] = []
-    for cmd in program.commands:
-        mask = np.ones(states.shape[0], dtype=bool)
-        for g in cmd.guard:
-            mask &= np.asarray(program.evaluate(g, states, {}), dtype=bool)
-        for r in np.flatnonzero(mask):
-            row = [int(x) for x in states[r]]
-            single = states[r:r + 1]
-            for var, node in cmd.updates:
-                row[var] = int(np.asarray(program.evaluate(node, single, {})).reshape(-1)[0])
-            out.append((int(r), cmd.index, tuple(row)))
-    return out
-
-
-def as_matrix(states: Sequence[Sequence[int]], variables: int) -> np.ndarray:
-    """State tuples as a (n, variables) matrix of value indexes."""
-    return np.asarray(states, dtype=np.int32).reshape(len(states), variables)

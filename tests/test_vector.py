@@ -11,7 +11,9 @@ from checker.explicit import Limits, explore
 from checker.keytable import KeyTable
 from checker.pack import layout, pack, unpack
 from checker.vanalysis import VectorAnalysis
+from checker.vector import Program, successors
 from checker.vexplore import explore_vector
+from model import interp
 from model.dhcp import Config, dhcp_system
 from properties.dhcp import PROPERTY_NAMES, dhcp_properties
 from properties.spec import Verdict
@@ -131,3 +133,19 @@ def test_the_key_table_numbers_distinct_keys_in_order_and_finds_them_again():
     assert sorted(added.ids[added.first].tolist()) == list(range(table.n))
     again = table.find_or_add(keys[::-1].copy())
     assert again.first.size == 0 and (again.ids[::-1] == added.ids).all()
+
+
+@pytest.mark.parametrize("cfg", [Config(2, 2, "nt35", 1, 1, 1, True), Config(3, 2, "authoritative", 2, 0, 1)], ids=str)
+def test_successors_of_arbitrary_states_agree_with_the_reference_interpreter(cfg):
+    """Random states, reachable or not: every guard and update evaluated over arrays as by model.interp."""
+    system = dhcp_system(cfg)
+    program, lay = Program(system), layout(system)
+    rng = np.random.default_rng(5)
+    sizes = [len(v.domain) for v in system.variables]
+    states = np.stack([rng.integers(0, n, size=3000) for n in sizes], axis=1).astype(lay.dtype)
+    batch = successors(program, lay, pack(lay, states))
+    got: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
+    for row, k, nxt in zip(batch.source.tolist(), batch.command.tolist(), unpack(lay, batch.keys).tolist(), strict=True):
+        got.setdefault(row, []).append((k, tuple(nxt)))
+    for row, state in enumerate(states.tolist()):
+        assert sorted(got.get(row, [])) == sorted(interp.successors(system, state))
