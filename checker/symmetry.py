@@ -123,6 +123,22 @@ class Symmetry:
         self.free_index = lease.index(V.FREE)
         self.offered_index = tuple(lease.index(V.Offered(c)) for c in range(self.clients))
         self.bound_index = tuple(lease.index(V.Bound(c)) for c in range(self.clients))
+        # one table per permutation for all renamed fields of a client at once, indexed by the
+        # mixed-radix number of their values; and one for the two address sets together
+        self.renamed = tuple(f for f in self.fields if f.renames)
+        self.radix = tuple(len(system.variables[f.variables[0]].domain) for f in self.renamed)
+        size = int(np.prod(self.radix))
+        combo = np.zeros((len(self.perms), size), dtype=np.int64)
+        digits = np.indices(self.radix).reshape(len(self.radix), -1)
+        for p in range(len(self.perms)):
+            for f, d in zip(self.renamed, digits, strict=True):
+                combo[p] |= self.tables[f.group][p][d] << f.shift
+        self.combo = combo
+        sets = np.arange(1 << (2 * A))
+        self.sets = (self.bits[:, sets >> A] << self.offered_shift) | (self.bits[:, sets & ((1 << A) - 1)] << self.bound_shift)
+        # client keys packed several to a word, most significant first, for comparisons
+        self.key_bits = self.bound_shift + A
+        self.per_word = max(1, 63 // self.key_bits)
 
     @property
     def order(self) -> int:
@@ -139,48 +155,67 @@ class Symmetry:
     def canonical(self, states: np.ndarray) -> np.ndarray:
         """The class representative of every row of ``states`` (n, variables)."""
         n = states.shape[0]
-        C = self.clients
+        C, A = self.clients, self.addresses
         x = states.astype(np.int64)
-        # per client: the masks of the addresses the lease table offers / binds to it
-        offered = np.zeros((n, C), dtype=np.int64)
-        bound = np.zeros((n, C), dtype=np.int64)
-        for a, var in enumerate(self.db_vars):
-            col = x[:, var]
-            for c in range(C):
-                offered[:, c] |= (col == self.offered_index[c]).astype(np.int64) << a
-                bound[:, c] |= (col == self.bound_index[c]).astype(np.int64) << a
-        fixed_base = np.zeros((n, C), dtype=np.int64)
-        for f in self.fields:
-            if not f.renames:
-                for c in range(C):
-                    fixed_base[:, c] |= x[:, f.variables[c]] << f.shift
-        best: np.ndarray | None = None
-        keys = np.empty((n, C), dtype=np.int64)
+        base, combo, sets = [], [], []
+        for c in range(C):
+            b = np.zeros(n, dtype=np.int64)
+            for f in self.fields:
+                if not f.renames:
+                    b |= x[:, f.variables[c]] << f.shift
+            base.append(b)
+            k = np.zeros(n, dtype=np.int64)
+            for f, r in zip(self.renamed, self.radix, strict=True):
+                k = k * r + x[:, f.variables[c]]
+            combo.append(k)
+            # the addresses the lease table offers (high bits) and binds (low bits) to client c
+            m = np.zeros(n, dtype=np.int64)
+            for a, var in enumerate(self.db_vars):
+                col = x[:, var]
+                m |= ((col == self.offered_index[c]).astype(np.int64) << (A + a)) | (
+                    (col == self.bound_index[c]).astype(np.int64) << a)
+            sets.append(m)
         order = list(self.fixed) + list(self.free)
         nfixed = len(self.fixed)
+        best: list[np.ndarray] | None = None
         for p in range(len(self.perms)):
-            keys[:] = fixed_base
-            for f in self.fields:
-                if f.renames:
-                    t = self.tables[f.group][p]
-                    for c in range(C):
-                        keys[:, c] |= t[x[:, f.variables[c]]] << f.shift
-            keys |= self.bits[p][offered] << self.offered_shift
-            keys |= self.bits[p][bound] << self.bound_shift
-            cand = keys[:, order]
-            if len(self.free) > 1:
-                cand[:, nfixed:] = np.sort(cand[:, nfixed:], axis=1)
+            table, set_table = self.combo[p], self.sets[p]
+            keys = [base[c] | table[combo[c]] | set_table[sets[c]] for c in order]
+            k = len(keys) - nfixed
+            for i in range(k):  # a sorting network over the free clients' keys
+                for j in range(nfixed, nfixed + k - 1 - i):
+                    lo, hi = np.minimum(keys[j], keys[j + 1]), np.maximum(keys[j], keys[j + 1])
+                    keys[j], keys[j + 1] = lo, hi
+            words = self._words(keys)
             if best is None:
-                best = cand.copy()
+                best = words
                 continue
             less = np.zeros(n, dtype=bool)
             same = np.ones(n, dtype=bool)
-            for j in range(C):
-                less |= same & (cand[:, j] < best[:, j])
-                same &= cand[:, j] == best[:, j]
-            best[less] = cand[less]
+            for w, b in zip(words, best, strict=True):
+                less |= same & (w < b)
+                same &= w == b
+            best = [np.where(less, w, b) for w, b in zip(words, best, strict=True)]
         assert best is not None
-        return self._decode(best, states)
+        return self._decode(self._unwords(best), states)
+
+    def _words(self, keys: list[np.ndarray]) -> list[np.ndarray]:
+        out = []
+        for lo in range(0, len(keys), self.per_word):
+            w = keys[lo]
+            for k in keys[lo + 1: lo + self.per_word]:
+                w = (w << self.key_bits) | k
+            out.append(w)
+        return out
+
+    def _unwords(self, words: list[np.ndarray]) -> np.ndarray:
+        keys = []
+        mask = (1 << self.key_bits) - 1
+        for lo, w in zip(range(0, self.clients, self.per_word), words, strict=True):
+            count = min(self.per_word, self.clients - lo)
+            for i in range(count):
+                keys.append((w >> (self.key_bits * (count - 1 - i))) & mask)
+        return np.stack(keys, axis=1)
 
     def _decode(self, best: np.ndarray, states: np.ndarray) -> np.ndarray:
         """The state whose client keys (in client order fixed..., free...) are ``best``."""
