@@ -181,9 +181,9 @@ class Symmetry:
         for p in range(len(self.perms)):
             table, set_table = self.combo[p], self.sets[p]
             keys = [base[c] | table[combo[c]] | set_table[sets[c]] for c in order]
-            k = len(keys) - nfixed
-            for i in range(k):  # a sorting network over the free clients' keys
-                for j in range(nfixed, nfixed + k - 1 - i):
+            nfree = len(keys) - nfixed
+            for i in range(nfree):  # a sorting network over the free clients' keys
+                for j in range(nfixed, nfixed + nfree - 1 - i):
                     lo, hi = np.minimum(keys[j], keys[j + 1]), np.maximum(keys[j], keys[j + 1])
                     keys[j], keys[j + 1] = lo, hi
             words = self._words(keys)

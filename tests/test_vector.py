@@ -16,7 +16,7 @@ from checker.vexplore import explore_vector
 from model import interp
 from model.dhcp import Config, dhcp_system
 from properties.dhcp import PROPERTY_NAMES, dhcp_properties
-from properties.spec import Verdict
+from properties.spec import Recovery, Verdict
 
 REFERENCE = [
     # clients, addresses, deletes, losses, reboots, variant, restart, states (SEMANTICS.md section 7)
@@ -75,7 +75,7 @@ def test_verdicts_are_those_of_the_scalar_explorer(cfg):
         a, b = decide(fast, p), decide(slow, p)
         assert (p.name, p.client, a.verdict) == (p.name, p.client, b.verdict)
         assert (a.trace is None) == (b.trace is None)
-        if a.trace is not None and not a.trace.is_lasso:
+        if a.trace is not None and b.trace is not None and not a.trace.is_lasso:
             assert len(a.trace) == len(b.trace)  # both shortest
 
 
@@ -84,6 +84,7 @@ def test_vectorised_fair_components_are_the_loop_versions():
     system = dhcp_system(cfg)
     graph = explore_vector(system)
     for p in dhcp_properties(system, cfg, ["recovery"]):
+        assert isinstance(p, Recovery)
         _, fair_a, dead_a = VectorAnalysis(graph).fair_components(p.goal)
         _, fair_b, dead_b = GraphAnalysis(graph).fair_components(p.goal)
         assert sorted(map(sorted, fair_a)) == sorted(map(sorted, fair_b))
@@ -111,7 +112,7 @@ def test_a_timeout_stops_the_search_incomplete():
 def test_packing_is_a_bijection_on_reachable_states():
     system = dhcp_system(Config(2, 2, "nt35", 1, 1, 1, True))
     lay = layout(system)
-    states = np.asarray(list(explore(system).states))
+    states: np.ndarray = np.asarray(list(explore(system).states))
     keys = pack(lay, states)
     assert (unpack(lay, keys) == states).all()
     assert len({k.tobytes() for k in keys}) == len(states)
