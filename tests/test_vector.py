@@ -143,7 +143,7 @@ def test_successors_of_arbitrary_states_agree_with_the_reference_interpreter(cfg
     program, lay = Program(system), layout(system)
     rng = np.random.default_rng(5)
     sizes = [len(v.domain) for v in system.variables]
-    states = np.stack([rng.integers(0, n, size=3000) for n in sizes], axis=1).astype(lay.dtype)
+    states: np.ndarray = np.stack([rng.integers(0, n, size=3000) for n in sizes], axis=1).astype(lay.dtype)
     batch = successors(program, lay, pack(lay, states))
     got: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
     for row, k, nxt in zip(batch.source.tolist(), batch.command.tolist(), unpack(lay, batch.keys).tolist(), strict=True):
