@@ -33,6 +33,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 from properties.spec import AfterAction, Property, Recovery, Verdict
 
@@ -125,11 +127,15 @@ def decide_reduced(an: QuotientAnalysis, prop: Property) -> CheckResult:
     return result
 
 
-def _fixed_bits(an: QuotientAnalysis) -> list[int]:
-    """Per command: the bit of its instance if that instance is fair and fixed by the group."""
+def _fixed_bits(an: QuotientAnalysis) -> np.ndarray:
+    """Per command: a bit for its instance if that instance is fair and fixed by the group, else 0.
+
+    Fixed instances are numbered 0, 1, ... among themselves, so a set of them fits one int64.
+    """
     sym = an.symmetry
     system = an.graph.system
     kinds = {a.name: a.params for a in system.actions}
+    position: dict[int, int] = {}
     out = []
     for c in system.commands:
         inst = system.instances[c.instance]
@@ -139,52 +145,54 @@ def _fixed_bits(an: QuotientAnalysis) -> list[int]:
                 fixed &= value in sym.fixed or len(sym.free) == 1
             else:
                 fixed &= sym.addresses == 1
-        out.append(1 << c.instance if fixed else 0)
-    return out
+        if fixed:
+            pos = position.setdefault(c.instance, len(position))
+            if pos > 62:
+                raise RuntimeError("internal error: too many fixed instances for one bit set")
+            out.append(1 << pos)
+        else:
+            out.append(0)
+    return np.asarray(out, dtype=np.int64)
 
 
 def _recovery(an: QuotientAnalysis, prop: Recovery) -> CheckResult:
     g = an.graph
-    goal = an.mask(prop.goal)
     n = len(g.states)
-    allowed = bytearray(n)
-    for i in range(g.expanded):
-        allowed[i] = not goal[i]
-    from .analysis import _tarjan
-
-    comp = _tarjan(n, g.offsets, g.dst, allowed)
-    fixed_bit = _fixed_bits(an)
-    everywhere: dict[int, int] = {}
-    taken: dict[int, int] = {}
-    nontrivial: set[int] = set()
-    members: dict[int, list[int]] = {}
-    deadlocks: list[int] = []
-    off, dst, cmd = g.offsets, g.dst, g.cmd
-    for v in range(g.expanded):
-        if not allowed[v]:
-            continue
-        c = comp[v]
-        members.setdefault(c, []).append(v)
-        en = 0
-        t = taken.get(c, 0)
-        if off[v] == off[v + 1]:
-            deadlocks.append(v)
-        for e in range(off[v], off[v + 1]):
-            b = fixed_bit[cmd[e]]
-            en |= b
-            w = dst[e]
-            if allowed[w] and comp[w] == c:
-                t |= b
-                nontrivial.add(c)
-        taken[c] = t
-        everywhere[c] = everywhere.get(c, -1) & en
-    candidates = sorted((min(members[c]), c) for c in nontrivial if everywhere[c] & ~taken[c] == 0)
-    first_deadlock = min(deadlocks) if deadlocks else None
+    goal = np.frombuffer(bytes(an.mask(prop.goal)), dtype=np.uint8)
+    allowed = np.zeros(n, dtype=bool)
+    allowed[: g.expanded] = goal[: g.expanded] == 0
+    src, dst, cmd = an.edges()
+    inside = allowed[src] & allowed[dst]
+    matrix = csr_matrix((np.ones(int(inside.sum()), dtype=np.int8), (src[inside], dst[inside])), shape=(n, n))
+    _, labels = connected_components(matrix, directed=True, connection="strong")
+    ncomp = int(labels.max()) + 1 if n else 0
+    bits = _fixed_bits(an)[cmd] if cmd.size else np.empty(0, dtype=np.int64)
+    degree = np.diff(np.frombuffer(g.offsets, dtype=np.int64))
+    enabled = np.zeros(g.expanded, dtype=np.int64)
+    has = degree > 0
+    if bits.size:
+        enabled[has] = np.bitwise_or.reduceat(bits, np.frombuffer(g.offsets, dtype=np.int64)[:-1][has])
+    states = np.flatnonzero(allowed)
+    everywhere = np.full(ncomp, -1, dtype=np.int64)
+    np.bitwise_and.at(everywhere, labels[states], enabled[states])
+    internal = inside & (labels[src] == labels[dst])
+    taken = np.zeros(ncomp, dtype=np.int64)
+    np.bitwise_or.at(taken, labels[src[internal]], bits[internal])
+    nontrivial = np.zeros(ncomp, dtype=bool)
+    nontrivial[labels[src[internal]]] = True
+    # components that no fixed instance shows unfair: settled on the concrete component
+    open_ = nontrivial & ((everywhere & ~taken) == 0)
+    entry = np.full(ncomp, n, dtype=np.int64)
+    np.minimum.at(entry, labels[states], states)
+    candidates = sorted((int(entry[c]), int(c)) for c in np.flatnonzero(open_))
+    deadlocks = states[degree[states] == 0]
+    first_deadlock = int(deadlocks.min()) if deadlocks.size else None
     unsettled = 0
-    for entry, c in candidates:
-        if first_deadlock is not None and first_deadlock < entry:
+    for start, c in candidates:
+        if first_deadlock is not None and first_deadlock < start:
             break
-        verdict = _lift_component(an, prop, entry, set(members[c]))
+        members = set(states[labels[states] == c].tolist())
+        verdict = _lift_component(an, prop, start, members)
         if isinstance(verdict, Trace):
             confirm(g.system, prop, Verdict.VIOLATED, verdict)
             loop = len(verdict.steps) - 1 - (verdict.loop_start or 0)
