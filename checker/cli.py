@@ -79,14 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--property", action="append", choices=PROPERTY_NAMES, metavar="NAME", dest="properties",
                        help=f"a property to check (repeatable; default: all that apply): {', '.join(PROPERTY_NAMES)}")
     check.add_argument("--format", choices=("text", "json"), default="text")
-    check.add_argument("--max-states", type=_whole(1), metavar="N", help="stop after N states (verdicts become unknown)")
-    check.add_argument("--timeout", type=_positive_float, metavar="SECONDS", help="stop exploring after this long")
-    check.add_argument("--quiet", action="store_true", help="no progress display on stderr")
     check.add_argument("--explorer", choices=("vector", "scalar"), default="vector",
                        help="how states are explored: vector (numpy, default, faster) or scalar (compiled Python)")
     check.add_argument("--symmetry", action="store_true",
                        help="explore one state per class of states equal up to renaming clients and addresses "
                             "(vector explorer; per-client properties for client 0; see docs/symmetry.md)")
+    check.add_argument("--max-states", type=_whole(1), metavar="N", help="stop after N states (verdicts become unknown)")
+    check.add_argument("--timeout", type=_positive_float, metavar="SECONDS", help="stop exploring after this long")
+    check.add_argument("--quiet", action="store_true", help="no progress display on stderr")
 
     claims = sub.add_parser("claims", help="check the KB article's claims, expected against computed",
                             description="Decide every claim of the catalogue at 1x1 and 2x2 and compare.")
