@@ -180,3 +180,15 @@ def test_a_state_limit_under_symmetry_is_unknown_never_holds():
     assert code == 3
     assert doc["stats"]["states"] == 2000 and doc["stats"]["complete"] is False
     assert {r["verdict"] for r in doc["results"]} == {"unknown"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", ["nt35", "nt40"])
+def test_three_by_three_recovery_and_recoverable_agree_with_the_full_graph(variant):
+    cfg = Config(3, 3, variant)
+    names = ["recovery", "recoverable"]
+    report, _ = check_report(cfg, names, symmetry=True)
+    full, _ = check_report(cfg, names)
+    expected = {(r.property, r.client): r.verdict for r in full.results}
+    for r in report.results:
+        assert all(v == r.verdict for (name, _), v in expected.items() if name == r.property)

@@ -150,3 +150,8 @@ def test_successors_of_arbitrary_states_agree_with_the_reference_interpreter(cfg
         got.setdefault(row, []).append((k, tuple(nxt)))
     for row, state in enumerate(states.tolist()):
         assert sorted(got.get(row, [])) == sorted(interp.successors(system, state))
+
+
+def test_three_clients_three_addresses_nt40_has_the_reference_count():
+    graph = explore_vector(dhcp_system(Config(3, 3, "nt40")))
+    assert graph.complete and len(graph.states) == 441_151
