@@ -36,6 +36,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from model.lang import Expr
 from properties.spec import AfterAction, Property, Recovery, Verdict
 
 from .analysis import GraphAnalysis
@@ -86,17 +87,19 @@ class QuotientAnalysis(VectorAnalysis):
         if self.symmetry.canonical_state(state) != tuple(self.graph.states[path[0][1]]):
             raise RuntimeError("internal error: the initial state is not its own representative")
         out: list[tuple[int, tuple[int, ...]]] = [(-1, state)]
-        for _, i in path[1:]:
+        commands = system.commands
+        for step, i in path[1:]:
             want = tuple(self.graph.states[i])
             options = self.concrete(state)
             reps = self.symmetry.canonical(np.asarray([s for _, s in options], dtype=np.int64))
-            for (k, nxt), rep in zip(options, reps.tolist(), strict=True):
-                if tuple(rep) == want:
-                    out.append((k, nxt))
-                    state = nxt
-                    break
-            else:
+            matches = [(k, nxt) for (k, nxt), rep in zip(options, reps.tolist(), strict=True) if tuple(rep) == want]
+            if not matches:
                 raise RuntimeError("internal error: a quotient step has no concrete counterpart")
+            # prefer the quotient step's own action instance (the same whenever the group fixes it)
+            same = [m for m in matches if commands[m[0]].action == commands[step].action
+                    and commands[m[0]].params == commands[step].params]
+            k, state = (same or matches)[0]
+            out.append((k, state))
         return out
 
     def trace(self, path: list[tuple[int, int]], loop_start: int | None = None,
@@ -155,23 +158,29 @@ def _fixed_bits(an: QuotientAnalysis) -> np.ndarray:
     return np.asarray(out, dtype=np.int64)
 
 
-def _recovery(an: QuotientAnalysis, prop: Recovery) -> CheckResult:
+def _open_components(an: QuotientAnalysis, goal: Expr) -> tuple[list[tuple[int, set[int]]], list[int]]:
+    """Non-trivial goal-free quotient components that no fixed instance shows unfair, and deadlocks.
+
+    Components come as (entry, members), entry being the member closest to the initial state,
+    in order of entry.
+    """
     g = an.graph
     n = len(g.states)
-    goal = np.frombuffer(bytes(an.mask(prop.goal)), dtype=np.uint8)
+    goal_mask = np.frombuffer(bytes(an.mask(goal)), dtype=np.uint8)
     allowed = np.zeros(n, dtype=bool)
-    allowed[: g.expanded] = goal[: g.expanded] == 0
+    allowed[: g.expanded] = goal_mask[: g.expanded] == 0
     src, dst, cmd = an.edges()
     inside = allowed[src] & allowed[dst]
     matrix = csr_matrix((np.ones(int(inside.sum()), dtype=np.int8), (src[inside], dst[inside])), shape=(n, n))
     _, labels = connected_components(matrix, directed=True, connection="strong")
     ncomp = int(labels.max()) + 1 if n else 0
     bits = _fixed_bits(an)[cmd] if cmd.size else np.empty(0, dtype=np.int64)
-    degree = np.diff(np.frombuffer(g.offsets, dtype=np.int64))
+    offsets = np.frombuffer(g.offsets, dtype=np.int64)
+    degree = np.diff(offsets)
     enabled = np.zeros(g.expanded, dtype=np.int64)
     has = degree > 0
     if bits.size:
-        enabled[has] = np.bitwise_or.reduceat(bits, np.frombuffer(g.offsets, dtype=np.int64)[:-1][has])
+        enabled[has] = np.bitwise_or.reduceat(bits, offsets[:-1][has])
     states = np.flatnonzero(allowed)
     everywhere = np.full(ncomp, -1, dtype=np.int64)
     np.bitwise_and.at(everywhere, labels[states], enabled[states])
@@ -180,19 +189,25 @@ def _recovery(an: QuotientAnalysis, prop: Recovery) -> CheckResult:
     np.bitwise_or.at(taken, labels[src[internal]], bits[internal])
     nontrivial = np.zeros(ncomp, dtype=bool)
     nontrivial[labels[src[internal]]] = True
-    # components that no fixed instance shows unfair: settled on the concrete component
     open_ = nontrivial & ((everywhere & ~taken) == 0)
     entry = np.full(ncomp, n, dtype=np.int64)
     np.minimum.at(entry, labels[states], states)
-    candidates = sorted((int(entry[c]), int(c)) for c in np.flatnonzero(open_))
-    deadlocks = states[degree[states] == 0]
-    first_deadlock = int(deadlocks.min()) if deadlocks.size else None
+    out = []
+    for start, c in sorted((int(entry[c]), int(c)) for c in np.flatnonzero(open_)):
+        out.append((start, set(states[labels[states] == c].tolist())))
+    return out, sorted(states[degree[states] == 0].tolist())
+
+
+def _recovery(an: QuotientAnalysis, prop: Recovery) -> CheckResult:
+    g = an.graph
+    n = len(g.states)
+    candidates, deadlocks = _open_components(an, prop.goal)
+    first_deadlock = deadlocks[0] if deadlocks else None
     unsettled = 0
-    for start, c in candidates:
+    for start, members in candidates:
         if first_deadlock is not None and first_deadlock < start:
             break
-        members = set(states[labels[states] == c].tolist())
-        verdict = _lift_component(an, prop, start, members)
+        verdict = _lift_component(an, an.lift(g.path_to(start)), members)
         if isinstance(verdict, Trace):
             confirm(g.system, prop, Verdict.VIOLATED, verdict)
             loop = len(verdict.steps) - 1 - (verdict.loop_start or 0)
@@ -221,15 +236,16 @@ def _recovery(an: QuotientAnalysis, prop: Recovery) -> CheckResult:
                        "every fair cycle of the reduced graph passes a state where the client holds its lease")
 
 
-def _lift_component(an: QuotientAnalysis, prop: Recovery, entry: int, component: set[int]) -> Trace | bool | None:
+def _lift_component(an: QuotientAnalysis, prefix: list[tuple[int, tuple[int, ...]]],
+                    component: set[int]) -> Trace | bool | None:
     """Whether the concrete component over a quotient component is fair: a lasso if so.
 
-    Returns the lasso (fair), False (not fair) or None (too large to check).
+    ``prefix`` is a concrete path ending in a state above the component. Returns the lasso
+    (fair), False (not fair) or None (too large to check).
     """
     g = an.graph
     system = g.system
     sym = an.symmetry
-    prefix = an.lift(g.path_to(entry))
     start = prefix[-1][1]
     inside = {tuple(g.states[i]) for i in component}
     # the concrete component: everything reachable from `start` whose representative is inside
