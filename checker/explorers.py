@@ -15,11 +15,10 @@ from collections.abc import Callable, Sequence
 
 from model.dhcp import Config, dhcp_system
 from properties.dhcp import PropertyError, dhcp_properties
-from properties.spec import Verdict
 
 from .decide import decide
 from .explicit import Limits, Progress, StateGraph
-from .results import CheckResult, Report, Stats
+from .results import Report, Stats
 
 EXPLORERS = ("vector", "scalar")
 
@@ -57,22 +56,15 @@ def check_report(
         )
         from .symmetry import Symmetry
 
-        skipped = []
-        if properties is None:  # defaults: say which are not decided, rather than drop them
-            skipped = [p for p in props if _after_action(p) and p.client in (None, 0)]
-            props = [p for p in props if not _after_action(p)]
+        props, fixed = reduce_properties(props)
         try:
-            check_supported(props)
+            check_supported(system, props, fixed)
         except UnsupportedUnderSymmetry as exc:
             raise PropertyError(str(exc)) from None
-        props, fixed = reduce_properties(props)
         sym = Symmetry(system, fixed)
         graph = explore_vector(system, limits, progress, canonical=sym.canonical)
         reduced = QuotientAnalysis(graph, sym)
-        results = tuple(decide_reduced(reduced, p) for p in props) + tuple(
-            CheckResult(p.name, p.client, Verdict.UNKNOWN, "not decided with --symmetry (see docs/symmetry.md); "
-                        "run without --symmetry") for p in skipped
-        )
+        results = tuple(decide_reduced(reduced, p) for p in props)
         engine = f"explicit, symmetry reduced ({sym.describe()})"
     else:
         from .vanalysis import VectorAnalysis
@@ -83,9 +75,3 @@ def check_report(
         engine = "explicit"
     stats = Stats(len(graph.states), graph.transitions, time.perf_counter() - start, graph.complete, graph.stop_reason)
     return Report(cfg, engine, stats, results), graph
-
-
-def _after_action(p: object) -> bool:
-    from properties.spec import AfterAction
-
-    return isinstance(p, AfterAction)

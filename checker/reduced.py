@@ -19,7 +19,10 @@ decided on it, and why that is sound (docs/symmetry.md says the same for users):
   instance is enabled throughout ``S`` and never taken inside it, no run staying in ``S`` is
   fair. Otherwise the concrete component over ``S`` is explored (from the lifted entry state, up to
   :data:`LIFT_LIMIT` states) and checked with the exact rule of :mod:`checker.analysis`.
-* ``AfterAction`` is refused with ``--symmetry``.
+* ``AfterAction`` (a KB workaround): its action instance (Release(0), AdminRestart) and its
+  precondition are fixed by the group; the states from which a fair run avoids the goal are found
+  backwards from the fair quotient components (settled as for ``Recovery``) and deadlocks, which
+  is exact. An action instance the group renames is refused.
 
 Traces: a quotient path is lifted step by step (a concrete successor whose representative is the
 next quotient state always exists), lassos come from the concrete component, and every trace
@@ -36,12 +39,12 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from model.lang import Expr
+from model.lang import Expr, System
 from properties.spec import AfterAction, Property, Recovery, Verdict
 
 from .analysis import GraphAnalysis
 from .compile import compile_successors
-from .decide import decide
+from .decide import _path_to_escape, decide
 from .explicit import StateGraph
 from .replay import confirm
 from .results import CheckResult, LoopFairness, Step, Trace
@@ -56,13 +59,17 @@ class UnsupportedUnderSymmetry(ValueError):
     """A property that is not decided with symmetry reduction."""
 
 
-def check_supported(props: Sequence[Property]) -> None:
+def check_supported(system: System, props: Sequence[Property], fixed: tuple[int, ...]) -> None:
+    """Refuse what the quotient cannot decide: an action instance the group does not fix."""
+    kinds = {a.name: a.params for a in system.actions}
     for p in props:
         if isinstance(p, AfterAction):
-            raise UnsupportedUnderSymmetry(
-                f"{p.name} is not checked with --symmetry (fairness after an action on the quotient "
-                "is not implemented); run it without --symmetry"
-            )
+            moved = [v for kind, v in zip(kinds[p.action], p.params, strict=True) if kind != "client" or v not in fixed]
+            if moved:
+                raise UnsupportedUnderSymmetry(
+                    f"{p.name} speaks of {p.action}{p.params}, which symmetry reduction renames; "
+                    "run it without --symmetry"
+                )
 
 
 def reduce_properties(props: Sequence[Property]) -> tuple[list[Property], tuple[int, ...]]:
@@ -124,7 +131,12 @@ def _trace(graph: StateGraph, steps: list[tuple[int, tuple[int, ...]]], loop_sta
 
 def decide_reduced(an: QuotientAnalysis, prop: Property) -> CheckResult:
     """The verdict of ``prop`` (client 0 or client-free) from the quotient graph."""
-    result = _recovery(an, prop) if isinstance(prop, Recovery) else decide(an, prop)
+    if isinstance(prop, Recovery):
+        result = _recovery(an, prop)
+    elif isinstance(prop, AfterAction):
+        result = _after_action(an, prop)
+    else:
+        result = decide(an, prop)
     if prop.client is not None:
         result = replace(result, reason=f"{result.reason} (by symmetry, the same for every client)")
     return result
@@ -234,6 +246,62 @@ def _recovery(an: QuotientAnalysis, prop: Recovery) -> CheckResult:
                            f"({g.stop_reason}) after {n} states")
     return CheckResult(prop.name, prop.client, Verdict.HOLDS,
                        "every fair cycle of the reduced graph passes a state where the client holds its lease")
+
+
+def _after_action(an: QuotientAnalysis, prop: AfterAction) -> CheckResult:
+    """AfterAction on the quotient: the action's instance and ``pre`` are fixed by the group."""
+    g = an.graph
+    system = g.system
+    if not g.complete:
+        return CheckResult(prop.name, prop.client, Verdict.UNKNOWN,
+                           f"exploration stopped ({g.stop_reason}) after {len(g.states)} states")
+    candidates, deadlocks = _open_components(an, prop.goal)
+    fair: list[set[int]] = []
+    unsettled = 0
+    for start, members in candidates:
+        verdict = _lift_component(an, an.lift(g.path_to(start)), members)
+        if verdict is None:
+            unsettled += 1
+        elif verdict is not False:
+            fair.append(members)
+    goal = an.mask(prop.goal)
+    escape = an.backward([v for c in fair for v in c] + deadlocks, allowed=bytearray(not x for x in goal))
+    inst = system.instance_of(prop.action, prop.params).index
+    pre = an.mask(prop.pre)
+    checked = 0
+    for i in range(g.expanded):
+        if not pre[i]:
+            continue
+        for e in g.out_edges(i):
+            k = g.cmd[e]
+            if an.cmd_instance[k] != inst:
+                continue
+            checked += 1
+            j = g.dst[e]
+            if not escape[j]:
+                continue
+            path = g.path_to(i) + [(k, j)]
+            path += _path_to_escape(an, j, fair, deadlocks, prop.goal)
+            concrete = an.lift(path)
+            end = path[-1][1]
+            if end in deadlocks:
+                trace = _trace(g, concrete, None, None)
+                reason = "after the action, a run deadlocks without a lease"
+            else:
+                lasso = _lift_component(an, concrete, next(c for c in fair if end in c))
+                if not isinstance(lasso, Trace):
+                    raise RuntimeError("internal error: a fair component's renaming is not fair")
+                trace = lasso
+                reason = f"after {prop.action} at step {len(g.path_to(i))}, a fair run never reaches holds"
+            confirm(system, prop, Verdict.VIOLATED, trace)
+            return CheckResult(prop.name, prop.client, Verdict.VIOLATED, reason, trace)
+    if unsettled:
+        return CheckResult(prop.name, prop.client, Verdict.UNKNOWN,
+                           f"{unsettled} component(s) of the reduced graph too large to check for fairness "
+                           f"(over {LIFT_LIMIT} concrete states)")
+    return CheckResult(prop.name, prop.client, Verdict.HOLDS,
+                       f"after each of the {checked} such {prop.action} transitions of the reduced graph, "
+                       "every fair run reaches holds")
 
 
 def _lift_component(an: QuotientAnalysis, prefix: list[tuple[int, tuple[int, ...]]],
