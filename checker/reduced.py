@@ -137,6 +137,8 @@ def decide_reduced(an: QuotientAnalysis, prop: Property) -> CheckResult:
         result = _after_action(an, prop)
     else:
         result = decide(an, prop)
+    # counts on the quotient are classes of states, not states
+    result = replace(result, reason=result.reason.replace(" reachable states", " classes of reachable states"))
     if prop.client is not None:
         result = replace(result, reason=f"{result.reason} (by symmetry, the same for every client)")
     return result
