@@ -89,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--property", action="append", choices=PROPERTY_NAMES, metavar="NAME", dest="properties",
                        help=f"a property to check (repeatable; default: all that apply): {', '.join(PROPERTY_NAMES)}")
     check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--explorer", choices=("vector", "scalar"), default="vector",
+                       help="how states are explored: vector (numpy, default, faster) or scalar (compiled Python)")
+    check.add_argument("--symmetry", action="store_true",
+                       help="explore one state per class of states equal up to renaming clients and addresses "
+                            "(vector explorer; per-client properties for client 0; see docs/symmetry.md)")
     check.add_argument("--max-states", type=_whole(1), metavar="N", help="stop after N states (verdicts become unknown)")
     check.add_argument("--timeout", type=_positive_float, metavar="SECONDS", help="stop exploring after this long")
     check.add_argument("--quiet", action="store_true", help="no progress display on stderr")
@@ -154,9 +159,9 @@ class _ProgressPrinter:
 
 
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .explorers import check_report
     from .render_json import report_json
     from .render_text import render_report
-    from .run import explicit_report
 
     cfg = Config(args.clients, args.addresses, args.variant, args.deletes, args.losses, args.reboots, args.restart,
                  args.client_nak)
@@ -174,7 +179,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     printer = _ProgressPrinter(err) if show else None
     limits = Limits(args.max_states, args.timeout)
     try:
-        report, graph = explicit_report(cfg, args.properties, limits, printer)
+        report, graph = check_report(cfg, args.properties, limits, printer, args.explorer, args.symmetry)
     finally:
         if printer is not None:
             printer.done()

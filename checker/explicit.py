@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from model.lang import System
@@ -40,7 +40,7 @@ class StateGraph:
     """The reachable graph as far as it was explored."""
 
     system: System
-    states: list[tuple[int, ...]]
+    states: Sequence[tuple[int, ...]]  # a list, or a packed view (checker.vexplore.PackedStates)
     parent: array  # parent state number, -1 for the initial state
     parent_cmd: array  # the command that first reached the state, -1 for the initial state
     offsets: array  # out-edges of state i are dst[offsets[i]:offsets[i+1]]; len = expanded + 1
