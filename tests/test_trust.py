@@ -107,7 +107,7 @@ def test_a_limit_the_search_never_reaches_changes_nothing():
 
 
 def test_a_timeout_gives_unknown_with_the_figures_reached():
-    code, out, _ = run(["check", "--variant", "nt40", "--clients", "4", "--addresses", "3", "--timeout", "0.5",
+    code, out, _ = run(["check", "--variant", "nt40", "--clients", "4", "--addresses", "4", "--timeout", "0.5",
                         "--property", "recovery", "--format", "json"])
     doc = json.loads(out)
     assert code == 3
