@@ -77,3 +77,30 @@ def test_explicit_engine_meets_semantics_everywhere(size):
                 assert r.verdict is want, (cfg.describe(), r.property, r.client, r.reason)
                 checked += 1
     assert checked > 100
+
+
+def _verdicts(report) -> dict[tuple[str, int | None], Verdict]:
+    return {(r.property, r.client): r.verdict for r in report.results}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [(1, 1), (1, 2), (2, 1), (2, 2)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_explorers_and_symmetry_agree_everywhere(size):
+    from checker.explorers import check_report
+
+    compared = 0
+    for cfg in sweep_configs():
+        if (cfg.clients, cfg.addresses) != size:
+            continue
+        names = _names(cfg)
+        scalar, _ = check_report(cfg, names, explorer="scalar")
+        vector, vgraph = check_report(cfg, names, explorer="vector")
+        reduced, _ = check_report(cfg, names, explorer="vector", symmetry=True)
+        assert scalar.stats.states == vector.stats.states == len(vgraph.states)
+        assert _verdicts(vector) == _verdicts(scalar), cfg.describe()
+        full = _verdicts(scalar)
+        for (name, client), verdict in _verdicts(reduced).items():
+            assert client in (0, None)
+            assert verdict is full[(name, client)], (cfg.describe(), name)
+            compared += 1
+    assert compared > 100

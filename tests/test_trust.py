@@ -75,7 +75,9 @@ def test_ctrl_c_during_a_long_exploration_prints_what_was_reached_and_exits_130(
 @pytest.mark.parametrize("argv", [
     ["check", "--variant", "nt35", "--clients", "2", "--addresses", "2", "--format", "json"],
     ["check", "--variant", "rfc2131", "--clients", "2", "--addresses", "2", "--losses", "1", "--format", "json"],
-])
+    ["check", "--variant", "nt35", "--clients", "2", "--addresses", "2", "--explorer", "scalar", "--format", "json"],
+    ["check", "--variant", "nt35", "--clients", "3", "--addresses", "3", "--symmetry", "--format", "json"],
+], ids=["vector", "vector-losses", "scalar", "symmetry"])
 def test_the_same_command_gives_the_same_answer_every_time(argv):
     runs = []
     for seed in ("0", "12345"):
@@ -88,10 +90,11 @@ def test_the_same_command_gives_the_same_answer_every_time(argv):
     assert runs[0] == runs[1]
 
 
+@pytest.mark.parametrize("explorer", [["--explorer", "scalar"], ["--explorer", "vector"]], ids=["scalar", "vector"])
 @pytest.mark.parametrize("limit", [1, 10, 100, 1000, 4083])
-def test_no_state_limit_ever_turns_into_holds(limit):
+def test_no_state_limit_ever_turns_into_holds(limit, explorer):
     code, out, _ = run(["check", "--variant", "nt40", "--clients", "2", "--addresses", "2", "--max-states",
-                        str(limit), "--format", "json"])
+                        str(limit), "--format", "json", *explorer])
     doc = json.loads(out)
     assert doc["stats"]["complete"] is False and doc["stats"]["states"] == limit
     assert not any(r["verdict"] == "holds" for r in doc["results"])
@@ -113,3 +116,13 @@ def test_a_timeout_gives_unknown_with_the_figures_reached():
     assert code == 3
     assert doc["stats"]["stop_reason"].startswith("timeout after 0.5 s")
     assert all(r["verdict"] == "unknown" and "states" in r["reason"] for r in doc["results"])
+
+
+@pytest.mark.parametrize("limit", [1, 100, 1000])
+def test_no_state_limit_turns_into_holds_under_symmetry(limit):
+    code, out, _ = run(["check", "--variant", "nt40", "--clients", "2", "--addresses", "2", "--symmetry",
+                        "--max-states", str(limit), "--format", "json"])
+    doc = json.loads(out)
+    assert doc["stats"]["complete"] is False
+    assert not any(r["verdict"] == "holds" for r in doc["results"]), doc["results"]
+    assert code in (1, 3)
