@@ -222,6 +222,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     err = sys.stderr if err is None else err
     started = time.perf_counter()
     try:
+        argv = list(sys.argv[1:] if argv is None else argv)
+        if any("\x00" in a for a in argv):
+            raise UsageError("leasecheck: an argument contains a NUL character, which no option or file name may hold")
         args = build_parser().parse_args(argv)
         if args.command == "check":
             return _check(args, out, err)

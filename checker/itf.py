@@ -194,6 +194,8 @@ def load_itf(path: Path) -> TraceFile:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise TraceFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise TraceFileError(f"cannot read {path}: {exc}") from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -126,3 +126,12 @@ def test_no_state_limit_turns_into_holds_under_symmetry(limit):
     assert doc["stats"]["complete"] is False
     assert not any(r["verdict"] == "holds" for r in doc["results"]), doc["results"]
     assert code in (1, 3)
+
+
+@pytest.mark.parametrize("argv", [
+    ["replay", "a\x00b"], ["check", "--trace-out", "x\x00y"], ["conform", "--pcap", "\x00"],
+    ["claims", "--junit", "j\x00.xml"],
+])
+def test_nul_characters_in_arguments_are_usage_errors(argv):
+    code, out, err = run(argv)
+    assert code == 2 and out == "" and err.count("\n") == 1 and "NUL" in err
