@@ -86,8 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--engine", choices=("explicit", "z3", "both"), default="explicit",
                        help="explicit enumeration, Z3 (symbolic: bounded search and proofs), or both compared "
                             "(default explicit)")
-    check.add_argument("--depth", type=_whole(0), default=30, metavar="N",
-                       help="bound of the z3 engine's bounded searches, in steps (default 30)")
+    check.add_argument("--depth", type=_whole(0), default=20, metavar="N",
+                       help="bound of the z3 engine's bounded searches, in steps (default 20)")
     check.add_argument("--certificate", metavar="FILE",
                        help="save the z3 engine's proofs as SMT-LIB 2 (one file per proved property when several)")
 

@@ -1,12 +1,12 @@
 """The Z3 engine's verdict for each property, with traces confirmed and proofs re-checked.
 
-For an invariant (and, negated, for a reachability target): bounded model checking up to
-``depth`` steps finds a shortest counterexample; otherwise k-induction (a 1-inductive property is
-its own certificate) and then PDR look for an inductive invariant. For recovery: the lasso search
+For an invariant (and, negated, for a reachability target): k-induction (a 1-inductive property
+is its own certificate), then bounded model checking up to ``depth`` steps for a shortest
+counterexample, then PDR for an inductive invariant. For recovery: the lasso search
 up to ``depth`` steps, then the liveness-to-safety proof. A proof becomes "holds" only after
 :func:`.horn.recheck` has confirmed its certificate with a fresh solver; every trace is passed
-through :func:`checker.replay.confirm`. When a proof shows that a counterexample exists beyond
-``depth``, the bounded search goes on until it finds the shortest one. Property kinds the engine
+through :func:`checker.replay.confirm`. A bounded search that finds nothing within ``depth``
+steps gives "unknown", even when PDR showed that a counterexample exists further away. Property kinds the engine
 does not decide (AG EF, after-action, stuck-reachable) are "unknown" with that reason.
 """
 
@@ -26,17 +26,18 @@ from ..results import CheckResult, Report, Stats, Trace
 from . import bmc, horn, induction, liveness, pdr
 from .translate import Translator
 
-#: how far past ``depth`` a bounded search may go once a proof has shown a counterexample exists
-BEYOND_PROOF = 200
-
 
 @dataclass(frozen=True)
 class Z3Options:
-    """``depth`` bounds the bounded searches; ``timeout`` (seconds) bounds each solver call."""
+    """``depth`` bounds the bounded searches; ``timeout`` (seconds) bounds each solver call.
 
-    depth: int = 30
+    ``max_k`` bounds k-induction; ``rounds`` lists the bounds the recovery proof tries in turn.
+    """
+
+    depth: int = 20
     timeout: float | None = 300.0
     max_k: int = 3
+    rounds: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
 
 
 @dataclass(frozen=True)
@@ -111,29 +112,28 @@ def _safety(tr: Translator, prop: Invariant | Reachable, good: Expr, options: Z3
         why = f"reached in {n} steps (a shortest witness)" if reach else f"a reachable state breaks it, {n} steps from the start"
         return _Decision(_result(tr.system, prop, found, why, outcome.trace))
 
+    proof_text = "no reachable state is such a state" if reach else "true in every reachable state"
+    problem = pdr.invariant_problem(tr, good, f"{prop.name}: {prop.statement}")
+    base = bmc.shortest_path(tr, bad_expr, options.max_k - 1, options.timeout)
+    if base.trace is not None:
+        return witness(base)
+    kind = induction.k_induction(tr, good, options.max_k, base.depth, options.timeout) if not base.unknown else None
+    if kind is not None and kind.k == 1:
+        cert = horn.Certificate(problem, (tr.holds(good, problem.unknowns[0].formals),))
+        return _proved(tr, prop, bad, cert, f"{proof_text}: the property is inductive (1-induction), re-checked", options)
     searched = bmc.shortest_path(tr, bad_expr, options.depth, options.timeout)
     if searched.trace is not None:
         return witness(searched)
-    if searched.unknown:
-        return _Decision(_result(tr.system, prop, Verdict.UNKNOWN, f"bounded search stopped at depth {searched.depth}: {searched.unknown}"))
-    proof_text = "no reachable state is such a state" if reach else "true in every reachable state"
-    problem = pdr.invariant_problem(tr, good, f"{prop.name}: {prop.statement}")
-    kind = induction.k_induction(tr, good, options.max_k, options.depth, options.timeout)
-    if kind.k == 1:
-        cert = horn.Certificate(problem, (tr.holds(good, problem.unknowns[0].formals),))
-        return _proved(tr, prop, bad, cert, f"{proof_text}: the property is inductive (1-induction), re-checked", options)
     outcome = horn.solve(problem, options.timeout)
     if outcome.proof is not None:
-        how = f"{kind.k}-induction, and PDR's inductive invariant" if kind.k else "PDR: an inductive invariant"
+        how = f"{kind.k}-induction, and PDR's inductive invariant" if kind is not None and kind.k else "PDR: an inductive invariant"
         return _proved(tr, prop, bad, outcome.proof, f"{proof_text}: {how}, re-checked", options)
     if outcome.reachable:
-        deeper = bmc.shortest_path(tr, bad_expr, options.depth + BEYOND_PROOF, options.timeout)
-        if deeper.trace is not None:
-            return witness(deeper)
         return _Decision(_result(tr.system, prop, Verdict.UNKNOWN,
-                                 f"PDR shows {'a target' if reach else 'a bad'} state reachable, but no path was found within {deeper.depth} steps"))
-    return _Decision(_result(tr.system, prop, Verdict.UNKNOWN,
-                             f"nothing within {options.depth} steps; no proof: {outcome.unknown or kind.unknown}"))
+                                 f"PDR shows {'a target' if reach else 'a bad'} state reachable, but no path within "
+                                 f"--depth {options.depth} steps; raise --depth for the {'witness' if reach else 'counterexample'}"))
+    stopped = f"bounded search stopped at depth {searched.depth}: {searched.unknown}" if searched.unknown else f"nothing within {options.depth} steps"
+    return _Decision(_result(tr.system, prop, Verdict.UNKNOWN, f"{stopped}; no proof: {outcome.unknown}"))
 
 
 def _proved(tr: Translator, prop: Property, verdict: Verdict, cert: horn.Certificate, why: str, options: Z3Options) -> _Decision:
@@ -158,16 +158,16 @@ def _recovery(tr: Translator, prop: Recovery, options: Z3Options) -> _Decision:
         return lasso(searched)
     if searched.unknown:
         return _Decision(_result(tr.system, prop, Verdict.UNKNOWN, f"lasso search stopped at depth {searched.depth}: {searched.unknown}"))
-    problem = liveness.recovery_problem(tr, prop.goal, f"{prop.name}: {prop.statement}")
-    outcome = horn.solve(problem, options.timeout)
-    if outcome.proof is not None:
-        why = "no fair loop avoids holds: liveness-to-safety proof by PDR, re-checked"
-        return _proved(tr, prop, Verdict.HOLDS, outcome.proof, why, options)
-    if outcome.reachable:
-        deeper = liveness.find_lasso(tr, prop.goal, options.depth + BEYOND_PROOF, options.timeout)
-        if deeper.trace is not None:
-            return lasso(deeper)
-        return _Decision(_result(tr.system, prop, Verdict.UNKNOWN,
-                                 f"PDR shows a fair loop avoiding holds, but no lasso was found within {deeper.depth} steps"))
+    statement = f"{prop.name}: {prop.statement}"
+    last = ""
+    for bound in options.rounds:
+        outcome = horn.solve(liveness.recovery_problem(tr, prop.goal, statement, bound), options.timeout)
+        if outcome.proof is not None:
+            why = f"no fair loop avoids holds: at most {bound} fair rounds outside it (k-liveness proof by PDR), re-checked"
+            return _proved(tr, prop, Verdict.HOLDS, outcome.proof, why, options)
+        if not outcome.reachable:
+            last = f"the {bound}-round proof: {outcome.unknown}"
+            break
+        last = f"more than {options.rounds[-1] if bound == options.rounds[-1] else bound} fair rounds outside holds are possible"
     return _Decision(_result(tr.system, prop, Verdict.UNKNOWN,
-                             f"no fair lasso within {options.depth} steps; no proof: {outcome.unknown}"))
+                             f"no fair lasso within {options.depth} steps; no proof: {last}"))

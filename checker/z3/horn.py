@@ -94,8 +94,20 @@ def solve(problem: HornProblem, timeout: float | None = None) -> HornOutcome:
     if not answer.sat:
         return HornOutcome(None, False, answer.reason)
     model = solver.model()
-    formulas = tuple(model.eval(p(*u.formals), model_completion=True) for p, u in zip(preds, problem.unknowns, strict=True))
-    return HornOutcome(Certificate(problem, formulas), False)  # type: ignore[arg-type]
+    formulas = tuple(_interpretation(model, p, u) for p, u in zip(preds, problem.unknowns, strict=True))
+    return HornOutcome(Certificate(problem, formulas), False)
+
+
+def _interpretation(model: z3.ModelRef, pred: z3.FuncDeclRef, unknown: Unknown) -> z3.BoolRef:
+    """The model's interpretation of ``pred`` as a formula over the unknown's formal arguments."""
+    interp = model[pred]
+    if interp is None:  # the predicate was never needed: any interpretation, e.g. false, will do
+        return z3.BoolVal(False)
+    if isinstance(interp, z3.FuncInterp):
+        if interp.num_entries():
+            raise RuntimeError("internal error: Spacer gave a predicate a table, not a formula")
+        return z3.substitute_vars(interp.else_value(), *unknown.formals)  # type: ignore[return-value]
+    return interp  # type: ignore[return-value]
 
 
 def recheck(cert: Certificate, timeout: float | None = None) -> str | None:

@@ -6,13 +6,15 @@ action instance some loop step that takes it or a loop state where it is disable
 fairness, SEMANTICS.md section 6). Deepened one step at a time, so the first lasso found has
 the fewest states. A reachable deadlock outside the goal is also a violation (a finite run).
 
-*Proof.* The liveness-to-safety reduction, as Horn clauses over one predicate
-``R(x, saved, inloop, fair_1..fair_n)``: before the loop, states step as the model does; at any
-state outside the goal the run may *save* it and enter the loop, taking its first step; in the
-loop every step stays outside the goal, and ``fair_i`` records that instance ``i`` was taken or
-seen disabled since the save. A fair loop avoiding the goal exists exactly when a state with
-``inloop``, all ``fair_i`` and ``x = saved`` is derivable (or a deadlock outside the goal is).
-Spacer's solution for ``R`` excludes that: it is the certificate, re-checked like any other.
+*Proof.* k-liveness (Claessen and Sorensson, 2012) as Horn clauses for Spacer: a monitor watches a
+stretch of a run that starts at a reachable state outside the goal and stays outside it, and
+counts *fair rounds*: a round completes when every fair instance has been taken or seen disabled
+since the last one. A fair loop avoiding the goal completes rounds without end, so an inductive
+invariant bounding the count by ``K`` proves that no such loop exists. The engine tries growing
+``K``; Spacer's solution (``Reach`` and ``Mon``) is the certificate, re-checked like any other.
+(The liveness-to-safety reduction with a saved state copy was tried first: Spacer did not solve
+it within minutes even at one client and one address, as the invariant it needs relates two
+copies of the state.)
 """
 
 from __future__ import annotations
@@ -78,42 +80,47 @@ def find_lasso(tr: Translator, goal: Expr, depth: int, timeout: float | None = N
     return LassoOutcome(None, depth)
 
 
-def recovery_problem(tr: Translator, goal: Expr, statement: str) -> HornProblem:
-    """The liveness-to-safety Horn clauses for "``goal`` infinitely often in every fair run".
+def recovery_problem(tr: Translator, goal: Expr, statement: str, bound: int) -> HornProblem:
+    """k-liveness Horn clauses: no run outside ``goal`` completes more than ``bound`` fair rounds.
 
-    Two unknowns: ``Reach(x)`` over-approximates the reachable states, ``Loop(x, saved, fair..)``
-    the states of a run that saved ``saved`` (outside the goal) and has since stayed outside it.
+    Two unknowns: ``Reach(x)`` over-approximates the reachable states; ``Mon(x, fair.., rounds)``
+    the monitor's states along a stretch of a run that started at a reachable state outside the
+    goal and has stayed outside it. ``fair_i`` records that instance ``i`` was taken or seen
+    disabled since the last completed round; when all are set, ``rounds`` grows by one and the
+    flags restart. A fair loop avoiding the goal would complete rounds without end, so an
+    inductive invariant that keeps ``rounds <= bound`` proves there is none.
     """
     system = tr.system
     fair = [i for i in system.instances if i.fair]
     n = len(fair)
     position = {inst.index: p for p, inst in enumerate(fair)}
     reach_formals = tr.state("r")
-    loop_formals = (*tr.state("l"), *tr.state("saved"), *(z3.Bool(f"fair {i}") for i in fair))
-    x, y, saved = tr.state("x"), tr.state("y"), tr.state("s")
+    mon_formals = (*tr.state("m"), *(z3.Bool(f"fair {i}") for i in fair), z3.Int("rounds"))
+    x, y = tr.state("x"), tr.state("y")
     flags = tuple(z3.Bool(f"fair {i}@x") for i in fair)
+    rounds = z3.Int("rounds@x")
 
-    def build(reach: Predicate, loop: Predicate) -> list[Clause]:
+    def build(reach: Predicate, mon: Predicate) -> list[Clause]:
         out = [Clause("initiation", x, tr.initial(x), reach(*x))]
         avoid_x, avoid_y = z3.Not(tr.holds(goal, x)), z3.Not(tr.holds(goal, y))
         off_x = [z3.Not(tr.enabled(i, x)) for i in fair]
         off_y = [z3.Not(tr.enabled(i, y)) for i in fair]
+        out.append(Clause("start watching outside the goal", x,
+                          z3.And(reach(*x), tr.in_range(x), avoid_x), mon(*x, *off_x, z3.IntVal(0))))
         for cmd in system.commands:
             move = z3.And(tr.in_range(x), tr.command(cmd, x, y))
             name = f"{cmd.action}{cmd.params} {cmd.label}".rstrip()
             p = position.get(cmd.instance)
             out.append(Clause(f"step {name}", x + y, z3.And(reach(*x), move), reach(*y)))
-            first = [z3.Or(off_x[j], off_y[j], z3.BoolVal(j == p)) for j in range(n)]
-            out.append(Clause(f"enter the loop by {name}", x + y,
-                              z3.And(reach(*x), move, avoid_x, avoid_y), loop(*y, *x, *first)))
-            later = [z3.Or(flags[j], off_y[j], z3.BoolVal(j == p)) for j in range(n)]
-            out.append(Clause(f"loop {name}", x + y + saved + flags,
-                              z3.And(loop(*x, *saved, *flags), tr.in_range(saved), move, avoid_y),
-                              loop(*y, *saved, *later)))
-        out.append(Clause("no fair loop avoiding the goal", x + saved + flags,
-                          z3.And(loop(*x, *saved, *flags), tr.equal(x, saved), *flags), z3.BoolVal(False)))
+            seen = [z3.Or(flags[j], off_y[j], z3.BoolVal(j == p)) for j in range(n)]
+            done = z3.And(seen)
+            head = mon(*y, *(z3.If(done, off_y[j], seen[j]) for j in range(n)), z3.If(done, rounds + 1, rounds))
+            out.append(Clause(f"watch {name}", x + y + flags + (rounds,),
+                              z3.And(mon(*x, *flags, rounds), rounds >= 0, move, avoid_y), head))
+        out.append(Clause(f"at most {bound} fair rounds outside the goal", x + flags + (rounds,),
+                          z3.And(mon(*x, *flags, rounds), rounds > bound), z3.BoolVal(False)))
         out.append(Clause("no deadlock outside the goal", x,
                           z3.And(reach(*x), tr.in_range(x), avoid_x, tr.deadlock(x)), z3.BoolVal(False)))
         return out
 
-    return HornProblem((Unknown("Reach", reach_formals), Unknown("Loop", loop_formals)), build, statement)
+    return HornProblem((Unknown("Reach", reach_formals), Unknown("Mon", mon_formals)), build, statement)

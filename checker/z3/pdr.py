@@ -26,7 +26,7 @@ def invariant_problem(tr: Translator, good: Expr, statement: str) -> HornProblem
         for cmd in tr.system.commands:
             body = z3.And(tr.in_range(x), inv(*x), tr.command(cmd, x, y))
             clauses.append(Clause(f"consecution {cmd.action}{cmd.params} {cmd.label}".rstrip(), x + y, body, inv(*y)))
-        clauses.append(Clause("safety", x, z3.And(tr.in_range(x), inv(*x)), tr.holds(good, x)))
+        clauses.append(Clause("safety", x, z3.And(tr.in_range(x), inv(*x), z3.Not(tr.holds(good, x))), z3.BoolVal(False)))
         return clauses
 
     return HornProblem((Unknown("Inv", formals),), build, statement)

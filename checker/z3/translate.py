@@ -28,8 +28,10 @@ State = tuple[z3.ArithRef, ...]
 class Translator:
     """Translate one traced :class:`System` and its predicates to Z3 terms."""
 
-    def __init__(self, system: System):
+    def __init__(self, system: System, bitvectors: bool = False):
         self.system = system
+        self.bitvectors = bitvectors
+        self._width = max(1, max(len(v.domain) for v in system.variables).bit_length()) + 1
         self._by_instance: dict[int, list[GuardedCommand]] = {i.index: [] for i in system.instances}
         for cmd in system.commands:
             self._by_instance[cmd.instance].append(cmd)
@@ -38,10 +40,18 @@ class Translator:
 
     def state(self, tag: object) -> State:
         """Fresh constants for every state variable, named ``<variable>@<tag>``."""
+        if self.bitvectors:
+            return tuple(z3.BitVec(f"{v.name}@{tag}", self._width) for v in self.system.variables)
         return tuple(z3.Int(f"{v.name}@{tag}") for v in self.system.variables)
+
+    def num(self, value: int) -> z3.ExprRef:
+        """A value index as a constant of the state variables' sort."""
+        return z3.BitVecVal(value, self._width) if self.bitvectors else z3.IntVal(value)
 
     def in_range(self, xs: State) -> z3.BoolRef:
         """Every constant holds an index of its variable's domain."""
+        if self.bitvectors:
+            return z3.And([z3.ULT(x, len(v.domain)) for x, v in zip(xs, self.system.variables, strict=True)])
         return z3.And([z3.And(x >= 0, x < len(v.domain)) for x, v in zip(xs, self.system.variables, strict=True)])
 
     def initial(self, xs: State) -> z3.BoolRef:
@@ -72,7 +82,7 @@ class Translator:
     def _term(self, e: Expr, xs: State, memo: dict[int, z3.ExprRef]) -> z3.ExprRef:
         boolean = e.domain is BOOL
         if isinstance(e, Const):
-            return z3.BoolVal(bool(e.index)) if boolean else z3.IntVal(e.index)
+            return z3.BoolVal(bool(e.index)) if boolean else self.num(e.index)
         if isinstance(e, Read):
             x = xs[e.var]
             return x == 1 if boolean else x
@@ -85,11 +95,11 @@ class Translator:
             if boolean:
                 return z3.Or([c for c, r in cases if r == 1])
             if e.arg.domain is BOOL:
-                return z3.If(arg, z3.IntVal(e.table[1]), z3.IntVal(e.table[0]))
-            out: z3.ExprRef = z3.IntVal(e.table[-1])
+                return z3.If(arg, self.num(e.table[1]), self.num(e.table[0]))
+            out: z3.ExprRef = self.num(e.table[-1])
             for i in range(len(e.table) - 2, -1, -1):
                 if e.table[i] != e.table[-1]:
-                    out = z3.If(arg == i, z3.IntVal(e.table[i]), out)
+                    out = z3.If(arg == i, self.num(e.table[i]), out)
             return out
         if isinstance(e, Eq):
             return self.term(e.left, xs, memo) == self.term(e.right, xs, memo)
@@ -112,7 +122,7 @@ class Translator:
     def _value(self, e: Expr, xs: State, memo: dict[int, z3.ExprRef]) -> z3.ArithRef:
         """``e`` as a value index (BOOL expressions as 0/1), for assignments to variables."""
         t = self.term(e, xs, memo)
-        return z3.If(t, 1, 0) if e.domain is BOOL else t  # type: ignore[return-value]
+        return z3.If(t, self.num(1), self.num(0)) if e.domain is BOOL else t  # type: ignore[return-value]
 
     # -- commands and steps -------------------------------------------------------------------
 
