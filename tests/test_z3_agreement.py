@@ -73,7 +73,9 @@ def test_nt35_recovery_lasso_replays_and_is_no_longer_than_the_explicit_one() ->
     assert mine.trace is not None and mine.trace.is_lasso and theirs.trace is not None
     assert len(mine.trace) <= len(theirs.trace)
     # the KB's symptom is the loop: the client keeps asking and the stale record keeps silent
-    loop = {s.action for s in mine.trace.steps[mine.trace.loop_start + 1:]}
+    start = mine.trace.loop_start
+    assert start is not None
+    loop = {s.action for s in mine.trace.steps[start + 1:]}
     assert {"Discover", "ServeDiscover", "Timeout"} <= loop
 
 
