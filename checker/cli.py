@@ -2,8 +2,9 @@
 
 Exit status: 0 every checked property holds (for `claims`: every verdict is the expected one);
 1 some property is violated (a claim computed otherwise than expected); 2 a usage or input error,
-one line on stderr; 3 nothing violated but some verdict unknown; 70 an internal error (a bug:
-please report it); 130 interrupted (Ctrl-C), after printing what was reached.
+one line on stderr; 3 nothing violated but some verdict unknown; 4 with `--engine both`, the two
+engines disagree (one says holds where the other says violated: a bug in leasecheck); 70 an
+internal error (a bug: please report it); 130 interrupted (Ctrl-C), after printing what was reached.
 """
 
 from __future__ import annotations
@@ -99,6 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--quiet", action="store_true", help="no progress display on stderr")
     check.add_argument("--trace-out", metavar="FILE", help="write each trace as an ITF JSON file (FILE, or FILE-PROPERTY-CLIENT.itf.json when several)")
     check.add_argument("--chart", metavar="FILE", help="draw each trace as a message sequence chart (.svg, .png or .pdf; numbered as for --trace-out)")
+    check.add_argument("--engine", choices=("explicit", "z3", "both"), default="explicit",
+                       help="explicit enumeration, Z3 (symbolic: bounded search and proofs), or both compared "
+                            "(default explicit)")
+    check.add_argument("--depth", type=_whole(0), default=20, metavar="N",
+                       help="bound of the z3 engine's bounded searches, in steps (default 20)")
+    check.add_argument("--certificate", metavar="FILE",
+                       help="save the z3 engine's proofs as SMT-LIB 2 (one file per proved property when several)")
 
     claims = sub.add_parser("claims", help="check the KB article's claims, expected against computed",
                             description="Decide every claim of the catalogue at 1x1 and 2x2 and compare.")
@@ -159,12 +167,10 @@ class _ProgressPrinter:
 
 
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .explorers import check_report
-    from .render_json import report_json
-    from .render_text import render_report
-
     cfg = Config(args.clients, args.addresses, args.variant, args.deletes, args.losses, args.reboots, args.restart,
                  args.client_nak)
+    if args.certificate is not None and args.engine == "explicit":
+        raise UsageError("leasecheck check: --certificate needs --engine z3 or --engine both")
     if args.trace_out or args.chart:
         from .chart import ChartFileError, check_picture_path
         from .outputs import check_output_paths
@@ -175,6 +181,18 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 check_picture_path(Path(args.chart))
         except ChartFileError as exc:
             raise OutputError(str(exc)) from None
+    if args.engine != "explicit":
+        from .z3_cli import check_z3
+
+        return check_z3(cfg, args, out, err)
+    return _check_explicit(cfg, args, out, err)
+
+
+def _check_explicit(cfg: Config, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .explorers import check_report
+    from .render_json import report_json
+    from .render_text import render_report
+
     show = not args.quiet and err.isatty() and os.environ.get("CI") is None
     printer = _ProgressPrinter(err) if show else None
     limits = Limits(args.max_states, args.timeout)

@@ -34,8 +34,9 @@ def render_report(report: Report) -> str:
     s = report.stats
     head = [
         f"leasecheck: {describe_config(report.config)}",
-        f"engine {report.engine}: {s.states:,} states, {s.transitions:,} transitions, {s.seconds:.2f} s"
-        + ("" if s.complete else f" (incomplete: {s.stop_reason})"),
+        (f"engine {report.engine}: symbolic, no states enumerated, {s.seconds:.2f} s" if report.engine == "z3" else
+         f"engine {report.engine}: {s.states:,} states, {s.transitions:,} transitions, {s.seconds:.2f} s"
+         + ("" if s.complete else f" (incomplete: {s.stop_reason})")),
         "",
     ]
     rows = [

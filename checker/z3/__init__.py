@@ -1,0 +1,6 @@
+"""The Z3 engine: bounded model checking, k-induction, PDR (Spacer) and liveness proofs.
+
+Only this package imports ``z3``, and within it only :mod:`.translate` (the model's guarded
+commands as Z3 terms) and :mod:`.solver` (the one solver wrapper) touch the z3 API directly for
+building and checking formulas; the algorithms are written over those two.
+"""

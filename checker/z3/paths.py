@@ -1,0 +1,75 @@
+"""Unrolled paths: states ``x@0 .. x@k`` linked by steps, and their models read back as traces.
+
+:class:`Unrolling` keeps one incremental :class:`~.solver.Solver` holding the initial state and
+the steps added so far; the bounded searches (:mod:`.bmc`, :mod:`.liveness`) deepen it one step
+at a time. :func:`trace_of` turns a model of the unrolling into a :class:`~checker.results.Trace`
+(each step's command is found by applying the fired instance's commands with the reference
+interpreter, so a trace's labels are the model's own).
+"""
+
+from __future__ import annotations
+
+from model import interp
+from model.lang import System
+
+from ..results import LoopFairness, Step, Trace
+from .solver import Solver
+from .translate import State, Translator
+
+
+class Unrolling:
+    """The paths of length ``depth`` from the initial state, deepened on demand."""
+
+    def __init__(self, translator: Translator, timeout: float | None = None):
+        self.tr = translator
+        self.solver = Solver(timeout)
+        self.states: list[State] = [translator.state(0)]
+        self.fires: list[tuple] = []
+        self.solver.add(translator.initial(self.states[0]))
+
+    @property
+    def depth(self) -> int:
+        return len(self.fires)
+
+    def deepen(self) -> None:
+        k = self.depth
+        nxt = self.tr.state(k + 1)
+        fire = self.tr.fire(k)
+        self.solver.add(self.tr.step(self.states[k], nxt, fire))
+        self.states.append(nxt)
+        self.fires.append(fire)
+
+    def trace(self, length: int, loop_start: int | None = None) -> Trace:
+        """The path of the current model, cut after ``length`` steps."""
+        model = self.solver.model()
+        states = [self.tr.decode(model, xs) for xs in self.states[: length + 1]]
+        fired = [self.tr.fired(model, f) for f in self.fires[:length]]
+        return trace_of(self.tr.system, states, [(i.action, i.params) for i in fired], loop_start)
+
+
+def trace_of(system: System, states: list[tuple[int, ...]], fired: list[tuple[str, tuple[int, ...]]],
+             loop_start: int | None = None) -> Trace:
+    steps = [Step(None, (), "", states[0])]
+    for n, (action, params) in enumerate(fired):
+        label = ""
+        for cmd in system.commands:
+            if cmd.action == action and cmd.params == params and interp.apply(cmd, states[n]) == states[n + 1]:
+                label = cmd.label
+                break
+        steps.append(Step(action, params, label, states[n + 1]))
+    fairness = _fairness(system, steps, loop_start) if loop_start is not None else None
+    return Trace(tuple(steps), loop_start, fairness)
+
+
+def _fairness(system: System, steps: list[Step], loop_start: int) -> LoopFairness:
+    taken_ids = {system.instance_of(s.action, s.params).index for s in steps[loop_start + 1:] if s.action}
+    taken = tuple(str(system.instances[i]) for i in sorted(taken_ids) if system.instances[i].fair)
+    disabled = []
+    for inst in system.instances:
+        if not inst.fair or inst.index in taken_ids:
+            continue
+        for pos in range(loop_start, len(steps) - 1):
+            if inst.index not in interp.enabled_instances(system, steps[pos].state):
+                disabled.append((str(inst), pos))
+                break
+    return LoopFairness(taken, tuple(disabled))

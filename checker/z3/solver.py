@@ -1,0 +1,85 @@
+"""The one wrapper around Z3 solvers: fixed seeds, scoped assertions, honest answers.
+
+:class:`Solver` wraps an incremental ``z3.Solver``: :meth:`Solver.scope` is push/pop as a
+context manager, :meth:`Solver.check` turns Z3's ``sat``/``unsat``/``unknown`` into an
+:class:`Answer` that carries Z3's reason when it could not decide. :func:`horn_solver` gives the
+same wrapper around Z3's Spacer engine for constrained Horn clauses. Every solver made here uses
+the same fixed random seed, so runs are repeatable.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import z3
+
+#: the random seed every solver of the engine uses
+SEED = 17
+
+
+class Outcome(enum.Enum):
+    SAT = "sat"
+    UNSAT = "unsat"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a check said; ``reason`` explains an UNKNOWN (Z3's own reason, or a timeout)."""
+
+    outcome: Outcome
+    reason: str = ""
+
+    @property
+    def sat(self) -> bool:
+        return self.outcome is Outcome.SAT
+
+    @property
+    def unsat(self) -> bool:
+        return self.outcome is Outcome.UNSAT
+
+
+class Solver:
+    """An incremental solver with a fixed seed and an optional per-check timeout (seconds)."""
+
+    def __init__(self, timeout: float | None = None, logic: str | None = None, spacer: bool = False):
+        self._z3 = z3.SolverFor(logic) if logic else z3.Solver()
+        self._z3.set("random_seed", SEED)
+        if spacer:
+            self._z3.set("engine", "spacer")
+        if timeout is not None:
+            self._z3.set("timeout", max(1, int(timeout * 1000)))
+
+    def add(self, *formulas: z3.BoolRef) -> None:
+        self._z3.add(*formulas)
+
+    @contextmanager
+    def scope(self) -> Iterator[Solver]:
+        """Assertions added inside the ``with`` block are dropped when it ends."""
+        self._z3.push()
+        try:
+            yield self
+        finally:
+            self._z3.pop()
+
+    def check(self, *assumptions: z3.BoolRef) -> Answer:
+        result = self._z3.check(*assumptions)
+        if result == z3.sat:
+            return Answer(Outcome.SAT)
+        if result == z3.unsat:
+            return Answer(Outcome.UNSAT)
+        return Answer(Outcome.UNKNOWN, f"Z3 could not decide: {self._z3.reason_unknown()}")
+
+    def model(self) -> z3.ModelRef:
+        return self._z3.model()
+
+    def sexpr(self) -> str:
+        return str(self._z3.sexpr())
+
+
+def horn_solver(timeout: float | None = None) -> Solver:
+    """A solver for constrained Horn clauses, run by Spacer (property-directed reachability)."""
+    return Solver(timeout, logic="HORN", spacer=True)

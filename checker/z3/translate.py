@@ -1,0 +1,171 @@
+"""The traced model as Z3 terms: state copies, guarded commands, action-instance indicators.
+
+This is the only place where the modelling language (:mod:`model.lang`) meets Z3. A state is one
+``Int`` constant per state variable, holding the variable's value *index*, named after the
+variable and a tag (``st[0]@3`` is ``st[0]`` at step 3). Expressions of the BOOL domain become
+Z3 booleans, all others integers; a :class:`~model.lang.Map` becomes a chain of ``If`` over its
+argument's values (a disjunction of equalities when its result is boolean).
+
+A command's formula is its guard over the pre-state, each update as an equation over the
+post-state and, for every variable the command does not name, the frame condition "keeps its
+value". A step of the interleaving semantics fires exactly one action instance; the indicator
+``Fire(i)@k`` says which instance fired at step ``k``, so a model of a path says which action
+fired with which parameters. No DHCP rule is written here: everything is read off the traced
+commands of :class:`~model.lang.System`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import z3
+
+from model.lang import BOOL, And, Const, Eq, Expr, GuardedCommand, Instance, Ite, Map, Not, Or, Read, System
+
+State = tuple[z3.ArithRef, ...]
+
+
+class Translator:
+    """Translate one traced :class:`System` and its predicates to Z3 terms."""
+
+    def __init__(self, system: System, bitvectors: bool = False):
+        self.system = system
+        self.bitvectors = bitvectors
+        self._width = max(1, max(len(v.domain) for v in system.variables).bit_length()) + 1
+        self._by_instance: dict[int, list[GuardedCommand]] = {i.index: [] for i in system.instances}
+        for cmd in system.commands:
+            self._by_instance[cmd.instance].append(cmd)
+
+    # -- states -------------------------------------------------------------------------------
+
+    def state(self, tag: object) -> State:
+        """Fresh constants for every state variable, named ``<variable>@<tag>``."""
+        if self.bitvectors:
+            return tuple(z3.BitVec(f"{v.name}@{tag}", self._width) for v in self.system.variables)
+        return tuple(z3.Int(f"{v.name}@{tag}") for v in self.system.variables)
+
+    def num(self, value: int) -> z3.ExprRef:
+        """A value index as a constant of the state variables' sort."""
+        return z3.BitVecVal(value, self._width) if self.bitvectors else z3.IntVal(value)
+
+    def in_range(self, xs: State) -> z3.BoolRef:
+        """Every constant holds an index of its variable's domain."""
+        if self.bitvectors:
+            return z3.And([z3.ULT(x, len(v.domain)) for x, v in zip(xs, self.system.variables, strict=True)])
+        return z3.And([z3.And(x >= 0, x < len(v.domain)) for x, v in zip(xs, self.system.variables, strict=True)])
+
+    def initial(self, xs: State) -> z3.BoolRef:
+        return z3.And([x == i for x, i in zip(xs, self.system.initial, strict=True)])
+
+    def equal(self, xs: State, ys: State) -> z3.BoolRef:
+        return z3.And([x == y for x, y in zip(xs, ys, strict=True)])
+
+    def is_state(self, xs: State, state: Sequence[int]) -> z3.BoolRef:
+        return z3.And([x == i for x, i in zip(xs, state, strict=True)])
+
+    def decode(self, model: z3.ModelRef, xs: State) -> tuple[int, ...]:
+        """The concrete state (value indexes) a model gives the constants ``xs``."""
+        return tuple(model.eval(x, model_completion=True).as_long() for x in xs)
+
+    # -- expressions --------------------------------------------------------------------------
+
+    def term(self, e: Expr, xs: State, memo: dict[int, z3.ExprRef] | None = None) -> z3.ExprRef:
+        """``e`` over the state ``xs``: a Z3 boolean for BOOL expressions, an integer otherwise."""
+        memo = {} if memo is None else memo
+        key = id(e)
+        if key in memo:
+            return memo[key]
+        out = self._term(e, xs, memo)
+        memo[key] = out
+        return out
+
+    def _term(self, e: Expr, xs: State, memo: dict[int, z3.ExprRef]) -> z3.ExprRef:
+        boolean = e.domain is BOOL
+        if isinstance(e, Const):
+            return z3.BoolVal(bool(e.index)) if boolean else self.num(e.index)
+        if isinstance(e, Read):
+            x = xs[e.var]
+            return x == 1 if boolean else x
+        if isinstance(e, Map):
+            arg = self.term(e.arg, xs, memo)
+            if e.arg.domain is BOOL:
+                cases = [(arg, e.table[1]), (z3.Not(arg), e.table[0])]
+            else:
+                cases = [(arg == i, r) for i, r in enumerate(e.table)]
+            if boolean:
+                return z3.Or([c for c, r in cases if r == 1])
+            if e.arg.domain is BOOL:
+                return z3.If(arg, self.num(e.table[1]), self.num(e.table[0]))
+            out: z3.ExprRef = self.num(e.table[-1])
+            for i in range(len(e.table) - 2, -1, -1):
+                if e.table[i] != e.table[-1]:
+                    out = z3.If(arg == i, self.num(e.table[i]), out)
+            return out
+        if isinstance(e, Eq):
+            return self.term(e.left, xs, memo) == self.term(e.right, xs, memo)
+        if isinstance(e, Not):
+            return z3.Not(self.term(e.arg, xs, memo))
+        if isinstance(e, And):
+            return z3.And([self.term(a, xs, memo) for a in e.args])
+        if isinstance(e, Or):
+            return z3.Or([self.term(a, xs, memo) for a in e.args])
+        if isinstance(e, Ite):
+            return z3.If(self.term(e.cond, xs, memo), self.term(e.then, xs, memo), self.term(e.orelse, xs, memo))
+        raise TypeError(f"unknown expression node {type(e).__name__}")
+
+    def holds(self, e: Expr, xs: State) -> z3.BoolRef:
+        """A BOOL predicate of the model as a Z3 formula over ``xs``."""
+        if e.domain is not BOOL:
+            raise TypeError("holds() needs a boolean expression")
+        return self.term(e, xs)  # type: ignore[return-value]
+
+    def _value(self, e: Expr, xs: State, memo: dict[int, z3.ExprRef]) -> z3.ArithRef:
+        """``e`` as a value index (BOOL expressions as 0/1), for assignments to variables."""
+        t = self.term(e, xs, memo)
+        return z3.If(t, self.num(1), self.num(0)) if e.domain is BOOL else t  # type: ignore[return-value]
+
+    # -- commands and steps -------------------------------------------------------------------
+
+    def guard(self, cmd: GuardedCommand, pre: State) -> z3.BoolRef:
+        return self.holds(cmd.guard, pre)
+
+    def command(self, cmd: GuardedCommand, pre: State, post: State) -> z3.BoolRef:
+        """``post`` is the successor of ``pre`` by ``cmd``: guard, updates and frame."""
+        memo: dict[int, z3.ExprRef] = {}
+        updated = dict(cmd.updates)
+        parts = [self.holds(cmd.guard, pre)]
+        for v, (x, y) in enumerate(zip(pre, post, strict=True)):
+            parts.append(y == self._value(updated[v], pre, memo) if v in updated else y == x)
+        return z3.And(parts)
+
+    def commands_of(self, instance: Instance) -> list[GuardedCommand]:
+        return self._by_instance[instance.index]
+
+    def enabled(self, instance: Instance, xs: State) -> z3.BoolRef:
+        """Some command of the instance has a true guard in ``xs``."""
+        return z3.Or([self.guard(c, xs) for c in self.commands_of(instance)])
+
+    def deadlock(self, xs: State) -> z3.BoolRef:
+        return z3.Not(z3.Or([self.guard(c, xs) for c in self.system.commands]))
+
+    def fire(self, tag: object) -> tuple[z3.BoolRef, ...]:
+        """One indicator per action instance: ``Fire(i)@tag`` is true when it fires at the step."""
+        return tuple(z3.Bool(f"{inst}@{tag}") for inst in self.system.instances)
+
+    def step(self, pre: State, post: State, fire: Sequence[z3.BoolRef]) -> z3.BoolRef:
+        """One interleaving step: exactly one instance fires, and one of its commands relates the states."""
+        parts = [z3.PbEq([(f, 1) for f in fire], 1)]
+        for inst, f in zip(self.system.instances, fire, strict=True):
+            cmds = self.commands_of(inst)
+            if not cmds:
+                parts.append(z3.Not(f))
+                continue
+            parts.append(z3.Implies(f, z3.Or([self.command(c, pre, post) for c in cmds])))
+        return z3.And(parts)
+
+    def fired(self, model: z3.ModelRef, fire: Sequence[z3.BoolRef]) -> Instance:
+        """The instance a model says fired at a step."""
+        for inst, f in zip(self.system.instances, fire, strict=True):
+            if z3.is_true(model.eval(f, model_completion=True)):
+                return inst
+        raise RuntimeError("internal error: a model of a step fires no action instance")

@@ -1,0 +1,90 @@
+"""Both engines give the same verdicts, and counterexamples of the same length.
+
+Invariants and reachability targets are decided by both engines on the variant matrix at 1x1
+and 2x2; where both find a path, the lengths agree (both return a shortest one). For recovery,
+the Z3 engine's lasso (the fewest steps) is never longer than the explicit engine's.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from checker.compare import compare
+from checker.run import explicit_report
+from checker.z3.engine import Z3Options, z3_report
+from model.dhcp import Config
+from model.values import VARIANTS
+from properties.spec import Verdict
+
+SAFETY = ["no_duplicate_address", "single_binding"]
+OPTIONS = Z3Options(depth=14, timeout=60)
+
+
+def agree(cfg: Config, names: list[str], options: Z3Options = OPTIONS) -> None:
+    explicit, _ = explicit_report(cfg, names)
+    symbolic = z3_report(cfg, names, options)
+    comparison = compare(explicit, symbolic)
+    assert not comparison.disagreements
+    for pair in comparison.pairs:
+        # a proof may run out of time (unknown); a counterexample within the depth is always found
+        if pair.first.verdict is Verdict.VIOLATED or pair.first.trace is not None:
+            assert pair.second.verdict is pair.first.verdict, (pair.name, pair.second.reason)
+        if pair.first.trace is not None and not pair.first.trace.is_lasso:
+            assert pair.second.trace is not None
+            assert len(pair.second.trace) == len(pair.first.trace)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_safety_verdicts_agree_at_1x1(variant: str) -> None:
+    agree(Config(1, 1, variant), SAFETY)
+
+
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if v != "authoritative"])
+def test_safety_verdicts_agree_at_2x2(variant: str) -> None:
+    agree(Config(2, 2, variant), SAFETY)
+
+
+@pytest.mark.slow
+def test_safety_verdicts_agree_at_2x2_authoritative() -> None:
+    agree(Config(2, 2, "authoritative"), SAFETY)
+
+
+@pytest.mark.slow
+def test_safety_verdicts_agree_at_2x2_without_deletes() -> None:
+    agree(Config(2, 2, "nt40", deletes=0), SAFETY)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 2)])
+def test_kb_symptom_witness_has_the_explicit_engines_length(shape: tuple[int, int]) -> None:
+    agree(Config(*shape, "nt35"), ["kb_symptom"])
+
+
+@pytest.mark.slow
+def test_safety_verdicts_agree_at_2x3() -> None:
+    agree(Config(2, 3, "nt40"), SAFETY + ["kb_symptom"])
+
+
+def test_nt35_recovery_lasso_replays_and_is_no_longer_than_the_explicit_one() -> None:
+    cfg = Config(1, 1, "nt35")
+    explicit, _ = explicit_report(cfg, ["recovery"])
+    symbolic = z3_report(cfg, ["recovery"], Z3Options(depth=16, timeout=60))
+    (mine,), (theirs,) = symbolic.results, explicit.results
+    assert mine.verdict is theirs.verdict is Verdict.VIOLATED
+    assert mine.trace is not None and mine.trace.is_lasso and theirs.trace is not None
+    assert len(mine.trace) <= len(theirs.trace)
+    # the KB's symptom is the loop: the client keeps asking and the stale record keeps silent
+    start = mine.trace.loop_start
+    assert start is not None
+    loop = {s.action for s in mine.trace.steps[start + 1:]}
+    assert {"Discover", "ServeDiscover", "Timeout"} <= loop
+
+
+def test_a_lasso_too_long_for_the_depth_gives_unknown_not_holds() -> None:
+    (result,) = z3_report(Config(1, 1, "nt35"), ["recovery"], Z3Options(depth=5, timeout=20, rounds=(1,))).results
+    assert result.verdict is Verdict.UNKNOWN
+    assert "5 steps" in result.reason
+
+
+def test_properties_the_engine_does_not_decide_are_unknown_with_the_reason() -> None:
+    report = z3_report(Config(1, 1, "nt35"), ["recoverable", "kb_release_workaround", "kb_stuck_after_expiry"])
+    assert all(r.verdict is Verdict.UNKNOWN and "does not decide" in r.reason for r in report.results)

@@ -1,0 +1,40 @@
+"""`leasecheck check --engine z3|both`: exit statuses, agreement, certificates, usage errors."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from checker.cli import main
+from checker.z3.horn import recheck_smtlib
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_both_engines_agree_that_nt35_recovery_is_violated() -> None:
+    code, out, _ = run("check", "--engine", "both", "--variant", "nt35", "--property", "recovery", "--depth", "16")
+    assert code == 1
+    assert "engines agree" in out
+
+
+def test_z3_engine_proves_single_binding_and_saves_a_certificate_that_rechecks(tmp_path: Path) -> None:
+    cert = tmp_path / "single.smt2"
+    code, out, _ = run("check", "--engine", "z3", "--variant", "nt40", "--clients", "2", "--addresses", "2",
+                       "--property", "single_binding", "--certificate", str(cert))
+    assert code == 0 and "holds" in out
+    assert recheck_smtlib(cert.read_text()) is None
+
+
+def test_certificate_without_the_z3_engine_is_a_usage_error() -> None:
+    code, _, err = run("check", "--certificate", "x.smt2")
+    assert code == 2 and err.count("\n") == 1 and "--engine z3" in err
+
+
+def test_an_unwritable_certificate_path_is_a_usage_error(tmp_path: Path) -> None:
+    code, _, err = run("check", "--engine", "z3", "--property", "single_binding",
+                       "--certificate", str(tmp_path / "missing" / "c.smt2"))
+    assert code == 2 and err.startswith("leasecheck: cannot write the certificate")
