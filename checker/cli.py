@@ -71,6 +71,24 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _add_config_options(p: argparse.ArgumentParser) -> None:
+    """The model's parameters (SEMANTICS.md section 2), shared by every command that builds one."""
+    p.add_argument("--variant", choices=VARIANTS, default="nt35", help="server behaviour (default nt35)")
+    p.add_argument("--clients", type=_whole(1), default=1, metavar="N", help="DHCP clients (default 1)")
+    p.add_argument("--addresses", type=_whole(1), default=1, metavar="N", help="pool addresses (default 1)")
+    p.add_argument("--deletes", type=_whole(0), default=1, metavar="N", help="admin deletes of an active lease (default 1)")
+    p.add_argument("--losses", type=_whole(0), default=0, metavar="N", help="messages the network may lose (default 0)")
+    p.add_argument("--reboots", type=_whole(0), default=0, metavar="N", help="client reboots (default 0)")
+    p.add_argument("--restart", action="store_true", help="the administrator may restart the server service")
+    p.add_argument("--client-nak", choices=CLIENT_NAK_MODES, default="obey",
+                   help="how the client treats a DHCPNAK (default obey, as RFC 2131)")
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return Config(args.clients, args.addresses, args.variant, args.deletes, args.losses, args.reboots, args.restart,
+                  args.client_nak)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="leasecheck", description="Model checking of DHCP lease logic (KB Q130220).")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -78,15 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="check properties of one configuration",
                            description="Explore one configuration and decide its properties.")
-    check.add_argument("--variant", choices=VARIANTS, default="nt35", help="server behaviour (default nt35)")
-    check.add_argument("--clients", type=_whole(1), default=1, metavar="N", help="DHCP clients (default 1)")
-    check.add_argument("--addresses", type=_whole(1), default=1, metavar="N", help="pool addresses (default 1)")
-    check.add_argument("--deletes", type=_whole(0), default=1, metavar="N", help="admin deletes of an active lease (default 1)")
-    check.add_argument("--losses", type=_whole(0), default=0, metavar="N", help="messages the network may lose (default 0)")
-    check.add_argument("--reboots", type=_whole(0), default=0, metavar="N", help="client reboots (default 0)")
-    check.add_argument("--restart", action="store_true", help="the administrator may restart the server service")
-    check.add_argument("--client-nak", choices=CLIENT_NAK_MODES, default="obey",
-                       help="how the client treats a DHCPNAK (default obey, as RFC 2131)")
+    _add_config_options(check)
     check.add_argument("--property", action="append", choices=PROPERTY_NAMES, metavar="NAME", dest="properties",
                        help=f"a property to check (repeatable; default: all that apply): {', '.join(PROPERTY_NAMES)}")
     check.add_argument("--format", choices=("text", "json"), default="text")
@@ -123,13 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     graph = sub.add_parser("graph", help="draw the reachable state graph of a small configuration",
                            description="Draw every reachable state, the stuck region and a fair loop avoiding holds.")
-    graph.add_argument("--variant", choices=VARIANTS, default="nt35", help="server behaviour (default nt35)")
-    graph.add_argument("--clients", type=_whole(1), default=1, metavar="N", help="DHCP clients (default 1)")
-    graph.add_argument("--addresses", type=_whole(1), default=1, metavar="N", help="pool addresses (default 1)")
-    graph.add_argument("--deletes", type=_whole(0), default=1, metavar="N", help="admin deletes (default 1)")
-    graph.add_argument("--losses", type=_whole(0), default=0, metavar="N", help="messages the network may lose (default 0)")
-    graph.add_argument("--reboots", type=_whole(0), default=0, metavar="N", help="client reboots (default 0)")
-    graph.add_argument("--restart", action="store_true", help="the administrator may restart the server service")
+    _add_config_options(graph)
     graph.add_argument("--out", metavar="FILE", required=True, help="the picture to write (.svg, .png or .pdf)")
     graph.add_argument("--max-states", type=_whole(1), default=600, metavar="N",
                        help="refuse configurations with more reachable states (default 600)")
@@ -167,8 +171,7 @@ class _ProgressPrinter:
 
 
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    cfg = Config(args.clients, args.addresses, args.variant, args.deletes, args.losses, args.reboots, args.restart,
-                 args.client_nak)
+    cfg = _config(args)
     if args.certificate is not None and args.engine == "explicit":
         raise UsageError("leasecheck check: --certificate needs --engine z3 or --engine both")
     if args.trace_out or args.chart:
@@ -257,8 +260,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         if args.command == "graph":
             from .outputs import graph_command
 
-            cfg = Config(args.clients, args.addresses, args.variant, args.deletes, args.losses, args.reboots, args.restart)
-            return graph_command(cfg, args.out, args.max_states, err)
+            return graph_command(_config(args), args.out, args.max_states, err)
         return _claims(args, out)
     except UsageError as exc:
         err.write(f"{one_line(str(exc))}\n")
