@@ -44,12 +44,12 @@ def test_safety_verdicts_agree_at_2x2(variant: str) -> None:
     agree(Config(2, 2, variant), SAFETY)
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_safety_verdicts_agree_at_2x2_authoritative() -> None:
     agree(Config(2, 2, "authoritative"), SAFETY)
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_safety_verdicts_agree_at_2x2_without_deletes() -> None:
     agree(Config(2, 2, "nt40", deletes=0), SAFETY)
 
@@ -59,7 +59,7 @@ def test_kb_symptom_witness_has_the_explicit_engines_length(shape: tuple[int, in
     agree(Config(*shape, "nt35"), ["kb_symptom"])
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_safety_verdicts_agree_at_2x3() -> None:
     agree(Config(2, 3, "nt40"), SAFETY + ["kb_symptom"])
 
