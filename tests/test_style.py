@@ -23,3 +23,11 @@ def test_ruff_is_clean():
 def test_mypy_is_clean():
     proc = subprocess.run([sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_no_merge_conflict_markers_are_left_in_tracked_files():
+    proc = subprocess.run(["git", "grep", "-n", "-E", "^(<<<<<<<|>>>>>>>)( |$)"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    if proc.returncode == 128:
+        pytest.skip("not a git checkout")
+    assert proc.stdout == "", proc.stdout
