@@ -17,7 +17,7 @@ from .compare import compare, render_comparison
 from .explicit import Limits
 from .render_json import report_json
 from .render_text import render_report
-from .results import exit_code
+from .results import Report, exit_code
 from .z3.engine import ProvedCertificate, Z3Options, z3_run
 
 #: exit status when the engines disagree (a bug in leasecheck)
@@ -36,6 +36,7 @@ def check_z3(cfg: Config, args: argparse.Namespace, out: TextIO, err: TextIO) ->
             out.write(json.dumps(report_json(run.report), indent=2) + "\n")
         else:
             out.write(render_report(run.report))
+        _write_traces(run.report, args, err)
         return run.report.exit_code
     explicit, _ = explicit_report(cfg, args.properties, Limits(args.max_states, args.timeout))
     comparison = compare(explicit, run.report)
@@ -51,9 +52,19 @@ def check_z3(cfg: Config, args: argparse.Namespace, out: TextIO, err: TextIO) ->
         out.write(json.dumps(doc, indent=2) + "\n")
     else:
         out.write(render_report(explicit) + "\n" + render_report(run.report) + "\n" + render_comparison(comparison))
+    _write_traces(explicit, args, err)
     if comparison.disagreements:
         return EXIT_DISAGREE
     return exit_code(p.verdict for p in comparison.pairs)
+
+
+def _write_traces(report: Report, args: argparse.Namespace, err: TextIO) -> None:
+    """--trace-out and --chart, as for the explicit engine (with both engines: the explicit traces)."""
+    if args.trace_out or args.chart:
+        from .outputs import write_trace_outputs
+
+        for line in write_trace_outputs(report, args.trace_out, args.chart):
+            err.write(f"leasecheck: wrote {line}\n")
 
 
 def _save(path: Path, certificates: tuple[ProvedCertificate, ...]) -> None:

@@ -38,3 +38,17 @@ def test_an_unwritable_certificate_path_is_a_usage_error(tmp_path: Path) -> None
     code, _, err = run("check", "--engine", "z3", "--property", "single_binding",
                        "--certificate", str(tmp_path / "missing" / "c.smt2"))
     assert code == 2 and err.startswith("leasecheck: cannot write the certificate")
+
+
+def test_a_z3_trace_written_with_trace_out_replays(tmp_path) -> None:
+    import io
+
+    from checker.cli import main
+
+    path = tmp_path / "symptom.itf.json"
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["check", "--engine", "z3", "--variant", "nt35", "--property", "kb_symptom",
+                 "--trace-out", str(path)], out, err) == 0
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["replay", str(path), "--format", "text"], out, err) == 0, err.getvalue()
+    assert "Timeout(0)" in out.getvalue()
