@@ -35,7 +35,7 @@ class Z3Options:
     """
 
     depth: int = 20
-    timeout: float | None = 300.0
+    timeout: float | None = 60.0
     max_k: int = 3
     rounds: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
 
