@@ -6,6 +6,8 @@ returned; a trace that does not replay is an internal error, never a verdict.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from properties.spec import (
     AfterAction,
     Invariant,
@@ -127,36 +129,41 @@ def _after_action(an: GraphAnalysis, prop: AfterAction) -> CheckResult:
     if not an.graph.complete:
         return _result(an, prop, Verdict.UNKNOWN, _incomplete(an))
     g = an.graph
-    system = g.system
-    inst = system.instance_of(prop.action, prop.params).index
     escape = _escape_set(an, prop.goal)
-    pre = an.mask(prop.pre)
     checked = 0
+    for i, k, j in action_transitions(an, prop):
+        checked += 1
+        if escape[j]:
+            prefix = g.path_to(i) + [(k, j)]
+            fair, deadlocks = _fair_escape(an, prop.goal)
+            tail = _path_to_escape(an, j, fair, deadlocks, prop.goal)
+            path = prefix + tail
+            end = path[-1][1]
+            if end in deadlocks:
+                return _result(an, prop, Verdict.VIOLATED, "after the action, a run deadlocks without a lease", an.trace(path))
+            comp = next(c for c in fair if end in c)
+            trace = an.lasso_from(path, comp)
+            return _result(
+                an, prop, Verdict.VIOLATED,
+                f"after {prop.action} at step {len(prefix) - 1}, a fair run never reaches holds",
+                trace,
+            )
+    return _result(an, prop, Verdict.HOLDS, f"after each of the {checked} such {prop.action} transitions, every fair run reaches holds")
+
+
+def action_transitions(an: GraphAnalysis, prop: AfterAction) -> Iterator[tuple[int, int, int]]:
+    """(state, command, successor) for every transition by the property's action instance that
+    leaves a state where its precondition holds, in state order."""
+    g = an.graph
+    inst = g.system.instance_of(prop.action, prop.params).index
+    pre = an.mask(prop.pre)
     for i in range(g.expanded):
         if not pre[i]:
             continue
         for e in g.out_edges(i):
             k = g.cmd[e]
-            if an.cmd_instance[k] != inst:
-                continue
-            checked += 1
-            j = g.dst[e]
-            if escape[j]:
-                prefix = g.path_to(i) + [(k, j)]
-                fair, deadlocks = _fair_escape(an, prop.goal)
-                tail = _path_to_escape(an, j, fair, deadlocks, prop.goal)
-                path = prefix + tail
-                end = path[-1][1]
-                if end in deadlocks:
-                    return _result(an, prop, Verdict.VIOLATED, "after the action, a run deadlocks without a lease", an.trace(path))
-                comp = next(c for c in fair if end in c)
-                trace = an.lasso_from(path, comp)
-                return _result(
-                    an, prop, Verdict.VIOLATED,
-                    f"after {prop.action} at step {len(prefix) - 1}, a fair run never reaches holds",
-                    trace,
-                )
-    return _result(an, prop, Verdict.HOLDS, f"after each of the {checked} such {prop.action} transitions, every fair run reaches holds")
+            if an.cmd_instance[k] == inst:
+                yield i, k, g.dst[e]
 
 
 def _path_to_escape(an: GraphAnalysis, start: int, fair: list[set[int]], deadlocks: list[int], goal: object) -> list[tuple[int, int]]:

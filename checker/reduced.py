@@ -36,15 +36,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 from model.lang import Expr, System
 from properties.spec import AfterAction, Property, Recovery, Verdict
 
 from .analysis import GraphAnalysis
 from .compile import compile_successors
-from .decide import _path_to_escape, decide
+from .decide import _path_to_escape, action_transitions, decide
 from .explicit import StateGraph
 from .replay import confirm
 from .results import CheckResult, LoopFairness, Step, Trace
@@ -180,13 +178,8 @@ def _open_components(an: QuotientAnalysis, goal: Expr) -> tuple[list[tuple[int, 
     """
     g = an.graph
     n = len(g.states)
-    goal_mask = np.frombuffer(bytes(an.mask(goal)), dtype=np.uint8)
-    allowed = np.zeros(n, dtype=bool)
-    allowed[: g.expanded] = goal_mask[: g.expanded] == 0
+    allowed, labels, inside = an.goal_free_components(goal)
     src, dst, cmd = an.edges()
-    inside = allowed[src] & allowed[dst]
-    matrix = csr_matrix((np.ones(int(inside.sum()), dtype=np.int8), (src[inside], dst[inside])), shape=(n, n))
-    _, labels = connected_components(matrix, directed=True, connection="strong")
     ncomp = int(labels.max()) + 1 if n else 0
     bits = _fixed_bits(an)[cmd] if cmd.size else np.empty(0, dtype=np.int64)
     offsets = np.frombuffer(g.offsets, dtype=np.int64)
@@ -268,35 +261,26 @@ def _after_action(an: QuotientAnalysis, prop: AfterAction) -> CheckResult:
             fair.append(members)
     goal = an.mask(prop.goal)
     escape = an.backward([v for c in fair for v in c] + deadlocks, allowed=bytearray(not x for x in goal))
-    inst = system.instance_of(prop.action, prop.params).index
-    pre = an.mask(prop.pre)
     checked = 0
-    for i in range(g.expanded):
-        if not pre[i]:
+    for i, k, j in action_transitions(an, prop):
+        checked += 1
+        if not escape[j]:
             continue
-        for e in g.out_edges(i):
-            k = g.cmd[e]
-            if an.cmd_instance[k] != inst:
-                continue
-            checked += 1
-            j = g.dst[e]
-            if not escape[j]:
-                continue
-            path = g.path_to(i) + [(k, j)]
-            path += _path_to_escape(an, j, fair, deadlocks, prop.goal)
-            concrete = an.lift(path)
-            end = path[-1][1]
-            if end in deadlocks:
-                trace = _trace(g, concrete, None, None)
-                reason = "after the action, a run deadlocks without a lease"
-            else:
-                lasso = _lift_component(an, concrete, next(c for c in fair if end in c))
-                if not isinstance(lasso, Trace):
-                    raise RuntimeError("internal error: a fair component's renaming is not fair")
-                trace = lasso
-                reason = f"after {prop.action} at step {len(g.path_to(i))}, a fair run never reaches holds"
-            confirm(system, prop, Verdict.VIOLATED, trace)
-            return CheckResult(prop.name, prop.client, Verdict.VIOLATED, reason, trace)
+        path = g.path_to(i) + [(k, j)]
+        path += _path_to_escape(an, j, fair, deadlocks, prop.goal)
+        concrete = an.lift(path)
+        end = path[-1][1]
+        if end in deadlocks:
+            trace = _trace(g, concrete, None, None)
+            reason = "after the action, a run deadlocks without a lease"
+        else:
+            lasso = _lift_component(an, concrete, next(c for c in fair if end in c))
+            if not isinstance(lasso, Trace):
+                raise RuntimeError("internal error: a fair component's renaming is not fair")
+            trace = lasso
+            reason = f"after {prop.action} at step {len(g.path_to(i))}, a fair run never reaches holds"
+        confirm(system, prop, Verdict.VIOLATED, trace)
+        return CheckResult(prop.name, prop.client, Verdict.VIOLATED, reason, trace)
     if unsettled:
         return CheckResult(prop.name, prop.client, Verdict.UNKNOWN,
                            f"{unsettled} component(s) of the reduced graph too large to check for fairness "

@@ -72,18 +72,29 @@ class VectorAnalysis(GraphAnalysis):
             self._reverse = (roff, rsrc, rcmd)
         return self._reverse
 
-    def fair_components(self, goal: Expr) -> tuple[list[int], list[set[int]], list[int]]:
-        if not self._vector_bits:
-            return super().fair_components(goal)
+    def goal_free_components(self, goal: Expr) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Strong components of the subgraph of expanded states where ``goal`` is false.
+
+        Returns (allowed: such states, labels: component per state, inside: edges within them).
+        """
         g = self.graph
         n = len(g.states)
         goal_mask = np.frombuffer(bytes(self.mask(goal)), dtype=np.uint8)
         allowed = np.zeros(n, dtype=bool)
         allowed[: g.expanded] = goal_mask[: g.expanded] == 0
-        src, dst, cmd = self.edges()
+        src, dst, _ = self.edges()
         inside = allowed[src] & allowed[dst]
         m = csr_matrix((np.ones(int(inside.sum()), dtype=np.int8), (src[inside], dst[inside])), shape=(n, n))
         _, labels = connected_components(m, directed=True, connection="strong")
+        return allowed, labels, inside
+
+    def fair_components(self, goal: Expr) -> tuple[list[int], list[set[int]], list[int]]:
+        if not self._vector_bits:
+            return super().fair_components(goal)
+        g = self.graph
+        n = len(g.states)
+        allowed, labels, inside = self.goal_free_components(goal)
+        src, dst, cmd = self.edges()
         comp = np.where(allowed, labels, -1)
         system = g.system
         bit = np.array(
