@@ -77,7 +77,9 @@ def test_ctrl_c_during_a_long_exploration_prints_what_was_reached_and_exits_130(
     ["check", "--variant", "rfc2131", "--clients", "2", "--addresses", "2", "--losses", "1", "--format", "json"],
     ["check", "--variant", "nt35", "--clients", "2", "--addresses", "2", "--explorer", "scalar", "--format", "json"],
     ["check", "--variant", "nt35", "--clients", "3", "--addresses", "3", "--symmetry", "--format", "json"],
-], ids=["vector", "vector-losses", "scalar", "symmetry"])
+    ["check", "--engine", "z3", "--variant", "nt35", "--property", "kb_symptom", "--property", "single_binding",
+     "--property", "recovery", "--format", "json"],
+], ids=["vector", "vector-losses", "scalar", "symmetry", "z3"])
 def test_the_same_command_gives_the_same_answer_every_time(argv):
     runs = []
     for seed in ("0", "12345"):
