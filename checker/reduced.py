@@ -176,27 +176,9 @@ def _open_components(an: QuotientAnalysis, goal: Expr) -> tuple[list[tuple[int, 
     Components come as (entry, members), entry being the member closest to the initial state,
     in order of entry.
     """
-    g = an.graph
-    n = len(g.states)
-    allowed, labels, inside = an.goal_free_components(goal)
-    src, dst, cmd = an.edges()
-    ncomp = int(labels.max()) + 1 if n else 0
-    bits = _fixed_bits(an)[cmd] if cmd.size else np.empty(0, dtype=np.int64)
-    offsets = np.frombuffer(g.offsets, dtype=np.int64)
-    degree = np.diff(offsets)
-    enabled = np.zeros(g.expanded, dtype=np.int64)
-    has = degree > 0
-    if bits.size:
-        enabled[has] = np.bitwise_or.reduceat(bits, offsets[:-1][has])
-    states = np.flatnonzero(allowed)
-    everywhere = np.full(ncomp, -1, dtype=np.int64)
-    np.bitwise_and.at(everywhere, labels[states], enabled[states])
-    internal = inside & (labels[src] == labels[dst])
-    taken = np.zeros(ncomp, dtype=np.int64)
-    np.bitwise_or.at(taken, labels[src[internal]], bits[internal])
-    nontrivial = np.zeros(ncomp, dtype=bool)
-    nontrivial[labels[src[internal]]] = True
-    open_ = nontrivial & ((everywhere & ~taken) == 0)
+    n = len(an.graph.states)
+    states, labels, open_, degree = an.unstarved_components(goal, _fixed_bits(an))
+    ncomp = open_.size
     entry = np.full(ncomp, n, dtype=np.int64)
     np.minimum.at(entry, labels[states], states)
     out = []

@@ -88,20 +88,19 @@ class VectorAnalysis(GraphAnalysis):
         _, labels = connected_components(m, directed=True, connection="strong")
         return allowed, labels, inside
 
-    def fair_components(self, goal: Expr) -> tuple[list[int], list[set[int]], list[int]]:
-        if not self._vector_bits:
-            return super().fair_components(goal)
+    def unstarved_components(self, goal: Expr, command_bits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Goal-free components not shown unfair by the instances ``command_bits`` marks.
+
+        ``command_bits`` gives each command its instance's bit (0 for instances not considered).
+        A component is kept when it has an internal edge and every marked instance enabled in all
+        its states is taken on one of its internal edges. Returns (the goal-free states, the
+        component of each state, a mask of kept components, the out-degree of each expanded state).
+        """
         g = self.graph
         n = len(g.states)
         allowed, labels, inside = self.goal_free_components(goal)
         src, dst, cmd = self.edges()
-        comp = np.where(allowed, labels, -1)
-        system = g.system
-        bit = np.array(
-            [1 << self._compact[c.instance] if c.instance in self._compact else 0 for c in system.commands],
-            dtype=np.int64,
-        )
-        edge_bits = bit[cmd] if cmd.size else np.empty(0, dtype=np.int64)
+        edge_bits = command_bits[cmd] if cmd.size else np.empty(0, dtype=np.int64)
         offsets = _np(g.offsets, np.int64)
         degree = np.diff(offsets)
         enabled = np.zeros(g.expanded, dtype=np.int64)
@@ -117,7 +116,21 @@ class VectorAnalysis(GraphAnalysis):
         np.bitwise_or.at(taken, labels[src[internal]], edge_bits[internal])
         nontrivial = np.zeros(ncomp, dtype=bool)
         nontrivial[labels[src[internal]]] = True
-        fair_ids = np.flatnonzero(nontrivial & ((everywhere & ~taken) == 0))
+        return states, labels, nontrivial & ((everywhere & ~taken) == 0), degree
+
+    def fair_components(self, goal: Expr) -> tuple[list[int], list[set[int]], list[int]]:
+        if not self._vector_bits:
+            return super().fair_components(goal)
+        system = self.graph.system
+        bit = np.array(
+            [1 << self._compact[c.instance] if c.instance in self._compact else 0 for c in system.commands],
+            dtype=np.int64,
+        )
+        states, labels, kept, degree = self.unstarved_components(goal, bit)
+        ncomp = kept.size
+        comp = np.full(len(self.graph.states), -1, dtype=np.int64)
+        comp[states] = labels[states]
+        fair_ids = np.flatnonzero(kept)
         fair: list[set[int]] = []
         if fair_ids.size:
             wanted = np.zeros(ncomp, dtype=bool)
