@@ -79,7 +79,8 @@ def test_ctrl_c_during_a_long_exploration_prints_what_was_reached_and_exits_130(
     ["check", "--variant", "nt35", "--clients", "3", "--addresses", "3", "--symmetry", "--format", "json"],
     ["check", "--engine", "z3", "--variant", "nt35", "--property", "kb_symptom", "--property", "single_binding",
      "--property", "recovery", "--format", "json"],
-], ids=["vector", "vector-losses", "scalar", "symmetry", "z3"])
+    ["check", "--engine", "z3", "--variant", "nt40", "--property", "recovery", "--format", "json"],
+], ids=["vector", "vector-losses", "scalar", "symmetry", "z3", "z3-proof"])
 def test_the_same_command_gives_the_same_answer_every_time(argv):
     runs = []
     for seed in ("0", "12345"):

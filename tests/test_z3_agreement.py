@@ -80,7 +80,7 @@ def test_nt35_recovery_lasso_replays_and_is_no_longer_than_the_explicit_one() ->
 
 
 def test_a_lasso_too_long_for_the_depth_gives_unknown_not_holds() -> None:
-    (result,) = z3_report(Config(1, 1, "nt35"), ["recovery"], Z3Options(depth=5, timeout=20, rounds=(1,))).results
+    (result,) = z3_report(Config(1, 1, "nt35"), ["recovery"], Z3Options(depth=5, timeout=20)).results
     assert result.verdict is Verdict.UNKNOWN
     assert "5 steps" in result.reason
 

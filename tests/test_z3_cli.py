@@ -21,6 +21,15 @@ def test_both_engines_agree_that_nt35_recovery_is_violated() -> None:
     assert "engines agree" in out
 
 
+def test_z3_engine_proves_nt40_recovery_and_its_certificate_rechecks(tmp_path: Path) -> None:
+    cert = tmp_path / "recovery.smt2"
+    code, out, _ = run("check", "--engine", "both", "--variant", "nt40", "--property", "recovery",
+                       "--certificate", str(cert))
+    assert code == 0 and "engines agree: 1 of 1 verdicts decided by both" in out
+    assert "levels of helpful actions" in out
+    assert recheck_smtlib(cert.read_text()) is None
+
+
 def test_z3_engine_proves_single_binding_and_saves_a_certificate_that_rechecks(tmp_path: Path) -> None:
     cert = tmp_path / "single.smt2"
     code, out, _ = run("check", "--engine", "z3", "--variant", "nt40", "--clients", "2", "--addresses", "2",

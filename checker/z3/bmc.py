@@ -7,13 +7,17 @@ breadth-first counterexample). Finding nothing up to the bound proves nothing by
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+
+import z3
 
 from model.lang import Expr
 
 from ..results import Trace
 from .paths import Unrolling
-from .translate import Translator
+from .translate import State, Translator
 
 
 @dataclass(frozen=True)
@@ -27,12 +31,18 @@ class BmcOutcome:
 
 def shortest_path(tr: Translator, target: Expr, depth: int, timeout: float | None = None) -> BmcOutcome:
     """Search paths of 0, 1, ..., ``depth`` steps for one ending in ``target``."""
+    return shortest_path_to(tr, functools.partial(tr.holds, target), depth, timeout)
+
+
+def shortest_path_to(tr: Translator, target: Callable[[State], z3.BoolRef], depth: int,
+                     timeout: float | None = None) -> BmcOutcome:
+    """:func:`shortest_path` for a target given as a Z3 formula of a state."""
     unrolling = Unrolling(tr, timeout)
     for k in range(depth + 1):
         if k > 0:
             unrolling.deepen()
         with unrolling.solver.scope() as s:
-            s.add(tr.holds(target, unrolling.states[k]))
+            s.add(target(unrolling.states[k]))
             answer = s.check()
             if answer.sat:
                 return BmcOutcome(unrolling.trace(k), k)

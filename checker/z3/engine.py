@@ -2,19 +2,24 @@
 
 For an invariant (and, negated, for a reachability target): k-induction (a 1-inductive property
 is its own certificate), then bounded model checking up to ``depth`` steps for a shortest
-counterexample, then PDR for an inductive invariant. For recovery: the lasso search
-up to ``depth`` steps, then the liveness-to-safety proof. A proof becomes "holds" only after
-:func:`.horn.recheck` has confirmed its certificate with a fresh solver; every trace is passed
-through :func:`checker.replay.confirm`. A bounded search that finds nothing within ``depth``
-steps gives "unknown", even when PDR showed that a counterexample exists further away. Property kinds the engine
-does not decide (AG EF, after-action, stuck-reachable) are "unknown" with that reason.
+counterexample, then PDR for an inductive invariant. For recovery: a ranking of helpful actions
+over a mined invariant (:mod:`.ranking`, :mod:`.houdini`), strengthened by PDR when states are
+left over; when no ranking exists, or none was found, the lasso search up to ``depth`` steps. A
+proof becomes "holds" only after :func:`.horn.recheck` has confirmed its certificate with a fresh
+solver; every trace is passed through :func:`checker.replay.confirm`. A bounded search that finds
+nothing within ``depth`` steps gives "unknown", even when PDR showed that a counterexample exists
+further away. Property kinds the engine does not decide (AG EF, after-action, stuck-reachable)
+are "unknown" with that reason.
 """
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+import z3
 
 from model.dhcp import Config, dhcp_system
 from model.lang import Expr, System, not_
@@ -23,21 +28,24 @@ from properties.spec import Invariant, Property, Reachable, Recovery, Verdict
 
 from ..replay import confirm
 from ..results import CheckResult, Report, Stats, Trace
-from . import bmc, horn, induction, liveness, pdr
-from .translate import Translator
+from . import bmc, horn, houdini, induction, liveness, pdr, ranking
+from .cubes import CubeSets, union_formula
+from .translate import State, Translator
 
 
 @dataclass(frozen=True)
 class Z3Options:
-    """``depth`` bounds the bounded searches; ``timeout`` (seconds) bounds each solver call.
+    """``depth`` bounds the bounded searches; ``timeout`` (seconds) bounds each solver call,
+    and each of the recovery proof's searches (mining the invariant, ranking the states).
 
-    ``max_k`` bounds k-induction; ``rounds`` lists the bounds the recovery proof tries in turn.
+    ``max_k`` bounds k-induction; ``strengthenings`` bounds how often the recovery proof may ask
+    PDR for a stronger invariant.
     """
 
     depth: int = 20
     timeout: float | None = 60.0
     max_k: int = 3
-    rounds: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
+    strengthenings: int = 8
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,8 @@ def z3_run(cfg: Config, names: Sequence[str] | None = None, options: Z3Options =
     start = time.perf_counter()
     system = dhcp_system(cfg)
     tr = Translator(system)
-    decisions = [decide(tr, p, options) for p in dhcp_properties(system, cfg, names)]
+    mined = _Mining(tr, options)
+    decisions = [decide(tr, p, options, mined) for p in dhcp_properties(system, cfg, names)]
     certs = tuple(
         ProvedCertificate(d.result.property, d.result.client,
                           horn.certificate_smtlib(d.certificate, (f"{d.result.property}"
@@ -82,13 +91,30 @@ def z3_report(cfg: Config, names: Sequence[str] | None = None, options: Z3Option
     return z3_run(cfg, names, options).report
 
 
-def decide(tr: Translator, prop: Property, options: Z3Options) -> _Decision:
+class _Mining:
+    """The mined invariant of one run's system, found on first use and shared by its properties."""
+
+    def __init__(self, tr: Translator, options: Z3Options):
+        self._tr, self._options = tr, options
+        self._outcome: houdini.MiningOutcome | None = None
+
+    def outcome(self) -> houdini.MiningOutcome:
+        if self._outcome is None:
+            self._outcome = houdini.mine(self._tr, self._options.timeout, _deadline(self._options))
+        return self._outcome
+
+
+def _deadline(options: Z3Options) -> float | None:
+    return None if options.timeout is None else time.monotonic() + options.timeout
+
+
+def decide(tr: Translator, prop: Property, options: Z3Options, mined: _Mining | None = None) -> _Decision:
     if isinstance(prop, Invariant):
         return _safety(tr, prop, prop.good, options)
     if isinstance(prop, Reachable):
         return _safety(tr, prop, not_(prop.target), options)
     if isinstance(prop, Recovery):
-        return _recovery(tr, prop, options)
+        return _recovery(tr, prop, options, mined or _Mining(tr, options))
     kind = type(prop).__name__
     return _Decision(_result(tr.system, prop, Verdict.UNKNOWN,
                              f"the z3 engine does not decide {kind} properties; use --engine explicit"))
@@ -143,7 +169,7 @@ def _proved(tr: Translator, prop: Property, verdict: Verdict, cert: horn.Certifi
     return _Decision(_result(tr.system, prop, verdict, why), cert)
 
 
-def _recovery(tr: Translator, prop: Recovery, options: Z3Options) -> _Decision:
+def _recovery(tr: Translator, prop: Recovery, options: Z3Options, mined: _Mining) -> _Decision:
     def lasso(outcome: liveness.LassoOutcome) -> _Decision:
         trace = outcome.trace
         assert trace is not None
@@ -153,21 +179,44 @@ def _recovery(tr: Translator, prop: Recovery, options: Z3Options) -> _Decision:
         why = f"a fair run never again holds a lease: a {loop}-step loop after a {trace.loop_start}-step prefix"
         return _Decision(_result(tr.system, prop, Verdict.VIOLATED, why, trace))
 
-    searched = liveness.find_lasso(tr, prop.goal, options.depth, options.timeout)
-    if searched.trace is not None:
-        return lasso(searched)
-    if searched.unknown:
-        return _Decision(_result(tr.system, prop, Verdict.UNKNOWN, f"lasso search stopped at depth {searched.depth}: {searched.unknown}"))
-    statement = f"{prop.name}: {prop.statement}"
-    last = ""
-    for bound in options.rounds:
-        outcome = horn.solve(liveness.recovery_problem(tr, prop.goal, statement, bound), options.timeout)
-        if outcome.proof is not None:
-            why = f"no fair loop avoids holds: at most {bound} fair rounds outside it (k-liveness proof by PDR), re-checked"
-            return _proved(tr, prop, Verdict.HOLDS, outcome.proof, why, options)
-        if not outcome.reachable:
-            last = f"the {bound}-round proof: {outcome.unknown}"
+    def search(within: Callable[[State], z3.BoolRef] | None, why: str) -> _Decision:
+        """The lasso search, when no proof closed: a replayed lasso, or unknown saying why."""
+        found = (liveness.find_lasso(tr, prop.goal, options.depth, options.timeout) if within is None
+                 else liveness.find_loop_then_path(tr, prop.goal, within, options.depth, options.timeout))
+        if found.trace is not None:
+            return lasso(found)
+        if found.unknown:
+            return _Decision(_result(tr.system, prop, Verdict.UNKNOWN, f"{why}; lasso search stopped at depth {found.depth}: {found.unknown}"))
+        return _Decision(_result(tr.system, prop, Verdict.UNKNOWN, f"{why}; no fair lasso within {options.depth} steps"))
+
+    invariant = mined.outcome().invariant
+    if invariant is None:
+        return search(None, f"no proof: {mined.outcome().unknown}")
+    xs = tr.state("r")
+    care = [tr.in_range(xs), invariant.formula(xs)]
+    levels: tuple[ranking.Level, ...] = ()
+    for strengthened in range(options.strengthenings + 1):
+        sets = CubeSets(tr, z3.And(care), xs, options.timeout, _deadline(options))
+        ranked = ranking.rank(sets, tr.holds(prop.goal, xs), levels)
+        if ranked.unknown:
+            return search(None, f"no proof: {ranked.unknown}")
+        levels = ranked.levels
+        if ranked.complete:
+            problem = ranking.ranking_problem(tr, prop.goal, levels, f"{prop.name}: {prop.statement}")
+            cert = horn.Certificate(problem, (z3.And(care[1:]), *(union_formula(lv.cubes, xs) for lv in levels)))
+            stronger = f" and {strengthened} from PDR" if strengthened else ""
+            why = (f"every fair run reaches holds: {len(levels)} levels of helpful actions over an inductive invariant "
+                   f"({len(invariant.clauses)} mined clauses{stronger}), re-checked")
+            return _proved(tr, prop, Verdict.HOLDS, cert, why, options)
+        if strengthened == options.strengthenings:
             break
-        last = f"more than {options.rounds[-1] if bound == options.rounds[-1] else bound} fair rounds outside holds are possible"
-    return _Decision(_result(tr.system, prop, Verdict.UNKNOWN,
-                             f"no fair lasso within {options.depth} steps; no proof: {last}"))
+        left = ranked.remainder
+        outcome = horn.solve(pdr.exclusion_problem(tr, functools.partial(union_formula, left), "no reachable state is left unranked"), options.timeout)
+        if outcome.reachable:
+            return search(functools.partial(union_formula, left),
+                          "no ranking covers every reachable state (PDR shows an unranked state reachable)")
+        if outcome.proof is None:
+            return search(None, f"no proof: {len(left)} cubes of states left unranked, and PDR could not show them unreachable: {outcome.unknown}")
+        found = outcome.proof.formulas[0]
+        care.append(z3.substitute(found, *zip(outcome.proof.problem.unknowns[0].formals, xs, strict=True)))  # type: ignore[arg-type]
+    return search(None, f"no proof: states were still left unranked after {options.strengthenings} stronger invariants")

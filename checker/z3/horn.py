@@ -135,7 +135,7 @@ def certificate_smtlib(cert: Certificate, title: Sequence[str] = ()) -> str:
     lines = [f"; {t}" for t in title]
     lines += [
         f"; {problem.statement}",
-        f"; {', '.join(u.name for u in problem.unknowns)}: the inductive invariant; the script asserts that some clause fails",
+        f"; {', '.join(u.name for u in problem.unknowns)}: the certificate's predicates; the script asserts that some clause fails",
         "; under it. The certificate is valid exactly when the answer is unsat.",
         "(set-logic ALL)",
     ]

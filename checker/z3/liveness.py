@@ -1,4 +1,4 @@
-"""Recovery under weak fairness: lasso-shaped bounded search, and a liveness-to-safety proof.
+"""Recovery under weak fairness: the lasso-shaped bounded search for a counterexample.
 
 *Lassos.* A path ``x@0 .. x@k`` whose last state equals the state at a loop start ``l < k``
 (one selector ``loop@l`` per candidate), every loop state avoiding the goal, and for every fair
@@ -6,19 +6,13 @@ action instance some loop step that takes it or a loop state where it is disable
 fairness, SEMANTICS.md section 6). Deepened one step at a time, so the first lasso found has
 the fewest states. A reachable deadlock outside the goal is also a violation (a finite run).
 
-*Proof.* k-liveness (Claessen and Sorensson, 2012) as Horn clauses for Spacer: a monitor watches a
-stretch of a run that starts at a reachable state outside the goal and stays outside it, and
-counts *fair rounds*: a round completes when every fair instance has been taken or seen disabled
-since the last one. A fair loop avoiding the goal completes rounds without end, so an inductive
-invariant bounding the count by ``K`` proves that no such loop exists. The engine tries growing
-``K``; Spacer's solution (``Reach`` and ``Mon``) is the certificate, re-checked like any other.
-(The liveness-to-safety reduction with a saved state copy was tried first: Spacer did not solve
-it within minutes even at one client and one address, as the invariant it needs relates two
-copies of the state.)
+The proof that no such lasso exists is in :mod:`.ranking`.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import z3
@@ -26,9 +20,9 @@ import z3
 from model.lang import Expr
 
 from ..results import Trace
-from .horn import Clause, HornProblem, Predicate, Unknown
-from .paths import Unrolling
-from .translate import Translator
+from . import bmc
+from .paths import Unrolling, trace_of
+from .translate import State, Translator
 
 
 @dataclass(frozen=True)
@@ -38,15 +32,20 @@ class LassoOutcome:
     unknown: str = ""
 
 
-def find_lasso(tr: Translator, goal: Expr, depth: int, timeout: float | None = None) -> LassoOutcome:
-    """The shortest fair lasso (or path into a deadlock) of at most ``depth`` steps avoiding ``goal`` in its loop."""
-    system = tr.system
-    fair = [i for i in system.instances if i.fair]
-    unrolling = Unrolling(tr, timeout)
+def find_lasso(tr: Translator, goal: Expr, depth: int, timeout: float | None = None,
+               start: Sequence[int] | None = None, within: Callable[[State], z3.BoolRef] | None = None) -> LassoOutcome:
+    """The shortest fair lasso (or path into a deadlock) of at most ``depth`` steps avoiding ``goal`` in its loop.
+
+    From the initial state, or from the state ``start``; with ``within``, every state of the
+    lasso satisfies it.
+    """
+    unrolling = Unrolling(tr, timeout, None if start is None else functools.partial(tr.is_state, state=start))
     for k in range(depth + 1):
         if k > 0:
             unrolling.deepen()
         xs, fires = unrolling.states, unrolling.fires
+        if within is not None:
+            unrolling.solver.add(within(xs[k]))
         with unrolling.solver.scope() as s:
             s.add(z3.Not(tr.holds(goal, xs[k])), tr.deadlock(xs[k]))
             answer = s.check()
@@ -64,63 +63,77 @@ def find_lasso(tr: Translator, goal: Expr, depth: int, timeout: float | None = N
                 s.add(z3.Implies(select[m], tr.equal(xs[k], xs[m])))
             for j in range(k):
                 s.add(z3.Implies(inloop[j], z3.Not(tr.holds(goal, xs[j]))))
-            for inst in fair:
-                where = []
-                for j in range(k):
-                    taken = fires[j][inst.index]
-                    where.append(z3.And(inloop[j], z3.Or(taken, z3.Not(tr.enabled(inst, xs[j])))))
-                s.add(z3.Or(where))
+            s.add(weakly_fair(tr, xs[:k], fires[:k], inloop))
             answer = s.check()
             if answer.sat:
                 model = s.model()
-                start = next(m for m in range(k) if z3.is_true(model.eval(select[m], model_completion=True)))
-                return LassoOutcome(unrolling.trace(k, start), k)
+                first = next(m for m in range(k) if z3.is_true(model.eval(select[m], model_completion=True)))
+                return LassoOutcome(unrolling.trace(k, first), k)
             if not answer.unsat:
                 return LassoOutcome(None, k - 1, answer.reason)
     return LassoOutcome(None, depth)
 
 
-def recovery_problem(tr: Translator, goal: Expr, statement: str, bound: int) -> HornProblem:
-    """k-liveness Horn clauses: no run outside ``goal`` completes more than ``bound`` fair rounds.
+def weakly_fair(tr: Translator, xs: Sequence[State], fires: Sequence[Sequence[z3.BoolRef]],
+                inloop: Sequence[z3.BoolRef] | None = None) -> z3.BoolRef:
+    """Every fair instance is taken at some loop step ``j``, or disabled in the state ``xs[j]`` before it."""
+    where = inloop if inloop is not None else [z3.BoolVal(True)] * len(xs)
+    return z3.And([z3.Or([z3.And(where[j], z3.Or(fires[j][inst.index], z3.Not(tr.enabled(inst, xs[j]))))
+                          for j in range(len(xs))])
+                   for inst in tr.system.instances if inst.fair])
 
-    Two unknowns: ``Reach(x)`` over-approximates the reachable states; ``Mon(x, fair.., rounds)``
-    the monitor's states along a stretch of a run that started at a reachable state outside the
-    goal and has stayed outside it. ``fair_i`` records that instance ``i`` was taken or seen
-    disabled since the last completed round; when all are set, ``rounds`` grows by one and the
-    flags restart. A fair loop avoiding the goal would complete rounds without end, so an
-    inductive invariant that keeps ``rounds <= bound`` proves there is none.
+
+def find_loop_then_path(tr: Translator, goal: Expr, within: Callable[[State], z3.BoolRef], depth: int,
+                        timeout: float | None = None) -> LassoOutcome:
+    """A fair lasso in two searches: the shortest fair loop of states satisfying ``within``, then
+    the shortest path from the initial state to one of the loop's states.
+
+    ``within`` holds in every state of every fair run that avoids the goal (the states a ranking
+    left over, :mod:`.ranking`), so no lasso is lost, and the loop is searched from any state,
+    without a prefix: two short searches instead of one long one, each of at most ``depth`` steps.
+    A loop that no path of ``depth`` steps reaches is set aside and the search goes on.
+    The lasso is the path followed by the loop, rotated to begin where the path ends: its loop is a
+    shortest one, its prefix the shortest for that loop, the whole not necessarily the shortest.
     """
-    system = tr.system
-    fair = [i for i in system.instances if i.fair]
-    n = len(fair)
-    position = {inst.index: p for p, inst in enumerate(fair)}
-    reach_formals = tr.state("r")
-    mon_formals = (*tr.state("m"), *(z3.Bool(f"fair {i}") for i in fair), z3.Int("rounds"))
-    x, y = tr.state("x"), tr.state("y")
-    flags = tuple(z3.Bool(f"fair {i}@x") for i in fair)
-    rounds = z3.Int("rounds@x")
+    loops = Unrolling(tr, timeout, start=lambda xs: z3.And(tr.in_range(xs), within(xs), z3.Not(tr.holds(goal, xs))),
+                      tag="loop ")
+    set_aside: list[tuple[int, ...]] = []
+    for k in range(1, depth + 1):
+        loops.deepen()
+        xs, fires = loops.states, loops.fires
+        if k > 1:
+            loops.solver.add(within(xs[k - 1]), z3.Not(tr.holds(goal, xs[k - 1])))
+        with loops.solver.scope() as s:
+            s.add(tr.equal(xs[k], xs[0]), weakly_fair(tr, xs[:k], fires))
+            s.add(*(z3.Not(tr.is_state(xs[0], r)) for r in set_aside))
+            while True:
+                answer = s.check()
+                if answer.unsat:
+                    break
+                if not answer.sat:
+                    return LassoOutcome(None, k - 1, answer.reason)
+                states, fired = loops.path(k)
+                ring = sorted(set(states[:k]))
+                on_ring = functools.partial(_one_of, tr, ring)
+                entry = bmc.shortest_path_to(tr, on_ring, depth, timeout)
+                if entry.unknown:
+                    return LassoOutcome(None, k - 1, entry.unknown)
+                if entry.trace is not None:
+                    return LassoOutcome(_lasso(tr, entry.trace, states, fired), len(entry.trace) + k)
+                set_aside += ring
+                s.add(*(z3.Not(tr.is_state(xs[0], r)) for r in ring))
+    return LassoOutcome(None, depth)
 
-    def build(reach: Predicate, mon: Predicate) -> list[Clause]:
-        out = [Clause("initiation", x, tr.initial(x), reach(*x))]
-        avoid_x, avoid_y = z3.Not(tr.holds(goal, x)), z3.Not(tr.holds(goal, y))
-        off_x = [z3.Not(tr.enabled(i, x)) for i in fair]
-        off_y = [z3.Not(tr.enabled(i, y)) for i in fair]
-        out.append(Clause("start watching outside the goal", x,
-                          z3.And(reach(*x), tr.in_range(x), avoid_x), mon(*x, *off_x, z3.IntVal(0))))
-        for cmd in system.commands:
-            move = z3.And(tr.in_range(x), tr.command(cmd, x, y))
-            name = f"{cmd.action}{cmd.params} {cmd.label}".rstrip()
-            p = position.get(cmd.instance)
-            out.append(Clause(f"step {name}", x + y, z3.And(reach(*x), move), reach(*y)))
-            seen = [z3.Or(flags[j], off_y[j], z3.BoolVal(j == p)) for j in range(n)]
-            done = z3.And(seen)
-            head = mon(*y, *(z3.If(done, off_y[j], seen[j]) for j in range(n)), z3.If(done, rounds + 1, rounds))
-            out.append(Clause(f"watch {name}", x + y + flags + (rounds,),
-                              z3.And(mon(*x, *flags, rounds), rounds >= 0, move, avoid_y), head))
-        out.append(Clause(f"at most {bound} fair rounds outside the goal", x + flags + (rounds,),
-                          z3.And(mon(*x, *flags, rounds), rounds > bound), z3.BoolVal(False)))
-        out.append(Clause("no deadlock outside the goal", x,
-                          z3.And(reach(*x), tr.in_range(x), avoid_x, tr.deadlock(x)), z3.BoolVal(False)))
-        return out
 
-    return HornProblem((Unknown("Reach", reach_formals), Unknown("Mon", mon_formals)), build, statement)
+def _one_of(tr: Translator, states: Sequence[Sequence[int]], xs: State) -> z3.BoolRef:
+    return z3.Or([tr.is_state(xs, r) for r in states])
+
+
+def _lasso(tr: Translator, path: Trace, loop: list[tuple[int, ...]], fired: list[tuple[str, tuple[int, ...]]]) -> Trace:
+    """``path`` followed by the loop (``loop[-1] == loop[0]``), rotated to begin where the path ends."""
+    prefix = [step.state for step in path.steps]
+    k = len(fired)
+    e = loop.index(prefix[-1])
+    around = loop[e:k] + loop[:e + 1]
+    steps = [(step.action, step.params) for step in path.steps[1:]] + fired[e:] + fired[:e]
+    return trace_of(tr.system, prefix + around[1:], steps, len(prefix) - 1)  # type: ignore[arg-type]

@@ -9,6 +9,10 @@ interpreter, so a trace's labels are the model's own).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import z3
+
 from model import interp
 from model.lang import System
 
@@ -20,12 +24,15 @@ from .translate import State, Translator
 class Unrolling:
     """The paths of length ``depth`` from the initial state, deepened on demand."""
 
-    def __init__(self, translator: Translator, timeout: float | None = None):
+    def __init__(self, translator: Translator, timeout: float | None = None,
+                 start: Callable[[State], z3.BoolRef] | None = None, tag: str = ""):
+        """Paths from the initial state, or from any state satisfying ``start``; ``tag`` names their constants."""
         self.tr = translator
+        self.tag = tag
         self.solver = Solver(timeout)
-        self.states: list[State] = [translator.state(0)]
+        self.states: list[State] = [translator.state(f"{tag}0")]
         self.fires: list[tuple] = []
-        self.solver.add(translator.initial(self.states[0]))
+        self.solver.add(translator.initial(self.states[0]) if start is None else start(self.states[0]))
 
     @property
     def depth(self) -> int:
@@ -33,18 +40,22 @@ class Unrolling:
 
     def deepen(self) -> None:
         k = self.depth
-        nxt = self.tr.state(k + 1)
-        fire = self.tr.fire(k)
+        nxt = self.tr.state(f"{self.tag}{k + 1}")
+        fire = self.tr.fire(f"{self.tag}{k}")
         self.solver.add(self.tr.step(self.states[k], nxt, fire))
         self.states.append(nxt)
         self.fires.append(fire)
 
-    def trace(self, length: int, loop_start: int | None = None) -> Trace:
-        """The path of the current model, cut after ``length`` steps."""
+    def path(self, length: int) -> tuple[list[tuple[int, ...]], list[tuple[str, tuple[int, ...]]]]:
+        """The states and the fired (action, parameters) of the current model's path, cut after ``length`` steps."""
         model = self.solver.model()
         states = [self.tr.decode(model, xs) for xs in self.states[: length + 1]]
         fired = [self.tr.fired(model, f) for f in self.fires[:length]]
-        return trace_of(self.tr.system, states, [(i.action, i.params) for i in fired], loop_start)
+        return states, [(i.action, i.params) for i in fired]
+
+    def trace(self, length: int, loop_start: int | None = None) -> Trace:
+        """The path of the current model, cut after ``length`` steps."""
+        return trace_of(self.tr.system, *self.path(length), loop_start)
 
 
 def trace_of(system: System, states: list[tuple[int, ...]], fired: list[tuple[str, tuple[int, ...]]],

@@ -76,6 +76,10 @@ class Solver:
     def model(self) -> z3.ModelRef:
         return self._z3.model()
 
+    def core(self) -> list[z3.BoolRef]:
+        """The assumptions an unsat answer used (after :meth:`check` with assumptions)."""
+        return list(self._z3.unsat_core())
+
     def sexpr(self) -> str:
         return str(self._z3.sexpr())
 

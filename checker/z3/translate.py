@@ -129,14 +129,16 @@ class Translator:
     def guard(self, cmd: GuardedCommand, pre: State) -> z3.BoolRef:
         return self.holds(cmd.guard, pre)
 
-    def command(self, cmd: GuardedCommand, pre: State, post: State) -> z3.BoolRef:
-        """``post`` is the successor of ``pre`` by ``cmd``: guard, updates and frame."""
+    def successor(self, cmd: GuardedCommand, pre: State) -> State:
+        """The state ``cmd`` leads to from ``pre`` (when its guard holds), as terms over ``pre``."""
         memo: dict[int, z3.ExprRef] = {}
         updated = dict(cmd.updates)
-        parts = [self.holds(cmd.guard, pre)]
-        for v, (x, y) in enumerate(zip(pre, post, strict=True)):
-            parts.append(y == self._value(updated[v], pre, memo) if v in updated else y == x)
-        return z3.And(parts)
+        return tuple(self._value(updated[v], pre, memo) if v in updated else x for v, x in enumerate(pre))
+
+    def command(self, cmd: GuardedCommand, pre: State, post: State) -> z3.BoolRef:
+        """``post`` is the successor of ``pre`` by ``cmd``: guard, updates and frame."""
+        after = self.successor(cmd, pre)
+        return z3.And([self.holds(cmd.guard, pre), *(y == t for y, t in zip(post, after, strict=True))])
 
     def commands_of(self, instance: Instance) -> list[GuardedCommand]:
         return self._by_instance[instance.index]
