@@ -32,20 +32,13 @@ class LassoOutcome:
     unknown: str = ""
 
 
-def find_lasso(tr: Translator, goal: Expr, depth: int, timeout: float | None = None,
-               start: Sequence[int] | None = None, within: Callable[[State], z3.BoolRef] | None = None) -> LassoOutcome:
-    """The shortest fair lasso (or path into a deadlock) of at most ``depth`` steps avoiding ``goal`` in its loop.
-
-    From the initial state, or from the state ``start``; with ``within``, every state of the
-    lasso satisfies it.
-    """
-    unrolling = Unrolling(tr, timeout, None if start is None else functools.partial(tr.is_state, state=start))
+def find_lasso(tr: Translator, goal: Expr, depth: int, timeout: float | None = None) -> LassoOutcome:
+    """The shortest fair lasso (or path into a deadlock) of at most ``depth`` steps avoiding ``goal`` in its loop."""
+    unrolling = Unrolling(tr, timeout)
     for k in range(depth + 1):
         if k > 0:
             unrolling.deepen()
         xs, fires = unrolling.states, unrolling.fires
-        if within is not None:
-            unrolling.solver.add(within(xs[k]))
         with unrolling.solver.scope() as s:
             s.add(z3.Not(tr.holds(goal, xs[k])), tr.deadlock(xs[k]))
             answer = s.check()
