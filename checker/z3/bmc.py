@@ -9,33 +9,22 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import z3
 
 from model.lang import Expr
 
-from ..results import Trace
-from .paths import Unrolling
+from .paths import SearchOutcome, Unrolling
 from .translate import State, Translator
 
 
-@dataclass(frozen=True)
-class BmcOutcome:
-    """A shortest path to the target, or none up to ``depth`` (``unknown`` says why Z3 stopped)."""
-
-    trace: Trace | None
-    depth: int
-    unknown: str = ""
-
-
-def shortest_path(tr: Translator, target: Expr, depth: int, timeout: float | None = None) -> BmcOutcome:
+def shortest_path(tr: Translator, target: Expr, depth: int, timeout: float | None = None) -> SearchOutcome:
     """Search paths of 0, 1, ..., ``depth`` steps for one ending in ``target``."""
     return shortest_path_to(tr, functools.partial(tr.holds, target), depth, timeout)
 
 
 def shortest_path_to(tr: Translator, target: Callable[[State], z3.BoolRef], depth: int,
-                     timeout: float | None = None) -> BmcOutcome:
+                     timeout: float | None = None) -> SearchOutcome:
     """:func:`shortest_path` for a target given as a Z3 formula of a state."""
     unrolling = Unrolling(tr, timeout)
     for k in range(depth + 1):
@@ -45,7 +34,7 @@ def shortest_path_to(tr: Translator, target: Callable[[State], z3.BoolRef], dept
             s.add(target(unrolling.states[k]))
             answer = s.check()
             if answer.sat:
-                return BmcOutcome(unrolling.trace(k), k)
+                return SearchOutcome(unrolling.trace(k), k)
             if not answer.unsat:
-                return BmcOutcome(None, k - 1, answer.reason)
-    return BmcOutcome(None, depth)
+                return SearchOutcome(None, k - 1, answer.reason)
+    return SearchOutcome(None, depth)

@@ -30,6 +30,7 @@ from ..replay import confirm
 from ..results import CheckResult, Report, Stats, Trace
 from . import bmc, horn, houdini, induction, liveness, pdr, ranking
 from .cubes import CubeSets, union_formula
+from .paths import SearchOutcome
 from .translate import State, Translator
 
 
@@ -132,7 +133,7 @@ def _safety(tr: Translator, prop: Invariant | Reachable, good: Expr, options: Z3
     found, bad = (Verdict.HOLDS, Verdict.VIOLATED) if reach else (Verdict.VIOLATED, Verdict.HOLDS)
     bad_expr = not_(good)
 
-    def witness(outcome: bmc.BmcOutcome) -> _Decision:
+    def witness(outcome: SearchOutcome) -> _Decision:
         assert outcome.trace is not None
         n = len(outcome.trace)
         why = f"reached in {n} steps (a shortest witness)" if reach else f"a reachable state breaks it, {n} steps from the start"
@@ -170,7 +171,7 @@ def _proved(tr: Translator, prop: Property, verdict: Verdict, cert: horn.Certifi
 
 
 def _recovery(tr: Translator, prop: Recovery, options: Z3Options, mined: _Mining) -> _Decision:
-    def lasso(outcome: liveness.LassoOutcome) -> _Decision:
+    def lasso(outcome: SearchOutcome) -> _Decision:
         trace = outcome.trace
         assert trace is not None
         if trace.loop_start is None:

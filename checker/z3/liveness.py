@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import z3
 
@@ -21,18 +20,11 @@ from model.lang import Expr
 
 from ..results import Trace
 from . import bmc
-from .paths import Unrolling, trace_of
+from .paths import SearchOutcome, Unrolling, trace_of
 from .translate import State, Translator
 
 
-@dataclass(frozen=True)
-class LassoOutcome:
-    trace: Trace | None
-    depth: int
-    unknown: str = ""
-
-
-def find_lasso(tr: Translator, goal: Expr, depth: int, timeout: float | None = None) -> LassoOutcome:
+def find_lasso(tr: Translator, goal: Expr, depth: int, timeout: float | None = None) -> SearchOutcome:
     """The shortest fair lasso (or path into a deadlock) of at most ``depth`` steps avoiding ``goal`` in its loop."""
     unrolling = Unrolling(tr, timeout)
     for k in range(depth + 1):
@@ -43,9 +35,9 @@ def find_lasso(tr: Translator, goal: Expr, depth: int, timeout: float | None = N
             s.add(z3.Not(tr.holds(goal, xs[k])), tr.deadlock(xs[k]))
             answer = s.check()
             if answer.sat:
-                return LassoOutcome(unrolling.trace(k), k)
+                return SearchOutcome(unrolling.trace(k), k)
             if not answer.unsat:
-                return LassoOutcome(None, k - 1, answer.reason)
+                return SearchOutcome(None, k - 1, answer.reason)
         if k == 0:
             continue
         with unrolling.solver.scope() as s:
@@ -61,10 +53,10 @@ def find_lasso(tr: Translator, goal: Expr, depth: int, timeout: float | None = N
             if answer.sat:
                 model = s.model()
                 first = next(m for m in range(k) if z3.is_true(model.eval(select[m], model_completion=True)))
-                return LassoOutcome(unrolling.trace(k, first), k)
+                return SearchOutcome(unrolling.trace(k, first), k)
             if not answer.unsat:
-                return LassoOutcome(None, k - 1, answer.reason)
-    return LassoOutcome(None, depth)
+                return SearchOutcome(None, k - 1, answer.reason)
+    return SearchOutcome(None, depth)
 
 
 def weakly_fair(tr: Translator, xs: Sequence[State], fires: Sequence[Sequence[z3.BoolRef]],
@@ -77,7 +69,7 @@ def weakly_fair(tr: Translator, xs: Sequence[State], fires: Sequence[Sequence[z3
 
 
 def find_loop_then_path(tr: Translator, goal: Expr, within: Callable[[State], z3.BoolRef], depth: int,
-                        timeout: float | None = None) -> LassoOutcome:
+                        timeout: float | None = None) -> SearchOutcome:
     """A fair lasso in two searches: the shortest fair loop of states satisfying ``within``, then
     the shortest path from the initial state to one of the loop's states.
 
@@ -104,18 +96,18 @@ def find_loop_then_path(tr: Translator, goal: Expr, within: Callable[[State], z3
                 if answer.unsat:
                     break
                 if not answer.sat:
-                    return LassoOutcome(None, k - 1, answer.reason)
+                    return SearchOutcome(None, k - 1, answer.reason)
                 states, fired = loops.path(k)
                 ring = sorted(set(states[:k]))
                 on_ring = functools.partial(_one_of, tr, ring)
                 entry = bmc.shortest_path_to(tr, on_ring, depth, timeout)
                 if entry.unknown:
-                    return LassoOutcome(None, k - 1, entry.unknown)
+                    return SearchOutcome(None, k - 1, entry.unknown)
                 if entry.trace is not None:
-                    return LassoOutcome(_lasso(tr, entry.trace, states, fired), len(entry.trace) + k)
+                    return SearchOutcome(_lasso(tr, entry.trace, states, fired), len(entry.trace) + k)
                 set_aside += ring
                 s.add(*(z3.Not(tr.is_state(xs[0], r)) for r in ring))
-    return LassoOutcome(None, depth)
+    return SearchOutcome(None, depth)
 
 
 def _one_of(tr: Translator, states: Sequence[Sequence[int]], xs: State) -> z3.BoolRef:

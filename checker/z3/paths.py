@@ -10,6 +10,7 @@ interpreter, so a trace's labels are the model's own).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import z3
 
@@ -19,6 +20,15 @@ from model.lang import System
 from ..results import LoopFairness, Step, Trace
 from .solver import Solver
 from .translate import State, Translator
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    """What a bounded search found: a trace, or none up to ``depth`` (``unknown`` says why Z3 stopped)."""
+
+    trace: Trace | None
+    depth: int
+    unknown: str = ""
 
 
 class Unrolling:
