@@ -1,19 +1,22 @@
 """The Z3 engine's verdict for each property, with traces confirmed and proofs re-checked.
 
-For an invariant (and, negated, for a reachability target): k-induction (a 1-inductive property
-is its own certificate), then bounded model checking up to ``depth`` steps for a shortest
-counterexample, then PDR for an inductive invariant. For recovery: a ranking of helpful actions
-over a mined invariant (:mod:`.ranking`, :mod:`.houdini`), strengthened by PDR when states are
-left over; when no ranking exists, or none was found, the lasso search up to ``depth`` steps. A
-proof becomes "holds" only after :func:`.horn.recheck` has confirmed its certificate with a fresh
-solver; every trace is passed through :func:`checker.replay.confirm`. A bounded search that finds
-nothing within ``depth`` steps gives "unknown", even when PDR showed that a counterexample exists
-further away. Property kinds the engine does not decide (AG EF, after-action, stuck-reachable)
-are "unknown" with that reason.
+For an invariant (and, negated, for a reachability target): a short bounded search and
+k-induction (a 1-inductive property is its own certificate), then the property together with the
+mined invariant of :mod:`.houdini` (often inductive, and then the certificate), then bounded
+model checking up to ``depth`` steps for a shortest counterexample, then PDR for an inductive
+invariant. For recovery: a ranking of helpful actions over a mined invariant (:mod:`.ranking`,
+:mod:`.houdini`), strengthened by PDR when states are left over; when no ranking exists, or none
+was found, the lasso search up to ``depth`` steps. A proof becomes "holds" only after
+:func:`.horn.recheck` has confirmed its certificate with a fresh solver; every trace is passed
+through :func:`checker.replay.confirm`. A bounded search that finds nothing within ``depth``
+steps gives "unknown", even when PDR showed that a counterexample exists further away.
+Property kinds the engine does not decide (AG EF, after-action, stuck-reachable) are "unknown"
+with that reason.
 """
 
 from __future__ import annotations
 
+import builtins
 import functools
 import time
 from collections.abc import Callable, Sequence
@@ -29,7 +32,7 @@ from properties.spec import Invariant, Property, Reachable, Recovery, Verdict
 from ..replay import confirm
 from ..results import CheckResult, Report, Stats, Trace
 from . import bmc, horn, houdini, induction, liveness, pdr, ranking
-from .cubes import CubeSets, union_formula
+from .cubes import Cube, CubeSets, union_formula
 from .paths import SearchOutcome
 from .translate import State, Translator
 
@@ -51,11 +54,16 @@ class Z3Options:
 
 @dataclass(frozen=True)
 class ProvedCertificate:
-    """A re-checked certificate of one property, as an SMT-LIB 2 script."""
+    """A re-checked certificate of one property; :attr:`smtlib` writes it as an SMT-LIB 2 script."""
 
     property: str
     client: int | None
-    smtlib: str
+    certificate: horn.Certificate
+    title: str
+
+    @builtins.property  # the field above shadows the builtin's name here
+    def smtlib(self) -> str:
+        return horn.certificate_smtlib(self.certificate, (self.title,))
 
 
 @dataclass(frozen=True)
@@ -78,10 +86,9 @@ def z3_run(cfg: Config, names: Sequence[str] | None = None, options: Z3Options =
     mined = _Mining(tr, options)
     decisions = [decide(tr, p, options, mined) for p in dhcp_properties(system, cfg, names)]
     certs = tuple(
-        ProvedCertificate(d.result.property, d.result.client,
-                          horn.certificate_smtlib(d.certificate, (f"{d.result.property}"
-                                                  + ("" if d.result.client is None else f" for client {d.result.client}")
-                                                  + f", {cfg.describe()}",)))
+        ProvedCertificate(d.result.property, d.result.client, d.certificate,
+                          d.result.property + ("" if d.result.client is None else f" for client {d.result.client}")
+                          + f", {cfg.describe()}")
         for d in decisions if d.certificate is not None
     )
     stats = Stats(0, 0, time.perf_counter() - start, True, "")
@@ -110,12 +117,13 @@ def _deadline(options: Z3Options) -> float | None:
 
 
 def decide(tr: Translator, prop: Property, options: Z3Options, mined: _Mining | None = None) -> _Decision:
+    mined = mined or _Mining(tr, options)
     if isinstance(prop, Invariant):
-        return _safety(tr, prop, prop.good, options)
+        return _safety(tr, prop, prop.good, options, mined)
     if isinstance(prop, Reachable):
-        return _safety(tr, prop, not_(prop.target), options)
+        return _safety(tr, prop, not_(prop.target), options, mined)
     if isinstance(prop, Recovery):
-        return _recovery(tr, prop, options, mined or _Mining(tr, options))
+        return _recovery(tr, prop, options, mined)
     kind = type(prop).__name__
     return _Decision(_result(tr.system, prop, Verdict.UNKNOWN,
                              f"the z3 engine does not decide {kind} properties; use --engine explicit"))
@@ -127,7 +135,7 @@ def _result(system: System, prop: Property, verdict: Verdict, reason: str, trace
     return CheckResult(prop.name, prop.client, verdict, reason, trace)
 
 
-def _safety(tr: Translator, prop: Invariant | Reachable, good: Expr, options: Z3Options) -> _Decision:
+def _safety(tr: Translator, prop: Invariant | Reachable, good: Expr, options: Z3Options, mined: _Mining) -> _Decision:
     """Invariants directly; a reachability target as the invariant "never the target"."""
     reach = isinstance(prop, Reachable)
     found, bad = (Verdict.HOLDS, Verdict.VIOLATED) if reach else (Verdict.VIOLATED, Verdict.HOLDS)
@@ -148,6 +156,14 @@ def _safety(tr: Translator, prop: Invariant | Reachable, good: Expr, options: Z3
     if kind is not None and kind.k == 1:
         cert = horn.Certificate(problem, (tr.holds(good, problem.unknowns[0].formals),))
         return _proved(tr, prop, bad, cert, f"{proof_text}: the property is inductive (1-induction), re-checked", options)
+    invariant = mined.outcome().invariant
+    if invariant is not None:
+        formals = problem.unknowns[0].formals
+        strengthened = horn.Certificate(problem, (z3.And(invariant.formula(formals), tr.holds(good, formals)),))
+        if horn.recheck(strengthened, options.timeout) is None:
+            why = (f"{proof_text}: inductive together with the mined invariant "
+                   f"({len(invariant.clauses)} clauses), re-checked")
+            return _Decision(_result(tr.system, prop, bad, why), strengthened)
     searched = bmc.shortest_path(tr, bad_expr, options.depth, options.timeout)
     if searched.trace is not None:
         return witness(searched)
@@ -214,10 +230,15 @@ def _recovery(tr: Translator, prop: Recovery, options: Z3Options, mined: _Mining
         left = ranked.remainder
         outcome = horn.solve(pdr.exclusion_problem(tr, functools.partial(union_formula, left), "no reachable state is left unranked"), options.timeout)
         if outcome.reachable:
-            return search(functools.partial(union_formula, left),
+            return search(functools.partial(_left_over, tr, care, xs, left),
                           "no ranking covers every reachable state (PDR shows an unranked state reachable)")
         if outcome.proof is None:
             return search(None, f"no proof: {len(left)} cubes of states left unranked, and PDR could not show them unreachable: {outcome.unknown}")
         found = outcome.proof.formulas[0]
         care.append(z3.substitute(found, *zip(outcome.proof.problem.unknowns[0].formals, xs, strict=True)))  # type: ignore[arg-type]
     return search(None, f"no proof: states were still left unranked after {options.strengthenings} stronger invariants")
+
+
+def _left_over(tr: Translator, care: list[z3.BoolRef], xs: State, left: tuple[Cube, ...], ys: State) -> z3.BoolRef:
+    """The left-over cubes over ``ys``, within the care set (the cubes say nothing outside it)."""
+    return z3.And(z3.substitute(z3.And(care), *zip(xs, ys, strict=True)), union_formula(left, ys))  # type: ignore[arg-type]

@@ -72,14 +72,16 @@ class MiningOutcome:
 def sample_states(system: System, runs: int = SAMPLING[0], steps: int = SAMPLING[1]) -> set[tuple[int, ...]]:
     """The states met on ``runs`` random runs of ``steps`` steps from the initial state."""
     rng = random.Random(SAMPLING_SEED)
+    after: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
     seen = {tuple(system.initial)}
     for _ in range(runs):
         state = tuple(system.initial)
         for _ in range(steps):
-            nxt = interp.successors(system, state)
-            if not nxt:
+            if state not in after:
+                after[state] = [s for _, s in interp.successors(system, state)]
+            if not after[state]:
                 break
-            state = rng.choice(nxt)[1]
+            state = rng.choice(after[state])
             seen.add(state)
     return seen
 

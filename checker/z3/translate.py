@@ -35,6 +35,15 @@ class Translator:
         self._by_instance: dict[int, list[GuardedCommand]] = {i.index: [] for i in system.instances}
         for cmd in system.commands:
             self._by_instance[cmd.instance].append(cmd)
+        # predicates and updates are translated once, over these formal constants, then substituted
+        self._formals = self.state("formal")
+        self._predicates: dict[int, tuple[Expr, z3.BoolRef]] = {}
+        self._updates: dict[int, dict[int, z3.ExprRef]] = {}
+        self._nexts = self.state("formal'")
+        self._renamings: dict[tuple[int, int], tuple[State, State | None, object, object]] = {}
+        self._relations: dict[int, z3.BoolRef] = {}
+        self._range = z3.And([z3.And(x >= 0, x < len(v.domain)) if not bitvectors else z3.ULT(x, len(v.domain))
+                              for x, v in zip(self._formals, system.variables, strict=True)])
 
     # -- states -------------------------------------------------------------------------------
 
@@ -50,9 +59,7 @@ class Translator:
 
     def in_range(self, xs: State) -> z3.BoolRef:
         """Every constant holds an index of its variable's domain."""
-        if self.bitvectors:
-            return z3.And([z3.ULT(x, len(v.domain)) for x, v in zip(xs, self.system.variables, strict=True)])
-        return z3.And([z3.And(x >= 0, x < len(v.domain)) for x, v in zip(xs, self.system.variables, strict=True)])
+        return self._at(self._range, xs)  # type: ignore[return-value]
 
     def initial(self, xs: State) -> z3.BoolRef:
         return z3.And([x == i for x, i in zip(xs, self.system.initial, strict=True)])
@@ -117,7 +124,30 @@ class Translator:
         """A BOOL predicate of the model as a Z3 formula over ``xs``."""
         if e.domain is not BOOL:
             raise TypeError("holds() needs a boolean expression")
-        return self.term(e, xs)  # type: ignore[return-value]
+        if id(e) not in self._predicates:  # the expression is kept, so its id is never reused
+            self._predicates[id(e)] = (e, self.term(e, self._formals))  # type: ignore[assignment]
+        return self._at(self._predicates[id(e)][1], xs)  # type: ignore[return-value]
+
+    def _at(self, formula: z3.ExprRef, xs: State, ys: State | None = None) -> z3.ExprRef:
+        """A formula over the formal state (and the formal next state), over ``xs`` (and ``ys``)
+        instead: ``z3.substitute``, with its argument arrays built once per state, since the same
+        states are substituted into again and again."""
+        if xs is self._formals and ys is None:
+            return formula
+        key = (id(xs), id(ys))
+        entry = self._renamings.get(key)
+        if entry is None or entry[0] is not xs or entry[1] is not ys:
+            pairs = list(zip(self._formals, xs, strict=True))
+            if ys is not None:
+                pairs += zip(self._nexts, ys, strict=True)
+            src, dst = (z3.Ast * len(pairs))(), (z3.Ast * len(pairs))()
+            for i, (f, x) in enumerate(pairs):
+                src[i], dst[i] = f.as_ast(), x.as_ast()
+            entry = (xs, ys, src, dst)  # keeping the states keeps the arrays' pointers valid
+            self._renamings[key] = entry
+        ctx = formula.ctx
+        n = len(xs) + (0 if ys is None else len(ys))
+        return z3.z3._to_expr_ref(z3.Z3_substitute(ctx.ref(), formula.as_ast(), n, entry[2], entry[3]), ctx)
 
     def _value(self, e: Expr, xs: State, memo: dict[int, z3.ExprRef]) -> z3.ArithRef:
         """``e`` as a value index (BOOL expressions as 0/1), for assignments to variables."""
@@ -130,15 +160,22 @@ class Translator:
         return self.holds(cmd.guard, pre)
 
     def successor(self, cmd: GuardedCommand, pre: State) -> State:
-        """The state ``cmd`` leads to from ``pre`` (when its guard holds), as terms over ``pre``."""
-        memo: dict[int, z3.ExprRef] = {}
-        updated = dict(cmd.updates)
-        return tuple(self._value(updated[v], pre, memo) if v in updated else x for v, x in enumerate(pre))
+        """The state ``cmd`` leads to from ``pre`` (when its guard holds), as terms over ``pre``.
+
+        A variable the command does not update is ``pre``'s own constant (the same object)."""
+        if cmd.index not in self._updates:
+            memo: dict[int, z3.ExprRef] = {}
+            self._updates[cmd.index] = {v: self._value(e, self._formals, memo) for v, e in cmd.updates}
+        updates = self._updates[cmd.index]
+        return tuple(self._at(updates[v], pre) if v in updates else x for v, x in enumerate(pre))  # type: ignore[misc]
 
     def command(self, cmd: GuardedCommand, pre: State, post: State) -> z3.BoolRef:
         """``post`` is the successor of ``pre`` by ``cmd``: guard, updates and frame."""
-        after = self.successor(cmd, pre)
-        return z3.And([self.holds(cmd.guard, pre), *(y == t for y, t in zip(post, after, strict=True))])
+        if cmd.index not in self._relations:
+            after = self.successor(cmd, self._formals)
+            self._relations[cmd.index] = z3.And([self.holds(cmd.guard, self._formals),
+                                                 *(y == t for y, t in zip(self._nexts, after, strict=True))])
+        return self._at(self._relations[cmd.index], pre, post)  # type: ignore[return-value]
 
     def commands_of(self, instance: Instance) -> list[GuardedCommand]:
         return self._by_instance[instance.index]
