@@ -12,6 +12,10 @@ value". A step of the interleaving semantics fires exactly one action instance; 
 ``Fire(i)@k`` says which instance fired at step ``k``, so a model of a path says which action
 fired with which parameters. No DHCP rule is written here: everything is read off the traced
 commands of :class:`~model.lang.System`.
+
+Every predicate, update and command is translated once, over formal constants, and each use
+substitutes the state it is about; the bounded searches and proofs ask for the same commands over
+many states, and substitution is done inside Z3.
 """
 
 from __future__ import annotations
