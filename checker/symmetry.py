@@ -239,3 +239,60 @@ class Symmetry:
     def canonical_state(self, state: Sequence[int]) -> tuple[int, ...]:
         """The representative of one state tuple."""
         return tuple(int(v) for v in self.canonical(np.asarray([state], dtype=np.int64))[0])
+
+
+@dataclass(frozen=True)
+class ClientRenaming:
+    """Renaming client ids by the permutation ``sigma`` (client ``c`` becomes ``sigma[c]``), on
+    states, on ``(variable, value)`` literals and on action instances of one DHCP system.
+
+    ``variable[v]`` is the index of the variable that ``v`` becomes, ``value[v][i]`` the value
+    index (in that variable's domain) that value index ``i`` of ``v`` becomes. Clients are
+    interchangeable, so the renaming maps every transition to a transition and every run of
+    client ``c``'s property to a run of client ``sigma[c]``'s; whoever relies on it still
+    re-checks what it renames.
+    """
+
+    system: System
+    sigma: tuple[int, ...]
+    variable: tuple[int, ...]
+    value: tuple[tuple[int, ...], ...]
+
+    def state(self, state: Sequence[int]) -> tuple[int, ...]:
+        out = [0] * len(state)
+        for v, i in enumerate(state):
+            out[self.variable[v]] = self.value[v][i]
+        return tuple(out)
+
+    def literal(self, v: int, i: int) -> tuple[int, int]:
+        return self.variable[v], self.value[v][i]
+
+    def params(self, action: str, params: Sequence[int]) -> tuple[int, ...]:
+        """The parameters of an instance of ``action``, with the client ones renamed."""
+        names = next(a.params for a in self.system.actions if a.name == action)
+        return tuple(self.sigma[p] if kind == "client" else p for kind, p in zip(names, params, strict=True))
+
+
+def client_renaming(system: System, sigma: Sequence[int]) -> ClientRenaming:
+    """The renaming of ``system``'s client ids by ``sigma``; :class:`SymmetryError` for a system
+    that is not the DHCP model."""
+    sym = Symmetry(system)
+    sigma = tuple(sigma)
+    if sorted(sigma) != list(range(sym.clients)):
+        raise SymmetryError(f"{sigma} is not a permutation of the {sym.clients} clients")
+    variable = list(range(len(system.variables)))
+    for f in sym.fields:
+        for c, v in enumerate(f.variables):
+            variable[v] = f.variables[sigma[c]]
+    value: list[tuple[int, ...]] = []
+    for v, var in enumerate(system.variables):
+        if v in sym.db_vars:
+            def renamed(x: object) -> object:
+                if isinstance(x, V.Offered | V.Bound):
+                    return type(x)(sigma[x.client])
+                return x
+
+            value.append(tuple(var.domain.index(renamed(x)) for x in var.domain.values))
+        else:
+            value.append(tuple(range(len(var.domain))))
+    return ClientRenaming(system, sigma, tuple(variable), tuple(value))

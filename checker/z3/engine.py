@@ -17,10 +17,12 @@ with that reason.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import z3
 
@@ -33,8 +35,11 @@ from ..replay import confirm
 from ..results import CheckResult, Report, Stats, Trace
 from . import bmc, horn, houdini, induction, liveness, pdr, ranking
 from .cubes import Cube, CubeSets, union_formula
-from .paths import SearchOutcome
-from .translate import State, Translator
+from .translate import State, Substitution, Translator
+
+if TYPE_CHECKING:
+    from ..symmetry import ClientRenaming
+from .paths import SearchOutcome, trace_of
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,8 @@ class Z3Run:
 class _Decision:
     result: CheckResult
     certificate: horn.Certificate | None = None
+    #: for a recovery proof: the levels of its certificate
+    levels: tuple[ranking.Level, ...] = ()
 
 
 def z3_run(cfg: Config, names: Sequence[str] | None = None, options: Z3Options = Z3Options()) -> Z3Run:
@@ -84,7 +91,14 @@ def z3_run(cfg: Config, names: Sequence[str] | None = None, options: Z3Options =
     system = dhcp_system(cfg)
     tr = Translator(system)
     mined = _Mining(tr, options)
-    decisions = [decide(tr, p, options, mined) for p in dhcp_properties(system, cfg, names)]
+    decisions: list[_Decision] = []
+    first_recovery: _Decision | None = None
+    for prop in dhcp_properties(system, cfg, names):
+        renamed = _renamed_recovery(tr, prop, first_recovery, options) if isinstance(prop, Recovery) else None
+        decision = renamed or decide(tr, prop, options, mined)
+        if isinstance(prop, Recovery) and prop.client == 0:
+            first_recovery = decision
+        decisions.append(decision)
     certs = tuple(
         ProvedCertificate(d.result.property, d.result.client, d.certificate,
                           d.result.property + ("" if d.result.client is None else f" for client {d.result.client}")
@@ -224,7 +238,7 @@ def _recovery(tr: Translator, prop: Recovery, options: Z3Options, mined: _Mining
             stronger = f" and {strengthened} from PDR" if strengthened else ""
             why = (f"every fair run reaches holds: {len(levels)} levels of helpful actions over an inductive invariant "
                    f"({len(invariant.clauses)} mined clauses{stronger}), re-checked")
-            return _proved(tr, prop, Verdict.HOLDS, cert, why, options)
+            return dataclasses.replace(_proved(tr, prop, Verdict.HOLDS, cert, why, options), levels=levels)
         if strengthened == options.strengthenings:
             break
         left = ranked.remainder
@@ -242,3 +256,62 @@ def _recovery(tr: Translator, prop: Recovery, options: Z3Options, mined: _Mining
 def _left_over(tr: Translator, care: list[z3.BoolRef], xs: State, left: tuple[Cube, ...], ys: State) -> z3.BoolRef:
     """The left-over cubes over ``ys``, within the care set (the cubes say nothing outside it)."""
     return z3.And(z3.substitute(z3.And(care), *zip(xs, ys, strict=True)), union_formula(left, ys))  # type: ignore[arg-type]
+
+
+def _renamed_recovery(tr: Translator, prop: Recovery, first: _Decision | None, options: Z3Options) -> _Decision | None:
+    """Client ``c``'s recovery from client 0's, under the renaming that swaps clients 0 and ``c``
+    (clients are interchangeable): a proof's certificate renamed and re-checked for client
+    ``c``'s own goal, or a lasso renamed and replayed. None when there is nothing to rename (client
+    0, an undecided first result, a system without the DHCP model's symmetry); then client ``c``
+    is decided from scratch, as it is when the renamed certificate does not re-check."""
+    from ..symmetry import SymmetryError, client_renaming
+
+    if first is None or prop.client in (None, 0) or first.result.verdict is Verdict.UNKNOWN:
+        return None
+    sigma = list(range(len(_clients(tr))))
+    sigma[0], sigma[prop.client] = prop.client, 0
+    try:
+        renaming = client_renaming(tr.system, sigma)
+    except SymmetryError:
+        return None
+    via = f" (client 0's result with clients 0 and {prop.client} swapped)"
+    base = first.result
+    if base.verdict is Verdict.VIOLATED:
+        assert base.trace is not None
+        states = [renaming.state(step.state) for step in base.trace.steps]
+        fired = [(step.action, renaming.params(step.action, step.params))
+                 for step in base.trace.steps[1:] if step.action is not None]
+        trace = trace_of(tr.system, states, fired, base.trace.loop_start)  # type: ignore[arg-type]
+        return _Decision(_result(tr.system, prop, Verdict.VIOLATED, base.reason + via, trace))
+    assert first.certificate is not None
+    xs = tr.state("r")
+    inverse = _inverse_terms(tr, renaming, xs)
+    formulas = tuple(inverse.apply(f) for f in first.certificate.formulas)
+    levels = tuple(ranking.Level(None if lv.helpful is None else tr.system.instance_of(
+        lv.helpful.action, renaming.params(lv.helpful.action, lv.helpful.params)),
+        tuple(tuple(sorted(renaming.literal(v, a) for v, a in cube)) for cube in lv.cubes)) for lv in first.levels)
+    problem = ranking.ranking_problem(tr, prop.goal, levels, f"{prop.name}: {prop.statement}")
+    cert = horn.Certificate(problem, formulas)  # type: ignore[arg-type]
+    if horn.recheck(cert, options.timeout) is not None:
+        return None
+    return _Decision(_result(tr.system, prop, Verdict.HOLDS, base.reason + via), cert, levels)
+
+
+def _clients(tr: Translator) -> list[int]:
+    return sorted({v.key for v in tr.system.variables if v.group == "st" and v.key is not None})
+
+
+def _inverse_terms(tr: Translator, renaming: ClientRenaming, xs: State) -> Substitution:
+    """The substitution that turns a formula for a set of states into one for the renamed set:
+    each constant becomes the renaming's inverse applied to the renamed variable."""
+    terms: list[z3.ExprRef] = []
+    for u, table in enumerate(renaming.value):
+        t: z3.ExprRef = xs[renaming.variable[u]]
+        if table != tuple(range(len(table))):
+            target = t
+            back = {j: i for i, j in enumerate(table)}
+            t = tr.num(back[len(table) - 1])
+            for j in range(len(table) - 2, -1, -1):
+                t = z3.If(target == j, tr.num(back[j]), t)
+        terms.append(t)
+    return Substitution(xs, terms)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import z3
 
 from .solver import Solver, horn_solver
+from .translate import Substitution
 
 Predicate = Callable[..., z3.BoolRef]
 
@@ -61,7 +62,7 @@ class Certificate:
 
     def predicates(self) -> list[Predicate]:
         def make(u: Unknown, f: z3.BoolRef) -> Predicate:
-            return lambda *args: z3.substitute(f, *zip(u.formals, args, strict=True))  # type: ignore[return-value]
+            return lambda *args: Substitution(u.formals, args).apply(f)  # type: ignore[return-value]
 
         return [make(u, f) for u, f in zip(self.problem.unknowns, self.formulas, strict=True)]
 
@@ -112,10 +113,11 @@ def _interpretation(model: z3.ModelRef, pred: z3.FuncDeclRef, unknown: Unknown) 
 
 def recheck(cert: Certificate, timeout: float | None = None) -> str | None:
     """None when a fresh solver confirms every clause under the certificate, else what failed."""
+    solver = Solver(timeout)  # fresh: nothing the search learnt is in it
     for clause in cert.problem.build(*cert.predicates()):
-        solver = Solver(timeout)
-        solver.add(z3.Not(z3.Implies(clause.body, clause.head)))
-        answer = solver.check()
+        with solver.scope():
+            solver.add(z3.Not(z3.Implies(clause.body, clause.head)))
+            answer = solver.check()
         if answer.sat:
             return f"the certificate fails the clause {clause.name!r}"
         if not answer.unsat:

@@ -28,6 +28,7 @@ from model import interp
 from model.lang import System
 
 from .solver import Solver
+from .terms import conj, disj
 from .translate import State, Translator
 
 #: random runs sampled to discard candidates before any solver call: (runs, steps per run)
@@ -43,7 +44,7 @@ class Clause:
     literals: tuple[tuple[int, int], ...]
 
     def formula(self, xs: State) -> z3.BoolRef:
-        return z3.Not(z3.And([xs[v] == a for v, a in self.literals]))
+        return z3.Not(conj([xs[v] == a for v, a in self.literals]))
 
     def holds_in(self, state: Sequence[int]) -> bool:
         return not all(state[v] == a for v, a in self.literals)
@@ -60,7 +61,7 @@ class MinedInvariant:
     seconds: float
 
     def formula(self, xs: State) -> z3.BoolRef:
-        return z3.And([c.formula(xs) for c in self.clauses])
+        return conj([c.formula(xs) for c in self.clauses])
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def mine(tr: Translator, timeout: float | None = None, deadline: float | None = 
     alive = candidates(system, samples)
     total = len(alive)
     xs, ys = tr.state("houdini"), tr.state("houdini'")
-    step = z3.Or([tr.command(cmd, xs, ys) for cmd in system.commands])
+    step = disj([tr.command(cmd, xs, ys) for cmd in system.commands])
     solver = Solver(timeout)
     solver.add(tr.in_range(xs), step)
     assume = {c: z3.Bool(f"candidate {k}") for k, c in enumerate(alive)}
@@ -123,7 +124,7 @@ def mine(tr: Translator, timeout: float | None = None, deadline: float | None = 
                 return MiningOutcome(None, f"invariant mining ran out of time in round {rounds}")
             queries += 1
             query = z3.Bool(f"query {queries}")
-            solver.add(z3.Implies(query, z3.Or([falsified[c] for c in pending])))
+            solver.add(z3.Implies(query, disj([falsified[c] for c in pending])))
             answer = solver.check(*hypotheses, query)
             if answer.unsat:
                 break

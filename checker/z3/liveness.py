@@ -21,6 +21,7 @@ from model.lang import Expr
 from ..results import Trace
 from . import bmc
 from .paths import SearchOutcome, Unrolling, trace_of
+from .terms import disj
 from .translate import State, Translator
 
 
@@ -111,7 +112,7 @@ def find_loop_then_path(tr: Translator, goal: Expr, within: Callable[[State], z3
 
 
 def _one_of(tr: Translator, states: Sequence[Sequence[int]], xs: State) -> z3.BoolRef:
-    return z3.Or([tr.is_state(xs, r) for r in states])
+    return disj([tr.is_state(xs, r) for r in states])
 
 
 def _lasso(tr: Translator, path: Trace, loop: list[tuple[int, ...]], fired: list[tuple[str, tuple[int, ...]]]) -> Trace:

@@ -40,6 +40,7 @@ from model.lang import Expr, Instance
 
 from .cubes import Cube, CubeSets, Undecided
 from .horn import Clause, HornProblem, Predicate, Unknown
+from .terms import disj
 from .translate import Translator
 
 
@@ -88,8 +89,8 @@ def rank(sets: CubeSets, goal: z3.BoolRef, start: Sequence[Level] = ()) -> Ranki
                 level = sets.cover(seed)
                 while level:
                     inside = sets.union(level)
-                    kept = sets.cover(z3.And(inside, sets.all_steps_into(z3.Or(ranked, inside), commands)))
-                    if sets.is_empty(z3.And(inside, z3.Not(sets.union(kept)))):
+                    kept = sets.refine(level, sets.all_steps_into(z3.Or(ranked, inside), commands))
+                    if kept == level or sets.is_empty(z3.And(inside, z3.Not(sets.union(kept)))):
                         break
                     level = kept
                 if level:
@@ -126,7 +127,7 @@ def ranking_problem(tr: Translator, goal: Expr, levels: Sequence[Level], stateme
         goal_x, goal_y = tr.holds(goal, x), tr.holds(goal, y)
         out.append(Clause("every state outside the goal is in a level", x,
                           z3.And(care, z3.Not(goal_x)), z3.Or([lv(*x) for lv in level])))
-        step = z3.Or([tr.command(cmd, x, y) for cmd in tr.system.commands])
+        step = disj([tr.command(cmd, x, y) for cmd in tr.system.commands])
         for i, (lv, spec) in enumerate(zip(level, levels, strict=True)):
             here = z3.And(care, lv(*x))
             lower = z3.Or(goal_y, *(level[j](*y) for j in range(i)))
@@ -134,7 +135,7 @@ def ranking_problem(tr: Translator, goal: Expr, levels: Sequence[Level], stateme
                 out.append(Clause(f"level {i + 1}: some command is enabled", x, here, z3.Not(tr.deadlock(x))))
                 out.append(Clause(f"level {i + 1}: every step leads down", x + y, z3.And(here, step), lower))
                 continue
-            own = z3.Or([tr.command(cmd, x, y) for cmd in tr.commands_of(spec.helpful)])
+            own = disj([tr.command(cmd, x, y) for cmd in tr.commands_of(spec.helpful)])
             out.append(Clause(f"level {i + 1}: {spec.helpful} is enabled", x, here, tr.enabled(spec.helpful, x)))
             out.append(Clause(f"level {i + 1}: {spec.helpful} leads down", x + y, z3.And(here, own), lower))
             out.append(Clause(f"level {i + 1}: no step leads up", x + y, z3.And(here, step), z3.Or(lower, lv(*y))))

@@ -26,7 +26,28 @@ import z3
 
 from model.lang import BOOL, And, Const, Eq, Expr, GuardedCommand, Instance, Ite, Map, Not, Or, Read, System
 
+from .terms import conj, disj
+
 State = tuple[z3.ArithRef, ...]
+
+
+class Substitution:
+    """Replace the constants ``src`` by the terms ``dst`` in formulas, with Z3's native
+    ``Z3_substitute`` and argument arrays built once (the wrapper ``z3.substitute`` rebuilds and
+    type-checks them on every call)."""
+
+    def __init__(self, src: Sequence[z3.ExprRef], dst: Sequence[z3.ExprRef]):
+        if len(src) != len(dst):
+            raise ValueError("a substitution needs as many terms as constants")
+        self._keep = (tuple(src), tuple(dst))  # the arrays point into these terms
+        self._n = len(src)
+        self._src, self._dst = (z3.Ast * self._n)(), (z3.Ast * self._n)()
+        for i, (f, t) in enumerate(zip(src, dst, strict=True)):
+            self._src[i], self._dst[i] = f.as_ast(), t.as_ast()
+
+    def apply(self, formula: z3.ExprRef) -> z3.ExprRef:
+        ctx = formula.ctx
+        return z3.z3._to_expr_ref(z3.Z3_substitute(ctx.ref(), formula.as_ast(), self._n, self._src, self._dst), ctx)
 
 
 class Translator:
@@ -44,7 +65,7 @@ class Translator:
         self._predicates: dict[int, tuple[Expr, z3.BoolRef]] = {}
         self._updates: dict[int, dict[int, z3.ExprRef]] = {}
         self._nexts = self.state("formal'")
-        self._renamings: dict[tuple[int, int], tuple[State, State | None, object, object]] = {}
+        self._renamings: dict[tuple[int, int], tuple[State, State | None, Substitution]] = {}
         self._relations: dict[int, z3.BoolRef] = {}
         self._range = z3.And([z3.And(x >= 0, x < len(v.domain)) if not bitvectors else z3.ULT(x, len(v.domain))
                               for x, v in zip(self._formals, system.variables, strict=True)])
@@ -66,13 +87,13 @@ class Translator:
         return self._at(self._range, xs)  # type: ignore[return-value]
 
     def initial(self, xs: State) -> z3.BoolRef:
-        return z3.And([x == i for x, i in zip(xs, self.system.initial, strict=True)])
+        return conj([x == i for x, i in zip(xs, self.system.initial, strict=True)])
 
     def equal(self, xs: State, ys: State) -> z3.BoolRef:
-        return z3.And([x == y for x, y in zip(xs, ys, strict=True)])
+        return conj([x == y for x, y in zip(xs, ys, strict=True)])
 
     def is_state(self, xs: State, state: Sequence[int]) -> z3.BoolRef:
-        return z3.And([x == i for x, i in zip(xs, state, strict=True)])
+        return conj([x == i for x, i in zip(xs, state, strict=True)])
 
     def decode(self, model: z3.ModelRef, xs: State) -> tuple[int, ...]:
         """The concrete state (value indexes) a model gives the constants ``xs``."""
@@ -134,24 +155,19 @@ class Translator:
 
     def _at(self, formula: z3.ExprRef, xs: State, ys: State | None = None) -> z3.ExprRef:
         """A formula over the formal state (and the formal next state), over ``xs`` (and ``ys``)
-        instead: ``z3.substitute``, with its argument arrays built once per state, since the same
-        states are substituted into again and again."""
+        instead; the substitution for each pair of states is built once, since the same states
+        are substituted into again and again."""
         if xs is self._formals and ys is None:
             return formula
         key = (id(xs), id(ys))
         entry = self._renamings.get(key)
         if entry is None or entry[0] is not xs or entry[1] is not ys:
-            pairs = list(zip(self._formals, xs, strict=True))
+            src, dst = self._formals, xs
             if ys is not None:
-                pairs += zip(self._nexts, ys, strict=True)
-            src, dst = (z3.Ast * len(pairs))(), (z3.Ast * len(pairs))()
-            for i, (f, x) in enumerate(pairs):
-                src[i], dst[i] = f.as_ast(), x.as_ast()
-            entry = (xs, ys, src, dst)  # keeping the states keeps the arrays' pointers valid
+                src, dst = src + self._nexts, dst + ys
+            entry = (xs, ys, Substitution(src, dst))  # keeping the states keeps their ids unique
             self._renamings[key] = entry
-        ctx = formula.ctx
-        n = len(xs) + (0 if ys is None else len(ys))
-        return z3.z3._to_expr_ref(z3.Z3_substitute(ctx.ref(), formula.as_ast(), n, entry[2], entry[3]), ctx)
+        return entry[2].apply(formula)
 
     def _value(self, e: Expr, xs: State, memo: dict[int, z3.ExprRef]) -> z3.ArithRef:
         """``e`` as a value index (BOOL expressions as 0/1), for assignments to variables."""
@@ -186,10 +202,10 @@ class Translator:
 
     def enabled(self, instance: Instance, xs: State) -> z3.BoolRef:
         """Some command of the instance has a true guard in ``xs``."""
-        return z3.Or([self.guard(c, xs) for c in self.commands_of(instance)])
+        return disj([self.guard(c, xs) for c in self.commands_of(instance)])
 
     def deadlock(self, xs: State) -> z3.BoolRef:
-        return z3.Not(z3.Or([self.guard(c, xs) for c in self.system.commands]))
+        return z3.Not(disj([self.guard(c, xs) for c in self.system.commands]))
 
     def fire(self, tag: object) -> tuple[z3.BoolRef, ...]:
         """One indicator per action instance: ``Fire(i)@tag`` is true when it fires at the step."""
@@ -203,7 +219,7 @@ class Translator:
             if not cmds:
                 parts.append(z3.Not(f))
                 continue
-            parts.append(z3.Implies(f, z3.Or([self.command(c, pre, post) for c in cmds])))
+            parts.append(z3.Implies(f, disj([self.command(c, pre, post) for c in cmds])))
         return z3.And(parts)
 
     def fired(self, model: z3.ModelRef, fire: Sequence[z3.BoolRef]) -> Instance:

@@ -1,0 +1,72 @@
+"""Client 1's recovery is client 0's, renamed, and checked as if it were new.
+
+- Renaming clients maps every transition of the model to a transition, and the initial state to
+  itself: the symmetry the engine relies on is the model's.
+- For nt40 at 2x2, client 1's certificate is client 0's with clients 0 and 1 swapped; it
+  re-checks against client 1's own goal, and client 0's certificate left unrenamed does not.
+- For nt35 with two clients, client 1's lasso is client 0's renamed, and it replays.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from checker.explicit import explore
+from checker.symmetry import SymmetryError, client_renaming
+from checker.z3 import horn, ranking
+from checker.z3.engine import Z3Options, z3_run
+from model import interp
+from model.dhcp import Config, dhcp_system
+from properties.dhcp import dhcp_properties
+from properties.spec import Recovery, Verdict
+
+OPTIONS = Z3Options(depth=20, timeout=120)
+
+
+@pytest.mark.parametrize("cfg", [Config(2, 2, "nt35", restart=True), Config(3, 1, "rfc2131")],
+                         ids=lambda c: c.describe())
+def test_renaming_clients_maps_every_transition_to_a_transition(cfg: Config) -> None:
+    system = dhcp_system(cfg)
+    swap = client_renaming(system, (1, 0, *range(2, cfg.clients)))
+    assert swap.state(system.initial) == system.initial
+    graph = explore(system)
+    assert graph.complete
+    for state in graph.states:
+        after = {swap.state(s) for _, s in interp.successors(system, state)}
+        assert after == {s for _, s in interp.successors(system, swap.state(state))}, state
+
+
+def test_a_renaming_that_is_no_permutation_is_refused() -> None:
+    with pytest.raises(SymmetryError):
+        client_renaming(dhcp_system(Config(2, 1, "nt40")), (0, 0))
+
+
+def test_client_one_gets_client_zeros_certificate_renamed_and_it_rechecks() -> None:
+    cfg = Config(2, 2, "nt40")
+    run = z3_run(cfg, ["recovery"], OPTIONS)
+    first, second = run.report.results
+    assert first.verdict is second.verdict is Verdict.HOLDS
+    assert "swapped" in second.reason and "swapped" not in first.reason
+    zero, one = (c.certificate for c in run.certificates)
+    assert horn.recheck(one) is None
+    # client 0's certificate as it is, stated for client 1's goal: the re-check refuses it
+    system = dhcp_system(cfg)
+    prop = dhcp_properties(system, cfg, ["recovery"])[1]
+    assert isinstance(prop, Recovery) and prop.client == 1
+    from checker.z3.translate import Translator
+
+    levels = len(zero.formulas) - 1
+    unrenamed = horn.Certificate(
+        ranking.ranking_problem(Translator(system), prop.goal, [ranking.Level(None, ())] * levels, prop.statement),
+        zero.formulas)
+    assert horn.recheck(unrenamed) is not None
+
+
+def test_client_one_gets_client_zeros_lasso_renamed_and_it_replays() -> None:
+    run = z3_run(Config(2, 1, "nt40"), ["recovery"], OPTIONS)  # one address: the other client may keep it
+    first, second = run.report.results
+    assert first.verdict is second.verdict is Verdict.VIOLATED
+    assert first.trace is not None and second.trace is not None and second.trace.is_lasso
+    assert len(first.trace) == len(second.trace) and "swapped" in second.reason
+    swap = client_renaming(dhcp_system(Config(2, 1, "nt40")), (1, 0))
+    assert [swap.state(s.state) for s in first.trace.steps] == [s.state for s in second.trace.steps]
