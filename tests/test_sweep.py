@@ -134,11 +134,14 @@ def both_engines_agree(size: tuple[int, int], names_of: Callable[[Config], list[
     says holds and the other violated; where both give a path (not a lasso), it has the same
     length (both are shortest). With ``decides_all``, every property whose kind the Z3 engine
     decides must be decided by it within its default bounds (else a Z3 "unknown" is allowed, and
-    not counted). The Z3 runs go to two worker processes. Returns how many verdicts both engines
-    gave."""
+    not counted). The Z3 runs go to two worker processes, a fresh one per configuration. Returns
+    how many verdicts both engines gave."""
     configs = [cfg for cfg in sweep_configs() if (cfg.clients, cfg.addresses) == size]
     compared = 0
-    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # one fresh process per configuration, as `leasecheck check --engine both` runs: Z3's state
+    # (one context per process) then never carries over from one configuration to the next,
+    # which would make Spacer's course, and so whether it finishes in time, depend on the order
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1) as pool:
         runs = [pool.submit(z3_report, cfg, names_of(cfg), SWEEP_Z3) for cfg in configs]
         for cfg, run in zip(configs, runs, strict=True):
             names = names_of(cfg)
