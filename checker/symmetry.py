@@ -296,3 +296,12 @@ def client_renaming(system: System, sigma: Sequence[int]) -> ClientRenaming:
         else:
             value.append(tuple(range(len(var.domain))))
     return ClientRenaming(system, sigma, tuple(variable), tuple(value))
+
+
+def client_swap(system: System, client: int) -> ClientRenaming:
+    """The renaming that swaps clients 0 and ``client``."""
+    sigma = list(range(Symmetry(system).clients))
+    if not 0 <= client < len(sigma):
+        raise SymmetryError(f"no client {client} to swap with client 0")
+    sigma[0], sigma[client] = client, 0
+    return client_renaming(system, sigma)

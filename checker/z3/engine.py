@@ -35,11 +35,11 @@ from ..replay import confirm
 from ..results import CheckResult, Report, Stats, Trace
 from . import bmc, horn, houdini, induction, liveness, pdr, ranking
 from .cubes import Cube, CubeSets, union_formula
+from .paths import SearchOutcome, trace_of
 from .translate import State, Substitution, Translator
 
 if TYPE_CHECKING:
     from ..symmetry import ClientRenaming
-from .paths import SearchOutcome, trace_of
 
 
 @dataclass(frozen=True)
@@ -264,14 +264,12 @@ def _renamed_recovery(tr: Translator, prop: Recovery, first: _Decision | None, o
     ``c``'s own goal, or a lasso renamed and replayed. None when there is nothing to rename (client
     0, an undecided first result, a system without the DHCP model's symmetry); then client ``c``
     is decided from scratch, as it is when the renamed certificate does not re-check."""
-    from ..symmetry import SymmetryError, client_renaming
+    from ..symmetry import SymmetryError, client_swap
 
     if first is None or prop.client in (None, 0) or first.result.verdict is Verdict.UNKNOWN:
         return None
-    sigma = list(range(len(_clients(tr))))
-    sigma[0], sigma[prop.client] = prop.client, 0
     try:
-        renaming = client_renaming(tr.system, sigma)
+        renaming = client_swap(tr.system, prop.client)
     except SymmetryError:
         return None
     via = f" (client 0's result with clients 0 and {prop.client} swapped)"
@@ -295,10 +293,6 @@ def _renamed_recovery(tr: Translator, prop: Recovery, first: _Decision | None, o
     if horn.recheck(cert, options.timeout) is not None:
         return None
     return _Decision(_result(tr.system, prop, Verdict.HOLDS, base.reason + via), cert, levels)
-
-
-def _clients(tr: Translator) -> list[int]:
-    return sorted({v.key for v in tr.system.variables if v.group == "st" and v.key is not None})
 
 
 def _inverse_terms(tr: Translator, renaming: ClientRenaming, xs: State) -> Substitution:
