@@ -60,9 +60,9 @@ class CubeSets:
         self._after = {cmd.index: Substitution(xs, tr.successor(cmd, xs)) for cmd in tr.system.commands}
         self._guard = {cmd.index: tr.guard(cmd, xs) for cmd in tr.system.commands}
         self.calls = 0
-        self._find = Solver(timeout)
+        self._find = tr.solver(timeout)
         self._find.add(care)
-        self._force = Solver(timeout)
+        self._force = tr.solver(timeout)
         self._force.add(care)
         #: the indicator of "variable v has value a", and back from its Z3 id
         self._indicator: dict[tuple[int, int], z3.BoolRef] = {}

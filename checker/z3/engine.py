@@ -33,7 +33,7 @@ from properties.spec import Invariant, Property, Reachable, Recovery, Verdict
 
 from ..replay import confirm
 from ..results import CheckResult, Report, Stats, Trace
-from . import bmc, horn, houdini, induction, liveness, pdr, ranking
+from . import bits, bmc, horn, houdini, induction, liveness, pdr, ranking
 from .cubes import Cube, CubeSets, union_formula
 from .paths import SearchOutcome, trace_of
 from .translate import State, Substitution, Translator
@@ -89,15 +89,14 @@ def z3_run(cfg: Config, names: Sequence[str] | None = None, options: Z3Options =
     """Decide the named properties of ``cfg`` symbolically."""
     start = time.perf_counter()
     system = dhcp_system(cfg)
-    tr = Translator(system)
-    mined = _Mining(tr, options)
+    tr = Translator(system, bitvectors=True)
+    mined = _Mining(Translator(system), options)
     decisions: list[_Decision] = []
-    first_recovery: _Decision | None = None
+    for_client_0: dict[str, _Decision] = {}
     for prop in dhcp_properties(system, cfg, names):
-        renamed = _renamed_recovery(tr, prop, first_recovery, options) if isinstance(prop, Recovery) else None
-        decision = renamed or decide(tr, prop, options, mined)
-        if isinstance(prop, Recovery) and prop.client == 0:
-            first_recovery = decision
+        decision = _renamed(tr, mined, prop, for_client_0.get(prop.name), options) or decide(tr, prop, options, mined)
+        if prop.client == 0:
+            for_client_0[prop.name] = decision
         decisions.append(decision)
     certs = tuple(
         ProvedCertificate(d.result.property, d.result.client, d.certificate,
@@ -114,10 +113,12 @@ def z3_report(cfg: Config, names: Sequence[str] | None = None, options: Z3Option
 
 
 class _Mining:
-    """The mined invariant of one run's system, found on first use and shared by its properties."""
+    """The mined invariant of one run's system, found on first use and shared by its properties;
+    and the run's integer translator, which every question to Spacer goes through."""
 
-    def __init__(self, tr: Translator, options: Z3Options):
-        self._tr, self._options = tr, options
+    def __init__(self, ints: Translator, options: Z3Options):
+        self._tr, self._options = ints, options
+        self.ints = ints
         self._outcome: houdini.MiningOutcome | None = None
 
     def outcome(self) -> houdini.MiningOutcome:
@@ -131,7 +132,9 @@ def _deadline(options: Z3Options) -> float | None:
 
 
 def decide(tr: Translator, prop: Property, options: Z3Options, mined: _Mining | None = None) -> _Decision:
-    mined = mined or _Mining(tr, options)
+    """``prop`` decided with the searches, covers and certificates over ``tr``'s states (best
+    bit-vectors, for Z3's SAT-based solver), and PDR over integer states."""
+    mined = mined or _Mining(Translator(tr.system), options)
     if isinstance(prop, Invariant):
         return _safety(tr, prop, prop.good, options, mined)
     if isinstance(prop, Reachable):
@@ -162,7 +165,8 @@ def _safety(tr: Translator, prop: Invariant | Reachable, good: Expr, options: Z3
         return _Decision(_result(tr.system, prop, found, why, outcome.trace))
 
     proof_text = "no reachable state is such a state" if reach else "true in every reachable state"
-    problem = pdr.invariant_problem(tr, good, f"{prop.name}: {prop.statement}")
+    statement = f"{prop.name}: {prop.statement}"
+    problem = pdr.invariant_problem(tr, good, statement)
     base = bmc.shortest_path(tr, bad_expr, options.max_k - 1, options.timeout)
     if base.trace is not None:
         return witness(base)
@@ -181,7 +185,7 @@ def _safety(tr: Translator, prop: Invariant | Reachable, good: Expr, options: Z3
     searched = bmc.shortest_path(tr, bad_expr, options.depth, options.timeout)
     if searched.trace is not None:
         return witness(searched)
-    outcome = horn.solve(problem, options.timeout)
+    outcome = _spacer(mined, lambda ints, assume: pdr.invariant_problem(ints, good, statement, assume), options)
     if outcome.proof is not None:
         how = f"{kind.k}-induction, and PDR's inductive invariant" if kind is not None and kind.k else "PDR: an inductive invariant"
         return _proved(tr, prop, bad, outcome.proof, f"{proof_text}: {how}, re-checked", options)
@@ -191,6 +195,17 @@ def _safety(tr: Translator, prop: Invariant | Reachable, good: Expr, options: Z3
                                  f"--depth {options.depth} steps; raise --depth for the {'witness' if reach else 'counterexample'}"))
     stopped = f"bounded search stopped at depth {searched.depth}: {searched.unknown}" if searched.unknown else f"nothing within {options.depth} steps"
     return _Decision(_result(tr.system, prop, Verdict.UNKNOWN, f"{stopped}; no proof: {outcome.unknown}"))
+
+
+def _spacer(mined: _Mining, problem: Callable[[Translator, pdr.Assumed | None], horn.HornProblem],
+            options: Z3Options) -> horn.HornOutcome:
+    """Spacer on ``problem`` over integer states, given the mined invariant (when there is one)
+    to start from; a proof is a certificate of the problem without it."""
+    invariant = mined.outcome().invariant
+    if invariant is None:
+        return horn.solve(problem(mined.ints, None), options.timeout)
+    outcome = horn.solve(problem(mined.ints, invariant.formula), options.timeout)
+    return pdr.with_assumed(outcome, problem(mined.ints, None), invariant.formula)
 
 
 def _proved(tr: Translator, prop: Property, verdict: Verdict, cert: horn.Certificate, why: str, options: Z3Options) -> _Decision:
@@ -242,31 +257,41 @@ def _recovery(tr: Translator, prop: Recovery, options: Z3Options, mined: _Mining
         if strengthened == options.strengthenings:
             break
         left = ranked.remainder
-        outcome = horn.solve(pdr.exclusion_problem(tr, functools.partial(union_formula, left), "no reachable state is left unranked"), options.timeout)
+        unranked = functools.partial(union_formula, left)
+        outcome = _spacer(mined, functools.partial(_exclusion, unranked), options)
         if outcome.reachable:
             return search(functools.partial(_left_over, tr, care, xs, left),
                           "no ranking covers every reachable state (PDR shows an unranked state reachable)")
         if outcome.proof is None:
             return search(None, f"no proof: {len(left)} cubes of states left unranked, and PDR could not show them unreachable: {outcome.unknown}")
-        found = outcome.proof.formulas[0]
-        care.append(z3.substitute(found, *zip(outcome.proof.problem.unknowns[0].formals, xs, strict=True)))  # type: ignore[arg-type]
+        try:
+            care.append(bits.to_bitvectors(outcome.proof.formulas[0], outcome.proof.problem.unknowns[0].formals, xs)
+                        if tr.bitvectors else Substitution(outcome.proof.problem.unknowns[0].formals, xs).apply(outcome.proof.formulas[0]))
+        except bits.NotCarried as exc:
+            return search(None, f"no proof: PDR's invariant for the {len(left)} cubes left unranked has no bit-vector form: {exc}")
     return search(None, f"no proof: states were still left unranked after {options.strengthenings} stronger invariants")
+
+
+def _exclusion(bad: pdr.Assumed, ints: Translator, assume: pdr.Assumed | None) -> horn.HornProblem:
+    return pdr.exclusion_problem(ints, bad, "no reachable state is left unranked", assume)
 
 
 def _left_over(tr: Translator, care: list[z3.BoolRef], xs: State, left: tuple[Cube, ...], ys: State) -> z3.BoolRef:
     """The left-over cubes over ``ys``, within the care set (the cubes say nothing outside it)."""
-    return z3.And(z3.substitute(z3.And(care), *zip(xs, ys, strict=True)), union_formula(left, ys))  # type: ignore[arg-type]
+    return z3.And(Substitution(xs, ys).apply(z3.And(care)), union_formula(left, ys))  # type: ignore[return-value]
 
 
-def _renamed_recovery(tr: Translator, prop: Recovery, first: _Decision | None, options: Z3Options) -> _Decision | None:
-    """Client ``c``'s recovery from client 0's, under the renaming that swaps clients 0 and ``c``
-    (clients are interchangeable): a proof's certificate renamed and re-checked for client
-    ``c``'s own goal, or a lasso renamed and replayed. None when there is nothing to rename (client
-    0, an undecided first result, a system without the DHCP model's symmetry); then client ``c``
-    is decided from scratch, as it is when the renamed certificate does not re-check."""
+def _renamed(tr: Translator, mined: _Mining, prop: Property, first: _Decision | None, options: Z3Options) -> _Decision | None:
+    """Client ``c``'s result from client 0's, under the renaming that swaps clients 0 and ``c``
+    (clients are interchangeable): a certificate renamed and re-checked for client ``c``'s own
+    property, or a trace renamed and replayed. None when there is nothing to rename (client 0, an
+    undecided first result, a system without the DHCP model's symmetry); then client ``c`` is
+    decided from scratch, as it is when the renamed certificate does not re-check."""
     from ..symmetry import SymmetryError, client_swap
 
     if first is None or prop.client in (None, 0) or first.result.verdict is Verdict.UNKNOWN:
+        return None
+    if not isinstance(prop, Recovery | Invariant | Reachable):
         return None
     try:
         renaming = client_swap(tr.system, prop.client)
@@ -274,28 +299,33 @@ def _renamed_recovery(tr: Translator, prop: Recovery, first: _Decision | None, o
         return None
     via = f" (client 0's result with clients 0 and {prop.client} swapped)"
     base = first.result
-    if base.verdict is Verdict.VIOLATED:
-        assert base.trace is not None
+    if base.trace is not None:
         states = [renaming.state(step.state) for step in base.trace.steps]
         fired = [(step.action, renaming.params(step.action, step.params))
                  for step in base.trace.steps[1:] if step.action is not None]
         trace = trace_of(tr.system, states, fired, base.trace.loop_start)  # type: ignore[arg-type]
-        return _Decision(_result(tr.system, prop, Verdict.VIOLATED, base.reason + via, trace))
-    assert first.certificate is not None
-    xs = tr.state("r")
-    inverse = _inverse_terms(tr, renaming, xs)
+        return _Decision(_result(tr.system, prop, base.verdict, base.reason + via, trace))
+    if first.certificate is None:
+        return None
+    formals = first.certificate.problem.unknowns[0].formals
+    own = tr if z3.is_bv(formals[0]) else mined.ints  # the translator the certificate is written in
+    inverse = _inverse_terms(own, renaming, formals)
     formulas = tuple(inverse.apply(f) for f in first.certificate.formulas)
+    statement = f"{prop.name}: {prop.statement}"
     levels = tuple(ranking.Level(None if lv.helpful is None else tr.system.instance_of(
         lv.helpful.action, renaming.params(lv.helpful.action, lv.helpful.params)),
         tuple(tuple(sorted(renaming.literal(v, a) for v, a in cube)) for cube in lv.cubes)) for lv in first.levels)
-    problem = ranking.ranking_problem(tr, prop.goal, levels, f"{prop.name}: {prop.statement}")
+    if isinstance(prop, Recovery):
+        problem = ranking.ranking_problem(own, prop.goal, levels, statement)
+    else:
+        problem = pdr.invariant_problem(own, prop.good if isinstance(prop, Invariant) else not_(prop.target), statement)
     cert = horn.Certificate(problem, formulas)  # type: ignore[arg-type]
     if horn.recheck(cert, options.timeout) is not None:
         return None
-    return _Decision(_result(tr.system, prop, Verdict.HOLDS, base.reason + via), cert, levels)
+    return _Decision(_result(tr.system, prop, base.verdict, base.reason + via), cert, levels)
 
 
-def _inverse_terms(tr: Translator, renaming: ClientRenaming, xs: State) -> Substitution:
+def _inverse_terms(tr: Translator, renaming: ClientRenaming, xs: Sequence[z3.ExprRef]) -> Substitution:
     """The substitution that turns a formula for a set of states into one for the renamed set:
     each constant becomes the renaming's inverse applied to the renamed variable."""
     terms: list[z3.ExprRef] = []

@@ -113,7 +113,8 @@ def _interpretation(model: z3.ModelRef, pred: z3.FuncDeclRef, unknown: Unknown) 
 
 def recheck(cert: Certificate, timeout: float | None = None) -> str | None:
     """None when a fresh solver confirms every clause under the certificate, else what failed."""
-    solver = Solver(timeout)  # fresh: nothing the search learnt is in it
+    # fresh: nothing the search learnt is in it; bit-vector certificates go to the SAT-based solver
+    solver = Solver(timeout, logic="QF_FD") if _bit_level(cert.problem) else Solver(timeout)
     for clause in cert.problem.build(*cert.predicates()):
         with solver.scope():
             solver.add(z3.Not(z3.Implies(clause.body, clause.head)))
@@ -123,6 +124,10 @@ def recheck(cert: Certificate, timeout: float | None = None) -> str | None:
         if not answer.unsat:
             return f"clause {clause.name!r} could not be re-checked: {answer.reason}"
     return None
+
+
+def _bit_level(problem: HornProblem) -> bool:
+    return all(z3.is_bv(f) for u in problem.unknowns for f in u.formals)
 
 
 def certificate_smtlib(cert: Certificate, title: Sequence[str] = ()) -> str:

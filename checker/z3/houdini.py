@@ -27,7 +27,6 @@ import z3
 from model import interp
 from model.lang import System
 
-from .solver import Solver
 from .terms import conj, disj
 from .translate import State, Translator
 
@@ -108,7 +107,7 @@ def mine(tr: Translator, timeout: float | None = None, deadline: float | None = 
     total = len(alive)
     xs, ys = tr.state("houdini"), tr.state("houdini'")
     step = disj([tr.command(cmd, xs, ys) for cmd in system.commands])
-    solver = Solver(timeout)
+    solver = tr.solver(timeout)
     solver.add(tr.in_range(xs), step)
     assume = {c: z3.Bool(f"candidate {k}") for k, c in enumerate(alive)}
     falsified = {c: z3.Bool(f"falsified {k}") for k, c in enumerate(alive)}

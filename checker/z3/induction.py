@@ -17,7 +17,6 @@ import z3
 
 from model.lang import Expr
 
-from .solver import Solver
 from .translate import Translator
 
 
@@ -31,7 +30,7 @@ class InductionOutcome:
 
 def step_case(tr: Translator, good: Expr, k: int, timeout: float | None = None) -> bool | None:
     """True when no simple path of k good states steps to a bad state; None when Z3 cannot say."""
-    solver = Solver(timeout)
+    solver = tr.solver(timeout)
     xs = [tr.state(f"k{n}") for n in range(k + 1)]
     for n in range(k):
         solver.add(tr.in_range(xs[n]), tr.holds(good, xs[n]), tr.step(xs[n], xs[n + 1], tr.fire(f"k{n}")))

@@ -18,7 +18,6 @@ from model import interp
 from model.lang import System
 
 from ..results import LoopFairness, Step, Trace
-from .solver import Solver
 from .translate import State, Translator
 
 
@@ -39,7 +38,7 @@ class Unrolling:
         """Paths from the initial state, or from any state satisfying ``start``; ``tag`` names their constants."""
         self.tr = translator
         self.tag = tag
-        self.solver = Solver(timeout)
+        self.solver = translator.solver(timeout)
         self.states: list[State] = [translator.state(f"{tag}0")]
         self.fires: list[tuple] = []
         self.solver.add(translator.initial(self.states[0]) if start is None else start(self.states[0]))

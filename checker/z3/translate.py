@@ -26,6 +26,7 @@ import z3
 
 from model.lang import BOOL, And, Const, Eq, Expr, GuardedCommand, Instance, Ite, Map, Not, Or, Read, System
 
+from .solver import Solver
 from .terms import conj, disj
 
 State = tuple[z3.ArithRef, ...]
@@ -69,6 +70,12 @@ class Translator:
         self._relations: dict[int, z3.BoolRef] = {}
         self._range = z3.And([z3.And(x >= 0, x < len(v.domain)) if not bitvectors else z3.ULT(x, len(v.domain))
                               for x, v in zip(self._formals, system.variables, strict=True)])
+
+    def solver(self, timeout: float | None = None) -> Solver:
+        """An incremental solver for formulas of this translator: with bit-vectors, Z3's
+        finite-domain solver (bit-blasted to SAT, much faster on the bounded searches), else
+        Z3's default."""
+        return Solver(timeout, logic="QF_FD") if self.bitvectors else Solver(timeout)
 
     # -- states -------------------------------------------------------------------------------
 
