@@ -64,20 +64,25 @@ class CubeSets:
         self._find.add(care)
         self._force = tr.solver(timeout)
         self._force.add(care)
-        #: the indicator of "variable v has value a", and back from its Z3 id
+        #: the indicator of "variable v has value a", and back from its Z3 id; the literal itself
         self._indicator: dict[tuple[int, int], z3.BoolRef] = {}
         self._pair: dict[int, tuple[int, int]] = {}
+        self._literal: dict[tuple[int, int], z3.BoolRef] = {}
         for v, var in enumerate(tr.system.variables):
             for a in range(len(var.domain)):
                 b = z3.Bool(f"{var.name}={a}")
                 self._indicator[(v, a)] = b
                 self._pair[b.get_id()] = (v, a)
-                self._force.add(z3.Implies(b, xs[v] == a))
+                self._literal[(v, a)] = xs[v] == a
+                self._force.add(z3.Implies(b, self._literal[(v, a)]))
 
     # -- formulas -----------------------------------------------------------------------------
 
+    def cube(self, cube: Cube) -> z3.BoolRef:
+        return conj([self._literal[lit] for lit in cube])
+
     def union(self, cubes: Iterable[Cube]) -> z3.BoolRef:
-        return union_formula(cubes, self.xs)
+        return disj([self.cube(c) for c in cubes])
 
     def after(self, formula: z3.BoolRef, cmd: GuardedCommand) -> z3.BoolRef:
         """``formula`` of the state ``cmd`` leads to."""
@@ -109,7 +114,7 @@ class CubeSets:
         cubes, which lie inside ``formula`` and are not returned again)."""
         cubes: list[Cube] = []
         with self._find.scope() as find:
-            find.add(formula, *(z3.Not(cube_formula(c, self.xs)) for c in covered))
+            find.add(formula, *(z3.Not(self.cube(c)) for c in covered))
             if not self._check(find):
                 return ()
             with self._force.scope() as force:
@@ -117,7 +122,7 @@ class CubeSets:
                 while True:
                     cube = self._generalise(self.tr.decode(find.model(), self.xs))
                     cubes.append(cube)
-                    find.add(z3.Not(cube_formula(cube, self.xs)))
+                    find.add(z3.Not(self.cube(cube)))
                     if not self._check(find):
                         return tuple(cubes)
 

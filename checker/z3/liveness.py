@@ -69,17 +69,25 @@ def weakly_fair(tr: Translator, xs: Sequence[State], fires: Sequence[Sequence[z3
                    for inst in tr.system.instances if inst.fair])
 
 
+#: how many fair loops are gathered before one path search looks for the nearest of them
+LOOP_BATCH = 64
+
+
 def find_loop_then_path(tr: Translator, goal: Expr, within: Callable[[State], z3.BoolRef], depth: int,
                         timeout: float | None = None) -> SearchOutcome:
-    """A fair lasso in two searches: the shortest fair loop of states satisfying ``within``, then
-    the shortest path from the initial state to one of the loop's states.
+    """A fair lasso in two searches: the shortest fair loops of states satisfying ``within``,
+    then the shortest path from the initial state to a state of one of them.
 
     ``within`` holds in every state of every fair run that avoids the goal (the states a ranking
-    left over, :mod:`.ranking`), so no lasso is lost, and the loop is searched from any state,
-    without a prefix: two short searches instead of one long one, each of at most ``depth`` steps.
-    A loop that no path of ``depth`` steps reaches is set aside and the search goes on.
-    The lasso is the path followed by the loop, rotated to begin where the path ends: its loop is a
-    shortest one, its prefix the shortest for that loop, the whole not necessarily the shortest.
+    left over, :mod:`.ranking`), so no lasso is lost, and loops are searched from any state,
+    without a prefix: short searches instead of one long one, each of at most ``depth`` steps.
+    The loops of one length are gathered (up to :data:`LOOP_BATCH` at a time, each loop's states
+    then excluded from the next) and one path search looks for the nearest of them: a path
+    search that finds nothing, which costs the most, is paid once per batch, not once per loop.
+    Loops that no path of ``depth`` steps reaches are set aside and the search goes on.
+    The lasso is the path followed by its loop, rotated to begin where the path ends: its loop is
+    a shortest one, its prefix the shortest to any loop of the batch, the whole not necessarily
+    the shortest.
     """
     loops = Unrolling(tr, timeout, start=lambda xs: z3.And(tr.in_range(xs), within(xs), z3.Not(tr.holds(goal, xs))),
                       tag="loop ")
@@ -92,22 +100,30 @@ def find_loop_then_path(tr: Translator, goal: Expr, within: Callable[[State], z3
         with loops.solver.scope() as s:
             s.add(tr.equal(xs[k], xs[0]), weakly_fair(tr, xs[:k], fires))
             s.add(*(z3.Not(tr.is_state(xs[0], r)) for r in set_aside))
-            while True:
-                answer = s.check()
-                if answer.unsat:
+            exhausted = False
+            while not exhausted:
+                batch: list[tuple[list[tuple[int, ...]], list[tuple[str, tuple[int, ...]]]]] = []
+                while len(batch) < LOOP_BATCH:
+                    answer = s.check()
+                    if answer.unsat:
+                        exhausted = True
+                        break
+                    if not answer.sat:
+                        return SearchOutcome(None, k - 1, answer.reason)
+                    states, fired = loops.path(k)
+                    batch.append((states, fired))
+                    s.add(*(z3.Not(tr.is_state(xs[0], r)) for r in set(states[:k])))
+                if not batch:
                     break
-                if not answer.sat:
-                    return SearchOutcome(None, k - 1, answer.reason)
-                states, fired = loops.path(k)
-                ring = sorted(set(states[:k]))
-                on_ring = functools.partial(_one_of, tr, ring)
-                entry = bmc.shortest_path_to(tr, on_ring, depth, timeout)
+                ring = sorted({r for states, _ in batch for r in states[:k]})
+                entry = bmc.shortest_path_to(tr, functools.partial(_one_of, tr, ring), depth, timeout)
                 if entry.unknown:
                     return SearchOutcome(None, k - 1, entry.unknown)
                 if entry.trace is not None:
+                    end = entry.trace.steps[-1].state
+                    states, fired = next((st, f) for st, f in batch if end in st[:k])
                     return SearchOutcome(_lasso(tr, entry.trace, states, fired), len(entry.trace) + k)
                 set_aside += ring
-                s.add(*(z3.Not(tr.is_state(xs[0], r)) for r in ring))
     return SearchOutcome(None, depth)
 
 
