@@ -92,6 +92,10 @@ class CubeSets:
         """The states from which every step by one of ``commands`` lands in ``formula``."""
         return conj([z3.Implies(self._guard[c.index], self.after(formula, c)) for c in commands])
 
+    def some_step_into(self, formula: z3.BoolRef, commands: Sequence[GuardedCommand]) -> z3.BoolRef:
+        """The states from which some step by one of ``commands`` lands in ``formula``."""
+        return disj([z3.And(self._guard[c.index], self.after(formula, c)) for c in commands])
+
     # -- decisions ----------------------------------------------------------------------------
 
     def _check(self, solver: Solver, *assumptions: z3.BoolRef) -> bool:

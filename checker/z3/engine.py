@@ -33,8 +33,8 @@ from properties.spec import Invariant, Property, Reachable, Recovery, Verdict
 
 from ..replay import confirm
 from ..results import CheckResult, Report, Stats, Trace
-from . import bits, bmc, horn, houdini, induction, liveness, pdr, ranking
-from .cubes import Cube, CubeSets, union_formula
+from . import backward, bits, bmc, horn, houdini, induction, liveness, pdr, ranking
+from .cubes import Cube, CubeSets, Undecided, union_formula
 from .paths import SearchOutcome, trace_of
 from .translate import State, Substitution, Translator
 
@@ -185,6 +185,10 @@ def _safety(tr: Translator, prop: Invariant | Reachable, good: Expr, options: Z3
     searched = bmc.shortest_path(tr, bad_expr, options.depth, options.timeout)
     if searched.trace is not None:
         return witness(searched)
+    if invariant is not None:
+        closed = _backward(tr, prop, bad, problem, bad_expr, invariant, options, proof_text)
+        if closed is not None:
+            return closed
     outcome = _spacer(mined, lambda ints, assume: pdr.invariant_problem(ints, good, statement, assume), options)
     if outcome.proof is not None:
         how = f"{kind.k}-induction, and PDR's inductive invariant" if kind is not None and kind.k else "PDR: an inductive invariant"
@@ -195,6 +199,25 @@ def _safety(tr: Translator, prop: Invariant | Reachable, good: Expr, options: Z3
                                  f"--depth {options.depth} steps; raise --depth for the {'witness' if reach else 'counterexample'}"))
     stopped = f"bounded search stopped at depth {searched.depth}: {searched.unknown}" if searched.unknown else f"nothing within {options.depth} steps"
     return _Decision(_result(tr.system, prop, Verdict.UNKNOWN, f"{stopped}; no proof: {outcome.unknown}"))
+
+
+def _backward(tr: Translator, prop: Property, verdict: Verdict, problem: horn.HornProblem, bad: Expr,
+              invariant: houdini.MinedInvariant, options: Z3Options, proof_text: str) -> _Decision | None:
+    """The proof by backward reachability within the mined invariant (:mod:`.backward`), or
+    None when it reached an initial state or ran out of time."""
+    xs = problem.unknowns[0].formals
+    mined = invariant.formula(xs)  # type: ignore[arg-type]
+    sets = CubeSets(tr, z3.And(tr.in_range(xs), mined), xs, options.timeout, _deadline(options))  # type: ignore[arg-type]
+    try:
+        closure = backward.backward_closure(sets, tr.holds(bad, xs), tr.initial(xs))  # type: ignore[arg-type]
+    except Undecided:
+        return None
+    if closure is None:
+        return None
+    cert = horn.Certificate(problem, (z3.And(mined, z3.Not(sets.union(closure))),))
+    why = (f"{proof_text}: the states that can reach such a state ({len(closure)} cubes within the mined invariant) "
+           "include no initial state, re-checked")
+    return _proved(tr, prop, verdict, cert, why, options)
 
 
 def _spacer(mined: _Mining, problem: Callable[[Translator, pdr.Assumed | None], horn.HornProblem],
