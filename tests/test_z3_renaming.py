@@ -1,10 +1,12 @@
-"""Client 1's recovery is client 0's, renamed, and checked as if it were new.
+"""Client 1's results are client 0's, renamed, and checked as if they were new.
 
 - Renaming clients maps every transition of the model to a transition, and the initial state to
   itself: the symmetry the engine relies on is the model's.
 - For nt40 at 2x2, client 1's certificate is client 0's with clients 0 and 1 swapped; it
   re-checks against client 1's own goal, and client 0's certificate left unrenamed does not.
 - For nt35 with two clients, client 1's lasso is client 0's renamed, and it replays.
+- The same holds for a per-client reachability target: a proof that ``kb_symptom`` is
+  unreachable (nt40) and a shortest witness that it is reachable (nt35).
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def test_client_one_gets_client_zeros_certificate_renamed_and_it_rechecks() -> N
 
     levels = len(zero.formulas) - 1
     unrenamed = horn.Certificate(
-        ranking.ranking_problem(Translator(system), prop.goal, [ranking.Level(None, ())] * levels, prop.statement),
+        ranking.ranking_problem(Translator(system, bitvectors=True), prop.goal, [ranking.Level(None, ())] * levels, prop.statement),
         zero.formulas)
     assert horn.recheck(unrenamed) is not None
 
@@ -69,4 +71,18 @@ def test_client_one_gets_client_zeros_lasso_renamed_and_it_replays() -> None:
     assert first.trace is not None and second.trace is not None and second.trace.is_lasso
     assert len(first.trace) == len(second.trace) and "swapped" in second.reason
     swap = client_swap(dhcp_system(Config(2, 1, "nt40")), 1)
+    assert [swap.state(s.state) for s in first.trace.steps] == [s.state for s in second.trace.steps]
+
+
+def test_client_one_gets_client_zeros_safety_results_renamed() -> None:
+    proved = z3_run(Config(2, 1, "nt40"), ["kb_symptom"], OPTIONS)
+    first, second = proved.report.results
+    assert first.verdict is second.verdict is Verdict.VIOLATED  # unreachable: the KB symptom never occurs
+    assert "swapped" in second.reason and "swapped" not in first.reason
+    assert len(proved.certificates) == 2 and all(horn.recheck(c.certificate) is None for c in proved.certificates)
+    found = z3_run(Config(2, 1, "nt35"), ["kb_symptom"], OPTIONS)
+    first, second = found.report.results
+    assert first.verdict is second.verdict is Verdict.HOLDS and "swapped" in second.reason
+    assert first.trace is not None and second.trace is not None and len(first.trace) == len(second.trace)
+    swap = client_swap(dhcp_system(Config(2, 1, "nt35")), 1)
     assert [swap.state(s.state) for s in first.trace.steps] == [s.state for s in second.trace.steps]
