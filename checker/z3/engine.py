@@ -3,15 +3,20 @@
 For an invariant (and, negated, for a reachability target): a short bounded search and
 k-induction (a 1-inductive property is its own certificate), then the property together with the
 mined invariant of :mod:`.houdini` (often inductive, and then the certificate), then bounded
-model checking up to ``depth`` steps for a shortest counterexample, then PDR for an inductive
-invariant. For recovery: a ranking of helpful actions over a mined invariant (:mod:`.ranking`,
+model checking up to ``depth`` steps for a shortest counterexample, then backward reachability
+within the mined invariant (:mod:`.backward`), then PDR for an inductive invariant. For recovery: a ranking of helpful actions over a mined invariant (:mod:`.ranking`,
 :mod:`.houdini`), strengthened by PDR when states are left over; when no ranking exists, or none
 was found, the lasso search up to ``depth`` steps. A proof becomes "holds" only after
 :func:`.horn.recheck` has confirmed its certificate with a fresh solver; every trace is passed
 through :func:`checker.replay.confirm`. A bounded search that finds nothing within ``depth``
 steps gives "unknown", even when PDR showed that a counterexample exists further away.
 Property kinds the engine does not decide (AG EF, after-action, stuck-reachable) are "unknown"
-with that reason.
+with that reason. With several clients, client ``c``'s result for a per-client property is
+client 0's under the renaming that swaps the two, re-checked or replayed.
+
+The searches, covers and certificates are over bit-vector states (``Translator(bitvectors=True)``,
+Z3's SAT-based finite-domain solver); mining and PDR are over integer states, and PDR's
+invariants are carried over by :mod:`.bits`.
 """
 
 from __future__ import annotations

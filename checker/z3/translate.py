@@ -1,8 +1,9 @@
 """The traced model as Z3 terms: state copies, guarded commands, action-instance indicators.
 
 This is the only place where the modelling language (:mod:`model.lang`) meets Z3. A state is one
-``Int`` constant per state variable, holding the variable's value *index*, named after the
-variable and a tag (``st[0]@3`` is ``st[0]`` at step 3). Expressions of the BOOL domain become
+``Int`` constant per state variable (or, with ``bitvectors``, one bit-vector constant, for Z3's
+SAT-based finite-domain solver: :meth:`Translator.solver`), holding the variable's value *index*,
+named after the variable and a tag (``st[0]@3`` is ``st[0]`` at step 3). Expressions of the BOOL domain become
 Z3 booleans, all others integers; a :class:`~model.lang.Map` becomes a chain of ``If`` over its
 argument's values (a disjunction of equalities when its result is boolean).
 
