@@ -4,8 +4,9 @@ For an invariant (and, negated, for a reachability target): a short bounded sear
 k-induction (a 1-inductive property is its own certificate), then the property together with the
 mined invariant of :mod:`.houdini` (often inductive, and then the certificate), then bounded
 model checking up to ``depth`` steps for a shortest counterexample, then backward reachability
-within the mined invariant (:mod:`.backward`), then PDR for an inductive invariant. For recovery: a ranking of helpful actions over a mined invariant (:mod:`.ranking`,
-:mod:`.houdini`), strengthened by PDR when states are left over; when no ranking exists, or none
+within the mined invariant (:mod:`.backward`), then PDR for an inductive invariant. For
+recovery: a ranking of helpful actions over a mined invariant (:mod:`.ranking`, :mod:`.houdini`),
+strengthened by PDR when states are left over; when no ranking exists, or none
 was found, the lasso search up to ``depth`` steps. A proof becomes "holds" only after
 :func:`.horn.recheck` has confirmed its certificate with a fresh solver; every trace is passed
 through :func:`checker.replay.confirm`. A bounded search that finds nothing within ``depth``
@@ -122,13 +123,12 @@ class _Mining:
     and the run's integer translator, which every question to Spacer goes through."""
 
     def __init__(self, ints: Translator, options: Z3Options):
-        self._tr, self._options = ints, options
-        self.ints = ints
+        self.ints, self._options = ints, options
         self._outcome: houdini.MiningOutcome | None = None
 
     def outcome(self) -> houdini.MiningOutcome:
         if self._outcome is None:
-            self._outcome = houdini.mine(self._tr, self._options.timeout, _deadline(self._options))
+            self._outcome = houdini.mine(self.ints, self._options.timeout, _deadline(self._options))
         return self._outcome
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import z3
 
-from .solver import Solver, horn_solver
+from .solver import Solver, horn_solver, state_solver
 from .translate import Substitution
 
 Predicate = Callable[..., z3.BoolRef]
@@ -114,7 +114,7 @@ def _interpretation(model: z3.ModelRef, pred: z3.FuncDeclRef, unknown: Unknown) 
 def recheck(cert: Certificate, timeout: float | None = None) -> str | None:
     """None when a fresh solver confirms every clause under the certificate, else what failed."""
     # fresh: nothing the search learnt is in it; bit-vector certificates go to the SAT-based solver
-    solver = Solver(timeout, logic="QF_FD") if _bit_level(cert.problem) else Solver(timeout)
+    solver = state_solver(_bit_level(cert.problem), timeout)
     for clause in cert.problem.build(*cert.predicates()):
         with solver.scope():
             solver.add(z3.Not(z3.Implies(clause.body, clause.head)))

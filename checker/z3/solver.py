@@ -94,6 +94,12 @@ class Solver:
         return str(self._z3.sexpr())
 
 
+def state_solver(bitvectors: bool, timeout: float | None = None) -> Solver:
+    """A solver for formulas over states: over bit-vector states, Z3's finite-domain solver
+    (bit-blasted to SAT, much faster on these questions), else Z3's default."""
+    return Solver(timeout, logic="QF_FD") if bitvectors else Solver(timeout)
+
+
 def horn_solver(timeout: float | None = None) -> Solver:
     """A solver for constrained Horn clauses, run by Spacer (property-directed reachability)."""
     return Solver(timeout, logic="HORN", spacer=True)

@@ -3,8 +3,8 @@
 This is the only place where the modelling language (:mod:`model.lang`) meets Z3. A state is one
 ``Int`` constant per state variable (or, with ``bitvectors``, one bit-vector constant, for Z3's
 SAT-based finite-domain solver: :meth:`Translator.solver`), holding the variable's value *index*,
-named after the variable and a tag (``st[0]@3`` is ``st[0]`` at step 3). Expressions of the BOOL domain become
-Z3 booleans, all others integers; a :class:`~model.lang.Map` becomes a chain of ``If`` over its
+named after the variable and a tag (``st[0]@3`` is ``st[0]`` at step 3). Expressions of the BOOL
+domain become Z3 booleans, all others terms of the state's sort; a :class:`~model.lang.Map` becomes a chain of ``If`` over its
 argument's values (a disjunction of equalities when its result is boolean).
 
 A command's formula is its guard over the pre-state, each update as an equation over the
@@ -27,7 +27,7 @@ import z3
 
 from model.lang import BOOL, And, Const, Eq, Expr, GuardedCommand, Instance, Ite, Map, Not, Or, Read, System
 
-from .solver import Solver
+from .solver import Solver, state_solver
 from .terms import conj, disj
 
 State = tuple[z3.ArithRef, ...]
@@ -73,10 +73,8 @@ class Translator:
                               for x, v in zip(self._formals, system.variables, strict=True)])
 
     def solver(self, timeout: float | None = None) -> Solver:
-        """An incremental solver for formulas of this translator: with bit-vectors, Z3's
-        finite-domain solver (bit-blasted to SAT, much faster on the bounded searches), else
-        Z3's default."""
-        return Solver(timeout, logic="QF_FD") if self.bitvectors else Solver(timeout)
+        """An incremental solver for formulas of this translator (:func:`.solver.state_solver`)."""
+        return state_solver(self.bitvectors, timeout)
 
     # -- states -------------------------------------------------------------------------------
 
