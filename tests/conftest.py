@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import cache
 
+import pytest
 from hypothesis import settings
 
 from checker.analysis import GraphAnalysis
@@ -21,3 +22,9 @@ def analysis(cfg: Config) -> GraphAnalysis:
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first (a stable sort), so that with ``-n auto`` the long ones start at once
+    and the short ones fill in around them, instead of one long test running alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
