@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="explore one state per class of states equal up to renaming clients and addresses "
                             "(vector explorer; per-client properties for client 0; see docs/symmetry.md)")
     check.add_argument("--max-states", type=_whole(1), metavar="N", help="stop after N states (verdicts become unknown)")
-    check.add_argument("--timeout", type=_positive_float, metavar="SECONDS", help="stop exploring after this long (with --engine z3 or both: the limit of each solver call, default 60)")
+    check.add_argument("--timeout", type=_positive_float, metavar="SECONDS", help="stop exploring after this long (with --engine z3 or both: the limit of each solver call, default 60; a search of many calls, such as the ranking of a recovery proof, gets ten times as long)")
     check.add_argument("--quiet", action="store_true", help="no progress display on stderr")
     check.add_argument("--trace-out", metavar="FILE", help="write each trace as an ITF JSON file (FILE, or FILE-PROPERTY-CLIENT.itf.json when several)")
     check.add_argument("--chart", metavar="FILE", help="draw each trace as a message sequence chart (.svg, .png or .pdf; numbered as for --trace-out)")

@@ -116,11 +116,20 @@ def test_nt40_recovery_is_proved_at_2x2_for_every_client() -> None:
     assert len(run.certificates) == 2
 
 
-@pytest.mark.parametrize("timeout", [0.001, 0.5])
-def test_a_recovery_proof_cut_short_is_unknown_never_holds(timeout: float) -> None:
-    (result,) = z3_report(Config(1, 1, "nt40"), ["recovery"], Z3Options(depth=16, timeout=timeout)).results
+@pytest.mark.parametrize(("timeout", "search_time"), [(0.001, None), (0.5, 0.5), (60, 0.2)])
+def test_a_recovery_proof_cut_short_is_unknown_never_holds(timeout: float, search_time: float | None) -> None:
+    options = Z3Options(depth=16, timeout=timeout, search_time=search_time)
+    (result,) = z3_report(Config(1, 1, "nt40"), ["recovery"], options).results
     assert result.verdict is Verdict.UNKNOWN
     assert "no proof" in result.reason
+
+
+def test_a_search_of_many_calls_gets_ten_times_the_time_of_one_unless_told() -> None:
+    assert Z3Options(timeout=6).search_limit == 60
+    assert Z3Options(timeout=6, search_time=7).search_limit == 7
+    assert Z3Options(timeout=None).search_limit is None
+    # the sweep's defaults: a minute per call, ten for the ranking of a recovery proof
+    assert Z3Options().search_limit == 600
 
 
 @pytest.mark.long

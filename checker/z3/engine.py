@@ -50,8 +50,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Z3Options:
-    """``depth`` bounds the bounded searches; ``timeout`` (seconds) bounds each solver call,
-    and each of the recovery proof's searches (mining the invariant, ranking the states).
+    """``depth`` bounds the bounded searches; ``timeout`` (seconds) bounds each solver call;
+    ``search_time`` (seconds) bounds each search made of many calls: mining the invariant, ranking
+    the states, backward reachability (None: ten times ``timeout``, no bound without one).
 
     ``max_k`` bounds k-induction; ``strengthenings`` bounds how often the recovery proof may ask
     PDR for a stronger invariant.
@@ -61,6 +62,13 @@ class Z3Options:
     timeout: float | None = 60.0
     max_k: int = 3
     strengthenings: int = 8
+    search_time: float | None = None
+
+    @property
+    def search_limit(self) -> float | None:
+        if self.search_time is not None:
+            return self.search_time
+        return None if self.timeout is None else 10 * self.timeout
 
 
 @dataclass(frozen=True)
@@ -133,7 +141,8 @@ class _Mining:
 
 
 def _deadline(options: Z3Options) -> float | None:
-    return None if options.timeout is None else time.monotonic() + options.timeout
+    limit = options.search_limit
+    return None if limit is None else time.monotonic() + limit
 
 
 def decide(tr: Translator, prop: Property, options: Z3Options, mined: _Mining | None = None) -> _Decision:
