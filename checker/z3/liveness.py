@@ -84,19 +84,14 @@ def find_loop_then_path(tr: Translator, goal: Expr, within: Callable[[State], z3
     The loops of one length are gathered (up to :data:`LOOP_BATCH` at a time, each loop's states
     then excluded from the next) and one path search looks for the nearest of them: a path
     search that finds nothing, which costs the most, is paid once per batch, not once per loop.
-    Each batch's path search goes :data:`NEAR` steps deep; loops no such path reaches are set
-    aside, and the search goes on to longer loops. Only when no loop up to ``depth`` steps has a
-    near path is one path search of ``depth`` steps made, to every loop set aside: a path search
-    that finds nothing is the costliest question (its proofs grow fast with the number of steps),
-    and a batch of loops of unreachable states, which the left-over states often hold, would
-    otherwise pay for it up to ``depth``. The lasso is the path followed by its loop, rotated to
-    begin where the path ends: its prefix is the shortest to any loop of its batch (or, after the
-    deep search, of those set aside), the whole not necessarily the shortest lasso.
+    Loops that no path of ``depth`` steps reaches are set aside and the search goes on.
+    The lasso is the path followed by its loop, rotated to begin where the path ends: its loop is
+    a shortest one, its prefix the shortest to any loop of the batch, the whole not necessarily
+    the shortest.
     """
     loops = Unrolling(tr, timeout, start=lambda xs: z3.And(tr.in_range(xs), within(xs), z3.Not(tr.holds(goal, xs))),
                       tag="loop ")
     set_aside: list[tuple[int, ...]] = []
-    far: list[tuple[list[tuple[int, ...]], list[tuple[str, tuple[int, ...]]]]] = []
     for k in range(1, depth + 1):
         loops.deepen()
         xs, fires = loops.states, loops.fires
@@ -121,30 +116,15 @@ def find_loop_then_path(tr: Translator, goal: Expr, within: Callable[[State], z3
                 if not batch:
                     break
                 ring = sorted({r for states, _ in batch for r in states[:k]})
-                found = _path_into(tr, batch, ring, min(NEAR, depth), timeout)
-                if found.unknown or found.trace is not None:
-                    return SearchOutcome(found.trace, k - 1 if found.unknown else found.depth, found.unknown)
+                entry = bmc.shortest_path_to(tr, functools.partial(_one_of, tr, ring), depth, timeout)
+                if entry.unknown:
+                    return SearchOutcome(None, k - 1, entry.unknown)
+                if entry.trace is not None:
+                    end = entry.trace.steps[-1].state
+                    states, fired = next((st, f) for st, f in batch if end in st[:k])
+                    return SearchOutcome(_lasso(tr, entry.trace, states, fired), len(entry.trace) + k)
                 set_aside += ring
-                far += batch
-    if not far or depth <= NEAR:
-        return SearchOutcome(None, depth)
-    return _path_into(tr, far, set_aside, depth, timeout)
-
-
-#: how deep each batch's path search goes (the deep search to every loop set aside comes last)
-NEAR = 12
-
-
-def _path_into(tr: Translator, loops: Sequence[tuple[list[tuple[int, ...]], list[tuple[str, tuple[int, ...]]]]],
-               ring: Sequence[tuple[int, ...]], depth: int, timeout: float | None) -> SearchOutcome:
-    """The lasso through the nearest state of ``ring`` (the states of ``loops``) that a path of at
-    most ``depth`` steps reaches; no trace when none does."""
-    entry = bmc.shortest_path_to(tr, functools.partial(_one_of, tr, ring), depth, timeout)
-    if entry.trace is None:
-        return entry
-    end = entry.trace.steps[-1].state
-    states, fired = next((st, f) for st, f in loops if end in st[:-1])
-    return SearchOutcome(_lasso(tr, entry.trace, states, fired), len(entry.trace) + len(fired))
+    return SearchOutcome(None, depth)
 
 
 def _one_of(tr: Translator, states: Sequence[Sequence[int]], xs: State) -> z3.BoolRef:
