@@ -4,8 +4,9 @@ This is the only place where the modelling language (:mod:`model.lang`) meets Z3
 ``Int`` constant per state variable (or, with ``bitvectors``, one bit-vector constant, for Z3's
 SAT-based finite-domain solver: :meth:`Translator.solver`), holding the variable's value *index*,
 named after the variable and a tag (``st[0]@3`` is ``st[0]`` at step 3). Expressions of the BOOL
-domain become Z3 booleans, all others terms of the state's sort; a :class:`~model.lang.Map` becomes a chain of ``If`` over its
-argument's values (a disjunction of equalities when its result is boolean).
+domain become Z3 booleans, all others terms of the state's sort; a :class:`~model.lang.Map`
+becomes a chain of ``If`` over its argument's values (a disjunction of equalities when its result
+is boolean).
 
 A command's formula is its guard over the pre-state, each update as an equation over the
 post-state and, for every variable the command does not name, the frame condition "keeps its
