@@ -57,30 +57,30 @@ LARGE = [Job("4x3 nt40 full exploration", 4, 3, "nt40")]
 def run_job(job: Job) -> dict[str, Any]:
     """Runs in the child: one job, its figures as a dict."""
     sys.path.insert(0, str(ROOT))
-    from checker.explicit import Limits
-    from model.dhcp import Config, dhcp_system
+    from leasecheck.checker.explicit.explore import Limits
+    from leasecheck.model.dhcp import Config, dhcp_system
 
     cfg = Config(job.clients, job.addresses, job.variant, job.deletes, job.losses, job.reboots, job.restart)
     limits = Limits(timeout=job.timeout)
     start = time.perf_counter()
     if job.mode == "check":
-        from checker.explorers import check_report
+        from leasecheck.checker.explicit.engine import explicit_report
 
-        report, graph = check_report(cfg, list(job.properties) or None, limits, explorer=job.explorer,
+        report, graph = explicit_report(cfg, list(job.properties) or None, limits, explorer=job.explorer,
                                      symmetry=job.symmetry)
         verdicts = {f"{r.property}[{'-' if r.client is None else r.client}]": str(r.verdict) for r in report.results}
     else:
         system = dhcp_system(cfg)
         if job.explorer == "scalar":
-            from checker.explicit import explore
+            from leasecheck.checker.explicit.explore import explore
 
             graph = explore(system, limits)
         else:
-            from checker.vexplore import explore_vector
+            from leasecheck.checker.explicit.vexplore import explore_vector
 
             canonical = None
             if job.symmetry:
-                from checker.symmetry import Symmetry
+                from leasecheck.checker.symmetry import Symmetry
 
                 canonical = Symmetry(system).canonical
             graph = explore_vector(system, limits, canonical=canonical)

@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from checker.z3.engine import Z3Options, z3_report  # noqa: E402
-from model.dhcp import Config  # noqa: E402
-from properties.spec import Verdict  # noqa: E402
+from leasecheck.checker.z3.engine import Z3Options, z3_report  # noqa: E402
+from leasecheck.model.dhcp import Config  # noqa: E402
+from leasecheck.properties.spec import Verdict  # noqa: E402
 from tests.test_sweep import _names, sweep_configs  # noqa: E402
 
 

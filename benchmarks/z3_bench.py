@@ -17,8 +17,8 @@ import resource
 import time
 from multiprocessing.connection import Connection
 
-from checker.z3.engine import Z3Options, z3_report
-from model.dhcp import Config
+from leasecheck.checker.z3.engine import Z3Options, z3_report
+from leasecheck.model.dhcp import Config
 
 #: nt40 shapes tried by --largest, in order of size
 GROWING = ((1, 1), (1, 2), (2, 2), (2, 3), (3, 3), (3, 4), (4, 4))

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from properties.spec import Verdict
-
-from .results import CheckResult, Report
+from leasecheck.checker.results import CheckResult, Report
+from leasecheck.errors import InternalError
+from leasecheck.properties.spec import Verdict
 
 
 @dataclass(frozen=True)
@@ -41,40 +41,28 @@ class Comparison:
     first: Report
     second: Report
     pairs: tuple[Pair, ...]
+    #: results of the second report that the first does not have (with symmetry reduction the
+    #: explicit engine decides per-client properties for client 0 only): they stand as they are
+    unpaired: tuple[CheckResult, ...] = ()
 
     @property
     def disagreements(self) -> tuple[Pair, ...]:
         return tuple(p for p in self.pairs if p.disagree)
 
+    @property
+    def verdicts(self) -> tuple[Verdict, ...]:
+        """The decided verdict of every pair, then the unpaired results' verdicts."""
+        return tuple(p.verdict for p in self.pairs) + tuple(r.verdict for r in self.unpaired)
+
 
 def compare(first: Report, second: Report) -> Comparison:
-    """Pair the results of two reports on the same properties."""
+    """Pair the results of two reports on the same properties; every result of ``first`` must
+    have a partner in ``second``."""
     by_key = {(r.property, r.client): r for r in second.results}
     pairs = []
     for r in first.results:
-        other = by_key.get((r.property, r.client))
+        other = by_key.pop((r.property, r.client), None)
         if other is None:
-            raise ValueError(f"the {second.engine} report has no result for {r.property} client {r.client}")
+            raise InternalError(f"the {second.engine} report has no result for {r.property} client {r.client}")
         pairs.append(Pair(r.property, r.client, r, other))
-    return Comparison(first, second, tuple(pairs))
-
-
-def render_comparison(c: Comparison) -> str:
-    """Text for the end of a two-engine run: agreement, or both answers where they disagree."""
-    a, b = c.first.engine, c.second.engine
-    lines = []
-    if c.disagreements:
-        lines.append(f"ENGINES DISAGREE (a bug in leasecheck, please report it): {len(c.disagreements)} properties")
-        for p in c.disagreements:
-            who = "" if p.client is None else f" client {p.client}"
-            lines.append(f"  {p.name}{who}: {a} says {p.first.verdict} ({p.first.reason}); "
-                         f"{b} says {p.second.verdict} ({p.second.reason})")
-    else:
-        both = sum(1 for p in c.pairs if Verdict.UNKNOWN not in (p.first.verdict, p.second.verdict))
-        lines.append(f"engines agree: {both} of {len(c.pairs)} verdicts decided by both")
-    for p in c.pairs:
-        for r, engine in ((p.first, a), (p.second, b)):
-            if r.verdict is Verdict.UNKNOWN and not p.disagree:
-                who = "" if p.client is None else f" client {p.client}"
-                lines.append(f"  {p.name}{who}: unknown to {engine}")
-    return "\n".join(lines) + "\n"
+    return Comparison(first, second, tuple(pairs), tuple(by_key.values()))

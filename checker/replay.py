@@ -1,7 +1,7 @@
 """Replaying traces through the reference interpreter, and confirming what they witness.
 
 :func:`replay` checks that every step of a trace is a transition of the model (the step's action
-instance, applied with :mod:`model.interp`, yields the step's state) and, for a lasso, that the
+instance, applied with :mod:`leasecheck.model.interp`, yields the step's state) and, for a lasso, that the
 loop closes and is fair. :func:`confirm` also checks that the trace shows what its verdict
 claims (the invariant broken in the last state, the loop avoiding the goal, ...). Engines call
 :func:`confirm` on every trace before they report it.
@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from model import interp
-from model.lang import Expr, System
-from properties.spec import (
+from leasecheck.checker.results import Trace
+from leasecheck.errors import InternalError, UserError
+from leasecheck.model import interp
+from leasecheck.model.lang import Expr, System
+from leasecheck.properties.spec import (
     AfterAction,
     Invariant,
     Property,
@@ -24,13 +26,11 @@ from properties.spec import (
     Verdict,
 )
 
-from .results import Trace
-
 #: how many states :func:`confirm` may visit to re-check that a state cannot reach a goal
 CONFIRM_SEARCH_LIMIT = 200_000
 
 
-class ReplayError(Exception):
+class ReplayError(UserError):
     """A trace that is not a behaviour of the model; ``step`` is the first offending step."""
 
     def __init__(self, step: int, message: str):
@@ -38,7 +38,7 @@ class ReplayError(Exception):
         self.step = step
 
 
-class UnconfirmedTrace(RuntimeError):
+class UnconfirmedTrace(InternalError):
     """An engine produced a trace that does not show what its verdict claims: a bug."""
 
 

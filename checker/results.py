@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.dhcp import Config
-from properties.spec import Verdict
+from leasecheck.model.dhcp import Config
+from leasecheck.properties.spec import Verdict
 
 
 @dataclass(frozen=True)

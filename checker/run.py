@@ -1,35 +1,146 @@
-"""Running the explicit engine on a configuration: explore once, decide every property.
+"""The one way into the engines: :func:`run_check` runs any engine with any options.
 
-This is the seam the command line, the claims catalogue and the notebooks call; engines return
-:class:`~checker.results.Report` objects and never print.
+Every front end goes through here: the command line, the public API (:func:`leasecheck.check`),
+the notebooks and the benchmarks. Options travel as one frozen :class:`CheckOptions`, checked
+when it is made; the result is one frozen :class:`CheckRun` that holds each engine's
+:class:`~leasecheck.checker.results.Report`, the comparison when both engines ran, and the
+re-checked certificates of the Z3 engine's proofs.
+
+With ``engine="both"`` the explicit side honours ``explorer`` and ``symmetry`` exactly as alone;
+with symmetry it decides per-client properties for client 0 (clients are interchangeable), and
+the Z3 engine's verdicts for the other clients stand as its own.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from model.dhcp import Config, dhcp_system
-from properties.dhcp import dhcp_properties
+from leasecheck.checker.compare import Comparison, compare
+from leasecheck.checker.explicit.explore import Limits, Progress
+from leasecheck.checker.results import CheckResult, Report, exit_code
+from leasecheck.errors import ExitStatus, UserError
+from leasecheck.model.dhcp import Config
+from leasecheck.properties.dhcp import PROPERTY_NAMES
 
-from .analysis import GraphAnalysis
-from .decide import decide
-from .explicit import Limits, Progress, StateGraph, explore
-from .results import Report, Stats
+if TYPE_CHECKING:
+    from leasecheck.checker.z3.engine import ProvedCertificate
+
+ENGINES = ("explicit", "z3", "both")
+EXPLORERS = ("vector", "scalar")
 
 
-def explicit_report(
-    cfg: Config,
-    properties: Sequence[str] | None = None,
-    limits: Limits | None = None,
+class OptionError(UserError):
+    """Options that do not go together, or a value no option takes."""
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """How to check a configuration.
+
+    ``properties``: the names to decide (None: every property that applies). ``engine``:
+    ``explicit`` (enumerate the states), ``z3`` (symbolic) or ``both`` (compared). ``explorer``
+    (``vector`` or ``scalar``) and ``symmetry`` choose the explicit engine's explorer.
+    ``max_states`` and ``timeout`` (seconds) stop the explicit exploration early (its unfinished
+    verdicts are then unknown); for the Z3 engine ``timeout`` bounds each solver call (default 60)
+    and ``depth`` bounds its bounded searches.
+    """
+
+    properties: tuple[str, ...] | None = None
+    engine: str = "explicit"
+    explorer: str = "vector"
+    symmetry: bool = False
+    max_states: int | None = None
+    timeout: float | None = None
+    depth: int = 20
+
+    def __post_init__(self) -> None:
+        if isinstance(self.properties, str):
+            raise OptionError("properties is a sequence of names, not one string")
+        if self.properties is not None:
+            object.__setattr__(self, "properties", tuple(self.properties))
+            unknown = [p for p in self.properties if p not in PROPERTY_NAMES]
+            if unknown:
+                raise OptionError(f"unknown property {unknown[0]!r}; choose from {', '.join(PROPERTY_NAMES)}")
+        if self.engine not in ENGINES:
+            raise OptionError(f"unknown engine {self.engine!r}; choose one of {', '.join(ENGINES)}")
+        if self.explorer not in EXPLORERS:
+            raise OptionError(f"unknown explorer {self.explorer!r}; choose one of {', '.join(EXPLORERS)}")
+        if self.symmetry and self.explorer != "vector":
+            raise OptionError("symmetry reduction needs the vector explorer")
+        if self.symmetry and self.engine == "z3":
+            raise OptionError("symmetry reduction is an option of the explicit engine (use --engine both to compare)")
+        if self.max_states is not None and (isinstance(self.max_states, bool) or not isinstance(self.max_states, int)
+                                            or self.max_states < 1):
+            raise OptionError(f"max_states must be a whole number of at least 1, not {self.max_states!r}")
+        if self.timeout is not None and (isinstance(self.timeout, bool) or not isinstance(self.timeout, int | float)
+                                         or not self.timeout > 0):
+            raise OptionError(f"timeout must be a number of seconds above 0, not {self.timeout!r}")
+        if isinstance(self.depth, bool) or not isinstance(self.depth, int) or self.depth < 0:
+            raise OptionError(f"depth must be a whole number of at least 0, not {self.depth!r}")
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """What one check found: each engine's report (explicit first), and with both engines their
+    comparison. ``certificates`` are the Z3 engine's re-checked proofs (SMT-LIB 2 on demand)."""
+
+    config: Config
+    options: CheckOptions
+    reports: tuple[Report, ...]
+    comparison: Comparison | None = None
+    certificates: tuple[ProvedCertificate, ...] = field(default=())
+
+    @property
+    def report(self) -> Report:
+        """The report to show first: the only one, or the explicit engine's when both ran."""
+        return self.reports[0]
+
+    @property
+    def results(self) -> tuple[CheckResult, ...]:
+        """The results of :attr:`report` (with both engines, :attr:`comparison` pairs them)."""
+        return self.report.results
+
+    @property
+    def interrupted(self) -> bool:
+        return any(r.stats.stop_reason == "interrupted" for r in self.reports)
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        """0 all hold, 1 some violated, 3 some unknown, 4 the engines disagree, 130 interrupted."""
+        if self.interrupted:
+            return ExitStatus.INTERRUPTED
+        if self.comparison is not None:
+            if self.comparison.disagreements:
+                return ExitStatus.DISAGREE
+            return exit_code(self.comparison.verdicts)
+        return self.report.exit_code
+
+
+def run_check(
+    config: Config,
+    options: CheckOptions = CheckOptions(),
     progress: Callable[[Progress], None] | None = None,
-) -> tuple[Report, StateGraph]:
-    """Explore ``cfg`` with the explicit engine and decide the named properties."""
-    start = time.perf_counter()
-    system = dhcp_system(cfg)
-    props = dhcp_properties(system, cfg, properties)
-    graph = explore(system, limits, progress)
-    analysis = GraphAnalysis(graph)
-    results = tuple(decide(analysis, p) for p in props)
-    stats = Stats(len(graph.states), graph.transitions, time.perf_counter() - start, graph.complete, graph.stop_reason)
-    return Report(cfg, "explicit", stats, results), graph
+) -> CheckRun:
+    """Check ``config`` as ``options`` say; ``progress`` is called now and then while exploring."""
+    names: Sequence[str] | None = options.properties
+    reports: list[Report] = []
+    certificates: tuple[ProvedCertificate, ...] = ()
+    if options.engine in ("explicit", "both"):
+        from leasecheck.checker.explicit.engine import explicit_report
+
+        limits = Limits(options.max_states, options.timeout)
+        report, _ = explicit_report(config, names, limits, progress, options.explorer, options.symmetry)
+        reports.append(report)
+        if report.stats.stop_reason == "interrupted":
+            return CheckRun(config, options, tuple(reports))
+    if options.engine in ("z3", "both"):
+        from leasecheck.checker.z3.engine import Z3Options, z3_run
+
+        timeout = options.timeout if options.timeout is not None else Z3Options.timeout
+        z3 = z3_run(config, names, Z3Options(depth=options.depth, timeout=timeout))
+        reports.append(z3.report)
+        certificates = z3.certificates
+    comparison = compare(reports[0], reports[1]) if len(reports) == 2 else None
+    return CheckRun(config, options, tuple(reports), comparison, certificates)

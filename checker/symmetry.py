@@ -29,15 +29,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model import values as V
-from model.lang import System
+from leasecheck.errors import UserError
+from leasecheck.model import values as V
+from leasecheck.model.lang import System
 
 #: client-indexed variable groups, in the order their fields appear in a client key
 CLIENT_GROUPS = ("st", "err", "addr", "to_srv", "to_cli", "mem")
 ADDRESS_GROUPS = ("db",)
 
 
-class SymmetryError(ValueError):
+class SymmetryError(UserError):
     """The system is not one whose symmetry this module knows how to reduce."""
 
 

@@ -1,7 +1,7 @@
 """The DHCP lease system of SEMANTICS.md, written once in the modelling language.
 
 :func:`dhcp_system` traces the actions of SEMANTICS.md section 4 for one :class:`Config`
-(section 2) into a :class:`~model.lang.System`. The state predicates that properties and reports
+(section 2) into a :class:`~leasecheck.model.lang.System`. The state predicates that properties and reports
 share (``holding``, ``mine``, ``holds``, ...) live here too, so that no DHCP rule is written twice.
 """
 
@@ -11,8 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from . import values as V
-from .lang import (
+from leasecheck.errors import UserError
+from leasecheck.model import values as V
+from leasecheck.model.lang import (
     BOOL,
     FALSE,
     Action,
@@ -30,7 +31,7 @@ from .lang import (
 CLIENT_NAK_MODES = ("obey", "ignore-while-renewing")
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A configuration that SEMANTICS.md does not define (bad counts, unknown variant)."""
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .lang import And, Const, Eq, Expr, GuardedCommand, Ite, Map, Not, Or, Read, System
+from leasecheck.model.lang import And, Const, Eq, Expr, GuardedCommand, Ite, Map, Not, Or, Read, System
 
 
 def evaluate(e: Expr, state: Sequence[int]) -> int:

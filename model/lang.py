@@ -27,8 +27,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from leasecheck.errors import UserError
 
-class ModelError(Exception):
+
+class ModelError(UserError):
     """A mistake in how a model is written (not a user's input error)."""
 
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.dhcp import Config
-from model.values import VARIANTS
-
-from .spec import Verdict
+from leasecheck.model.dhcp import Config
+from leasecheck.model.values import VARIANTS
+from leasecheck.properties.spec import Verdict
 
 SIZES: tuple[tuple[int, int], ...] = ((1, 1), (2, 2))
 

@@ -1,6 +1,6 @@
 """The properties of SEMANTICS.md section 6 for one traced DHCP system.
 
-:func:`dhcp_properties` turns property names into :mod:`properties.spec` objects, one per client
+:func:`dhcp_properties` turns property names into :mod:`leasecheck.properties.spec` objects, one per client
 for the per-client properties. :data:`PROPERTIES` lists every name with its statement; without
 an explicit selection, :func:`default_names` picks the ones that apply to a configuration (the
 ``kb_*`` claims speak of NT 3.5 only, and ``kb_restart_workaround`` of a server that can restart).
@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from model import values as V
-from model.dhcp import Config, holding, holds
-from model.lang import BOOL, Expr, StateView, System, all_, predicate
-
-from .spec import (
+from leasecheck.errors import UserError
+from leasecheck.model import values as V
+from leasecheck.model.dhcp import Config, holding, holds
+from leasecheck.model.lang import BOOL, Expr, StateView, System, all_, predicate
+from leasecheck.properties.spec import (
     AfterAction,
     Invariant,
     Property,
@@ -26,7 +26,7 @@ from .spec import (
 )
 
 
-class PropertyError(ValueError):
+class PropertyError(UserError):
     """A property that does not exist, or does not make sense for the configuration."""
 
 

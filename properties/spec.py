@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from model.lang import Expr
+from leasecheck.model.lang import Expr
 
 
 class Verdict(enum.Enum):

@@ -8,9 +8,9 @@ from functools import cache
 import pytest
 from hypothesis import settings
 
-from checker.analysis import GraphAnalysis
-from checker.explicit import explore
-from model.dhcp import Config, dhcp_system
+from leasecheck.checker.explicit.analysis import GraphAnalysis
+from leasecheck.checker.explicit.explore import explore
+from leasecheck.model.dhcp import Config, dhcp_system
 
 
 @cache

@@ -22,10 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from checker.claims import check_claims
-from checker.explicit import Limits, explore
-from model.dhcp import Config
-from model.lang import System
+from leasecheck.checker.claims import check_claims
+from leasecheck.checker.explicit.explore import Limits, explore
+from leasecheck.model.dhcp import Config
+from leasecheck.model.lang import System
 
 from . import spec_oracle
 from .test_reference_counts import REFERENCE
@@ -127,7 +127,7 @@ def load(mutant: Mutant) -> types.ModuleType:
     if text.count(mutant.old) != 1:
         raise ValueError(f"mutant {mutant.name}: its text occurs {text.count(mutant.old)} times in model/dhcp.py")
     text = text.replace(mutant.old, mutant.new).replace("from . import values as V", "from model import values as V")
-    text = text.replace("from .lang import", "from model.lang import")
+    text = text.replace("from .lang import", "from leasecheck.model.lang import")
     module = types.ModuleType(f"_mutant_{mutant.name.replace('-', '_')}")
     sys.modules[module.__name__] = module  # dataclasses look their module up while they are made
     exec(compile(text, f"<mutant {mutant.name}>", "exec"), module.__dict__)  # noqa: S102

@@ -11,10 +11,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from checker.compile import compile_successors
-from model.dhcp import Config
-from model.lang import System
-from model.values import (
+from leasecheck.checker.explicit.compile import compile_successors
+from leasecheck.model.dhcp import Config
+from leasecheck.model.lang import System
+from leasecheck.model.values import (
     BOUND,
     DISCOVER,
     FREE,

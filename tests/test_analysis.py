@@ -6,12 +6,12 @@ the old one's mask; the mutation test found it. Masks are now keyed by the expre
 
 from __future__ import annotations
 
-from checker.analysis import GraphAnalysis
-from checker.explicit import explore
-from model import interp
-from model.dhcp import Config, dhcp_system
-from model.lang import predicate
-from model.values import BOUND, INIT
+from leasecheck.checker.explicit.analysis import GraphAnalysis
+from leasecheck.checker.explicit.explore import explore
+from leasecheck.model import interp
+from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.model.lang import predicate
+from leasecheck.model.values import BOUND, INIT
 
 
 def test_masks_of_short_lived_predicates_are_never_mixed_up():
@@ -27,7 +27,7 @@ def test_masks_of_short_lived_predicates_are_never_mixed_up():
 
 
 def test_structure_tells_trees_apart_and_identifies_equal_ones():
-    from model.lang import structure
+    from leasecheck.model.lang import structure
 
     system = dhcp_system(Config(2, 2, "nt35"))
     a = predicate(system.variables, lambda s: (s.st[0] == INIT) & (s.st[1] == BOUND))

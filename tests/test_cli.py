@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from checker.cli import main
-from checker.render_text import render_trace
-from model.dhcp import Config, dhcp_system
+from leasecheck.checker.cli.main import main
+from leasecheck.checker.render.text import render_trace
+from leasecheck.model.dhcp import Config, dhcp_system
 
 from .test_lasso import recovery_trace
 
@@ -123,7 +123,7 @@ def test_a_violation_found_before_the_limit_is_still_reported():
 
 
 def test_python_dash_m_checker_and_the_console_script_agree():
-    proc = subprocess.run([sys.executable, "-m", "checker", "check", "--property", "recovery", "--variant", "nt40"],
+    proc = subprocess.run([sys.executable, "-m", "leasecheck", "check", "--property", "recovery", "--variant", "nt40"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "recovery  0       holds" in proc.stdout

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from checker.conform.classify import CaptureError, DhcpPacket, Observed, classify, request_kind
-from checker.conform.pcap import PcapError, UdpPacket, read_udp
-from checker.conform.validate import Delete, with_delete
-from model.values import DISCOVER, NAK, REBINDING, REBOOTING, RENEWING, SELECTING, Ack, Offer, Request
+from leasecheck.checker.conform.classify import CaptureError, DhcpPacket, Observed, classify, request_kind
+from leasecheck.checker.conform.pcap import PcapError, UdpPacket, read_udp
+from leasecheck.checker.conform.validate import Delete, with_delete
+from leasecheck.model.values import DISCOVER, NAK, REBINDING, REBOOTING, RENEWING, SELECTING, Ack, Offer, Request
 
 DATA = Path(__file__).parent / "data"
 SERVER, LEASED = "10.77.0.1", "10.77.0.54"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.cli import main
+from leasecheck.checker.cli.main import main
 
 DATA = Path(__file__).parent / "data"
 

@@ -13,8 +13,8 @@ import subprocess
 
 import pytest
 
-from checker.cli import main
-from checker.conform.runner import missing_prerequisites
+from leasecheck.checker.cli.main import main
+from leasecheck.checker.conform.runner import missing_prerequisites
 
 
 def _netns_unavailable() -> str | None:

@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from checker.cli import main
-from checker.explicit import Limits, explore
-from checker.run import explicit_report
-from model.dhcp import Config, ConfigError, dhcp_system
-from model.values import NAK, Bound
-from properties.spec import Verdict
+from leasecheck.checker.cli.main import main
+from leasecheck.checker.explicit.engine import explicit_report
+from leasecheck.checker.explicit.explore import Limits, explore
+from leasecheck.model.dhcp import Config, ConfigError, dhcp_system
+from leasecheck.model.values import NAK, Bound
+from leasecheck.properties.spec import Verdict
 
 # SEMANTICS.md section 7, every row.
 REFERENCE_COUNTS = [

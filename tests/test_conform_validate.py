@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.conform.classify import Classified, Observed, classify
-from checker.conform.pcap import read_udp
-from checker.conform.validate import Delete, Event, ValidationError, validate, with_delete
-from model.values import DISCOVER, NAK, REBINDING, RENEWING, SELECTING, Ack, Offer, Request
+from leasecheck.checker.conform.classify import Classified, Observed, classify
+from leasecheck.checker.conform.pcap import read_udp
+from leasecheck.checker.conform.validate import Delete, Event, ValidationError, validate, with_delete
+from leasecheck.model.values import DISCOVER, NAK, REBINDING, RENEWING, SELECTING, Ack, Offer, Request
 
 DATA = Path(__file__).parent / "data"
 ONE_CLIENT = Classified((), ("02:00:00:00:00:01",), ("10.77.0.50",))
@@ -163,8 +163,8 @@ def _observe_random_run(variant: str, choices: list[int], client_nak: str) -> li
     """A run of the model, chosen step by step by ``choices``, seen from the client's wire: the
     messages it sends, and the delete. Steps where the client would send while an answer to it is
     still unhandled are not taken (a client on a real wire has that answer first)."""
-    from checker.compile import compile_successors
-    from model.dhcp import Config, dhcp_system
+    from leasecheck.checker.explicit.compile import compile_successors
+    from leasecheck.model.dhcp import Config, dhcp_system
 
     system = dhcp_system(Config(1, 1, variant, 1, 1, 0, False, client_nak))
     successors = compile_successors(system)

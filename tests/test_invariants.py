@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from checker.decide import decide
-from model.dhcp import Config, waiting
-from model.lang import any_, predicate
-from model.values import Ack
-from properties.spec import Invariant, Verdict
+from leasecheck.checker.explicit.decide import decide
+from leasecheck.model.dhcp import Config, waiting
+from leasecheck.model.lang import any_, predicate
+from leasecheck.model.values import Ack
+from leasecheck.properties.spec import Invariant, Verdict
 
 from .conftest import analysis
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from checker.cli import main
-from checker.itf import TraceFileError, itf_document, read_itf
-from checker.run import explicit_report
-from model.dhcp import Config, dhcp_system
+from leasecheck.checker.cli.main import main
+from leasecheck.checker.explicit.engine import explicit_report
+from leasecheck.checker.render.itf import TraceFileError, itf_document, read_itf
+from leasecheck.model.dhcp import Config, dhcp_system
 
 NT35 = Config(variant="nt35")
 

@@ -8,11 +8,11 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
-from checker.claims import check_claims
-from checker.cli import main
-from checker.junit import case_name, claims_junit
-from properties.claims import catalogue
-from properties.spec import Verdict
+from leasecheck.checker.claims import check_claims
+from leasecheck.checker.cli.main import main
+from leasecheck.checker.render.junit import case_name, claims_junit
+from leasecheck.properties.claims import catalogue
+from leasecheck.properties.spec import Verdict
 
 SMALL = catalogue(sizes=((1, 1),))
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from checker.decide import decide
-from checker.replay import ReplayError, replay, successor_by
-from checker.results import Step, Trace
-from model.dhcp import Config
-from model.interp import enabled_instances
-from model.values import BOUND, FREE, INIT
-from properties.dhcp import dhcp_properties
-from properties.spec import Verdict
+from leasecheck.checker.explicit.decide import decide
+from leasecheck.checker.replay import ReplayError, replay, successor_by
+from leasecheck.checker.results import Step, Trace
+from leasecheck.model.dhcp import Config
+from leasecheck.model.interp import enabled_instances
+from leasecheck.model.values import BOUND, FREE, INIT
+from leasecheck.properties.dhcp import dhcp_properties
+from leasecheck.properties.spec import Verdict
 
 from .conftest import analysis
 

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.compile import compile_successors
-from model import interp
-from model.dhcp import Config, dhcp_system
-from model.values import VARIANTS, Bound, Offered
+from leasecheck.checker.explicit.compile import compile_successors
+from leasecheck.model import interp
+from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.model.values import VARIANTS, Bound, Offered
 
 from . import spec_oracle
 

@@ -6,13 +6,13 @@ import io
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from checker.chart import save_chart
-from checker.cli import main
-from checker.msc import Arrow, Note, build_chart, render_chart_text
-from checker.replay import successor_by
-from checker.results import Step, Trace
-from checker.run import explicit_report
-from model.dhcp import Config, dhcp_system
+from leasecheck.checker.cli.main import main
+from leasecheck.checker.explicit.engine import explicit_report
+from leasecheck.checker.render.chart import save_chart
+from leasecheck.checker.render.msc import Arrow, Note, build_chart, render_chart_text
+from leasecheck.checker.replay import successor_by
+from leasecheck.checker.results import Step, Trace
+from leasecheck.model.dhcp import Config, dhcp_system
 
 GOLDEN = Path(__file__).parent / "golden" / "msc_nt35_1x1_recovery.txt"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from checker.explicit import explore
-from model.dhcp import Config, dhcp_system
+from leasecheck.checker.explicit.explore import explore
+from leasecheck.model.dhcp import Config, dhcp_system
 
 REFERENCE = [
     # clients, addresses, deletes, losses, reboots, variant, restart, states

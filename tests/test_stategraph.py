@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from checker.cli import main
-from checker.stategraph import GraphTooLarge, state_graph_view
-from model.dhcp import Config
+from leasecheck.checker.cli.main import main
+from leasecheck.checker.render.stategraph import GraphTooLarge, state_graph_view
+from leasecheck.model.dhcp import Config
 
 
 def test_nt35_has_a_stuck_region_that_contains_the_fair_loop() -> None:

@@ -23,14 +23,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from checker.compare import compare
-from checker.explorers import check_report
-from checker.results import Report
-from checker.z3.engine import Z3Options, z3_report
-from model.dhcp import Config, dhcp_system
-from model.values import VARIANTS
-from properties.dhcp import PROPERTY_NAMES, dhcp_properties
-from properties.spec import Invariant, Reachable, Recovery, Verdict
+from leasecheck.checker.compare import compare
+from leasecheck.checker.explicit.engine import explicit_report
+from leasecheck.checker.results import Report
+from leasecheck.checker.z3.engine import Z3Options, z3_report
+from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.model.values import VARIANTS
+from leasecheck.properties.dhcp import PROPERTY_NAMES, dhcp_properties
+from leasecheck.properties.spec import Invariant, Reachable, Recovery, Verdict
 
 H, X = Verdict.HOLDS, Verdict.VIOLATED
 
@@ -107,9 +107,9 @@ class Tally:
 def explicit_agreement(cfg: Config, names: list[str]) -> tuple[Report, int, int]:
     """The scalar explorer's report, after checking it against the table and against the vector
     explorer with and without symmetry; and how many verdicts each check compared."""
-    scalar, _ = check_report(cfg, names, explorer="scalar")
-    vector, vgraph = check_report(cfg, names, explorer="vector")
-    reduced, _ = check_report(cfg, names, explorer="vector", symmetry=True)
+    scalar, _ = explicit_report(cfg, names, explorer="scalar")
+    vector, vgraph = explicit_report(cfg, names, explorer="vector")
+    reduced, _ = explicit_report(cfg, names, explorer="vector", symmetry=True)
     assert scalar.stats.complete
     assert scalar.stats.states == vector.stats.states == len(vgraph.states)
     assert _verdicts(vector) == _verdicts(scalar), cfg.describe()

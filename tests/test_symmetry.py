@@ -10,18 +10,18 @@ import random
 import numpy as np
 import pytest
 
-from checker.analysis import GraphAnalysis
-from checker.cli import main
-from checker.decide import decide
-from checker.explicit import explore
-from checker.explorers import check_report
-from checker.symmetry import Symmetry
-from checker.vexplore import explore_vector
-from model import values as V
-from model.dhcp import Config, dhcp_system
-from model.interp import holds
-from properties.dhcp import dhcp_properties
-from properties.spec import Invariant, Reachable
+from leasecheck.checker.cli.main import main
+from leasecheck.checker.explicit.analysis import GraphAnalysis
+from leasecheck.checker.explicit.decide import decide
+from leasecheck.checker.explicit.engine import explicit_report
+from leasecheck.checker.explicit.explore import explore
+from leasecheck.checker.explicit.vexplore import explore_vector
+from leasecheck.checker.symmetry import Symmetry
+from leasecheck.model import values as V
+from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.model.interp import holds
+from leasecheck.properties.dhcp import dhcp_properties
+from leasecheck.properties.spec import Invariant, Reachable
 
 
 def rename(system, state, sigma, pi):
@@ -132,7 +132,7 @@ CONFIGS = [Config(2, 2, "nt35"), Config(2, 2, "nt40"), Config(2, 2, "rfc2131"), 
 def test_reduced_verdicts_are_the_full_graphs_verdicts_for_client_zero(cfg):
     names = ["recovery", "recoverable", "no_duplicate_address", "single_binding", "kb_symptom", "kb_stuck_after_expiry",
              "kb_release_workaround"] + (["kb_restart_workaround"] if cfg.restart else [])
-    report, _ = check_report(cfg, names, symmetry=True)
+    report, _ = explicit_report(cfg, names, symmetry=True)
     system = dhcp_system(cfg)
     full = GraphAnalysis(explore(system))
     expected = {(p.name, p.client): decide(full, p).verdict for p in dhcp_properties(system, cfg, names)}
@@ -145,7 +145,7 @@ def test_reduced_verdicts_are_the_full_graphs_verdicts_for_client_zero(cfg):
 
 
 def test_the_kb_deadlock_is_a_concrete_fair_lasso_under_symmetry():
-    report, _ = check_report(Config(2, 2, "nt35"), ["recovery"], symmetry=True)
+    report, _ = explicit_report(Config(2, 2, "nt35"), ["recovery"], symmetry=True)
     (r,) = report.results
     assert str(r.verdict) == "violated" and r.trace is not None and r.trace.loop_start is not None
     loop = [s.action for s in r.trace.steps[r.trace.loop_start + 1:]]
@@ -159,8 +159,8 @@ def run(*argv):
 
 def test_the_release_workaround_fails_under_symmetry_with_losses_as_without():
     """With a lost message the Release workaround can fail; the reduced engine shows a concrete lasso."""
-    report, _ = check_report(Config(2, 2, "nt35", 1, 1, 0), ["kb_release_workaround"], symmetry=True)
-    full, _ = check_report(Config(2, 2, "nt35", 1, 1, 0), ["kb_release_workaround"])
+    report, _ = explicit_report(Config(2, 2, "nt35", 1, 1, 0), ["kb_release_workaround"], symmetry=True)
+    full, _ = explicit_report(Config(2, 2, "nt35", 1, 1, 0), ["kb_release_workaround"])
     (r,) = report.results
     assert str(r.verdict) == "violated" and r.trace is not None
     assert {str(x.verdict) for x in full.results} == {"violated"}
@@ -195,8 +195,8 @@ def test_a_state_limit_under_symmetry_is_unknown_never_holds():
 def test_three_by_three_recovery_and_recoverable_agree_with_the_full_graph(variant):
     cfg = Config(3, 3, variant)
     names = ["recovery", "recoverable"]
-    report, _ = check_report(cfg, names, symmetry=True)
-    full, _ = check_report(cfg, names)
+    report, _ = explicit_report(cfg, names, symmetry=True)
+    full, _ = explicit_report(cfg, names)
     expected = {(r.property, r.client): r.verdict for r in full.results}
     for r in report.results:
         assert all(v == r.verdict for (name, _), v in expected.items() if name == r.property)

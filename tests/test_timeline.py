@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from checker.timeline import recovery_after_delete
-from model.dhcp import Config
+from leasecheck.checker.explicit.timeline import recovery_after_delete
+from leasecheck.model.dhcp import Config
 
 
 def test_nt35_never_recovers_by_the_protocol_alone() -> None:

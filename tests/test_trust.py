@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checker.cli import main
-from properties.dhcp import PROPERTY_NAMES
+from leasecheck.checker.cli.main import main
+from leasecheck.properties.dhcp import PROPERTY_NAMES
 
 OPTIONS = ["--variant", "--clients", "--addresses", "--deletes", "--losses", "--reboots", "--property",
            "--format", "--max-states", "--timeout"]
@@ -55,7 +55,7 @@ def test_fuzzed_command_lines_never_crash(command, args):
 def test_ctrl_c_during_a_long_exploration_prints_what_was_reached_and_exits_130():
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "checker", "check", "--variant", "nt40", "--clients", "4", "--addresses", "3",
+        [sys.executable, "-m", "leasecheck", "check", "--variant", "nt40", "--clients", "4", "--addresses", "3",
          "--quiet", "--format", "json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
@@ -85,7 +85,7 @@ def test_the_same_command_gives_the_same_answer_every_time(argv):
     runs = []
     for seed in ("0", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        proc = subprocess.run([sys.executable, "-m", "checker", *argv], capture_output=True, text=True, env=env,
+        proc = subprocess.run([sys.executable, "-m", "leasecheck", *argv], capture_output=True, text=True, env=env,
                               timeout=300)
         doc = json.loads(proc.stdout)
         doc["stats"].pop("seconds")

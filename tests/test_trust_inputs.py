@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checker.cli import main
+from leasecheck.checker.cli.main import main
 
 DATA = Path(__file__).parent / "data"
 CAPTURES = sorted(DATA.glob("*.pcap"))

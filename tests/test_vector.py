@@ -5,18 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from checker.analysis import GraphAnalysis
-from checker.decide import decide
-from checker.explicit import Limits, explore
-from checker.keytable import KeyTable
-from checker.pack import layout, pack, unpack
-from checker.vanalysis import VectorAnalysis
-from checker.vector import Program, successors
-from checker.vexplore import explore_vector
-from model import interp
-from model.dhcp import Config, dhcp_system
-from properties.dhcp import PROPERTY_NAMES, dhcp_properties
-from properties.spec import Recovery, Verdict
+from leasecheck.checker.explicit.analysis import GraphAnalysis
+from leasecheck.checker.explicit.decide import decide
+from leasecheck.checker.explicit.explore import Limits, explore
+from leasecheck.checker.explicit.keytable import KeyTable
+from leasecheck.checker.explicit.pack import layout, pack, unpack
+from leasecheck.checker.explicit.vanalysis import VectorAnalysis
+from leasecheck.checker.explicit.vector import Program, successors
+from leasecheck.checker.explicit.vexplore import explore_vector
+from leasecheck.model import interp
+from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.properties.dhcp import PROPERTY_NAMES, dhcp_properties
+from leasecheck.properties.spec import Recovery, Verdict
 
 from .test_reference_counts import REFERENCE  # noqa: E402 (SEMANTICS.md section 7)
 
@@ -127,7 +127,7 @@ def test_the_key_table_numbers_distinct_keys_in_order_and_finds_them_again():
 
 @pytest.mark.parametrize("cfg", [Config(2, 2, "nt35", 1, 1, 1, True), Config(3, 2, "authoritative", 2, 0, 1)], ids=str)
 def test_successors_of_arbitrary_states_agree_with_the_reference_interpreter(cfg):
-    """Random states, reachable or not: every guard and update evaluated over arrays as by model.interp."""
+    """Random states, reachable or not: every guard and update evaluated over arrays as by leasecheck.model.interp."""
     system = dhcp_system(cfg)
     program, lay = Program(system), layout(system)
     rng = np.random.default_rng(5)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from checker.claims import check_claims
-from checker.decide import decide
-from model.dhcp import Config
-from model.values import VARIANTS
-from properties.dhcp import dhcp_properties
-from properties.spec import Verdict
+from leasecheck.checker.claims import check_claims
+from leasecheck.checker.explicit.decide import decide
+from leasecheck.model.dhcp import Config
+from leasecheck.model.values import VARIANTS
+from leasecheck.properties.dhcp import dhcp_properties
+from leasecheck.properties.spec import Verdict
 
 from .conftest import analysis
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from checker.compare import compare
-from checker.run import explicit_report
-from checker.z3.engine import Z3Options, z3_report
-from model.dhcp import Config
-from model.values import VARIANTS
-from properties.spec import Verdict
+from leasecheck.checker.compare import compare
+from leasecheck.checker.explicit.engine import explicit_report
+from leasecheck.checker.z3.engine import Z3Options, z3_report
+from leasecheck.model.dhcp import Config
+from leasecheck.model.values import VARIANTS
+from leasecheck.properties.spec import Verdict
 
 SAFETY = ["no_duplicate_address", "single_binding"]
 OPTIONS = Z3Options(depth=14, timeout=60)

@@ -10,14 +10,14 @@ import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.z3 import backward, horn, houdini, pdr
-from checker.z3.bits import NotCarried, to_bitvectors
-from checker.z3.cubes import CubeSets
-from checker.z3.translate import Translator
-from model.dhcp import Config, dhcp_system
-from model.lang import not_
-from properties.dhcp import dhcp_properties
-from properties.spec import Reachable
+from leasecheck.checker.z3 import backward, horn, houdini, pdr
+from leasecheck.checker.z3.bits import NotCarried, to_bitvectors
+from leasecheck.checker.z3.cubes import CubeSets
+from leasecheck.checker.z3.translate import Translator
+from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.model.lang import not_
+from leasecheck.properties.dhcp import dhcp_properties
+from leasecheck.properties.spec import Reachable
 
 INTS = z3.Ints("a b c")
 BITS = tuple(z3.BitVec(f"{n}_bits", 3) for n in "abc")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import z3
 
-from checker.z3 import horn, pdr
-from checker.z3.engine import Z3Options, z3_run
-from checker.z3.translate import Translator
-from model.dhcp import Config, dhcp_system
-from properties.dhcp import dhcp_properties
-from properties.spec import Invariant, Verdict
+from leasecheck.checker.z3 import horn, pdr
+from leasecheck.checker.z3.engine import Z3Options, z3_run
+from leasecheck.checker.z3.translate import Translator
+from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.properties.dhcp import dhcp_properties
+from leasecheck.properties.spec import Invariant, Verdict
 
 CFG = Config(2, 2, "nt40")
 

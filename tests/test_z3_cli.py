@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from checker.cli import main
-from checker.z3.horn import recheck_smtlib
+from leasecheck.checker.cli.main import main
+from leasecheck.checker.z3.horn import recheck_smtlib
 
 
 def run(*argv: str) -> tuple[int, str, str]:
@@ -52,7 +52,7 @@ def test_an_unwritable_certificate_path_is_a_usage_error(tmp_path: Path) -> None
 def test_a_z3_trace_written_with_trace_out_replays(tmp_path) -> None:
     import io
 
-    from checker.cli import main
+    from leasecheck.checker.cli.main import main
 
     path = tmp_path / "symptom.itf.json"
     out, err = io.StringIO(), io.StringIO()

@@ -15,16 +15,16 @@ import functools
 import pytest
 import z3
 
-from checker.compare import compare
-from checker.explicit import explore
-from checker.run import explicit_report
-from checker.z3 import horn, houdini, liveness, pdr, ranking
-from checker.z3.cubes import CubeSets, union_formula
-from checker.z3.engine import Z3Options, z3_report, z3_run
-from checker.z3.translate import Translator
-from model.dhcp import Config, dhcp_system
-from properties.dhcp import dhcp_properties
-from properties.spec import Recovery, Verdict
+from leasecheck.checker.compare import compare
+from leasecheck.checker.explicit.engine import explicit_report
+from leasecheck.checker.explicit.explore import explore
+from leasecheck.checker.z3 import horn, houdini, liveness, pdr, ranking
+from leasecheck.checker.z3.cubes import CubeSets, union_formula
+from leasecheck.checker.z3.engine import Z3Options, z3_report, z3_run
+from leasecheck.checker.z3.translate import Translator
+from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.properties.dhcp import dhcp_properties
+from leasecheck.properties.spec import Recovery, Verdict
 
 OPTIONS = Z3Options(depth=16, timeout=120)
 

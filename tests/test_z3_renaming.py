@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import pytest
 
-from checker.explicit import explore
-from checker.symmetry import SymmetryError, client_renaming, client_swap
-from checker.z3 import horn, ranking
-from checker.z3.engine import Z3Options, z3_run
-from model import interp
-from model.dhcp import Config, dhcp_system
-from properties.dhcp import dhcp_properties
-from properties.spec import Recovery, Verdict
+from leasecheck.checker.explicit.explore import explore
+from leasecheck.checker.symmetry import SymmetryError, client_renaming, client_swap
+from leasecheck.checker.z3 import horn, ranking
+from leasecheck.checker.z3.engine import Z3Options, z3_run
+from leasecheck.model import interp
+from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.properties.dhcp import dhcp_properties
+from leasecheck.properties.spec import Recovery, Verdict
 
 OPTIONS = Z3Options(depth=20, timeout=120)
 
@@ -55,7 +55,7 @@ def test_client_one_gets_client_zeros_certificate_renamed_and_it_rechecks() -> N
     system = dhcp_system(cfg)
     prop = dhcp_properties(system, cfg, ["recovery"])[1]
     assert isinstance(prop, Recovery) and prop.client == 1
-    from checker.z3.translate import Translator
+    from leasecheck.checker.z3.translate import Translator
 
     levels = len(zero.formulas) - 1
     unrenamed = horn.Certificate(

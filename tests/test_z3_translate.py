@@ -11,10 +11,10 @@ import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.z3.solver import Solver
-from checker.z3.translate import Translator
-from model import interp
-from model.dhcp import Config, dhcp_system
+from leasecheck.checker.z3.solver import Solver
+from leasecheck.checker.z3.translate import Translator
+from leasecheck.model import interp
+from leasecheck.model.dhcp import Config, dhcp_system
 
 CONFIGS = (
     Config(1, 1, "nt35"),

@@ -1,7 +1,11 @@
-"""Conformance of real DHCP servers and clients with the model (issue 6).
+"""Conformance of real DHCP servers and clients with the model (``leasecheck.checker.conform``).
 
 ``runner`` plays the KB scenario against real daemons in network namespaces and records the
 traffic; ``pcap`` reads the capture; ``classify`` names each DHCP message as RFC 2131 table 4
 does and maps it onto model ids; ``validate`` decides, per server variant, whether the observed
-sequence is a behaviour of the model; ``report`` renders the outcome.
+sequence is a behaviour of the model; ``report`` holds the outcome of one case as data and
+``render`` draws it. The command itself is :mod:`leasecheck.checker.cli.conform`.
+
+May import: leasecheck.errors, leasecheck.model, leasecheck.properties, leasecheck.checker.results,
+leasecheck.checker.explicit, leasecheck.checker.render.
 """

@@ -20,9 +20,9 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from model import values as V
-
-from .pcap import UdpPacket
+from leasecheck.checker.conform.pcap import UdpPacket
+from leasecheck.errors import UserError
+from leasecheck.model import values as V
 
 DHCP_TYPES = {1: "DISCOVER", 2: "OFFER", 3: "REQUEST", 4: "DECLINE", 5: "ACK", 6: "NAK", 7: "RELEASE", 8: "INFORM"}
 MAGIC_COOKIE = b"\x63\x82\x53\x63"
@@ -30,7 +30,7 @@ ZERO = "0.0.0.0"
 BROADCAST = "255.255.255.255"
 
 
-class CaptureError(ValueError):
+class CaptureError(UserError):
     """A capture whose DHCP messages the model cannot describe."""
 
 

@@ -16,6 +16,8 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from leasecheck.errors import UserError
+
 SERVERS = ("dnsmasq", "dnsmasq-auth", "kea")
 CLIENTS = ("udhcpc", "dhclient", "dhcpcd")
 
@@ -28,7 +30,7 @@ KEA_HOOK_NAME = "libdhcp_lease_cmds.so"  # in kea-common, under /usr/lib/<multia
 DHCPCD_LEASE_DIR = Path("/var/lib/dhcpcd")
 
 
-class ConformError(Exception):
+class ConformError(UserError):
     """The scenario cannot run here (not root, a missing package) or a daemon failed."""
 
 

@@ -11,6 +11,8 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from leasecheck.errors import UserError
+
 LINK_ETHERNET = 1
 LINK_RAW = 101
 LINK_LINUX_SLL = 113
@@ -18,7 +20,7 @@ LINK_IPV4 = 228
 LINK_LINUX_SLL2 = 276
 
 
-class PcapError(ValueError):
+class PcapError(UserError):
     """The file is not a capture this reader understands."""
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..render_text import table
-from .classify import Observed
-from .report import CaseReport
-from .validate import Delete, VariantResult
+from leasecheck.checker.conform.classify import Observed
+from leasecheck.checker.conform.report import CaseReport
+from leasecheck.checker.conform.validate import Delete, VariantResult
+from leasecheck.checker.render.text import table
 
 
 def _arrow(o: Observed) -> str:

@@ -2,19 +2,18 @@
 verdicts, and the figures a report table shows (the sequence after the delete, time to rebind).
 
 :func:`analyse_capture` is the seam between a capture (recorded by the runner or given by the
-user) and the renderers in :mod:`checker.conform.render`; it never prints.
+user) and the renderers in :mod:`leasecheck.checker.conform.render`; it never prints.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.dhcp import no_record_answer
-from model.values import REBINDING, REBOOTING, RENEWING, Ack, Request
-
-from .classify import CaptureError, Classified, Observed, classify
-from .pcap import read_udp
-from .validate import Delete, Event, Validation, validate, with_delete
+from leasecheck.checker.conform.classify import CaptureError, Classified, Observed, classify
+from leasecheck.checker.conform.pcap import read_udp
+from leasecheck.checker.conform.validate import Delete, Event, Validation, validate, with_delete
+from leasecheck.model.dhcp import no_record_answer
+from leasecheck.model.values import REBINDING, REBOOTING, RENEWING, Ack, Request
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .daemons import (
+from leasecheck.checker.conform.daemons import (
     CLIENTS,
     DHCPCD_LEASE_DIR,
     HOOK,

@@ -24,13 +24,13 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from model.dhcp import Config, dhcp_system
-from model.interp import apply
-from model.lang import System
-from model.values import VARIANTS, Request
-
-from ..compile import Successors, compile_successors
-from .classify import Classified, Observed
+from leasecheck.checker.conform.classify import Classified, Observed
+from leasecheck.checker.explicit.compile import Successors, compile_successors
+from leasecheck.errors import UserError
+from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.model.interp import apply
+from leasecheck.model.lang import System
+from leasecheck.model.values import VARIANTS, Request
 
 State = tuple[int, ...]
 Sent = tuple[int, str, object]  # (client, direction, model message) a step puts on the wire
@@ -38,7 +38,7 @@ DELETE = "AdminDelete"
 _ENVIRONMENT = ("AdminDelete", "AdminRestart", "LoseToServer", "LoseToClient", "Reboot", "Release")
 
 
-class ValidationError(ValueError):
+class ValidationError(UserError):
     """A validation request that does not make sense (a delete position outside the capture)."""
 
 

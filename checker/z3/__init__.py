@@ -3,4 +3,7 @@
 Only this package imports ``z3``, and within it only :mod:`.translate` (the model's guarded
 commands as Z3 terms) and :mod:`.solver` (the one solver wrapper) touch the z3 API directly for
 building and checking formulas; the algorithms are written over those two.
+
+May import: leasecheck.errors, leasecheck.model, leasecheck.properties, leasecheck.checker.results,
+leasecheck.checker.replay, leasecheck.checker.symmetry.
 """

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import z3
 
-from .cubes import Cube, CubeSets
+from leasecheck.checker.z3.cubes import Cube, CubeSets
 
 
 def backward_closure(sets: CubeSets, bad: z3.BoolRef, initial: z3.BoolRef) -> tuple[Cube, ...] | None:

@@ -16,12 +16,14 @@ from collections.abc import Sequence
 
 import z3
 
+from leasecheck.errors import Signal
+
 #: the signed width the arithmetic is carried out in; every subterm's bounds must fit in it
 WIDTH = 32
 _LIMIT = 1 << (WIDTH - 2)
 
 
-class NotCarried(ValueError):
+class NotCarried(Signal):
     """The formula uses something that has no exact bit-vector counterpart here."""
 
 

@@ -12,10 +12,9 @@ from collections.abc import Callable
 
 import z3
 
-from model.lang import Expr
-
-from .paths import SearchOutcome, Unrolling
-from .translate import State, Translator
+from leasecheck.checker.z3.paths import SearchOutcome, Unrolling
+from leasecheck.checker.z3.translate import State, Translator
+from leasecheck.model.lang import Expr
 
 
 def shortest_path(tr: Translator, target: Expr, depth: int, timeout: float | None = None) -> SearchOutcome:

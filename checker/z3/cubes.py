@@ -26,11 +26,11 @@ from collections.abc import Iterable, Sequence
 
 import z3
 
-from model.lang import GuardedCommand
-
-from .solver import Solver
-from .terms import conj, disj
-from .translate import State, Substitution, Translator
+from leasecheck.checker.z3.solver import Solver
+from leasecheck.checker.z3.terms import conj, disj
+from leasecheck.checker.z3.translate import State, Substitution, Translator
+from leasecheck.errors import Signal
+from leasecheck.model.lang import GuardedCommand
 
 Cube = tuple[tuple[int, int], ...]
 
@@ -43,7 +43,7 @@ def union_formula(cubes: Iterable[Cube], xs: State) -> z3.BoolRef:
     return disj([cube_formula(c, xs) for c in cubes])
 
 
-class Undecided(Exception):
+class Undecided(Signal):
     """A solver call could not decide, or the time allowed ran out; the message says which."""
 
 

@@ -9,7 +9,7 @@ recovery: a ranking of helpful actions over a mined invariant (:mod:`.ranking`, 
 strengthened by PDR when states are left over; when no ranking exists, or none
 was found, the lasso search up to ``depth`` steps. A proof becomes "holds" only after
 :func:`.horn.recheck` has confirmed its certificate with a fresh solver; every trace is passed
-through :func:`checker.replay.confirm`. A bounded search that finds nothing within ``depth``
+through :func:`leasecheck.checker.replay.confirm`. A bounded search that finds nothing within ``depth``
 steps gives "unknown", even when PDR showed that a counterexample exists further away.
 Property kinds the engine does not decide (AG EF, after-action, stuck-reachable) are "unknown"
 with that reason. With several clients, client ``c``'s result for a per-client property is
@@ -32,20 +32,19 @@ from typing import TYPE_CHECKING
 
 import z3
 
-from model.dhcp import Config, dhcp_system
-from model.lang import Expr, System, not_
-from properties.dhcp import dhcp_properties
-from properties.spec import Invariant, Property, Reachable, Recovery, Verdict
-
-from ..replay import confirm
-from ..results import CheckResult, Report, Stats, Trace
-from . import backward, bits, bmc, horn, houdini, induction, liveness, pdr, ranking
-from .cubes import Cube, CubeSets, Undecided, union_formula
-from .paths import SearchOutcome, trace_of
-from .translate import State, Substitution, Translator
+from leasecheck.checker.replay import confirm
+from leasecheck.checker.results import CheckResult, Report, Stats, Trace
+from leasecheck.checker.z3 import backward, bits, bmc, horn, houdini, induction, liveness, pdr, ranking
+from leasecheck.checker.z3.cubes import Cube, CubeSets, Undecided, union_formula
+from leasecheck.checker.z3.paths import SearchOutcome, trace_of
+from leasecheck.checker.z3.translate import State, Substitution, Translator
+from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.model.lang import Expr, System, not_
+from leasecheck.properties.dhcp import dhcp_properties
+from leasecheck.properties.spec import Invariant, Property, Reachable, Recovery, Verdict
 
 if TYPE_CHECKING:
-    from ..symmetry import ClientRenaming
+    from leasecheck.checker.symmetry import ClientRenaming
 
 
 @dataclass(frozen=True)
@@ -324,7 +323,7 @@ def _renamed(tr: Translator, mined: _Mining, prop: Property, first: _Decision | 
     property, or a trace renamed and replayed. None when there is nothing to rename (client 0, an
     undecided first result, a system without the DHCP model's symmetry); then client ``c`` is
     decided from scratch, as it is when the renamed certificate does not re-check."""
-    from ..symmetry import SymmetryError, client_swap
+    from leasecheck.checker.symmetry import SymmetryError, client_swap
 
     if first is None or prop.client in (None, 0) or first.result.verdict is Verdict.UNKNOWN:
         return None

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import z3
 
-from .solver import Solver, horn_solver, state_solver
-from .translate import Substitution
+from leasecheck.checker.z3.solver import Solver, horn_solver, state_solver
+from leasecheck.checker.z3.translate import Substitution
 
 Predicate = Callable[..., z3.BoolRef]
 

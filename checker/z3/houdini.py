@@ -24,11 +24,10 @@ from dataclasses import dataclass
 
 import z3
 
-from model import interp
-from model.lang import System
-
-from .terms import conj, disj
-from .translate import State, Translator
+from leasecheck.checker.z3.terms import conj, disj
+from leasecheck.checker.z3.translate import State, Translator
+from leasecheck.model import interp
+from leasecheck.model.lang import System
 
 #: random runs sampled to discard candidates before any solver call: (runs, steps per run)
 SAMPLING = (200, 60)

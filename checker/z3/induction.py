@@ -15,9 +15,8 @@ from dataclasses import dataclass
 
 import z3
 
-from model.lang import Expr
-
-from .translate import Translator
+from leasecheck.checker.z3.translate import Translator
+from leasecheck.model.lang import Expr
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,12 @@ from collections.abc import Callable, Sequence
 
 import z3
 
-from model.lang import Expr
-
-from ..results import Trace
-from . import bmc
-from .paths import SearchOutcome, Unrolling, trace_of
-from .terms import disj
-from .translate import State, Translator
+from leasecheck.checker.results import Trace
+from leasecheck.checker.z3 import bmc
+from leasecheck.checker.z3.paths import SearchOutcome, Unrolling, trace_of
+from leasecheck.checker.z3.terms import disj
+from leasecheck.checker.z3.translate import State, Translator
+from leasecheck.model.lang import Expr
 
 
 def find_lasso(tr: Translator, goal: Expr, depth: int, timeout: float | None = None) -> SearchOutcome:

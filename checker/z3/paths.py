@@ -2,7 +2,7 @@
 
 :class:`Unrolling` keeps one incremental :class:`~.solver.Solver` holding the initial state and
 the steps added so far; the bounded searches (:mod:`.bmc`, :mod:`.liveness`) deepen it one step
-at a time. :func:`trace_of` turns a model of the unrolling into a :class:`~checker.results.Trace`
+at a time. :func:`trace_of` turns a model of the unrolling into a :class:`~leasecheck.checker.results.Trace`
 (each step's command is found by applying the fired instance's commands with the reference
 interpreter, so a trace's labels are the model's own).
 """
@@ -14,11 +14,10 @@ from dataclasses import dataclass
 
 import z3
 
-from model import interp
-from model.lang import System
-
-from ..results import LoopFairness, Step, Trace
-from .translate import State, Translator
+from leasecheck.checker.results import LoopFairness, Step, Trace
+from leasecheck.checker.z3.translate import State, Translator
+from leasecheck.model import interp
+from leasecheck.model.lang import System
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,9 @@ from collections.abc import Callable
 
 import z3
 
-from model.lang import Expr
-
-from .horn import Certificate, Clause, HornOutcome, HornProblem, Predicate, Unknown, solve
-from .translate import State, Substitution, Translator
+from leasecheck.checker.z3.horn import Certificate, Clause, HornOutcome, HornProblem, Predicate, Unknown, solve
+from leasecheck.checker.z3.translate import State, Substitution, Translator
+from leasecheck.model.lang import Expr
 
 Assumed = Callable[[State], z3.BoolRef]
 

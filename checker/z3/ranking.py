@@ -36,12 +36,11 @@ from dataclasses import dataclass
 
 import z3
 
-from model.lang import Expr, Instance
-
-from .cubes import Cube, CubeSets, Undecided
-from .horn import Clause, HornProblem, Predicate, Unknown
-from .terms import disj
-from .translate import Translator
+from leasecheck.checker.z3.cubes import Cube, CubeSets, Undecided
+from leasecheck.checker.z3.horn import Clause, HornProblem, Predicate, Unknown
+from leasecheck.checker.z3.terms import disj
+from leasecheck.checker.z3.translate import Translator
+from leasecheck.model.lang import Expr, Instance
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
 """The traced model as Z3 terms: state copies, guarded commands, action-instance indicators.
 
-This is the only place where the modelling language (:mod:`model.lang`) meets Z3. A state is one
+This is the only place where the modelling language (:mod:`leasecheck.model.lang`) meets Z3. A state is one
 ``Int`` constant per state variable (or, with ``bitvectors``, one bit-vector constant, for Z3's
 SAT-based finite-domain solver: :meth:`Translator.solver`), holding the variable's value *index*,
 named after the variable and a tag (``st[0]@3`` is ``st[0]`` at step 3). Expressions of the BOOL
-domain become Z3 booleans, all others terms of the state's sort; a :class:`~model.lang.Map`
+domain become Z3 booleans, all others terms of the state's sort; a :class:`~leasecheck.model.lang.Map`
 becomes a chain of ``If`` over its argument's values (a disjunction of equalities when its result
 is boolean).
 
@@ -13,7 +13,7 @@ post-state and, for every variable the command does not name, the frame conditio
 value". A step of the interleaving semantics fires exactly one action instance; the indicator
 ``Fire(i)@k`` says which instance fired at step ``k``, so a model of a path says which action
 fired with which parameters. No DHCP rule is written here: everything is read off the traced
-commands of :class:`~model.lang.System`.
+commands of :class:`~leasecheck.model.lang.System`.
 
 Every predicate, update and command is translated once, over formal constants, and each use
 substitutes the state it is about; the bounded searches and proofs ask for the same commands over
@@ -26,10 +26,9 @@ from collections.abc import Sequence
 
 import z3
 
-from model.lang import BOOL, And, Const, Eq, Expr, GuardedCommand, Instance, Ite, Map, Not, Or, Read, System
-
-from .solver import Solver, state_solver
-from .terms import conj, disj
+from leasecheck.checker.z3.solver import Solver, state_solver
+from leasecheck.checker.z3.terms import conj, disj
+from leasecheck.model.lang import BOOL, And, Const, Eq, Expr, GuardedCommand, Instance, Ite, Map, Not, Or, Read, System
 
 State = tuple[z3.ArithRef, ...]
 

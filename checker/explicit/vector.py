@@ -4,7 +4,7 @@
 table of expression nodes (structurally equal sub-expressions become one node), so that a test
 such as ``to_srv[1] == None`` is computed once per batch of states however many guards use it.
 Evaluation is elementwise over a matrix of states (one row per state, one column per variable,
-value indexes as in :mod:`model.lang`): ``Map`` is ``table[arg]``, ``Eq``/``And``/``Or``/``Not``
+value indexes as in :mod:`leasecheck.model.lang`): ``Map`` is ``table[arg]``, ``Eq``/``And``/``Or``/``Not``
 compare and combine boolean arrays, ``Ite`` is ``np.where``.
 
 :func:`successors` applies every guarded command to a batch of packed states: the guard becomes
@@ -18,9 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from model.lang import BOOL, And, Const, Eq, Expr, Ite, Map, Not, Or, Read, System, conjuncts
-
-from .pack import Layout, unpack
+from leasecheck.checker.explicit.pack import Layout, unpack
+from leasecheck.model.lang import BOOL, And, Const, Eq, Expr, Ite, Map, Not, Or, Read, System, conjuncts
 
 Value = Any  # a numpy array over the batch, or a Python scalar that broadcasts
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.lang import System
-from model.values import render_value
-
-from .results import Step
+from leasecheck.checker.results import Step
+from leasecheck.model.lang import System
+from leasecheck.model.values import render_value
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,12 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from model.dhcp import Config, dhcp_system, holds
-from model.lang import predicate
-
-from .analysis import GraphAnalysis
-from .explicit import explore
-from .replay import replay
-from .results import Trace
+from leasecheck.checker.explicit.analysis import GraphAnalysis
+from leasecheck.checker.explicit.explore import explore
+from leasecheck.checker.replay import replay
+from leasecheck.checker.results import Trace
+from leasecheck.model.dhcp import Config, dhcp_system, holds
+from leasecheck.model.lang import predicate
 
 LEASE_TIMERS = ("T1", "T2", "Expire")
 

@@ -24,17 +24,17 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from model.dhcp import Config, ConfigError, dhcp_system
-from model.lang import ModelError, System
-from model.values import parse_value, render_value
-
-from .results import Step, Trace
+from leasecheck.checker.results import Step, Trace
+from leasecheck.errors import UserError
+from leasecheck.model.dhcp import Config, ConfigError, dhcp_system
+from leasecheck.model.lang import ModelError, System
+from leasecheck.model.values import parse_value, render_value
 
 FORMAT_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
 NONE = "none"
 
 
-class TraceFileError(Exception):
+class TraceFileError(UserError):
     """A trace file that cannot be read: not JSON, not ITF, or not about a leasecheck model."""
 
 
@@ -206,10 +206,10 @@ def load_itf(path: Path) -> TraceFile:
 def replay_trace_file(tf: TraceFile) -> System:
     """Check every step of ``tf`` against the model of its configuration; raise ReplayError if one is not.
 
-    Besides :func:`checker.replay.replay` (each step a transition, a lasso's loop closed and fair),
+    Besides :func:`leasecheck.checker.replay.replay` (each step a transition, a lasso's loop closed and fair),
     a step that names its rule must be a transition by that rule.
     """
-    from .replay import ReplayError, replay, successor_by
+    from leasecheck.checker.replay import ReplayError, replay, successor_by
 
     system = dhcp_system(tf.config)
     replay(system, tf.trace)

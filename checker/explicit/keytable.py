@@ -1,6 +1,6 @@
 """The visited set of the vectorised explorer: an open-addressing hash table of packed keys.
 
-Keys are rows of one or more ``uint64`` words (:mod:`checker.pack`); each distinct key gets the
+Keys are rows of one or more ``uint64`` words (:mod:`leasecheck.checker.explicit.pack`); each distinct key gets the
 next state number. :meth:`KeyTable.find_or_add` handles a whole batch at once with vectorised
 linear probing: empty slots are claimed by writing a marker and reading it back, so duplicates
 inside one batch resolve to a single new state. Comparison is on the full key, never on a hash

@@ -1,6 +1,6 @@
 """The explicit engine's verdict for each property kind, with its trace and its reason.
 
-Every trace is replayed through the reference interpreter (:mod:`checker.replay`) before it is
+Every trace is replayed through the reference interpreter (:mod:`leasecheck.checker.replay`) before it is
 returned; a trace that does not replay is an internal error, never a verdict.
 """
 
@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from properties.spec import (
+from leasecheck.checker.explicit.analysis import GraphAnalysis
+from leasecheck.checker.replay import confirm
+from leasecheck.checker.results import CheckResult, Trace
+from leasecheck.properties.spec import (
     AfterAction,
     Invariant,
     Property,
@@ -18,10 +21,6 @@ from properties.spec import (
     StuckReachable,
     Verdict,
 )
-
-from .analysis import GraphAnalysis
-from .replay import confirm
-from .results import CheckResult, Trace
 
 
 def _incomplete(an: GraphAnalysis) -> str:

@@ -3,7 +3,7 @@
 The guarded commands are arranged into a decision tree on the tests ``variable == constant``
 that their guards share (``st[0] == BOUND``, ``to_srv[1] == DISCOVER``, ...), so a state only
 evaluates the guards of the commands that can still apply. The generated code is checked
-against the tree-walking interpreter of :mod:`model.interp` by the tests.
+against the tree-walking interpreter of :mod:`leasecheck.model.interp` by the tests.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from model.lang import (
+from leasecheck.model.lang import (
     BOOL,
     And,
     Const,

@@ -12,19 +12,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.dhcp import Config, dhcp_system
-from properties.dhcp import dhcp_properties
-from properties.spec import Recovery
-
-from .analysis import GraphAnalysis
-from .decide import decide
-from .explicit import Limits, explore
+from leasecheck.checker.explicit.analysis import GraphAnalysis
+from leasecheck.checker.explicit.decide import decide
+from leasecheck.checker.explicit.explore import Limits, explore
+from leasecheck.errors import UserError
+from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.properties.dhcp import dhcp_properties
+from leasecheck.properties.spec import Recovery
 
 #: the largest graph that is still readable as a picture
 MAX_DRAWN_STATES = 600
 
 
-class GraphTooLarge(Exception):
+class GraphTooLarge(UserError):
     """The configuration has more reachable states than a picture can show."""
 
 
@@ -138,7 +138,7 @@ def draw_state_graph(view: StateGraphView) -> Any:
 
 
 def save_state_graph(view: StateGraphView, path: Path) -> None:
-    from .chart import check_picture_path, save_figure
+    from leasecheck.checker.render.chart import check_picture_path, save_figure
 
     check_picture_path(path)
     save_figure(draw_state_graph(view), path)

@@ -4,17 +4,16 @@ A :class:`Chart` has one lane per client, one for the server and one for the adm
 Each step of a trace becomes rows: an :class:`Arrow` for each message sent (or lost on the way),
 and a :class:`Note` for what a participant did or became (a timer event and the RFC 2131 state
 the client enters, a lease deleted, a server that stays silent). The rows of a lasso's loop are
-marked as repeating. :mod:`checker.chart` draws the same data as a picture.
+marked as repeating. :mod:`leasecheck.checker.render.chart` draws the same data as a picture.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.lang import System
-
-from .narrate import story
-from .results import Step, Trace
+from leasecheck.checker.render.narrate import story
+from leasecheck.checker.results import Step, Trace
+from leasecheck.model.lang import System
 
 #: client actions that are lease or retransmission timers (RFC 2131 4.4.5, 4.1)
 TIMERS = {"T1": "T1", "T2": "T2", "Expire": "lease expired", "Timeout": "timeout"}
@@ -60,7 +59,7 @@ def _client_lane(c: int) -> int:
 
 
 def build_chart(system: System, trace: Trace, title: str = "") -> Chart:
-    """The message sequence chart of ``trace``, from :func:`checker.narrate.story` of each step."""
+    """The message sequence chart of ``trace``, from :func:`leasecheck.checker.render.narrate.story` of each step."""
     clients = sum(1 for v in system.variables if v.group == "st")
     server, admin = clients, clients + 1
     lanes = tuple([f"client {c}" for c in range(clients)] + ["server", "admin"])

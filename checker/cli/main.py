@@ -1,10 +1,9 @@
-"""The `leasecheck` command line: `check` one configuration, or the KB's `claims`.
+"""The `leasecheck` command line: argument parsing, progress display, and the exit status.
 
-Exit status: 0 every checked property holds (for `claims`: every verdict is the expected one);
-1 some property is violated (a claim computed otherwise than expected); 2 a usage or input error,
-one line on stderr; 3 nothing violated but some verdict unknown; 4 with `--engine both`, the two
-engines disagree (one says holds where the other says violated: a bug in leasecheck); 70 an
-internal error (a bug: please report it); 130 interrupted (Ctrl-C), after printing what was reached.
+Each command is a thin layer over the public API and the front door
+(:func:`leasecheck.checker.run.run_check`): parse, run, render, write. The exit statuses are
+:class:`leasecheck.errors.ExitStatus`; an exception becomes one through
+:func:`leasecheck.errors.exit_status_of` only, in :func:`main`.
 """
 
 from __future__ import annotations
@@ -20,17 +19,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from model.dhcp import CLIENT_NAK_MODES, Config, ConfigError
-from model.values import VARIANTS
-from properties.dhcp import PROPERTY_NAMES, PropertyError
-
-from .conform.command import ConformUsageError
-from .explicit import Limits, Progress
-from .outputs import OutputError
-
-EXIT_USAGE = 2
-EXIT_INTERNAL = 70
-EXIT_INTERRUPTED = 130
+from leasecheck.checker.cli.outputs import OutputError
+from leasecheck.checker.explicit.explore import Progress
+from leasecheck.errors import ExitStatus, LeasecheckError, UserError, exit_status_of
+from leasecheck.model.dhcp import CLIENT_NAK_MODES, Config
+from leasecheck.model.values import VARIANTS
+from leasecheck.properties.dhcp import PROPERTY_NAMES
 
 
 def one_line(text: str) -> str:
@@ -38,8 +32,8 @@ def one_line(text: str) -> str:
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
-class UsageError(Exception):
-    """A user's mistake: reported as one line on stderr with exit status 2."""
+class UsageError(UserError):
+    """A mistake on the command line: reported as one line on stderr with exit status 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -138,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--max-states", type=_whole(1), default=600, metavar="N",
                        help="refuse configurations with more reachable states (default 600)")
 
-    from .conform.command import add_parser as add_conform
+    from leasecheck.checker.cli.conform import add_parser as add_conform
 
     add_conform(sub)
     return parser
@@ -175,8 +169,8 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.certificate is not None and args.engine == "explicit":
         raise UsageError("leasecheck check: --certificate needs --engine z3 or --engine both")
     if args.trace_out or args.chart:
-        from .chart import ChartFileError, check_picture_path
-        from .outputs import check_output_paths
+        from leasecheck.checker.cli.outputs import check_output_paths
+        from leasecheck.checker.render.chart import ChartFileError, check_picture_path
 
         check_output_paths(args.trace_out, args.chart)
         try:
@@ -184,51 +178,50 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 check_picture_path(Path(args.chart))
         except ChartFileError as exc:
             raise OutputError(str(exc)) from None
-    if args.engine != "explicit":
-        from .z3_cli import check_z3
+    from leasecheck.checker.run import CheckOptions, run_check
 
-        return check_z3(cfg, args, out, err)
-    return _check_explicit(cfg, args, out, err)
-
-
-def _check_explicit(cfg: Config, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .explorers import check_report
-    from .render_json import report_json
-    from .render_text import render_report
-
+    options = CheckOptions(tuple(args.properties) if args.properties else None, args.engine, args.explorer,
+                           args.symmetry, args.max_states, args.timeout, args.depth)
     show = not args.quiet and err.isatty() and os.environ.get("CI") is None
     printer = _ProgressPrinter(err) if show else None
-    limits = Limits(args.max_states, args.timeout)
     try:
-        report, graph = check_report(cfg, args.properties, limits, printer, args.explorer, args.symmetry)
+        run = run_check(cfg, options, printer)
     finally:
         if printer is not None:
             printer.done()
-    if args.format == "json":
-        out.write(json.dumps(report_json(report), indent=2) + "\n")
-    else:
-        out.write(render_report(report))
-    if args.trace_out or args.chart:
-        from .outputs import write_trace_outputs
+    if args.certificate is not None:
+        from leasecheck.checker.cli.outputs import save_certificates
 
-        for line in write_trace_outputs(report, args.trace_out, args.chart):
+        save_certificates(Path(args.certificate), run.certificates)
+    if args.format == "json":
+        from leasecheck.checker.render.jsondoc import run_json
+
+        out.write(json.dumps(run_json(run), indent=2) + "\n")
+    else:
+        from leasecheck.checker.render.text import render_run
+
+        out.write(render_run(run))
+    if args.trace_out or args.chart:
+        from leasecheck.checker.cli.outputs import write_trace_outputs
+
+        for line in write_trace_outputs(run.report, args.trace_out, args.chart):
             err.write(f"leasecheck: wrote {line}\n")
-    if graph.stop_reason == "interrupted":
-        err.write(f"leasecheck: interrupted after {len(graph.states):,} states; verdicts above are partial\n")
-        return EXIT_INTERRUPTED
-    return report.exit_code
+    if run.interrupted:
+        err.write(f"leasecheck: interrupted after {run.report.stats.states:,} states; verdicts above are partial\n")
+    return int(run.exit_status)
 
 
 def _claims(args: argparse.Namespace, out: TextIO) -> int:
-    from .claims import check_claims, claims_json, render_claims_text
+    from leasecheck.checker.claims import check_claims
+    from leasecheck.checker.render.claims import claims_json, render_claims_text
 
     if args.junit:
-        from .outputs import check_output_paths
+        from leasecheck.checker.cli.outputs import check_output_paths
 
         check_output_paths(args.junit)
     report = check_claims()
     if args.junit:
-        from .junit import write_junit
+        from leasecheck.checker.render.junit import write_junit
 
         write_junit(report, Path(args.junit))
     if args.format == "json":
@@ -250,39 +243,44 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         if args.command == "check":
             return _check(args, out, err)
         if args.command == "conform":
-            from .conform.command import run_conform
+            from leasecheck.checker.cli.conform import run_conform
 
             return run_conform(args, out, err)
         if args.command == "replay":
-            from .outputs import replay_command
+            from leasecheck.checker.cli.outputs import replay_command
 
             return replay_command(args.file, args.chart, args.format, out)
         if args.command == "graph":
-            from .outputs import graph_command
+            from leasecheck.checker.cli.outputs import graph_command
 
             return graph_command(_config(args), args.out, args.max_states, err)
         return _claims(args, out)
-    except UsageError as exc:
-        err.write(f"{one_line(str(exc))}\n")
-        return EXIT_USAGE
-    except ConformUsageError as exc:
-        err.write(f"leasecheck conform: {exc}\n")
-        return EXIT_USAGE
-    except (ConfigError, PropertyError) as exc:
-        err.write(f"leasecheck: {one_line(str(exc))}\n")
-        return EXIT_USAGE
-    except OutputError as exc:
-        err.write(f"leasecheck: {exc}\n")
-        return EXIT_USAGE
     except KeyboardInterrupt:
         err.write(f"leasecheck: interrupted after {time.perf_counter() - started:.1f} s\n")
-        return EXIT_INTERRUPTED
+        return int(ExitStatus.INTERRUPTED)
     except BrokenPipeError:
         return 0
+    except LeasecheckError as exc:
+        status = exit_status_of(exc)
+        if status == ExitStatus.USAGE:
+            err.write(f"{_message(exc)}\n")
+        else:
+            _internal(err)
+        return int(status)
     except Exception:  # a bug in leasecheck, not the user's mistake
-        err.write("leasecheck: internal error (a bug in leasecheck; please report it):\n")
-        err.write(traceback.format_exc())
-        return EXIT_INTERNAL
+        _internal(err)
+        return int(ExitStatus.INTERNAL)
+
+
+def _message(exc: LeasecheckError) -> str:
+    """One line for the user: the message, named after the command unless it names one already."""
+    text = one_line(str(exc))
+    return text if text.startswith("leasecheck") else f"{exc.command}: {text}"
+
+
+def _internal(err: TextIO) -> None:
+    err.write("leasecheck: internal error (a bug in leasecheck; please report it):\n")
+    err.write(traceback.format_exc())
 
 
 def entry_point() -> NoReturn:

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from model.dhcp import Config, dhcp_system
+from leasecheck.checker.results import CheckResult, Report
+from leasecheck.errors import UserError
+from leasecheck.model.dhcp import Config, dhcp_system
 
-from .results import CheckResult, Report
+if TYPE_CHECKING:
+    from leasecheck.checker.z3.engine import ProvedCertificate
 
 
-class OutputError(Exception):
+class OutputError(UserError):
     """A file the user named cannot be written or read as asked."""
 
 
@@ -38,9 +41,9 @@ def numbered(path: Path, result: CheckResult, several: bool) -> Path:
 
 def write_trace_outputs(report: Report, trace_out: str | None, chart: str | None) -> Iterator[str]:
     """Write each trace of ``report`` as ITF and/or a chart; yield a description of each file."""
-    from .chart import ChartFileError, check_picture_path, save_chart
-    from .itf import itf_document, write_itf
-    from .msc import build_chart
+    from leasecheck.checker.render.chart import ChartFileError, check_picture_path, save_chart
+    from leasecheck.checker.render.itf import itf_document, write_itf
+    from leasecheck.checker.render.msc import build_chart
 
     system = dhcp_system(report.config)
     with_traces = [r for r in report.results if r.trace is not None]
@@ -75,11 +78,11 @@ def write_trace_outputs(report: Report, trace_out: str | None, chart: str | None
 
 def replay_command(file: str, chart: str | None, fmt: str, out: TextIO) -> int:
     """`leasecheck replay FILE`: check the trace against the model, print it; 0 when it replays."""
-    from .chart import ChartFileError, save_chart
-    from .itf import TraceFileError, load_itf, replay_trace_file
-    from .msc import build_chart, render_chart_text
-    from .render_text import describe_config, render_trace
-    from .replay import ReplayError
+    from leasecheck.checker.render.chart import ChartFileError, save_chart
+    from leasecheck.checker.render.itf import TraceFileError, load_itf, replay_trace_file
+    from leasecheck.checker.render.msc import build_chart, render_chart_text
+    from leasecheck.checker.render.text import describe_config, render_trace
+    from leasecheck.checker.replay import ReplayError
 
     try:
         tf = load_itf(Path(file))
@@ -108,8 +111,8 @@ def replay_command(file: str, chart: str | None, fmt: str, out: TextIO) -> int:
 
 def graph_command(cfg: Config, out_file: str, max_states: int, err: TextIO) -> int:
     """`leasecheck graph`: draw the reachable state graph of ``cfg`` into ``out_file``."""
-    from .chart import ChartFileError, check_picture_path
-    from .stategraph import GraphTooLarge, save_state_graph, state_graph_view
+    from leasecheck.checker.render.chart import ChartFileError, check_picture_path
+    from leasecheck.checker.render.stategraph import GraphTooLarge, save_state_graph, state_graph_view
 
     try:
         check_picture_path(Path(out_file))
@@ -120,3 +123,21 @@ def graph_command(cfg: Config, out_file: str, max_states: int, err: TextIO) -> i
     err.write(f"leasecheck: wrote {out_file}: {view.states} states, {len(view.stuck)} stuck, "
               f"{len(view.loop)}-step fair loop\n")
     return 0
+
+
+def save_certificates(path: Path, certificates: tuple[ProvedCertificate, ...]) -> None:
+    """Write each certificate as SMT-LIB 2: to ``path``, or numbered beside it when several."""
+    if not certificates:
+        return
+    if len(certificates) == 1:
+        targets = [(path, certificates[0])]
+    else:
+        targets = []
+        for c in certificates:
+            who = "" if c.client is None else f"-{c.client}"
+            targets.append((path.with_name(f"{path.stem}-{c.property}{who}{path.suffix or '.smt2'}"), c))
+    for target, cert in targets:
+        try:
+            target.write_text(cert.smtlib)
+        except OSError as exc:
+            raise OutputError(f"cannot write the certificate {target}: {exc.strerror}") from None

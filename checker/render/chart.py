@@ -1,4 +1,4 @@
-"""Message sequence charts as pictures (SVG, PNG, PDF) drawn with matplotlib from :class:`~checker.msc.Chart`.
+"""Message sequence charts as pictures (SVG, PNG, PDF) drawn with matplotlib from :class:`~leasecheck.checker.render.msc.Chart`.
 
 matplotlib is imported when a picture is asked for, with the non-interactive Agg backend, so the
 command line starts quickly and works without a display.
@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .msc import Arrow, Chart
+from leasecheck.checker.render.msc import Arrow, Chart
+from leasecheck.errors import UserError
 
 PICTURE_SUFFIXES = (".svg", ".png", ".pdf")
 
@@ -17,7 +18,7 @@ _LANE_COLOURS = {"server": "#1f4e79", "admin": "#8b1a1a"}
 _CLIENT_COLOUR = "#2e6b30"
 
 
-class ChartFileError(Exception):
+class ChartFileError(UserError):
     """A picture that cannot be written (unknown suffix, unwritable path)."""
 
 

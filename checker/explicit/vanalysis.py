@@ -1,10 +1,10 @@
-"""The analyses of :mod:`checker.analysis` with numpy and scipy inner loops, for large graphs.
+"""The analyses of :mod:`leasecheck.checker.explicit.analysis` with numpy and scipy inner loops, for large graphs.
 
-:class:`VectorAnalysis` is a :class:`~checker.analysis.GraphAnalysis` whose goal masks,
+:class:`VectorAnalysis` is a :class:`~leasecheck.checker.explicit.analysis.GraphAnalysis` whose goal masks,
 reverse edges and fair components are computed with array operations (strongly connected
 components by ``scipy.sparse.csgraph``) instead of Python loops. It computes the same sets as
 its parent: the same masks, the same in-edges, the same components up to their numbering, the
-same fair components and deadlocks; so :func:`checker.decide.decide` gives the same verdicts
+same fair components and deadlocks; so :func:`leasecheck.checker.explicit.decide.decide` gives the same verdicts
 on either. Lasso construction is inherited unchanged.
 """
 
@@ -16,10 +16,9 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from model.lang import Expr
-
-from .analysis import GraphAnalysis
-from .explicit import StateGraph
+from leasecheck.checker.explicit.analysis import GraphAnalysis
+from leasecheck.checker.explicit.explore import StateGraph
+from leasecheck.model.lang import Expr
 
 
 def _np(values: array, dtype: type) -> np.ndarray:

@@ -1,18 +1,18 @@
 """The vectorised explicit explorer: breadth-first search over packed states with numpy.
 
-States are packed into fixed-width keys (:mod:`checker.pack`); the frontier is expanded one BFS
+States are packed into fixed-width keys (:mod:`leasecheck.checker.explicit.pack`); the frontier is expanded one BFS
 level at a time, in batches, by evaluating every guarded command over the whole batch
-(:mod:`checker.vector`); new keys are found with the hash table of :mod:`checker.keytable`.
+(:mod:`leasecheck.checker.explicit.vector`); new keys are found with the hash table of :mod:`leasecheck.checker.explicit.keytable`.
 Batches never span two levels, so every state's parent lies one level above it and the parent
-links give shortest paths, as in :mod:`checker.explicit`.
+links give shortest paths, as in :mod:`leasecheck.checker.explicit.explore`.
 
-The result is a :class:`~checker.explicit.StateGraph` whose ``states`` is a
+The result is a :class:`~leasecheck.checker.explicit.explore.StateGraph` whose ``states`` is a
 :class:`PackedStates` view (a state tuple is decoded only when asked for), so the analyses of
-:mod:`checker.analysis` and :func:`checker.decide.decide` run on it unchanged and give the same
+:mod:`leasecheck.checker.explicit.analysis` and :func:`leasecheck.checker.explicit.decide.decide` run on it unchanged and give the same
 verdicts as on the scalar explorer's graph.
 
 An optional ``canonical`` function maps every successor matrix to class representatives
-(symmetry reduction, :mod:`checker.symmetry`); the graph is then the quotient graph.
+(symmetry reduction, :mod:`leasecheck.checker.symmetry`); the graph is then the quotient graph.
 
 Limits behave as in the scalar explorer: ``max_states`` keeps exactly that many states and
 ``timeout`` stops between batches; both leave an incomplete graph.
@@ -27,12 +27,11 @@ from typing import overload
 
 import numpy as np
 
-from model.lang import Expr, System
-
-from .explicit import Limits, Progress, StateGraph
-from .keytable import KeyTable
-from .pack import Layout, layout, pack, unpack
-from .vector import Program, successors
+from leasecheck.checker.explicit.explore import Limits, Progress, StateGraph
+from leasecheck.checker.explicit.keytable import KeyTable
+from leasecheck.checker.explicit.pack import Layout, layout, pack, unpack
+from leasecheck.checker.explicit.vector import Program, successors
+from leasecheck.model.lang import Expr, System
 
 #: states expanded per batch (the batch's successors are held in memory at once)
 BATCH = 1 << 16

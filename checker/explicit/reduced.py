@@ -1,7 +1,7 @@
 """Deciding properties on the symmetry-reduced graph, with concrete, replayable traces.
 
-The quotient graph (:func:`checker.vexplore.explore_vector` with a
-:class:`~checker.symmetry.Symmetry` canonical form) has one state per equivalence class. What is
+The quotient graph (:func:`leasecheck.checker.explicit.vexplore.explore_vector` with a
+:class:`~leasecheck.checker.symmetry.Symmetry` canonical form) has one state per equivalence class. What is
 decided on it, and why that is sound (docs/symmetry.md says the same for users):
 
 * The group: every renaming of clients and addresses when only client-free properties are asked;
@@ -18,7 +18,7 @@ decided on it, and why that is sound (docs/symmetry.md says the same for users):
   actions, AdminRestart) has the same status in all of them, read off the quotient; when such an
   instance is enabled throughout ``S`` and never taken inside it, no run staying in ``S`` is
   fair. Otherwise the concrete component over ``S`` is explored (from the lifted entry state, up to
-  :data:`LIFT_LIMIT` states) and checked with the exact rule of :mod:`checker.analysis`.
+  :data:`LIFT_LIMIT` states) and checked with the exact rule of :mod:`leasecheck.checker.explicit.analysis`.
 * ``AfterAction`` (a KB workaround): its action instance (Release(0), AdminRestart) and its
   precondition are fixed by the group; the states from which a fair run avoids the goal are found
   backwards from the fair quotient components (settled as for ``Recovery``) and deadlocks, which
@@ -26,7 +26,7 @@ decided on it, and why that is sound (docs/symmetry.md says the same for users):
 
 Traces: a quotient path is lifted step by step (a concrete successor whose representative is the
 next quotient state always exists), lassos come from the concrete component, and every trace
-goes through :func:`checker.replay.confirm` like any other.
+goes through :func:`leasecheck.checker.replay.confirm` like any other.
 """
 
 from __future__ import annotations
@@ -37,23 +37,23 @@ from dataclasses import replace
 
 import numpy as np
 
-from model.lang import Expr, System
-from properties.spec import AfterAction, Property, Recovery, Verdict
-
-from .analysis import GraphAnalysis
-from .compile import compile_successors
-from .decide import _path_to_escape, action_transitions, decide
-from .explicit import StateGraph
-from .replay import confirm
-from .results import CheckResult, LoopFairness, Step, Trace
-from .symmetry import Symmetry
-from .vanalysis import VectorAnalysis
+from leasecheck.checker.explicit.analysis import GraphAnalysis
+from leasecheck.checker.explicit.compile import compile_successors
+from leasecheck.checker.explicit.decide import _path_to_escape, action_transitions, decide
+from leasecheck.checker.explicit.explore import StateGraph
+from leasecheck.checker.explicit.vanalysis import VectorAnalysis
+from leasecheck.checker.replay import confirm
+from leasecheck.checker.results import CheckResult, LoopFairness, Step, Trace
+from leasecheck.checker.symmetry import Symmetry
+from leasecheck.errors import UserError
+from leasecheck.model.lang import Expr, System
+from leasecheck.properties.spec import AfterAction, Property, Recovery, Verdict
 
 #: how many concrete states the check of one quotient component may visit
 LIFT_LIMIT = 2_000_000
 
 
-class UnsupportedUnderSymmetry(ValueError):
+class UnsupportedUnderSymmetry(UserError):
     """A property that is not decided with symmetry reduction."""
 
 

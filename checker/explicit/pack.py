@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.lang import System
+from leasecheck.model.lang import System
 
 WORD_BITS = 64
 

@@ -3,7 +3,7 @@
 States are numbered in the order BFS discovers them, so state numbers never decrease with
 depth and the parent links give shortest paths. Out-edges are kept in CSR form (``offsets``,
 ``dst``, ``cmd``), each labelled with the guarded command that produced it; the liveness and
-branching analyses of :mod:`checker.analysis` run on that graph.
+branching analyses of :mod:`leasecheck.checker.explicit.analysis` run on that graph.
 
 Limits: ``max_states`` and ``timeout`` stop the search early; the graph then says it is not
 ``complete`` and why, and only the first ``expanded`` states have their out-edges.
@@ -16,9 +16,8 @@ from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from model.lang import System
-
-from .compile import compile_successors
+from leasecheck.checker.explicit.compile import compile_successors
+from leasecheck.model.lang import System
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ class StateGraph:
     """The reachable graph as far as it was explored."""
 
     system: System
-    states: Sequence[tuple[int, ...]]  # a list, or a packed view (checker.vexplore.PackedStates)
+    states: Sequence[tuple[int, ...]]  # a list, or a packed view (leasecheck.checker.explicit.vexplore.PackedStates)
     parent: array  # parent state number, -1 for the initial state
     parent_cmd: array  # the command that first reached the state, -1 for the initial state
     offsets: array  # out-edges of state i are dst[offsets[i]:offsets[i+1]]; len = expanded + 1

@@ -14,22 +14,32 @@ import signal
 from pathlib import Path
 from typing import TextIO
 
-from model.dhcp import CLIENT_NAK_MODES
+from leasecheck.checker.conform.classify import CaptureError
+from leasecheck.checker.conform.pcap import PcapError
+from leasecheck.checker.conform.render import case_json, render_case, render_table
+from leasecheck.checker.conform.report import CaseReport, analyse_capture
+from leasecheck.checker.conform.runner import (
+    CLIENTS,
+    SERVERS,
+    ConformError,
+    RunResult,
+    Scenario,
+    missing_prerequisites,
+    run_scenario,
+)
+from leasecheck.checker.conform.validate import ValidationError
+from leasecheck.errors import ExitStatus, UserError
+from leasecheck.model.dhcp import CLIENT_NAK_MODES
 
-from .classify import CaptureError
-from .pcap import PcapError
-from .render import case_json, render_case, render_table
-from .report import CaseReport, analyse_capture
-from .runner import CLIENTS, SERVERS, ConformError, RunResult, Scenario, missing_prerequisites, run_scenario
-from .validate import ValidationError
-
-EXIT_NONE_CONSISTENT = 1
-EXIT_USAGE = 2
-EXIT_NOT_REBOUND = 3
+EXIT_NONE_CONSISTENT = ExitStatus.VIOLATED  # no variant explains a capture
+EXIT_USAGE = ExitStatus.USAGE
+EXIT_NOT_REBOUND = ExitStatus.UNKNOWN  # the client never got a lease back: undecided
 
 
-class ConformUsageError(Exception):
+class ConformUsageError(UserError):
     """A user's mistake or a missing prerequisite: one line on stderr, exit 2."""
+
+    command = "leasecheck conform"
 
 
 def _choices(all_: tuple[str, ...], what: str):  # type: ignore[no-untyped-def]

@@ -10,11 +10,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from model.dhcp import dhcp_system
-
-from .claims import ClaimResult, ClaimsReport
-from .outputs import OutputError
-from .render_text import render_result_trace
+from leasecheck.checker.claims import ClaimResult, ClaimsReport
+from leasecheck.checker.cli.outputs import OutputError
+from leasecheck.checker.render.text import render_result_trace
+from leasecheck.model.dhcp import dhcp_system
 
 
 def case_name(r: ClaimResult) -> str:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from model.dhcp import Config, dhcp_system
-from model.lang import System
-from model.values import render_value
+from leasecheck.checker.results import CheckResult, Report, Trace
+from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.model.lang import System
+from leasecheck.model.values import render_value
 
-from .results import CheckResult, Report, Trace
+if TYPE_CHECKING:
+    from leasecheck.checker.run import CheckRun
 
 
 def config_json(cfg: Config) -> dict[str, Any]:
@@ -59,4 +61,19 @@ def report_json(report: Report) -> dict[str, Any]:
         "stats": {"states": s.states, "transitions": s.transitions, "seconds": round(s.seconds, 3),
                   "complete": s.complete, "stop_reason": s.stop_reason or None},
         "results": [result_json(system, r) for r in report.results],
+    }
+
+
+def run_json(run: CheckRun) -> dict[str, Any]:
+    """One engine: its report. Both: each engine's report and where they disagree."""
+    if run.comparison is None:
+        return report_json(run.report)
+    explicit, z3 = run.reports
+    return {
+        "explicit": report_json(explicit),
+        "z3": report_json(z3),
+        "disagreements": [
+            {"property": p.name, "client": p.client, "explicit": str(p.first.verdict), "z3": str(p.second.verdict)}
+            for p in run.comparison.disagreements
+        ],
     }

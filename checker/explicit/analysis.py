@@ -1,4 +1,4 @@
-"""Deciding properties on an explored :class:`~checker.explicit.StateGraph`.
+"""Deciding properties on an explored :class:`~leasecheck.checker.explicit.explore.StateGraph`.
 
 * invariants and reachability: the first state in BFS order that decides it, so traces are
   shortest;
@@ -24,11 +24,10 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterable
 
-from model.lang import Expr, structure
-
-from .compile import compile_predicate
-from .explicit import StateGraph
-from .results import LoopFairness, Step, Trace
+from leasecheck.checker.explicit.compile import compile_predicate
+from leasecheck.checker.explicit.explore import StateGraph
+from leasecheck.checker.results import LoopFairness, Step, Trace
+from leasecheck.model.lang import Expr, structure
 
 
 class GraphAnalysis:

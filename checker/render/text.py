@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from model.dhcp import Config, dhcp_system
-from model.lang import System
+from typing import TYPE_CHECKING
 
-from .narrate import story
-from .results import CheckResult, Report, Trace
+from leasecheck.checker.compare import Comparison
+from leasecheck.checker.render.narrate import story
+from leasecheck.checker.results import CheckResult, Report, Trace
+from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.model.lang import System
+from leasecheck.properties.spec import Verdict
+
+if TYPE_CHECKING:
+    from leasecheck.checker.run import CheckRun
 
 
 def describe_config(cfg: Config) -> str:
@@ -91,7 +97,7 @@ def render_trace(system: System, trace: Trace) -> str:
 
 
 def _state_line(system: System, state: tuple[int, ...]) -> str:
-    from model.values import render_value
+    from leasecheck.model.values import render_value
 
     parts = []
     for k, v in system.decode(state).items():
@@ -100,3 +106,34 @@ def _state_line(system: System, state: tuple[int, ...]) -> str:
         else:
             parts.append(f"{k}={v}")
     return " ".join(parts)
+
+
+def render_run(run: CheckRun) -> str:
+    """One engine: its report. Both: each engine's report, then how they compare."""
+    if run.comparison is None:
+        return render_report(run.report)
+    return "\n".join(render_report(r) for r in run.reports) + "\n" + render_comparison(run.comparison)
+
+
+def render_comparison(c: Comparison) -> str:
+    """Text for the end of a two-engine run: agreement, or both answers where they disagree."""
+    a, b = c.first.engine, c.second.engine
+    lines = []
+    if c.disagreements:
+        lines.append(f"ENGINES DISAGREE (a bug in leasecheck, please report it): {len(c.disagreements)} properties")
+        for p in c.disagreements:
+            who = "" if p.client is None else f" client {p.client}"
+            lines.append(f"  {p.name}{who}: {a} says {p.first.verdict} ({p.first.reason}); "
+                         f"{b} says {p.second.verdict} ({p.second.reason})")
+    else:
+        both = sum(1 for p in c.pairs if Verdict.UNKNOWN not in (p.first.verdict, p.second.verdict))
+        lines.append(f"engines agree: {both} of {len(c.pairs)} verdicts decided by both")
+    for p in c.pairs:
+        for r, engine in ((p.first, a), (p.second, b)):
+            if r.verdict is Verdict.UNKNOWN and not p.disagree:
+                who = "" if p.client is None else f" client {p.client}"
+                lines.append(f"  {p.name}{who}: unknown to {engine}")
+    for r in c.unpaired:
+        who = "" if r.client is None else f" client {r.client}"
+        lines.append(f"  {r.property}{who}: decided by {b} alone ({r.verdict})")
+    return "\n".join(lines) + "\n"

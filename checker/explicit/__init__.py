@@ -1,0 +1,12 @@
+"""The explicit-state engine (``leasecheck.checker.explicit``).
+
+Owns: code generation of successors and predicates (:mod:`.compile`), the scalar breadth-first
+explorer and its graph (:mod:`.explore`), the vectorised explorer (:mod:`.vexplore` over
+:mod:`.vector`, :mod:`.pack` and the visited set :mod:`.keytable`), the graph analyses
+(:mod:`.analysis`, :mod:`.vanalysis`), verdicts with their traces (:mod:`.decide`), the
+symmetry-reduced quotient (:mod:`.reduced`), recovery latency in lease-timer events
+(:mod:`.timeline`), and the engine's entry (:mod:`.engine`).
+
+May import: leasecheck.errors, leasecheck.model, leasecheck.properties, leasecheck.checker.results,
+leasecheck.checker.replay, leasecheck.checker.symmetry.
+"""

@@ -1,0 +1,132 @@
+"""The public functions of leasecheck: check a configuration, decide the claims catalogue, replay
+a trace file, judge a packet capture against the model.
+
+Each returns frozen data and prints nothing; rendering is the command line's business (or the
+caller's). Every error is a :class:`leasecheck.errors.LeasecheckError`; a mistake in the input is
+a :class:`leasecheck.errors.UserError`. The examples below are executed by the test suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from leasecheck.checker.run import CheckOptions, CheckRun, run_check
+from leasecheck.errors import UserError
+from leasecheck.model.dhcp import Config
+
+if TYPE_CHECKING:
+    from leasecheck.checker.claims import ClaimsReport
+    from leasecheck.checker.conform.report import CaseReport
+    from leasecheck.checker.explicit.explore import Progress
+    from leasecheck.checker.render.itf import TraceFile
+
+
+def check(
+    config: Config | None = None,
+    *,
+    properties: Sequence[str] | None = None,
+    engine: str = "explicit",
+    explorer: str = "vector",
+    symmetry: bool = False,
+    max_states: int | None = None,
+    timeout: float | None = None,
+    depth: int = 20,
+    progress: Callable[[Progress], None] | None = None,
+) -> CheckRun:
+    """Decide the properties of one configuration with the explicit engine, Z3, or both.
+
+    The options are those of :class:`leasecheck.CheckOptions` (and of ``leasecheck check``).
+    The KB's deadlock, as a lasso the model replays:
+
+    >>> from leasecheck import Config, Verdict, check
+    >>> run = check(Config(variant="nt35"), properties=["recovery"])
+    >>> result = run.report.results[0]
+    >>> result.verdict is Verdict.VIOLATED, result.trace.is_lasso
+    (True, True)
+    >>> [step.instance for step in result.trace.steps[result.trace.loop_start + 1:]]
+    ['Discover(0)', 'ServeDiscover(0)', 'Timeout(0)']
+    >>> int(run.exit_status)
+    1
+
+    NT 4.0 recovers, and both engines agree:
+
+    >>> run = check(Config(variant="nt40"), properties=["recovery"], engine="both")
+    >>> [str(r.verdict) for r in run.reports[0].results + run.reports[1].results]
+    ['holds', 'holds']
+    >>> run.comparison.disagreements
+    ()
+    """
+    options = CheckOptions(None if properties is None else tuple(properties), engine, explorer, symmetry,
+                           max_states, timeout, depth)
+    return run_check(Config() if config is None else config, options, progress)
+
+
+def claims() -> ClaimsReport:
+    """Decide every claim of the catalogue (the KB article's and the model's expected verdicts).
+
+    >>> from leasecheck import claims
+    >>> report = claims()
+    >>> report.ok, len(report.results) > 60
+    (True, True)
+    """
+    from leasecheck.checker.claims import check_claims
+
+    return check_claims()
+
+
+def replay(path: str | Path) -> TraceFile:
+    """Read an ITF trace file (as ``leasecheck check --trace-out`` writes it) and check every step
+    against the model of the configuration recorded in it. Raises
+    :class:`leasecheck.checker.replay.ReplayError` at the first step that is not a transition, and
+    :class:`leasecheck.checker.render.itf.TraceFileError` for a file that is not such a trace.
+
+    >>> import tempfile, pathlib
+    >>> from leasecheck import Config, check, replay
+    >>> from leasecheck.checker.render.itf import itf_document, write_itf
+    >>> from leasecheck.model.dhcp import dhcp_system
+    >>> cfg = Config(variant="nt35")
+    >>> trace = check(cfg, properties=["kb_symptom"]).report.results[0].trace
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "symptom.itf.json"
+    >>> write_itf(path, itf_document(dhcp_system(cfg), cfg, trace, prop="kb_symptom"))
+    >>> replayed = replay(path)
+    >>> replayed.config == cfg, len(replayed.trace) == len(trace)
+    (True, True)
+    """
+    from leasecheck.checker.render.itf import load_itf, replay_trace_file
+
+    tf = load_itf(Path(path))
+    replay_trace_file(tf)
+    return tf
+
+
+def conform(
+    capture: str | Path,
+    *,
+    delete_packet: int | None = None,
+    delete_time: float | None = None,
+    losses: int = 0,
+    client_nak: str = "obey",
+) -> CaseReport:
+    """Judge a packet capture (pcap or pcapng) of a real server and client against every variant:
+    which variants' behaviours include the observed DHCP message sequence. The administrator's
+    delete is placed just before packet ``delete_packet`` (1-based) or at ``delete_time`` (the
+    capture's clock).
+
+    A capture of dnsmasq and udhcpc from the repository's tests (run from the repository's top):
+
+    >>> from leasecheck import conform
+    >>> case = conform("tests/data/dnsmasq-udhcpc.pcap", delete_time=1795932262.8984134)
+    >>> case.validation.consistent_variants
+    ('nt40', 'dnsmasq')
+    """
+    from leasecheck.checker.conform.report import analyse_capture
+
+    path = Path(capture)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}") from None
+    return analyse_capture(path.name, data, delete_time=delete_time, delete_packet=delete_packet, losses=losses,
+                           client_nak=client_nak)
