@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from leasecheck.errors import ExitStatus
 from leasecheck.model.dhcp import Config
 from leasecheck.properties.spec import Verdict
 
@@ -74,18 +75,18 @@ class Report:
     results: tuple[CheckResult, ...]
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitStatus:
         return exit_code(r.verdict for r in self.results)
 
 
-def exit_code(verdicts: object) -> int:
-    """0 all hold, 1 some violated, 3 none violated but some unknown."""
+def exit_code(verdicts: object) -> ExitStatus:
+    """OK (0) all hold, VIOLATED (1) some violated, UNKNOWN (3) none violated but some unknown."""
     seen = set(verdicts)  # type: ignore[call-overload]
     if Verdict.VIOLATED in seen:
-        return 1
+        return ExitStatus.VIOLATED
     if Verdict.UNKNOWN in seen:
-        return 3
-    return 0
+        return ExitStatus.UNKNOWN
+    return ExitStatus.OK
 
 
 def combine(verdicts: list[Verdict]) -> Verdict:

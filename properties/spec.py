@@ -22,6 +22,9 @@ from leasecheck.model.lang import Expr
 
 
 class Verdict(enum.Enum):
+    """An engine's answer: the property holds, is violated, or is unknown (a limit was hit, or the
+    engine does not decide this kind; the result's reason says which)."""
+
     HOLDS = "holds"
     VIOLATED = "violated"
     UNKNOWN = "unknown"

@@ -23,7 +23,7 @@ def run(*argv: str) -> tuple[int, str, str]:
 
 
 def recovery_counterexample(cfg: Config = NT35):
-    report, _ = explicit_report(cfg, ["recovery"])
+    report, _ = explicit_report(cfg, ["recovery"], explorer="scalar")
     (result,) = report.results
     assert result.trace is not None
     return result

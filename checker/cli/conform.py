@@ -201,4 +201,4 @@ def _print(cases: list[tuple[str | None, str | None, CaseReport]], rebound: list
         return EXIT_NOT_REBOUND
     if any(not case.validation.consistent_variants for _s, _c, case in cases):
         return EXIT_NONE_CONSISTENT
-    return 0
+    return ExitStatus.OK

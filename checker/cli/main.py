@@ -228,7 +228,7 @@ def _claims(args: argparse.Namespace, out: TextIO) -> int:
         out.write(json.dumps(claims_json(report), indent=2) + "\n")
     else:
         out.write(render_claims_text(report))
-    return 0 if report.ok else 1
+    return ExitStatus.OK if report.ok else ExitStatus.VIOLATED
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from leasecheck.checker.results import CheckResult, Report
-from leasecheck.errors import UserError
+from leasecheck.errors import ExitStatus, UserError
 from leasecheck.model.dhcp import Config, dhcp_system
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ def replay_command(file: str, chart: str | None, fmt: str, out: TextIO) -> int:
             save_chart(build_chart(system, tf.trace, title), Path(chart))
         except ChartFileError as exc:
             raise OutputError(str(exc)) from None
-    return 0
+    return ExitStatus.OK
 
 
 def graph_command(cfg: Config, out_file: str, max_states: int, err: TextIO) -> int:
@@ -122,7 +122,7 @@ def graph_command(cfg: Config, out_file: str, max_states: int, err: TextIO) -> i
         raise OutputError(str(exc)) from None
     err.write(f"leasecheck: wrote {out_file}: {view.states} states, {len(view.stuck)} stuck, "
               f"{len(view.loop)}-step fair loop\n")
-    return 0
+    return ExitStatus.OK
 
 
 def save_certificates(path: Path, certificates: tuple[ProvedCertificate, ...]) -> None:
