@@ -66,7 +66,7 @@ def _positive_float(text: str) -> float:
 
 
 def _add_config_options(p: argparse.ArgumentParser) -> None:
-    """The model's parameters (SEMANTICS.md section 2), shared by every command that builds one."""
+    """The model's parameters (docs/model.md section 2), shared by every command that builds one."""
     p.add_argument("--variant", choices=VARIANTS, default="nt35", help="server behaviour (default nt35)")
     p.add_argument("--clients", type=_whole(1), default=1, metavar="N", help="DHCP clients (default 1)")
     p.add_argument("--addresses", type=_whole(1), default=1, metavar="N", help="pool addresses (default 1)")
