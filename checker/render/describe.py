@@ -129,7 +129,7 @@ class _Printer:
             return f"{arg} = {value_text(true[0])}", _CMP
         if len(false) == 1:
             return f"{arg} != {value_text(false[0])}", _CMP
-        if 2 * len(false) < len(true):
+        if len(false) < len(true):
             return f"{arg} not in {_set_text(false)}", _CMP
         return f"{arg} in {_set_text(true)}", _CMP
 
@@ -376,7 +376,7 @@ def render_description_markdown(d: ModelDescription) -> str:
     for a in d.actions:
         out += [f"### {a.signature}", "", f"{_ACTORS.get(a.actor, a.actor).capitalize()} action, {_fairness(a)}.", ""]
         rows = [
-            [_code(inst.name), cmd.label, "<br>".join(_code(g) for g in cmd.guard),
+            [_code(inst.name), cmd.label.replace("|", "\\|"), "<br>".join(_code(g) for g in cmd.guard),
              "<br>".join(_code(f"{var} := {e}") for var, e in cmd.updates) or "nothing"]
             for inst in a.instances for cmd in inst.commands
         ]
