@@ -1,6 +1,6 @@
 """Symmetry reduction for the DHCP model: an exact canonical representative of every state.
 
-Clients are interchangeable, and so are addresses (SEMANTICS.md section 7): renaming client ids
+Clients are interchangeable, and so are addresses (docs/model.md section 8): renaming client ids
 by a permutation ``sigma`` and address ids by a permutation ``pi``, in every variable index and
 in every value that names a client or an address, maps behaviours to behaviours. Two states are
 *equivalent* when one is such a renaming of the other.

@@ -1,5 +1,5 @@
 """The public functions of leasecheck: check a configuration, decide the claims catalogue, replay
-a trace file, judge a packet capture against the model.
+a trace file, judge a packet capture against the model, describe the traced model.
 
 Each returns frozen data and prints nothing; rendering is the command line's business (or the
 caller's). Every error is a :class:`leasecheck.errors.LeasecheckError`; a mistake in the input is
@@ -99,6 +99,30 @@ def replay(path: str | Path) -> TraceFile:
     tf = load_itf(Path(path))
     replay_trace_file(tf)
     return tf
+
+
+def describe(config: Config | None = None, *, format: str = "text") -> str:
+    """The traced model of one configuration (default: :class:`leasecheck.Config`'s defaults) as
+    text for a terminal (``format="text"``) or as Markdown (``format="markdown"``), as
+    ``leasecheck describe`` prints it: the configuration, every state variable with its values and
+    initial value, every action, and each guarded command with its rule, guard and updates.
+
+    What NT 4.0 answers to a request for a lease it has no record of:
+
+    >>> from leasecheck import Config, describe
+    >>> text = describe(Config(variant="nt40"))
+    >>> print(text.splitlines()[0])
+    leasecheck describe: the traced model dhcp[nt40 1x1, D=1, L=0, R=0]
+    >>> print("\\n".join(line for line in text.splitlines() if "no record" in line))
+        ServeRequest(0) [REQUEST(RENEWING,0): NAK: no record of this lease]
+        ServeRequest(0) [REQUEST(REBINDING,0): NAK: no record of this lease]
+        ServeRequest(0) [REQUEST(REBOOTING,0): NAK: no record of this lease]
+    >>> describe(format="markdown").splitlines()[0]
+    '# The traced model `dhcp[nt35 1x1, D=1, L=0, R=0]`'
+    """
+    from leasecheck.checker.render.describe import describe_model, render_description
+
+    return render_description(describe_model(Config() if config is None else config), format)
 
 
 def conform(

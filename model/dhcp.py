@@ -1,6 +1,6 @@
-"""The DHCP lease system of SEMANTICS.md, written once in the modelling language.
+"""The DHCP lease system of docs/model.md, written once in the modelling language.
 
-:func:`dhcp_system` traces the actions of SEMANTICS.md section 4 for one :class:`Config`
+:func:`dhcp_system` traces the actions of docs/model.md section 4 for one :class:`Config`
 (section 2) into a :class:`~leasecheck.model.lang.System`. The state predicates that properties and reports
 share (``holding``, ``mine``, ``holds``, ...) live here too, so that no DHCP rule is written twice.
 """
@@ -32,12 +32,12 @@ CLIENT_NAK_MODES = ("obey", "ignore-while-renewing")
 
 
 class ConfigError(UserError):
-    """A configuration that SEMANTICS.md does not define (bad counts, unknown variant)."""
+    """A configuration that docs/model.md section 2 does not define (bad counts, unknown variant)."""
 
 
 @dataclass(frozen=True)
 class Config:
-    """The parameters of SEMANTICS.md section 2; defaults as there."""
+    """The parameters of docs/model.md section 2; defaults as there."""
 
     clients: int = 1
     addresses: int = 1
@@ -73,7 +73,7 @@ class Config:
 
 
 # ---------------------------------------------------------------------------------------------
-# Shared predicates (SEMANTICS.md section 3, "Names used below")
+# Shared predicates (docs/model.md section 3.3, "Derived conditions")
 
 
 def waiting(s: StateView, c: int) -> Expr:
@@ -148,7 +148,7 @@ def _request(kind: str, addr: Expr, to_srv_domain: Domain) -> Expr:
 
 
 class _Dhcp:
-    """The action bodies of SEMANTICS.md section 4 for one configuration."""
+    """The action bodies of docs/model.md section 4 for one configuration."""
 
     def __init__(self, cfg: Config, variables: list[Variable]):
         self.cfg = cfg
@@ -391,7 +391,7 @@ class _Dhcp:
 
 
 def no_record_answer(variant: str, kind: str) -> str:
-    """SEMANTICS.md section 5: the answer to a non-SELECTING REQUEST for a FREE address."""
+    """docs/model.md section 5: the answer to a non-SELECTING REQUEST for a FREE address."""
     if variant == "nt40":
         return "NAK"
     if variant == "dnsmasq":

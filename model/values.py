@@ -1,8 +1,8 @@
 """The values DHCP state variables range over: client states, messages, lease-table entries.
 
 Names follow RFC 2131 (figure 5 for client states, section 3.1 for message types). Values are
-small frozen dataclasses whose ``str`` is the notation of SEMANTICS.md (``REQUEST(RENEWING,0)``).
-``None`` stands for the distinct value ``none``.
+small frozen dataclasses whose ``str`` is the notation of docs/model.md section 3.1
+(``REQUEST(RENEWING,0)``). ``None`` stands for the distinct value ``none``.
 """
 
 from __future__ import annotations

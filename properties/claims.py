@@ -1,9 +1,9 @@
-"""The KB article's claims, and SEMANTICS.md section 6's expected verdicts, as a catalogue.
+"""The KB article's claims, and docs/model.md section 7's expected verdicts, as a catalogue.
 
-Each :class:`Claim` names a property, a configuration and the verdict SEMANTICS.md expects for
-it. For per-client properties the expectation is about every client: "holds" means it holds for
-each client, "violated" that it fails for at least one. Reachability properties "hold" when the
-state they describe is reachable.
+Each :class:`Claim` names a property, a configuration and the verdict docs/model.md section 7
+expects for it. For per-client properties the expectation is about every client: "holds" means it
+holds for each client, "violated" that it fails for at least one. Reachability properties "hold"
+when the state they describe is reachable.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class Claim:
 
 
 def catalogue(sizes: tuple[tuple[int, int], ...] = SIZES) -> tuple[Claim, ...]:
-    """Every claim of SEMANTICS.md section 6, for each variant it speaks of, at each size."""
+    """Every claim of docs/model.md section 7, for each variant it speaks of, at each size."""
     H, X = Verdict.HOLDS, Verdict.VIOLATED
     out: list[Claim] = []
     for clients, addresses in sizes:

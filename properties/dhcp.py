@@ -1,4 +1,4 @@
-"""The properties of SEMANTICS.md section 6 for one traced DHCP system.
+"""The properties of docs/model.md section 7 for one traced DHCP system.
 
 :func:`dhcp_properties` turns property names into :mod:`leasecheck.properties.spec` objects, one per client
 for the per-client properties. :data:`PROPERTIES` lists every name with its statement; without

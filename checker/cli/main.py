@@ -66,7 +66,7 @@ def _positive_float(text: str) -> float:
 
 
 def _add_config_options(p: argparse.ArgumentParser) -> None:
-    """The model's parameters (SEMANTICS.md section 2), shared by every command that builds one."""
+    """The model's parameters (docs/model.md section 2), shared by every command that builds one."""
     p.add_argument("--variant", choices=VARIANTS, default="nt35", help="server behaviour (default nt35)")
     p.add_argument("--clients", type=_whole(1), default=1, metavar="N", help="DHCP clients (default 1)")
     p.add_argument("--addresses", type=_whole(1), default=1, metavar="N", help="pool addresses (default 1)")
@@ -131,6 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--out", metavar="FILE", required=True, help="the picture to write (.svg, .png or .pdf)")
     graph.add_argument("--max-states", type=_whole(1), default=600, metavar="N",
                        help="refuse configurations with more reachable states (default 600)")
+
+    describe = sub.add_parser("describe", help="print the traced model: variables, actions, guarded commands",
+                              description="Print the model of one configuration as every engine reads it: the "
+                                          "state variables with their values, each action, and each of its "
+                                          "guarded commands (see docs/model.md).")
+    _add_config_options(describe)
+    describe.add_argument("--format", choices=("text", "markdown"), default="text",
+                          help="text for a terminal (default) or Markdown with headings and tables")
 
     from leasecheck.checker.cli.conform import add_parser as add_conform
 
@@ -254,6 +262,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             from leasecheck.checker.cli.outputs import graph_command
 
             return graph_command(_config(args), args.out, args.max_states, err)
+        if args.command == "describe":
+            from leasecheck.checker.render.describe import describe_model, render_description
+
+            out.write(render_description(describe_model(_config(args)), args.format))
+            return 0
         return _claims(args, out)
     except KeyboardInterrupt:
         err.write(f"leasecheck: interrupted after {time.perf_counter() - started:.1f} s\n")

@@ -37,7 +37,7 @@ class CaseReport:
     @property
     def telling_apart(self) -> tuple[str, ...]:
         """When several variants are consistent: the requests for a deleted lease that they answer
-        differently (SEMANTICS.md section 5) and that the capture does not contain after the delete."""
+        differently (docs/model.md section 5) and that the capture does not contain after the delete."""
         variants = self.validation.consistent_variants
         if len(variants) < 2:
             return ()

@@ -11,10 +11,10 @@ A document is one JSON object::
 
 Values: per-client and per-address variables are ITF sequences (JSON arrays, indexed by client or
 address); counts and addresses are JSON integers; client states are strings (``"RENEWING"``);
-messages and lease-table entries are strings in the notation of SEMANTICS.md (``"REQUEST(RENEWING,0)"``,
-``"BOUND(1)"``); the distinct value none is the string ``"none"``. ``loop`` is present for a lasso
-only: the last state repeats the state with that index. Reading is strict: every deviation is a
-:class:`TraceFileError` with one clear sentence.
+messages and lease-table entries are strings in the notation of docs/model.md section 3.1
+(``"REQUEST(RENEWING,0)"``, ``"BOUND(1)"``); the distinct value none is the string ``"none"``.
+``loop`` is present for a lasso only: the last state repeats the state with that index. Reading
+is strict: every deviation is a :class:`TraceFileError` with one clear sentence.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 *Lassos.* A path ``x@0 .. x@k`` whose last state equals the state at a loop start ``l < k``
 (one selector ``loop@l`` per candidate), every loop state avoiding the goal, and for every fair
 action instance some loop step that takes it or a loop state where it is disabled (weak
-fairness, SEMANTICS.md section 6). Deepened one step at a time, so the first lasso found has
+fairness, docs/model.md section 6). Deepened one step at a time, so the first lasso found has
 the fewest states. A reachable deadlock outside the goal is also a violation (a finite run).
 
 The proof that no such lasso exists is in :mod:`.ranking`.
