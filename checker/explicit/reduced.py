@@ -128,7 +128,7 @@ def _trace(graph: StateGraph, steps: list[tuple[int, tuple[int, ...]]], loop_sta
 
 
 def decide_reduced(an: QuotientAnalysis, prop: Property) -> CheckResult:
-    """The verdict of ``prop`` (client 0 or client-free) from the quotient graph."""
+    """The verdict of ``prop`` (client 0 or client-free) from the quotient graph, marked ``quotient``."""
     if isinstance(prop, Recovery):
         result = _recovery(an, prop)
     elif isinstance(prop, AfterAction):
