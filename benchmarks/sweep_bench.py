@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from leasecheck.checker.results import Method  # noqa: E402
 from leasecheck.checker.z3.engine import Z3Options, z3_report  # noqa: E402
 from leasecheck.model.dhcp import Config  # noqa: E402
 from leasecheck.properties.spec import Verdict  # noqa: E402
@@ -30,7 +31,7 @@ def timed(cfg: Config) -> dict[str, object]:
     start = time.perf_counter()
     report = z3_report(cfg, _names(cfg), Z3Options())
     unknown = [f"{r.property}/{r.client}: {r.reason}" for r in report.results
-               if r.verdict is Verdict.UNKNOWN and "does not decide" not in r.reason]
+               if r.verdict is Verdict.UNKNOWN and r.method is not Method.UNSUPPORTED]
     decided = sum(1 for r in report.results if r.verdict is not Verdict.UNKNOWN)
     return {"config": cfg.describe(), "seconds": round(time.perf_counter() - start, 2),
             "decided": decided, "unknown": unknown}

@@ -4,11 +4,16 @@ A :class:`Trace` is a list of steps; the first has no action (the initial state)
 tuples of value indexes of the traced system; renderers decode them. A lasso has
 ``loop_start``: the trace's last state equals the state of step ``loop_start``, and the steps
 after ``loop_start`` repeat forever. :class:`LoopFairness` says why that loop is a fair run.
+
+A :class:`CheckResult` says how its verdict was reached as data: its :class:`Method`, whether it
+was decided on the symmetry-reduced graph (``quotient``), and whether it is another client's
+result renamed (``renamed_from``). The ``reason`` says the same in words, with the figures.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+from dataclasses import dataclass, field
 
 from leasecheck.errors import ExitStatus
 from leasecheck.model.dhcp import Config
@@ -49,13 +54,65 @@ class Trace:
         return len(self.steps) - 1
 
 
+class Method(enum.StrEnum):
+    """How a verdict was reached: the analysis or proof that settled it, or why none did."""
+
+    #: explicit: every reachable state was explored and none breaks the property (an invariant
+    #: holds, a reachability target is never reached, every fair cycle passes the goal)
+    EXHAUSTIVE = "exhaustive"
+    #: explicit: breadth-first exploration reached the state found; the trace is a shortest path
+    #: to it (a counterexample to an invariant, a witness of a reachability target)
+    SHORTEST_PATH = "shortest-path"
+    #: explicit: a weakly fair strongly connected component that avoids the goal; the trace is a
+    #: lasso entering it
+    FAIR_CYCLE = "fair-cycle"
+    #: explicit: a reachable state outside the goal with no successor; the trace ends in it
+    DEADLOCK = "deadlock"
+    #: backward reachability: explicit, over the complete graph (which states can reach the goal,
+    #: or a fair run avoiding it); z3, over cubes of states within the mined invariant (none of
+    #: those that can reach a bad state is initial)
+    BACKWARD = "backward"
+    #: z3: bounded model checking, deepened one step at a time; the trace is a shortest
+    #: counterexample or witness
+    BMC = "bmc"
+    #: z3: the property is inductive on its own (1-induction) and is its own certificate
+    INDUCTION = "induction"
+    #: z3: the property is inductive together with the invariant mined by Houdini
+    MINED_INVARIANT = "mined-invariant"
+    #: z3: an inductive invariant found by PDR (Spacer)
+    PDR = "pdr"
+    #: z3: a ranking of helpful actions over an inductive invariant proves that every fair run
+    #: reaches the goal
+    RANKING = "ranking"
+    #: z3: the bounded search for a fair lasso avoiding the goal, or for a path into a deadlock
+    #: outside it, found one
+    LASSO_SEARCH = "lasso-search"
+    #: unknown: a limit stopped the engine before a verdict (the state or time limit of an
+    #: exploration, an interruption, a component too large to check, the search depth, a solver
+    #: that could not decide in time)
+    LIMIT = "limit"
+    #: unknown: the engine does not decide properties of this kind
+    UNSUPPORTED = "unsupported"
+
+
 @dataclass(frozen=True)
 class CheckResult:
+    """One property's verdict for one client (None: a property about no client in particular).
+
+    ``method`` says how the verdict was reached. ``quotient``: decided on the symmetry-reduced
+    graph (for a per-client property, client 0's verdict, the same for every client).
+    ``renamed_from``: the client whose result this is, renamed (clients are interchangeable),
+    and then re-checked or replayed for this client.
+    """
+
     property: str
     client: int | None
     verdict: Verdict
     reason: str
     trace: Trace | None = None
+    method: Method = field(kw_only=True)
+    quotient: bool = field(default=False, kw_only=True)
+    renamed_from: int | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ The public API is this page (``__all__``); docs/api.md walks through it.
 """
 
 from leasecheck.api import check, claims, conform, describe, replay
-from leasecheck.checker.results import CheckResult, LoopFairness, Report, Stats, Step, Trace
+from leasecheck.checker.results import CheckResult, LoopFairness, Method, Report, Stats, Step, Trace
 from leasecheck.checker.run import CheckOptions, CheckRun, run_check
 from leasecheck.errors import ExitStatus, InternalError, LeasecheckError, UserError
 from leasecheck.model.dhcp import Config
@@ -36,6 +36,7 @@ __all__ = [
     "InternalError",
     "LeasecheckError",
     "LoopFairness",
+    "Method",
     "Report",
     "Stats",
     "Step",

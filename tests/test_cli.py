@@ -110,8 +110,8 @@ def test_a_state_limit_gives_unknown_and_exit_3_never_holds():
     doc = json.loads(out)
     assert code == 3
     assert doc["stats"]["complete"] is False and doc["stats"]["states"] == 500
-    assert {r["verdict"] for r in doc["results"]} == {"unknown"}
-    assert all("state limit of 500" in r["reason"] for r in doc["results"])
+    assert {(r["verdict"], r["method"]) for r in doc["results"]} == {("unknown", "limit")}
+    assert all("state limit of 500" in r["reason"] for r in doc["results"])  # the user is told which limit
 
 
 def test_a_violation_found_before_the_limit_is_still_reported():

@@ -11,6 +11,7 @@ import pytest
 
 from leasecheck.checker.compare import compare
 from leasecheck.checker.explicit.engine import explicit_report
+from leasecheck.checker.results import Method
 from leasecheck.checker.z3.engine import Z3Options, z3_report
 from leasecheck.model.dhcp import Config
 from leasecheck.model.values import VARIANTS
@@ -46,7 +47,7 @@ def test_safety_verdicts_agree_at_2x2_without_deletes() -> None:
 def test_invariants_that_pdr_did_not_prove_are_proved_with_the_mined_invariant() -> None:
     for cfg, name in ((Config(2, 2, "authoritative"), "single_binding"), (Config(2, 2, "nt40", deletes=0), "no_duplicate_address")):
         (result,) = z3_report(cfg, [name], OPTIONS).results
-        assert result.verdict is Verdict.HOLDS and "mined invariant" in result.reason, (cfg.describe(), result.reason)
+        assert result.verdict is Verdict.HOLDS and result.method is Method.MINED_INVARIANT, (cfg.describe(), result.reason)
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (2, 2)])
@@ -76,10 +77,10 @@ def test_nt35_recovery_lasso_replays_and_is_no_longer_than_the_explicit_one() ->
 
 def test_a_lasso_too_long_for_the_depth_gives_unknown_not_holds() -> None:
     (result,) = z3_report(Config(1, 1, "nt35"), ["recovery"], Z3Options(depth=5, timeout=20)).results
-    assert result.verdict is Verdict.UNKNOWN
-    assert "5 steps" in result.reason
+    assert result.verdict is Verdict.UNKNOWN and result.method is Method.LIMIT
+    assert "5 steps" in result.reason  # the reason names the depth the search stopped at
 
 
-def test_properties_the_engine_does_not_decide_are_unknown_with_the_reason() -> None:
+def test_properties_the_engine_does_not_decide_are_unknown_and_unsupported() -> None:
     report = z3_report(Config(1, 1, "nt35"), ["recoverable", "kb_release_workaround", "kb_stuck_after_expiry"])
-    assert all(r.verdict is Verdict.UNKNOWN and "does not decide" in r.reason for r in report.results)
+    assert all(r.verdict is Verdict.UNKNOWN and r.method is Method.UNSUPPORTED for r in report.results)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 from leasecheck.checker.cli.main import main
@@ -24,9 +25,11 @@ def test_both_engines_agree_that_nt35_recovery_is_violated() -> None:
 def test_z3_engine_proves_nt40_recovery_and_its_certificate_rechecks(tmp_path: Path) -> None:
     cert = tmp_path / "recovery.smt2"
     code, out, _ = run("check", "--engine", "both", "--variant", "nt40", "--property", "recovery",
-                       "--certificate", str(cert))
-    assert code == 0 and "engines agree: 1 of 1 verdicts decided by both" in out
-    assert "levels of helpful actions" in out
+                       "--certificate", str(cert), "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["disagreements"] == []
+    assert [(r["verdict"], r["method"]) for r in doc["explicit"]["results"]] == [("holds", "exhaustive")]
+    assert [(r["verdict"], r["method"]) for r in doc["z3"]["results"]] == [("holds", "ranking")]
     assert recheck_smtlib(cert.read_text()) is None
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pytest
 
 from leasecheck.checker.explicit.explore import explore
+from leasecheck.checker.results import Method
 from leasecheck.checker.symmetry import SymmetryError, client_renaming, client_swap
 from leasecheck.checker.z3 import horn, ranking
 from leasecheck.checker.z3.engine import Z3Options, z3_run
@@ -48,7 +49,8 @@ def test_client_one_gets_client_zeros_certificate_renamed_and_it_rechecks() -> N
     run = z3_run(cfg, ["recovery"], OPTIONS)
     first, second = run.report.results
     assert first.verdict is second.verdict is Verdict.HOLDS
-    assert "swapped" in second.reason and "swapped" not in first.reason
+    assert first.method is second.method is Method.RANKING
+    assert second.renamed_from == 0 and first.renamed_from is None
     zero, one = (c.certificate for c in run.certificates)
     assert horn.recheck(one) is None
     # client 0's certificate as it is, stated for client 1's goal: the re-check refuses it
@@ -69,7 +71,7 @@ def test_client_one_gets_client_zeros_lasso_renamed_and_it_replays() -> None:
     first, second = run.report.results
     assert first.verdict is second.verdict is Verdict.VIOLATED
     assert first.trace is not None and second.trace is not None and second.trace.is_lasso
-    assert len(first.trace) == len(second.trace) and "swapped" in second.reason
+    assert len(first.trace) == len(second.trace) and second.renamed_from == 0 and second.method is first.method
     swap = client_swap(dhcp_system(Config(2, 1, "nt40")), 1)
     assert [swap.state(s.state) for s in first.trace.steps] == [s.state for s in second.trace.steps]
 
@@ -78,11 +80,12 @@ def test_client_one_gets_client_zeros_safety_results_renamed() -> None:
     proved = z3_run(Config(2, 1, "nt40"), ["kb_symptom"], OPTIONS)
     first, second = proved.report.results
     assert first.verdict is second.verdict is Verdict.VIOLATED  # unreachable: the KB symptom never occurs
-    assert "swapped" in second.reason and "swapped" not in first.reason
+    assert second.renamed_from == 0 and first.renamed_from is None and second.method is first.method
     assert len(proved.certificates) == 2 and all(horn.recheck(c.certificate) is None for c in proved.certificates)
     found = z3_run(Config(2, 1, "nt35"), ["kb_symptom"], OPTIONS)
     first, second = found.report.results
-    assert first.verdict is second.verdict is Verdict.HOLDS and "swapped" in second.reason
+    assert first.verdict is second.verdict is Verdict.HOLDS and first.method is second.method is Method.BMC
+    assert second.renamed_from == 0 and first.renamed_from is None
     assert first.trace is not None and second.trace is not None and len(first.trace) == len(second.trace)
     swap = client_swap(dhcp_system(Config(2, 1, "nt35")), 1)
     assert [swap.state(s.state) for s in first.trace.steps] == [s.state for s in second.trace.steps]

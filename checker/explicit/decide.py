@@ -1,4 +1,4 @@
-"""The explicit engine's verdict for each property kind, with its trace and its reason.
+"""The explicit engine's verdict for each property kind, with its trace, its reason and its method.
 
 Every trace is replayed through the reference interpreter (:mod:`leasecheck.checker.replay`) before it is
 returned; a trace that does not replay is an internal error, never a verdict.
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from leasecheck.checker.explicit.analysis import GraphAnalysis
 from leasecheck.checker.replay import confirm
-from leasecheck.checker.results import CheckResult, Trace
+from leasecheck.checker.results import CheckResult, Method, Trace
 from leasecheck.properties.spec import (
     AfterAction,
     Invariant,
@@ -28,10 +28,11 @@ def _incomplete(an: GraphAnalysis) -> str:
     return f"exploration stopped ({g.stop_reason}) after {len(g.states)} states"
 
 
-def _result(an: GraphAnalysis, prop: Property, verdict: Verdict, reason: str, trace: Trace | None = None) -> CheckResult:
+def _result(an: GraphAnalysis, prop: Property, verdict: Verdict, method: Method, reason: str,
+            trace: Trace | None = None) -> CheckResult:
     if trace is not None:
         confirm(an.graph.system, prop, verdict, trace)
-    return CheckResult(prop.name, prop.client, verdict, reason, trace)
+    return CheckResult(prop.name, prop.client, verdict, reason, trace, method=method)
 
 
 def decide(an: GraphAnalysis, prop: Property) -> CheckResult:
@@ -55,10 +56,10 @@ def _invariant(an: GraphAnalysis, prop: Invariant) -> CheckResult:
     for i, ok in enumerate(good):
         if not ok:
             trace = an.trace(an.graph.path_to(i))
-            return _result(an, prop, Verdict.VIOLATED, f"a reachable state breaks it, {len(trace)} steps from the start", trace)
+            return _result(an, prop, Verdict.VIOLATED, Method.SHORTEST_PATH, f"a reachable state breaks it, {len(trace)} steps from the start", trace)
     if not an.graph.complete:
-        return _result(an, prop, Verdict.UNKNOWN, f"no violation among the states seen, but {_incomplete(an)}")
-    return _result(an, prop, Verdict.HOLDS, f"true in all {len(good)} reachable states")
+        return _result(an, prop, Verdict.UNKNOWN, Method.LIMIT, f"no violation among the states seen, but {_incomplete(an)}")
+    return _result(an, prop, Verdict.HOLDS, Method.EXHAUSTIVE, f"true in all {len(good)} reachable states")
 
 
 def _reachable(an: GraphAnalysis, prop: Reachable) -> CheckResult:
@@ -66,10 +67,10 @@ def _reachable(an: GraphAnalysis, prop: Reachable) -> CheckResult:
     for i, hit in enumerate(target):
         if hit:
             trace = an.trace(an.graph.path_to(i))
-            return _result(an, prop, Verdict.HOLDS, f"reached in {len(trace)} steps (a shortest witness)", trace)
+            return _result(an, prop, Verdict.HOLDS, Method.SHORTEST_PATH, f"reached in {len(trace)} steps (a shortest witness)", trace)
     if not an.graph.complete:
-        return _result(an, prop, Verdict.UNKNOWN, f"not reached yet, but {_incomplete(an)}")
-    return _result(an, prop, Verdict.VIOLATED, f"no reachable state of {len(target)} is such a state")
+        return _result(an, prop, Verdict.UNKNOWN, Method.LIMIT, f"not reached yet, but {_incomplete(an)}")
+    return _result(an, prop, Verdict.VIOLATED, Method.EXHAUSTIVE, f"no reachable state of {len(target)} is such a state")
 
 
 def _fair_escape(an: GraphAnalysis, goal: object) -> tuple[list[set[int]], list[int]]:
@@ -85,34 +86,34 @@ def _recovery(an: GraphAnalysis, prop: Recovery) -> CheckResult:
         prefix = an.graph.path_to(best)
         if best in deadlocks:
             trace = an.trace(prefix)
-            return _result(an, prop, Verdict.VIOLATED, "a run ends in a deadlock where the client does not hold a lease", trace)
+            return _result(an, prop, Verdict.VIOLATED, Method.DEADLOCK, "a run ends in a deadlock where the client does not hold a lease", trace)
         comp = next(c for c in fair if best in c)
         trace = an.lasso_from(prefix, comp)
         loop = len(trace.steps) - 1 - (trace.loop_start or 0)
         return _result(
-            an, prop, Verdict.VIOLATED,
+            an, prop, Verdict.VIOLATED, Method.FAIR_CYCLE,
             f"a fair run never again holds a lease: a {loop}-step loop after a {trace.loop_start}-step prefix",
             trace,
         )
     if not an.graph.complete:
-        return _result(an, prop, Verdict.UNKNOWN, f"no fair loop avoiding holds among the states seen, but {_incomplete(an)}")
-    return _result(an, prop, Verdict.HOLDS, "every fair cycle of the reachable graph passes a state where the client holds its lease")
+        return _result(an, prop, Verdict.UNKNOWN, Method.LIMIT, f"no fair loop avoiding holds among the states seen, but {_incomplete(an)}")
+    return _result(an, prop, Verdict.HOLDS, Method.EXHAUSTIVE, "every fair cycle of the reachable graph passes a state where the client holds its lease")
 
 
 def _recoverable(an: GraphAnalysis, prop: Recoverable) -> CheckResult:
     if not an.graph.complete:
-        return _result(an, prop, Verdict.UNKNOWN, _incomplete(an))
+        return _result(an, prop, Verdict.UNKNOWN, Method.LIMIT, _incomplete(an))
     goal = an.mask(prop.goal)
     can = an.backward(i for i, hit in enumerate(goal) if hit)
     for i, ok in enumerate(can):
         if not ok:
             trace = an.trace(an.graph.path_to(i))
             return _result(
-                an, prop, Verdict.VIOLATED,
+                an, prop, Verdict.VIOLATED, Method.BACKWARD,
                 f"after these {len(trace)} steps no run can ever reach holds again",
                 trace,
             )
-    return _result(an, prop, Verdict.HOLDS, f"each of the {len(can)} reachable states has a path to holds")
+    return _result(an, prop, Verdict.HOLDS, Method.BACKWARD, f"each of the {len(can)} reachable states has a path to holds")
 
 
 def _escape_set(an: GraphAnalysis, goal: object) -> bytearray:
@@ -126,7 +127,7 @@ def _escape_set(an: GraphAnalysis, goal: object) -> bytearray:
 
 def _after_action(an: GraphAnalysis, prop: AfterAction) -> CheckResult:
     if not an.graph.complete:
-        return _result(an, prop, Verdict.UNKNOWN, _incomplete(an))
+        return _result(an, prop, Verdict.UNKNOWN, Method.LIMIT, _incomplete(an))
     g = an.graph
     escape = _escape_set(an, prop.goal)
     checked = 0
@@ -139,15 +140,15 @@ def _after_action(an: GraphAnalysis, prop: AfterAction) -> CheckResult:
             path = prefix + tail
             end = path[-1][1]
             if end in deadlocks:
-                return _result(an, prop, Verdict.VIOLATED, "after the action, a run deadlocks without a lease", an.trace(path))
+                return _result(an, prop, Verdict.VIOLATED, Method.DEADLOCK, "after the action, a run deadlocks without a lease", an.trace(path))
             comp = next(c for c in fair if end in c)
             trace = an.lasso_from(path, comp)
             return _result(
-                an, prop, Verdict.VIOLATED,
+                an, prop, Verdict.VIOLATED, Method.FAIR_CYCLE,
                 f"after {prop.action} at step {len(prefix) - 1}, a fair run never reaches holds",
                 trace,
             )
-    return _result(an, prop, Verdict.HOLDS, f"after each of the {checked} such {prop.action} transitions, every fair run reaches holds")
+    return _result(an, prop, Verdict.HOLDS, Method.BACKWARD, f"after each of the {checked} such {prop.action} transitions, every fair run reaches holds")
 
 
 def action_transitions(an: GraphAnalysis, prop: AfterAction) -> Iterator[tuple[int, int, int]]:
@@ -196,7 +197,7 @@ def _path_to_escape(an: GraphAnalysis, start: int, fair: list[set[int]], deadloc
 
 def _stuck_reachable(an: GraphAnalysis, prop: StuckReachable) -> CheckResult:
     if not an.graph.complete:
-        return _result(an, prop, Verdict.UNKNOWN, _incomplete(an))
+        return _result(an, prop, Verdict.UNKNOWN, Method.LIMIT, _incomplete(an))
     system = an.graph.system
     skip = {c.index for c in system.commands if c.action in prop.excluding}
     goal = an.mask(prop.goal)
@@ -206,5 +207,5 @@ def _stuck_reachable(an: GraphAnalysis, prop: StuckReachable) -> CheckResult:
     for i, hit in enumerate(target):
         if hit and not can[i]:
             trace = an.trace(an.graph.path_to(i))
-            return _result(an, prop, Verdict.HOLDS, f"reached in {len(trace)} steps; from there no run{without} reaches holds", trace)
-    return _result(an, prop, Verdict.VIOLATED, f"every reachable such state can still reach holds{without}")
+            return _result(an, prop, Verdict.HOLDS, Method.BACKWARD, f"reached in {len(trace)} steps; from there no run{without} reaches holds", trace)
+    return _result(an, prop, Verdict.VIOLATED, Method.BACKWARD, f"every reachable such state can still reach holds{without}")

@@ -43,7 +43,7 @@ from leasecheck.checker.explicit.decide import _path_to_escape, action_transitio
 from leasecheck.checker.explicit.explore import StateGraph
 from leasecheck.checker.explicit.vanalysis import VectorAnalysis
 from leasecheck.checker.replay import confirm
-from leasecheck.checker.results import CheckResult, LoopFairness, Step, Trace
+from leasecheck.checker.results import CheckResult, LoopFairness, Method, Step, Trace
 from leasecheck.checker.symmetry import Symmetry
 from leasecheck.errors import UserError
 from leasecheck.model.lang import Expr, System
@@ -128,7 +128,7 @@ def _trace(graph: StateGraph, steps: list[tuple[int, tuple[int, ...]]], loop_sta
 
 
 def decide_reduced(an: QuotientAnalysis, prop: Property) -> CheckResult:
-    """The verdict of ``prop`` (client 0 or client-free) from the quotient graph."""
+    """The verdict of ``prop`` (client 0 or client-free) from the quotient graph, marked ``quotient``."""
     if isinstance(prop, Recovery):
         result = _recovery(an, prop)
     elif isinstance(prop, AfterAction):
@@ -136,7 +136,8 @@ def decide_reduced(an: QuotientAnalysis, prop: Property) -> CheckResult:
     else:
         result = decide(an, prop)
     # counts on the quotient are classes of states, not states
-    result = replace(result, reason=result.reason.replace(" reachable states", " classes of reachable states"))
+    result = replace(result, reason=result.reason.replace(" reachable states", " classes of reachable states"),
+                     quotient=True)
     if prop.client is not None:
         result = replace(result, reason=f"{result.reason} (by symmetry, the same for every client)")
     return result
@@ -203,7 +204,7 @@ def _recovery(an: QuotientAnalysis, prop: Recovery) -> CheckResult:
             return CheckResult(
                 prop.name, prop.client, Verdict.VIOLATED,
                 f"a fair run never again holds a lease: a {loop}-step loop after a {verdict.loop_start}-step prefix",
-                verdict,
+                verdict, method=Method.FAIR_CYCLE,
             )
         if verdict is None:
             unsettled += 1
@@ -212,17 +213,19 @@ def _recovery(an: QuotientAnalysis, prop: Recovery) -> CheckResult:
         trace = _trace(g, steps, None, None)
         confirm(g.system, prop, Verdict.VIOLATED, trace)
         return CheckResult(prop.name, prop.client, Verdict.VIOLATED,
-                           "a run ends in a deadlock where the client does not hold a lease", trace)
+                           "a run ends in a deadlock where the client does not hold a lease", trace,
+                           method=Method.DEADLOCK)
     if unsettled:
         return CheckResult(prop.name, prop.client, Verdict.UNKNOWN,
                            f"{unsettled} component(s) of the reduced graph too large to check for fairness "
-                           f"(over {LIFT_LIMIT} concrete states)")
+                           f"(over {LIFT_LIMIT} concrete states)", method=Method.LIMIT)
     if not g.complete:
         return CheckResult(prop.name, prop.client, Verdict.UNKNOWN,
                            f"no fair loop avoiding holds among the states seen, but exploration stopped "
-                           f"({g.stop_reason}) after {n} states")
+                           f"({g.stop_reason}) after {n} states", method=Method.LIMIT)
     return CheckResult(prop.name, prop.client, Verdict.HOLDS,
-                       "every fair cycle of the reduced graph passes a state where the client holds its lease")
+                       "every fair cycle of the reduced graph passes a state where the client holds its lease",
+                       method=Method.EXHAUSTIVE)
 
 
 def _after_action(an: QuotientAnalysis, prop: AfterAction) -> CheckResult:
@@ -231,7 +234,7 @@ def _after_action(an: QuotientAnalysis, prop: AfterAction) -> CheckResult:
     system = g.system
     if not g.complete:
         return CheckResult(prop.name, prop.client, Verdict.UNKNOWN,
-                           f"exploration stopped ({g.stop_reason}) after {len(g.states)} states")
+                           f"exploration stopped ({g.stop_reason}) after {len(g.states)} states", method=Method.LIMIT)
     candidates, deadlocks = _open_components(an, prop.goal)
     fair: list[set[int]] = []
     unsettled = 0
@@ -254,22 +257,23 @@ def _after_action(an: QuotientAnalysis, prop: AfterAction) -> CheckResult:
         end = path[-1][1]
         if end in deadlocks:
             trace = _trace(g, concrete, None, None)
-            reason = "after the action, a run deadlocks without a lease"
+            reason, method = "after the action, a run deadlocks without a lease", Method.DEADLOCK
         else:
             lasso = _lift_component(an, concrete, next(c for c in fair if end in c))
             if not isinstance(lasso, Trace):
                 raise RuntimeError("internal error: a fair component's renaming is not fair")
             trace = lasso
             reason = f"after {prop.action} at step {len(g.path_to(i))}, a fair run never reaches holds"
+            method = Method.FAIR_CYCLE
         confirm(system, prop, Verdict.VIOLATED, trace)
-        return CheckResult(prop.name, prop.client, Verdict.VIOLATED, reason, trace)
+        return CheckResult(prop.name, prop.client, Verdict.VIOLATED, reason, trace, method=method)
     if unsettled:
         return CheckResult(prop.name, prop.client, Verdict.UNKNOWN,
                            f"{unsettled} component(s) of the reduced graph too large to check for fairness "
-                           f"(over {LIFT_LIMIT} concrete states)")
+                           f"(over {LIFT_LIMIT} concrete states)", method=Method.LIMIT)
     return CheckResult(prop.name, prop.client, Verdict.HOLDS,
                        f"after each of the {checked} such {prop.action} transitions of the reduced graph, "
-                       "every fair run reaches holds")
+                       "every fair run reaches holds", method=Method.BACKWARD)
 
 
 def _lift_component(an: QuotientAnalysis, prefix: list[tuple[int, tuple[int, ...]]],

@@ -48,6 +48,9 @@ def result_json(system: System, r: CheckResult) -> dict[str, Any]:
         "client": r.client,
         "verdict": str(r.verdict),
         "reason": r.reason,
+        "method": str(r.method),
+        "quotient": r.quotient,
+        "renamed_from": r.renamed_from,
         "trace": None if r.trace is None else trace_json(system, r.trace),
     }
 

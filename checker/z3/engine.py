@@ -13,7 +13,9 @@ through :func:`leasecheck.checker.replay.confirm`. A bounded search that finds n
 steps gives "unknown", even when PDR showed that a counterexample exists further away.
 Property kinds the engine does not decide (AG EF, after-action, stuck-reachable) are "unknown"
 with that reason. With several clients, client ``c``'s result for a per-client property is
-client 0's under the renaming that swaps the two, re-checked or replayed.
+client 0's under the renaming that swaps the two, re-checked or replayed. Each result's
+:class:`~leasecheck.checker.results.Method` names the search or proof that settled it (a renamed
+result keeps client 0's, with ``renamed_from``).
 
 The searches, covers and certificates are over bit-vector states (``Translator(bitvectors=True)``,
 Z3's SAT-based finite-domain solver); mining and PDR are over integer states, and PDR's
@@ -33,7 +35,7 @@ from typing import TYPE_CHECKING
 import z3
 
 from leasecheck.checker.replay import confirm
-from leasecheck.checker.results import CheckResult, Report, Stats, Trace
+from leasecheck.checker.results import CheckResult, Method, Report, Stats, Trace
 from leasecheck.checker.z3 import backward, bits, bmc, horn, houdini, induction, liveness, pdr, ranking
 from leasecheck.checker.z3.cubes import Cube, CubeSets, Undecided, union_formula
 from leasecheck.checker.z3.paths import SearchOutcome, trace_of
@@ -155,14 +157,15 @@ def decide(tr: Translator, prop: Property, options: Z3Options, mined: _Mining | 
     if isinstance(prop, Recovery):
         return _recovery(tr, prop, options, mined)
     kind = type(prop).__name__
-    return _Decision(_result(tr.system, prop, Verdict.UNKNOWN,
+    return _Decision(_result(tr.system, prop, Verdict.UNKNOWN, Method.UNSUPPORTED,
                              f"the z3 engine does not decide {kind} properties; use --engine explicit"))
 
 
-def _result(system: System, prop: Property, verdict: Verdict, reason: str, trace: Trace | None = None) -> CheckResult:
+def _result(system: System, prop: Property, verdict: Verdict, method: Method, reason: str,
+            trace: Trace | None = None, renamed_from: int | None = None) -> CheckResult:
     if trace is not None:
         confirm(system, prop, verdict, trace)
-    return CheckResult(prop.name, prop.client, verdict, reason, trace)
+    return CheckResult(prop.name, prop.client, verdict, reason, trace, method=method, renamed_from=renamed_from)
 
 
 def _safety(tr: Translator, prop: Invariant | Reachable, good: Expr, options: Z3Options, mined: _Mining) -> _Decision:
@@ -175,7 +178,7 @@ def _safety(tr: Translator, prop: Invariant | Reachable, good: Expr, options: Z3
         assert outcome.trace is not None
         n = len(outcome.trace)
         why = f"reached in {n} steps (a shortest witness)" if reach else f"a reachable state breaks it, {n} steps from the start"
-        return _Decision(_result(tr.system, prop, found, why, outcome.trace))
+        return _Decision(_result(tr.system, prop, found, Method.BMC, why, outcome.trace))
 
     proof_text = "no reachable state is such a state" if reach else "true in every reachable state"
     statement = f"{prop.name}: {prop.statement}"
@@ -186,7 +189,8 @@ def _safety(tr: Translator, prop: Invariant | Reachable, good: Expr, options: Z3
     kind = induction.k_induction(tr, good, options.max_k, base.depth, options.timeout) if not base.unknown else None
     if kind is not None and kind.k == 1:
         cert = horn.Certificate(problem, (tr.holds(good, problem.unknowns[0].formals),))
-        return _proved(tr, prop, bad, cert, f"{proof_text}: the property is inductive (1-induction), re-checked", options)
+        return _proved(tr, prop, bad, Method.INDUCTION, cert,
+                       f"{proof_text}: the property is inductive (1-induction), re-checked", options)
     invariant = mined.outcome().invariant
     if invariant is not None:
         formals = problem.unknowns[0].formals
@@ -194,7 +198,7 @@ def _safety(tr: Translator, prop: Invariant | Reachable, good: Expr, options: Z3
         if horn.recheck(strengthened, options.timeout) is None:
             why = (f"{proof_text}: inductive together with the mined invariant "
                    f"({len(invariant.clauses)} clauses), re-checked")
-            return _Decision(_result(tr.system, prop, bad, why), strengthened)
+            return _Decision(_result(tr.system, prop, bad, Method.MINED_INVARIANT, why), strengthened)
     searched = bmc.shortest_path(tr, bad_expr, options.depth, options.timeout)
     if searched.trace is not None:
         return witness(searched)
@@ -205,13 +209,13 @@ def _safety(tr: Translator, prop: Invariant | Reachable, good: Expr, options: Z3
     outcome = _spacer(mined, lambda ints, assume: pdr.invariant_problem(ints, good, statement, assume), options)
     if outcome.proof is not None:
         how = f"{kind.k}-induction, and PDR's inductive invariant" if kind is not None and kind.k else "PDR: an inductive invariant"
-        return _proved(tr, prop, bad, outcome.proof, f"{proof_text}: {how}, re-checked", options)
+        return _proved(tr, prop, bad, Method.PDR, outcome.proof, f"{proof_text}: {how}, re-checked", options)
     if outcome.reachable:
-        return _Decision(_result(tr.system, prop, Verdict.UNKNOWN,
+        return _Decision(_result(tr.system, prop, Verdict.UNKNOWN, Method.LIMIT,
                                  f"PDR shows {'a target' if reach else 'a bad'} state reachable, but no path within "
                                  f"--depth {options.depth} steps; raise --depth for the {'witness' if reach else 'counterexample'}"))
     stopped = f"bounded search stopped at depth {searched.depth}: {searched.unknown}" if searched.unknown else f"nothing within {options.depth} steps"
-    return _Decision(_result(tr.system, prop, Verdict.UNKNOWN, f"{stopped}; no proof: {outcome.unknown}"))
+    return _Decision(_result(tr.system, prop, Verdict.UNKNOWN, Method.LIMIT, f"{stopped}; no proof: {outcome.unknown}"))
 
 
 def _backward(tr: Translator, prop: Property, verdict: Verdict, problem: horn.HornProblem, bad: Expr,
@@ -230,7 +234,7 @@ def _backward(tr: Translator, prop: Property, verdict: Verdict, problem: horn.Ho
     cert = horn.Certificate(problem, (z3.And(mined, z3.Not(sets.union(closure))),))
     why = (f"{proof_text}: the states that can reach such a state ({len(closure)} cubes within the mined invariant) "
            "include no initial state, re-checked")
-    return _proved(tr, prop, verdict, cert, why, options)
+    return _proved(tr, prop, verdict, Method.BACKWARD, cert, why, options)
 
 
 def _spacer(mined: _Mining, problem: Callable[[Translator, pdr.Assumed | None], horn.HornProblem],
@@ -244,11 +248,12 @@ def _spacer(mined: _Mining, problem: Callable[[Translator, pdr.Assumed | None], 
     return pdr.with_assumed(outcome, problem(mined.ints, None), invariant.formula)
 
 
-def _proved(tr: Translator, prop: Property, verdict: Verdict, cert: horn.Certificate, why: str, options: Z3Options) -> _Decision:
+def _proved(tr: Translator, prop: Property, verdict: Verdict, method: Method, cert: horn.Certificate, why: str,
+            options: Z3Options) -> _Decision:
     failed = horn.recheck(cert, options.timeout)
     if failed is not None:
         raise RuntimeError(f"internal error: {prop.name}: a proof's certificate does not re-check: {failed}")
-    return _Decision(_result(tr.system, prop, verdict, why), cert)
+    return _Decision(_result(tr.system, prop, verdict, method, why), cert)
 
 
 def _recovery(tr: Translator, prop: Recovery, options: Z3Options, mined: _Mining) -> _Decision:
@@ -256,10 +261,11 @@ def _recovery(tr: Translator, prop: Recovery, options: Z3Options, mined: _Mining
         trace = outcome.trace
         assert trace is not None
         if trace.loop_start is None:
-            return _Decision(_result(tr.system, prop, Verdict.VIOLATED, "a run ends in a deadlock where the client does not hold a lease", trace))
+            return _Decision(_result(tr.system, prop, Verdict.VIOLATED, Method.LASSO_SEARCH,
+                                     "a run ends in a deadlock where the client does not hold a lease", trace))
         loop = len(trace) - trace.loop_start
         why = f"a fair run never again holds a lease: a {loop}-step loop after a {trace.loop_start}-step prefix"
-        return _Decision(_result(tr.system, prop, Verdict.VIOLATED, why, trace))
+        return _Decision(_result(tr.system, prop, Verdict.VIOLATED, Method.LASSO_SEARCH, why, trace))
 
     def search(within: Callable[[State], z3.BoolRef] | None, why: str) -> _Decision:
         """The lasso search, when no proof closed: a replayed lasso, or unknown saying why."""
@@ -268,8 +274,8 @@ def _recovery(tr: Translator, prop: Recovery, options: Z3Options, mined: _Mining
         if found.trace is not None:
             return lasso(found)
         if found.unknown:
-            return _Decision(_result(tr.system, prop, Verdict.UNKNOWN, f"{why}; lasso search stopped at depth {found.depth}: {found.unknown}"))
-        return _Decision(_result(tr.system, prop, Verdict.UNKNOWN, f"{why}; no fair lasso within {options.depth} steps"))
+            return _Decision(_result(tr.system, prop, Verdict.UNKNOWN, Method.LIMIT, f"{why}; lasso search stopped at depth {found.depth}: {found.unknown}"))
+        return _Decision(_result(tr.system, prop, Verdict.UNKNOWN, Method.LIMIT, f"{why}; no fair lasso within {options.depth} steps"))
 
     invariant = mined.outcome().invariant
     if invariant is None:
@@ -289,7 +295,7 @@ def _recovery(tr: Translator, prop: Recovery, options: Z3Options, mined: _Mining
             stronger = f" and {strengthened} from PDR" if strengthened else ""
             why = (f"every fair run reaches holds: {len(levels)} levels of helpful actions over an inductive invariant "
                    f"({len(invariant.clauses)} mined clauses{stronger}), re-checked")
-            return dataclasses.replace(_proved(tr, prop, Verdict.HOLDS, cert, why, options), levels=levels)
+            return dataclasses.replace(_proved(tr, prop, Verdict.HOLDS, Method.RANKING, cert, why, options), levels=levels)
         if strengthened == options.strengthenings:
             break
         left = ranked.remainder
@@ -340,7 +346,7 @@ def _renamed(tr: Translator, mined: _Mining, prop: Property, first: _Decision | 
         fired = [(step.action, renaming.params(step.action, step.params))
                  for step in base.trace.steps[1:] if step.action is not None]
         trace = trace_of(tr.system, states, fired, base.trace.loop_start)  # type: ignore[arg-type]
-        return _Decision(_result(tr.system, prop, base.verdict, base.reason + via, trace))
+        return _Decision(_result(tr.system, prop, base.verdict, base.method, base.reason + via, trace, renamed_from=0))
     if first.certificate is None:
         return None
     formals = first.certificate.problem.unknowns[0].formals
@@ -358,7 +364,7 @@ def _renamed(tr: Translator, mined: _Mining, prop: Property, first: _Decision | 
     cert = horn.Certificate(problem, formulas)  # type: ignore[arg-type]
     if horn.recheck(cert, options.timeout) is not None:
         return None
-    return _Decision(_result(tr.system, prop, base.verdict, base.reason + via), cert, levels)
+    return _Decision(_result(tr.system, prop, base.verdict, base.method, base.reason + via, renamed_from=0), cert, levels)
 
 
 def _inverse_terms(tr: Translator, renaming: ClientRenaming, xs: Sequence[z3.ExprRef]) -> Substitution:
