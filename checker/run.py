@@ -71,6 +71,9 @@ class CheckOptions:
             raise OptionError("symmetry reduction needs the vector explorer")
         if self.symmetry and self.engine == "z3":
             raise OptionError("symmetry reduction is an option of the explicit engine (use --engine both to compare)")
+        if self.max_states is not None and self.engine == "z3":
+            raise OptionError("a state limit bounds the explicit engine's exploration; the z3 engine enumerates no "
+                              "states (its searches are bounded by depth and timeout)")
         if self.max_states is not None and (isinstance(self.max_states, bool) or not isinstance(self.max_states, int)
                                             or self.max_states < 1):
             raise OptionError(f"max_states must be a whole number of at least 1, not {self.max_states!r}")

@@ -31,6 +31,20 @@ from leasecheck.model.lang import (
 CLIENT_NAK_MODES = ("obey", "ignore-while-renewing")
 
 
+#: The largest number of clients or of addresses a configuration may have: the model's traced form
+#: grows with their product, and already 30 x 30 takes seconds to build.
+MAX_HOSTS = 64
+#: The largest budget of deletes, losses or reboots: each is a counter in the state, and a run
+#: uses at most a handful.
+MAX_BUDGET = 1000
+
+
+def _short(value: object) -> str:
+    """A value for an error message, cut short when it is huge (a 5,000-digit number)."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
+
+
 class ConfigError(UserError):
     """A configuration that docs/model.md section 2 does not define (bad counts, unknown variant)."""
 
@@ -51,14 +65,11 @@ class Config:
     client_nak: str = "obey"
 
     def __post_init__(self) -> None:
-        for name in ("clients", "addresses"):
+        for name, low, high in (("clients", 1, MAX_HOSTS), ("addresses", 1, MAX_HOSTS), ("deletes", 0, MAX_BUDGET),
+                                ("losses", 0, MAX_BUDGET), ("reboots", 0, MAX_BUDGET)):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{name} must be a whole number of at least 1, not {value!r}")
-        for name in ("deletes", "losses", "reboots"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ConfigError(f"{name} must be a whole number of at least 0, not {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ConfigError(f"{name} must be a whole number from {low} to {high:,}, not {_short(value)}")
         if self.variant not in V.VARIANTS:
             raise ConfigError(f"unknown variant {self.variant!r}; choose one of {', '.join(V.VARIANTS)}")
         if not isinstance(self.restart, bool):

@@ -133,6 +133,8 @@ def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.pcap is not None:
         if args.server or args.client:
             raise ConformUsageError("give either --pcap or --server/--client, not both")
+        if args.delete_packet is not None and args.delete_packet < 1:
+            raise ConformUsageError(f"--delete-packet counts packets from 1, not {args.delete_packet}")
         if args.delete_time is not None and args.delete_packet is not None:
             raise ConformUsageError("give the delete as --delete-time or --delete-packet, not both")
         if len(args.pcap) > 1 and (args.delete_time is not None or args.delete_packet is not None):

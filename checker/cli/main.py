@@ -176,14 +176,14 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     cfg = _config(args)
     if args.certificate is not None and args.engine == "explicit":
         raise UsageError("leasecheck check: --certificate needs --engine z3 or --engine both")
-    if args.trace_out or args.chart:
-        from leasecheck.checker.cli.outputs import check_output_paths
+    from leasecheck.checker.cli.outputs import check_output_paths
+
+    check_output_paths(args.trace_out, args.chart, args.certificate)  # before any work: nothing is lost after it
+    if args.chart is not None:
         from leasecheck.checker.render.chart import ChartFileError, check_picture_path
 
-        check_output_paths(args.trace_out, args.chart)
         try:
-            if args.chart:
-                check_picture_path(Path(args.chart))
+            check_picture_path(Path(args.chart))
         except ChartFileError as exc:
             raise OutputError(str(exc)) from None
     from leasecheck.checker.run import CheckOptions, run_check
@@ -197,10 +197,6 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         if printer is not None:
             printer.done()
-    if args.certificate is not None:
-        from leasecheck.checker.cli.outputs import save_certificates
-
-        save_certificates(Path(args.certificate), run.certificates)
     if args.format == "json":
         from leasecheck.checker.render.jsondoc import run_json
 
@@ -209,6 +205,11 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from leasecheck.checker.render.text import render_run
 
         out.write(render_run(run))
+    out.flush()  # the verdicts first: a file that then fails to be written loses none of them
+    if args.certificate is not None:
+        from leasecheck.checker.cli.outputs import save_certificates
+
+        save_certificates(Path(args.certificate), run.certificates)
     if args.trace_out or args.chart:
         from leasecheck.checker.cli.outputs import write_trace_outputs
 
@@ -223,7 +224,7 @@ def _claims(args: argparse.Namespace, out: TextIO) -> int:
     from leasecheck.checker.claims import check_claims
     from leasecheck.checker.render.claims import claims_json, render_claims_text
 
-    if args.junit:
+    if args.junit is not None:
         from leasecheck.checker.cli.outputs import check_output_paths
 
         check_output_paths(args.junit)

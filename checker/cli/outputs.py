@@ -24,9 +24,16 @@ class OutputError(UserError):
 
 
 def check_output_paths(*paths: str | None) -> None:
-    """Refuse, before any work is done, output files whose folder does not exist."""
+    """Refuse, before any work is done, output files that could not be written: an empty name, a
+    folder, or a file in a folder that does not exist. ``None`` is an output not asked for."""
     for p in paths:
-        if p and not Path(p).resolve().parent.is_dir():
+        if p is None:
+            continue
+        if not p.strip():
+            raise OutputError("an output file name is empty")
+        if Path(p).is_dir():
+            raise OutputError(f"cannot write {p}: it is a folder")
+        if not Path(p).resolve().parent.is_dir():
             raise OutputError(f"cannot write {p}: no folder {Path(p).parent}")
 
 
