@@ -8,6 +8,11 @@ Run from the repository root::
 Each configuration runs in a fresh interpreter, so its wall time includes start-up (interpreter,
 imports, tracing the model) and its peak memory (maximum resident set size, from ``wait4``) is
 its own. Results go to ``benchmarks/results.json`` and a table on stdout.
+
+A "check" job goes through the front door every command goes through
+(:func:`leasecheck.checker.run.run_check`): explore, then decide the properties. An "explore" job
+measures the exploration alone, so it calls the explicit engine's explorers directly: the front
+door always decides some property.
 """
 
 from __future__ import annotations
@@ -57,20 +62,25 @@ LARGE = [Job("4x3 nt40 full exploration", 4, 3, "nt40")]
 def run_job(job: Job) -> dict[str, Any]:
     """Runs in the child: one job, its figures as a dict."""
     sys.path.insert(0, str(ROOT))
-    from leasecheck.checker.explicit.explore import Limits
     from leasecheck.model.dhcp import Config, dhcp_system
 
     cfg = Config(job.clients, job.addresses, job.variant, job.deletes, job.losses, job.reboots, job.restart)
-    limits = Limits(timeout=job.timeout)
     start = time.perf_counter()
     if job.mode == "check":
-        from leasecheck.checker.explicit.engine import explicit_report
+        from leasecheck.checker.run import CheckOptions, run_check
 
-        report, graph = explicit_report(cfg, list(job.properties) or None, limits, explorer=job.explorer,
-                                     symmetry=job.symmetry)
+        options = CheckOptions(job.properties or None, explorer=job.explorer, symmetry=job.symmetry,
+                               timeout=job.timeout)
+        report = run_check(cfg, options).report
+        s = report.stats
+        figures = {"states": s.states, "transitions": s.transitions, "complete": s.complete,
+                   "stop_reason": s.stop_reason}
         verdicts = {f"{r.property}[{'-' if r.client is None else r.client}]": str(r.verdict) for r in report.results}
     else:
+        from leasecheck.checker.explicit.explore import Limits
+
         system = dhcp_system(cfg)
+        limits = Limits(timeout=job.timeout)
         if job.explorer == "scalar":
             from leasecheck.checker.explicit.explore import explore
 
@@ -84,15 +94,10 @@ def run_job(job: Job) -> dict[str, Any]:
 
                 canonical = Symmetry(system).canonical
             graph = explore_vector(system, limits, canonical=canonical)
+        figures = {"states": len(graph.states), "transitions": graph.transitions, "complete": graph.complete,
+                   "stop_reason": graph.stop_reason}
         verdicts = {}
-    return {
-        "states": len(graph.states),
-        "transitions": graph.transitions,
-        "complete": graph.complete,
-        "stop_reason": graph.stop_reason,
-        "engine_seconds": round(time.perf_counter() - start, 3),
-        "verdicts": verdicts,
-    }
+    return {**figures, "engine_seconds": round(time.perf_counter() - start, 3), "verdicts": verdicts}
 
 
 def measure(job: Job) -> dict[str, Any]:
