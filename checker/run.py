@@ -117,8 +117,8 @@ class CheckRun:
         if self.comparison is not None:
             if self.comparison.disagreements:
                 return ExitStatus.DISAGREE
-            return ExitStatus(exit_code(self.comparison.verdicts))
-        return ExitStatus(self.report.exit_code)
+            return exit_code(self.comparison.verdicts)
+        return self.report.exit_code
 
 
 def run_check(

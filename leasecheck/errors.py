@@ -24,6 +24,7 @@ __all__ = [
     "Signal",
     "UserError",
     "exit_status_of",
+    "quoted",
 ]
 
 
@@ -79,3 +80,12 @@ def exit_status_of(exc: BaseException) -> ExitStatus:
     if isinstance(exc, KeyboardInterrupt):
         return ExitStatus.INTERRUPTED
     return ExitStatus.INTERNAL
+
+
+def quoted(value: object, limit: int = 40) -> str:
+    """A wrong value as an error message quotes it: its repr, cut short when it is huge (a number
+    of 5,000 digits, a whole file), so that the message stays one readable line."""
+    if isinstance(value, int) and value.bit_length() > 3 * limit:  # repr() itself refuses the largest
+        return f"a number of about {int(value.bit_length() * 0.30103):,} digits"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit // 2]}... ({len(text):,} characters)"

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from leasecheck.errors import UserError
+from leasecheck.errors import UserError, quoted
 from leasecheck.model import values as V
 from leasecheck.model.lang import (
     BOOL,
@@ -39,12 +39,6 @@ MAX_HOSTS = 64
 MAX_BUDGET = 1000
 
 
-def _short(value: object) -> str:
-    """A value for an error message, cut short when it is huge (a 5,000-digit number)."""
-    text = repr(value)
-    return text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
-
-
 class ConfigError(UserError):
     """A configuration that docs/model.md section 2 does not define (bad counts, unknown variant)."""
 
@@ -69,7 +63,7 @@ class Config:
                                 ("losses", 0, MAX_BUDGET), ("reboots", 0, MAX_BUDGET)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ConfigError(f"{name} must be a whole number from {low} to {high:,}, not {_short(value)}")
+                raise ConfigError(f"{name} must be a whole number from {low} to {high:,}, not {quoted(value)}")
         if self.variant not in V.VARIANTS:
             raise ConfigError(f"unknown variant {self.variant!r}; choose one of {', '.join(V.VARIANTS)}")
         if not isinstance(self.restart, bool):

@@ -24,7 +24,14 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The slow tests first (a stable sort), so that with ``-n auto`` the long ones start at once
-    and the short ones fill in around them, instead of one long test running alone at the end."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The ``long`` tests run only when a ``-m`` expression names them (``-m long``), so that any
+    other selection, such as ``-m "not slow"``, leaves them out. Then the slow tests first (a stable
+    sort), so that with ``-n auto`` they start at once and the short ones fill in around them,
+    instead of one slow test running alone at the end."""
+    if "long" not in (config.getoption("markexpr") or ""):
+        long = [item for item in items if item.get_closest_marker("long") is not None]
+        if long:
+            config.hook.pytest_deselected(items=long)
+            items[:] = [item for item in items if item.get_closest_marker("long") is None]
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -21,7 +21,7 @@ from typing import NoReturn, TextIO
 
 from leasecheck.checker.cli.outputs import OutputError
 from leasecheck.checker.explicit.explore import Progress
-from leasecheck.errors import ExitStatus, LeasecheckError, UserError, exit_status_of
+from leasecheck.errors import ExitStatus, LeasecheckError, UserError, exit_status_of, quoted
 from leasecheck.model.dhcp import CLIENT_NAK_MODES, Config
 from leasecheck.model.values import VARIANTS
 from leasecheck.properties.dhcp import PROPERTY_NAMES
@@ -44,9 +44,11 @@ class _Parser(argparse.ArgumentParser):
 def _whole(minimum: int) -> type:
     def parse(text: str) -> int:
         try:
-            value = int(text)
+            value = int(text) if len(text) <= 30 else None  # a longer number is out of every range
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+            value = None
+        if value is None:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {quoted(text)}")
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
         return value
