@@ -157,6 +157,15 @@ def _api_example() -> str:
     return match.group(1)
 
 
+def test_every_python_block_of_the_api_guide_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # the conform section reads a capture of the repository's tests
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(blocks) >= 5
+    for n, block in enumerate(blocks, 1):
+        exec(compile(block, f"docs/api.md, python block {n}", "exec"), {"__name__": f"api_md_{n}"})
+
+
 @pytest.mark.slow
 def test_a_wheel_installs_one_package_whose_documented_example_runs(tmp_path: Path) -> None:
     target = tmp_path / "site"
