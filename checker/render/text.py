@@ -50,10 +50,11 @@ def render_report(report: Report) -> str:
         for r in report.results
     ]
     out = head + [table(["property", "client", "verdict", "reason"], rows)]
-    system = dhcp_system(report.config)
-    for r in report.results:
-        if r.trace is not None:
-            out += ["", render_result_trace(system, r)]
+    traced = [r for r in report.results if r.trace is not None]
+    system = dhcp_system(report.config) if traced else None  # built only for a trace
+    for r in traced:
+        assert system is not None
+        out += ["", render_result_trace(system, r)]
     return "\n".join(out) + "\n"
 
 

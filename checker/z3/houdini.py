@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import z3
 
+from leasecheck.checker.z3.solver import Timeout
 from leasecheck.checker.z3.terms import conj, disj
 from leasecheck.checker.z3.translate import State, Translator
 from leasecheck.model import interp
@@ -97,7 +98,7 @@ def candidates(system: System, samples: set[tuple[int, ...]]) -> list[Clause]:
     return out
 
 
-def mine(tr: Translator, timeout: float | None = None, deadline: float | None = None) -> MiningOutcome:
+def mine(tr: Translator, timeout: Timeout = None, deadline: float | None = None) -> MiningOutcome:
     """Houdini's fixpoint over the sampled candidates; ``deadline`` is a ``time.monotonic()`` value."""
     start = time.monotonic()
     system = tr.system
