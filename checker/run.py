@@ -144,17 +144,18 @@ def run_check(
     reports: list[Report] = []
     certificates: tuple[ProvedCertificate, ...] = ()
     try:
+        with budget.cancel.shield():  # an import cut short by a signal leaves a half-made module
+            if options.engine in ("explicit", "both"):
+                from leasecheck.checker.explicit.engine import explicit_report
+            if options.engine in ("z3", "both"):
+                from leasecheck.checker.z3.engine import Z3Options, z3_run
         if options.engine in ("explicit", "both"):
-            from leasecheck.checker.explicit.engine import explicit_report
-
             limits = Limits(options.max_states, None, budget)
             report, _ = explicit_report(config, names, limits, progress, options.explorer, options.symmetry)
             reports.append(report)
             if report.stats.stop_reason == INTERRUPTED:
                 return CheckRun(config, options, tuple(reports))
         if options.engine in ("z3", "both"):
-            from leasecheck.checker.z3.engine import Z3Options, z3_run
-
             z3 = z3_run(config, names, Z3Options(depth=options.depth, budget=budget))
             reports.append(z3.report)
             certificates = z3.certificates

@@ -318,8 +318,10 @@ def _check_in(args: argparse.Namespace, out: TextIO, err: TextIO, signals: _Sign
             check_picture_path(Path(args.chart))
         except ChartFileError as exc:
             raise OutputError(str(exc)) from None
-    from leasecheck.checker.run import CheckOptions, run_check
-
+    with signals.cancel.shield():  # an import cut short by a signal leaves a half-made module
+        from leasecheck.checker.run import CheckOptions, run_check
+    if signals.cancel.cause is not None:
+        raise KeyboardInterrupt
     options = CheckOptions(tuple(args.properties) if args.properties else None, args.engine, args.explorer,
                            args.symmetry, args.max_states, args.timeout, args.depth)
     show = not args.quiet and err.isatty() and os.environ.get("CI") is None

@@ -16,6 +16,7 @@ timeout).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from collections.abc import Callable, Sequence
@@ -53,38 +54,27 @@ def explicit_report(
     engine = "explicit"
     stopped = ""
     try:
+        with _shielded(limits):  # an import cut short by a signal leaves a half-made module
+            from leasecheck.checker.explicit import analysis, explore, reduced, vanalysis, vexplore
+            from leasecheck.checker.symmetry import Symmetry
+        _between(limits)
         system = dhcp_system(cfg)
         _between(limits)
         props = dhcp_properties(system, cfg, properties)
         _between(limits)
         if explorer == "scalar":
-            from leasecheck.checker.explicit.analysis import GraphAnalysis
-            from leasecheck.checker.explicit.explore import explore
-
-            graph = explore(system, limits, progress)
-            decider = functools.partial(decide, GraphAnalysis(graph))
+            graph = explore.explore(system, limits, progress)
+            decider = functools.partial(decide, analysis.GraphAnalysis(graph))
         elif symmetry:
-            from leasecheck.checker.explicit.reduced import (
-                QuotientAnalysis,
-                check_supported,
-                decide_reduced,
-                reduce_properties,
-            )
-            from leasecheck.checker.explicit.vexplore import explore_vector
-            from leasecheck.checker.symmetry import Symmetry
-
-            props, fixed = reduce_properties(props)
-            check_supported(system, props, fixed)
+            props, fixed = reduced.reduce_properties(props)
+            reduced.check_supported(system, props, fixed)
             sym = Symmetry(system, fixed)
             engine = f"explicit, symmetry reduced ({sym.describe()})"
-            graph = explore_vector(system, limits, progress, canonical=sym.canonical)
-            decider = functools.partial(decide_reduced, QuotientAnalysis(graph, sym))
+            graph = vexplore.explore_vector(system, limits, progress, canonical=sym.canonical)
+            decider = functools.partial(reduced.decide_reduced, reduced.QuotientAnalysis(graph, sym))
         else:
-            from leasecheck.checker.explicit.vanalysis import VectorAnalysis
-            from leasecheck.checker.explicit.vexplore import explore_vector
-
-            graph = explore_vector(system, limits, progress)
-            decider = functools.partial(decide, VectorAnalysis(graph))
+            graph = vexplore.explore_vector(system, limits, progress)
+            decider = functools.partial(decide, vanalysis.VectorAnalysis(graph))
         for p in props:
             if results:
                 _between(limits)
@@ -104,6 +94,10 @@ def explicit_report(
     stats = Stats(len(graph.states), graph.transitions, time.perf_counter() - start, graph.complete and not stopped,
                   graph.stop_reason or stopped)
     return Report(cfg, engine, stats, tuple(results)), graph
+
+
+def _shielded(limits: Limits) -> contextlib.AbstractContextManager[None]:
+    return contextlib.nullcontext() if limits.budget is None else limits.budget.cancel.shield()
 
 
 def _between(limits: Limits) -> None:
