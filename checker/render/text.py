@@ -41,8 +41,8 @@ def render_report(report: Report) -> str:
     head = [
         f"leasecheck: {describe_config(report.config)}",
         (f"engine {report.engine}: symbolic, no states enumerated, {s.seconds:.2f} s" if report.engine == "z3" else
-         f"engine {report.engine}: {s.states:,} states, {s.transitions:,} transitions, {s.seconds:.2f} s"
-         + ("" if s.complete else f" (incomplete: {s.stop_reason})")),
+         f"engine {report.engine}: {s.states:,} states, {s.transitions:,} transitions, {s.seconds:.2f} s")
+        + ("" if s.complete else f" (incomplete: {s.stop_reason})"),
         "",
     ]
     rows = [
