@@ -65,7 +65,7 @@ def main() -> None:
     parser.add_argument("--shapes", default="1x1,2x2", help="CxA shapes (default 1x1,2x2)")
     parser.add_argument("--variants", default="nt35,nt40")
     parser.add_argument("--timeout", type=float, default=120.0,
-                        help="per solver call (default 120); each search of many calls gets ten times as long")
+                        help="the time limit of each whole run (default 120; each solver call gets at most 60 s of it)")
     parser.add_argument("--depth", type=int, default=24, help="bound of the lasso searches (default 24)")
     parser.add_argument("--limit", type=float, default=300.0, help="seconds allowed per run (default 300)")
     parser.add_argument("--largest", action="store_true", help="grow nt40 until a proof does not finish in --limit")

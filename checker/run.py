@@ -9,6 +9,13 @@ re-checked certificates of the Z3 engine's proofs.
 With ``engine="both"`` the explicit side honours ``explorer`` and ``symmetry`` exactly as alone;
 with symmetry it decides per-client properties for client 0 (clients are interchangeable), and
 the Z3 engine's verdicts for the other clients stand as its own.
+
+One :class:`~leasecheck.checker.budget.Budget` is made when :func:`run_check` starts and passed
+to every engine: ``timeout`` bounds the whole run (model building, exploration, analyses, every
+solver call and re-check), and a :class:`~leasecheck.checker.budget.Cancellation` (set by the
+command line's signal handler) stops it with what was reached. Either way the undecided verdicts
+are unknown; a run stopped by a signal is :attr:`CheckRun.interrupted` (exit 130), one stopped by
+its deadline exits 3.
 """
 
 from __future__ import annotations
@@ -17,9 +24,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from leasecheck.checker.budget import INTERRUPTED, Budget, Cancellation
 from leasecheck.checker.compare import Comparison, compare
 from leasecheck.checker.explicit.explore import Limits, Progress
-from leasecheck.checker.results import CheckResult, Report, exit_code
+from leasecheck.checker.results import CheckResult, Report, Stats, exit_code
 from leasecheck.errors import ExitStatus, UserError
 from leasecheck.model.dhcp import Config
 from leasecheck.properties.dhcp import PROPERTY_NAMES
@@ -42,9 +50,9 @@ class CheckOptions:
     ``properties``: the names to decide (None: every property that applies). ``engine``:
     ``explicit`` (enumerate the states), ``z3`` (symbolic) or ``both`` (compared). ``explorer``
     (``vector`` or ``scalar``) and ``symmetry`` choose the explicit engine's explorer.
-    ``max_states`` and ``timeout`` (seconds) stop the explicit exploration early (its unfinished
-    verdicts are then unknown); for the Z3 engine ``timeout`` bounds each solver call (default 60)
-    and ``depth`` bounds its bounded searches.
+    ``max_states`` stops the explicit exploration early; ``timeout`` (seconds) bounds the whole
+    run, every engine (each Z3 call gets at most 60 s, and never more than is left); unfinished
+    verdicts are then unknown. ``depth`` bounds the Z3 engine's bounded searches.
     """
 
     properties: tuple[str, ...] | None = None
@@ -107,13 +115,15 @@ class CheckRun:
 
     @property
     def interrupted(self) -> bool:
-        return any(r.stats.stop_reason == "interrupted" for r in self.reports)
+        return any(r.stats.stop_reason == INTERRUPTED for r in self.reports)
 
     @property
     def exit_status(self) -> ExitStatus:
         """0 all hold, 1 some violated, 3 some unknown, 4 the engines disagree, 130 interrupted."""
         if self.interrupted:
             return ExitStatus.INTERRUPTED
+        if any(not r.results and r.stats.stop_reason for r in self.reports):
+            return ExitStatus.UNKNOWN  # stopped before any property was even listed
         if self.comparison is not None:
             if self.comparison.disagreements:
                 return ExitStatus.DISAGREE
@@ -125,25 +135,35 @@ def run_check(
     config: Config,
     options: CheckOptions = CheckOptions(),
     progress: Callable[[Progress], None] | None = None,
+    cancel: Cancellation | None = None,
 ) -> CheckRun:
-    """Check ``config`` as ``options`` say; ``progress`` is called now and then while exploring."""
+    """Check ``config`` as ``options`` say; ``progress`` is called now and then while exploring;
+    ``cancel``, once set (by a signal handler), stops the run with what it reached."""
+    budget = Budget.start(options.timeout, cancel)
     names: Sequence[str] | None = options.properties
     reports: list[Report] = []
     certificates: tuple[ProvedCertificate, ...] = ()
-    if options.engine in ("explicit", "both"):
-        from leasecheck.checker.explicit.engine import explicit_report
-
-        limits = Limits(options.max_states, options.timeout)
-        report, _ = explicit_report(config, names, limits, progress, options.explorer, options.symmetry)
-        reports.append(report)
-        if report.stats.stop_reason == "interrupted":
+    try:
+        with budget.cancel.shield():  # an import cut short by a signal leaves a half-made module
+            if options.engine in ("explicit", "both"):
+                from leasecheck.checker.explicit.engine import explicit_report
+            if options.engine in ("z3", "both"):
+                from leasecheck.checker.z3.engine import Z3Options, z3_run
+        if options.engine in ("explicit", "both"):
+            limits = Limits(options.max_states, None, budget)
+            report, _ = explicit_report(config, names, limits, progress, options.explorer, options.symmetry)
+            reports.append(report)
+            if report.stats.stop_reason == INTERRUPTED:
+                return CheckRun(config, options, tuple(reports))
+        if options.engine in ("z3", "both"):
+            z3 = z3_run(config, names, Z3Options(depth=options.depth, budget=budget))
+            reports.append(z3.report)
+            certificates = z3.certificates
+    except KeyboardInterrupt:  # between the engines, or while one was being imported
+        stats = Stats(0, 0, 0.0, False, budget.stop_reason() or INTERRUPTED)
+        engine = "z3" if options.engine == "z3" or reports else "explicit"
+        reports.append(Report(config, engine, stats, ()))
+        if stats.stop_reason == INTERRUPTED:
             return CheckRun(config, options, tuple(reports))
-    if options.engine in ("z3", "both"):
-        from leasecheck.checker.z3.engine import Z3Options, z3_run
-
-        timeout = options.timeout if options.timeout is not None else Z3Options.timeout
-        z3 = z3_run(config, names, Z3Options(depth=options.depth, timeout=timeout))
-        reports.append(z3.report)
-        certificates = z3.certificates
-    comparison = compare(reports[0], reports[1]) if len(reports) == 2 else None
+    comparison = compare(reports[0], reports[1]) if len(reports) == 2 and all(r.results for r in reports) else None
     return CheckRun(config, options, tuple(reports), comparison, certificates)

@@ -4,6 +4,15 @@ Each command is a thin layer over the public API and the front door
 (:func:`leasecheck.checker.run.run_check`): parse, run, render, write. The exit statuses are
 :class:`leasecheck.errors.ExitStatus`; an exception becomes one through
 :func:`leasecheck.errors.exit_status_of` only, in :func:`main`.
+
+Signals: while a command runs, SIGTERM is treated as SIGINT. ``check`` installs
+:class:`_Signals` for the run: a signal sets the run's
+:class:`~leasecheck.checker.budget.Cancellation` (a watcher thread does so even while the main
+thread is inside a Z3 call, and the Z3 engine's hook interrupts that call), and outside the
+shielded parts (the Z3 engine, rendering) the handler raises KeyboardInterrupt, which the
+explicit engine turns into what it reached. ``--timeout`` arms an alarm that stops the run the
+same way at its deadline. The verdicts reached are printed, and the exit status is 130 (3 for the
+deadline). A second Ctrl-C ends the process at once.
 """
 
 from __future__ import annotations
@@ -12,19 +21,27 @@ import argparse
 import json
 import os
 import resource
+import select
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO
+from types import FrameType, TracebackType
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
+from leasecheck.checker.budget import DEADLINE, INTERRUPTED, Cancellation
 from leasecheck.checker.cli.outputs import OutputError
 from leasecheck.checker.explicit.explore import Progress
 from leasecheck.errors import ExitStatus, LeasecheckError, UserError, exit_status_of, quoted
 from leasecheck.model.dhcp import CLIENT_NAK_MODES, Config
 from leasecheck.model.values import VARIANTS
 from leasecheck.properties.dhcp import PROPERTY_NAMES
+
+if TYPE_CHECKING:
+    from leasecheck.checker.run import CheckRun
 
 
 def one_line(text: str) -> str:
@@ -102,7 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="explore one state per class of states equal up to renaming clients and addresses "
                             "(vector explorer; per-client properties for client 0; see docs/symmetry.md)")
     check.add_argument("--max-states", type=_whole(1), metavar="N", help="stop after N states (verdicts become unknown)")
-    check.add_argument("--timeout", type=_positive_float, metavar="SECONDS", help="stop exploring after this long (with --engine z3 or both: the limit of each solver call, default 60; a search of many calls, such as the ranking of a recovery proof, gets ten times as long)")
+    check.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
+                       help="the wall time of the whole run, every engine: model building, exploration, analyses, "
+                            "solver calls (each gets at most 60 s, and never more than is left) and re-checks; "
+                            "verdicts not reached by then are unknown (exit status 3)")
     check.add_argument("--quiet", action="store_true", help="no progress display on stderr")
     check.add_argument("--trace-out", metavar="FILE", help="write each trace as an ITF JSON file (FILE, or FILE-PROPERTY-CLIENT.itf.json when several)")
     check.add_argument("--chart", metavar="FILE", help="draw each trace as a message sequence chart (.svg, .png or .pdf; numbered as for --trace-out)")
@@ -174,7 +194,117 @@ class _ProgressPrinter:
             self.stream.flush()
 
 
+class _Signals:
+    """SIGINT, SIGTERM (and, with a timeout, SIGALRM at the deadline) set ``cancel`` while the
+    ``with`` block runs; the handlers before it are restored when it ends.
+
+    Python runs a signal handler only between bytecodes, so not while a Z3 call is under way: the
+    C-level handler then writes the signal's number to a pipe (``signal.set_wakeup_fd``), and a
+    watcher thread reads it and sets ``cancel``, whose hooks interrupt the call; it calls them
+    again every tenth of a second, for a call that started just after the signal."""
+
+    _SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGALRM)
+
+    def __init__(self, err: TextIO, timeout: float | None = None):
+        self.cancel = Cancellation()
+        self._err = err
+        self._timeout = timeout
+        self._interrupts = 0
+        self._old: dict[int, object] = {}
+        self._stop = threading.Event()
+        self._pipe: tuple[int, int] | None = None
+        self._old_fd = -1
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> _Signals:
+        if threading.current_thread() is not threading.main_thread():
+            return self  # signals reach the main thread only: nothing to install
+        for sig in self._SIGNALS:
+            self._old[sig] = signal.signal(sig, self._handle)
+        read, write = os.pipe()
+        os.set_blocking(write, False)
+        self._pipe = (read, write)
+        self._old_fd = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+        self._thread = threading.Thread(target=self._watch, name="leasecheck-signals", daemon=True)
+        self._thread.start()
+        return self
+
+    def arm(self) -> None:
+        """Start the deadline's alarm (when the run starts)."""
+        if self._timeout is not None and self._old:
+            signal.setitimer(signal.ITIMER_REAL, self._timeout)
+
+    def disarm(self) -> None:
+        if self._old:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if not self._old:
+            return
+        self.disarm()
+        signal.set_wakeup_fd(self._old_fd)
+        for sig, old in self._old.items():
+            signal.signal(sig, old)  # type: ignore[arg-type]
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(1.0)
+        if self._pipe is not None:
+            for fd in self._pipe:
+                os.close(fd)
+
+    def _cause(self, signum: int) -> str:
+        return DEADLINE if signum == signal.SIGALRM else INTERRUPTED
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if signum != signal.SIGALRM:
+            self._interrupts += 1
+            if self._interrupts > 1:  # a second Ctrl-C: at once
+                self._err.write("leasecheck: interrupted again; stopped at once\n")
+                self._err.flush()
+                os._exit(int(ExitStatus.INTERRUPTED))
+        self.cancel.cancel(self._cause(signum))
+        if not self.cancel.shielded:
+            raise KeyboardInterrupt
+
+    def _watch(self) -> None:
+        assert self._pipe is not None
+        read = self._pipe[0]
+        while not self._stop.is_set():
+            ready, _, _ = select.select([read], [], [], 0.1)
+            if ready:
+                try:
+                    data = os.read(read, 64)
+                except OSError:
+                    return
+                for signum in data:
+                    if signum in self._SIGNALS:
+                        self.cancel.cancel(self._cause(signum))
+            else:
+                self.cancel.poke()
+
+
+def _interrupted_at_start(args: argparse.Namespace, out: TextIO, err: TextIO, reason: str) -> int:
+    """Stopped before the run began: with --format json, a document that says so, no results."""
+    if args.format == "json":
+        from dataclasses import asdict
+
+        stats = {"states": 0, "transitions": 0, "seconds": 0.0, "complete": False, "stop_reason": reason}
+        doc = {"config": asdict(_config(args)), "engine": args.engine, "stats": stats, "results": []}
+        out.write(json.dumps(doc, indent=2) + "\n")
+        out.flush()
+    err.write(f"leasecheck: {reason} before the check began; nothing was decided\n")
+    return int(ExitStatus.INTERRUPTED)
+
+
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    with _Signals(err, args.timeout) as signals:
+        try:
+            return _check_in(args, out, err, signals)
+        except KeyboardInterrupt:  # before the run began (a run catches its own)
+            return _interrupted_at_start(args, out, err, INTERRUPTED)
+
+
+def _check_in(args: argparse.Namespace, out: TextIO, err: TextIO, signals: _Signals) -> int:
     cfg = _config(args)
     if args.certificate is not None and args.engine == "explicit":
         raise UsageError("leasecheck check: --certificate needs --engine z3 or --engine both")
@@ -188,17 +318,26 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             check_picture_path(Path(args.chart))
         except ChartFileError as exc:
             raise OutputError(str(exc)) from None
-    from leasecheck.checker.run import CheckOptions, run_check
-
+    with signals.cancel.shield():  # an import cut short by a signal leaves a half-made module
+        from leasecheck.checker.run import CheckOptions, run_check
+    if signals.cancel.cause is not None:
+        raise KeyboardInterrupt
     options = CheckOptions(tuple(args.properties) if args.properties else None, args.engine, args.explorer,
                            args.symmetry, args.max_states, args.timeout, args.depth)
     show = not args.quiet and err.isatty() and os.environ.get("CI") is None
     printer = _ProgressPrinter(err) if show else None
+    signals.arm()
     try:
-        run = run_check(cfg, options, printer)
+        run = run_check(cfg, options, printer, signals.cancel)
     finally:
+        signals.disarm()
         if printer is not None:
             printer.done()
+    with signals.cancel.shield():  # a signal now: the verdicts are printed whole, then exit 130
+        return _show(args, run, out, err, signals.cancel)
+
+
+def _show(args: argparse.Namespace, run: CheckRun, out: TextIO, err: TextIO, cancel: Cancellation) -> int:
     if args.format == "json":
         from leasecheck.checker.render.jsondoc import run_json
 
@@ -218,7 +357,12 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for line in write_trace_outputs(run.report, args.trace_out, args.chart):
             err.write(f"leasecheck: wrote {line}\n")
     if run.interrupted:
-        err.write(f"leasecheck: interrupted after {run.report.stats.states:,} states; verdicts above are partial\n")
+        states = sum(r.stats.states for r in run.reports)
+        reached = f" after {states:,} states" if states else ""
+        err.write(f"leasecheck: interrupted{reached}; verdicts above are partial\n")
+    elif cancel.cause == INTERRUPTED:
+        err.write("leasecheck: interrupted while the verdicts were being written; they are complete\n")
+        return int(ExitStatus.INTERRUPTED)
     return int(run.exit_status)
 
 
@@ -246,6 +390,17 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
     started = time.perf_counter()
+    old_term = None
+    if threading.current_thread() is threading.main_thread():
+        old_term = signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM as SIGINT
+    try:
+        return _main(argv, out, err, started)
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+
+
+def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO, started: float) -> int:
     try:
         argv = list(sys.argv[1:] if argv is None else argv)
         if any("\x00" in a for a in argv):

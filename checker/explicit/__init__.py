@@ -8,5 +8,5 @@ symmetry-reduced quotient (:mod:`.reduced`), recovery latency in lease-timer eve
 (:mod:`.timeline`), and the engine's entry (:mod:`.engine`).
 
 May import: leasecheck.errors, leasecheck.model, leasecheck.properties, leasecheck.checker.results,
-leasecheck.checker.replay, leasecheck.checker.symmetry.
+leasecheck.checker.replay, leasecheck.checker.symmetry, leasecheck.checker.budget.
 """

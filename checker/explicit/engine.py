@@ -6,18 +6,28 @@ analysed by :class:`~.vanalysis.VectorAnalysis`, and ``scalar`` (:mod:`.explore`
 Python), analysed by :class:`~.analysis.GraphAnalysis`. Symmetry reduction needs the vector
 explorer; what it decides and what it refuses is described in :mod:`.reduced` and
 docs/symmetry.md.
+
+A run's budget (``Limits.budget``) stops the engine anywhere: a signal (a KeyboardInterrupt
+raised by the command line's handler) or the deadline, checked between the phases and between
+properties. The properties decided by then keep their verdicts; the others are unknown
+(``Method.LIMIT``) with the stop reason, which the report's stats carry ("interrupted", or the
+timeout).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import time
 from collections.abc import Callable, Sequence
 
+from leasecheck.checker.budget import INTERRUPTED, Interrupted, OutOfTime
 from leasecheck.checker.explicit.decide import decide
 from leasecheck.checker.explicit.explore import Limits, Progress, StateGraph
-from leasecheck.checker.results import Report, Stats
+from leasecheck.checker.results import CheckResult, Method, Report, Stats
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.properties.dhcp import PropertyError, dhcp_properties
+from leasecheck.properties.spec import Property, Verdict
 
 EXPLORERS = ("vector", "scalar")
 
@@ -29,48 +39,69 @@ def explicit_report(
     progress: Callable[[Progress], None] | None = None,
     explorer: str = "vector",
     symmetry: bool = False,
-) -> tuple[Report, StateGraph]:
-    """Explore ``cfg`` and decide the named properties (default: those that apply)."""
+) -> tuple[Report, StateGraph | None]:
+    """Explore ``cfg`` and decide the named properties (default: those that apply); the graph
+    is None when the run's budget stopped the engine before it explored."""
     limits = limits or Limits()
     if explorer not in EXPLORERS:
         raise PropertyError(f"unknown explorer {explorer!r}; choose one of {', '.join(EXPLORERS)}")
     if symmetry and explorer != "vector":
         raise PropertyError("--symmetry needs the vector explorer")
     start = time.perf_counter()
-    system = dhcp_system(cfg)
-    props = dhcp_properties(system, cfg, properties)
-    if explorer == "scalar":
-        from leasecheck.checker.explicit.analysis import GraphAnalysis
-        from leasecheck.checker.explicit.explore import explore
+    props: list[Property] = []
+    results: list[CheckResult] = []
+    graph: StateGraph | None = None
+    engine = "explicit"
+    stopped = ""
+    try:
+        with _shielded(limits):  # an import cut short by a signal leaves a half-made module
+            from leasecheck.checker.explicit import analysis, explore, reduced, vanalysis, vexplore
+            from leasecheck.checker.symmetry import Symmetry
+        _between(limits)
+        system = dhcp_system(cfg)
+        _between(limits)
+        props = dhcp_properties(system, cfg, properties)
+        _between(limits)
+        if explorer == "scalar":
+            graph = explore.explore(system, limits, progress)
+            decider = functools.partial(decide, analysis.GraphAnalysis(graph))
+        elif symmetry:
+            props, fixed = reduced.reduce_properties(props)
+            reduced.check_supported(system, props, fixed)
+            sym = Symmetry(system, fixed)
+            engine = f"explicit, symmetry reduced ({sym.describe()})"
+            graph = vexplore.explore_vector(system, limits, progress, canonical=sym.canonical)
+            decider = functools.partial(reduced.decide_reduced, reduced.QuotientAnalysis(graph, sym))
+        else:
+            graph = vexplore.explore_vector(system, limits, progress)
+            decider = functools.partial(decide, vanalysis.VectorAnalysis(graph))
+        for p in props:
+            if results:
+                _between(limits)
+            results.append(decider(p))
+    except (KeyboardInterrupt, Interrupted, OutOfTime):
+        stopped = limits.interrupted()
+    if graph is not None and graph.stop_reason == INTERRUPTED:
+        stopped = INTERRUPTED
+    if stopped:
+        seen = f" ({0 if graph is None else len(graph.states):,} states explored)"
+        why = ("interrupted before this property was decided" if stopped == INTERRUPTED
+               else f"stopped by the run's time limit ({stopped}) before this property was decided") + seen
+        results += [CheckResult(p.name, p.client, Verdict.UNKNOWN, why, method=Method.LIMIT) for p in props[len(results):]]
+    if graph is None:
+        stats = Stats(0, 0, time.perf_counter() - start, False, stopped)
+        return Report(cfg, engine, stats, tuple(results)), None
+    stats = Stats(len(graph.states), graph.transitions, time.perf_counter() - start, graph.complete and not stopped,
+                  graph.stop_reason or stopped)
+    return Report(cfg, engine, stats, tuple(results)), graph
 
-        graph = explore(system, limits, progress)
-        analysis = GraphAnalysis(graph)
-        results = tuple(decide(analysis, p) for p in props)
-        engine = "explicit"
-    elif symmetry:
-        from leasecheck.checker.explicit.reduced import (
-            QuotientAnalysis,
-            check_supported,
-            decide_reduced,
-            reduce_properties,
-        )
-        from leasecheck.checker.explicit.vexplore import explore_vector
-        from leasecheck.checker.symmetry import Symmetry
 
-        props, fixed = reduce_properties(props)
-        check_supported(system, props, fixed)
-        sym = Symmetry(system, fixed)
-        graph = explore_vector(system, limits, progress, canonical=sym.canonical)
-        reduced = QuotientAnalysis(graph, sym)
-        results = tuple(decide_reduced(reduced, p) for p in props)
-        engine = f"explicit, symmetry reduced ({sym.describe()})"
-    else:
-        from leasecheck.checker.explicit.vanalysis import VectorAnalysis
-        from leasecheck.checker.explicit.vexplore import explore_vector
+def _shielded(limits: Limits) -> contextlib.AbstractContextManager[None]:
+    return contextlib.nullcontext() if limits.budget is None else limits.budget.cancel.shield()
 
-        graph = explore_vector(system, limits, progress)
-        analysis = VectorAnalysis(graph)
-        results = tuple(decide(analysis, p) for p in props)
-        engine = "explicit"
-    stats = Stats(len(graph.states), graph.transitions, time.perf_counter() - start, graph.complete, graph.stop_reason)
-    return Report(cfg, engine, stats, results), graph
+
+def _between(limits: Limits) -> None:
+    """Between two phases: stop when the run's budget says so."""
+    if limits.budget is not None:
+        limits.budget.check()
+

@@ -5,8 +5,9 @@ depth and the parent links give shortest paths. Out-edges are kept in CSR form (
 ``dst``, ``cmd``), each labelled with the guarded command that produced it; the liveness and
 branching analyses of :mod:`leasecheck.checker.explicit.analysis` run on that graph.
 
-Limits: ``max_states`` and ``timeout`` stop the search early; the graph then says it is not
-``complete`` and why, and only the first ``expanded`` states have their out-edges.
+Limits: ``max_states`` and ``timeout`` stop the search early, and so do a run's ``budget`` (its
+deadline, or a signal: "interrupted"); the graph then says it is not ``complete`` and why, and
+only the first ``expanded`` states have their out-edges.
 """
 
 from __future__ import annotations
@@ -16,14 +17,39 @@ from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from leasecheck.checker.budget import INTERRUPTED, Budget
 from leasecheck.checker.explicit.compile import compile_successors
 from leasecheck.model.lang import System
 
 
 @dataclass(frozen=True)
 class Limits:
+    """``timeout``: seconds from the exploration's start; ``budget``: the whole run's."""
+
     max_states: int | None = None
     timeout: float | None = None
+    budget: Budget | None = None
+
+    def deadline(self, start: float) -> float | None:
+        """When the exploration must stop (``time.monotonic()``), ``start`` being its start."""
+        own = None if self.timeout is None else start + self.timeout
+        run = None if self.budget is None else self.budget.deadline
+        return run if own is None else own if run is None else min(own, run)
+
+    def stop_reason(self) -> str:
+        """Why a run stopped at a deadline or a signal (the run's reason when it has a budget)."""
+        if self.budget is not None and self.budget.stop_reason():
+            return self.budget.stop_reason()
+        return f"timeout after {self.timeout:g} s"
+
+    def interrupted(self) -> str:
+        """The stop reason of an exploration that a KeyboardInterrupt ended."""
+        if self.budget is not None and self.budget.stop_reason():
+            return self.budget.stop_reason()
+        return INTERRUPTED
+
+    def cancelled(self) -> bool:
+        return self.budget is not None and self.budget.cancel.cause is not None
 
 
 @dataclass(frozen=True)
@@ -77,6 +103,7 @@ def explore(
     limits = limits or Limits()
     successors = compile_successors(system)
     start = time.perf_counter()
+    deadline = limits.deadline(time.monotonic())
     init = system.initial
     index: dict[tuple[int, ...], int] = {init: 0}
     states = [init]
@@ -86,17 +113,16 @@ def explore(
     dst = array("i")
     cmd = array("i")
     max_states = limits.max_states
-    deadline = None if limits.timeout is None else start + limits.timeout
     next_report = start + progress_every
     stop_reason = ""
     i = 0
     get = index.get
     try:
         while i < len(states):
-            if (i & 1023) == 0 and (deadline is not None or progress is not None):
+            if (i & 1023) == 0 and (deadline is not None or progress is not None or limits.budget is not None):
                 now = time.perf_counter()
-                if deadline is not None and now > deadline:
-                    stop_reason = f"timeout after {limits.timeout:g} s"
+                if (deadline is not None and time.monotonic() > deadline) or limits.cancelled():
+                    stop_reason = limits.stop_reason()
                     break
                 if progress is not None and now >= next_report:
                     progress(Progress(len(states), i, len(dst), now - start))
@@ -119,7 +145,7 @@ def explore(
             offsets.append(len(dst))
             i += 1
     except KeyboardInterrupt:
-        stop_reason = "interrupted"
+        stop_reason = limits.interrupted()
     # a state whose out-edges are partial is not expanded: keep `expanded` exact
     del dst[offsets[i]:]
     del cmd[offsets[i]:]

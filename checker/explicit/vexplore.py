@@ -14,8 +14,8 @@ verdicts as on the scalar explorer's graph.
 An optional ``canonical`` function maps every successor matrix to class representatives
 (symmetry reduction, :mod:`leasecheck.checker.symmetry`); the graph is then the quotient graph.
 
-Limits behave as in the scalar explorer: ``max_states`` keeps exactly that many states and
-``timeout`` stops between batches; both leave an incomplete graph.
+Limits behave as in the scalar explorer: ``max_states`` keeps exactly that many states, and
+``timeout``, the run's deadline and a signal stop between batches; each leaves an incomplete graph.
 """
 
 from __future__ import annotations
@@ -117,6 +117,7 @@ def explore_vector(
     """Explore every reachable state (or class, with ``canonical``) up to the limits."""
     limits = limits or Limits()
     start = time.perf_counter()
+    deadline = limits.deadline(time.monotonic())
     program = Program(system)
     lay = layout(system)
     table = KeyTable(lay.words)
@@ -132,15 +133,14 @@ def explore_vector(
     dst = _Growing(np.int32)
     cmd = _Growing(np.int32)
     max_states = limits.max_states
-    deadline = None if limits.timeout is None else start + limits.timeout
     next_report = start + progress_every
     stop_reason = ""
     lo, level_end = 0, 1
     try:
         while lo < table.n:
             now = time.perf_counter()
-            if deadline is not None and now > deadline:
-                stop_reason = f"timeout after {limits.timeout:g} s"
+            if (deadline is not None and time.monotonic() > deadline) or limits.cancelled():
+                stop_reason = limits.stop_reason()
                 break
             if progress is not None and now >= next_report:
                 progress(Progress(table.n, lo, dst.n, now - start))
@@ -170,7 +170,7 @@ def explore_vector(
             degree.extend(np.bincount(source, minlength=hi - lo))
             lo = hi
     except KeyboardInterrupt:
-        stop_reason = "interrupted"
+        stop_reason = limits.interrupted()
     # keep the per-state arrays in step whatever point an interrupt hit
     n = min(table.n, parent.n, parent_cmd.n)
     expanded = min(degree.n, n)

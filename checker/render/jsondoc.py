@@ -42,7 +42,7 @@ def trace_json(system: System, trace: Trace) -> dict[str, Any]:
     return out
 
 
-def result_json(system: System, r: CheckResult) -> dict[str, Any]:
+def result_json(system: System | None, r: CheckResult) -> dict[str, Any]:
     return {
         "property": r.property,
         "client": r.client,
@@ -51,12 +51,13 @@ def result_json(system: System, r: CheckResult) -> dict[str, Any]:
         "method": str(r.method),
         "quotient": r.quotient,
         "renamed_from": r.renamed_from,
-        "trace": None if r.trace is None else trace_json(system, r.trace),
+        "trace": None if r.trace is None or system is None else trace_json(system, r.trace),
     }
 
 
 def report_json(report: Report) -> dict[str, Any]:
-    system = dhcp_system(report.config)
+    # built only when a trace needs it (a run stopped by its deadline may not have built it)
+    system = dhcp_system(report.config) if any(r.trace is not None for r in report.results) else None
     s = report.stats
     return {
         "config": config_json(report.config),

@@ -41,8 +41,8 @@ def render_report(report: Report) -> str:
     head = [
         f"leasecheck: {describe_config(report.config)}",
         (f"engine {report.engine}: symbolic, no states enumerated, {s.seconds:.2f} s" if report.engine == "z3" else
-         f"engine {report.engine}: {s.states:,} states, {s.transitions:,} transitions, {s.seconds:.2f} s"
-         + ("" if s.complete else f" (incomplete: {s.stop_reason})")),
+         f"engine {report.engine}: {s.states:,} states, {s.transitions:,} transitions, {s.seconds:.2f} s")
+        + ("" if s.complete else f" (incomplete: {s.stop_reason})"),
         "",
     ]
     rows = [
@@ -50,10 +50,11 @@ def render_report(report: Report) -> str:
         for r in report.results
     ]
     out = head + [table(["property", "client", "verdict", "reason"], rows)]
-    system = dhcp_system(report.config)
-    for r in report.results:
-        if r.trace is not None:
-            out += ["", render_result_trace(system, r)]
+    traced = [r for r in report.results if r.trace is not None]
+    system = dhcp_system(report.config) if traced else None  # built only for a trace
+    for r in traced:
+        assert system is not None
+        out += ["", render_result_trace(system, r)]
     return "\n".join(out) + "\n"
 
 

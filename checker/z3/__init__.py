@@ -5,5 +5,5 @@ commands as Z3 terms) and :mod:`.solver` (the one solver wrapper) touch the z3 A
 building and checking formulas; the algorithms are written over those two.
 
 May import: leasecheck.errors, leasecheck.model, leasecheck.properties, leasecheck.checker.results,
-leasecheck.checker.replay, leasecheck.checker.symmetry.
+leasecheck.checker.replay, leasecheck.checker.symmetry, leasecheck.checker.budget.
 """

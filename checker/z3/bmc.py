@@ -13,17 +13,18 @@ from collections.abc import Callable
 import z3
 
 from leasecheck.checker.z3.paths import SearchOutcome, Unrolling
+from leasecheck.checker.z3.solver import Timeout
 from leasecheck.checker.z3.translate import State, Translator
 from leasecheck.model.lang import Expr
 
 
-def shortest_path(tr: Translator, target: Expr, depth: int, timeout: float | None = None) -> SearchOutcome:
+def shortest_path(tr: Translator, target: Expr, depth: int, timeout: Timeout = None) -> SearchOutcome:
     """Search paths of 0, 1, ..., ``depth`` steps for one ending in ``target``."""
     return shortest_path_to(tr, functools.partial(tr.holds, target), depth, timeout)
 
 
 def shortest_path_to(tr: Translator, target: Callable[[State], z3.BoolRef], depth: int,
-                     timeout: float | None = None) -> SearchOutcome:
+                     timeout: Timeout = None) -> SearchOutcome:
     """:func:`shortest_path` for a target given as a Z3 formula of a state."""
     unrolling = Unrolling(tr, timeout)
     for k in range(depth + 1):

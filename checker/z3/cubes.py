@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 
 import z3
 
-from leasecheck.checker.z3.solver import Solver
+from leasecheck.checker.z3.solver import Solver, Timeout
 from leasecheck.checker.z3.terms import conj, disj
 from leasecheck.checker.z3.translate import State, Substitution, Translator
 from leasecheck.errors import Signal
@@ -51,7 +51,7 @@ class CubeSets:
     """Cube covers over one set of state constants, within ``care``; ``deadline`` is monotonic time."""
 
     def __init__(self, tr: Translator, care: z3.BoolRef, xs: State,
-                 timeout: float | None = None, deadline: float | None = None):
+                 timeout: Timeout = None, deadline: float | None = None):
         self.tr = tr
         self.xs = xs
         self.care = care

@@ -17,6 +17,12 @@ client 0's under the renaming that swaps the two, re-checked or replayed. Each r
 :class:`~leasecheck.checker.results.Method` names the search or proof that settled it (a renamed
 result keeps client 0's, with ``renamed_from``).
 
+A run's :class:`~leasecheck.checker.budget.Budget` (``Z3Options.budget``) bounds every solver
+call by what is left of the run and stops the engine when a signal or the deadline says so: the
+property under way and those after it are then "unknown" (``Method.LIMIT``) with the reason, and
+the report's ``stop_reason`` says "interrupted" or which timeout. A call cut short is never a step
+of a proof.
+
 The searches, covers and certificates are over bit-vector states (``Translator(bitvectors=True)``,
 Z3's SAT-based finite-domain solver); mining and PDR are over integer states, and PDR's
 invariants are carried over by :mod:`.bits`.
@@ -34,6 +40,7 @@ from typing import TYPE_CHECKING
 
 import z3
 
+from leasecheck.checker.budget import INTERRUPTED, Budget, Interrupted, OutOfTime
 from leasecheck.checker.replay import confirm
 from leasecheck.checker.results import CheckResult, Method, Report, Stats, Trace
 from leasecheck.checker.z3 import backward, bits, bmc, horn, houdini, induction, liveness, pdr, ranking
@@ -54,6 +61,7 @@ class Z3Options:
     """``depth`` bounds the bounded searches; ``timeout`` (seconds) bounds each solver call;
     ``search_time`` (seconds) bounds each search made of many calls: mining the invariant, ranking
     the states, backward reachability (None: ten times ``timeout``, no bound without one).
+    ``budget``: the whole run's deadline and cancellation, which cut every limit above short.
 
     ``max_k`` bounds k-induction; ``strengthenings`` bounds how often the recovery proof may ask
     PDR for a stronger invariant.
@@ -64,12 +72,20 @@ class Z3Options:
     max_k: int = 3
     strengthenings: int = 8
     search_time: float | None = None
+    budget: Budget | None = None
 
     @property
     def search_limit(self) -> float | None:
         if self.search_time is not None:
             return self.search_time
         return None if self.timeout is None else 10 * self.timeout
+
+    @property
+    def call(self) -> float | Budget | None:
+        """What each solver is given: the per-call limit, within the run's budget when there is one."""
+        if self.budget is None:
+            return self.timeout
+        return dataclasses.replace(self.budget, per_call=self.timeout)
 
 
 @dataclass(frozen=True)
@@ -101,26 +117,53 @@ class _Decision:
 
 
 def z3_run(cfg: Config, names: Sequence[str] | None = None, options: Z3Options = Z3Options()) -> Z3Run:
-    """Decide the named properties of ``cfg`` symbolically."""
+    """Decide the named properties of ``cfg`` symbolically; a stop asked by ``options.budget``
+    leaves the properties not yet decided unknown."""
     start = time.perf_counter()
     system = dhcp_system(cfg)
-    tr = Translator(system, bitvectors=True)
-    mined = _Mining(Translator(system), options)
+    props = dhcp_properties(system, cfg, names)
     decisions: list[_Decision] = []
-    for_client_0: dict[str, _Decision] = {}
-    for prop in dhcp_properties(system, cfg, names):
-        decision = _renamed(tr, mined, prop, for_client_0.get(prop.name), options) or decide(tr, prop, options, mined)
-        if prop.client == 0:
-            for_client_0[prop.name] = decision
-        decisions.append(decision)
+    stopped = ""
+    budget = options.budget
+    if budget is None:
+        stopped = _decide_all(system, props, options, decisions)
+    else:
+        with budget.cancel.shield(), budget.cancel.hook(z3.main_ctx().interrupt):
+            stopped = _decide_all(system, props, options, decisions)
+    if stopped:
+        why = ("interrupted before this property was decided" if stopped == INTERRUPTED
+               else f"stopped by the run's time limit ({stopped}) before this property was decided")
+        decisions += [_Decision(_result(system, p, Verdict.UNKNOWN, Method.LIMIT, why)) for p in props[len(decisions):]]
     certs = tuple(
         ProvedCertificate(d.result.property, d.result.client, d.certificate,
                           d.result.property + ("" if d.result.client is None else f" for client {d.result.client}")
                           + f", {cfg.describe()}")
         for d in decisions if d.certificate is not None
     )
-    stats = Stats(0, 0, time.perf_counter() - start, True, "")
+    stats = Stats(0, 0, time.perf_counter() - start, not stopped, stopped)
     return Z3Run(Report(cfg, "z3", stats, tuple(d.result for d in decisions)), certs)
+
+
+def _decide_all(system: System, props: Sequence[Property], options: Z3Options, decisions: list[_Decision]) -> str:
+    """Decide ``props`` in order into ``decisions``; the stop reason when the budget stopped it
+    (nothing decided for the property under way), else ""."""
+    try:
+        if options.budget is not None:
+            options.budget.check()
+        tr = Translator(system, bitvectors=True)
+        mined = _Mining(Translator(system), options)
+        for_client_0: dict[str, _Decision] = {}
+        for prop in props:
+            decision = _renamed(tr, mined, prop, for_client_0.get(prop.name), options) or decide(tr, prop, options, mined)
+            if prop.client == 0:
+                for_client_0[prop.name] = decision
+            decisions.append(decision)
+    except (Interrupted, KeyboardInterrupt):
+        return INTERRUPTED
+    except OutOfTime:
+        assert options.budget is not None
+        return options.budget.stop_reason() or f"timeout after {options.budget.timeout:g} s"
+    return ""
 
 
 def z3_report(cfg: Config, names: Sequence[str] | None = None, options: Z3Options = Z3Options()) -> Report:
@@ -137,13 +180,16 @@ class _Mining:
 
     def outcome(self) -> houdini.MiningOutcome:
         if self._outcome is None:
-            self._outcome = houdini.mine(self.ints, self._options.timeout, _deadline(self._options))
+            self._outcome = houdini.mine(self.ints, self._options.call, _deadline(self._options))
         return self._outcome
 
 
 def _deadline(options: Z3Options) -> float | None:
+    """When a search of many calls that starts now must end (a ``time.monotonic()`` value)."""
     limit = options.search_limit
-    return None if limit is None else time.monotonic() + limit
+    own = None if limit is None else time.monotonic() + limit
+    run = None if options.budget is None else options.budget.deadline
+    return run if own is None else own if run is None else min(own, run)
 
 
 def decide(tr: Translator, prop: Property, options: Z3Options, mined: _Mining | None = None) -> _Decision:
@@ -183,10 +229,10 @@ def _safety(tr: Translator, prop: Invariant | Reachable, good: Expr, options: Z3
     proof_text = "no reachable state is such a state" if reach else "true in every reachable state"
     statement = f"{prop.name}: {prop.statement}"
     problem = pdr.invariant_problem(tr, good, statement)
-    base = bmc.shortest_path(tr, bad_expr, options.max_k - 1, options.timeout)
+    base = bmc.shortest_path(tr, bad_expr, options.max_k - 1, options.call)
     if base.trace is not None:
         return witness(base)
-    kind = induction.k_induction(tr, good, options.max_k, base.depth, options.timeout) if not base.unknown else None
+    kind = induction.k_induction(tr, good, options.max_k, base.depth, options.call) if not base.unknown else None
     if kind is not None and kind.k == 1:
         cert = horn.Certificate(problem, (tr.holds(good, problem.unknowns[0].formals),))
         return _proved(tr, prop, bad, Method.INDUCTION, cert,
@@ -195,11 +241,11 @@ def _safety(tr: Translator, prop: Invariant | Reachable, good: Expr, options: Z3
     if invariant is not None:
         formals = problem.unknowns[0].formals
         strengthened = horn.Certificate(problem, (z3.And(invariant.formula(formals), tr.holds(good, formals)),))
-        if horn.recheck(strengthened, options.timeout) is None:
+        if horn.recheck(strengthened, options.call) is None:
             why = (f"{proof_text}: inductive together with the mined invariant "
                    f"({len(invariant.clauses)} clauses), re-checked")
             return _Decision(_result(tr.system, prop, bad, Method.MINED_INVARIANT, why), strengthened)
-    searched = bmc.shortest_path(tr, bad_expr, options.depth, options.timeout)
+    searched = bmc.shortest_path(tr, bad_expr, options.depth, options.call)
     if searched.trace is not None:
         return witness(searched)
     if invariant is not None:
@@ -224,7 +270,7 @@ def _backward(tr: Translator, prop: Property, verdict: Verdict, problem: horn.Ho
     None when it reached an initial state or ran out of time."""
     xs = problem.unknowns[0].formals
     mined = invariant.formula(xs)  # type: ignore[arg-type]
-    sets = CubeSets(tr, z3.And(tr.in_range(xs), mined), xs, options.timeout, _deadline(options))  # type: ignore[arg-type]
+    sets = CubeSets(tr, z3.And(tr.in_range(xs), mined), xs, options.call, _deadline(options))  # type: ignore[arg-type]
     try:
         closure = backward.backward_closure(sets, tr.holds(bad, xs), tr.initial(xs))  # type: ignore[arg-type]
     except Undecided:
@@ -243,14 +289,14 @@ def _spacer(mined: _Mining, problem: Callable[[Translator, pdr.Assumed | None], 
     to start from; a proof is a certificate of the problem without it."""
     invariant = mined.outcome().invariant
     if invariant is None:
-        return horn.solve(problem(mined.ints, None), options.timeout)
-    outcome = horn.solve(problem(mined.ints, invariant.formula), options.timeout)
+        return horn.solve(problem(mined.ints, None), options.call)
+    outcome = horn.solve(problem(mined.ints, invariant.formula), options.call)
     return pdr.with_assumed(outcome, problem(mined.ints, None), invariant.formula)
 
 
 def _proved(tr: Translator, prop: Property, verdict: Verdict, method: Method, cert: horn.Certificate, why: str,
             options: Z3Options) -> _Decision:
-    failed = horn.recheck(cert, options.timeout)
+    failed = horn.recheck(cert, options.call)
     if failed is not None:
         raise RuntimeError(f"internal error: {prop.name}: a proof's certificate does not re-check: {failed}")
     return _Decision(_result(tr.system, prop, verdict, method, why), cert)
@@ -269,8 +315,8 @@ def _recovery(tr: Translator, prop: Recovery, options: Z3Options, mined: _Mining
 
     def search(within: Callable[[State], z3.BoolRef] | None, why: str) -> _Decision:
         """The lasso search, when no proof closed: a replayed lasso, or unknown saying why."""
-        found = (liveness.find_lasso(tr, prop.goal, options.depth, options.timeout) if within is None
-                 else liveness.find_loop_then_path(tr, prop.goal, within, options.depth, options.timeout))
+        found = (liveness.find_lasso(tr, prop.goal, options.depth, options.call) if within is None
+                 else liveness.find_loop_then_path(tr, prop.goal, within, options.depth, options.call))
         if found.trace is not None:
             return lasso(found)
         if found.unknown:
@@ -284,7 +330,7 @@ def _recovery(tr: Translator, prop: Recovery, options: Z3Options, mined: _Mining
     care = [tr.in_range(xs), invariant.formula(xs)]
     levels: tuple[ranking.Level, ...] = ()
     for strengthened in range(options.strengthenings + 1):
-        sets = CubeSets(tr, z3.And(care), xs, options.timeout, _deadline(options))
+        sets = CubeSets(tr, z3.And(care), xs, options.call, _deadline(options))
         ranked = ranking.rank(sets, tr.holds(prop.goal, xs), levels)
         if ranked.unknown:
             return search(None, f"no proof: {ranked.unknown}")
@@ -362,7 +408,7 @@ def _renamed(tr: Translator, mined: _Mining, prop: Property, first: _Decision | 
     else:
         problem = pdr.invariant_problem(own, prop.good if isinstance(prop, Invariant) else not_(prop.target), statement)
     cert = horn.Certificate(problem, formulas)  # type: ignore[arg-type]
-    if horn.recheck(cert, options.timeout) is not None:
+    if horn.recheck(cert, options.call) is not None:
         return None
     return _Decision(_result(tr.system, prop, base.verdict, base.method, base.reason + via, renamed_from=0), cert, levels)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import z3
 
-from leasecheck.checker.z3.solver import Solver, horn_solver, state_solver
+from leasecheck.checker.z3.solver import Solver, Timeout, horn_solver, state_solver
 from leasecheck.checker.z3.translate import Substitution
 
 Predicate = Callable[..., z3.BoolRef]
@@ -82,7 +82,7 @@ class HornOutcome:
     unknown: str = ""
 
 
-def solve(problem: HornProblem, timeout: float | None = None) -> HornOutcome:
+def solve(problem: HornProblem, timeout: Timeout = None) -> HornOutcome:
     """Run Spacer on the clauses; a found invariant is returned, not yet re-checked."""
     preds = [u.function() for u in problem.unknowns]
     solver = horn_solver(timeout)
@@ -111,7 +111,7 @@ def _interpretation(model: z3.ModelRef, pred: z3.FuncDeclRef, unknown: Unknown) 
     return interp  # type: ignore[return-value]
 
 
-def recheck(cert: Certificate, timeout: float | None = None) -> str | None:
+def recheck(cert: Certificate, timeout: Timeout = None) -> str | None:
     """None when a fresh solver confirms every clause under the certificate, else what failed."""
     # fresh: nothing the search learnt is in it; bit-vector certificates go to the SAT-based solver
     solver = state_solver(_bit_level(cert.problem), timeout)
@@ -160,7 +160,7 @@ def certificate_smtlib(cert: Certificate, title: Sequence[str] = ()) -> str:
     return "\n".join(lines) + "\n"
 
 
-def recheck_smtlib(text: str, timeout: float | None = None) -> str | None:
+def recheck_smtlib(text: str, timeout: Timeout = None) -> str | None:
     """Re-check a script written by :func:`certificate_smtlib`; None when it answers unsat."""
     try:
         assertions = z3.parse_smt2_string(text)

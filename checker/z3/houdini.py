@@ -19,11 +19,13 @@ from __future__ import annotations
 import itertools
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import z3
 
+from leasecheck.checker.budget import Budget
+from leasecheck.checker.z3.solver import Timeout
 from leasecheck.checker.z3.terms import conj, disj
 from leasecheck.checker.z3.translate import State, Translator
 from leasecheck.model import interp
@@ -68,8 +70,10 @@ class MiningOutcome:
     unknown: str = ""
 
 
-def sample_states(system: System, runs: int = SAMPLING[0], steps: int = SAMPLING[1]) -> set[tuple[int, ...]]:
-    """The states met on ``runs`` random runs of ``steps`` steps from the initial state."""
+def sample_states(system: System, runs: int = SAMPLING[0], steps: int = SAMPLING[1],
+                  check: Callable[[], None] | None = None) -> set[tuple[int, ...]]:
+    """The states met on ``runs`` random runs of ``steps`` steps from the initial state;
+    ``check`` is called before each new state's successors are computed (it raises to stop)."""
     rng = random.Random(SAMPLING_SEED)
     after: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
     seen = {tuple(system.initial)}
@@ -77,6 +81,8 @@ def sample_states(system: System, runs: int = SAMPLING[0], steps: int = SAMPLING
         state = tuple(system.initial)
         for _ in range(steps):
             if state not in after:
+                if check is not None:
+                    check()
                 after[state] = [s for _, s in interp.successors(system, state)]
             if not after[state]:
                 break
@@ -97,11 +103,11 @@ def candidates(system: System, samples: set[tuple[int, ...]]) -> list[Clause]:
     return out
 
 
-def mine(tr: Translator, timeout: float | None = None, deadline: float | None = None) -> MiningOutcome:
+def mine(tr: Translator, timeout: Timeout = None, deadline: float | None = None) -> MiningOutcome:
     """Houdini's fixpoint over the sampled candidates; ``deadline`` is a ``time.monotonic()`` value."""
     start = time.monotonic()
     system = tr.system
-    samples = sample_states(system)
+    samples = sample_states(system, check=timeout.check if isinstance(timeout, Budget) else None)
     alive = candidates(system, samples)
     total = len(alive)
     xs, ys = tr.state("houdini"), tr.state("houdini'")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import z3
 
+from leasecheck.checker.z3.solver import Timeout
 from leasecheck.checker.z3.translate import Translator
 from leasecheck.model.lang import Expr
 
@@ -27,7 +28,7 @@ class InductionOutcome:
     unknown: str = ""
 
 
-def step_case(tr: Translator, good: Expr, k: int, timeout: float | None = None) -> bool | None:
+def step_case(tr: Translator, good: Expr, k: int, timeout: Timeout = None) -> bool | None:
     """True when no simple path of k good states steps to a bad state; None when Z3 cannot say."""
     solver = tr.solver(timeout)
     xs = [tr.state(f"k{n}") for n in range(k + 1)]
@@ -45,7 +46,7 @@ def step_case(tr: Translator, good: Expr, k: int, timeout: float | None = None) 
     return None
 
 
-def k_induction(tr: Translator, good: Expr, max_k: int, base_depth: int, timeout: float | None = None) -> InductionOutcome:
+def k_induction(tr: Translator, good: Expr, max_k: int, base_depth: int, timeout: Timeout = None) -> InductionOutcome:
     """The smallest k <= ``max_k`` whose step case closes, given a bad-free base up to ``base_depth``."""
     for k in range(1, min(max_k, base_depth + 1) + 1):
         closed = step_case(tr, good, k, timeout)

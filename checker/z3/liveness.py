@@ -19,12 +19,13 @@ import z3
 from leasecheck.checker.results import Trace
 from leasecheck.checker.z3 import bmc
 from leasecheck.checker.z3.paths import SearchOutcome, Unrolling, trace_of
+from leasecheck.checker.z3.solver import Timeout
 from leasecheck.checker.z3.terms import disj
 from leasecheck.checker.z3.translate import State, Translator
 from leasecheck.model.lang import Expr
 
 
-def find_lasso(tr: Translator, goal: Expr, depth: int, timeout: float | None = None) -> SearchOutcome:
+def find_lasso(tr: Translator, goal: Expr, depth: int, timeout: Timeout = None) -> SearchOutcome:
     """The shortest fair lasso (or path into a deadlock) of at most ``depth`` steps avoiding ``goal`` in its loop."""
     unrolling = Unrolling(tr, timeout)
     for k in range(depth + 1):
@@ -73,7 +74,7 @@ LOOP_BATCH = 64
 
 
 def find_loop_then_path(tr: Translator, goal: Expr, within: Callable[[State], z3.BoolRef], depth: int,
-                        timeout: float | None = None) -> SearchOutcome:
+                        timeout: Timeout = None) -> SearchOutcome:
     """A fair lasso in two searches: the shortest fair loops of states satisfying ``within``,
     then the shortest path from the initial state to a state of one of them.
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import z3
 
 from leasecheck.checker.results import LoopFairness, Step, Trace
+from leasecheck.checker.z3.solver import Timeout
 from leasecheck.checker.z3.translate import State, Translator
 from leasecheck.model import interp
 from leasecheck.model.lang import System
@@ -32,7 +33,7 @@ class SearchOutcome:
 class Unrolling:
     """The paths of length ``depth`` from the initial state, deepened on demand."""
 
-    def __init__(self, translator: Translator, timeout: float | None = None,
+    def __init__(self, translator: Translator, timeout: Timeout = None,
                  start: Callable[[State], z3.BoolRef] | None = None, tag: str = ""):
         """Paths from the initial state, or from any state satisfying ``start``; ``tag`` names their constants."""
         self.tr = translator

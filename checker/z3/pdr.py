@@ -18,6 +18,7 @@ from collections.abc import Callable
 import z3
 
 from leasecheck.checker.z3.horn import Certificate, Clause, HornOutcome, HornProblem, Predicate, Unknown, solve
+from leasecheck.checker.z3.solver import Timeout
 from leasecheck.checker.z3.translate import State, Substitution, Translator
 from leasecheck.model.lang import Expr
 
@@ -58,5 +59,5 @@ def with_assumed(outcome: HornOutcome, plain: HornProblem, assume: Assumed) -> H
     return HornOutcome(Certificate(plain, (z3.And(found, assume(formals)),)), False)
 
 
-def prove_invariant(tr: Translator, good: Expr, statement: str, timeout: float | None = None) -> HornOutcome:
+def prove_invariant(tr: Translator, good: Expr, statement: str, timeout: Timeout = None) -> HornOutcome:
     return solve(invariant_problem(tr, good, statement), timeout)

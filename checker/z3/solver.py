@@ -5,6 +5,14 @@ context manager, :meth:`Solver.check` turns Z3's ``sat``/``unsat``/``unknown`` i
 :class:`Answer` that carries Z3's reason when it could not decide. :func:`horn_solver` gives the
 same wrapper around Z3's Spacer engine for constrained Horn clauses. Every solver made here uses
 the same fixed random seed, so runs are repeatable.
+
+A solver's limit is a number of seconds per call or a run's
+:class:`~leasecheck.checker.budget.Budget`: then each call gets the smaller of the budget's
+per-call limit and what is left of the run, a call is not started once the run must stop, and a
+call that a signal cut short raises :class:`~leasecheck.checker.budget.Interrupted` (or
+:class:`~leasecheck.checker.budget.OutOfTime`) instead of answering: its "unknown" is never taken
+for a step of a search or a proof. Z3's own Ctrl-C handling is off: the command line's signal
+handler interrupts the context instead.
 """
 
 from __future__ import annotations
@@ -15,6 +23,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import z3
+
+from leasecheck.checker.budget import Budget, OutOfTime
 
 #: the random seed every solver of the engine uses
 SEED = 17
@@ -42,16 +52,23 @@ class Answer:
         return self.outcome is Outcome.UNSAT
 
 
-class Solver:
-    """An incremental solver with a fixed seed and an optional per-check timeout (seconds)."""
+#: a solver's limit: seconds per call, a run's budget, or none
+Timeout = float | Budget | None
 
-    def __init__(self, timeout: float | None = None, logic: str | None = None, spacer: bool = False):
+
+class Solver:
+    """An incremental solver with a fixed seed and an optional per-check limit (seconds, or a
+    run's :class:`~leasecheck.checker.budget.Budget`)."""
+
+    def __init__(self, timeout: Timeout = None, logic: str | None = None, spacer: bool = False):
         self._z3 = z3.SolverFor(logic) if logic else z3.Solver()
         self._z3.set("random_seed", SEED)
+        self._z3.set("ctrl_c", False)
         if spacer:
             self._z3.set("engine", "spacer")
-        if timeout is not None:
-            self._z3.set("timeout", max(1, int(timeout * 1000)))
+        self._budget = timeout if isinstance(timeout, Budget) else None
+        if timeout is not None and self._budget is None:
+            self._z3.set("timeout", _millis(timeout))  # type: ignore[arg-type]
 
     def add(self, *formulas: z3.BoolRef) -> None:
         self._z3.add(*formulas)
@@ -69,19 +86,33 @@ class Solver:
         """Check the assertions under ``assumptions`` (booleans of this engine's context); the
         assumptions go to Z3 as one array, without the wrapper's per-argument coercion, which
         costs more than the check when there are a thousand of them."""
-        if assumptions:
-            s = self._z3
-            arr = (z3.Ast * len(assumptions))()
-            for i, a in enumerate(assumptions):
-                arr[i] = a.as_ast()
-            result = z3.CheckSatResult(z3.Z3_solver_check_assumptions(s.ctx.ref(), s.solver, len(assumptions), arr))
-        else:
-            result = self._z3.check()
+        budget = self._budget
+        cut = False  # the call's limit is what is left of the run
+        if budget is not None:
+            budget.check()
+            limit = budget.call_limit()
+            if limit is not None:
+                self._z3.set("timeout", _millis(limit))
+                cut = limit != budget.per_call
+        result = self._check(assumptions)
+        if budget is not None:
+            budget.check()  # cut short by a signal or by the deadline: not an answer
+            if cut and result != z3.sat and result != z3.unsat:
+                raise OutOfTime(f"the run's time limit ran out (timeout after {budget.timeout:g} s)")
         if result == z3.sat:
             return Answer(Outcome.SAT)
         if result == z3.unsat:
             return Answer(Outcome.UNSAT)
         return Answer(Outcome.UNKNOWN, f"Z3 could not decide: {self._z3.reason_unknown()}")
+
+    def _check(self, assumptions: tuple[z3.BoolRef, ...]) -> z3.CheckSatResult:
+        if assumptions:
+            s = self._z3
+            arr = (z3.Ast * len(assumptions))()
+            for i, a in enumerate(assumptions):
+                arr[i] = a.as_ast()
+            return z3.CheckSatResult(z3.Z3_solver_check_assumptions(s.ctx.ref(), s.solver, len(assumptions), arr))
+        return self._z3.check()
 
     def model(self) -> z3.ModelRef:
         return self._z3.model()
@@ -94,12 +125,16 @@ class Solver:
         return str(self._z3.sexpr())
 
 
-def state_solver(bitvectors: bool, timeout: float | None = None) -> Solver:
+def _millis(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
+
+
+def state_solver(bitvectors: bool, timeout: Timeout = None) -> Solver:
     """A solver for formulas over states: over bit-vector states, Z3's finite-domain solver
     (bit-blasted to SAT, much faster on these questions), else Z3's default."""
     return Solver(timeout, logic="QF_FD") if bitvectors else Solver(timeout)
 
 
-def horn_solver(timeout: float | None = None) -> Solver:
+def horn_solver(timeout: Timeout = None) -> Solver:
     """A solver for constrained Horn clauses, run by Spacer (property-directed reachability)."""
     return Solver(timeout, logic="HORN", spacer=True)

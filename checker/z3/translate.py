@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 import z3
 
-from leasecheck.checker.z3.solver import Solver, state_solver
+from leasecheck.checker.z3.solver import Solver, Timeout, state_solver
 from leasecheck.checker.z3.terms import conj, disj
 from leasecheck.model.lang import BOOL, And, Const, Eq, Expr, GuardedCommand, Instance, Ite, Map, Not, Or, Read, System
 
@@ -72,7 +72,7 @@ class Translator:
         self._range = z3.And([z3.And(x >= 0, x < len(v.domain)) if not bitvectors else z3.ULT(x, len(v.domain))
                               for x, v in zip(self._formals, system.variables, strict=True)])
 
-    def solver(self, timeout: float | None = None) -> Solver:
+    def solver(self, timeout: Timeout = None) -> Solver:
         """An incremental solver for formulas of this translator (:func:`.solver.state_solver`)."""
         return state_solver(self.bitvectors, timeout)
 

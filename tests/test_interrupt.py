@@ -1,0 +1,170 @@
+"""Signals at any moment of a check, and one time budget for the whole run.
+
+Each run is a real process (``python -m leasecheck check ... --format json``) sent SIGINT or
+SIGTERM after a fixed delay. The delays count from the moment an interpreter has imported the
+package (measured once): a signal that arrives before ``python -m leasecheck`` runs its first
+line cannot be handled by it. Whatever the moment: the exit status is 0, 1, 3 or 130 (130 whenever the run had not ended),
+stdout is one JSON document when anything was printed (else one line on stderr), the process ends
+within a few seconds of the signal, and an interrupted run never says "holds" where the
+uninterrupted run says otherwise, and never for a proof it did not finish.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from functools import cache
+
+import pytest
+
+#: how long a process may take to end after the signal
+GRACE = 4.0
+
+Z3_RECOVERY = ["--engine", "z3", "--variant", "nt40", "--property", "recovery"]
+RUNS = {
+    "explicit-3x3": ["--clients", "3", "--addresses", "3"],
+    "z3-1x1": Z3_RECOVERY,
+    "z3-2x2": [*Z3_RECOVERY, "--clients", "2", "--addresses", "2"],
+    "both-1x1": ["--engine", "both", "--variant", "nt40", "--property", "recovery"],
+}
+
+
+def _command(args: list[str]) -> list[str]:
+    return [sys.executable, "-m", "leasecheck", "check", *args, "--format", "json", "--quiet"]
+
+
+@cache
+def _startup() -> float:
+    """Seconds an interpreter takes here to start and import the package (the machine may be
+    busy): the package's own imports come before ``python -m leasecheck`` runs any code that can
+    handle a signal."""
+    began = time.monotonic()
+    subprocess.run([sys.executable, "-c", "import leasecheck"], check=True)
+    return time.monotonic() - began
+
+
+#: the uninterrupted run whose verdicts are the truth; the explicit 3x3 one is the symmetry-reduced
+#: run (a third of a minute rather than a whole one): clients are interchangeable, so client 0's
+#: verdict is every client's
+TRUTH = {"explicit-3x3": [*RUNS["explicit-3x3"], "--symmetry"]}
+
+
+@cache
+def _truth(name: str) -> tuple[int, dict[tuple[int, str], str]]:
+    """The exit status and the verdicts of the uninterrupted run, by (report, property)."""
+    proc = subprocess.run(_command(TRUTH.get(name, RUNS[name])), capture_output=True, text=True, timeout=300)
+    return proc.returncode, _verdicts(json.loads(proc.stdout))
+
+
+def _verdicts(doc: dict) -> dict[tuple[int, str], str]:
+    """Each report's verdicts by property (every client of a property has the same verdict)."""
+    reports = [doc[k] for k in ("explicit", "z3") if k in doc] or [doc]
+    out: dict[tuple[int, str], set[str]] = {}
+    for i, rep in enumerate(reports):
+        for r in rep["results"]:
+            out.setdefault((i, r["property"]), set()).add(r["verdict"])
+    return {k: "unknown" if "unknown" in v else min(v) for k, v in out.items()}
+
+
+def _signalled(args: list[str], delay: float, sig: int) -> tuple[int, str, str, bool, float]:
+    """(exit status, stdout, stderr, whether the signal arrived before the end, seconds after it)."""
+    proc = subprocess.Popen(_command(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(_startup() + delay)
+    before_end = proc.poll() is None
+    sent = time.monotonic()
+    if before_end:
+        proc.send_signal(sig)
+    try:
+        out, err = proc.communicate(timeout=GRACE + 60)
+    finally:
+        proc.kill()
+    return proc.returncode, out, err, before_end, time.monotonic() - sent
+
+
+MOMENTS = [(0.05, signal.SIGINT), (0.3, signal.SIGTERM), (0.3, signal.SIGINT), (1.0, signal.SIGINT),
+           (3.0, signal.SIGTERM), (3.0, signal.SIGINT)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("delay", "sig"), MOMENTS, ids=[f"{d}s-{signal.Signals(s).name}" for d, s in MOMENTS])
+@pytest.mark.parametrize("name", list(RUNS))
+def test_a_signal_at_any_moment_gives_what_was_reached(name: str, delay: float, sig: int) -> None:
+    _check_signalled(name, delay, sig)
+
+
+@pytest.mark.parametrize(("name", "delay", "sig"), [("z3-1x1", 1.0, signal.SIGINT), ("explicit-3x3", 0.05, signal.SIGTERM),
+                                                    ("both-1x1", 0.3, signal.SIGTERM)])
+def test_a_signal_in_a_short_run(name: str, delay: float, sig: int) -> None:
+    _check_signalled(name, delay, sig)
+
+
+def _check_signalled(name: str, delay: float, sig: int) -> None:
+    code, out, err, before_end, after = _signalled(RUNS[name], delay, sig)
+    assert code in (0, 1, 3, 130), (code, err)
+    assert after < GRACE, f"still running {after:.1f} s after the signal"
+    assert "Traceback" not in err, err
+    if not before_end or code != 130:  # the run had ended its work when the signal came: its whole answer
+        assert not before_end or after < 0.2, f"a run signalled {after:.1f} s before its end went on to exit {code}"
+        assert (code, _verdicts(json.loads(out))) == _truth(name)
+        return
+    if not out:  # interrupted at start-up, before anything was printed
+        assert len(err.strip().splitlines()) == 1, err
+        return
+    doc = json.loads(out)
+    reports = [doc[k] for k in ("explicit", "z3") if k in doc] or [doc]
+    assert any(r["stats"]["stop_reason"] == "interrupted" for r in reports)
+    decided = {k: v for k, v in _verdicts(doc).items() if v != "unknown"}
+    if decided:
+        truth = _truth(name)[1]
+        assert all(truth[k] == v for k, v in decided.items()), (decided, truth)
+
+
+def test_the_deadline_bounds_a_z3_run() -> None:
+    args = ["--engine", "z3", "--clients", "2", "--addresses", "2", "--variant", "nt35", "--property", "recovery",
+            "--timeout", "3"]
+    began = time.monotonic()
+    proc = subprocess.run(_command(args), capture_output=True, text=True, timeout=120)
+    took = time.monotonic() - began - _startup()
+    assert proc.returncode == 3, proc.stderr
+    assert took < 3 + 2.0, f"{took:.1f} s"
+    doc = json.loads(proc.stdout)
+    assert doc["stats"]["stop_reason"] == "timeout after 3 s"
+    assert [r["verdict"] for r in doc["results"]] == ["unknown", "unknown"]
+    assert all(r["method"] == "limit" and "time limit" in r["reason"] for r in doc["results"])
+
+
+def test_the_deadline_bounds_model_building() -> None:
+    args = ["--clients", "30", "--addresses", "30", "--max-states", "10", "--timeout", "2"]
+    began = time.monotonic()
+    proc = subprocess.run(_command(args), capture_output=True, text=True, timeout=120)
+    took = time.monotonic() - began - _startup()
+    assert proc.returncode == 3, proc.stderr
+    assert took < 2 + 2.0, f"{took:.1f} s"
+    doc = json.loads(proc.stdout)
+    assert doc["stats"]["stop_reason"] == "timeout after 2 s"
+    assert all(r["verdict"] == "unknown" for r in doc["results"])
+
+
+def test_an_interrupted_solver_call_is_no_proof_step() -> None:
+    """In process: a cancellation set before the run leaves every z3 verdict unknown."""
+    from leasecheck.checker.budget import Cancellation
+    from leasecheck.checker.run import CheckOptions, run_check
+    from leasecheck.model.dhcp import Config
+
+    cancel = Cancellation()
+    cancel.cancel()
+    run = run_check(Config(1, 1, "nt40"), CheckOptions(("recovery",), engine="z3"), cancel=cancel)
+    assert run.interrupted and int(run.exit_status) == 130
+    assert [(r.verdict.value, r.method.value) for r in run.results] == [("unknown", "limit")]
+
+
+def test_a_run_within_its_budget_is_unchanged() -> None:
+    from leasecheck.checker.run import CheckOptions, run_check
+    from leasecheck.model.dhcp import Config
+
+    run = run_check(Config(1, 1, "nt40"), CheckOptions(("recovery",), engine="both", timeout=120))
+    assert not run.interrupted and int(run.exit_status) == 0
+    assert all(r.stats.stop_reason == "" for r in run.reports)
