@@ -44,7 +44,9 @@ class CheckOptions:
     (``vector`` or ``scalar``) and ``symmetry`` choose the explicit engine's explorer.
     ``max_states`` and ``timeout`` (seconds) stop the explicit exploration early (its unfinished
     verdicts are then unknown); for the Z3 engine ``timeout`` bounds each solver call (default 60)
-    and ``depth`` bounds its bounded searches.
+    and ``depth`` bounds its bounded searches. ``max_memory`` (MB) bounds the explicit engine's
+    resident size (None: 80 % of the memory available when the run starts, and 80 % of an
+    address-space limit such as ``ulimit -v``); reaching it makes unfinished verdicts unknown.
     """
 
     properties: tuple[str, ...] | None = None
@@ -54,6 +56,7 @@ class CheckOptions:
     max_states: int | None = None
     timeout: float | None = None
     depth: int = 20
+    max_memory: int | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.properties, str):
@@ -80,6 +83,12 @@ class CheckOptions:
         if self.timeout is not None and (isinstance(self.timeout, bool) or not isinstance(self.timeout, int | float)
                                          or not self.timeout > 0):
             raise OptionError(f"timeout must be a number of seconds above 0, not {self.timeout!r}")
+        if self.max_memory is not None and self.engine == "z3":
+            raise OptionError("a memory limit bounds the explicit engine's exploration; the z3 engine enumerates no "
+                              "states")
+        if self.max_memory is not None and (isinstance(self.max_memory, bool) or not isinstance(self.max_memory, int)
+                                            or self.max_memory < 1):
+            raise OptionError(f"max_memory must be a whole number of MB of at least 1, not {self.max_memory!r}")
         if isinstance(self.depth, bool) or not isinstance(self.depth, int) or self.depth < 0:
             raise OptionError(f"depth must be a whole number of at least 0, not {self.depth!r}")
 
@@ -133,7 +142,7 @@ def run_check(
     if options.engine in ("explicit", "both"):
         from leasecheck.checker.explicit.engine import explicit_report
 
-        limits = Limits(options.max_states, options.timeout)
+        limits = Limits(options.max_states, options.timeout, options.max_memory)
         report, _ = explicit_report(config, names, limits, progress, options.explorer, options.symmetry)
         reports.append(report)
         if report.stats.stop_reason == "interrupted":

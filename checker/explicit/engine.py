@@ -6,18 +6,23 @@ analysed by :class:`~.vanalysis.VectorAnalysis`, and ``scalar`` (:mod:`.explore`
 Python), analysed by :class:`~.analysis.GraphAnalysis`. Symmetry reduction needs the vector
 explorer; what it decides and what it refuses is described in :mod:`.reduced` and
 docs/symmetry.md.
+
+An analysis that runs out of memory (a ``MemoryError``) makes that property's verdict unknown,
+with the figures reached; the other properties are still decided.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from leasecheck.checker.explicit.decide import decide
 from leasecheck.checker.explicit.explore import Limits, Progress, StateGraph
-from leasecheck.checker.results import Report, Stats
+from leasecheck.checker.results import CheckResult, Method, Report, Stats
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.properties.dhcp import PropertyError, dhcp_properties
+from leasecheck.properties.spec import Property, Verdict
 
 EXPLORERS = ("vector", "scalar")
 
@@ -45,7 +50,7 @@ def explicit_report(
 
         graph = explore(system, limits, progress)
         analysis = GraphAnalysis(graph)
-        results = tuple(decide(analysis, p) for p in props)
+        results = tuple(_within_memory(decide, analysis, p, graph) for p in props)
         engine = "explicit"
     elif symmetry:
         from leasecheck.checker.explicit.reduced import (
@@ -62,7 +67,7 @@ def explicit_report(
         sym = Symmetry(system, fixed)
         graph = explore_vector(system, limits, progress, canonical=sym.canonical)
         reduced = QuotientAnalysis(graph, sym)
-        results = tuple(decide_reduced(reduced, p) for p in props)
+        results = tuple(_within_memory(decide_reduced, reduced, p, graph) for p in props)
         engine = f"explicit, symmetry reduced ({sym.describe()})"
     else:
         from leasecheck.checker.explicit.vanalysis import VectorAnalysis
@@ -70,7 +75,19 @@ def explicit_report(
 
         graph = explore_vector(system, limits, progress)
         analysis = VectorAnalysis(graph)
-        results = tuple(decide(analysis, p) for p in props)
+        results = tuple(_within_memory(decide, analysis, p, graph) for p in props)
         engine = "explicit"
     stats = Stats(len(graph.states), graph.transitions, time.perf_counter() - start, graph.complete, graph.stop_reason)
     return Report(cfg, engine, stats, results), graph
+
+
+def _within_memory(decider: Callable[[Any, Property], CheckResult], analysis: Any, prop: Property,
+                   graph: StateGraph) -> CheckResult:
+    """``decider(analysis, prop)``, or an unknown verdict when the analysis runs out of memory."""
+    try:
+        return decider(analysis, prop)
+    except MemoryError:
+        explored = "explored in full" if graph.complete else f"exploration stopped: {graph.stop_reason}"
+        return CheckResult(prop.name, prop.client, Verdict.UNKNOWN,
+                           f"the analysis ran out of memory on {len(graph.states):,} states ({explored})",
+                           None, method=Method.LIMIT)

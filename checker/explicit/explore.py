@@ -5,8 +5,9 @@ depth and the parent links give shortest paths. Out-edges are kept in CSR form (
 ``dst``, ``cmd``), each labelled with the guarded command that produced it; the liveness and
 branching analyses of :mod:`leasecheck.checker.explicit.analysis` run on that graph.
 
-Limits: ``max_states`` and ``timeout`` stop the search early; the graph then says it is not
-``complete`` and why, and only the first ``expanded`` states have their out-edges.
+Limits: ``max_states``, ``timeout`` and the memory budget (``max_memory`` MB, by default from the
+machine: :mod:`leasecheck.checker.explicit.memory`) stop the search early; the graph then says it
+is not ``complete`` and why, and only the first ``expanded`` states have their out-edges.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from leasecheck.checker.explicit.compile import compile_successors
+from leasecheck.checker.explicit.memory import memory_budget
 from leasecheck.model.lang import System
 
 
@@ -24,6 +26,8 @@ from leasecheck.model.lang import System
 class Limits:
     max_states: int | None = None
     timeout: float | None = None
+    #: the ceiling on the resident size in MB (None: 80 % of the memory available at the start)
+    max_memory: int | None = None
 
 
 @dataclass(frozen=True)
@@ -89,10 +93,15 @@ def explore(
     deadline = None if limits.timeout is None else start + limits.timeout
     next_report = start + progress_every
     stop_reason = ""
+    budget = memory_budget(limits.max_memory)
     i = 0
     get = index.get
     try:
         while i < len(states):
+            if (i & 8191) == 0:
+                stop_reason = budget.exceeded()
+                if stop_reason:
+                    break
             if (i & 1023) == 0 and (deadline is not None or progress is not None):
                 now = time.perf_counter()
                 if deadline is not None and now > deadline:
@@ -120,6 +129,8 @@ def explore(
             i += 1
     except KeyboardInterrupt:
         stop_reason = "interrupted"
+    except MemoryError:
+        stop_reason = budget.reason()
     # a state whose out-edges are partial is not expanded: keep `expanded` exact
     del dst[offsets[i]:]
     del cmd[offsets[i]:]
