@@ -17,9 +17,10 @@ import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 from leasecheck.checker.cli.outputs import OutputError
+from leasecheck.checker.cli.streams import OutputLost, finish, standard_streams
 from leasecheck.checker.explicit.explore import Progress
 from leasecheck.errors import ExitStatus, LeasecheckError, UserError, exit_status_of, quoted
 from leasecheck.model.dhcp import CLIENT_NAK_MODES, Config
@@ -39,6 +40,16 @@ class UsageError(UserError):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message}")
+
+    def _print_message(self, message: str, file: Any = None) -> None:  # --help into a full stdout
+        stream = file if file is not None else sys.stderr
+        try:
+            stream.write(message)
+            stream.flush()
+        except BrokenPipeError:
+            pass
+        except (OSError, ValueError) as exc:
+            raise OutputLost(f"leasecheck: cannot write the output: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def _whole(minimum: int) -> type:
@@ -103,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "(vector explorer; per-client properties for client 0; see docs/symmetry.md)")
     check.add_argument("--max-states", type=_whole(1), metavar="N", help="stop after N states (verdicts become unknown)")
     check.add_argument("--timeout", type=_positive_float, metavar="SECONDS", help="stop exploring after this long (with --engine z3 or both: the limit of each solver call, default 60; a search of many calls, such as the ranking of a recovery proof, gets ten times as long)")
+    check.add_argument("--max-memory", type=_whole(1), metavar="MB",
+                       help="stop exploring when the process holds this much memory (verdicts become unknown; "
+                            "default 80%% of the memory available, and of an address-space limit such as ulimit -v)")
     check.add_argument("--quiet", action="store_true", help="no progress display on stderr")
     check.add_argument("--trace-out", metavar="FILE", help="write each trace as an ITF JSON file (FILE, or FILE-PROPERTY-CLIENT.itf.json when several)")
     check.add_argument("--chart", metavar="FILE", help="draw each trace as a message sequence chart (.svg, .png or .pdf; numbered as for --trace-out)")
@@ -191,7 +205,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from leasecheck.checker.run import CheckOptions, run_check
 
     options = CheckOptions(tuple(args.properties) if args.properties else None, args.engine, args.explorer,
-                           args.symmetry, args.max_states, args.timeout, args.depth)
+                           args.symmetry, args.max_states, args.timeout, args.depth, max_memory=args.max_memory)
     show = not args.quiet and err.isatty() and os.environ.get("CI") is None
     printer = _ProgressPrinter(err) if show else None
     try:
@@ -243,14 +257,15 @@ def _claims(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    out = sys.stdout if out is None else out
-    err = sys.stderr if err is None else err
+    out, err, closed = standard_streams(out, err)
     started = time.perf_counter()
     try:
         argv = list(sys.argv[1:] if argv is None else argv)
         if any("\x00" in a for a in argv):
             raise UsageError("leasecheck: an argument contains a NUL character, which no option or file name may hold")
         args = build_parser().parse_args(argv)
+        if closed and args.command != "graph":  # graph alone prints nothing there
+            raise OutputLost("leasecheck: cannot write the output: standard output is closed")
         if args.command == "check":
             return _check(args, out, err)
         if args.command == "conform":
@@ -276,6 +291,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         return int(ExitStatus.INTERRUPTED)
     except BrokenPipeError:
         return 0
+    except MemoryError:  # outside the explicit engine, which makes verdicts unknown itself
+        err.write("leasecheck: out of memory before the results were complete (see --max-memory)\n")
+        return int(ExitStatus.UNKNOWN)
     except LeasecheckError as exc:
         status = exit_status_of(exc)
         if status == ExitStatus.USAGE:
@@ -300,4 +318,8 @@ def _internal(err: TextIO) -> None:
 
 
 def entry_point() -> NoReturn:
-    sys.exit(main())
+    try:
+        status = main()
+    except SystemExit as exc:  # --help: argparse ends the run itself
+        status = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
+    sys.exit(finish(status))
