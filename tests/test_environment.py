@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leasecheck.checker.explicit import engine as explicit_engine
 from leasecheck.checker.explicit.engine import explicit_report
@@ -309,3 +311,37 @@ def test_a_junit_report_that_fails_midway_leaves_no_file(tmp_path, monkeypatch):
     with pytest.raises(OutputError, match="No space left on device"):
         write_junit(ClaimsReport((), 0.0), tmp_path / "j.xml")
     assert list(tmp_path.iterdir()) == []
+
+
+# --- generated inputs --------------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_any_text_goes_out_in_ascii(text):
+    from leasecheck.checker.cli.streams import ERRORS
+
+    out = text.encode("ascii", ERRORS).decode("ascii")  # never raises
+    if text.isascii():
+        assert out == text
+    else:
+        assert len(out) >= len(text)  # every character leaves a mark
+
+
+@settings(max_examples=50, deadline=None)
+@given(old=st.binary(max_size=2000), new=st.binary(max_size=2000), fail_after=st.integers(0, 2000) | st.none())
+def test_a_file_is_the_old_one_or_the_new_one(tmp_path_factory, old, new, fail_after):
+    from leasecheck.checker.render.files import atomic_file
+
+    folder = tmp_path_factory.mktemp("atomic")
+    target = folder / "out.bin"
+    target.write_bytes(old)
+    try:
+        with atomic_file(target, binary=True) as f:
+            f.write(new[:fail_after] if fail_after is not None else new)
+            if fail_after is not None:
+                raise OSError(28, "No space left on device")
+    except OSError:
+        pass
+    assert target.read_bytes() == (old if fail_after is not None else new)
+    assert [p.name for p in folder.iterdir()] == ["out.bin"]
