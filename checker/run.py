@@ -52,7 +52,10 @@ class CheckOptions:
     (``vector`` or ``scalar``) and ``symmetry`` choose the explicit engine's explorer.
     ``max_states`` stops the explicit exploration early; ``timeout`` (seconds) bounds the whole
     run, every engine (each Z3 call gets at most 60 s, and never more than is left); unfinished
-    verdicts are then unknown. ``depth`` bounds the Z3 engine's bounded searches.
+    verdicts are then unknown. ``depth`` bounds the Z3 engine's bounded searches. ``max_memory``
+    (MB) bounds the explicit engine's resident size (None: 80 % of the memory available when the
+    run starts, and 80 % of an address-space limit such as ``ulimit -v``); reaching it makes
+    unfinished verdicts unknown.
     """
 
     properties: tuple[str, ...] | None = None
@@ -62,6 +65,7 @@ class CheckOptions:
     max_states: int | None = None
     timeout: float | None = None
     depth: int = 20
+    max_memory: int | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.properties, str):
@@ -88,6 +92,12 @@ class CheckOptions:
         if self.timeout is not None and (isinstance(self.timeout, bool) or not isinstance(self.timeout, int | float)
                                          or not self.timeout > 0):
             raise OptionError(f"timeout must be a number of seconds above 0, not {self.timeout!r}")
+        if self.max_memory is not None and self.engine == "z3":
+            raise OptionError("a memory limit bounds the explicit engine's exploration; the z3 engine enumerates no "
+                              "states")
+        if self.max_memory is not None and (isinstance(self.max_memory, bool) or not isinstance(self.max_memory, int)
+                                            or self.max_memory < 1):
+            raise OptionError(f"max_memory must be a whole number of MB of at least 1, not {self.max_memory!r}")
         if isinstance(self.depth, bool) or not isinstance(self.depth, int) or self.depth < 0:
             raise OptionError(f"depth must be a whole number of at least 0, not {self.depth!r}")
 
@@ -150,7 +160,7 @@ def run_check(
             if options.engine in ("z3", "both"):
                 from leasecheck.checker.z3.engine import Z3Options, z3_run
         if options.engine in ("explicit", "both"):
-            limits = Limits(options.max_states, None, budget)
+            limits = Limits(options.max_states, None, budget, options.max_memory)
             report, _ = explicit_report(config, names, limits, progress, options.explorer, options.symmetry)
             reports.append(report)
             if report.stats.stop_reason == INTERRUPTED:

@@ -33,6 +33,7 @@ def check(
     max_states: int | None = None,
     timeout: float | None = None,
     depth: int = 20,
+    max_memory: int | None = None,
     progress: Callable[[Progress], None] | None = None,
 ) -> CheckRun:
     """Decide the properties of one configuration with the explicit engine, Z3, or both.
@@ -59,7 +60,7 @@ def check(
     ()
     """
     options = CheckOptions(None if properties is None else tuple(properties), engine, explorer, symmetry,
-                           max_states, timeout, depth)
+                           max_states, timeout, depth, max_memory)
     return run_check(Config() if config is None else config, options, progress)
 
 

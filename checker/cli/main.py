@@ -30,10 +30,11 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from leasecheck.checker.budget import DEADLINE, INTERRUPTED, Cancellation
 from leasecheck.checker.cli.outputs import OutputError
+from leasecheck.checker.cli.streams import OutputLost, finish, standard_streams
 from leasecheck.checker.explicit.explore import Progress
 from leasecheck.errors import ExitStatus, LeasecheckError, UserError, exit_status_of, quoted
 from leasecheck.model.dhcp import CLIENT_NAK_MODES, Config
@@ -56,6 +57,16 @@ class UsageError(UserError):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message}")
+
+    def _print_message(self, message: str, file: Any = None) -> None:  # --help into a full stdout
+        stream = file if file is not None else sys.stderr
+        try:
+            stream.write(message)
+            stream.flush()
+        except BrokenPipeError:
+            pass
+        except (OSError, ValueError) as exc:
+            raise OutputLost(f"leasecheck: cannot write the output: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def _whole(minimum: int) -> type:
@@ -123,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the wall time of the whole run, every engine: model building, exploration, analyses, "
                             "solver calls (each gets at most 60 s, and never more than is left) and re-checks; "
                             "verdicts not reached by then are unknown (exit status 3)")
+    check.add_argument("--max-memory", type=_whole(1), metavar="MB",
+                       help="stop exploring when the process holds this much memory (verdicts become unknown; "
+                            "default 80%% of the memory available, and of an address-space limit such as ulimit -v)")
     check.add_argument("--quiet", action="store_true", help="no progress display on stderr")
     check.add_argument("--trace-out", metavar="FILE", help="write each trace as an ITF JSON file (FILE, or FILE-PROPERTY-CLIENT.itf.json when several)")
     check.add_argument("--chart", metavar="FILE", help="draw each trace as a message sequence chart (.svg, .png or .pdf; numbered as for --trace-out)")
@@ -323,7 +337,7 @@ def _check_in(args: argparse.Namespace, out: TextIO, err: TextIO, signals: _Sign
     if signals.cancel.cause is not None:
         raise KeyboardInterrupt
     options = CheckOptions(tuple(args.properties) if args.properties else None, args.engine, args.explorer,
-                           args.symmetry, args.max_states, args.timeout, args.depth)
+                           args.symmetry, args.max_states, args.timeout, args.depth, max_memory=args.max_memory)
     show = not args.quiet and err.isatty() and os.environ.get("CI") is None
     printer = _ProgressPrinter(err) if show else None
     signals.arm()
@@ -387,25 +401,26 @@ def _claims(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    out = sys.stdout if out is None else out
-    err = sys.stderr if err is None else err
+    out, err, closed = standard_streams(out, err)
     started = time.perf_counter()
     old_term = None
     if threading.current_thread() is threading.main_thread():
         old_term = signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM as SIGINT
     try:
-        return _main(argv, out, err, started)
+        return _main(argv, out, err, started, closed)
     finally:
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)
 
 
-def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO, started: float) -> int:
+def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO, started: float, closed: bool) -> int:
     try:
         argv = list(sys.argv[1:] if argv is None else argv)
         if any("\x00" in a for a in argv):
             raise UsageError("leasecheck: an argument contains a NUL character, which no option or file name may hold")
         args = build_parser().parse_args(argv)
+        if closed and args.command != "graph":  # graph alone prints nothing there
+            raise OutputLost("leasecheck: cannot write the output: standard output is closed")
         if args.command == "check":
             return _check(args, out, err)
         if args.command == "conform":
@@ -431,6 +446,9 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO, started: float) 
         return int(ExitStatus.INTERRUPTED)
     except BrokenPipeError:
         return 0
+    except MemoryError:  # outside the explicit engine, which makes verdicts unknown itself
+        err.write("leasecheck: out of memory before the results were complete (see --max-memory)\n")
+        return int(ExitStatus.UNKNOWN)
     except LeasecheckError as exc:
         status = exit_status_of(exc)
         if status == ExitStatus.USAGE:
@@ -455,4 +473,8 @@ def _internal(err: TextIO) -> None:
 
 
 def entry_point() -> NoReturn:
-    sys.exit(main())
+    try:
+        status = main()
+    except SystemExit as exc:  # --help: argparse ends the run itself
+        status = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
+    sys.exit(finish(status))

@@ -2,7 +2,8 @@
 
 Each function turns the user's mistakes (unwritable paths, unknown picture formats, trace files
 that are malformed or do not replay) into :class:`OutputError`, which the command line reports
-as one line on stderr with exit status 2.
+as one line on stderr with exit status 2. Every file is written whole or not at all
+(:mod:`leasecheck.checker.render.files`).
 """
 
 from __future__ import annotations
@@ -143,8 +144,10 @@ def save_certificates(path: Path, certificates: tuple[ProvedCertificate, ...]) -
         for c in certificates:
             who = "" if c.client is None else f"-{c.client}"
             targets.append((path.with_name(f"{path.stem}-{c.property}{who}{path.suffix or '.smt2'}"), c))
+    from leasecheck.checker.render.files import atomic_write
+
     for target, cert in targets:
         try:
-            target.write_text(cert.smtlib)
+            atomic_write(target, cert.smtlib)
         except OSError as exc:
             raise OutputError(f"cannot write the certificate {target}: {exc.strerror}") from None

@@ -12,6 +12,9 @@ raised by the command line's handler) or the deadline, checked between the phase
 properties. The properties decided by then keep their verdicts; the others are unknown
 (``Method.LIMIT``) with the stop reason, which the report's stats carry ("interrupted", or the
 timeout).
+
+An analysis that runs out of memory (a ``MemoryError``) makes that property's verdict unknown,
+with the figures reached; the other properties are still decided.
 """
 
 from __future__ import annotations
@@ -78,7 +81,7 @@ def explicit_report(
         for p in props:
             if results:
                 _between(limits)
-            results.append(decider(p))
+            results.append(_within_memory(decider, p, graph))
     except (KeyboardInterrupt, Interrupted, OutOfTime):
         stopped = limits.interrupted()
     if graph is not None and graph.stop_reason == INTERRUPTED:
@@ -105,3 +108,14 @@ def _between(limits: Limits) -> None:
     if limits.budget is not None:
         limits.budget.check()
 
+
+
+def _within_memory(decide_one: Callable[[Property], CheckResult], prop: Property, graph: StateGraph) -> CheckResult:
+    """``decide_one(prop)``, or an unknown verdict when the analysis runs out of memory."""
+    try:
+        return decide_one(prop)
+    except MemoryError:
+        explored = "explored in full" if graph.complete else f"exploration stopped: {graph.stop_reason}"
+        return CheckResult(prop.name, prop.client, Verdict.UNKNOWN,
+                           f"the analysis ran out of memory on {len(graph.states):,} states ({explored})",
+                           None, method=Method.LIMIT)

@@ -5,9 +5,10 @@ depth and the parent links give shortest paths. Out-edges are kept in CSR form (
 ``dst``, ``cmd``), each labelled with the guarded command that produced it; the liveness and
 branching analyses of :mod:`leasecheck.checker.explicit.analysis` run on that graph.
 
-Limits: ``max_states`` and ``timeout`` stop the search early, and so do a run's ``budget`` (its
-deadline, or a signal: "interrupted"); the graph then says it is not ``complete`` and why, and
-only the first ``expanded`` states have their out-edges.
+Limits: ``max_states``, ``timeout`` and the memory budget (``max_memory`` MB, by default from the
+machine: :mod:`leasecheck.checker.explicit.memory`) stop the search early, and so do a run's
+``budget`` (its deadline, or a signal: "interrupted"); the graph then says it is not ``complete``
+and why, and only the first ``expanded`` states have their out-edges.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 from leasecheck.checker.budget import INTERRUPTED, Budget
 from leasecheck.checker.explicit.compile import compile_successors
+from leasecheck.checker.explicit.memory import memory_budget
 from leasecheck.model.lang import System
 
 
@@ -50,6 +52,8 @@ class Limits:
 
     def cancelled(self) -> bool:
         return self.budget is not None and self.budget.cancel.cause is not None
+    #: the ceiling on the resident size in MB (None: 80 % of the memory available at the start)
+    max_memory: int | None = None
 
 
 @dataclass(frozen=True)
@@ -115,10 +119,15 @@ def explore(
     max_states = limits.max_states
     next_report = start + progress_every
     stop_reason = ""
+    memory = memory_budget(limits.max_memory)
     i = 0
     get = index.get
     try:
         while i < len(states):
+            if (i & 8191) == 0:
+                stop_reason = memory.exceeded()
+                if stop_reason:
+                    break
             if (i & 1023) == 0 and (deadline is not None or progress is not None or limits.budget is not None):
                 now = time.perf_counter()
                 if (deadline is not None and time.monotonic() > deadline) or limits.cancelled():
@@ -146,6 +155,8 @@ def explore(
             i += 1
     except KeyboardInterrupt:
         stop_reason = limits.interrupted()
+    except MemoryError:
+        stop_reason = memory.reason()
     # a state whose out-edges are partial is not expanded: keep `expanded` exact
     del dst[offsets[i]:]
     del cmd[offsets[i]:]

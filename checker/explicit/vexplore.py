@@ -15,7 +15,9 @@ An optional ``canonical`` function maps every successor matrix to class represen
 (symmetry reduction, :mod:`leasecheck.checker.symmetry`); the graph is then the quotient graph.
 
 Limits behave as in the scalar explorer: ``max_states`` keeps exactly that many states, and
-``timeout``, the run's deadline and a signal stop between batches; each leaves an incomplete graph.
+``timeout``, the run's deadline, a signal and the memory budget stop between batches (an
+allocation that fails inside a batch stops the search too, at the last whole batch); each leaves
+an incomplete graph.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import numpy as np
 
 from leasecheck.checker.explicit.explore import Limits, Progress, StateGraph
 from leasecheck.checker.explicit.keytable import KeyTable
+from leasecheck.checker.explicit.memory import memory_budget
 from leasecheck.checker.explicit.pack import Layout, layout, pack, unpack
 from leasecheck.checker.explicit.vector import Program, successors
 from leasecheck.model.lang import Expr, System
@@ -100,10 +103,16 @@ class _Growing:
     def view(self) -> np.ndarray:
         return self.data[: self.n]
 
+    def release(self, n: int) -> np.ndarray:
+        """The first ``n`` values; the array lets go of its buffer (the caller holds it now)."""
+        data, self.data, self.n = self.data[:n], np.empty(0, dtype=self.data.dtype), 0
+        return data
+
 
 def _array(code: str, values: np.ndarray) -> array:
     out = array(code)
-    out.frombytes(np.ascontiguousarray(values, dtype={"i": np.int32, "q": np.int64}[code]).tobytes())
+    data = np.ascontiguousarray(values, dtype={"i": np.int32, "q": np.int64}[code])
+    out.frombytes(memoryview(data).cast("B"))  # type: ignore[arg-type]  # one copy, not two
     return out
 
 
@@ -135,12 +144,16 @@ def explore_vector(
     max_states = limits.max_states
     next_report = start + progress_every
     stop_reason = ""
+    memory = memory_budget(limits.max_memory)
     lo, level_end = 0, 1
     try:
         while lo < table.n:
             now = time.perf_counter()
             if (deadline is not None and time.monotonic() > deadline) or limits.cancelled():
                 stop_reason = limits.stop_reason()
+                break
+            stop_reason = memory.exceeded()
+            if stop_reason:
                 break
             if progress is not None and now >= next_report:
                 progress(Progress(table.n, lo, dst.n, now - start))
@@ -171,20 +184,29 @@ def explore_vector(
             lo = hi
     except KeyboardInterrupt:
         stop_reason = limits.interrupted()
+    except MemoryError:
+        stop_reason = memory.reason()
     # keep the per-state arrays in step whatever point an interrupt hit
     n = min(table.n, parent.n, parent_cmd.n)
     expanded = min(degree.n, n)
-    offsets = np.zeros(expanded + 1, dtype=np.int64)
-    np.cumsum(degree.view()[:expanded], out=offsets[1:])
-    edges = int(offsets[-1])
+    parents = _array("i", parent.release(n)), _array("i", parent_cmd.release(n))
+    try:
+        offsets = np.zeros(expanded + 1, dtype=np.int64)
+        np.cumsum(degree.release(expanded), out=offsets[1:])
+        edges = int(offsets[-1])
+        out_edges = _array("q", offsets), _array("i", dst.release(edges)), _array("i", cmd.release(edges))
+    except MemoryError:  # no room left for the edges: keep the states, expand none
+        dst.release(0), cmd.release(0)
+        expanded, out_edges = 0, (array("q", [0]), array("i"), array("i"))
+        stop_reason = memory.reason()
     return StateGraph(
         system=system,
         states=PackedStates(program, lay, table.keys[:n]),
-        parent=_array("i", parent.view()[:n]),
-        parent_cmd=_array("i", parent_cmd.view()[:n]),
-        offsets=_array("q", offsets),
-        dst=_array("i", dst.view()[:edges]),
-        cmd=_array("i", cmd.view()[:edges]),
+        parent=parents[0],
+        parent_cmd=parents[1],
+        offsets=out_edges[0],
+        dst=out_edges[1],
+        cmd=out_edges[2],
         expanded=expanded,
         complete=not stop_reason,
         stop_reason=stop_reason,

@@ -4,7 +4,8 @@ Owns: terminal text (:mod:`.text`), the JSON contract of ``--format json`` (:mod
 trace files in the Informal Trace Format (:mod:`.itf`), what a step means in DHCP terms
 (:mod:`.narrate`), message sequence charts as data and as pictures (:mod:`.msc`, :mod:`.chart`),
 state-graph pictures (:mod:`.stategraph`), JUnit XML (:mod:`.junit`), the claims catalogue as text
-and JSON (:mod:`.claims`) and the model described (:mod:`.describe`).
+and JSON (:mod:`.claims`), the model described (:mod:`.describe`), and files written whole or not
+at all (:mod:`.files`).
 
 May import: leasecheck.errors, leasecheck.model, leasecheck.properties, leasecheck.checker,
 leasecheck.checker.explicit.

@@ -85,13 +85,17 @@ def save_chart(chart: Chart, path: Path) -> None:
 
 
 def save_figure(fig: Any, path: Path) -> None:
-    """Write a matplotlib figure to ``path`` (format by suffix) and close it; same picture, same bytes."""
+    """Write a matplotlib figure to ``path`` (format by suffix) and close it; same picture, same bytes.
+    The file appears whole when it is complete, or not at all (:mod:`leasecheck.checker.render.files`)."""
     import matplotlib
     import matplotlib.pyplot as plt
 
+    from leasecheck.checker.render.files import atomic_file
+
+    kind = path.suffix.lower()
     try:
-        with matplotlib.rc_context({"svg.hashsalt": "leasecheck"}):
-            fig.savefig(path, metadata={"Date": None} if path.suffix.lower() == ".svg" else None)
+        with matplotlib.rc_context({"svg.hashsalt": "leasecheck"}), atomic_file(path, binary=True) as f:
+            fig.savefig(f, format=kind[1:], metadata={"Date": None} if kind == ".svg" else None)
     except OSError as exc:
         raise ChartFileError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:

@@ -89,7 +89,10 @@ def itf_document(system: System, cfg: Config, trace: Trace, *, prop: str | None 
 
 
 def write_itf(path: Path, doc: dict[str, Any]) -> None:
-    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    """Write ``doc`` to ``path`` whole (a temporary file renamed when complete) or not at all."""
+    from leasecheck.checker.render.files import atomic_write
+
+    atomic_write(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
 
 # ---------------------------------------------------------------------------------------------

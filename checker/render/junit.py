@@ -54,9 +54,13 @@ def claims_junit(report: ClaimsReport) -> ET.Element:
 
 
 def write_junit(report: ClaimsReport, path: Path) -> None:
+    """Write the report to ``path`` whole (a temporary file renamed when complete) or not at all."""
+    from leasecheck.checker.render.files import atomic_file
+
     tree = ET.ElementTree(claims_junit(report))
     ET.indent(tree)
     try:
-        tree.write(path, encoding="utf-8", xml_declaration=True)
+        with atomic_file(path, binary=True) as f:
+            tree.write(f, encoding="utf-8", xml_declaration=True)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
