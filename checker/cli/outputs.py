@@ -86,21 +86,23 @@ def write_trace_outputs(report: Report, trace_out: str | None, chart: str | None
 def replay_command(file: str, chart: str | None, fmt: str, out: TextIO) -> int:
     """`leasecheck replay FILE`: check the trace against the model, print it; 0 when it replays."""
     from leasecheck.checker.render.chart import ChartFileError, save_chart
+    from leasecheck.checker.render.inputfile import shown_path
     from leasecheck.checker.render.itf import TraceFileError, load_itf, replay_trace_file
     from leasecheck.checker.render.msc import build_chart, render_chart_text
     from leasecheck.checker.render.text import describe_config, render_trace
     from leasecheck.checker.replay import ReplayError
 
+    name = shown_path(file)
     try:
         tf = load_itf(Path(file))
     except TraceFileError as exc:
-        raise OutputError(f"{file}: {exc}") from None
+        raise OutputError(str(exc)) from None
     try:
         system = replay_trace_file(tf)
     except ReplayError as exc:
-        raise OutputError(f"{file}: not a behaviour of the model: {exc}") from None
-    title = tf.description or file
-    out.write(f"{file}: {len(tf.trace)} steps replay in the model ({describe_config(tf.config)})\n")
+        raise OutputError(f"{name}: not a behaviour of the model: {exc}") from None
+    out.write(f"{name}: {len(tf.trace)} steps replay in the model ({describe_config(tf.config)})\n")
+    title = tf.description or name
     if tf.property:
         who = "" if tf.client is None else f", client {tf.client}"
         out.write(f"recorded as: {tf.property}{who}: {tf.verdict}\n")
