@@ -53,17 +53,26 @@ def read_bounded(path: Path, limit: int, what: str = "file") -> bytes:
         raise InputFileError(f"cannot read {name}: {exc.strerror or exc}") from None
     except ValueError as exc:  # a NUL character in the name
         raise InputFileError(f"cannot read {name}: {exc}") from None
-    with os.fdopen(fd, "rb") as f:
-        mode = os.fstat(f.fileno()).st_mode
+    try:
+        mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
             raise InputFileError(f"cannot read {name}: it is a folder")
         if not stat.S_ISREG(mode):
             raise InputFileError(f"cannot read {name}: not a regular file (a device, a FIFO or a socket); "
                                  f"give the {what} as a file")
-        try:
-            data = f.read(limit + 1)
-        except OSError as exc:
-            raise InputFileError(f"cannot read {name}: {exc.strerror or exc}") from None
+        chunks: list[bytes] = []
+        got = 0
+        while got <= limit:
+            chunk = os.read(fd, min(limit + 1 - got, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+    except OSError as exc:
+        raise InputFileError(f"cannot read {name}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
     if len(data) > limit:
         raise InputFileError(f"{name} is larger than {_size(limit)}: too large for a {what}")
     return data
