@@ -121,15 +121,23 @@ def replay_command(file: str, chart: str | None, fmt: str, out: TextIO) -> int:
 def graph_command(cfg: Config, out_file: str, max_states: int, err: TextIO) -> int:
     """`leasecheck graph`: draw the reachable state graph of ``cfg`` into ``out_file``."""
     from leasecheck.checker.render.chart import ChartFileError, check_picture_path
-    from leasecheck.checker.render.stategraph import GraphTooLarge, save_state_graph, state_graph_view
+    from leasecheck.checker.render.stategraph import (
+        GraphTooLarge,
+        check_max_states,
+        save_state_graph,
+        state_graph_view,
+    )
 
     try:
+        check_max_states(max_states)
         check_picture_path(Path(out_file))
         view = state_graph_view(cfg, max_states)
         save_state_graph(view, Path(out_file))
     except (ChartFileError, GraphTooLarge) as exc:
         raise OutputError(str(exc)) from None
-    err.write(f"leasecheck: wrote {out_file}: {view.states} states, {len(view.stuck)} stuck, "
+    from leasecheck.checker.render.inputfile import shown_path
+
+    err.write(f"leasecheck: wrote {shown_path(out_file)}: {view.states} states, {len(view.stuck)} stuck, "
               f"{len(view.loop)}-step fair loop\n")
     return ExitStatus.OK
 
