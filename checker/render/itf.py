@@ -219,7 +219,7 @@ def _step(system: System, n: int, raw: object, shape: dict[str, int | None], act
     for g, length in shape.items():
         v = raw[g]
         if length is None:
-            _expect(not isinstance(v, list | dict), f"{where}, {g}: a single value, not {_shown(v)}")
+            _expect(not isinstance(v, list), f"{where}, {g}: a single value, not {_shown(v)}")
             values[g] = _model_value(v, f"{where}, {g}")
         else:
             _expect(isinstance(v, list) and len(v) == length,
