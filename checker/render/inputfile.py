@@ -18,7 +18,7 @@ import re
 import stat
 from pathlib import Path
 
-from leasecheck.errors import UserError, quoted
+from leasecheck.errors import Signal, UserError, quoted
 
 #: the largest trace file or capture sidecar read (the traces leasecheck writes are far smaller)
 MAX_JSON_BYTES = 64 * 1024 * 1024
@@ -82,8 +82,8 @@ def _size(n: int) -> str:
     return f"{n // (1024 * 1024)} MiB" if n >= 1024 * 1024 and n % (1024 * 1024) == 0 else f"{n:,} bytes"
 
 
-class _Refused(Exception):
-    """Raised from inside the JSON parser's hooks; carries the reason."""
+class _Refused(Signal):
+    """Raised from inside the JSON parser's hooks and caught in :func:`parse_json`; carries the reason."""
 
 
 def _int(text: str) -> int:
