@@ -27,6 +27,7 @@ from leasecheck.checker.conform import pcap
 from leasecheck.checker.conform.classify import classify
 from leasecheck.checker.conform.validate import MAX_CLIENTS, MAX_LOSSES, ValidationError, validate, with_delete
 from leasecheck.checker.render.inputfile import MAX_JSON_DEPTH, json_depth
+from leasecheck.checker.render.itf import MAX_STATES
 
 DATA = Path(__file__).parent / "data"
 CAPTURES = sorted(DATA.glob("*.pcap"))
@@ -103,6 +104,12 @@ def test_a_file_larger_than_64_mib_is_refused(tmp_path) -> None:
     with path.open("wb") as f:
         f.truncate(65 * 1024 * 1024)  # sparse
     assert "larger than 64 MiB" in refused(["replay", str(path)])
+
+
+def test_a_trace_of_more_states_than_the_limit_is_refused(tmp_path_factory, good_trace) -> None:
+    doc = copy.deepcopy(good_trace)
+    doc["states"] = doc["states"] * (MAX_STATES // len(doc["states"]) + 1)
+    assert f"more than the {MAX_STATES:,}" in refused(["replay", str(_write(tmp_path_factory, json.dumps(doc)))])
 
 
 def test_non_utf8_bytes_are_refused(tmp_path_factory) -> None:
@@ -309,6 +316,14 @@ def test_a_capture_of_more_packets_than_the_limit_is_refused(tmp_path, monkeypat
     path = tmp_path / "long.pcap"
     path.write_bytes(clients_capture(2))  # 8 packets
     assert "more than 7 packets" in refused(["conform", "--pcap", str(path)])
+
+
+def test_a_capture_larger_than_64_mib_is_refused(tmp_path) -> None:
+    path = tmp_path / "huge.pcap"
+    path.write_bytes(clients_capture(1))
+    with path.open("r+b") as f:
+        f.truncate(65 * 1024 * 1024)  # sparse
+    assert "larger than 64 MiB" in refused(["conform", "--pcap", str(path)])
 
 
 def test_dev_zero_as_a_capture_ends_at_once() -> None:

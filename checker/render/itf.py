@@ -110,6 +110,8 @@ VERDICTS = ("holds", "violated", "unknown")
 #: the longest string a trace file's rule or description may be, and the longest value
 MAX_TEXT = 1000
 MAX_VALUE = 64
+#: the most states a trace file may have (the traces leasecheck writes have tens)
+MAX_STATES = 10_000
 
 
 def _expect(cond: bool, message: str) -> None:
@@ -262,6 +264,8 @@ def read_itf(doc: object) -> TraceFile:
     raw_states = doc.get("states")
     _expect(isinstance(raw_states, list) and len(raw_states) > 0, "\"states\" must be a non-empty list")
     assert isinstance(raw_states, list)
+    _expect(len(raw_states) <= MAX_STATES, f"the trace has {len(raw_states):,} states, more than the "
+                                           f"{MAX_STATES:,} leasecheck replays")
     actions = frozenset(c.action for c in system.commands)
     steps = tuple(_step(system, n, s, shape, actions) for n, s in enumerate(raw_states))
     loop = doc.get("loop")
