@@ -44,7 +44,7 @@ _ENVIRONMENT = ("AdminDelete", "AdminRestart", "LoseToServer", "LoseToClient", "
 MAX_CLIENTS = 3
 MAX_ADDRESSES = 8
 MAX_LOSSES = 8
-MAX_MESSAGES = 2_000
+MAX_MESSAGES = 1_000
 
 
 class ValidationError(UserError):
