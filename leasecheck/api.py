@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from leasecheck.checker.run import CheckOptions, CheckRun, run_check
-from leasecheck.errors import UserError
 from leasecheck.model.dhcp import Config
 
 if TYPE_CHECKING:
@@ -146,12 +145,11 @@ def conform(
     >>> case.validation.consistent_variants
     ('nt40', 'dnsmasq')
     """
+    from leasecheck.checker.conform.pcap import MAX_CAPTURE_BYTES
     from leasecheck.checker.conform.report import analyse_capture
+    from leasecheck.checker.render.inputfile import read_bounded
 
     path = Path(capture)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}") from None
+    data = read_bounded(path, MAX_CAPTURE_BYTES, "capture")
     return analyse_capture(path.name, data, delete_time=delete_time, delete_packet=delete_packet, losses=losses,
                            client_nak=client_nak)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 from pathlib import Path
 from typing import TextIO
 
 from leasecheck.checker.conform.classify import CaptureError
-from leasecheck.checker.conform.pcap import PcapError
+from leasecheck.checker.conform.pcap import MAX_CAPTURE_BYTES, PcapError
 from leasecheck.checker.conform.render import case_json, render_case, render_table
 from leasecheck.checker.conform.report import CaseReport, analyse_capture
 from leasecheck.checker.conform.runner import (
@@ -27,8 +28,9 @@ from leasecheck.checker.conform.runner import (
     missing_prerequisites,
     run_scenario,
 )
-from leasecheck.checker.conform.validate import ValidationError
-from leasecheck.errors import ExitStatus, UserError
+from leasecheck.checker.conform.validate import MAX_LOSSES, ValidationError
+from leasecheck.checker.render.inputfile import InputFileError, load_json, read_bounded, shown_path
+from leasecheck.errors import ExitStatus, UserError, quoted
 from leasecheck.model.dhcp import CLIENT_NAK_MODES
 
 EXIT_NONE_CONSISTENT = ExitStatus.VIOLATED  # no variant explains a capture
@@ -89,45 +91,82 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="with --pcap: the lease was deleted just before packet N (1-based)")
     p.add_argument("--losses", type=int, metavar="N",
                    help="messages the model may lose (default: 1 for a live run, where udhcpc can miss a very fast "
-                        "answer; 0 for --pcap); a consistent variant shows the fewest it needs")
+                        "answer; 0 for --pcap; at most 8); a consistent variant shows the fewest it needs")
     p.add_argument("--client-nak", choices=CLIENT_NAK_MODES, default="obey",
                    help="how the model's client treats a DHCPNAK (default obey, as RFC 2131)")
     p.add_argument("--summary", action="store_true", help="print only the server x client table")
     p.add_argument("--format", choices=("text", "json"), default="text")
 
 
-def _capture_case(args: argparse.Namespace, path: Path) -> tuple[str | None, str | None, CaseReport]:
+#: the entries a capture's sidecar may have (those ``--save-pcap`` writes) and their JSON types
+SIDECAR_FIELDS: dict[str, tuple[type, ...]] = {
+    "server": (str,), "client": (str,), "delete_time": (int, float), "leased_address": (str, type(None)),
+    "client_mac": (str, type(None)), "rebound": (bool,),
+}
+MAX_SIDECAR_BYTES = 1024 * 1024
+
+
+def read_sidecar(path: Path) -> dict[str, object]:
+    """The sidecar ``path`` of a capture, checked strictly: a JSON object with only the entries
+    ``--save-pcap`` writes, each of its type (a finite time, short printable names); anything else
+    is a :class:`ConformUsageError` naming the first offending entry."""
+    name = shown_path(path)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConformUsageError(f"cannot read {path}: {exc.strerror}") from None
+        meta = load_json(path, MAX_SIDECAR_BYTES, "capture's sidecar")
+    except InputFileError as exc:
+        raise ConformUsageError(str(exc)) from None
+    if not isinstance(meta, dict):
+        raise ConformUsageError(f"{name}: a capture's sidecar is a JSON object "
+                                f"(server, client, delete_time, ...), not {quoted(meta)}")
+    for key, value in meta.items():
+        types = SIDECAR_FIELDS.get(key)
+        if types is None:
+            raise ConformUsageError(f"{name}: unknown entry {quoted(key)}; a sidecar may have "
+                                    f"{', '.join(SIDECAR_FIELDS)}")
+        wrong = not isinstance(value, types) or (bool not in types and isinstance(value, bool))
+        if not wrong and isinstance(value, float):
+            wrong = not math.isfinite(value)
+        if not wrong and isinstance(value, str):
+            wrong = len(value) > 100 or not value.isprintable()
+        if wrong:
+            kind = {"delete_time": "a finite number of seconds", "rebound": "true or false"}.get(
+                key, "a short printable string" + (" or null" if type(None) in types else ""))
+            raise ConformUsageError(f"{name}: {key} must be {kind}, not {quoted(value)}")
+    return meta
+
+
+def _capture_case(args: argparse.Namespace, path: Path) -> tuple[str | None, str | None, CaseReport]:
+    name = shown_path(path)
+    try:
+        data = read_bounded(path, MAX_CAPTURE_BYTES, "capture")
+    except InputFileError as exc:
+        raise ConformUsageError(str(exc)) from None
     delete_time = args.delete_time[1] if args.delete_time and args.delete_time[0] == "at" else None
     delete_offset = args.delete_time[1] if args.delete_time and args.delete_time[0] == "after" else None
     delete_packet = args.delete_packet
     sidecar = path.with_name(path.name + ".json")
-    meta: dict[str, object] = {}
-    if sidecar.exists():
-        try:
-            meta = json.loads(sidecar.read_text())
-        except (OSError, ValueError) as exc:
-            raise ConformUsageError(f"cannot read {sidecar}: {exc}") from None
+    meta: dict[str, object] = read_sidecar(sidecar) if sidecar.exists() else {}
     given = args.delete_time is not None or delete_packet is not None
-    if not given and isinstance(meta.get("delete_time"), int | float):
-        delete_time = float(meta["delete_time"])  # type: ignore[arg-type]
+    recorded = meta.get("delete_time")
+    if not given and isinstance(recorded, int | float):
+        delete_time = float(recorded)
+    label = shown_path(path.name)
     try:
-        case = analyse_capture(path.name, data, delete_time=delete_time, delete_packet=delete_packet,
+        case = analyse_capture(label, data, delete_time=delete_time, delete_packet=delete_packet,
                                delete_offset=delete_offset, losses=args.losses, client_nak=args.client_nak)
     except (PcapError, CaptureError, ValidationError) as exc:
-        raise ConformUsageError(f"{path}: {exc}") from None
+        raise ConformUsageError(f"{name}: {exc}") from None
     server, client = meta.get("server"), meta.get("client")
-    return (server if isinstance(server, str) else path.name, client if isinstance(client, str) else "?", case)
+    return (server if isinstance(server, str) else label, client if isinstance(client, str) else "?", case)
 
 
 def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.losses is None:
         args.losses = 0 if args.pcap is not None else 1
-    if args.losses < 0:
-        raise ConformUsageError("--losses must be at least 0")
+    if not 0 <= args.losses <= MAX_LOSSES:
+        raise ConformUsageError(f"--losses must be from 0 to {MAX_LOSSES}, not {quoted(args.losses)}: each budget "
+                                f"up to the one given is tried in turn, and {MAX_LOSSES} already lets every message "
+                                f"of a short exchange be lost")
     if not args.time_limit > 0:
         raise ConformUsageError("--time-limit must be more than 0 seconds")
     if args.pcap is not None:

@@ -87,21 +87,23 @@ def write_trace_outputs(report: Report, trace_out: str | None, chart: str | None
 def replay_command(file: str, chart: str | None, fmt: str, out: TextIO) -> int:
     """`leasecheck replay FILE`: check the trace against the model, print it; 0 when it replays."""
     from leasecheck.checker.render.chart import ChartFileError, save_chart
+    from leasecheck.checker.render.inputfile import shown_path
     from leasecheck.checker.render.itf import TraceFileError, load_itf, replay_trace_file
     from leasecheck.checker.render.msc import build_chart, render_chart_text
     from leasecheck.checker.render.text import describe_config, render_trace
     from leasecheck.checker.replay import ReplayError
 
+    name = shown_path(file)
     try:
         tf = load_itf(Path(file))
     except TraceFileError as exc:
-        raise OutputError(f"{file}: {exc}") from None
+        raise OutputError(str(exc)) from None
     try:
         system = replay_trace_file(tf)
     except ReplayError as exc:
-        raise OutputError(f"{file}: not a behaviour of the model: {exc}") from None
-    title = tf.description or file
-    out.write(f"{file}: {len(tf.trace)} steps replay in the model ({describe_config(tf.config)})\n")
+        raise OutputError(f"{name}: not a behaviour of the model: {exc}") from None
+    out.write(f"{name}: {len(tf.trace)} steps replay in the model ({describe_config(tf.config)})\n")
+    title = tf.description or name
     if tf.property:
         who = "" if tf.client is None else f", client {tf.client}"
         out.write(f"recorded as: {tf.property}{who}: {tf.verdict}\n")
@@ -120,15 +122,23 @@ def replay_command(file: str, chart: str | None, fmt: str, out: TextIO) -> int:
 def graph_command(cfg: Config, out_file: str, max_states: int, err: TextIO) -> int:
     """`leasecheck graph`: draw the reachable state graph of ``cfg`` into ``out_file``."""
     from leasecheck.checker.render.chart import ChartFileError, check_picture_path
-    from leasecheck.checker.render.stategraph import GraphTooLarge, save_state_graph, state_graph_view
+    from leasecheck.checker.render.stategraph import (
+        GraphTooLarge,
+        check_max_states,
+        save_state_graph,
+        state_graph_view,
+    )
 
     try:
+        check_max_states(max_states)
         check_picture_path(Path(out_file))
         view = state_graph_view(cfg, max_states)
         save_state_graph(view, Path(out_file))
     except (ChartFileError, GraphTooLarge) as exc:
         raise OutputError(str(exc)) from None
-    err.write(f"leasecheck: wrote {out_file}: {view.states} states, {len(view.stuck)} stuck, "
+    from leasecheck.checker.render.inputfile import shown_path
+
+    err.write(f"leasecheck: wrote {shown_path(out_file)}: {view.states} states, {len(view.stuck)} stuck, "
               f"{len(view.loop)}-step fair loop\n")
     return ExitStatus.OK
 

@@ -139,19 +139,17 @@ class Classified:
 
 
 class _Ids:
+    """Model ids by first appearance: dictionaries, so that a capture of many packets stays linear."""
+
     def __init__(self) -> None:
-        self.clients: list[str] = []
-        self.addresses: list[str] = []
+        self.clients: dict[str, int] = {}
+        self.addresses: dict[str, int] = {}
 
     def client(self, mac: str) -> int:
-        if mac not in self.clients:
-            self.clients.append(mac)
-        return self.clients.index(mac)
+        return self.clients.setdefault(mac, len(self.clients))
 
     def address(self, ip: str) -> int:
-        if ip not in self.addresses:
-            self.addresses.append(ip)
-        return self.addresses.index(ip)
+        return self.addresses.setdefault(ip, len(self.addresses))
 
 
 def _model_message(p: DhcpPacket, ids: _Ids) -> tuple[object, str]:
@@ -177,8 +175,9 @@ def classify(packets: Sequence[UdpPacket], fold: bool = True) -> Classified:
     ids = _Ids()
     out: list[Observed] = []
     ignored: list[str] = []
+    folds: dict[int, list[int]] = {}  # index in out -> packet numbers of its retransmissions
     last_sent: dict[int, tuple[object, int, int]] = {}  # client -> (message, xid, index in out)
-    answers: dict[int, list[tuple[object, int]]] = {}  # client -> (answer, index in out) since its last new message
+    answers: dict[int, dict[object, int]] = {}  # client -> {answer: index in out} since its last new message
     for packet in packets:
         p = decode(packet)
         if p is None:
@@ -192,20 +191,18 @@ def classify(packets: Sequence[UdpPacket], fold: bool = True) -> Classified:
         if fold and direction == "to server":
             prev = last_sent.get(client)
             if prev is not None and prev[0] == message and prev[1] == p.xid:
-                _fold(out, prev[2], p.number)
+                folds.setdefault(prev[2], []).append(p.number)
                 continue
             last_sent[client] = (message, p.xid, len(out))
-            answers[client] = []
+            answers[client] = {}
         elif fold:
-            earlier = [i for m, i in answers.get(client, []) if m == message]
-            if earlier:
-                _fold(out, earlier[0], p.number)
+            earlier = answers.get(client, {}).get(message)
+            if earlier is not None:
+                folds.setdefault(earlier, []).append(p.number)
                 continue
-            answers.setdefault(client, []).append((message, len(out)))
+            answers.setdefault(client, {})[message] = len(out)
         out.append(Observed(p.number, p.time, client, direction, message, why))
+    for index, numbers in folds.items():
+        o = out[index]
+        out[index] = Observed(o.number, o.time, o.client, o.direction, o.message, o.why, tuple(numbers))
     return Classified(tuple(out), tuple(ids.clients), tuple(ids.addresses), tuple(ignored))
-
-
-def _fold(out: list[Observed], index: int, number: int) -> None:
-    o = out[index]
-    out[index] = Observed(o.number, o.time, o.client, o.direction, o.message, o.why, (*o.folded, number))

@@ -3,6 +3,8 @@
 A small reader of the two formats, so that a capture needs no third-party package. It knows the
 link types a DHCP capture comes in (Ethernet, Linux cooked v1 and v2, raw IP) and yields, per
 packet, its number (1-based, as Wireshark counts), its time and its IPv4/UDP header fields.
+Bytes that are not such a capture (a wrong magic number, a truncated header or record, a length
+beyond the end) are a :class:`PcapError`; so is a capture of more than :data:`MAX_PACKETS` packets.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from leasecheck.errors import UserError
+
+#: the largest capture file read, and the most packets (of any kind) a capture may hold
+MAX_CAPTURE_BYTES = 64 * 1024 * 1024
+MAX_PACKETS = 200_000
 
 LINK_ETHERNET = 1
 LINK_RAW = 101
@@ -130,7 +136,8 @@ def _if_tsresol(options: bytes, order: str) -> int:
 
 
 def read_udp(data: bytes) -> list[UdpPacket]:
-    """Every IPv4/UDP packet of a classic pcap or pcapng capture, in capture order."""
+    """Every IPv4/UDP packet of a classic pcap or pcapng capture, in capture order; a capture of more
+    than :data:`MAX_PACKETS` packets is refused as it is read."""
     if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d"):
         records = _classic(data)
     elif data[:4] == b"\x0a\x0d\x0d\x0a":
@@ -140,12 +147,15 @@ def read_udp(data: bytes) -> list[UdpPacket]:
     out = []
     try:
         for number, (time, link, frame) in enumerate(records, start=1):
+            if number > MAX_PACKETS:
+                raise PcapError(f"the capture holds more than {MAX_PACKETS:,} packets, more than leasecheck reads; "
+                                f"cut it to the DHCP exchange (for example with tcpdump -r IN -w OUT port 67 or 68)")
             ip = _network_layer(link, frame)
             if ip is None:
                 continue
             packet = _ipv4_udp(number, time, ip)
             if packet is not None:
                 out.append(packet)
-    except (struct.error, IndexError) as exc:
+    except (struct.error, IndexError, ValueError, OverflowError) as exc:
         raise PcapError(f"malformed capture: {exc}") from None
     return out

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 
 from leasecheck.checker.conform.classify import CaptureError, Classified, Observed, classify
 from leasecheck.checker.conform.pcap import read_udp
-from leasecheck.checker.conform.validate import Delete, Event, Validation, validate, with_delete
+from leasecheck.checker.conform.validate import (
+    Delete,
+    Event,
+    Validation,
+    check_losses,
+    check_size,
+    validate,
+    with_delete,
+)
 from leasecheck.model.dhcp import no_record_answer
 from leasecheck.model.values import REBINDING, REBOOTING, RENEWING, Ack, Request
 
@@ -64,10 +72,13 @@ class CaseReport:
 def analyse_capture(label: str, data: bytes, *, delete_time: float | None = None, delete_packet: int | None = None,
                     delete_offset: float | None = None, losses: int = 0, client_nak: str = "obey") -> CaseReport:
     """Read, classify and validate one capture (pcap or pcapng bytes). The delete is given by the
-    capture's clock (``delete_time``), a packet number, or seconds after the first DHCP message."""
+    capture's clock (``delete_time``), a packet number, or seconds after the first DHCP message.
+    The loss budget and the capture's size (clients, addresses, messages) are checked first."""
+    check_losses(losses)
     classified = classify(read_udp(data))
     if not classified.messages:
         raise CaptureError("the capture holds no DHCP message")
+    check_size(classified)
     if delete_offset is not None and classified.messages:
         delete_time = classified.messages[0].time + delete_offset
     events = tuple(with_delete(classified, time=delete_time, packet=delete_packet))

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from leasecheck.checker.conform.classify import Classified, Observed
 from leasecheck.checker.explicit.compile import Successors, compile_successors
-from leasecheck.errors import UserError
+from leasecheck.errors import UserError, quoted
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.interp import apply
 from leasecheck.model.lang import System
@@ -36,6 +36,15 @@ State = tuple[int, ...]
 Sent = tuple[int, str, object]  # (client, direction, model message) a step puts on the wire
 DELETE = "AdminDelete"
 _ENVIRONMENT = ("AdminDelete", "AdminRestart", "LoseToServer", "LoseToClient", "Reboot", "Release")
+
+#: The largest capture the search handles. Its model is built for the capture's clients and
+#: addresses, and the states the search keeps between two observed messages grow about tenfold per
+#: client (three clients: a second or so; four: half a minute; five: more memory than a machine
+#: has). A loss budget multiplies that again, and each budget up to the one asked is tried in turn.
+MAX_CLIENTS = 3
+MAX_ADDRESSES = 8
+MAX_LOSSES = 8
+MAX_MESSAGES = 1_000
 
 
 class ValidationError(UserError):
@@ -255,10 +264,36 @@ def model_config(classified: Classified, events: Sequence[Event], variant: str, 
                   reboots, False, client_nak)
 
 
+def check_losses(losses: object) -> None:
+    """Refuse a loss budget the search cannot try: not a whole number, negative, or above MAX_LOSSES."""
+    if isinstance(losses, bool) or not isinstance(losses, int) or not 0 <= losses <= MAX_LOSSES:
+        raise ValidationError(f"the losses must be a whole number from 0 to {MAX_LOSSES}, not {quoted(losses)}: "
+                              f"each budget up to the one given is tried in turn, and a budget of {MAX_LOSSES} "
+                              f"already lets every message of a short exchange be lost")
+
+
+def check_size(classified: Classified) -> None:
+    """Refuse a capture larger than the search handles (:data:`MAX_CLIENTS` and the limits beside it)."""
+    clients, addresses, messages = len(classified.clients), len(classified.addresses), len(classified.messages)
+    if clients > MAX_CLIENTS:
+        raise ValidationError(f"the capture has {clients} DHCP clients; leasecheck compares at most {MAX_CLIENTS} "
+                              f"with the model, whose states grow about tenfold per client; keep only the "
+                              f"client of interest (for example tcpdump -r IN -w OUT ether host MAC)")
+    if addresses > MAX_ADDRESSES:
+        raise ValidationError(f"the capture's DHCP messages name {addresses} addresses; leasecheck compares at "
+                              f"most {MAX_ADDRESSES} with the model")
+    if messages > MAX_MESSAGES:
+        raise ValidationError(f"the capture holds {messages:,} DHCP messages (retransmissions folded); leasecheck "
+                              f"compares at most {MAX_MESSAGES:,} with the model; cut it to the exchange of interest")
+
+
 def validate(classified: Classified, events: Sequence[Event], *, losses: int = 0, client_nak: str = "obey",
              variants: Sequence[str] = VARIANTS) -> Validation:
     """Per variant: is ``events`` a behaviour of the model with at most ``losses`` lost messages?
-    A consistent variant reports the fewest losses it needs."""
+    A consistent variant reports the fewest losses it needs. A capture or budget beyond the limits
+    above is a :class:`ValidationError`, before any model is built."""
+    check_losses(losses)
+    check_size(classified)
     delete_marked = any(isinstance(e, Delete) for e in events)
     results = []
     for variant in variants:

@@ -15,13 +15,16 @@ from typing import Any
 from leasecheck.checker.explicit.analysis import GraphAnalysis
 from leasecheck.checker.explicit.decide import decide
 from leasecheck.checker.explicit.explore import Limits, explore
-from leasecheck.errors import UserError
+from leasecheck.errors import UserError, quoted
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.properties.dhcp import dhcp_properties
 from leasecheck.properties.spec import Recovery
 
-#: the largest graph that is still readable as a picture
+#: the largest graph that is still readable as a picture: the default of ``--max-states``
 MAX_DRAWN_STATES = 600
+#: the largest ``--max-states`` accepted: the layout's time grows with the square of the states
+#: and more (about 15 s at 500 states, 50 s at 1,000, more than 5 minutes at 2,000 without graphviz)
+MAX_GRAPH_STATES = 1_000
 
 
 class GraphTooLarge(UserError):
@@ -42,8 +45,18 @@ class StateGraphView:
         return 0
 
 
+def check_max_states(max_states: object) -> None:
+    """Refuse a state limit above what a picture can show and draw in reasonable time."""
+    if isinstance(max_states, bool) or not isinstance(max_states, int) or not 1 <= max_states <= MAX_GRAPH_STATES:
+        raise GraphTooLarge(f"--max-states must be from 1 to {MAX_GRAPH_STATES:,} for a picture, not "
+                            f"{quoted(max_states)}: laying out a larger graph takes many minutes and shows "
+                            f"nothing readable; use leasecheck check for larger configurations")
+
+
 def state_graph_view(cfg: Config, max_states: int = MAX_DRAWN_STATES) -> StateGraphView:
-    """Explore ``cfg`` completely (at most ``max_states`` states) and mark its regions."""
+    """Explore ``cfg`` completely (at most ``max_states`` states, itself at most
+    :data:`MAX_GRAPH_STATES`) and mark its regions."""
+    check_max_states(max_states)
     system = dhcp_system(cfg)
     graph = explore(system, Limits(max_states=max_states + 1))
     if not graph.complete or len(graph.states) > max_states:
