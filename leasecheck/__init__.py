@@ -4,7 +4,9 @@ Microsoft KB article Q130220 (a DHCP client whose active lease was deleted on a 
 server can never renew) as a transition system: leasecheck finds NT 3.5's deadlock as a trace
 and proves that NT 4.0's behaviour always recovers.
 
-The public API is this page (``__all__``); docs/api.md walks through it.
+The public API is this page (``__all__``); docs/api.md walks through it. The names are loaded
+on first use, so that ``import leasecheck`` is quick and a command line can set up its signal
+handling before anything heavy is imported.
 
 >>> import leasecheck
 >>> run = leasecheck.check(leasecheck.Config(variant="nt40", clients=2, addresses=2), properties=["recovery"])
@@ -13,17 +15,49 @@ The public API is this page (``__all__``); docs/api.md walks through it.
 >>> run.report.stats.states
 4084
 """
+from __future__ import annotations
 
-from leasecheck.api import check, claims, conform, describe, replay
-from leasecheck.checker.results import CheckResult, LoopFairness, Method, Report, Stats, Step, Trace
-from leasecheck.checker.run import CheckOptions, CheckRun, run_check
-from leasecheck.errors import ExitStatus, InternalError, LeasecheckError, UserError
-from leasecheck.model.dhcp import Config
-from leasecheck.model.values import VARIANTS
-from leasecheck.properties.dhcp import PROPERTY_NAMES
-from leasecheck.properties.spec import Verdict
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from leasecheck.api import check, claims, conform, describe, replay
+    from leasecheck.checker.results import CheckResult, LoopFairness, Method, Report, Stats, Step, Trace
+    from leasecheck.checker.run import CheckOptions, CheckRun, run_check
+    from leasecheck.errors import ExitStatus, InternalError, LeasecheckError, UserError
+    from leasecheck.model.dhcp import Config
+    from leasecheck.model.values import VARIANTS
+    from leasecheck.properties.dhcp import PROPERTY_NAMES
+    from leasecheck.properties.spec import Verdict
 
 __version__ = "0.2.0"
+
+#: where each public name lives
+_HOMES = {
+    "check": "leasecheck.api",
+    "claims": "leasecheck.api",
+    "conform": "leasecheck.api",
+    "describe": "leasecheck.api",
+    "replay": "leasecheck.api",
+    "CheckResult": "leasecheck.checker.results",
+    "LoopFairness": "leasecheck.checker.results",
+    "Method": "leasecheck.checker.results",
+    "Report": "leasecheck.checker.results",
+    "Stats": "leasecheck.checker.results",
+    "Step": "leasecheck.checker.results",
+    "Trace": "leasecheck.checker.results",
+    "CheckOptions": "leasecheck.checker.run",
+    "CheckRun": "leasecheck.checker.run",
+    "run_check": "leasecheck.checker.run",
+    "ExitStatus": "leasecheck.errors",
+    "InternalError": "leasecheck.errors",
+    "LeasecheckError": "leasecheck.errors",
+    "UserError": "leasecheck.errors",
+    "Config": "leasecheck.model.dhcp",
+    "VARIANTS": "leasecheck.model.values",
+    "PROPERTY_NAMES": "leasecheck.properties.dhcp",
+    "Verdict": "leasecheck.properties.spec",
+}
 
 __all__ = [
     "PROPERTY_NAMES",
@@ -51,3 +85,17 @@ __all__ = [
     "replay",
     "run_check",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name from its module on first use (PEP 562)."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'leasecheck' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,13 +1,54 @@
-"""`python -m leasecheck` runs the leasecheck command line."""
+"""`python -m leasecheck` and the ``leasecheck`` command: the command line, with signals handled
+from the first moment (SIGTERM as SIGINT; a signal while the program is still loading is one line
+and exit status 130, not a traceback)."""
 
+from __future__ import annotations
+
+import os
 import signal
 import sys
 
-signal.signal(signal.SIGTERM, signal.default_int_handler)  # from the first moment: SIGTERM as SIGINT
-try:
-    from leasecheck.checker.cli.main import entry_point
-except KeyboardInterrupt:
-    sys.stderr.write("leasecheck: interrupted while starting; nothing was decided\n")
-    sys.exit(130)
 
-entry_point()
+def run() -> None:
+    """The ``leasecheck`` command."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # numpy's BLAS would start a thread pool (and its buffers) per core; nothing here uses it, and
+    # under a tight memory limit its allocation failure ends the process with status 1
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # a signal waits until the program is loaded: an import cut short inside an extension module's
+    # initialisation can leave the interpreter set to end by SIGINT whatever is caught afterwards
+    held = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    from leasecheck.checker.cli.main import entry_point
+
+    try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)  # a signal that came meanwhile arrives here
+        started = True
+    except KeyboardInterrupt:
+        started = False
+    if not started:
+        sys.stderr.write("leasecheck: interrupted while starting; nothing was decided\n")
+        _end_interrupted()
+    try:
+        entry_point()
+    except SystemExit as exc:
+        if exc.code == 130:
+            _end_interrupted()
+        raise
+
+
+def _end_interrupted() -> None:
+    """End with status 130 once the output is flushed. The interpreter's own shutdown is skipped:
+    after a signal that cut short the import of an extension module, it would end the process by
+    SIGINT instead (status -2), whatever the program said."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(130)
+
+
+if __name__ == "__main__":
+    run()

@@ -168,3 +168,31 @@ def test_a_run_within_its_budget_is_unchanged() -> None:
     run = run_check(Config(1, 1, "nt40"), CheckOptions(("recovery",), engine="both", timeout=120))
     assert not run.interrupted and int(run.exit_status) == 0
     assert all(r.stats.stop_reason == "" for r in run.reports)
+
+
+#: the command run from its first line, with a signal sent to itself after a delay (a signal that
+#: comes while the interpreter itself is still starting is the interpreter's to handle, not ours)
+SELF_SIGNAL = """
+import os, signal, sys, threading
+import leasecheck.__main__ as entry
+delay, sig = float(sys.argv[1]), int(sys.argv[2])
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})  # as the command holds them
+sys.argv = ["leasecheck", "check", "--clients", "3", "--addresses", "3", "--format", "json", "--quiet"]
+threading.Timer(delay, os.kill, (os.getpid(), sig)).start()
+entry.run()
+"""
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.01, 0.03, 0.1, 0.2, 0.4])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
+def test_a_signal_while_the_program_is_loading_is_one_line_and_130(delay: float, sig: int) -> None:
+    """From the command's first line: signals wait while the program loads, and a run that ends
+    by a signal ends with status 130 whatever was being imported when it came."""
+    proc = subprocess.run([sys.executable, "-c", SELF_SIGNAL, str(delay), str(int(sig))], capture_output=True,
+                          text=True, timeout=60)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 130, (proc.returncode, proc.stderr)
+    if proc.stdout.strip():
+        json.loads(proc.stdout)
+    else:
+        assert proc.stderr.count("\n") == 1, proc.stderr

@@ -132,6 +132,7 @@ def z3_run(cfg: Config, names: Sequence[str] | None = None, options: Z3Options =
             stopped = _decide_all(system, props, options, decisions)
     if stopped:
         why = ("interrupted before this property was decided" if stopped == INTERRUPTED
+               else f"{stopped} before this property was decided" if stopped == OUT_OF_MEMORY
                else f"stopped by the run's time limit ({stopped}) before this property was decided")
         decisions += [_Decision(_result(system, p, Verdict.UNKNOWN, Method.LIMIT, why)) for p in props[len(decisions):]]
     certs = tuple(
@@ -142,6 +143,10 @@ def z3_run(cfg: Config, names: Sequence[str] | None = None, options: Z3Options =
     )
     stats = Stats(0, 0, time.perf_counter() - start, not stopped, stopped)
     return Z3Run(Report(cfg, "z3", stats, tuple(d.result for d in decisions)), certs)
+
+
+#: the stop reason when Z3 (or Python) ran out of memory: the properties not decided are unknown
+OUT_OF_MEMORY = "Z3 ran out of memory"
 
 
 def _decide_all(system: System, props: Sequence[Property], options: Z3Options, decisions: list[_Decision]) -> str:
@@ -163,6 +168,12 @@ def _decide_all(system: System, props: Sequence[Property], options: Z3Options, d
     except OutOfTime:
         assert options.budget is not None
         return options.budget.stop_reason() or f"timeout after {options.budget.timeout:g} s"
+    except MemoryError:
+        return OUT_OF_MEMORY
+    except z3.Z3Exception as exc:
+        if "out of memory" not in str(exc):
+            raise
+        return OUT_OF_MEMORY
     return ""
 
 
