@@ -17,7 +17,7 @@ address); counts are JSON integers; client states are strings (``"RENEWING"``). 
 and the optional addresses are tagged variants, whose payload is always a record (``{}`` when the
 tag carries nothing): ``{"tag": "REQUEST", "value": {"kind": "RENEWING", "addr": 0}}``,
 ``{"tag": "BOUND", "value": {"client": 0}}``, ``{"tag": "FREE", "value": {}}``, an address
-``{"tag": "Some", "value": {"addr": 1}}`` and the value none ``{"tag": "None", "value": {}}``.
+``{"tag": "SOME", "value": {"addr": 1}}`` and the value none ``{"tag": "NONE", "value": {}}``.
 ``#meta.varTypes`` gives each parameter and variable its type in Apalache's syntax. A lasso's
 ``loop`` is the index of the state that the last state steps back to; that step's action is
 ``#meta.leasecheck.loop_action`` (a state's ``#meta.action`` is the action that led to it).
@@ -53,19 +53,19 @@ from leasecheck.properties.dhcp import PROPERTY_NAMES
 FORMAT_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
 #: the format version written now; files without one are of version 1
 FORMAT_VERSION = 2
-NONE = "none"
+OLD_NONE = "none"
 
 #: the type of each configuration field and of each variable, in Apalache's type syntax
 _UNIT = "UNIT"
-_OPTIONAL_ADDRESS = f"Seq(Some({{addr: Int}}) | None({_UNIT}))"
+_OPTIONAL_ADDRESS = f"Seq(SOME({{addr: Int}}) | NONE({_UNIT}))"
 VAR_TYPES: dict[str, str] = {
     "clients": "Int", "addresses": "Int", "variant": "Str", "deletes": "Int", "losses": "Int",
     "reboots": "Int", "restart": "Bool", "client_nak": "Str",
     "st": "Seq(Str)",
     "addr": _OPTIONAL_ADDRESS,
     "err": "Seq(Int)",
-    "to_srv": f"Seq(DISCOVER({_UNIT}) | REQUEST({{kind: Str, addr: Int}}) | RELEASE({{addr: Int}}) | None({_UNIT}))",
-    "to_cli": f"Seq(OFFER({{addr: Int}}) | ACK({{addr: Int}}) | NAK({_UNIT}) | None({_UNIT}))",
+    "to_srv": f"Seq(DISCOVER({_UNIT}) | REQUEST({{kind: Str, addr: Int}}) | RELEASE({{addr: Int}}) | NONE({_UNIT}))",
+    "to_cli": f"Seq(OFFER({{addr: Int}}) | ACK({{addr: Int}}) | NAK({_UNIT}) | NONE({_UNIT}))",
     "db": f"Seq(FREE({_UNIT}) | OFFERED({{client: Int}}) | BOUND({{client: Int}}))",
     "mem": _OPTIONAL_ADDRESS,
     "deletes_left": "Int", "losses_left": "Int", "reboots_left": "Int",
@@ -106,11 +106,11 @@ def _source() -> str:
 def itf_value(value: object, domain: Domain) -> object:
     """A model value as ITF: a tagged variant for a message, a lease, none or an optional address."""
     if value is None:
-        return {"tag": "None", "value": {}}
+        return {"tag": "NONE", "value": {}}
     if isinstance(value, bool | str):
         return value
     if isinstance(value, int):
-        return {"tag": "Some", "value": {"addr": value}} if None in domain.values else value
+        return {"tag": "SOME", "value": {"addr": value}} if None in domain.values else value
     assert is_dataclass(value), value
     tag = str(value).partition("(")[0]
     return {"tag": tag, "value": {f.name: getattr(value, f.name) for f in fields(value)}}
@@ -220,7 +220,7 @@ def _bigint(raw: object) -> int | None:
 
 def _old_value(raw: object, where: str) -> object:
     """A value of a version 1 file: a string in the model's notation, "none", or an integer."""
-    if raw == NONE:
+    if raw == OLD_NONE:
         return None
     if isinstance(raw, str) and len(raw) <= MAX_VALUE:
         return parse_value(raw)
@@ -233,10 +233,13 @@ def _old_value(raw: object, where: str) -> object:
 
 
 def _canonical(raw: object, depth: int = 0) -> object:
-    """``raw`` with each ``#bigint`` an integer, so that values compare by their JSON text."""
+    """``raw`` with each ``#bigint`` an integer and a variant's ``"value": null`` an empty record (as
+    itf-py writes a tag without data), so that values compare by their JSON text."""
     big = _bigint(raw)
     if big is not None:
         return big
+    if isinstance(raw, dict) and set(raw) == {"tag", "value"} and raw["value"] is None:
+        return {"tag": raw["tag"], "value": {}}
     if isinstance(raw, dict) and depth < 3:
         return {k: _canonical(v, depth + 1) for k, v in raw.items()}
     return raw
@@ -358,8 +361,9 @@ def _step(r: _Reading, n: int, raw: object) -> Step:
     _only(meta, STATE_META_KEYS, f"{where}, \"#meta\"")
     _expect(meta.get("index", n) == n and not isinstance(meta.get("index"), bool),
             f"{where}: \"#meta\" gives the index {_shown(meta.get('index'))}, not {n}")
-    missing = [g for g in (*r.params, *r.shape) if g not in raw]
-    _expect(not missing, f"{where} lacks the {'parameters and ' if r.params else ''}variables {', '.join(missing)}")
+    for kind, names in (("parameters", r.params), ("variables", r.shape)):
+        missing = [g for g in names if g not in raw]
+        _expect(not missing, f"{where} lacks the {kind} {', '.join(missing)}")
     _only(raw, ("#meta", *r.params, *r.shape), where)
     for name, value in r.params.items():
         given = _canonical(raw[name])
