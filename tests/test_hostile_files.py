@@ -56,11 +56,20 @@ def refused(argv: list[str], within: float = 5.0) -> str:
 
 
 @pytest.fixture(scope="module")
-def good_trace(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def new_trace(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A trace file as leasecheck writes it now (format version 2)."""
     path = tmp_path_factory.mktemp("trace") / "t.itf.json"
     code, _, err = run(["check", "--variant", "nt35", "--property", "recovery", "--trace-out", str(path)])
     assert code == 1, err
     return json.loads(path.read_text())
+
+
+@pytest.fixture(scope="module", params=["version 2", "version 1"])
+def good_trace(request: pytest.FixtureRequest, new_trace: dict[str, Any]) -> dict[str, Any]:
+    """A valid trace file of each format version leasecheck reads: every hostile case is tried on both."""
+    if request.param == "version 2":
+        return new_trace
+    return json.loads((DATA / "old-format-nt35-recovery.itf.json").read_text())
 
 
 def _write(tmp_path_factory: pytest.TempPathFactory, content: str | bytes, name: str = "t.itf.json") -> Path:
@@ -149,14 +158,18 @@ def _objects(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [("the trace", doc), ('"#meta"', doc["#meta"]), ('"#meta".leasecheck', doc["#meta"]["leasecheck"]),
             *((f"state {n}", s) for n, s in enumerate(states)),
             *((f"state {n}, \"#meta\"", s["#meta"]) for n, s in enumerate(states)),
-            *((f"state {n}, action", s["#meta"]["action"]) for n, s in enumerate(states) if s["#meta"]["action"])]
+            *((f"state {n}, action", s["#meta"]["action"]) for n, s in enumerate(states) if s["#meta"]["action"]),
+            *([('"#meta".leasecheck.loop_action, action', doc["#meta"]["leasecheck"]["loop_action"])]
+              if "loop_action" in doc["#meta"]["leasecheck"] else [])]
 
 
 @settings(max_examples=80, **SETTINGS)
 @given(data=st.data(), key=st.text(min_size=1, max_size=8).filter(lambda k: k not in (
     "#meta", "vars", "states", "loop", "format", "format-description", "source", "description", "leasecheck",
     "config", "property", "client", "verdict", "index", "action", "name", "params", "rule", "st", "addr", "err",
-    "to_srv", "to_cli", "db", "mem", "deletes_left", "losses_left", "reboots_left")))
+    "to_srv", "to_cli", "db", "mem", "deletes_left", "losses_left", "reboots_left", "params", "varTypes",
+    "format_version", "loop_action", "clients", "addresses", "variant", "deletes", "losses", "reboots", "restart",
+    "client_nak")))
 def test_an_unknown_entry_anywhere_is_refused_naming_its_place(tmp_path_factory, good_trace, data, key) -> None:
     doc = copy.deepcopy(good_trace)
     where, obj = data.draw(st.sampled_from(_objects(doc)))
@@ -205,12 +218,43 @@ def test_extra_or_missing_variables_and_extra_entries_are_refused(tmp_path_facto
     assert f"state {n}" in refused(["replay", str(_write(tmp_path_factory, json.dumps(doc)))])
 
 
+def _wrong_entry(entry: dict[str, Any]) -> st.SearchStrategy[object]:
+    """A tagged variant of a version 2 file spelled wrong: the old string, no payload, an extra entry, a
+    lower-case tag, a payload of the wrong type, a list, or a payload field that is not the model's."""
+    tag, value = entry["tag"], entry["value"]
+    return st.sampled_from([
+        tag, "none", {"tag": tag}, {"tag": tag, "value": value, "x": 1}, {"tag": tag.lower(), "value": value},
+        {"tag": tag, "value": [value]}, {"tag": tag, "value": 0}, [entry], {"value": value},
+        {"tag": tag, "value": {**value, "extra": 0}}, {"tag": tag, "value": {k: True for k in value} or {"x": 0}},
+        {"tag": tag, "value": {k: {"#bigint": "9" * 40} for k in value} or {"x": {"#bigint": "0"}}},
+    ])
+
+
+@settings(max_examples=80, **SETTINGS)
+@given(data=st.data())
+def test_a_tagged_variant_spelled_wrong_is_refused(tmp_path_factory, new_trace, data) -> None:
+    doc = copy.deepcopy(new_trace)
+    n = data.draw(st.integers(0, len(doc["states"]) - 1))
+    var = data.draw(st.sampled_from(["addr", "to_srv", "to_cli", "db", "mem"]))
+    i = data.draw(st.integers(0, len(doc["states"][n][var]) - 1))
+    wrong = data.draw(_wrong_entry(doc["states"][n][var][i]))
+    doc["states"][n][var][i] = wrong
+    err = refused(["replay", str(_write(tmp_path_factory, json.dumps(doc)))])
+    assert f"state {n}, {var}[{i}]: " in err and "is not a value of the model" in err
+
+
 def _same_trace(doc: dict[str, Any], data: st.DataObject) -> tuple[dict[str, Any], str]:
     """A change that keeps the trace what it is; returns the document and how it is written."""
-    change = data.draw(st.sampled_from(["bigint", "no state meta", "no optional meta", "reordered", "plain"]))
+    change = data.draw(st.sampled_from(["bigint", "itf-py", "no state meta", "no optional meta", "reordered",
+                                        "plain"]))
     if change == "bigint":
         for s in doc["states"]:
             s["deletes_left"] = {"#bigint": str(s["deletes_left"])}
+    elif change == "itf-py" and "params" in doc:  # how itf-py writes a tag without data
+        for s in doc["states"]:
+            s["to_cli"] = [{"tag": "NONE", "value": None} if x == {"tag": "NONE", "value": {}} else x
+                           for x in s["to_cli"]]
+            s["reboots_left"] = {"#bigint": str(s["reboots_left"])}
     elif change == "no state meta":
         for s in doc["states"]:
             del s["#meta"]["index"]

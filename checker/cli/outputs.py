@@ -107,6 +107,8 @@ def replay_command(file: str, chart: str | None, fmt: str, out: TextIO) -> int:
     if tf.property:
         who = "" if tf.client is None else f", client {tf.client}"
         out.write(f"recorded as: {tf.property}{who}: {tf.verdict}\n")
+    if tf.format_version == 1:
+        out.write("read as a trace file of format version 1 (string values, the loop's first state repeated)\n")
     if fmt in ("text", "both"):
         out.write("\n" + render_trace(system, tf.trace) + "\n")
     if fmt in ("chart", "both"):

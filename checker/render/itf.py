@@ -1,42 +1,75 @@
-"""Traces as files in the Informal Trace Format (ITF) of Apalache and Quint, written and read back.
+"""Traces as files in the Informal Trace Format (ITF, Apalache's ADR-015), written and read back.
 
-A document is one JSON object::
+A document is one JSON object (format version 2, written since leasecheck 0.2.0)::
 
-    {"#meta": {"format": "ITF", "format-description": ..., "source": "leasecheck", "description": ...,
-               "leasecheck": {"config": {...}, "property": ..., "client": ..., "verdict": ...}},
+    {"#meta": {"format": "ITF", "format-description": ..., "source": "leasecheck 0.2.0",
+               "description": ..., "varTypes": {"clients": "Int", ..., "st": "Seq(Str)", ...},
+               "leasecheck": {"format_version": 2, "config": {...}, "property": ..., "client": ...,
+                              "verdict": ..., "loop_action": {"name": "Timeout", ...}}},
+     "params": ["clients", "addresses", "variant", ...],
      "vars": ["st", "addr", ...],
-     "states": [{"#meta": {"index": 0, "action": null}, "st": ["INIT"], ...},
-                {"#meta": {"index": 1, "action": {"name": "Discover", "params": [0], "rule": ""}}, ...}],
+     "states": [{"#meta": {"index": 0, "action": null}, "clients": 1, ..., "st": ["INIT"], ...}, ...],
      "loop": 12}
 
-Values: per-client and per-address variables are ITF sequences (JSON arrays, indexed by client or
-address); counts and addresses are JSON integers; client states are strings (``"RENEWING"``);
-messages and lease-table entries are strings in the notation of docs/model.md section 3.1
-(``"REQUEST(RENEWING,0)"``, ``"BOUND(1)"``); the distinct value none is the string ``"none"``.
-``loop`` is present for a lasso only: the last state repeats the state with that index. Reading
-is strict: every deviation is a :class:`TraceFileError` with one clear sentence. An entry that
-leasecheck does not write (in the document, its ``#meta``, a state, a state's ``#meta`` or an
-action), a missing or extra variable, a sequence with more or fewer entries than the model has
-clients or addresses, and a value of the wrong type are refused, naming the first offending place;
-the file itself is read within the limits of :mod:`leasecheck.checker.render.inputfile`.
+``params`` names the configuration's fields; every state gives their values, which never change.
+Values: per-client and per-address variables are sequences (JSON arrays indexed by client or
+address); counts are JSON integers; client states are strings (``"RENEWING"``). Messages, leases
+and the optional addresses are tagged variants, whose payload is always a record (``{}`` when the
+tag carries nothing): ``{"tag": "REQUEST", "value": {"kind": "RENEWING", "addr": 0}}``,
+``{"tag": "BOUND", "value": {"client": 0}}``, ``{"tag": "FREE", "value": {}}``, an address
+``{"tag": "SOME", "value": {"addr": 1}}`` and the value none ``{"tag": "NONE", "value": {}}``.
+``#meta.varTypes`` gives each parameter and variable its type in Apalache's syntax. A lasso's
+``loop`` is the index of the state that the last state steps back to; that step's action is
+``#meta.leasecheck.loop_action`` (a state's ``#meta.action`` is the action that led to it).
+
+Files of format version 1 (no ``format_version``: written before) still read: values are strings in
+the notation of docs/model.md section 3.1 (``"REQUEST(RENEWING,0)"``, ``"none"``), there is no
+``params``, and a lasso's last state repeats the state of index ``loop``. Both read into the same
+:class:`TraceFile`, whose :class:`Trace` repeats the loop's first state at its end, as the engines'
+traces do.
+
+Reading is strict: every deviation is a :class:`TraceFileError` with one clear sentence. An entry
+that leasecheck does not write (in the document, its ``#meta``, a state, a state's ``#meta`` or an
+action), a missing or extra variable or parameter, a sequence with more or fewer entries than the
+model has clients or addresses, a value of the wrong type, and an entry of one format version in a
+file of the other are refused, naming the first offending place; the file itself is read within
+the limits of :mod:`leasecheck.checker.render.inputfile`.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
 from leasecheck.checker.results import Step, Trace
 from leasecheck.errors import UserError
 from leasecheck.model.dhcp import Config, ConfigError, dhcp_system
-from leasecheck.model.lang import ModelError, System
-from leasecheck.model.values import parse_value, render_value
+from leasecheck.model.lang import Domain, ModelError, System
+from leasecheck.model.values import parse_value
 from leasecheck.properties.dhcp import PROPERTY_NAMES
 
 FORMAT_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
-NONE = "none"
+#: the format version written now; files without one are of version 1
+FORMAT_VERSION = 2
+OLD_NONE = "none"
+
+#: the type of each configuration field and of each variable, in Apalache's type syntax
+_UNIT = "UNIT"
+_OPTIONAL_ADDRESS = f"Seq(SOME({{addr: Int}}) | NONE({_UNIT}))"
+VAR_TYPES: dict[str, str] = {
+    "clients": "Int", "addresses": "Int", "variant": "Str", "deletes": "Int", "losses": "Int",
+    "reboots": "Int", "restart": "Bool", "client_nak": "Str",
+    "st": "Seq(Str)",
+    "addr": _OPTIONAL_ADDRESS,
+    "err": "Seq(Int)",
+    "to_srv": f"Seq(DISCOVER({_UNIT}) | REQUEST({{kind: Str, addr: Int}}) | RELEASE({{addr: Int}}) | NONE({_UNIT}))",
+    "to_cli": f"Seq(OFFER({{addr: Int}}) | ACK({{addr: Int}}) | NAK({_UNIT}) | NONE({_UNIT}))",
+    "db": f"Seq(FREE({_UNIT}) | OFFERED({{client: Int}}) | BOUND({{client: Int}}))",
+    "mem": _OPTIONAL_ADDRESS,
+    "deletes_left": "Int", "losses_left": "Int", "reboots_left": "Int",
+}
 
 
 class TraceFileError(UserError):
@@ -53,41 +86,68 @@ class TraceFile:
     client: int | None = None
     verdict: str | None = None
     description: str = ""
+    #: the file's format version: 1 (written before leasecheck wrote ``params``) or 2
+    format_version: int = FORMAT_VERSION
 
 
 # ---------------------------------------------------------------------------------------------
 # Writing
 
 
-def _itf_value(value: object) -> object:
-    shown = render_value(value)
-    return NONE if shown is None else shown
+def _source() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"leasecheck {version('leasecheck')}"
+    except PackageNotFoundError:  # a checkout that is not installed
+        return "leasecheck"
+
+
+def itf_value(value: object, domain: Domain) -> object:
+    """A model value as ITF: a tagged variant for a message, a lease, none or an optional address."""
+    if value is None:
+        return {"tag": "NONE", "value": {}}
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return {"tag": "SOME", "value": {"addr": value}} if None in domain.values else value
+    assert is_dataclass(value), value
+    tag = str(value).partition("(")[0]
+    return {"tag": tag, "value": {f.name: getattr(value, f.name) for f in fields(value)}}
+
+
+def _action(step: Step) -> dict[str, Any]:
+    return {"name": step.action, "params": list(step.params), "rule": step.label}
 
 
 def itf_document(system: System, cfg: Config, trace: Trace, *, prop: str | None = None,
                  client: int | None = None, verdict: str | None = None, description: str = "") -> dict[str, Any]:
     """The ITF document of ``trace`` (a behaviour of ``system``, built for ``cfg``)."""
-    groups = list(dict.fromkeys(v.group for v in system.variables))
+    domains = {v.group: v.domain for v in system.variables}
+    groups = list(domains)
+    config = {f.name: getattr(cfg, f.name) for f in fields(cfg)}
+    steps = trace.steps[:-1] if trace.loop_start is not None else trace.steps
     states = []
-    for n, step in enumerate(trace.steps):
-        action = None if step.action is None else {"name": step.action, "params": list(step.params), "rule": step.label}
-        state: dict[str, Any] = {"#meta": {"index": n, "action": action}}
+    for n, step in enumerate(steps):
+        state: dict[str, Any] = {"#meta": {"index": n, "action": None if step.action is None else _action(step)}}
+        state.update(config)
         for group, value in system.decode(step.state).items():
-            state[group] = [_itf_value(x) for x in value] if isinstance(value, list) else _itf_value(value)
+            d = domains[group]
+            state[group] = [itf_value(x, d) for x in value] if isinstance(value, list) else itf_value(value, d)
         states.append(state)
+    own: dict[str, Any] = {"format_version": FORMAT_VERSION, "config": config, "property": prop,
+                           "client": client, "verdict": verdict}
+    if trace.loop_start is not None:
+        own["loop_action"] = _action(trace.steps[-1])
     meta = {
         "format": "ITF",
         "format-description": FORMAT_DESCRIPTION,
-        "source": "leasecheck",
+        "source": _source(),
         "description": description or f"a behaviour of {system.name}",
-        "leasecheck": {
-            "config": {f.name: getattr(cfg, f.name) for f in fields(cfg)},
-            "property": prop,
-            "client": client,
-            "verdict": verdict,
-        },
+        "varTypes": {name: VAR_TYPES[name] for name in (*config, *groups)},
+        "leasecheck": own,
     }
-    doc: dict[str, Any] = {"#meta": meta, "vars": groups, "states": states}
+    doc: dict[str, Any] = {"#meta": meta, "params": list(config), "vars": groups, "states": states}
     if trace.loop_start is not None:
         doc["loop"] = trace.loop_start
     return doc
@@ -103,10 +163,12 @@ def write_itf(path: Path, doc: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------------------------
 # Reading
 
-#: the entries each object of a trace file may have; any other is refused
-TOP_KEYS = ("#meta", "vars", "states", "loop")
-META_KEYS = ("format", "format-description", "source", "description", "leasecheck")
-OWN_KEYS = ("config", "property", "client", "verdict")
+#: the entries each object of a trace file may have, by format version; any other is refused
+TOP_KEYS = {1: ("#meta", "vars", "states", "loop"), 2: ("#meta", "params", "vars", "states", "loop")}
+META_KEYS = {1: ("format", "format-description", "source", "description", "leasecheck"),
+             2: ("format", "format-description", "source", "description", "varTypes", "leasecheck")}
+OWN_KEYS = {1: ("config", "property", "client", "verdict"),
+            2: ("format_version", "config", "property", "client", "verdict", "loop_action")}
 STATE_META_KEYS = ("index", "action")
 ACTION_KEYS = ("name", "params", "rule")
 VERDICTS = ("holds", "violated", "unknown")
@@ -145,26 +207,77 @@ def _text(raw: object, where: str, *, optional: bool = False) -> None:
     _expect(len(raw) <= MAX_TEXT, f"{where} is longer than {MAX_TEXT:,} characters")
 
 
-def _model_value(raw: object, where: str) -> object:
-    if raw == NONE:
-        return None
-    if isinstance(raw, str) and len(raw) <= MAX_VALUE:
-        return parse_value(raw)
-    if _is_int(raw):
-        return raw
+def _bigint(raw: object) -> int | None:
+    """The integer of ``{"#bigint": "5"}`` (at most 30 digits), else None."""
     if isinstance(raw, dict) and set(raw) == {"#bigint"} and isinstance(raw["#bigint"], str) \
             and len(raw["#bigint"]) <= 30:
         try:
             return int(raw["#bigint"])
         except ValueError:
-            pass
+            return None
+    return None
+
+
+def _old_value(raw: object, where: str) -> object:
+    """A value of a version 1 file: a string in the model's notation, "none", or an integer."""
+    if raw == OLD_NONE:
+        return None
+    if isinstance(raw, str) and len(raw) <= MAX_VALUE:
+        return parse_value(raw)
+    if _is_int(raw):
+        return raw
+    big = _bigint(raw)
+    if big is not None:
+        return big
     raise TraceFileError(f"{where}: {_shown(raw)} is not a value of the model")
 
 
-def _config(meta: object) -> Config:
+def _canonical(raw: object, depth: int = 0) -> object:
+    """``raw`` with each ``#bigint`` an integer and a variant's ``"value": null`` an empty record (as
+    itf-py writes a tag without data), so that values compare by their JSON text."""
+    big = _bigint(raw)
+    if big is not None:
+        return big
+    if isinstance(raw, dict) and set(raw) == {"tag", "value"} and raw["value"] is None:
+        return {"tag": raw["tag"], "value": {}}
+    if isinstance(raw, dict) and depth < 3:
+        return {k: _canonical(v, depth + 1) for k, v in raw.items()}
+    return raw
+
+
+def _key(raw: object) -> str:
+    return json.dumps(raw, sort_keys=True)
+
+
+def _value_table(domain: Domain) -> dict[str, object]:
+    """The ITF text of each value of ``domain``, to read a version 2 value back."""
+    return {_key(itf_value(x, domain)): x for x in domain.values}
+
+
+def _new_value(raw: object, table: dict[str, object], where: str) -> object:
+    found = table.get(_key(_canonical(raw)), table)
+    if found is table:
+        raise TraceFileError(f"{where}: {_shown(raw)} is not a value of the model")
+    return found
+
+
+def _version(doc: dict[str, Any]) -> int:
+    """The document's format version: 2 when ``#meta.leasecheck.format_version`` says so, 1 without it."""
+    meta = doc.get("#meta")
+    own = meta.get("leasecheck") if isinstance(meta, dict) else None
+    if not isinstance(own, dict) or "format_version" not in own:
+        return 1
+    version = own["format_version"]
+    _expect(_is_int(version) and version == FORMAT_VERSION,
+            f"\"#meta\".leasecheck: the format version is {_shown(version)}; leasecheck reads 2, "
+            "and files without a version")
+    return FORMAT_VERSION
+
+
+def _config(meta: object, version: int) -> Config:
     _expect(isinstance(meta, dict), "the trace has no \"#meta\" object")
     assert isinstance(meta, dict)
-    _only(meta, META_KEYS, "\"#meta\"")
+    _only(meta, META_KEYS[version], "\"#meta\"")
     for key in ("format", "format-description", "source", "description"):
         if key in meta:
             _text(meta[key], f"\"#meta\" entry {_shown(key)}")
@@ -173,7 +286,7 @@ def _config(meta: object) -> Config:
     _expect(isinstance(own, dict) and isinstance(own.get("config"), dict),
             "the trace's \"#meta\" has no leasecheck configuration (\"leasecheck\": {\"config\": ...})")
     assert isinstance(own, dict)
-    _only(own, OWN_KEYS, "\"#meta\".leasecheck")
+    _only(own, OWN_KEYS[version], "\"#meta\".leasecheck")
     raw = own["config"]
     known = [f.name for f in fields(Config)]
     unknown = [k for k in raw if k not in known]
@@ -208,7 +321,38 @@ def _shape(system: System) -> dict[str, int | None]:
     return shape
 
 
-def _step(system: System, n: int, raw: object, shape: dict[str, int | None], actions: frozenset[str]) -> Step:
+@dataclass(frozen=True)
+class _Reading:
+    """What every state of one document is read against."""
+
+    system: System
+    version: int
+    shape: dict[str, int | None]
+    tables: dict[str, dict[str, object]]
+    params: dict[str, object]
+    actions: frozenset[str]
+
+    def value(self, group: str, raw: object, where: str) -> object:
+        if self.version == 1:
+            return _old_value(raw, where)
+        return _new_value(raw, self.tables[group], where)
+
+
+def _action_of(raw: object, where: str, actions: frozenset[str]) -> tuple[str, tuple[int, ...], str]:
+    _expect(isinstance(raw, dict) and isinstance(raw.get("name"), str),
+            f"{where}: the action must be an object with a \"name\"")
+    assert isinstance(raw, dict)
+    _only(raw, ACTION_KEYS, f"{where}, action")
+    _expect(raw["name"] in actions, f"{where}: the model has no action {_shown(raw['name'])}")
+    params = raw.get("params", [])
+    _expect(isinstance(params, list) and len(params) <= 8 and all(_is_int(p) for p in params),
+            f"{where}: the action's \"params\" must be a list of integers")
+    rule = raw.get("rule", "")
+    _text(rule, f"{where}: the action's \"rule\"")
+    return raw["name"], tuple(params), rule
+
+
+def _step(r: _Reading, n: int, raw: object) -> Step:
     where = f"state {n}"
     _expect(isinstance(raw, dict), f"{where} is not a JSON object")
     assert isinstance(raw, dict)
@@ -217,52 +361,59 @@ def _step(system: System, n: int, raw: object, shape: dict[str, int | None], act
     _only(meta, STATE_META_KEYS, f"{where}, \"#meta\"")
     _expect(meta.get("index", n) == n and not isinstance(meta.get("index"), bool),
             f"{where}: \"#meta\" gives the index {_shown(meta.get('index'))}, not {n}")
-    missing = [g for g in shape if g not in raw]
-    _expect(not missing, f"{where} lacks the variables {', '.join(missing)}")
-    _only(raw, ("#meta", *shape), where)
+    for kind, names in (("parameters", r.params), ("variables", r.shape)):
+        missing = [g for g in names if g not in raw]
+        _expect(not missing, f"{where} lacks the {kind} {', '.join(missing)}")
+    _only(raw, ("#meta", *r.params, *r.shape), where)
+    for name, value in r.params.items():
+        given = _canonical(raw[name])
+        _expect(type(given) is type(value) and given == value,
+                f"{where}, {name}: the parameter is {_shown(value)} (\"#meta\".leasecheck.config), not {_shown(given)}")
     values: dict[str, Any] = {}
-    for g, length in shape.items():
+    for g, length in r.shape.items():
         v = raw[g]
         if length is None:
             _expect(not isinstance(v, list), f"{where}, {g}: a single value, not {_shown(v)}")
-            values[g] = _model_value(v, f"{where}, {g}")
+            values[g] = r.value(g, v, f"{where}, {g}")
         else:
             _expect(isinstance(v, list) and len(v) == length,
                     f"{where}, {g}: a list of {length} entr{'y' if length == 1 else 'ies'}, not {_shown(v)}")
-            values[g] = [_model_value(x, f"{where}, {g}[{i}]") for i, x in enumerate(v)]
+            values[g] = [r.value(g, x, f"{where}, {g}[{i}]") for i, x in enumerate(v)]
     try:
-        state = system.encode(values)
+        state = r.system.encode(values)
     except (ModelError, ValueError, KeyError) as exc:
         raise TraceFileError(f"{where}: {exc}") from None
     action = meta.get("action")
     if action is None:
         return Step(None, (), "", state)
-    _expect(isinstance(action, dict) and isinstance(action.get("name"), str),
-            f"{where}: the action must be an object with a \"name\"")
-    assert isinstance(action, dict)
-    _only(action, ACTION_KEYS, f"{where}, action")
-    _expect(action["name"] in actions, f"{where}: the model has no action {_shown(action['name'])}")
-    params = action.get("params", [])
-    _expect(isinstance(params, list) and len(params) <= 8 and all(_is_int(p) for p in params),
-            f"{where}: the action's \"params\" must be a list of integers")
-    rule = action.get("rule", "")
-    _text(rule, f"{where}: the action's \"rule\"")
-    return Step(action["name"], tuple(params), rule, state)
+    return Step(*_action_of(action, where, r.actions), state)
 
 
 def read_itf(doc: object) -> TraceFile:
-    """Read an ITF document written by :func:`itf_document` (strictly) back into a trace: an entry
-    leasecheck does not write, a missing or extra variable, a value of the wrong type is refused,
-    naming the first offending place."""
+    """Read an ITF document written by :func:`itf_document`, or by leasecheck before format version 2,
+    (strictly) back into a trace: an entry leasecheck does not write, a missing or extra variable, a
+    value of the wrong type is refused, naming the first offending place."""
     _expect(isinstance(doc, dict), "an ITF trace is a JSON object")
     assert isinstance(doc, dict)
-    _only(doc, TOP_KEYS, "the trace")
-    cfg = _config(doc.get("#meta"))
-    own = doc["#meta"]["leasecheck"]
+    version = _version(doc)
+    _only(doc, TOP_KEYS[version], "the trace")
+    cfg = _config(doc.get("#meta"), version)
+    meta = doc["#meta"]
+    own = meta["leasecheck"]
     prop, client, verdict = _claim(own, cfg)
     system = dhcp_system(cfg)
     shape = _shape(system)
     groups = list(shape)
+    params: dict[str, object] = {}
+    tables: dict[str, dict[str, object]] = {}
+    if version == FORMAT_VERSION:
+        params = {f.name: getattr(cfg, f.name) for f in fields(cfg)}
+        _expect(doc.get("params") == list(params),
+                f"\"params\" must list the configuration's fields: {', '.join(params)}")
+        types = {name: VAR_TYPES[name] for name in (*params, *groups)}
+        _expect(meta.get("varTypes") == types,
+                "\"#meta\".varTypes must give the types leasecheck writes for its parameters and variables")
+        tables = {v.group: _value_table(v.domain) for v in system.variables}
     _expect(doc.get("vars") == groups, f"\"vars\" must list the model's variables: {', '.join(groups)}")
     raw_states = doc.get("states")
     _expect(isinstance(raw_states, list) and len(raw_states) > 0, "\"states\" must be a non-empty list")
@@ -270,11 +421,19 @@ def read_itf(doc: object) -> TraceFile:
     _expect(len(raw_states) <= MAX_STATES, f"the trace has {len(raw_states):,} states, more than the "
                                            f"{MAX_STATES:,} leasecheck replays")
     actions = frozenset(c.action for c in system.commands)
-    steps = tuple(_step(system, n, s, shape, actions) for n, s in enumerate(raw_states))
+    reading = _Reading(system, version, shape, tables, params, actions)
+    steps = tuple(_step(reading, n, s) for n, s in enumerate(raw_states))
     loop = doc.get("loop")
     _expect(loop is None or (_is_int(loop) and 0 <= loop < len(steps)),
             f"\"loop\" must be the index of a state, not {_shown(loop)}")
-    description = doc["#meta"].get("description", "")
+    if version == FORMAT_VERSION:
+        _expect((loop is None) == ("loop_action" not in own),
+                "\"#meta\".leasecheck: a \"loop_action\" belongs to a trace with a \"loop\", and only to one")
+        if loop is not None:
+            back = Step(*_action_of(own["loop_action"], "\"#meta\".leasecheck.loop_action", actions),
+                        steps[loop].state)
+            steps = (*steps, back)
+    description = meta.get("description", "")
     return TraceFile(
         config=cfg,
         trace=Trace(steps, loop),
@@ -282,6 +441,7 @@ def read_itf(doc: object) -> TraceFile:
         client=client,
         verdict=verdict,
         description="".join(ch if ch.isprintable() else " " for ch in description),
+        format_version=version,
     )
 
 
