@@ -23,6 +23,7 @@ import pytest
 from leasecheck.checker.cli.main import main
 from leasecheck.checker.explicit.explore import explore
 from leasecheck.checker.render.promela import promela_model, promela_names
+from leasecheck.errors import UserError
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.interp import holds
 from leasecheck.model.lang import BOOL, Variable
@@ -112,8 +113,15 @@ def test_spin_finds_the_duplicate_address_after_a_delete_with_two_clients(tmp_pa
     assert run.errors == 1
     assert "assertion violated" in run.output
     assert (folder / "model.pml.trail").is_file()
-    replay = subprocess.run(["spin", "-t", "-p", "model.pml"], cwd=folder, capture_output=True, text=True, timeout=60)
+    replay = subprocess.run(["spin", "-t", "-g", "model.pml"], cwd=folder, capture_output=True, text=True, timeout=60)
     assert "assertion violated" in replay.stdout
+    # the trail ends in a state leasecheck reaches too, and there two clients hold one address
+    system = dhcp_system(cfg)
+    values = dict(re.findall(r"^\t\t(\w+) = (\d+)$", replay.stdout, re.MULTILINE))
+    last = tuple(int(values[name]) for name in promela_names(system.variables))
+    assert last in set(explore(system).states)
+    (inv,) = dhcp_properties(system, cfg, ["no_duplicate_address"])
+    assert not holds(inv.good, last)
     assert pan(folder, "-N", "single_binding").errors == 0
 
 
@@ -155,6 +163,17 @@ def test_export_out_writes_the_file_and_refuses_a_folder(tmp_path: Path) -> None
     assert code == 2 and "it is a folder" in err
     code, _, err = run_cli("export", "--out", str(target))
     assert code == 2 and "--promela" in err
+    code, _, err = run_cli("export", "--promela", "--property", "recovery")
+    assert code == 2 and "invalid choice" in err
+
+
+def test_export_property_picks_the_claims() -> None:
+    code, out, _ = run_cli("export", "--promela", "--property", "single_binding")
+    assert code == 0
+    assert "never single_binding {" in out and "never no_duplicate_address" not in out
+    assert promela_model(Config(), ["single_binding"]).claims == ("single_binding",)
+    with pytest.raises(UserError, match="invariants only"):
+        promela_model(Config(), ["recovery"])
 
 
 def test_names_are_identifiers() -> None:

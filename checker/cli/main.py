@@ -39,7 +39,7 @@ from leasecheck.checker.explicit.explore import Progress
 from leasecheck.errors import ExitStatus, LeasecheckError, UserError, exit_status_of, quoted
 from leasecheck.model.dhcp import CLIENT_NAK_MODES, Config
 from leasecheck.model.values import VARIANTS
-from leasecheck.properties.dhcp import PROPERTY_NAMES
+from leasecheck.properties.dhcp import PROPERTIES, PROPERTY_NAMES
 
 if TYPE_CHECKING:
     from leasecheck.checker.run import CheckRun
@@ -182,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
                                         "invariants as ltl claims (see docs/promela.md).")
     _add_config_options(export)
     export.add_argument("--promela", action="store_true", required=True, help="write Promela for SPIN (the one format)")
+    invariants = tuple(p.name for p in PROPERTIES if p.kind == "invariant")
+    export.add_argument("--property", action="append", choices=invariants, metavar="NAME", dest="properties",
+                        help=f"an invariant to write as a never claim (repeatable; default all: {', '.join(invariants)})")
     export.add_argument("--out", metavar="FILE", help="write the model to FILE (whole or not at all; default stdout)")
 
     from leasecheck.checker.cli.conform import add_parser as add_conform
@@ -409,9 +412,9 @@ def _claims(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _export(args: argparse.Namespace, out: TextIO) -> int:
-    from leasecheck.checker.render.promela import promela_model
+    from leasecheck.checker.render.promela import INVARIANTS, promela_model
 
-    text = promela_model(_config(args)).text
+    text = promela_model(_config(args), args.properties or INVARIANTS).text
     if args.out is None:
         out.write(text)
         return 0

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from leasecheck.checker.render.describe import value_text
-from leasecheck.errors import InternalError
+from leasecheck.errors import InternalError, quoted
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.lang import (
     BOOL,
@@ -52,11 +52,11 @@ from leasecheck.model.lang import (
     Variable,
     reads,
 )
-from leasecheck.properties.dhcp import dhcp_properties
+from leasecheck.properties.dhcp import PROPERTIES, PropertyError, dhcp_properties
 from leasecheck.properties.spec import Invariant
 
-#: The invariants of the DHCP model that the export carries as claims.
-INVARIANTS = ("no_duplicate_address", "single_binding")
+#: The invariants of the DHCP model, which the export carries as never claims.
+INVARIANTS = tuple(p.name for p in PROPERTIES if p.kind == "invariant")
 
 #: The name of the one process.
 PROCESS = "dhcp"
@@ -235,6 +235,10 @@ def system_promela(system: System, invariants: Sequence[Invariant] = (), header:
 
 def promela_model(cfg: Config, properties: Sequence[str] = INVARIANTS) -> PromelaModel:
     """The DHCP system traced for ``cfg`` as Promela, with the named invariants as never claims."""
+    wrong = [name for name in properties if name not in INVARIANTS]
+    if wrong:
+        raise PropertyError(f"the Promela export carries invariants only ({', '.join(INVARIANTS)}), "
+                            f"not {', '.join(map(quoted, wrong))}")
     system = dhcp_system(cfg)
     invariants = [p for p in dhcp_properties(system, cfg, properties) if isinstance(p, Invariant)]
     header = [
