@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs the Debian packages the conformance scenario runs (docs/conformance.md).
+# Installs the Debian packages the conformance scenario runs (docs/conformance.md), and SPIN with the
+# C compiler its verifier needs, which tests/test_promela.py runs on the Promela export (docs/promela.md).
 # Idempotent and quick when everything is already there: apt is only called for what is missing.
 set -eu
 
@@ -17,6 +18,8 @@ want udhcpc udhcpc
 want busybox busybox
 want dhclient isc-dhcp-client
 want dhcpcd dhcpcd-base
+want spin spin
+want gcc gcc
 ls /usr/lib/*/kea/hooks/libdhcp_lease_cmds.so >/dev/null 2>&1 || need="$need kea-common"
 
 if [ -z "$need" ]; then

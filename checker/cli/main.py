@@ -39,7 +39,7 @@ from leasecheck.checker.explicit.explore import Progress
 from leasecheck.errors import ExitStatus, LeasecheckError, UserError, exit_status_of, quoted
 from leasecheck.model.dhcp import CLIENT_NAK_MODES, Config
 from leasecheck.model.values import VARIANTS
-from leasecheck.properties.dhcp import PROPERTY_NAMES
+from leasecheck.properties.dhcp import PROPERTIES, PROPERTY_NAMES
 
 if TYPE_CHECKING:
     from leasecheck.checker.run import CheckRun
@@ -175,6 +175,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_options(describe)
     describe.add_argument("--format", choices=("text", "markdown"), default="text",
                           help="text for a terminal (default) or Markdown with headings and tables")
+
+    export = sub.add_parser("export", help="write the traced model for another model checker (SPIN)",
+                            description="Write the model of one configuration, generated from its guarded "
+                                        "commands, as a Promela program that SPIN checks as it is, with the "
+                                        "invariants as ltl claims (see docs/promela.md).")
+    _add_config_options(export)
+    export.add_argument("--promela", action="store_true", required=True, help="write Promela for SPIN (the one format)")
+    invariants = tuple(p.name for p in PROPERTIES if p.kind == "invariant")
+    export.add_argument("--property", action="append", choices=invariants, metavar="NAME", dest="properties",
+                        help=f"an invariant to write as a never claim (repeatable; default all: {', '.join(invariants)})")
+    export.add_argument("--out", metavar="FILE", help="write the model to FILE (whole or not at all; default stdout)")
 
     from leasecheck.checker.cli.conform import add_parser as add_conform
 
@@ -400,6 +411,24 @@ def _claims(args: argparse.Namespace, out: TextIO) -> int:
     return ExitStatus.OK if report.ok else ExitStatus.VIOLATED
 
 
+def _export(args: argparse.Namespace, out: TextIO) -> int:
+    from leasecheck.checker.render.promela import INVARIANTS, promela_model
+
+    text = promela_model(_config(args), args.properties or INVARIANTS).text
+    if args.out is None:
+        out.write(text)
+        return 0
+    from leasecheck.checker.cli.outputs import check_output_paths
+    from leasecheck.checker.render.files import atomic_write
+
+    check_output_paths(args.out)
+    try:
+        atomic_write(Path(args.out), text)
+    except OSError as exc:
+        raise OutputError(f"cannot write the Promela model {args.out}: {exc.strerror or exc}") from None
+    return 0
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out, err, closed = standard_streams(out, err)
     started = time.perf_counter()
@@ -440,6 +469,8 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO, started: float, 
 
             out.write(render_description(describe_model(_config(args)), args.format))
             return 0
+        if args.command == "export":
+            return _export(args, out)
         return _claims(args, out)
     except KeyboardInterrupt:
         err.write(f"leasecheck: interrupted after {time.perf_counter() - started:.1f} s\n")
