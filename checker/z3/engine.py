@@ -171,9 +171,11 @@ def _decide_all(system: System, props: Sequence[Property], options: Z3Options, d
     except MemoryError:
         return OUT_OF_MEMORY
     except z3.Z3Exception as exc:
-        if "out of memory" not in str(exc):
-            raise
-        return OUT_OF_MEMORY
+        if "out of memory" in str(exc):
+            return OUT_OF_MEMORY
+        if "canceled" in str(exc) and options.budget is not None and options.budget.cancel.cause is not None:
+            return options.budget.stop_reason() or INTERRUPTED  # a call other than a check, interrupted
+        raise
     return ""
 
 

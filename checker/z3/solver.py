@@ -106,13 +106,18 @@ class Solver:
         return Answer(Outcome.UNKNOWN, f"Z3 could not decide: {self._z3.reason_unknown()}")
 
     def _check(self, assumptions: tuple[z3.BoolRef, ...]) -> z3.CheckSatResult:
-        if assumptions:
-            s = self._z3
-            arr = (z3.Ast * len(assumptions))()
-            for i, a in enumerate(assumptions):
-                arr[i] = a.as_ast()
-            return z3.CheckSatResult(z3.Z3_solver_check_assumptions(s.ctx.ref(), s.solver, len(assumptions), arr))
-        return self._z3.check()
+        try:
+            if assumptions:
+                s = self._z3
+                arr = (z3.Ast * len(assumptions))()
+                for i, a in enumerate(assumptions):
+                    arr[i] = a.as_ast()
+                return z3.CheckSatResult(z3.Z3_solver_check_assumptions(s.ctx.ref(), s.solver, len(assumptions), arr))
+            return self._z3.check()
+        except z3.Z3Exception as exc:
+            if "canceled" not in str(exc):
+                raise
+            return z3.unknown  # the context was interrupted during the call (a signal): not an answer
 
     def model(self) -> z3.ModelRef:
         return self._z3.model()
