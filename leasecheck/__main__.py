@@ -34,6 +34,10 @@ def run() -> None:
     except SystemExit as exc:
         if exc.code == 130:
             _end_interrupted()
+        # the answer is given: a signal now must not turn the interpreter's shutdown into a death
+        # by SIGINT, whose status would hide the answer's
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise
 
 
