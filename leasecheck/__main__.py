@@ -31,6 +31,9 @@ def run() -> None:
         _end_interrupted()
     try:
         entry_point()
+    except KeyboardInterrupt:  # in the last moments, after the command's own handling
+        sys.stderr.write("leasecheck: interrupted\n")
+        _end_interrupted()
     except SystemExit as exc:
         if exc.code == 130:
             _end_interrupted()
