@@ -14,7 +14,7 @@ The public API is this page (``__all__``); docs/api.md walks through it.
 4084
 """
 
-from leasecheck.api import check, claims, conform, describe, replay
+from leasecheck.api import check, check_certificate, claims, conform, describe, replay
 from leasecheck.checker.results import CheckResult, LoopFairness, Method, Report, Stats, Step, Trace
 from leasecheck.checker.run import CheckOptions, CheckRun, run_check
 from leasecheck.errors import ExitStatus, InternalError, LeasecheckError, UserError
@@ -45,6 +45,7 @@ __all__ = [
     "Verdict",
     "__version__",
     "check",
+    "check_certificate",
     "claims",
     "conform",
     "describe",
