@@ -383,3 +383,23 @@ def test_each_obligation_of_the_recovery_proof_removed_is_named() -> None:
     text = recovery()
     for name, _ in audit(text).obligations:
         assert f"it lacks the obligation {name!r}" in refusals(edit(text, without_obligations(lambda n, m=name: n == m)))
+
+
+def test_a_certificate_over_integer_states_is_accepted_and_checked_the_same_way() -> None:
+    """PDR's invariants are over integer states: the same format, with ``sort`` ``int``."""
+    from leasecheck.checker.z3 import pdr
+    from leasecheck.checker.z3.certificate import header_for
+    from leasecheck.checker.z3.translate import Translator
+    from leasecheck.model.dhcp import dhcp_system
+    from leasecheck.properties.dhcp import dhcp_properties
+
+    system = dhcp_system(NT40_1x2)
+    (prop,) = dhcp_properties(system, NT40_1x2, ["single_binding"])
+    outcome = pdr.prove_invariant(Translator(system), prop.good, prop.statement, timeout=60)
+    assert outcome.proof is not None
+    text = certificate_text(header_for(NT40_1x2, "single_binding", None, "int"), outcome.proof.formulas,
+                            outcome.proof.problem.unknowns[0].formals)
+    assert "(declare-const |st[0]@x| Int)" in text
+    assert certcheck.check_certificate_text(text).valid
+    assert any("lacks the obligation 'domain initial'" in r
+               for r in refusals(edit(text, without_obligations(lambda n: n == "domain initial"))))

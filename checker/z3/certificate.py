@@ -314,7 +314,15 @@ def certificate_text(header: Header, formulas: Sequence[z3.BoolRef], formals: Se
 
 
 class Str(str):
-    """A string literal of SMT-LIB (a symbol is a plain ``str``)."""
+    """A string literal of SMT-LIB (a symbol is a plain ``str``, never equal to one)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Str) and str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = str.__hash__
 
 
 SExpr = str | tuple  # type: ignore[type-arg]
