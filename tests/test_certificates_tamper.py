@@ -236,6 +236,8 @@ REFUSED = [
      "level 1's helpful action AdminDelete(0) is not fair"),
     ("a helpful action the model lacks", recovery, header(lambda d: d["levels"].__setitem__(0, "Fly(0)")),
      "is not an action of the model"),
+    ("the levels under a level widened", recovery, definition("below_5", lambda b: "true"),
+     "its definition of below_5 differs from the rule's"),
     ("a level more in the header than defined", recovery, header(lambda d: d["levels"].append(None)),
      "it lacks the proof's definition Level40"),
     ("an assertion outside the obligations", recovery, inserted("echo", "(assert false)"),
@@ -318,6 +320,15 @@ def test_the_nt35_deadlock_cannot_be_certified_by_relabelling_a_d0_proof() -> No
 def test_a_file_that_is_not_a_certificate_is_said_so(text: str) -> None:
     with pytest.raises(NotACertificate):
         audit(text)
+
+
+def test_a_deeply_nested_term_is_not_a_certificate_and_no_crash(tmp_path: Path) -> None:
+    text = invariant()
+    at = text.index("(echo")
+    path = tmp_path / "deep.smt2"
+    path.write_text(text[:at] + "(assert " + "(not " * 100_000 + "true" + ")" * 100_001 + "\n" + text[at:])
+    code, _, err = run("certificate", "check", str(path))
+    assert code == 2 and "nest deeper than 400" in err
 
 
 def test_a_header_with_an_impossible_configuration_is_not_a_certificate() -> None:

@@ -122,6 +122,8 @@ class Part:
     declarations: tuple[str, ...]
     model: tuple[Definition, ...]
     proof: tuple[tuple[str, str], ...]  #: name and the argument list every proof definition has
+    #: definitions the rule derives from the proof's (``below_i``: the goal or a level under ``i``)
+    derived: tuple[Definition, ...]
     obligations: tuple[tuple[str, str], ...]
     #: the constants the obligations are about, and each proof definition's formal arguments
     pre: tuple[z3.ExprRef, ...]
@@ -227,6 +229,7 @@ def expected_part(header: Header) -> Part:
 
     n = len(header.levels)
     proof = [("Inv", args)] + [(f"Level{i + 1}", args) for i in range(n)]
+    derived: list[Definition] = []
     obligations: list[tuple[str, str]] = [("domain initial", f"(=> (initial {X}) (domain {X}))")]
     for k in range(len(system.commands)):
         obligations.append((f"domain cmd_{k}", f"(=> (and (domain {X}) (cmd_{k} {XY})) (domain {Ys}))"))
@@ -239,9 +242,13 @@ def expected_part(header: Header) -> Part:
         levels = [f"(Level{i + 1} {X})" for i in range(n)]
         obligations.append(("cover", f"(=> (and (domain {X}) (Inv {X}) (not (goal {X}))) {_or(levels)})"))
         by_name = {str(i): i for i in system.instances}
+        for i in range(n):
+            below = "goal" if i == 0 else f"(or (below_{i} {a}) (Level{i} {a}))"
+            derived.append(fun(f"below_{i + 1}", args, f"({below} {a})" if i == 0 else below,
+                               f"the goal or a level under level {i + 1}"))
         for i, helpful in enumerate(header.levels):
             here = f"(and (domain {X}) (Inv {X}) (Level{i + 1} {X}))"
-            lower = _or([f"(goal {Ys})"] + [f"(Level{j + 1} {Ys})" for j in range(i)])
+            lower = f"(below_{i + 1} {Ys})"
             if helpful is None:
                 every = [f"(guard_{k} {X})" for k in range(len(system.commands))]
                 obligations.append((f"level {i + 1} enabled", f"(=> {here} {_or(every)})"))
@@ -260,7 +267,7 @@ def expected_part(header: Header) -> Part:
                                 f"(=> (and {here} (step {XY})) {_or([lower, f'(Level{i + 1} {Ys})'])})"))
     declarations = tuple(f"(declare-const {_q(str(v))} {s})" for v in xs + ys)
     return Part(header, f"{prop.name}: {prop.statement}", tuple(legend), declarations, tuple(model), tuple(proof),
-                tuple(obligations), pre)
+                tuple(derived), tuple(obligations), pre)
 
 
 # -- writing ----------------------------------------------------------------------------------
@@ -304,6 +311,10 @@ def certificate_text(header: Header, formulas: Sequence[z3.BoolRef], formals: Se
             lines.append("; the inductive invariant")
         body = rename.apply(formula).sexpr().replace("\n", "\n  ")
         lines.append(f"(define-fun {name} ({formals_text}) Bool\n  {body})")
+    if part.derived:
+        lines += [";", "; Derived from the levels, rebuilt by the checker."]
+    for d in part.derived:
+        lines += [f"; {d.note}", d.text]
     lines += [";", "; The obligations."]
     for name, body in part.obligations:
         lines += [f'(echo "{name}")', "(push 1)", f"(assert (not {body}))", "(check-sat)", "(pop 1)"]
@@ -326,6 +337,8 @@ class Str(str):
 
 
 SExpr = str | tuple  # type: ignore[type-arg]
+#: the deepest nesting read (the terms leasecheck writes nest a few dozen deep)
+MAX_DEPTH = 400
 _TOKEN = re.compile(r'\s+|;[^\n]*|\(|\)|"(?:[^"]|"")*"|\|[^|\\]*\||[^\s()";|]+')
 
 
@@ -343,6 +356,8 @@ def parse_sexprs(text: str) -> list[SExpr]:
         if tok[0].isspace() or tok[0] == ";":
             continue
         if tok == "(":
+            if len(stack) > MAX_DEPTH:
+                raise NotACertificate(f"its S-expressions nest deeper than {MAX_DEPTH}")
             stack.append([])
         elif tok == ")":
             if len(stack) == 1:
@@ -462,12 +477,13 @@ def audit(text: str) -> Audit:
             refusals.append(f"and {len(what) - _SHOWN} more like these")
 
     wrong: list[str] = []
-    model_names = {d.name for d in part.model}
-    for d in part.model:
+    model_names = {d.name for d in part.model + part.derived}
+    for d in part.model + part.derived:
         if d.name not in defs:
             wrong.append(f"it lacks the definition {d.name} ({d.note})")
         elif defs[d.name] != parse_sexprs(d.text)[0]:
-            wrong.append(f"its definition of {d.name} differs from the model's ({d.note})")
+            whose = "the rule's" if d in part.derived else "the model's"
+            wrong.append(f"its definition of {d.name} differs from {whose} ({d.note})")
     proof_names = {name for name, _ in part.proof}
     declared = {str(d[1]) for d in decls}
     for name, formals_text in part.proof:
