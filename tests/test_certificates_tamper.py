@@ -331,6 +331,36 @@ def test_a_deeply_nested_term_is_not_a_certificate_and_no_crash(tmp_path: Path) 
     assert code == 2 and "nest deeper than 400" in err
 
 
+@pytest.mark.parametrize("solver", ["z3", "cvc5"])
+def test_a_proof_that_no_solver_can_read_is_not_a_certificate_in_one_short_line(tmp_path: Path, solver: str) -> None:
+    path = tmp_path / "undefined.smt2"
+    path.write_text(edit(invariant(), definition("Inv", lambda b: ("nosuch", "st[0]"))))
+    code, _, err = run("certificate", "check", str(path), "--solver", solver)
+    assert code == 2 and err.count("\n") == 1 and len(err) < 400 and f"{solver} cannot read it" in err
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe(check-sat)", b""])
+def test_unreadable_files_are_usage_errors(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "c.smt2"
+    path.write_bytes(content)
+    code, _, err = run("certificate", "check", str(path))
+    assert code == 2 and "is not a leasecheck certificate" in err
+    assert run("certificate", "check", str(tmp_path))[0] == 2
+
+
+def test_cvc5_asked_for_but_missing_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from leasecheck.checker.z3 import cvc5_check
+
+    monkeypatch.setattr(cvc5_check, "available", lambda: False)
+    path = tmp_path / "c.smt2"
+    path.write_text(invariant())
+    code, _, err = run("certificate", "check", str(path), "--solver", "cvc5")
+    assert code == 2 and "cvc5 is not installed" in err
+    assert certcheck.default_solvers() == ("z3",)
+    code, out, _ = run("certificate", "check", str(path))
+    assert code == 0 and "by z3\n" in out
+
+
 def test_a_header_with_an_impossible_configuration_is_not_a_certificate() -> None:
     def change(doc: dict) -> None:
         doc["config"]["clients"] = 0

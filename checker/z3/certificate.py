@@ -535,13 +535,19 @@ class SolverAnswer:
     reason: str = ""
 
 
+def _first_line(message: object) -> str:
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+    line = text.strip().splitlines()[0] if text.strip() else "no reason given"
+    return line if len(line) <= 200 else line[:200] + "..."
+
+
 def discharge_z3(audited: Audit, timeout: Timeout = 60.0) -> tuple[SolverAnswer, ...]:
     """Each obligation's negation checked by Z3, with the file's own definitions."""
     script = audited.prelude + "\n" + "\n".join(f"(assert (not {body}))" for _, body in audited.obligations)
     try:
         negations = z3.parse_smt2_string(script)
     except z3.Z3Exception as exc:
-        raise NotACertificate(f"z3 cannot read it: {exc}") from None
+        raise NotACertificate(f"z3 cannot read it: {_first_line(exc.value)}") from None
     solver: Solver = state_solver(audited.header.sort == "bitvector", timeout)
     out: list[SolverAnswer] = []
     for (name, _), negation in zip(audited.obligations, negations, strict=True):

@@ -47,7 +47,8 @@ def discharge_cvc5(audited: Audit, timeout: float | None = 60.0) -> tuple[Solver
             if str(command).startswith("(check-sat"):
                 answers.append(out)
     except RuntimeError as exc:  # cvc5 reports a parse error as one
-        raise NotACertificate(f"cvc5 cannot read it: {str(exc).strip()}") from None
+        first = (str(exc).strip().splitlines() or ["no reason given"])[0][:200]
+        raise NotACertificate(f"cvc5 cannot read it: {first}") from None
     if len(answers) != len(audited.obligations):
         raise NotACertificate("cvc5 read a different number of obligations")
     return tuple(SolverAnswer(name, a if a in ("sat", "unsat") else "unknown",
