@@ -21,7 +21,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from leasecheck.api import check, claims, conform, describe, replay
+    from leasecheck.api import check, check_certificate, claims, conform, describe, replay
     from leasecheck.checker.results import CheckResult, LoopFairness, Method, Report, Stats, Step, Trace
     from leasecheck.checker.run import CheckOptions, CheckRun, run_check
     from leasecheck.errors import ExitStatus, InternalError, LeasecheckError, UserError
@@ -35,6 +35,7 @@ __version__ = "0.2.0"
 #: where each public name lives
 _HOMES = {
     "check": "leasecheck.api",
+    "check_certificate": "leasecheck.api",
     "claims": "leasecheck.api",
     "conform": "leasecheck.api",
     "describe": "leasecheck.api",
@@ -79,6 +80,7 @@ __all__ = [
     "Verdict",
     "__version__",
     "check",
+    "check_certificate",
     "claims",
     "conform",
     "describe",

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from leasecheck.checker.conform.report import CaseReport
     from leasecheck.checker.explicit.explore import Progress
     from leasecheck.checker.render.itf import TraceFile
+    from leasecheck.checker.z3.certcheck import CertificateCheck
 
 
 def check(
@@ -99,6 +100,42 @@ def replay(path: str | Path) -> TraceFile:
     tf = load_itf(Path(path))
     replay_trace_file(tf)
     return tf
+
+
+#: the largest certificate file read
+MAX_CERTIFICATE_BYTES = 256 * 1024 * 1024
+
+
+def check_certificate(path: str | Path, *, solvers: Sequence[str] | None = None,
+                      timeout: float | None = 60.0) -> CertificateCheck:
+    """Check a certificate written by ``leasecheck check --engine z3 --certificate FILE``
+    (docs/certificates.md): the model's definitions in it are rebuilt from its configuration and
+    compared, its obligations are those of its proof rule, and each is discharged by Z3 and, when
+    installed (or asked for in ``solvers``), by cvc5. A file that is not a certificate raises
+    :class:`leasecheck.UserError`.
+
+    >>> import tempfile, pathlib
+    >>> from leasecheck import Config, check, check_certificate
+    >>> run = check(Config(variant="nt40"), properties=["single_binding"], engine="z3")
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "proof.smt2"
+    >>> _ = path.write_text(run.certificates[0].smtlib)
+    >>> result = check_certificate(path, solvers=["z3"])
+    >>> result.valid, result.header.property, len(result.obligations)
+    (True, 'single_binding', 57)
+    """
+    from leasecheck.checker.render.inputfile import read_bounded, shown_path
+    from leasecheck.checker.z3.certcheck import check_certificate_text
+    from leasecheck.checker.z3.certificate import NotACertificate
+
+    data = read_bounded(Path(path), MAX_CERTIFICATE_BYTES, "certificate")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NotACertificate(f"{shown_path(path)} is not a leasecheck certificate: it is not UTF-8 text") from None
+    try:
+        return check_certificate_text(text, solvers, timeout)
+    except NotACertificate as exc:
+        raise NotACertificate(f"{shown_path(path)} is not a leasecheck certificate: {exc}") from None
 
 
 def describe(config: Config | None = None, *, format: str = "text") -> str:

@@ -187,6 +187,23 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"an invariant to write as a never claim (repeatable; default all: {', '.join(invariants)})")
     export.add_argument("--out", metavar="FILE", help="write the model to FILE (whole or not at all; default stdout)")
 
+    certificate = sub.add_parser("certificate", help="check a proof's certificate with Z3 and cvc5",
+                                 description="Certificates written by check --certificate (docs/certificates.md).")
+    cert_sub = certificate.add_subparsers(dest="certificate_command", metavar="ACTION", parser_class=_Parser)
+    cert_sub.required = True
+    cert_check = cert_sub.add_parser(
+        "check", help="rebuild the model, compare, and discharge every obligation",
+        description="Read the configuration from the certificate, rebuild every definition that comes from the "
+                    "model and refuse a certificate whose definitions or obligations differ; then discharge each "
+                    "obligation with each solver. Exit 0: every obligation discharged by every solver; 1: refused "
+                    "or refuted; 3: a solver could not decide; 2: not a certificate.")
+    cert_check.add_argument("file", metavar="FILE", help="an SMT-LIB 2 certificate")
+    cert_check.add_argument("--solver", choices=("z3", "cvc5", "both"), default=None,
+                            help="the solvers that discharge the obligations (default both when cvc5 is installed, "
+                                 "else z3)")
+    cert_check.add_argument("--timeout", type=_positive_float, default=60.0, metavar="SECONDS",
+                            help="each solver's limit per obligation (default 60)")
+
     from leasecheck.checker.cli.conform import add_parser as add_conform
 
     add_conform(sub)
@@ -460,6 +477,11 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO, started: float, 
             from leasecheck.checker.cli.outputs import replay_command
 
             return replay_command(args.file, args.chart, args.format, out)
+        if args.command == "certificate":
+            from leasecheck.checker.cli.outputs import certificate_command
+
+            solvers = None if args.solver is None else ("z3", "cvc5") if args.solver == "both" else (args.solver,)
+            return certificate_command(args.file, solvers, args.timeout, out)
         if args.command == "graph":
             from leasecheck.checker.cli.outputs import graph_command
 

@@ -121,6 +121,39 @@ def replay_command(file: str, chart: str | None, fmt: str, out: TextIO) -> int:
     return ExitStatus.OK
 
 
+def certificate_command(file: str, solvers: tuple[str, ...] | None, timeout: float, out: TextIO) -> int:
+    """`leasecheck certificate check FILE`: the audit's refusals, or each solver's answer per obligation."""
+    from leasecheck.api import check_certificate
+    from leasecheck.checker.render.inputfile import shown_path
+
+    name = shown_path(file)
+    result = check_certificate(file, solvers=solvers, timeout=timeout)
+    h = result.header
+    rule = h.rule + (f", {len(h.levels)} levels" if h.rule == "ranking" else "")
+    out.write(f"{name}: certificate of {h.describe()} (rule: {rule})\n")
+    if result.refusals:
+        for why in result.refusals:
+            out.write(f"refused: {why}\n")
+        return int(result.status)
+    out.write("the model's definitions are those rebuilt from the configuration; every obligation of the rule is there\n")
+    width = max(len(o) for o in result.obligations)
+    out.write(f"{'obligation':<{width}}  " + "  ".join(f"{s:<7}" for s in result.solvers).rstrip() + "\n")
+    for i, obligation in enumerate(result.obligations):
+        row = "  ".join(f"{per[i].answer:<7}" for per in result.answers).rstrip()
+        out.write(f"{obligation:<{width}}  {row}\n")
+    for solver, a in result.failed("unknown"):
+        out.write(f"{solver} could not decide {a.obligation!r}: {a.reason}\n")
+    n, who = len(result.obligations), " and ".join(result.solvers)
+    if result.valid:
+        out.write(f"valid: all {n} obligations discharged (unsat) by {who}\n")
+    elif result.failed("sat"):
+        bad = sorted({a.obligation for _, a in result.failed("sat")})
+        out.write(f"invalid: refuted (sat): {', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}\n")
+    else:
+        out.write("unknown: some obligation was not decided\n")
+    return int(result.status)
+
+
 def graph_command(cfg: Config, out_file: str, max_states: int, err: TextIO) -> int:
     """`leasecheck graph`: draw the reachable state graph of ``cfg`` into ``out_file``."""
     from leasecheck.checker.render.chart import ChartFileError, check_picture_path

@@ -96,10 +96,21 @@ class ProvedCertificate:
     client: int | None
     certificate: horn.Certificate
     title: str
+    config: Config | None = None
+    #: a recovery proof's levels (their helpful actions go into the certificate)
+    levels: tuple[ranking.Level, ...] = ()
 
     @builtins.property  # the field above shadows the builtin's name here
     def smtlib(self) -> str:
-        return horn.certificate_smtlib(self.certificate, (self.title,))
+        """The certificate in the format of docs/certificates.md (the old one without a configuration)."""
+        if self.config is None:
+            return horn.certificate_smtlib(self.certificate, (self.title,))
+        from leasecheck.checker.z3.certificate import certificate_text, header_for
+
+        formals = self.certificate.problem.unknowns[0].formals
+        header = header_for(self.config, self.property, self.client, "bitvector" if z3.is_bv(formals[0]) else "int",
+                            [None if lv.helpful is None else str(lv.helpful) for lv in self.levels])
+        return certificate_text(header, self.certificate.formulas, formals, self.title)
 
 
 @dataclass(frozen=True)
@@ -138,7 +149,7 @@ def z3_run(cfg: Config, names: Sequence[str] | None = None, options: Z3Options =
     certs = tuple(
         ProvedCertificate(d.result.property, d.result.client, d.certificate,
                           d.result.property + ("" if d.result.client is None else f" for client {d.result.client}")
-                          + f", {cfg.describe()}")
+                          + f", {cfg.describe()}", cfg, d.levels)
         for d in decisions if d.certificate is not None
     )
     stats = Stats(0, 0, time.perf_counter() - start, not stopped, stopped)
