@@ -83,23 +83,22 @@ class CheckOptions:
             raise OptionError("symmetry reduction needs the vector explorer")
         if self.symmetry and self.engine == "z3":
             raise OptionError("symmetry reduction is an option of the explicit engine (use --engine both to compare)")
-        if self.max_states is not None and self.engine == "z3":
-            raise OptionError("a state limit bounds the explicit engine's exploration; the z3 engine enumerates no "
-                              "states (its searches are bounded by depth and timeout)")
-        if self.max_states is not None and (isinstance(self.max_states, bool) or not isinstance(self.max_states, int)
-                                            or self.max_states < 1):
-            raise OptionError(f"max_states must be a whole number of at least 1, not {self.max_states!r}")
+        for name, limit in (("a state limit", self.max_states), ("a memory limit", self.max_memory)):
+            if limit is not None and self.engine == "z3":
+                raise OptionError(f"{name} bounds the explicit engine's exploration; the z3 engine enumerates no "
+                                  "states (its searches are bounded by depth and timeout)")
+        _whole("max_states", self.max_states, 1, "")
+        _whole("max_memory", self.max_memory, 1, " MB")
+        _whole("depth", self.depth, 0, "")
         if self.timeout is not None and (isinstance(self.timeout, bool) or not isinstance(self.timeout, int | float)
                                          or not self.timeout > 0):
             raise OptionError(f"timeout must be a number of seconds above 0, not {self.timeout!r}")
-        if self.max_memory is not None and self.engine == "z3":
-            raise OptionError("a memory limit bounds the explicit engine's exploration; the z3 engine enumerates no "
-                              "states")
-        if self.max_memory is not None and (isinstance(self.max_memory, bool) or not isinstance(self.max_memory, int)
-                                            or self.max_memory < 1):
-            raise OptionError(f"max_memory must be a whole number of MB of at least 1, not {self.max_memory!r}")
-        if isinstance(self.depth, bool) or not isinstance(self.depth, int) or self.depth < 0:
-            raise OptionError(f"depth must be a whole number of at least 0, not {self.depth!r}")
+
+
+def _whole(name: str, value: object, minimum: int, unit: str) -> None:
+    """Refuse ``value`` unless it is None or a whole number of at least ``minimum``."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
+        raise OptionError(f"{name} must be a whole number{unit and ' of' + unit} of at least {minimum}, not {value!r}")
 
 
 @dataclass(frozen=True)
