@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from leasecheck.checker.budget import INTERRUPTED, Budget, Cancellation
 from leasecheck.checker.compare import Comparison, compare
-from leasecheck.checker.explicit.explore import Limits, Progress
+from leasecheck.checker.explicit.explore import EXPLORERS, Limits, Progress
 from leasecheck.checker.results import CheckResult, Report, Stats, exit_code
 from leasecheck.errors import ExitStatus, UserError
 from leasecheck.model.dhcp import Config
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from leasecheck.checker.z3.engine import ProvedCertificate
 
 ENGINES = ("explicit", "z3", "both")
-EXPLORERS = ("vector", "scalar")
 
 
 class OptionError(UserError):

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from leasecheck.checker.budget import DEADLINE, INTERRUPTED, Cancellation
 from leasecheck.checker.cli.outputs import OutputError
 from leasecheck.checker.cli.streams import OutputLost, finish, standard_streams
-from leasecheck.checker.explicit.explore import Progress
+from leasecheck.checker.explicit.explore import EXPLORERS, Progress
 from leasecheck.errors import ExitStatus, LeasecheckError, UserError, exit_status_of, quoted
 from leasecheck.model.dhcp import CLIENT_NAK_MODES, Config
 from leasecheck.model.values import VARIANTS
@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--property", action="append", choices=PROPERTY_NAMES, metavar="NAME", dest="properties",
                        help=f"a property to check (repeatable; default: all that apply): {', '.join(PROPERTY_NAMES)}")
     check.add_argument("--format", choices=("text", "json"), default="text")
-    check.add_argument("--explorer", choices=("vector", "scalar"), default="vector",
+    check.add_argument("--explorer", choices=EXPLORERS, default="vector",
                        help="how states are explored: vector (numpy, default, faster) or scalar (compiled Python)")
     check.add_argument("--symmetry", action="store_true",
                        help="explore one state per class of states equal up to renaming clients and addresses "

@@ -26,13 +26,11 @@ from collections.abc import Callable, Sequence
 
 from leasecheck.checker.budget import INTERRUPTED, Interrupted, OutOfTime
 from leasecheck.checker.explicit.decide import decide
-from leasecheck.checker.explicit.explore import Limits, Progress, StateGraph
+from leasecheck.checker.explicit.explore import EXPLORERS, Limits, Progress, StateGraph
 from leasecheck.checker.results import CheckResult, Method, Report, Stats
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.properties.dhcp import PropertyError, dhcp_properties
 from leasecheck.properties.spec import Property, Verdict
-
-EXPLORERS = ("vector", "scalar")
 
 
 def explicit_report(

@@ -23,6 +23,9 @@ from leasecheck.checker.explicit.compile import compile_successors
 from leasecheck.checker.explicit.memory import memory_budget
 from leasecheck.model.lang import System
 
+#: the explicit engine's explorers: numpy over packed states (the default), or generated Python
+EXPLORERS = ("vector", "scalar")
+
 
 @dataclass(frozen=True)
 class Limits:

@@ -96,15 +96,13 @@ class ProvedCertificate:
     client: int | None
     certificate: horn.Certificate
     title: str
-    config: Config | None = None
+    config: Config
     #: a recovery proof's levels (their helpful actions go into the certificate)
     levels: tuple[ranking.Level, ...] = ()
 
     @builtins.property  # the field above shadows the builtin's name here
     def smtlib(self) -> str:
-        """The certificate in the format of docs/certificates.md (the old one without a configuration)."""
-        if self.config is None:
-            return horn.certificate_smtlib(self.certificate, (self.title,))
+        """The certificate in the format of docs/certificates.md."""
         from leasecheck.checker.z3.certificate import certificate_text, header_for
 
         formals = self.certificate.problem.unknowns[0].formals
