@@ -26,6 +26,7 @@ from leasecheck.model.lang import (
     build_system,
     ite,
 )
+from leasecheck.model.policy import Policy, PolicyError, canonical_variant, parse_policy
 
 #: How a client may treat a DHCPNAK (``Config.client_nak``); ``obey`` is RFC 2131's client.
 CLIENT_NAK_MODES = ("obey", "ignore-while-renewing")
@@ -49,6 +50,8 @@ class Config:
 
     clients: int = 1
     addresses: int = 1
+    #: The server's behaviour: a variant name (``nt35``, ...) or a written policy
+    #: (:mod:`leasecheck.model.policy`). A written policy that a name aliases becomes that name.
     variant: str = "nt35"
     deletes: int = 1
     losses: int = 0
@@ -64,12 +67,19 @@ class Config:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise ConfigError(f"{name} must be a whole number from {low} to {high:,}, not {quoted(value)}")
-        if self.variant not in V.VARIANTS:
-            raise ConfigError(f"unknown variant {self.variant!r}; choose one of {', '.join(V.VARIANTS)}")
+        try:
+            object.__setattr__(self, "variant", canonical_variant(self.variant))
+        except PolicyError as exc:
+            raise ConfigError(str(exc)) from None
         if not isinstance(self.restart, bool):
             raise ConfigError(f"restart must be true or false, not {self.restart!r}")
         if self.client_nak not in CLIENT_NAK_MODES:
             raise ConfigError(f"unknown client NAK handling {self.client_nak!r}; choose one of {', '.join(CLIENT_NAK_MODES)}")
+
+    @property
+    def policy(self) -> Policy:
+        """The server policy :attr:`variant` names."""
+        return parse_policy(self.variant)
 
     def describe(self) -> str:
         extra = f", D={self.deletes}, L={self.losses}, R={self.reboots}"
@@ -166,8 +176,8 @@ class _Dhcp:
     # -- helpers --------------------------------------------------------------------------------
 
     def stale(self, s: StateView, c: int) -> Expr:
-        if self.cfg.variant != "nt35":
-            return FALSE
+        if not self.cfg.policy.keeps_record:
+            return FALSE  # only a kept record goes stale: nothing else leaves mem[c] behind
         return any_((s.mem[c] == a) & ~mine(s, c, a) for a in self.A)
 
     def mine_any(self, s: StateView, c: int) -> Expr:
@@ -318,11 +328,11 @@ class _Dhcp:
             with s.case(unknown, "NAK: the offer lapsed"):
                 s.to_cli[c] = V.NAK
             return
-        answer = no_record_answer(self.cfg.variant, k)
-        with s.case(unknown, f"{answer}: no record of this lease"):
-            if answer == "NAK":
+        answer = self.cfg.policy.answer(k)
+        with s.case(unknown, f"{answer if answer == 'silent' else answer.upper()}: no record of this lease"):
+            if answer == "nak":
                 s.to_cli[c] = V.NAK
-            elif answer == "ACK":
+            elif answer == "ack":
                 s.db[a] = V.Bound(c)
                 s.mem[c] = a
                 s.to_cli[c] = V.Ack(a)
@@ -341,7 +351,7 @@ class _Dhcp:
         for c in self.C:
             with s.case(s.db[a] == V.Bound(c), f"client {c}'s lease"):
                 s.db[a] = V.FREE
-                if self.cfg.variant != "nt35":
+                if not self.cfg.policy.keeps_record:
                     s.mem[c] = ite(s.mem[c] == a, None, s.mem[c])
 
     def rebuilt_record(self, s: StateView, c: int) -> Expr:
@@ -393,17 +403,6 @@ class _Dhcp:
             act("LoseToServer", client, self.lose_to_server, False, "network"),
             act("LoseToClient", client, self.lose_to_client, False, "network"),
         ]
-
-
-def no_record_answer(variant: str, kind: str) -> str:
-    """docs/model.md section 5: the answer to a non-SELECTING REQUEST for a FREE address."""
-    if variant == "nt40":
-        return "NAK"
-    if variant == "dnsmasq":
-        return "NAK" if kind == V.RENEWING else "silent"
-    if variant == "authoritative":
-        return "ACK"
-    return "silent"  # nt35 and rfc2131
 
 
 @lru_cache(maxsize=64)

@@ -87,7 +87,7 @@ def test_rendered_counterexample_matches_the_golden_text():
         (["check", "--clients", "0"], "--clients: must be at least 1, got 0"),
         (["check", "--deletes", "-1"], "--deletes: must be at least 0, got -1"),
         (["check", "--addresses", "two"], "--addresses: expected a whole number, got 'two'"),
-        (["check", "--variant", "nt31"], "invalid choice: 'nt31'"),
+        (["check", "--variant", "nt31"], "unknown variant 'nt31'"),
         (["check", "--property", "liveness"], "invalid choice: 'liveness'"),
         (["check", "--property", "kb_restart_workaround"], "needs --restart"),
         (["check", "--timeout", "0"], "--timeout: must be more than 0"),

@@ -38,6 +38,7 @@ from leasecheck.checker.cli.streams import OutputLost, finish, standard_streams
 from leasecheck.checker.explicit.explore import EXPLORERS, Progress
 from leasecheck.errors import ExitStatus, LeasecheckError, UserError, exit_status_of, quoted
 from leasecheck.model.dhcp import CLIENT_NAK_MODES, Config
+from leasecheck.model.policy import ALIASES, PolicyError, canonical_variant
 from leasecheck.model.values import VARIANTS
 from leasecheck.properties.dhcp import PROPERTIES, PROPERTY_NAMES
 
@@ -95,9 +96,18 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _variant(text: str) -> str:
+    try:
+        return canonical_variant(text)
+    except PolicyError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _add_config_options(p: argparse.ArgumentParser) -> None:
     """The model's parameters (docs/model.md section 2), shared by every command that builds one."""
-    p.add_argument("--variant", choices=VARIANTS, default="nt35", help="server behaviour (default nt35)")
+    p.add_argument("--variant", type=_variant, default="nt35", metavar="NAME|POLICY",
+                   help=f"server behaviour: {', '.join(VARIANTS)} (default nt35), or a policy such as "
+                        f"{ALIASES['dnsmasq'].spec()} (docs/policies.md)")
     p.add_argument("--clients", type=_whole(1), default=1, metavar="N", help="DHCP clients (default 1)")
     p.add_argument("--addresses", type=_whole(1), default=1, metavar="N", help="pool addresses (default 1)")
     p.add_argument("--deletes", type=_whole(0), default=1, metavar="N", help="admin deletes of an active lease (default 1)")

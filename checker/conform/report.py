@@ -20,7 +20,7 @@ from leasecheck.checker.conform.validate import (
     validate,
     with_delete,
 )
-from leasecheck.model.dhcp import no_record_answer
+from leasecheck.model.policy import parse_policy
 from leasecheck.model.values import REBINDING, REBOOTING, RENEWING, Ack, Request
 
 
@@ -51,7 +51,7 @@ class CaseReport:
             return ()
         seen = {o.message.kind for o in self.after_delete if isinstance(o.message, Request)}
         return tuple(f"REQUEST({k})" for k in (RENEWING, REBINDING, REBOOTING)
-                     if k not in seen and len({no_record_answer(v, k) for v in variants}) > 1)
+                     if k not in seen and len({parse_policy(v).answer(k) for v in variants}) > 1)
 
     @property
     def seconds_to_rebind(self) -> float | None:
