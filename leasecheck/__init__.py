@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from leasecheck.checker.run import CheckOptions, CheckRun, run_check
     from leasecheck.errors import ExitStatus, InternalError, LeasecheckError, UserError
     from leasecheck.model.dhcp import Config
+    from leasecheck.model.policy import Policy, policy_space
     from leasecheck.model.values import VARIANTS
     from leasecheck.properties.dhcp import PROPERTY_NAMES
     from leasecheck.properties.spec import Verdict
@@ -55,6 +56,8 @@ _HOMES = {
     "LeasecheckError": "leasecheck.errors",
     "UserError": "leasecheck.errors",
     "Config": "leasecheck.model.dhcp",
+    "Policy": "leasecheck.model.policy",
+    "policy_space": "leasecheck.model.policy",
     "VARIANTS": "leasecheck.model.values",
     "PROPERTY_NAMES": "leasecheck.properties.dhcp",
     "Verdict": "leasecheck.properties.spec",
@@ -72,6 +75,7 @@ __all__ = [
     "LeasecheckError",
     "LoopFairness",
     "Method",
+    "Policy",
     "Report",
     "Stats",
     "Step",
@@ -83,6 +87,7 @@ __all__ = [
     "check_certificate",
     "claims",
     "conform",
+    "policy_space",
     "describe",
     "replay",
     "run_check",

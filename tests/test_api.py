@@ -4,6 +4,7 @@ error has one root, and an installed wheel is one package whose documented examp
 from __future__ import annotations
 
 import ast
+import contextlib
 import doctest
 import io
 import os
@@ -157,13 +158,23 @@ def _api_example() -> str:
     return match.group(1)
 
 
-def test_every_python_block_of_the_api_guide_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_python_block_of_the_api_guide_runs_and_prints_what_the_guide_shows(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each python block runs; where a plain block follows it, that block is exactly what it prints."""
     monkeypatch.chdir(ROOT)  # the conform section reads a capture of the repository's tests
     text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    assert len(blocks) >= 5
-    for n, block in enumerate(blocks, 1):
-        exec(compile(block, f"docs/api.md, python block {n}", "exec"), {"__name__": f"api_md_{n}"})
+    fenced = re.findall(r"^```(\w*)\n(.*?)^```\n", text, flags=re.S | re.M)
+    python = [n for n, (lang, _) in enumerate(fenced) if lang == "python"]
+    assert len(python) >= 5
+    compared = 0
+    for k, n in enumerate(python, 1):
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(compile(fenced[n][1], f"docs/api.md, python block {k}", "exec"), {"__name__": f"api_md_{k}"})
+        if n + 1 < len(fenced) and fenced[n + 1][0] == "":
+            assert printed.getvalue() == fenced[n + 1][1], f"docs/api.md, python block {k} prints otherwise"
+            compared += 1
+    assert compared >= 5
 
 
 @pytest.mark.slow

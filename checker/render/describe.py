@@ -262,6 +262,7 @@ _ACTORS = {"client": "client", "server": "server", "admin": "administrator", "ne
 def _parameters(cfg: Config) -> list[tuple[str, str]]:
     return [
         ("variant", cfg.variant),
+        ("server policy", cfg.policy.spec()),
         ("clients", str(cfg.clients)),
         ("addresses", str(cfg.addresses)),
         ("deletes", str(cfg.deletes)),
