@@ -272,3 +272,16 @@ def test_a_sample_of_the_committed_records_is_what_the_model_gives_today():
     assert len(sample) >= 15
     again = [run_point(r["point"], LIMITS) for r in sample]
     assert without_times(again) == without_times(sample)
+
+
+def test_a_results_file_of_another_version_or_cut_at_its_header_is_handled(tmp_path):
+    old = tmp_path / "old.jsonl"
+    old.write_text(json.dumps({**HEADER, "version": "0.0.1"}) + "\n")
+    with pytest.raises(SweepError, match="records of leasecheck 0.0.1"):
+        ResultsFile(old).load()
+    bare = tmp_path / "bare.jsonl"
+    bare.write_text(json.dumps(HEADER))  # no line end: appending must not join the first record to it
+    results = ResultsFile(bare)
+    assert results.load() == {}
+    results.append({"key": "k", "status": "done"})
+    assert list(ResultsFile(bare).load()) == ["k"]

@@ -14,6 +14,7 @@ import io
 import json
 import os
 from collections.abc import Iterable, Mapping
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,19 @@ from leasecheck.checker.sweep.grid import Point, SweepError
 from leasecheck.checker.sweep.task import PROPERTIES
 from leasecheck.model.policy import FIELDS, parse_policy
 
-HEADER = {"leasecheck": "sweep results", "format": 1}
+
+def _version() -> str:
+    try:
+        return metadata.version("leasecheck")
+    except metadata.PackageNotFoundError:  # a checkout that was never installed
+        return "unknown"
+
+
+__version__ = _version()
+
+#: The first line of a results file: records from another version of leasecheck may not be the
+#: model's of today, so they are not mixed with new ones.
+HEADER = {"leasecheck": "sweep results", "format": 1, "version": __version__}
 
 
 class ResultsFile:
@@ -48,16 +61,18 @@ class ResultsFile:
         if raw.endswith(b"\n"):
             lines.pop()
         elif len(lines) > 1:  # the last line was cut short by an interruption: drop it
-            kept = raw[: raw.rfind(b"\n") + 1]
-            self._rewrite(kept)
+            self._rewrite(raw[: raw.rfind(b"\n") + 1])
             lines.pop()
+        elif _json(lines[0]) == HEADER:  # a header written without its line end
+            self._rewrite(raw + b"\n")
         done: dict[str, dict[str, Any]] = {}
         for number, line in enumerate(lines, 1):
-            try:
-                record = json.loads(line)
-            except (ValueError, UnicodeDecodeError):
-                record = None
+            record = _json(line)
             if number == 1:
+                if isinstance(record, dict) and record.get("leasecheck") == HEADER["leasecheck"] and record != HEADER:
+                    written = record.get("version", "another version")
+                    raise SweepError(f"{self.path} holds the records of leasecheck {written}, which may differ from "
+                                     f"this one's ({__version__}); start a new results file")
                 if record != HEADER:
                     raise SweepError(f"{self.path} is not a leasecheck sweep results file; give a new file or one "
                                      f"an earlier sweep wrote")
@@ -87,6 +102,13 @@ class ResultsFile:
             self.path.write_bytes(data)
         except OSError as exc:
             raise SweepError(f"cannot repair the results file {self.path}: {exc.strerror or exc}") from None
+
+
+def _json(line: bytes) -> Any:
+    try:
+        return json.loads(line)
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 CSV_COLUMNS = ("policy", *FIELDS, "clients", "addresses", "deletes", "losses", "reboots", "restart", "symmetry",
