@@ -113,3 +113,16 @@ def test_scenario_option_goes_with_matrix() -> None:
     assert "--scenario goes with --matrix" in err.getvalue()
     assert main(["conform", "--matrix", "--scenario", "nope"], out, err) == 2
     assert scenario("lost-ack").has_delete is False
+
+
+def test_rejudge_derives_the_verdicts_from_the_capture_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    monkeypatch.setattr(M, "missing_prerequisites", lambda s, c: [])
+    cell = M.run_cell("dnsmasq", "udhcpc", "delete-renew", tmp_path, 150, runner=lambda sc: _recorded("dnsmasq", "udhcpc"))
+    stale = dataclasses.replace(cell, observed="?", explanations=())
+    unavailable = M.CellResult("kea", "connman", "lost-ack", M.UNAVAILABLE, "no connman")
+    assert M.rejudge([stale, unavailable], tmp_path) == [cell, unavailable]
+    results = tmp_path / "results.jsonl"
+    M.rewrite_results(results, [cell, unavailable])
+    assert M.read_results(results) == [cell, unavailable]

@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import TextIO
 
 from leasecheck.checker.conform.classify import CaptureError
-from leasecheck.checker.conform.matrix import MEASURED, MatrixError, all_cells, run_matrix
+from leasecheck.checker.conform.matrix import (
+    MEASURED,
+    MatrixError,
+    all_cells,
+    read_results,
+    rejudge,
+    rewrite_results,
+    run_matrix,
+)
 from leasecheck.checker.conform.pcap import MAX_CAPTURE_BYTES, PcapError
 from leasecheck.checker.conform.render import case_json, render_case, render_table
 from leasecheck.checker.conform.report import CaseReport, analyse_capture
@@ -258,6 +266,9 @@ def _run_matrix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise ConformUsageError(str(exc)) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
+    done = rejudge(done, args.out_dir / "captures")
+    others = [c for c in read_results(results) if c.key not in {d.key for d in done}]
+    rewrite_results(results, others + done)
     paths = write_outputs(done, args.out_dir, versions())
     for path in paths:
         out.write(f"wrote {path}\n")

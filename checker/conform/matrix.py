@@ -12,7 +12,9 @@ interrupted matrix resumes where it stopped: :func:`pending` leaves out the cell
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -214,3 +216,23 @@ def run_matrix(cells: Sequence[tuple[str, str, str]], results: Path, captures: P
                  f" ({summary if cell.status == MEASURED else cell.reason[:120]})")
     by_key = {c.key: c for c in read_results(results)}
     return [by_key[k] for k in cells if k in by_key]
+
+
+def rejudge(cells: Sequence[CellResult], captures: Path) -> list[CellResult]:
+    """Every measured cell judged again from its capture by the model and classification as they
+    are now (a cell's verdict is derived from its capture, which is the evidence)."""
+    out = []
+    for cell in cells:
+        if cell.status == MEASURED and cell.capture is not None and (captures / cell.capture).exists():
+            observed, explanations = classify_cell((captures / cell.capture).read_bytes(), scenario(cell.scenario),
+                                                   cell.delete_time)
+            cell = dataclasses.replace(cell, observed=observed, explanations=explanations)
+        out.append(cell)
+    return out
+
+
+def rewrite_results(path: Path, cells: Sequence[CellResult]) -> None:
+    """Replace the results file by ``cells``, one line each (written aside, then renamed)."""
+    aside = path.with_name(path.name + ".new")
+    aside.write_text("".join(json.dumps(c.to_json()) + "\n" for c in cells))
+    os.replace(aside, path)
