@@ -206,6 +206,14 @@ class _Cell:
             return []
         return [p for p in map(decode, udp) if p is not None]
 
+    def wire_summary(self) -> str:
+        """How many DHCP messages of each kind the capture holds so far (for a failure's reason)."""
+        counts: dict[str, int] = {}
+        for p in self.packets():
+            counts[p.msg_type] = counts.get(p.msg_type, 0) + 1
+        kinds = ("DISCOVER", "OFFER", "REQUEST", "ACK", "NAK")
+        return ", ".join(f"{counts.get(k, 0)} {k}" for k in kinds) or "nothing"
+
     def rebound_since(self, since: float) -> float | None:
         """When the client was bound again after ``since``: its hook says so, or (for the clients
         without one) an ACK to it is on the wire."""
@@ -334,7 +342,10 @@ def run_scenario(scenario: Scenario, keep: Path | None = None) -> RunResult:
                   "the capture to start", cap)
         cell.start_server()
         cell.start_client()
-        _wait_for(lambda: cell.bound_address() is not None, 45, f"{scenario.client} to be bound", cell.client)
+        try:
+            _wait_for(lambda: cell.bound_address() is not None, 45, f"{scenario.client} to be bound", cell.client)
+        except ConformError as exc:
+            raise ConformError(f"{exc}; on the wire: {cell.wire_summary()}") from None
         cell.leased = cell.bound_address() or ""
         time.sleep(1.0)
         for step in plan.steps:
