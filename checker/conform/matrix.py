@@ -77,12 +77,17 @@ class CellResult:
         """The simplest explanation: (client mode, variants, losses) with the fewest lost messages,
         an obeying client first when the losses tie; None when nothing explains the capture. A
         client that ignores a NAK and an obeying client that lost the NAK explain the same capture;
-        the one that needs no loss is the simpler."""
+        the one that needs no loss is the simpler. In a scenario whose harness loses messages on
+        purpose, every variant within the budget is kept (a stopped server is silent, so silence
+        is no simpler than a loss there)."""
+        planned = scenario(self.scenario).planned_losses
         best: tuple[str, tuple[str, ...], int] | None = None
         for e in self.explanations:
             if not e.variants:
                 continue
             fewest = min(e.losses_used)
+            if planned:
+                return (e.client_mode, e.variants, fewest)
             if best is None or fewest < best[2]:
                 best = (e.client_mode, tuple(v for v, n in zip(e.variants, e.losses_used, strict=True) if n == fewest),
                         fewest)

@@ -34,11 +34,11 @@ from leasecheck.checker.conform.daemons import (
     SERVER_IP,
     SERVERS,
     T1_SECONDS,
-    T2_SECONDS,
     ConformError,
     client_argv,
     command,
     delete_lease,
+    lease_seconds,
     missing_prerequisites,
     renew,
     server_argv,
@@ -273,7 +273,7 @@ class _Cell:
         since = self.marks[-1][1]
         _wait_for(lambda: any(p.time >= since and p.msg_type == "REQUEST" and p.ciaddr != "0.0.0.0"
                               and p.dst == "255.255.255.255" and p.server_id is None for p in self.packets()),
-                  T2_SECONDS + 30, f"{self.scenario.client} to rebind")
+                  lease_seconds(self.scenario.server) + 15, f"{self.scenario.client} to rebind")
         self.mark("rebinding seen")
 
     def op_reboot_client(self) -> None:
