@@ -21,7 +21,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from leasecheck.checker.conform.classify import classify
 from leasecheck.checker.conform.daemons import CLIENTS, SERVERS, ConformError, missing_prerequisites
+from leasecheck.checker.conform.pcap import read_udp
 from leasecheck.checker.conform.render import after_delete_text
 from leasecheck.checker.conform.report import CaseReport, analyse_capture
 from leasecheck.checker.conform.scenarios import SCENARIO_NAMES, MatrixScenario, scenario
@@ -62,6 +64,8 @@ class CellResult:
     seconds_to_rebind: float | None = None
     observed: str = ""  # the model messages after the delete
     explanations: tuple[Explanation, ...] = field(default=())
+    #: client messages the harness knows it lost (every copy sent while the server was stopped)
+    known_lost: int | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -78,8 +82,8 @@ class CellResult:
         an obeying client first when the losses tie; None when nothing explains the capture. A
         client that ignores a NAK and an obeying client that lost the NAK explain the same capture;
         the one that needs no loss is the simpler. In a scenario whose harness loses messages on
-        purpose, every variant within the budget is kept (a stopped server is silent, so silence
-        is no simpler than a loss there)."""
+        purpose, every variant that needs no more losses than the harness knows it caused is kept
+        (a stopped server is silent, so silence is no simpler than a loss there)."""
         planned = scenario(self.scenario).planned_losses
         best: tuple[str, tuple[str, ...], int] | None = None
         for e in self.explanations:
@@ -87,7 +91,11 @@ class CellResult:
                 continue
             fewest = min(e.losses_used)
             if planned:
-                return (e.client_mode, e.variants, fewest)
+                limit = self.known_lost if self.known_lost is not None else max(e.losses_used)
+                kept = tuple(v for v, n in zip(e.variants, e.losses_used, strict=True) if n <= limit)
+                if kept:
+                    return (e.client_mode, kept, min(n for n in e.losses_used if n <= limit))
+                continue
             if best is None or fewest < best[2]:
                 best = (e.client_mode, tuple(v for v, n in zip(e.variants, e.losses_used, strict=True) if n == fewest),
                         fewest)
@@ -102,7 +110,8 @@ class CellResult:
                                  tuple(e["timer_events"]), e.get("first_mismatch", "")) for e in d.get("explanations", ()))
         return CellResult(d["server"], d["client"], d["scenario"], d["status"], d.get("reason", ""), d.get("capture"),
                           d.get("delete_time"), tuple((str(m), float(t)) for m, t in d.get("marks", ())),
-                          bool(d.get("rebound", False)), d.get("seconds_to_rebind"), d.get("observed", ""), exps)
+                          bool(d.get("rebound", False)), d.get("seconds_to_rebind"), d.get("observed", ""), exps,
+                          d.get("known_lost"))
 
 
 def timer_events(case: CaseReport, plan: MatrixScenario) -> tuple[str, ...]:
@@ -131,6 +140,25 @@ def classify_cell(data: bytes, plan: MatrixScenario, delete_time: float | None) 
         out.append(Explanation(mode, tuple(r.variant for r in ok), tuple(r.losses_used for r in ok),
                                timer_events(case, plan), "" if ok or bad is None else bad.reason))
     return observed, tuple(out)
+
+
+def known_lost(data: bytes, marks: Sequence[tuple[str, float]]) -> int | None:
+    """How many client messages (retransmissions folded) had every copy sent while the server was
+    stopped, from the stop-server mark to one second after the start-server mark (the time it is
+    given to start); None when the run stopped no server."""
+    stop = next((t for m, t in marks if m == "stop-server"), None)
+    start = next((t for m, t in marks if m == "start-server"), None)
+    if stop is None or start is None:
+        return None
+    udp = read_udp(data)
+    times = {u.number: u.time for u in udp}
+    count = 0
+    for o in classify(udp).messages:
+        if o.direction == "to server":
+            copies = [o.time, *(times[n] for n in o.folded)]
+            if all(stop <= t <= start + 1.0 for t in copies):
+                count += 1
+    return count
 
 
 def read_results(path: Path) -> list[CellResult]:
@@ -197,7 +225,8 @@ def run_cell(server: str, client: str, name: str, captures: Path, time_limit: fl
                           result.delete_time, result.marks, result.rebound, result.seconds_to_rebind)
     reason = "" if result.rebound else f"not bound again within {time_limit:.0f} s"
     return CellResult(server, client, name, MEASURED, reason, f"{stem}.pcap", result.delete_time, result.marks,
-                      result.rebound, result.seconds_to_rebind, observed, explanations)
+                      result.rebound, result.seconds_to_rebind, observed, explanations,
+                      known_lost(result.pcap, result.marks))
 
 
 def run_matrix(cells: Sequence[tuple[str, str, str]], results: Path, captures: Path, time_limit: float,
@@ -231,7 +260,8 @@ def rejudge(cells: Sequence[CellResult], captures: Path) -> list[CellResult]:
         if cell.status == MEASURED and cell.capture is not None and (captures / cell.capture).exists():
             observed, explanations = classify_cell((captures / cell.capture).read_bytes(), scenario(cell.scenario),
                                                    cell.delete_time)
-            cell = dataclasses.replace(cell, observed=observed, explanations=explanations)
+            lost = known_lost((captures / cell.capture).read_bytes(), cell.marks)
+            cell = dataclasses.replace(cell, observed=observed, explanations=explanations, known_lost=lost)
         out.append(cell)
     return out
 
