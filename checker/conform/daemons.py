@@ -22,6 +22,8 @@ SERVERS = ("dnsmasq", "dnsmasq-auth", "kea", "isc-dhcpd", "isc-dhcpd-auth", "udh
 CLIENTS = ("udhcpc", "dhclient", "dhcpcd", "systemd-networkd", "networkmanager", "connman")
 #: clients that run our hook script (the others are watched through the capture and the interface)
 HOOK_CLIENTS = ("udhcpc", "dhclient", "dhcpcd")
+#: servers without a delete command: their delete is a restart with the lease removed (AdminRestart)
+DELETE_BY_RESTART = ("udhcpd",)
 #: clients that can be made to renew at once; the others renew at T1
 RENEW_NOW = ("udhcpc", "dhcpcd")
 

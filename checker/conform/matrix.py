@@ -22,7 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from leasecheck.checker.conform.classify import classify
-from leasecheck.checker.conform.daemons import CLIENTS, SERVERS, ConformError, missing_prerequisites
+from leasecheck.checker.conform.daemons import (
+    CLIENTS,
+    DELETE_BY_RESTART,
+    SERVERS,
+    ConformError,
+    missing_prerequisites,
+)
 from leasecheck.checker.conform.pcap import read_udp
 from leasecheck.checker.conform.render import after_delete_text
 from leasecheck.checker.conform.report import CaseReport, analyse_capture
@@ -125,13 +131,15 @@ def timer_events(case: CaseReport, plan: MatrixScenario) -> tuple[str, ...]:
     return tuple(a for a in steps[start:] if a in TIMER_ACTIONS)
 
 
-def classify_cell(data: bytes, plan: MatrixScenario, delete_time: float | None) -> tuple[str, tuple[Explanation, ...]]:
-    """(the messages after the delete, the explanation per client mode) for one capture."""
+def classify_cell(data: bytes, plan: MatrixScenario, delete_time: float | None,
+                  server: str = "") -> tuple[str, tuple[Explanation, ...]]:
+    """(the messages after the delete, the explanation per client mode) for one capture; the
+    model may restart the server when the scenario does, or when ``server`` deletes by restarting."""
     observed = ""
     out = []
     for mode in CLIENT_NAK_MODES:
         case = analyse_capture(plan.name, data, delete_time=delete_time, losses=plan.losses, client_nak=mode,
-                               restart=plan.restart)
+                               restart=plan.restart or server in DELETE_BY_RESTART)
         if not observed:
             observed = after_delete_text(case) if delete_time is not None else " → ".join(
                 str(o.message) for o in case.classified.messages)
@@ -219,7 +227,7 @@ def run_cell(server: str, client: str, name: str, captures: Path, time_limit: fl
         meta["delete_time"] = result.delete_time
     (captures / f"{stem}.pcap.json").write_text(json.dumps(meta, indent=2) + "\n")
     try:
-        observed, explanations = classify_cell(result.pcap, plan, result.delete_time)
+        observed, explanations = classify_cell(result.pcap, plan, result.delete_time, server)
     except UserError as exc:
         return CellResult(server, client, name, FAILED, f"the capture could not be judged: {exc}", f"{stem}.pcap",
                           result.delete_time, result.marks, result.rebound, result.seconds_to_rebind)
@@ -259,7 +267,7 @@ def rejudge(cells: Sequence[CellResult], captures: Path) -> list[CellResult]:
     for cell in cells:
         if cell.status == MEASURED and cell.capture is not None and (captures / cell.capture).exists():
             observed, explanations = classify_cell((captures / cell.capture).read_bytes(), scenario(cell.scenario),
-                                                   cell.delete_time)
+                                                   cell.delete_time, cell.server)
             lost = known_lost((captures / cell.capture).read_bytes(), cell.marks)
             cell = dataclasses.replace(cell, observed=observed, explanations=explanations, known_lost=lost)
         out.append(cell)
