@@ -78,6 +78,8 @@ def _cell(server: str, client: str, name: str) -> CellResult:
     ("udhcpd", "dhcpcd", "reboot-after-delete", "nt40"),
     # a client that starts from INIT after an unanswered INIT-REBOOT request: no client mode yet
     ("kea", "dhclient", "reboot-after-delete", "no variant"),
+    # dnsmasq --dhcp-authoritative ACKs even an INIT-REBOOT request for a deleted lease
+    ("dnsmasq-auth", "dhclient", "reboot-after-delete", "authoritative"),
     # ISC dhcpd, authoritative: the freed lease is given back to its client
     ("isc-dhcpd-auth", "udhcpc", "delete-renew", "authoritative"),
     # an INIT-REBOOT request for a deleted lease: dhclient keeps its lease file
