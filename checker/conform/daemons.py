@@ -1,9 +1,11 @@
-"""The real daemons of the scenario: what each needs installed, how each is started, how the
-server forgets a lease and how the client is made to renew (PEERS.md, verified on Debian 12).
+"""The real daemons of the scenarios: what each needs installed, how each is started, how the
+server forgets a lease and how the client is made to renew (verified on Debian 12).
 
-Every file a daemon writes (leases, pid, log, control socket, hook script) is in the run's own
-temporary folder; the one exception is dhcpcd's lease under ``/var/lib/dhcpcd/``, which the runner
-removes afterwards.
+Every file a daemon writes (leases, pid, log, control socket, hook script, D-Bus socket) is in
+the run's own temporary folder; networkd, NetworkManager and connman run in a private mount
+namespace whose mounts hide the host's /run, /var/lib and /etc/resolv.conf from them. The one
+exception is dhcpcd, which writes under ``/var/lib/dhcpcd/`` and ``/run/dhcpcd/``; the runner
+removes what it wrote there afterwards.
 """
 
 from __future__ import annotations

@@ -1,12 +1,14 @@
-"""The KB scenario against real DHCP daemons, isolated in two network namespaces.
+"""A scenario against real DHCP daemons, isolated in two network namespaces.
 
 :func:`run_scenario` builds a server namespace and a client namespace joined by a veth pair,
 captures DHCP traffic on the client side, starts the server and the client, waits until the
-client is bound, deletes the client's active lease on the server, makes the client renew, and
+client is bound, performs the scenario's harness operations one by one (``_Cell.op_*``, named in
+:mod:`leasecheck.checker.conform.scenarios`: the KB's is delete the active lease, then renew) and
 stops when the client is bound again or the time limit is reached. Every process runs under
-``timeout`` and is ended by its PID; the namespaces and the temporary folder are removed
-whatever happens. Nothing outside those namespaces and that folder is touched, except the lease
-file dhcpcd insists on writing under ``/var/lib/dhcpcd/``, which is removed afterwards.
+``timeout`` and is ended by its process group; whatever still runs in the run's namespaces is
+killed before they are deleted, and the temporary folder is removed, whatever happens. Nothing
+outside those namespaces and that folder is touched, except the files dhcpcd insists on writing
+under ``/var/lib/dhcpcd/`` and ``/run/dhcpcd/``, which are removed afterwards.
 """
 
 from __future__ import annotations
