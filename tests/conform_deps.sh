@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs the Debian packages the conformance scenario runs (docs/conformance.md), and SPIN with the
+# Installs the Debian packages the conformance scenarios run (docs/conformance.md: six servers and six
+# clients, each started by the harness in its own network namespaces, none as a service), and SPIN with the
 # C compiler its verifier needs, which tests/test_promela.py runs on the Promela export (docs/promela.md).
 # Idempotent and quick when everything is already there: apt is only called for what is missing.
 set -eu
@@ -18,6 +19,13 @@ want udhcpc udhcpc
 want busybox busybox
 want dhclient isc-dhcp-client
 want dhcpcd dhcpcd-base
+want dhcpd isc-dhcp-server
+want udhcpd udhcpd
+want unshare util-linux
+want dbus-daemon dbus-daemon
+want NetworkManager network-manager
+want connmand connman
+[ -x /lib/systemd/systemd-networkd ] || need="$need systemd"
 want spin spin
 want gcc gcc
 ls /usr/lib/*/kea/hooks/libdhcp_lease_cmds.so >/dev/null 2>&1 || need="$need kea-common"

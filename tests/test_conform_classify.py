@@ -105,6 +105,17 @@ def test_a_retransmission_and_the_repeated_answer_fold_into_the_first_copy() -> 
     assert [(o.number, o.message, o.folded) for o in c.messages] == [(1, Request(RENEWING, 0), (3,)), (2, NAK, (4,))]
 
 
+def test_an_unanswered_request_sent_again_with_a_new_xid_folds() -> None:
+    """NetworkManager repeats an unanswered rebinding request with a new xid: one model message;
+    after an answer, the same request with a new xid is a new message."""
+    rebind = dict(op=1, ciaddr=LEASED)
+    c = classify([dhcp(1, 3, xid=1, **rebind), dhcp(2, 3, xid=2, **rebind)])  # type: ignore[arg-type]
+    assert [(o.number, str(o), o.folded) for o in c.messages] == [(1, "REQUEST(REBINDING,0)", (2,))]
+    nak = dict(op=2, options={54: _ip(SERVER)})
+    c = classify([dhcp(1, 3, xid=1, **rebind), dhcp(2, 6, xid=1, **nak), dhcp(3, 3, xid=2, **rebind)])  # type: ignore[arg-type]
+    assert [str(o) for o in c.messages] == ["REQUEST(REBINDING,0)", "NAK", "REQUEST(REBINDING,0)"]
+
+
 def test_the_same_answer_to_a_new_request_is_not_folded() -> None:
     """udhcpc keeps its xid from selecting to renewing: the renewal's ACK is a new answer."""
     sel = dhcp(1, 3, op=1, options={54: _ip(SERVER), 50: _ip(LEASED)})

@@ -16,6 +16,15 @@ from pathlib import Path
 from typing import TextIO
 
 from leasecheck.checker.conform.classify import CaptureError
+from leasecheck.checker.conform.matrix import (
+    MEASURED,
+    MatrixError,
+    all_cells,
+    read_results,
+    rejudge,
+    rewrite_results,
+    run_matrix,
+)
 from leasecheck.checker.conform.pcap import MAX_CAPTURE_BYTES, PcapError
 from leasecheck.checker.conform.render import case_json, render_case, render_table
 from leasecheck.checker.conform.report import CaseReport, analyse_capture
@@ -28,6 +37,7 @@ from leasecheck.checker.conform.runner import (
     missing_prerequisites,
     run_scenario,
 )
+from leasecheck.checker.conform.scenarios import SCENARIO_NAMES
 from leasecheck.checker.conform.validate import MAX_LOSSES, ValidationError
 from leasecheck.checker.render.inputfile import InputFileError, load_json, read_bounded, shown_path
 from leasecheck.errors import ExitStatus, UserError, quoted
@@ -95,13 +105,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--client-nak", choices=CLIENT_NAK_MODES, default="obey",
                    help="how the model's client treats a DHCPNAK (default obey, as RFC 2131)")
     p.add_argument("--summary", action="store_true", help="print only the server x client table")
+    p.add_argument("--matrix", action="store_true",
+                   help="run every server x client x scenario (or those --server, --client and --scenario name), "
+                        "one after another, resumable; writes matrix.json, matrix.md and matrix.png")
+    p.add_argument("--scenario", type=_choices(SCENARIO_NAMES, "scenario"), metavar="NAMES",
+                   help=f"with --matrix: the scenarios, comma-separated or all (default): {', '.join(SCENARIO_NAMES)}")
+    p.add_argument("--out-dir", type=Path, default=Path("conform-matrix"), metavar="DIR",
+                   help="with --matrix: where the matrix, its captures and its results file go (default conform-matrix)")
+    p.add_argument("--results", type=Path, metavar="FILE",
+                   help="with --matrix: the results file, one JSON cell a line, appended to and resumed from "
+                        "(default DIR/results.jsonl)")
     p.add_argument("--format", choices=("text", "json"), default="text")
 
 
 #: the entries a capture's sidecar may have (those ``--save-pcap`` writes) and their JSON types
 SIDECAR_FIELDS: dict[str, tuple[type, ...]] = {
     "server": (str,), "client": (str,), "delete_time": (int, float), "leased_address": (str, type(None)),
-    "client_mac": (str, type(None)), "rebound": (bool,),
+    "client_mac": (str, type(None)), "rebound": (bool,), "scenario": (str,),
 }
 MAX_SIDECAR_BYTES = 1024 * 1024
 
@@ -161,6 +181,10 @@ def _capture_case(args: argparse.Namespace, path: Path) -> tuple[str | None, str
 
 
 def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.matrix:
+        return _run_matrix(args, out, err)
+    if args.scenario is not None:
+        raise ConformUsageError("--scenario goes with --matrix")
     if args.losses is None:
         args.losses = 0 if args.pcap is not None else 1
     if not 0 <= args.losses <= MAX_LOSSES:
@@ -211,6 +235,48 @@ def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         cases.append((s, c, case))
         rebound.append(result.rebound)
     return _print(cases, rebound, args, out)
+
+
+def _run_matrix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``--matrix``: the cells not yet in the results file, then the three outputs of all of them.
+    Exit 0 when every cell was measured and explained by some variant and client mode, 1 when some
+    measured cell is explained by none, 3 when some cell could not be measured (failed or
+    unavailable here: the reason is in the matrix)."""
+    from leasecheck.checker.conform.daemons import versions
+    from leasecheck.checker.conform.matrix_render import write_outputs
+
+    if args.pcap is not None:
+        raise ConformUsageError("give either --pcap or --matrix, not both")
+    if args.save_pcap is not None or args.delete_time is not None or args.delete_packet is not None:
+        raise ConformUsageError("--save-pcap, --delete-time and --delete-packet do not go with --matrix")
+    cells = all_cells(args.server or SERVERS, args.client or CLIENTS, args.scenario or SCENARIO_NAMES)
+    results = args.results or args.out_dir / "results.jsonl"
+
+    def progress(line: str) -> None:
+        err.write(f"leasecheck conform: {line}\n")
+        err.flush()
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        done = run_matrix(cells, results, args.out_dir / "captures", args.time_limit, progress)
+    except MatrixError as exc:
+        raise ConformUsageError(str(exc)) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    done = rejudge(done, args.out_dir / "captures")
+    others = [c for c in read_results(results) if c.key not in {d.key for d in done}]
+    rewrite_results(results, others + done)
+    paths = write_outputs(done, args.out_dir, versions())
+    for path in paths:
+        out.write(f"wrote {path}\n")
+    if any(c.status != MEASURED for c in done):
+        return EXIT_NOT_REBOUND
+    if any(not any(e.variants for e in c.explanations) for c in done):
+        return EXIT_NONE_CONSISTENT
+    return ExitStatus.OK
 
 
 def _run_cleaning_up_on_sigterm(scenario: Scenario) -> RunResult:

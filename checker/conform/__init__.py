@@ -1,7 +1,8 @@
 """Conformance of real DHCP servers and clients with the model (``leasecheck.checker.conform``).
 
-``runner`` plays the KB scenario against real daemons in network namespaces and records the
-traffic; ``pcap`` reads the capture; ``classify`` names each DHCP message as RFC 2131 table 4
+``runner`` plays a scenario (``scenarios``: the KB's and four more, as data) against real
+daemons (``daemons``) in network namespaces and records the traffic; ``matrix`` runs every
+server x client x scenario, resumably, and ``matrix_render`` draws it; ``pcap`` reads the capture; ``classify`` names each DHCP message as RFC 2131 table 4
 does and maps it onto model ids; ``validate`` decides, per server variant, whether the observed
 sequence is a behaviour of the model; ``report`` holds the outcome of one case as data and
 ``render`` draws it. The command itself is :mod:`leasecheck.checker.cli.conform`.

@@ -7,9 +7,10 @@ no server identifier; RENEWING and REBINDING carry ciaddr and neither option, RE
 to the server, REBINDING broadcast. Clients are numbered by hardware address and addresses by
 first appearance, in capture order, so that client 0 and address 0 are the model's.
 
-Retransmissions are folded: a client message equal to that client's previous one (same kind,
-address and xid) is the same model message sent again, and a server answer equal to one already
-given since the client's last new message is the same answer again. The model abstracts
+Retransmissions are folded: a client message equal to that client's previous one (same kind and
+address) is the same model message sent again when it has the same xid or no answer came between
+the two (NetworkManager repeats an unanswered rebinding request with a new xid), and a server
+answer equal to one already given since the client's last new message is the same answer again. The model abstracts
 retransmission into one message and one answer, so folding is what makes a capture comparable.
 """
 
@@ -190,7 +191,8 @@ def classify(packets: Sequence[UdpPacket], fold: bool = True) -> Classified:
         direction = "to server" if p.op == 1 else "to client"
         if fold and direction == "to server":
             prev = last_sent.get(client)
-            if prev is not None and prev[0] == message and prev[1] == p.xid:
+            unanswered = not answers.get(client)
+            if prev is not None and prev[0] == message and (prev[1] == p.xid or unanswered):
                 folds.setdefault(prev[2], []).append(p.number)
                 continue
             last_sent[client] = (message, p.xid, len(out))

@@ -70,7 +70,8 @@ class CaseReport:
 
 
 def analyse_capture(label: str, data: bytes, *, delete_time: float | None = None, delete_packet: int | None = None,
-                    delete_offset: float | None = None, losses: int = 0, client_nak: str = "obey") -> CaseReport:
+                    delete_offset: float | None = None, losses: int = 0, client_nak: str = "obey",
+                    restart: bool = False) -> CaseReport:
     """Read, classify and validate one capture (pcap or pcapng bytes). The delete is given by the
     capture's clock (``delete_time``), a packet number, or seconds after the first DHCP message.
     The loss budget and the capture's size (clients, addresses, messages) are checked first."""
@@ -82,7 +83,7 @@ def analyse_capture(label: str, data: bytes, *, delete_time: float | None = None
     if delete_offset is not None and classified.messages:
         delete_time = classified.messages[0].time + delete_offset
     events = tuple(with_delete(classified, time=delete_time, packet=delete_packet))
-    validation = validate(classified, events, losses=losses, client_nak=client_nak)
+    validation = validate(classified, events, losses=losses, client_nak=client_nak, restart=restart)
     start = classified.messages[0].time if classified.messages else 0.0
     when = delete_time
     if when is None:

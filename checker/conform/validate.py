@@ -256,12 +256,13 @@ def _witness(st: _Stepper, parents: dict[Node, tuple[Node, int] | None], pos: in
     return tuple(st.instance(cmd) for cmd in steps)
 
 
-def model_config(classified: Classified, events: Sequence[Event], variant: str, losses: int, client_nak: str) -> Config:
+def model_config(classified: Classified, events: Sequence[Event], variant: str, losses: int, client_nak: str,
+                 restart: bool = False) -> Config:
     deletes = sum(1 for e in events if isinstance(e, Delete)) or 1
     reboots = sum(1 for e in events if isinstance(e, Observed) and isinstance(e.message, Request)
                   and e.message.kind == "REBOOTING")
     return Config(max(1, len(classified.clients)), max(1, len(classified.addresses)), variant, deletes, losses,
-                  reboots, False, client_nak)
+                  reboots, restart, client_nak)
 
 
 def check_losses(losses: object) -> None:
@@ -288,8 +289,9 @@ def check_size(classified: Classified) -> None:
 
 
 def validate(classified: Classified, events: Sequence[Event], *, losses: int = 0, client_nak: str = "obey",
-             variants: Sequence[str] = VARIANTS) -> Validation:
-    """Per variant: is ``events`` a behaviour of the model with at most ``losses`` lost messages?
+             variants: Sequence[str] = VARIANTS, restart: bool = False) -> Validation:
+    """Per variant: is ``events`` a behaviour of the model with at most ``losses`` lost messages
+    (and, with ``restart``, the server's restart, ``AdminRestart``, allowed)?
     A consistent variant reports the fewest losses it needs. A capture or budget beyond the limits
     above is a :class:`ValidationError`, before any model is built."""
     check_losses(losses)
@@ -299,11 +301,12 @@ def validate(classified: Classified, events: Sequence[Event], *, losses: int = 0
     for variant in variants:
         result: VariantResult | None = None
         for budget in range(losses + 1):
-            cfg = model_config(classified, events, variant, budget, client_nak)
+            cfg = model_config(classified, events, variant, budget, client_nak, restart)
             found = _search(_Stepper(dhcp_system(cfg)), events, delete_marked)
             result = VariantResult(variant, found.consistent, found.matched, found.reason, found.witness, budget)
             if found.consistent:
                 break
         assert result is not None
         results.append(result)
-    return Validation(tuple(events), model_config(classified, events, VARIANTS[0], losses, client_nak), tuple(results))
+    return Validation(tuple(events), model_config(classified, events, VARIANTS[0], losses, client_nak, restart),
+                      tuple(results))
