@@ -30,6 +30,11 @@ from leasecheck.model.policy import Policy, PolicyError, canonical_variant, pars
 
 #: How a client may treat a DHCPNAK (``Config.client_nak``); ``obey`` is RFC 2131's client.
 CLIENT_NAK_MODES = ("obey", "ignore-while-renewing")
+#: How a client reboots (``Config.client_reboot``). ``keep-on-silence``: INIT-REBOOT, and with no
+#: answer it keeps using its lease (RFC 2131 3.2 lets it); ``discover-on-silence``: INIT-REBOOT,
+#: and with no answer it starts again from INIT; ``forget``: it keeps no lease across the reboot
+#: and starts from INIT at once.
+CLIENT_REBOOT_MODES = ("keep-on-silence", "discover-on-silence", "forget")
 
 
 #: The largest number of clients or of addresses a configuration may have: the model's traced form
@@ -60,6 +65,8 @@ class Config:
     #: How the client treats a DHCPNAK: ``obey`` (RFC 2131: back to INIT) or
     #: ``ignore-while-renewing`` (a NAK that arrives while RENEWING is discarded, as dhcpcd 9.4.1 does).
     client_nak: str = "obey"
+    #: How the client reboots: one of :data:`CLIENT_REBOOT_MODES`.
+    client_reboot: str = "keep-on-silence"
 
     def __post_init__(self) -> None:
         for name, low, high in (("clients", 1, MAX_HOSTS), ("addresses", 1, MAX_HOSTS), ("deletes", 0, MAX_BUDGET),
@@ -75,6 +82,9 @@ class Config:
             raise ConfigError(f"restart must be true or false, not {self.restart!r}")
         if self.client_nak not in CLIENT_NAK_MODES:
             raise ConfigError(f"unknown client NAK handling {self.client_nak!r}; choose one of {', '.join(CLIENT_NAK_MODES)}")
+        if self.client_reboot not in CLIENT_REBOOT_MODES:
+            raise ConfigError(f"unknown client reboot behaviour {quoted(self.client_reboot)}; choose one of "
+                              f"{', '.join(CLIENT_REBOOT_MODES)}")
 
     @property
     def policy(self) -> Policy:
@@ -84,7 +94,8 @@ class Config:
     def describe(self) -> str:
         extra = f", D={self.deletes}, L={self.losses}, R={self.reboots}"
         nak = "" if self.client_nak == "obey" else f", client NAK {self.client_nak}"
-        return f"{self.variant} {self.clients}x{self.addresses}{extra}{', restart' if self.restart else ''}{nak}"
+        reboot = "" if self.client_reboot == "keep-on-silence" else f", client reboot {self.client_reboot}"
+        return f"{self.variant} {self.clients}x{self.addresses}{extra}{', restart' if self.restart else ''}{nak}{reboot}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -256,7 +267,11 @@ class _Dhcp:
             s.st[c] = V.INIT
             s.addr[c] = None
         with s.case(s.st[c] == V.REBOOTING, "no answer to the reboot request"):
-            s.st[c] = V.BOUND
+            if self.cfg.client_reboot == "discover-on-silence":
+                s.st[c] = V.INIT
+                s.addr[c] = None
+            else:
+                s.st[c] = V.BOUND
         with s.case((s.st[c] == V.RENEWING) & (s.err[c] == 0), "no answer to the renewal"):
             s.err[c] = 1
 
@@ -270,8 +285,12 @@ class _Dhcp:
 
     def reboot(self, s: StateView, c: int) -> None:
         s.require(holding(s, c), s.to_srv[c] == None, _positive(s.reboots_left))  # noqa: E711
-        s.st[c] = V.REBOOTING
-        s.to_srv[c] = _request(V.REBOOTING, s.addr[c], self.to_srv_dom)
+        if self.cfg.client_reboot == "forget":
+            s.st[c] = V.INIT
+            s.addr[c] = None
+        else:
+            s.st[c] = V.REBOOTING
+            s.to_srv[c] = _request(V.REBOOTING, s.addr[c], self.to_srv_dom)
         s.reboots_left = _decrement(s.reboots_left)
 
     # -- server, fair ----------------------------------------------------------------------------

@@ -76,8 +76,14 @@ def _cell(server: str, client: str, name: str) -> CellResult:
     # udhcpd is silent to a renewal of a lease it lost, and NAKs an INIT-REBOOT request for it
     ("udhcpd", "dhclient", "delete-renew", "nt35, rfc2131"),
     ("udhcpd", "dhcpcd", "reboot-after-delete", "nt40"),
-    # a client that starts from INIT after an unanswered INIT-REBOOT request: no client mode yet
-    ("kea", "dhclient", "reboot-after-delete", "no variant"),
+    # a client that starts from INIT after an unanswered INIT-REBOOT request: explained only by that
+    # client mode (Kea is silent to an INIT-REBOOT request for a lease it lost)
+    ("kea", "dhclient", "reboot-after-delete", "rfc2131, dnsmasq [obey, reboot discover-on-silence]"),
+    ("dnsmasq", "networkmanager", "reboot-after-delete", "rfc2131, dnsmasq [obey, reboot discover-on-silence]"),
+    # a client that keeps no lease across a restart: DISCOVER at once, explained by the forget mode
+    ("dnsmasq", "udhcpc", "reboot-after-delete", "nt40, rfc2131, dnsmasq, authoritative [obey, reboot forget]"),
+    ("udhcpd", "systemd-networkd", "reboot-after-delete",
+     "nt35, nt40, rfc2131, dnsmasq, authoritative [obey, reboot forget]"),
     # dnsmasq --dhcp-authoritative ACKs even an INIT-REBOOT request for a deleted lease
     ("dnsmasq-auth", "dhclient", "reboot-after-delete", "authoritative"),
     # ISC dhcpd, authoritative: the freed lease is given back to its client

@@ -63,7 +63,7 @@ def test_the_itf_document_has_meta_vars_states_and_loop() -> None:
     assert doc["#meta"]["leasecheck"]["loop_action"]["name"] == result.trace.steps[-1].action
     assert doc["#meta"]["source"].startswith("leasecheck")
     assert doc["params"] == ["clients", "addresses", "variant", "deletes", "losses", "reboots", "restart",
-                             "client_nak"]
+                             "client_nak", "client_reboot"]
     assert all(s["variant"] == "nt35" and s["clients"] == 1 for s in doc["states"])
     assert set(doc["#meta"]["varTypes"]) == {*doc["params"], *doc["vars"]}
     assert doc["#meta"]["varTypes"]["to_cli"] == "Seq(OFFER({addr: Int}) | ACK({addr: Int}) | NAK(UNIT) | NONE(UNIT))"

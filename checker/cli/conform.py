@@ -41,7 +41,7 @@ from leasecheck.checker.conform.scenarios import SCENARIO_NAMES
 from leasecheck.checker.conform.validate import MAX_LOSSES, ValidationError
 from leasecheck.checker.render.inputfile import InputFileError, load_json, read_bounded, shown_path
 from leasecheck.errors import ExitStatus, UserError, quoted
-from leasecheck.model.dhcp import CLIENT_NAK_MODES
+from leasecheck.model.dhcp import CLIENT_NAK_MODES, CLIENT_REBOOT_MODES
 
 EXIT_NONE_CONSISTENT = ExitStatus.VIOLATED  # no variant explains a capture
 EXIT_USAGE = ExitStatus.USAGE
@@ -104,6 +104,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                         "answer; 0 for --pcap; at most 8); a consistent variant shows the fewest it needs")
     p.add_argument("--client-nak", choices=CLIENT_NAK_MODES, default="obey",
                    help="how the model's client treats a DHCPNAK (default obey, as RFC 2131)")
+    p.add_argument("--client-reboot", choices=CLIENT_REBOOT_MODES, default="keep-on-silence",
+                   help="how the model's client reboots (default keep-on-silence: INIT-REBOOT, keeping its lease "
+                        "when unanswered); with forget, the model may reboot a client once without a REBOOTING request")
     p.add_argument("--summary", action="store_true", help="print only the server x client table")
     p.add_argument("--matrix", action="store_true",
                    help="run every server x client x scenario (or those --server, --client and --scenario name), "
@@ -173,11 +176,17 @@ def _capture_case(args: argparse.Namespace, path: Path) -> tuple[str | None, str
     label = shown_path(path.name)
     try:
         case = analyse_capture(label, data, delete_time=delete_time, delete_packet=delete_packet,
-                               delete_offset=delete_offset, losses=args.losses, client_nak=args.client_nak)
+                               delete_offset=delete_offset, losses=args.losses, client_nak=args.client_nak,
+                               client_reboot=args.client_reboot, reboots=_forced_reboots(args))
     except (PcapError, CaptureError, ValidationError) as exc:
         raise ConformUsageError(f"{name}: {exc}") from None
     server, client = meta.get("server"), meta.get("client")
     return (server if isinstance(server, str) else label, client if isinstance(client, str) else "?", case)
+
+
+def _forced_reboots(args: argparse.Namespace) -> int:
+    """A client that forgets its lease on reboot sends no REBOOTING request: allow the model one reboot."""
+    return 1 if args.client_reboot == "forget" else 0
 
 
 def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -231,7 +240,8 @@ def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     "client_mac": result.client_mac, "rebound": result.rebound}
             args.save_pcap.with_name(args.save_pcap.name + ".json").write_text(json.dumps(meta, indent=2) + "\n")
         case = analyse_capture(f"{s} x {c}", result.pcap, delete_time=result.delete_time, losses=args.losses,
-                               client_nak=args.client_nak)
+                               client_nak=args.client_nak, client_reboot=args.client_reboot,
+                               reboots=_forced_reboots(args))
         cases.append((s, c, case))
         rebound.append(result.rebound)
     return _print(cases, rebound, args, out)

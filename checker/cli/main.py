@@ -37,7 +37,7 @@ from leasecheck.checker.cli.outputs import OutputError
 from leasecheck.checker.cli.streams import OutputLost, finish, standard_streams
 from leasecheck.checker.explicit.explore import EXPLORERS, Progress
 from leasecheck.errors import ExitStatus, LeasecheckError, UserError, exit_status_of, quoted
-from leasecheck.model.dhcp import CLIENT_NAK_MODES, Config
+from leasecheck.model.dhcp import CLIENT_NAK_MODES, CLIENT_REBOOT_MODES, Config
 from leasecheck.model.policy import ALIASES, PolicyError, canonical_variant
 from leasecheck.model.values import VARIANTS
 from leasecheck.properties.dhcp import PROPERTIES, PROPERTY_NAMES
@@ -116,11 +116,14 @@ def _add_config_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--restart", action="store_true", help="the administrator may restart the server service")
     p.add_argument("--client-nak", choices=CLIENT_NAK_MODES, default="obey",
                    help="how the client treats a DHCPNAK (default obey, as RFC 2131)")
+    p.add_argument("--client-reboot", choices=CLIENT_REBOOT_MODES, default="keep-on-silence",
+                   help="how a client reboots: INIT-REBOOT keeping its lease when unanswered (default, as RFC 2131 "
+                        "3.2 allows), INIT-REBOOT then DISCOVER when unanswered, or forget the lease")
 
 
 def _config(args: argparse.Namespace) -> Config:
     return Config(args.clients, args.addresses, args.variant, args.deletes, args.losses, args.reboots, args.restart,
-                  args.client_nak)
+                  args.client_nak, args.client_reboot)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -34,7 +34,7 @@ from leasecheck.checker.conform.render import after_delete_text
 from leasecheck.checker.conform.report import CaseReport, analyse_capture
 from leasecheck.checker.conform.scenarios import SCENARIO_NAMES, MatrixScenario, scenario
 from leasecheck.errors import UserError
-from leasecheck.model.dhcp import CLIENT_NAK_MODES
+from leasecheck.model.dhcp import CLIENT_NAK_MODES, CLIENT_REBOOT_MODES
 
 #: the model's client steps that a lease timer (or a retransmission timer) fires
 TIMER_ACTIONS = ("T1", "T2", "Expire", "Timeout")
@@ -131,15 +131,24 @@ def timer_events(case: CaseReport, plan: MatrixScenario) -> tuple[str, ...]:
     return tuple(a for a in steps[start:] if a in TIMER_ACTIONS)
 
 
+def client_modes(plan: MatrixScenario) -> list[tuple[str, str, str]]:
+    """(name, NAK handling, reboot behaviour) of each client mode a capture of ``plan`` is judged
+    under, RFC 2131's client first; the reboot behaviours only where the scenario reboots."""
+    reboots = CLIENT_REBOOT_MODES if "Reboot" in plan.model_actions else CLIENT_REBOOT_MODES[:1]
+    return [(nak if reboot == CLIENT_REBOOT_MODES[0] else f"{nak}, reboot {reboot}", nak, reboot)
+            for reboot in reboots for nak in CLIENT_NAK_MODES]
+
+
 def classify_cell(data: bytes, plan: MatrixScenario, delete_time: float | None,
                   server: str = "") -> tuple[str, tuple[Explanation, ...]]:
     """(the messages after the delete, the explanation per client mode) for one capture; the
     model may restart the server when the scenario does, or when ``server`` deletes by restarting."""
     observed = ""
     out = []
-    for mode in CLIENT_NAK_MODES:
-        case = analyse_capture(plan.name, data, delete_time=delete_time, losses=plan.losses, client_nak=mode,
-                               restart=plan.restart or server in DELETE_BY_RESTART)
+    for mode, nak, reboot in client_modes(plan):
+        case = analyse_capture(plan.name, data, delete_time=delete_time, losses=plan.losses, client_nak=nak,
+                               restart=plan.restart or server in DELETE_BY_RESTART, client_reboot=reboot,
+                               reboots=1 if "Reboot" in plan.model_actions else 0)
         if not observed:
             observed = after_delete_text(case) if delete_time is not None else " → ".join(
                 str(o.message) for o in case.classified.messages)

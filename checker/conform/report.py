@@ -71,7 +71,7 @@ class CaseReport:
 
 def analyse_capture(label: str, data: bytes, *, delete_time: float | None = None, delete_packet: int | None = None,
                     delete_offset: float | None = None, losses: int = 0, client_nak: str = "obey",
-                    restart: bool = False) -> CaseReport:
+                    restart: bool = False, client_reboot: str = "keep-on-silence", reboots: int = 0) -> CaseReport:
     """Read, classify and validate one capture (pcap or pcapng bytes). The delete is given by the
     capture's clock (``delete_time``), a packet number, or seconds after the first DHCP message.
     The loss budget and the capture's size (clients, addresses, messages) are checked first."""
@@ -83,7 +83,8 @@ def analyse_capture(label: str, data: bytes, *, delete_time: float | None = None
     if delete_offset is not None and classified.messages:
         delete_time = classified.messages[0].time + delete_offset
     events = tuple(with_delete(classified, time=delete_time, packet=delete_packet))
-    validation = validate(classified, events, losses=losses, client_nak=client_nak, restart=restart)
+    validation = validate(classified, events, losses=losses, client_nak=client_nak, restart=restart,
+                          client_reboot=client_reboot, reboots=reboots)
     start = classified.messages[0].time if classified.messages else 0.0
     when = delete_time
     if when is None:

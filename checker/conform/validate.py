@@ -257,12 +257,15 @@ def _witness(st: _Stepper, parents: dict[Node, tuple[Node, int] | None], pos: in
 
 
 def model_config(classified: Classified, events: Sequence[Event], variant: str, losses: int, client_nak: str,
-                 restart: bool = False) -> Config:
+                 restart: bool = False, client_reboot: str = "keep-on-silence", reboots: int = 0) -> Config:
+    """The configuration a capture is judged in: its clients and addresses, its deletes, and at least
+    as many reboots as it shows REBOOTING requests (``reboots``: more, for a client that reboots
+    without one)."""
     deletes = sum(1 for e in events if isinstance(e, Delete)) or 1
-    reboots = sum(1 for e in events if isinstance(e, Observed) and isinstance(e.message, Request)
-                  and e.message.kind == "REBOOTING")
+    seen = sum(1 for e in events if isinstance(e, Observed) and isinstance(e.message, Request)
+               and e.message.kind == "REBOOTING")
     return Config(max(1, len(classified.clients)), max(1, len(classified.addresses)), variant, deletes, losses,
-                  reboots, restart, client_nak)
+                  max(seen, reboots), restart, client_nak, client_reboot)
 
 
 def check_losses(losses: object) -> None:
@@ -289,7 +292,8 @@ def check_size(classified: Classified) -> None:
 
 
 def validate(classified: Classified, events: Sequence[Event], *, losses: int = 0, client_nak: str = "obey",
-             variants: Sequence[str] = VARIANTS, restart: bool = False) -> Validation:
+             variants: Sequence[str] = VARIANTS, restart: bool = False, client_reboot: str = "keep-on-silence",
+             reboots: int = 0) -> Validation:
     """Per variant: is ``events`` a behaviour of the model with at most ``losses`` lost messages
     (and, with ``restart``, the server's restart, ``AdminRestart``, allowed)?
     A consistent variant reports the fewest losses it needs. A capture or budget beyond the limits
@@ -301,12 +305,13 @@ def validate(classified: Classified, events: Sequence[Event], *, losses: int = 0
     for variant in variants:
         result: VariantResult | None = None
         for budget in range(losses + 1):
-            cfg = model_config(classified, events, variant, budget, client_nak, restart)
+            cfg = model_config(classified, events, variant, budget, client_nak, restart, client_reboot, reboots)
             found = _search(_Stepper(dhcp_system(cfg)), events, delete_marked)
             result = VariantResult(variant, found.consistent, found.matched, found.reason, found.witness, budget)
             if found.consistent:
                 break
         assert result is not None
         results.append(result)
-    return Validation(tuple(events), model_config(classified, events, VARIANTS[0], losses, client_nak, restart),
+    return Validation(tuple(events), model_config(classified, events, VARIANTS[0], losses, client_nak, restart,
+                                                  client_reboot, reboots),
                       tuple(results))

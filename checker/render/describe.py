@@ -270,6 +270,7 @@ def _parameters(cfg: Config) -> list[tuple[str, str]]:
         ("reboots", str(cfg.reboots)),
         ("restart", "on" if cfg.restart else "off"),
         ("client_nak", cfg.client_nak),
+        ("client_reboot", cfg.client_reboot),
     ]
 
 

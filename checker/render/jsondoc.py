@@ -18,6 +18,8 @@ def config_json(cfg: Config) -> dict[str, Any]:
     out = asdict(cfg)
     if cfg.client_nak == "obey":  # RFC 2131's client: left out, so the report reads as before the option
         del out["client_nak"]
+    if cfg.client_reboot == "keep-on-silence":  # likewise
+        del out["client_reboot"]
     return out
 
 

@@ -24,6 +24,7 @@ def describe_config(cfg: Config) -> str:
         f"deletes {cfg.deletes}, losses {cfg.losses}, reboots {cfg.reboots}, "
         f"restart {'on' if cfg.restart else 'off'}"
         + ("" if cfg.client_nak == "obey" else f", client NAK {cfg.client_nak}")
+        + ("" if cfg.client_reboot == "keep-on-silence" else f", client reboot {cfg.client_reboot}")
     )
 
 
