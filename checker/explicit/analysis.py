@@ -22,7 +22,9 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
+
+import numpy as np
 
 from leasecheck.checker.explicit.compile import compile_predicate
 from leasecheck.checker.explicit.explore import StateGraph
@@ -97,7 +99,7 @@ class GraphAnalysis:
         """The states a mask marks, in order."""
         return [i for i, hit in enumerate(mask) if hit]
 
-    def action_edges(self, instance: int, pre: bytearray) -> tuple[Sequence[int], Sequence[int], Sequence[int]]:
+    def action_edges(self, instance: int, pre: bytearray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(state, command, successor) of every edge by ``instance`` from an expanded state that
         ``pre`` marks, in state order (and edge order within a state)."""
         g = self.graph
@@ -113,7 +115,7 @@ class GraphAnalysis:
                     src.append(i)
                     cmd.append(k)
                     dst.append(g.dst[e])
-        return src, cmd, dst
+        return np.asarray(src, dtype=np.int64), np.asarray(cmd, dtype=np.int64), np.asarray(dst, dtype=np.int64)
 
     def backward(self, targets: Iterable[int], allowed: bytearray | None = None,
                  skip_cmd: set[int] | None = None) -> bytearray:

@@ -153,7 +153,7 @@ def _after_action(an: GraphAnalysis, prop: AfterAction) -> CheckResult:
     return _result(an, prop, Verdict.HOLDS, Method.BACKWARD, f"after each of the {checked} such {prop.action} transitions, every fair run reaches holds")
 
 
-def action_edges(an: GraphAnalysis, prop: AfterAction) -> tuple[Sequence[int], Sequence[int], Sequence[int]]:
+def action_edges(an: GraphAnalysis, prop: AfterAction) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(states, commands, successors) of every transition by the property's action instance that
     leaves a state where its precondition holds, in state order."""
     inst = an.graph.system.instance_of(prop.action, prop.params).index
