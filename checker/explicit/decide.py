@@ -6,7 +6,7 @@ returned; a trace that does not replay is an internal error, never a verdict.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -176,7 +176,7 @@ def negated(mask: bytearray) -> bytearray:
     return mask.translate(_NEGATE)
 
 
-def first_marked(mask: bytearray, states: Sequence[int]) -> int:
+def first_marked(mask: bytearray, states: np.ndarray) -> int:
     """The position in ``states`` of the first state ``mask`` marks, or -1."""
     if not len(states):
         return -1
