@@ -72,8 +72,14 @@ class VectorAnalysis(GraphAnalysis):
         """(destination, source, command) of every edge, sorted by destination (stable)."""
         if self._reversed is None:
             src, dst, cmd = self.edges()
-            order = np.argsort(dst, kind="stable")
-            self._reversed = dst[order], src[order], cmd[order]
+            n = len(self.graph.states)
+            # a stable counting sort by destination: scipy's CSR to CSC conversion, edge numbers as data
+            indptr = _np(self.graph.offsets, np.int64)
+            indptr = np.concatenate([indptr, np.full(n + 1 - indptr.size, indptr[-1], dtype=np.int64)])
+            m = csr_matrix((np.arange(dst.size, dtype=np.int32), dst, indptr), shape=(n, n)).tocsc()
+            order = m.data
+            by = np.repeat(np.arange(n, dtype=np.int32), np.diff(m.indptr))
+            self._reversed = by, src[order], cmd[order]
         return self._reversed
 
     def _reached(self, rows: np.ndarray, cols: np.ndarray, sources: np.ndarray) -> np.ndarray:
