@@ -5,6 +5,7 @@ Run from the repository's top::
     python benchmarks/speed_bench.py            # every job (about half an hour, up to ~4 GB)
     python benchmarks/speed_bench.py --quick    # the two 3x3 jobs without the full nt35 graph
     python benchmarks/speed_bench.py --previous b3ca4ad   # the code to compare with (a commit)
+    python benchmarks/speed_bench.py --only 5x5   # the jobs whose name says so (other rows of the file kept)
 
 Three contestants per configuration, each in its own process, one after the other:
 
@@ -68,11 +69,11 @@ class Job:
 JOBS = [
     Job("3x3 nt40 full exploration", 3, 3, "nt40", mode="explore", spin=True),
     Job("3x3 nt35 D=L=R=1 restart, every property, --symmetry", 3, 3, "nt35", 1, 1, 1, True, symmetry=True),
+    Job("5x5 nt40 recovery, --symmetry", 5, 5, "nt40", properties=("recovery",), symmetry=True, quick=False),
     Job("3x3 nt35 D=L=R=1 restart, single_binding, --symmetry (full group)", 3, 3, "nt35", 1, 1, 1, True,
         properties=("single_binding",), symmetry=True),
     Job("3x3 nt35 D=L=R=1 restart, recovery, no symmetry", 3, 3, "nt35", 1, 1, 1, True, properties=("recovery",),
         spin=True, quick=False),
-    Job("5x5 nt40 recovery, --symmetry", 5, 5, "nt40", properties=("recovery",), symmetry=True, quick=False),
 ]
 
 
@@ -221,7 +222,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="leasecheck-bench-") as tmp:
         previous = previous_checkout(args.previous, Path(tmp) / "previous")
         for n, job in enumerate(jobs):
-            row: dict[str, Any] = {"name": job.name, "job": asdict(job)}
+            row: dict[str, Any] = {"name": job.name, "job": asdict(job), "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                                   "load_average": os.getloadavg()}
             row["new"] = run_leasecheck(ROOT, job)
             print(f"  {job.name}: new done", file=sys.stderr)
             row["previous"] = run_leasecheck(previous, job)
@@ -230,17 +232,29 @@ def main() -> int:
                 row["spin"] = run_spin(job, Path(tmp) / f"spin{n}", row["new"].get("states") or 1 << 20)
                 print(f"  {job.name}: SPIN done", file=sys.stderr)
             rows.append(row)
+            _write(rows, load, args.previous)  # after every job, so that a long run cut short keeps its figures
+            print(table([row]), file=sys.stderr)
+    print(table(rows))
+    return 0
+
+
+def _write(rows: list[dict[str, Any]], load: tuple[float, float, float], previous: str) -> None:
+    """Write the figures; with ``--only``, the rows of other jobs already in the file are kept."""
+    kept: list[dict[str, Any]] = []
+    if RESULTS.exists():
+        names = {r["name"] for r in rows}
+        kept = [r for r in json.loads(RESULTS.read_text()).get("results", []) if r["name"] not in names]
+    order = [j.name for j in JOBS]
+    rows = sorted(kept + rows, key=lambda r: order.index(r["name"]) if r["name"] in order else len(order))
     spin_version = subprocess.run(["spin", "-V"], capture_output=True, text=True).stdout.strip() if shutil.which("spin") else ""
     doc = {
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-                    "load_average_at_start": load, "load_average_at_end": os.getloadavg(), "spin": spin_version},
+                    "load_average_at_start": load, "load_average_now": os.getloadavg(), "spin": spin_version},
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "previous": args.previous,
+        "previous": previous,
         "results": rows,
     }
     RESULTS.write_text(json.dumps(doc, indent=2) + "\n")
-    print(table(rows))
-    return 0
 
 
 if __name__ == "__main__":
