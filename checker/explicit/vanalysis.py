@@ -6,6 +6,11 @@ components by ``scipy.sparse.csgraph``) instead of Python loops. It computes the
 its parent: the same masks, the same in-edges, the same components up to their numbering, the
 same fair components and deadlocks; so :func:`leasecheck.checker.explicit.decide.decide` gives the same verdicts
 on either. Lasso construction is inherited unchanged.
+
+One analysis serves every property of a run, so what several properties need is computed once
+and kept: the edge arrays, the edges sorted by destination (a stable counting sort), the
+goal-free components and the unstarved components per goal. Backward and forward reachability
+are one breadth-first search in scipy from an extra node joined to every start state.
 """
 
 from __future__ import annotations
