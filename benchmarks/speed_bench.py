@@ -2,7 +2,7 @@
 
 Run from the repository's top::
 
-    python benchmarks/speed_bench.py            # every job (about half an hour, up to ~4 GB)
+    python benchmarks/speed_bench.py            # every job (about an hour on a busy machine, up to ~11 GB)
     python benchmarks/speed_bench.py --quick    # the two 3x3 jobs without the full nt35 graph
     python benchmarks/speed_bench.py --previous b3ca4ad   # the code to compare with (a commit)
     python benchmarks/speed_bench.py --only 5x5   # the jobs whose name says so (other rows of the file kept)
