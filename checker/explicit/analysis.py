@@ -24,6 +24,8 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterable
 
+import numpy as np
+
 from leasecheck.checker.explicit.compile import compile_predicate
 from leasecheck.checker.explicit.explore import StateGraph
 from leasecheck.checker.results import LoopFairness, Step, Trace
@@ -92,6 +94,28 @@ class GraphAnalysis:
                     fill[d] = p + 1
             self._reverse = (counts, src, rcmd)
         return self._reverse
+
+    def hits(self, mask: bytearray) -> list[int]:
+        """The states a mask marks, in order."""
+        return [i for i, hit in enumerate(mask) if hit]
+
+    def action_edges(self, instance: int, pre: bytearray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(state, command, successor) of every edge by ``instance`` from an expanded state that
+        ``pre`` marks, in state order (and edge order within a state)."""
+        g = self.graph
+        src: list[int] = []
+        cmd: list[int] = []
+        dst: list[int] = []
+        for i in range(g.expanded):
+            if not pre[i]:
+                continue
+            for e in g.out_edges(i):
+                k = g.cmd[e]
+                if self.cmd_instance[k] == instance:
+                    src.append(i)
+                    cmd.append(k)
+                    dst.append(g.dst[e])
+        return np.asarray(src, dtype=np.int64), np.asarray(cmd, dtype=np.int64), np.asarray(dst, dtype=np.int64)
 
     def backward(self, targets: Iterable[int], allowed: bytearray | None = None,
                  skip_cmd: set[int] | None = None) -> bytearray:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
+
 from leasecheck.checker.explicit.analysis import GraphAnalysis
 from leasecheck.checker.replay import confirm
 from leasecheck.checker.results import CheckResult, Method, Trace
@@ -53,10 +55,10 @@ def decide(an: GraphAnalysis, prop: Property) -> CheckResult:
 
 def _invariant(an: GraphAnalysis, prop: Invariant) -> CheckResult:
     good = an.mask(prop.good)
-    for i, ok in enumerate(good):
-        if not ok:
-            trace = an.trace(an.graph.path_to(i))
-            return _result(an, prop, Verdict.VIOLATED, Method.SHORTEST_PATH, f"a reachable state breaks it, {len(trace)} steps from the start", trace)
+    i = good.find(0)  # the first state in BFS order that breaks it
+    if i >= 0:
+        trace = an.trace(an.graph.path_to(i))
+        return _result(an, prop, Verdict.VIOLATED, Method.SHORTEST_PATH, f"a reachable state breaks it, {len(trace)} steps from the start", trace)
     if not an.graph.complete:
         return _result(an, prop, Verdict.UNKNOWN, Method.LIMIT, f"no violation among the states seen, but {_incomplete(an)}")
     return _result(an, prop, Verdict.HOLDS, Method.EXHAUSTIVE, f"true in all {len(good)} reachable states")
@@ -64,10 +66,10 @@ def _invariant(an: GraphAnalysis, prop: Invariant) -> CheckResult:
 
 def _reachable(an: GraphAnalysis, prop: Reachable) -> CheckResult:
     target = an.mask(prop.target)
-    for i, hit in enumerate(target):
-        if hit:
-            trace = an.trace(an.graph.path_to(i))
-            return _result(an, prop, Verdict.HOLDS, Method.SHORTEST_PATH, f"reached in {len(trace)} steps (a shortest witness)", trace)
+    i = target.find(1)
+    if i >= 0:
+        trace = an.trace(an.graph.path_to(i))
+        return _result(an, prop, Verdict.HOLDS, Method.SHORTEST_PATH, f"reached in {len(trace)} steps (a shortest witness)", trace)
     if not an.graph.complete:
         return _result(an, prop, Verdict.UNKNOWN, Method.LIMIT, f"not reached yet, but {_incomplete(an)}")
     return _result(an, prop, Verdict.VIOLATED, Method.EXHAUSTIVE, f"no reachable state of {len(target)} is such a state")
@@ -104,15 +106,15 @@ def _recoverable(an: GraphAnalysis, prop: Recoverable) -> CheckResult:
     if not an.graph.complete:
         return _result(an, prop, Verdict.UNKNOWN, Method.LIMIT, _incomplete(an))
     goal = an.mask(prop.goal)
-    can = an.backward(i for i, hit in enumerate(goal) if hit)
-    for i, ok in enumerate(can):
-        if not ok:
-            trace = an.trace(an.graph.path_to(i))
-            return _result(
-                an, prop, Verdict.VIOLATED, Method.BACKWARD,
-                f"after these {len(trace)} steps no run can ever reach holds again",
-                trace,
-            )
+    can = an.backward(an.hits(goal))
+    i = can.find(0)
+    if i >= 0:
+        trace = an.trace(an.graph.path_to(i))
+        return _result(
+            an, prop, Verdict.VIOLATED, Method.BACKWARD,
+            f"after these {len(trace)} steps no run can ever reach holds again",
+            trace,
+        )
     return _result(an, prop, Verdict.HOLDS, Method.BACKWARD, f"each of the {len(can)} reachable states has a path to holds")
 
 
@@ -121,8 +123,7 @@ def _escape_set(an: GraphAnalysis, goal: object) -> bytearray:
     fair, deadlocks = _fair_escape(an, goal)
     seeds = [v for c in fair for v in c] + deadlocks
     goal_mask = an.mask(goal)  # type: ignore[arg-type]
-    allowed = bytearray(not x for x in goal_mask)
-    return an.backward(seeds, allowed=allowed)
+    return an.backward(seeds, allowed=negated(goal_mask))
 
 
 def _after_action(an: GraphAnalysis, prop: AfterAction) -> CheckResult:
@@ -130,40 +131,57 @@ def _after_action(an: GraphAnalysis, prop: AfterAction) -> CheckResult:
         return _result(an, prop, Verdict.UNKNOWN, Method.LIMIT, _incomplete(an))
     g = an.graph
     escape = _escape_set(an, prop.goal)
-    checked = 0
-    for i, k, j in action_transitions(an, prop):
-        checked += 1
-        if escape[j]:
-            prefix = g.path_to(i) + [(k, j)]
-            fair, deadlocks = _fair_escape(an, prop.goal)
-            tail = _path_to_escape(an, j, fair, deadlocks, prop.goal)
-            path = prefix + tail
-            end = path[-1][1]
-            if end in deadlocks:
-                return _result(an, prop, Verdict.VIOLATED, Method.DEADLOCK, "after the action, a run deadlocks without a lease", an.trace(path))
-            comp = next(c for c in fair if end in c)
-            trace = an.lasso_from(path, comp)
-            return _result(
-                an, prop, Verdict.VIOLATED, Method.FAIR_CYCLE,
-                f"after {prop.action} at step {len(prefix) - 1}, a fair run never reaches holds",
-                trace,
-            )
+    src, cmd, dst = action_edges(an, prop)
+    checked = len(src)
+    first = first_marked(escape, dst)
+    if first >= 0:
+        i, k, j = int(src[first]), int(cmd[first]), int(dst[first])
+        prefix = g.path_to(i) + [(k, j)]
+        fair, deadlocks = _fair_escape(an, prop.goal)
+        tail = _path_to_escape(an, j, fair, deadlocks, prop.goal)
+        path = prefix + tail
+        end = path[-1][1]
+        if end in deadlocks:
+            return _result(an, prop, Verdict.VIOLATED, Method.DEADLOCK, "after the action, a run deadlocks without a lease", an.trace(path))
+        comp = next(c for c in fair if end in c)
+        trace = an.lasso_from(path, comp)
+        return _result(
+            an, prop, Verdict.VIOLATED, Method.FAIR_CYCLE,
+            f"after {prop.action} at step {len(prefix) - 1}, a fair run never reaches holds",
+            trace,
+        )
     return _result(an, prop, Verdict.HOLDS, Method.BACKWARD, f"after each of the {checked} such {prop.action} transitions, every fair run reaches holds")
 
 
-def action_transitions(an: GraphAnalysis, prop: AfterAction) -> Iterator[tuple[int, int, int]]:
-    """(state, command, successor) for every transition by the property's action instance that
+def action_edges(an: GraphAnalysis, prop: AfterAction) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(states, commands, successors) of every transition by the property's action instance that
     leaves a state where its precondition holds, in state order."""
-    g = an.graph
-    inst = g.system.instance_of(prop.action, prop.params).index
-    pre = an.mask(prop.pre)
-    for i in range(g.expanded):
-        if not pre[i]:
-            continue
-        for e in g.out_edges(i):
-            k = g.cmd[e]
-            if an.cmd_instance[k] == inst:
-                yield i, k, g.dst[e]
+    inst = an.graph.system.instance_of(prop.action, prop.params).index
+    return an.action_edges(inst, an.mask(prop.pre))
+
+
+def action_transitions(an: GraphAnalysis, prop: AfterAction) -> Iterator[tuple[int, int, int]]:
+    """The transitions of :func:`action_edges`, one (state, command, successor) at a time."""
+    src, cmd, dst = action_edges(an, prop)
+    for i, k, j in zip(src, cmd, dst, strict=True):
+        yield int(i), int(k), int(j)
+
+
+#: ``bytes.translate`` table turning a 0/1 mask into its complement
+_NEGATE = bytes([1] + [0] * 255)
+
+
+def negated(mask: bytearray) -> bytearray:
+    """1 where ``mask`` is 0 and 0 where it is 1."""
+    return mask.translate(_NEGATE)
+
+
+def first_marked(mask: bytearray, states: np.ndarray) -> int:
+    """The position in ``states`` of the first state ``mask`` marks, or -1."""
+    if not len(states):
+        return -1
+    hit = np.flatnonzero(np.frombuffer(mask, dtype=np.uint8)[np.asarray(states, dtype=np.int64)])
+    return int(hit[0]) if hit.size else -1
 
 
 def _path_to_escape(an: GraphAnalysis, start: int, fair: list[set[int]], deadlocks: list[int], goal: object) -> list[tuple[int, int]]:
@@ -201,11 +219,12 @@ def _stuck_reachable(an: GraphAnalysis, prop: StuckReachable) -> CheckResult:
     system = an.graph.system
     skip = {c.index for c in system.commands if c.action in prop.excluding}
     goal = an.mask(prop.goal)
-    can = an.backward((i for i, hit in enumerate(goal) if hit), skip_cmd=skip)
+    can = an.backward(an.hits(goal), skip_cmd=skip)
     target = an.mask(prop.target)
     without = f" without {', '.join(prop.excluding)}" if prop.excluding else ""
-    for i, hit in enumerate(target):
-        if hit and not can[i]:
-            trace = an.trace(an.graph.path_to(i))
-            return _result(an, prop, Verdict.HOLDS, Method.BACKWARD, f"reached in {len(trace)} steps; from there no run{without} reaches holds", trace)
+    stuck = np.flatnonzero(np.frombuffer(target, dtype=np.uint8) > np.frombuffer(can, dtype=np.uint8))
+    if stuck.size:
+        i = int(stuck[0])
+        trace = an.trace(an.graph.path_to(i))
+        return _result(an, prop, Verdict.HOLDS, Method.BACKWARD, f"reached in {len(trace)} steps; from there no run{without} reaches holds", trace)
     return _result(an, prop, Verdict.VIOLATED, Method.BACKWARD, f"every reachable such state can still reach holds{without}")

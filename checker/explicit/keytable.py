@@ -1,7 +1,8 @@
 """The visited set of the vectorised explorer: an open-addressing hash table of packed keys.
 
 Keys are rows of one or more ``uint64`` words (:mod:`leasecheck.checker.explicit.pack`); each distinct key gets the
-next state number. :meth:`KeyTable.find_or_add` handles a whole batch at once with vectorised
+next state number. :meth:`KeyTable.find` looks a batch up without adding;
+:meth:`KeyTable.find_or_add` handles a whole batch at once with vectorised
 linear probing: empty slots are claimed by writing a marker and reading it back, so duplicates
 inside one batch resolve to a single new state. Comparison is on the full key, never on a hash
 alone, so the set is exact.
@@ -79,6 +80,29 @@ class KeyTable:
             won[free] = self.slots[p[free]] == ids[free]
             ids = ids[~won]
             pos[ids] = (pos[ids] + 1) & mask
+
+    def grow_for(self, m: int) -> None:
+        """Make room for ``m`` more keys now, as ``find_or_add`` of ``m`` rows would."""
+        self._grow_slots(self.n + m)
+
+    def find(self, batch: np.ndarray) -> np.ndarray:
+        """The state number of every row of ``batch``, or -1 for a key not in the table."""
+        m = batch.shape[0]
+        result = np.full(m, -1, dtype=np.int64)
+        if not m or not self.n:
+            return result
+        mask = self.slots.size - 1
+        pos = (_hash(batch) & np.uint64(mask)).astype(np.int64)
+        pending = np.arange(m, dtype=np.int64)
+        while pending.size:
+            occupant = self.slots[pos[pending]].astype(np.int64)
+            live = occupant != _EMPTY  # an empty slot ends the probe: the key is absent
+            pending, occupant = pending[live], occupant[live]
+            same = (self.keys[occupant] == batch[pending]).all(axis=1)
+            result[pending[same]] = occupant[same]
+            pending = pending[~same]
+            pos[pending] = (pos[pending] + 1) & mask
+        return result
 
     def find_or_add(self, batch: np.ndarray) -> Added:
         """The state number of every row of ``batch``, adding the keys not seen before."""

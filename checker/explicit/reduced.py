@@ -39,14 +39,15 @@ import numpy as np
 
 from leasecheck.checker.explicit.analysis import GraphAnalysis
 from leasecheck.checker.explicit.compile import compile_successors
-from leasecheck.checker.explicit.decide import _path_to_escape, action_transitions, decide
+from leasecheck.checker.explicit.decide import _path_to_escape, action_edges, decide, first_marked, negated
 from leasecheck.checker.explicit.explore import StateGraph
+from leasecheck.checker.explicit.pack import unpack
 from leasecheck.checker.explicit.vanalysis import VectorAnalysis
 from leasecheck.checker.replay import confirm
 from leasecheck.checker.results import CheckResult, LoopFairness, Method, Step, Trace
 from leasecheck.checker.symmetry import Symmetry
 from leasecheck.errors import UserError
-from leasecheck.model.lang import Expr, System
+from leasecheck.model.lang import Expr, System, structure
 from leasecheck.properties.spec import AfterAction, Property, Recovery, Verdict
 
 #: how many concrete states the check of one quotient component may visit
@@ -84,26 +85,63 @@ class QuotientAnalysis(VectorAnalysis):
         super().__init__(graph)
         self.symmetry = symmetry
         self.concrete = compile_successors(graph.system)
+        # shared by every property: the concrete state lifted above each quotient state of the
+        # BFS tree (a lifted step depends only on the path before it), the open components per
+        # goal, and the fairness of each one once settled
+        self._tree: dict[int, tuple[int, tuple[int, ...]]] = {}
+        self._open: dict[tuple, tuple[list[tuple[int, set[int]]], list[int]]] = {}
+        self._settled: dict[tuple[tuple, int], Trace | bool | None] = {}
+
+    def _step(self, state: tuple[int, ...], step: int, i: int) -> tuple[int, tuple[int, ...]]:
+        """The concrete step from ``state`` whose successor's representative is quotient state ``i``."""
+        commands = self.graph.system.commands
+        want = tuple(self.graph.states[i])
+        options = self.concrete(state)
+        reps = self.symmetry.canonical(np.asarray([s for _, s in options], dtype=np.int64))
+        matches = [(k, nxt) for (k, nxt), rep in zip(options, reps.tolist(), strict=True) if tuple(rep) == want]
+        if not matches:
+            raise RuntimeError("internal error: a quotient step has no concrete counterpart")
+        # prefer the quotient step's own action instance (the same whenever the group fixes it)
+        same = [m for m in matches if commands[m[0]].action == commands[step].action
+                and commands[m[0]].params == commands[step].params]
+        return (same or matches)[0]
+
+    def _lift_tree(self, i: int) -> list[tuple[int, tuple[int, ...]]]:
+        """The lift of ``graph.path_to(i)``, each tree state's lift computed once."""
+        g = self.graph
+        target = i
+        chain = []
+        while i not in self._tree and g.parent[i] != -1:
+            chain.append(i)
+            i = g.parent[i]
+        if i not in self._tree:  # the initial state
+            state = g.system.initial
+            if self.symmetry.canonical_state(state) != tuple(g.states[i]):
+                raise RuntimeError("internal error: the initial state is not its own representative")
+            self._tree[i] = (-1, state)
+        for j in reversed(chain):
+            self._tree[j] = self._step(self._tree[g.parent[j]][1], g.parent_cmd[j], j)
+        out = []
+        i = target
+        while i != -1:
+            out.append(self._tree[i])
+            i = g.parent[i]
+        out.reverse()
+        return out
 
     def lift(self, path: list[tuple[int, int]]) -> list[tuple[int, tuple[int, ...]]]:
         """Concrete (command, state) steps whose states' representatives follow ``path``."""
-        system = self.graph.system
-        state = system.initial
-        if self.symmetry.canonical_state(state) != tuple(self.graph.states[path[0][1]]):
-            raise RuntimeError("internal error: the initial state is not its own representative")
-        out: list[tuple[int, tuple[int, ...]]] = [(-1, state)]
-        commands = system.commands
-        for step, i in path[1:]:
-            want = tuple(self.graph.states[i])
-            options = self.concrete(state)
-            reps = self.symmetry.canonical(np.asarray([s for _, s in options], dtype=np.int64))
-            matches = [(k, nxt) for (k, nxt), rep in zip(options, reps.tolist(), strict=True) if tuple(rep) == want]
-            if not matches:
-                raise RuntimeError("internal error: a quotient step has no concrete counterpart")
-            # prefer the quotient step's own action instance (the same whenever the group fixes it)
-            same = [m for m in matches if commands[m[0]].action == commands[step].action
-                    and commands[m[0]].params == commands[step].params]
-            k, state = (same or matches)[0]
+        g = self.graph
+        if path[0][1] != 0 or g.parent[0] != -1:
+            raise RuntimeError("internal error: a quotient path that does not start at the initial state")
+        tree = 1  # how long a prefix of the path follows the BFS tree
+        while tree < len(path) and g.parent[path[tree][1]] == path[tree - 1][1] \
+                and g.parent_cmd[path[tree][1]] == path[tree][0]:
+            tree += 1
+        out = self._lift_tree(path[tree - 1][1])
+        state = out[-1][1]
+        for step, i in path[tree:]:
+            k, state = self._step(state, step, i)
             out.append((k, state))
         return out
 
@@ -177,15 +215,34 @@ def _open_components(an: QuotientAnalysis, goal: Expr) -> tuple[list[tuple[int, 
     Components come as (entry, members), entry being the member closest to the initial state,
     in order of entry.
     """
+    key = structure(goal)
+    hit = an._open.get(key)
+    if hit is not None:
+        return hit
     n = len(an.graph.states)
     states, labels, open_, degree = an.unstarved_components(goal, _fixed_bits(an))
     ncomp = open_.size
     entry = np.full(ncomp, n, dtype=np.int64)
     np.minimum.at(entry, labels[states], states)
-    out = []
-    for start, c in sorted((int(entry[c]), int(c)) for c in np.flatnonzero(open_)):
-        out.append((start, set(states[labels[states] == c].tolist())))
-    return out, sorted(states[degree[states] == 0].tolist())
+    # the members of every open component at once: the states sorted by their component's entry
+    members = states[open_[labels[states]]]
+    order = np.lexsort((members, entry[labels[members]]))
+    members = members[order]
+    starts = entry[labels[members]]
+    cuts = np.flatnonzero(np.diff(starts)) + 1
+    out = [(int(part[0]), set(part.tolist())) for part in np.split(members, cuts)] if members.size else []
+    result = out, sorted(states[degree[states] == 0].tolist())
+    an._open[key] = result
+    return result
+
+
+def _settle(an: QuotientAnalysis, goal: Expr, start: int, members: set[int]) -> Trace | bool | None:
+    """:func:`_lift_component` of the open component entered at ``start``, from the lifted tree
+    path to it; settled once per goal and shared by every property that asks."""
+    key = (structure(goal), start)
+    if key not in an._settled:
+        an._settled[key] = _lift_component(an, an.lift(an.graph.path_to(start)), members)
+    return an._settled[key]
 
 
 def _recovery(an: QuotientAnalysis, prop: Recovery) -> CheckResult:
@@ -197,7 +254,7 @@ def _recovery(an: QuotientAnalysis, prop: Recovery) -> CheckResult:
     for start, members in candidates:
         if first_deadlock is not None and first_deadlock < start:
             break
-        verdict = _lift_component(an, an.lift(g.path_to(start)), members)
+        verdict = _settle(an, prop.goal, start, members)
         if isinstance(verdict, Trace):
             confirm(g.system, prop, Verdict.VIOLATED, verdict)
             loop = len(verdict.steps) - 1 - (verdict.loop_start or 0)
@@ -236,21 +293,26 @@ def _after_action(an: QuotientAnalysis, prop: AfterAction) -> CheckResult:
         return CheckResult(prop.name, prop.client, Verdict.UNKNOWN,
                            f"exploration stopped ({g.stop_reason}) after {len(g.states)} states", method=Method.LIMIT)
     candidates, deadlocks = _open_components(an, prop.goal)
+    src, cmd, dst = action_edges(an, prop)
+    goal = an.mask(prop.goal)
+    allowed = negated(goal)
+    # only the components some action successor reaches without the goal can matter
+    near = an.forward(np.asarray(dst, dtype=np.int64), np.frombuffer(allowed, dtype=np.uint8).astype(bool))
     fair: list[set[int]] = []
     unsettled = 0
     for start, members in candidates:
-        verdict = _lift_component(an, an.lift(g.path_to(start)), members)
+        if not near[start]:
+            continue
+        verdict = _settle(an, prop.goal, start, members)
         if verdict is None:
             unsettled += 1
         elif verdict is not False:
             fair.append(members)
-    goal = an.mask(prop.goal)
-    escape = an.backward([v for c in fair for v in c] + deadlocks, allowed=bytearray(not x for x in goal))
-    checked = 0
-    for i, k, j in action_transitions(an, prop):
-        checked += 1
-        if not escape[j]:
-            continue
+    escape = an.backward([v for c in fair for v in c] + deadlocks, allowed=allowed)
+    checked = len(src)
+    first = first_marked(escape, dst)
+    if first >= 0:
+        i, k, j = int(src[first]), int(cmd[first]), int(dst[first])
         path = g.path_to(i) + [(k, j)]
         path += _path_to_escape(an, j, fair, deadlocks, prop.goal)
         concrete = an.lift(path)
@@ -287,7 +349,8 @@ def _lift_component(an: QuotientAnalysis, prefix: list[tuple[int, tuple[int, ...
     system = g.system
     sym = an.symmetry
     start = prefix[-1][1]
-    inside = {tuple(g.states[i]) for i in component}
+    rows = g.states.keys[np.fromiter(component, dtype=np.int64)]  # type: ignore[attr-defined]
+    inside = set(map(tuple, unpack(g.states.layout, rows).tolist()))  # type: ignore[attr-defined]
     # the concrete component: everything reachable from `start` whose representative is inside
     index = {start: 0}
     states = [start]

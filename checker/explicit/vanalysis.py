@@ -6,19 +6,25 @@ components by ``scipy.sparse.csgraph``) instead of Python loops. It computes the
 its parent: the same masks, the same in-edges, the same components up to their numbering, the
 same fair components and deadlocks; so :func:`leasecheck.checker.explicit.decide.decide` gives the same verdicts
 on either. Lasso construction is inherited unchanged.
+
+One analysis serves every property of a run, so what several properties need is computed once
+and kept: the edge arrays, the edges sorted by destination (a stable counting sort), the
+goal-free components and the unstarved components per goal. Backward and forward reachability
+are one breadth-first search in scipy from an extra node joined to every start state.
 """
 
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterable
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from leasecheck.checker.explicit.analysis import GraphAnalysis
 from leasecheck.checker.explicit.explore import StateGraph
-from leasecheck.model.lang import Expr
+from leasecheck.model.lang import Expr, structure
 
 
 def _np(values: array, dtype: type) -> np.ndarray:
@@ -36,6 +42,9 @@ class VectorAnalysis(GraphAnalysis):
         # fair instances renumbered 0.. so that a set of them fits one int64
         self._compact = {inst: pos for pos, inst in enumerate(fair)}
         self._vector_bits = len(fair) <= 63
+        self._reversed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._components: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._unstarved: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def mask(self, e: Expr) -> bytearray:
         fast = getattr(self.graph.states, "mask", None)
@@ -47,25 +56,85 @@ class VectorAnalysis(GraphAnalysis):
         return hit[1]
 
     def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(source, destination, command) of every edge, as arrays."""
+        """(source, destination, command) of every edge, as int32 arrays in CSR order."""
         if self._edges is None:
             g = self.graph
             offsets = _np(g.offsets, np.int64)
-            src = np.repeat(np.arange(g.expanded, dtype=np.int64), np.diff(offsets))
-            self._edges = (src, _np(g.dst, np.int32).astype(np.int64), _np(g.cmd, np.int32).astype(np.int64))
+            src = np.repeat(np.arange(g.expanded, dtype=np.int32), np.diff(offsets))
+            self._edges = (src, _np(g.dst, np.int32), _np(g.cmd, np.int32))
         return self._edges
+
+    def hits(self, mask: bytearray) -> list[int]:
+        return np.flatnonzero(np.frombuffer(mask, dtype=np.uint8)).tolist()  # type: ignore[no-any-return]
+
+    def action_edges(self, instance: int, pre: bytearray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        src, dst, cmd = self.edges()
+        by = np.asarray(self.cmd_instance, dtype=np.int64)
+        keep = np.frombuffer(pre, dtype=np.uint8)[src].astype(bool) & (by[cmd] == instance) if src.size else np.zeros(0, dtype=bool)
+        return src[keep], cmd[keep], dst[keep]
+
+    def _by_destination(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(destination, source, command) of every edge, sorted by destination (stable)."""
+        if self._reversed is None:
+            src, dst, cmd = self.edges()
+            n = len(self.graph.states)
+            # a stable counting sort by destination: scipy's CSR to CSC conversion, edge numbers as data
+            indptr = _np(self.graph.offsets, np.int64)
+            indptr = np.concatenate([indptr, np.full(n + 1 - indptr.size, indptr[-1], dtype=np.int64)])
+            m = csr_matrix((np.arange(dst.size, dtype=np.int32), dst, indptr), shape=(n, n)).tocsc()
+            order = m.data
+            by = np.repeat(np.arange(n, dtype=np.int32), np.diff(m.indptr))
+            self._reversed = by, src[order], cmd[order]
+        return self._reversed
+
+    def _reached(self, rows: np.ndarray, cols: np.ndarray, sources: np.ndarray) -> np.ndarray:
+        """Which states the edges ``rows -> cols`` (``rows`` sorted) reach from ``sources``."""
+        n = len(self.graph.states)
+        if not sources.size:
+            return np.zeros(n, dtype=bool)
+        # one extra node, n, with an edge to every source: one breadth-first search from it
+        indptr = np.zeros(n + 2, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:n + 1])
+        indptr[n + 1] = indptr[n] + sources.size
+        indices = np.concatenate([cols, sources]).astype(np.int32)
+        m = csr_matrix((np.ones(indices.size, dtype=np.int8), indices, indptr), shape=(n + 1, n + 1))
+        order = breadth_first_order(m, n, directed=True, return_predecessors=False)
+        seen = np.zeros(n + 1, dtype=bool)
+        seen[order] = True
+        return seen[:n]
+
+    def backward(self, targets: Iterable[int], allowed: bytearray | None = None,
+                 skip_cmd: set[int] | None = None) -> bytearray:
+        """As :meth:`GraphAnalysis.backward`, one breadth-first search in scipy over the reversed edges."""
+        dst, src, cmd = self._by_destination()
+        keep = np.ones(src.size, dtype=bool)
+        if allowed is not None:
+            keep &= np.frombuffer(allowed, dtype=np.uint8)[src].astype(bool)
+        if skip_cmd:
+            keep &= ~np.isin(cmd, np.fromiter(skip_cmd, dtype=np.int64))
+        seeds = np.fromiter(targets, dtype=np.int64)
+        seen = self._reached(dst[keep], src[keep], seeds)
+        return bytearray(seen.astype(np.uint8).tobytes())
+
+    def forward(self, sources: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+        """The states reachable from the ``allowed`` ones among ``sources`` through ``allowed``
+        states only (a bool per state)."""
+        src, dst, _ = self.edges()
+        keep = allowed[src] & allowed[dst]
+        start = np.zeros(len(self.graph.states), dtype=bool)
+        start[sources] = True
+        return self._reached(src[keep], dst[keep], np.flatnonzero(start & allowed))
 
     @property
     def reverse(self) -> tuple[array, array, array]:
         if self._reverse is None:
             n = len(self.graph.states)
-            src, dst, cmd = self.edges()
-            order = np.argsort(dst, kind="stable")
+            dst, src, cmd = self._by_destination()
             counts = np.zeros(n + 1, dtype=np.int64)
             np.cumsum(np.bincount(dst, minlength=n), out=counts[1:])
             rsrc, rcmd = array("i"), array("i")
-            rsrc.frombytes(src[order].astype(np.int32).tobytes())
-            rcmd.frombytes(cmd[order].astype(np.int32).tobytes())
+            rsrc.frombytes(src.astype(np.int32).tobytes())
+            rcmd.frombytes(cmd.astype(np.int32).tobytes())
             roff = array("q")
             roff.frombytes(counts.tobytes())
             self._reverse = (roff, rsrc, rcmd)
@@ -76,6 +145,10 @@ class VectorAnalysis(GraphAnalysis):
 
         Returns (allowed: such states, labels: component per state, inside: edges within them).
         """
+        key = structure(goal)
+        hit = self._components.get(key)
+        if hit is not None:
+            return hit
         g = self.graph
         n = len(g.states)
         goal_mask = np.frombuffer(bytes(self.mask(goal)), dtype=np.uint8)
@@ -83,8 +156,12 @@ class VectorAnalysis(GraphAnalysis):
         allowed[: g.expanded] = goal_mask[: g.expanded] == 0
         src, dst, _ = self.edges()
         inside = allowed[src] & allowed[dst]
-        m = csr_matrix((np.ones(int(inside.sum()), dtype=np.int8), (src[inside], dst[inside])), shape=(n, n))
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(src[inside], minlength=n), out=indptr[1:])
+        cols = dst[inside].astype(np.int32)
+        m = csr_matrix((np.ones(cols.size, dtype=np.int8), cols, indptr), shape=(n, n))
         _, labels = connected_components(m, directed=True, connection="strong")
+        self._components[key] = allowed, labels, inside
         return allowed, labels, inside
 
     def unstarved_components(self, goal: Expr, command_bits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -95,6 +172,10 @@ class VectorAnalysis(GraphAnalysis):
         its states is taken on one of its internal edges. Returns (the goal-free states, the
         component of each state, a mask of kept components, the out-degree of each expanded state).
         """
+        key = (structure(goal), command_bits.tobytes())
+        hit = self._unstarved.get(key)
+        if hit is not None:
+            return hit
         g = self.graph
         n = len(g.states)
         allowed, labels, inside = self.goal_free_components(goal)
@@ -115,7 +196,9 @@ class VectorAnalysis(GraphAnalysis):
         np.bitwise_or.at(taken, labels[src[internal]], edge_bits[internal])
         nontrivial = np.zeros(ncomp, dtype=bool)
         nontrivial[labels[src[internal]]] = True
-        return states, labels, nontrivial & ((everywhere & ~taken) == 0), degree
+        out = states, labels, nontrivial & ((everywhere & ~taken) == 0), degree
+        self._unstarved[key] = out
+        return out
 
     def fair_components(self, goal: Expr) -> tuple[list[int], list[set[int]], list[int]]:
         if not self._vector_bits:

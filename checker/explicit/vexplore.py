@@ -30,7 +30,7 @@ from typing import overload
 import numpy as np
 
 from leasecheck.checker.explicit.explore import Limits, Progress, StateGraph
-from leasecheck.checker.explicit.keytable import KeyTable
+from leasecheck.checker.explicit.keytable import Added, KeyTable
 from leasecheck.checker.explicit.memory import memory_budget
 from leasecheck.checker.explicit.pack import Layout, layout, pack, unpack
 from leasecheck.checker.explicit.vector import Program, successors
@@ -116,6 +116,44 @@ def _array(code: str, values: np.ndarray) -> array:
     return out
 
 
+def _distinct_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of ``keys`` and, per row of ``keys``, its position among them."""
+    if keys.shape[1] == 1:
+        distinct, inverse = np.unique(keys[:, 0], return_inverse=True)
+        return distinct[:, None], inverse.ravel()
+    rows = np.ascontiguousarray(keys).view(np.dtype((np.void, keys.dtype.itemsize * keys.shape[1]))).ravel()
+    _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
+    return keys[first], inverse.ravel()
+
+
+def _add_canonical(table: KeyTable, lay: Layout, canonical: Canonical, keys: np.ndarray) -> Added:
+    """``table.find_or_add`` of the representatives of ``keys``, with as little work as it takes.
+
+    The table holds representatives only, and a representative is its own: a key found as it
+    is needs no canonical form. The other keys are canonicalised once per distinct key, and
+    the representatives found are settled too. Only the rows whose representative is new go to
+    ``find_or_add``, in their order and after the table has grown as for the whole batch: the
+    rows left out never claim a slot there, so the new states get the numbers, and the
+    introducing rows, that ``find_or_add`` of every row's representative gives.
+    """
+    table.grow_for(keys.shape[0])
+    distinct, inverse = _distinct_rows(keys)
+    ids = table.find(distinct)
+    miss = np.flatnonzero(ids < 0)
+    if miss.size:
+        reps = pack(lay, canonical(unpack(lay, distinct[miss])))
+        ids[miss] = table.find(reps)
+        rep = np.empty_like(distinct)
+        rep[miss] = reps
+    row_ids = ids[inverse]
+    new = np.flatnonzero(row_ids < 0)
+    if not new.size:
+        return Added(row_ids, np.empty(0, dtype=np.int64))
+    added = table.find_or_add(rep[inverse[new]])
+    row_ids[new] = added.ids
+    return Added(row_ids, new[added.first])
+
+
 def explore_vector(
     system: System,
     limits: Limits | None = None,
@@ -162,13 +200,10 @@ def explore_vector(
                 level_end = table.n
             hi = min(level_end, lo + BATCH)
             batch = successors(program, lay, table.keys[lo:hi])
-            keys = batch.keys
-            if canonical is not None and keys.shape[0]:
-                keys = pack(lay, canonical(unpack(lay, keys)))
             # edges of each state in command order: a stable sort by source row
             order = np.argsort(batch.source, kind="stable")
-            source, command, keys = batch.source[order], batch.command[order], keys[order]
-            added = table.find_or_add(keys)
+            source, command, keys = batch.source[order], batch.command[order], batch.keys[order]
+            added = table.find_or_add(keys) if canonical is None else _add_canonical(table, lay, canonical, keys)
             if max_states is not None and table.n > max_states:
                 keep = max_states - (table.n - added.first.size)
                 parent.extend((source[added.first[:keep]] + lo).astype(np.int32))
