@@ -1,14 +1,17 @@
 """Inductive invariants mined by Houdini: the strongest conjunction of small clauses that is inductive.
 
 The candidates are clauses over the value indexes of the state variables: ``x != a`` for one
-variable, and ``not (x = a and y = b)`` for two. A candidate false in a state met on a few random
-runs of the model (the reference interpreter, fixed seed) cannot be invariant and is left out at
-once; sampling only saves solver calls, it decides nothing. Houdini (Flanagan and Leino, 2001)
-then drops every candidate that some command can falsify from a state satisfying all candidates,
-and repeats until no candidate drops. Every survivor holds initially (the initial state is
-sampled) and is preserved by every command from any state satisfying them all: the conjunction is
-an inductive invariant, the strongest one made of such clauses. The recovery proof uses it as
-its over-approximation of the reachable states, and its certificate re-checks it.
+variable, and ``not (x = a and y = b)`` for two. A candidate false in a reachable state cannot be
+invariant and is left out at once; the states are those of a breadth-first search from the
+initial state, and random runs when it stops short (:mod:`.sample`). When the search met every
+reachable state, every candidate left holds in all of them, and Houdini's rounds only drop those
+that are not inductive together. Sampling only saves solver calls, it decides nothing. Houdini
+(Flanagan and Leino, 2001) then drops every candidate that some command can falsify from a state
+satisfying all candidates, and repeats until no candidate drops. Every survivor holds initially
+(the initial state is sampled) and is preserved by every command from any state satisfying them
+all: the conjunction is an inductive invariant, the strongest one made of such clauses. The
+recovery proof uses it as its over-approximation of the reachable states, and its certificate
+re-checks it.
 
 Each round asks one solver for a step, from a state satisfying every candidate, to a state that
 falsifies some candidate still standing; each answer drops all the candidates it falsifies.
@@ -17,24 +20,19 @@ falsifies some candidate still standing; each answer drops all the candidates it
 from __future__ import annotations
 
 import itertools
-import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import z3
 
 from leasecheck.checker.budget import Budget
+from leasecheck.checker.z3.sample import Sample, sample
 from leasecheck.checker.z3.solver import Timeout
 from leasecheck.checker.z3.terms import conj, disj
 from leasecheck.checker.z3.translate import State, Translator
-from leasecheck.model import interp
 from leasecheck.model.lang import System
-
-#: random runs sampled to discard candidates before any solver call: (runs, steps per run)
-SAMPLING = (200, 60)
-#: the seed of the sampling runs, so that every run mines the same invariant
-SAMPLING_SEED = 17
 
 
 @dataclass(frozen=True)
@@ -70,44 +68,28 @@ class MiningOutcome:
     unknown: str = ""
 
 
-def sample_states(system: System, runs: int = SAMPLING[0], steps: int = SAMPLING[1],
-                  check: Callable[[], None] | None = None) -> set[tuple[int, ...]]:
-    """The states met on ``runs`` random runs of ``steps`` steps from the initial state;
-    ``check`` is called before each new state's successors are computed (it raises to stop)."""
-    rng = random.Random(SAMPLING_SEED)
-    after: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
-    seen = {tuple(system.initial)}
-    for _ in range(runs):
-        state = tuple(system.initial)
-        for _ in range(steps):
-            if state not in after:
-                if check is not None:
-                    check()
-                after[state] = [s for _, s in interp.successors(system, state)]
-            if not after[state]:
-                break
-            state = rng.choice(after[state])
-            seen.add(state)
-    return seen
-
-
-def candidates(system: System, samples: set[tuple[int, ...]]) -> list[Clause]:
+def candidates(system: System, samples: Sequence[tuple[int, ...]]) -> list[Clause]:
     """The clauses of one or two literals that every sampled state satisfies."""
     sizes = [len(v.domain) for v in system.variables]
     n = len(sizes)
-    seen = [{s[v] for s in samples} for v in range(n)]
-    out = [Clause(((v, a),)) for v in range(n) for a in range(sizes[v]) if a not in seen[v]]
+    table = np.array(samples, dtype=np.int64).reshape(len(samples), n)
+    seen = [np.bincount(table[:, v], minlength=sizes[v]) > 0 for v in range(n)]
+    out = [Clause(((v, a),)) for v in range(n) for a in range(sizes[v]) if not seen[v][a]]
     for v, w in itertools.combinations(range(n), 2):
-        together = {(s[v], s[w]) for s in samples}
-        out += [Clause(((v, a), (w, b))) for a in range(sizes[v]) for b in range(sizes[w]) if (a, b) not in together]
+        together = np.bincount(table[:, v] * sizes[w] + table[:, w], minlength=sizes[v] * sizes[w]) > 0
+        out += [Clause(((v, a), (w, b))) for a in range(sizes[v]) for b in range(sizes[w]) if not together[a * sizes[w] + b]]
     return out
 
 
-def mine(tr: Translator, timeout: Timeout = None, deadline: float | None = None) -> MiningOutcome:
-    """Houdini's fixpoint over the sampled candidates; ``deadline`` is a ``time.monotonic()`` value."""
+def mine(tr: Translator, timeout: Timeout = None, deadline: float | None = None,
+         sampled: Sample | None = None) -> MiningOutcome:
+    """Houdini's fixpoint over the candidates that ``sampled`` (sampled now when None) leaves;
+    ``deadline`` is a ``time.monotonic()`` value."""
     start = time.monotonic()
     system = tr.system
-    samples = sample_states(system, check=timeout.check if isinstance(timeout, Budget) else None)
+    if sampled is None:
+        sampled = sample(system, check=timeout.check if isinstance(timeout, Budget) else None)
+    samples = sampled.all_states()
     alive = candidates(system, samples)
     total = len(alive)
     xs, ys = tr.state("houdini"), tr.state("houdini'")
