@@ -85,3 +85,16 @@ def test_the_lasso_search_finds_as_long_a_lasso_with_the_samples_paths(monkeypat
     # within too small a depth for the path, the sample gives nothing either
     short = liveness.find_loop_then_path(tr, prop.goal, within, 5, 60, sample.sample(system))
     assert short.trace is None
+
+
+def test_houdinis_drops_from_concrete_steps_leave_the_same_invariant(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the greatest inductive subset of the candidates is unique: the clauses dropped after a
+    # concrete search from each counterexample to induction must all lie outside it
+    system = dhcp_system(Config(2, 1, "nt40", losses=1))
+    found = sample.sample(system)
+    helped = houdini.mine(Translator(system), 60, sampled=found).invariant
+    monkeypatch.setattr(houdini, "NEARBY", 0)
+    alone = houdini.mine(Translator(system), 60, sampled=found).invariant
+    assert helped is not None and alone is not None
+    assert set(helped.clauses) == set(alone.clauses) and len(helped.clauses) > 50
+    assert helped.rounds <= alone.rounds
