@@ -49,7 +49,7 @@ report = run_check(Config(*fields), CheckOptions(tuple(names), engine="z3")).rep
 seconds = time.perf_counter() - start
 unknown = [f"{r.property}/{r.client}" for r in report.results
            if r.verdict is Verdict.UNKNOWN and r.method is not Method.UNSUPPORTED]
-print(json.dumps({"seconds": seconds, "unknown": unknown, "code": leasecheck.__file__,
+print(json.dumps({"seconds": seconds, "unknown": unknown, "imported": leasecheck.__file__,
                   "verdicts": [str(r.verdict) for r in report.results]}))
 """
 
@@ -80,8 +80,8 @@ def measure(tree: Path, cfg: Config, names: list[str], limit: float) -> dict[str
     except subprocess.TimeoutExpired:
         return {"seconds": time.perf_counter() - start, "unknown": ["(not finished)"], "timed_out": True}
     row = json.loads(done.stdout.strip().splitlines()[-1])
-    if not str(row["code"]).startswith(str(tree)):
-        raise SystemExit(f"the child imported {row['code']}, not the code under {tree}")
+    if not str(row["imported"]).startswith(str(tree)):
+        raise SystemExit(f"the child imported {row['imported']}, not the code under {tree}")
     return row
 
 
