@@ -1,4 +1,4 @@
-"""Reading captures and naming DHCP messages as RFC 2131 table 4 does (issue 6, part 2).
+"""Reading captures and naming DHCP messages as RFC 2131 table 4 does.
 
 The recorded captures in tests/data were made by `leasecheck conform --save-pcap` against the real
 daemons of PEERS.md; each has a sidecar FILE.json with the moment the lease was deleted.

@@ -1,4 +1,4 @@
-"""End to end (issue 6, part 5): the KB scenario against real dnsmasq and udhcpc, both modes.
+"""End to end: the KB scenario against real dnsmasq and udhcpc, both modes.
 
 Needs root, network namespaces and the Debian packages of tests/conform_deps.sh; skipped with the
 reason otherwise. Whatever happens, no namespace and no daemon of the run is left behind.

@@ -1,4 +1,4 @@
-"""The live subset of the reality matrix (issue 19, part 5): a few cells against real daemons, one
+"""The live subset of the reality matrix: a few cells against real daemons, one
 per new server and new client kind, and nothing left behind by any run, finished or interrupted.
 
 Needs root, network namespaces and the Debian packages of tests/conform_deps.sh; skipped with the

@@ -1,4 +1,4 @@
-"""The reality matrix without daemons (issue 19): scenarios as data, the resumable results file,
+"""The reality matrix without daemons: scenarios as data, the resumable results file,
 an unavailable cell reported with its reason, and the three outputs."""
 
 from __future__ import annotations

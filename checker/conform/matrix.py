@@ -1,4 +1,4 @@
-"""The reality matrix (issue 19): every server x client x scenario, one cell after another.
+"""The reality matrix: every server x client x scenario, one cell after another.
 
 Each cell is run by :func:`leasecheck.checker.conform.runner.run_scenario`, its capture kept in
 the output folder, and judged by :func:`classify_cell`: for every client mode of the model

@@ -1,5 +1,5 @@
 """The conformance scenarios as data: each is a sequence of the model's environment actions and the
-harness operations that perform them on real daemons (issue 19, part 2).
+harness operations that perform them on real daemons.
 
 A scenario is written once. ``model_actions`` names what the administrator, the network or the
 client's owner does in the model (``AdminDelete``, ``AdminRestart``, ``LoseToServer``,

@@ -7,5 +7,5 @@ written, audited and discharged here too (:mod:`.certificate`, :mod:`.certcheck`
 second solver, is imported only by :mod:`.cvc5_check`, and only when asked for.
 
 May import: leasecheck.errors, leasecheck.model, leasecheck.properties, leasecheck.checker.results,
-leasecheck.checker.replay, leasecheck.checker.symmetry, leasecheck.checker.budget.
+leasecheck.checker.replay, leasecheck.checker.symmetry, leasecheck.checker.budget, leasecheck.checker.explicit.compile.
 """

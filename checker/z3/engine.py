@@ -43,7 +43,7 @@ import z3
 from leasecheck.checker.budget import INTERRUPTED, Budget, Interrupted, OutOfTime
 from leasecheck.checker.replay import confirm
 from leasecheck.checker.results import CheckResult, Method, Report, Stats, Trace
-from leasecheck.checker.z3 import backward, bits, bmc, horn, houdini, induction, liveness, pdr, ranking
+from leasecheck.checker.z3 import backward, bits, bmc, horn, houdini, induction, liveness, pdr, ranking, sample
 from leasecheck.checker.z3.cubes import Cube, CubeSets, Undecided, union_formula
 from leasecheck.checker.z3.paths import SearchOutcome, trace_of
 from leasecheck.checker.z3.translate import State, Substitution, Translator
@@ -199,10 +199,18 @@ class _Mining:
     def __init__(self, ints: Translator, options: Z3Options):
         self.ints, self._options = ints, options
         self._outcome: houdini.MiningOutcome | None = None
+        self._sample: sample.Sample | None = None
+
+    def sample(self) -> sample.Sample:
+        """The states met by running the model (:mod:`.sample`), found on first use."""
+        if self._sample is None:
+            call = self._options.call
+            self._sample = sample.sample(self.ints.system, check=call.check if isinstance(call, Budget) else None)
+        return self._sample
 
     def outcome(self) -> houdini.MiningOutcome:
         if self._outcome is None:
-            self._outcome = houdini.mine(self.ints, self._options.call, _deadline(self._options))
+            self._outcome = houdini.mine(self.ints, self._options.call, _deadline(self._options), self.sample())
         return self._outcome
 
 
@@ -338,7 +346,7 @@ def _recovery(tr: Translator, prop: Recovery, options: Z3Options, mined: _Mining
     def search(within: Callable[[State], z3.BoolRef] | None, why: str) -> _Decision:
         """The lasso search, when no proof closed: a replayed lasso, or unknown saying why."""
         found = (liveness.find_lasso(tr, prop.goal, options.depth, options.call) if within is None
-                 else liveness.find_loop_then_path(tr, prop.goal, within, options.depth, options.call))
+                 else liveness.find_loop_then_path(tr, prop.goal, within, options.depth, options.call, mined.sample()))
         if found.trace is not None:
             return lasso(found)
         if found.unknown:

@@ -19,6 +19,7 @@ import z3
 from leasecheck.checker.results import Trace
 from leasecheck.checker.z3 import bmc
 from leasecheck.checker.z3.paths import SearchOutcome, Unrolling, trace_of
+from leasecheck.checker.z3.sample import Sample
 from leasecheck.checker.z3.solver import Timeout
 from leasecheck.checker.z3.terms import disj
 from leasecheck.checker.z3.translate import State, Translator
@@ -74,7 +75,7 @@ LOOP_BATCH = 64
 
 
 def find_loop_then_path(tr: Translator, goal: Expr, within: Callable[[State], z3.BoolRef], depth: int,
-                        timeout: Timeout = None) -> SearchOutcome:
+                        timeout: Timeout = None, reached: Sample | None = None) -> SearchOutcome:
     """A fair lasso in two searches: the shortest fair loops of states satisfying ``within``,
     then the shortest path from the initial state to a state of one of them.
 
@@ -88,6 +89,13 @@ def find_loop_then_path(tr: Translator, goal: Expr, within: Callable[[State], z3
     The lasso is the path followed by its loop, rotated to begin where the path ends: its loop is
     a shortest one, its prefix the shortest to any loop of the batch, the whole not necessarily
     the shortest.
+
+    With ``reached`` (states met by running the model, :mod:`.sample`), the path is first looked
+    up there: the first state of the batch the breadth-first search met gives a shortest path
+    from its parent links (the same length as the path search's, and used only within ``depth``
+    steps, as the path search would be), and when that search met every reachable state, a batch
+    it met no state of within ``depth`` steps is set aside at once.
+    The path search runs only when neither applies.
     """
     loops = Unrolling(tr, timeout, start=lambda xs: z3.And(tr.in_range(xs), within(xs), z3.Not(tr.holds(goal, xs))),
                       tag="loop ")
@@ -116,6 +124,15 @@ def find_loop_then_path(tr: Translator, goal: Expr, within: Callable[[State], z3
                 if not batch:
                     break
                 ring = sorted({r for states, _ in batch for r in states[:k]})
+                if reached is not None:
+                    known = _known_path(tr, reached, ring)
+                    if known is not None and len(known) <= depth:
+                        end = known.steps[-1].state
+                        states, fired = next((st, f) for st, f in batch if end in st[:k])
+                        return SearchOutcome(_lasso(tr, known, states, fired), len(known) + k)
+                    if reached.complete:  # unreachable, or further than the path search would look
+                        set_aside += ring
+                        continue
                 entry = bmc.shortest_path_to(tr, functools.partial(_one_of, tr, ring), depth, timeout)
                 if entry.unknown:
                     return SearchOutcome(None, k - 1, entry.unknown)
@@ -125,6 +142,16 @@ def find_loop_then_path(tr: Translator, goal: Expr, within: Callable[[State], z3
                     return SearchOutcome(_lasso(tr, entry.trace, states, fired), len(entry.trace) + k)
                 set_aside += ring
     return SearchOutcome(None, depth)
+
+
+def _known_path(tr: Translator, reached: Sample, ring: Sequence[tuple[int, ...]]) -> Trace | None:
+    """The path to the state of ``ring`` the breadth-first search met first (a nearest one), or None."""
+    met = [reached.index[r] for r in ring if r in reached.index]
+    if not met:
+        return None
+    found = reached.path_to(tr.system, reached.states[min(met)])
+    assert found is not None
+    return trace_of(tr.system, *found)
 
 
 def _one_of(tr: Translator, states: Sequence[Sequence[int]], xs: State) -> z3.BoolRef:
