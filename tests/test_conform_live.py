@@ -59,7 +59,10 @@ def _traces(pid: int) -> dict[str, object]:
     folders = sorted(str(p) for p in Path(tempfile.gettempdir()).glob(f"leasecheck-conform-{pid}-*"))
     dhcpcd = sorted(str(p) for d in (Path("/var/lib/dhcpcd"), Path("/run/dhcpcd")) if d.exists() for p in d.iterdir())
     host = [str(p) for p in HOST_PATHS if p.exists()]
-    return {"namespaces": names, "processes": procs, "folders": folders, "dhcpcd": dhcpcd, "host": host}
+    resolv = Path("/etc/resolv.conf")
+    resolver = resolv.read_bytes() if resolv.exists() else None  # no client may rewrite the host's
+    return {"namespaces": names, "processes": procs, "folders": folders, "dhcpcd": dhcpcd, "host": host,
+            "resolv.conf": resolver}
 
 
 @pytest.mark.parametrize(("server", "client", "scenario", "expected"), LIVE, ids=[f"{s}-{c}-{n}" for s, c, n, _ in LIVE])
@@ -90,7 +93,8 @@ def test_an_interrupted_run_leaves_nothing_behind(tmp_path: Path) -> None:
         [sys.executable, "-m", "leasecheck", "conform", "--matrix", "--server", "isc-dhcpd", "--client",
          "systemd-networkd", "--scenario", "delete-rebind", "--out-dir", str(tmp_path)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    host_before = _traces(os.getpid())["host"]
+    before = _traces(os.getpid())
+    host_before = before["host"]
     try:
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline and not _traces(proc.pid)["processes"]:
@@ -107,3 +111,4 @@ def test_an_interrupted_run_leaves_nothing_behind(tmp_path: Path) -> None:
     left = _traces(proc.pid)
     assert left["namespaces"] == [] and left["processes"] == [] and left["folders"] == [], left
     assert left["host"] == host_before, left
+    assert left["resolv.conf"] == before["resolv.conf"], "the run changed the host's /etc/resolv.conf"

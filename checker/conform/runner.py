@@ -322,6 +322,7 @@ def run_scenario(scenario: Scenario, keep: Path | None = None) -> RunResult:
     # dhcpcd's own folders on the host: what is new there after the run is the run's (runs are sequential)
     dirs = (DHCPCD_LEASE_DIR, DHCPCD_RUN_DIR) if scenario.client == "dhcpcd" else ()
     dhcpcd_before = {d: set(d.glob("*")) if d.exists() else None for d in dirs}
+    resolv_before = _read_or_none(HOST_RESOLV_CONF)
     try:
         for ns in (srv_ns, cli_ns):
             command(["ip", "netns", "add", ns])
@@ -381,6 +382,10 @@ def run_scenario(scenario: Scenario, keep: Path | None = None) -> RunResult:
             _end_namespace_processes(ns)
             _run(["ip", "netns", "del", ns])
         shutil.rmtree(tmp, ignore_errors=True)
+        if resolv_before is not None and _read_or_none(HOST_RESOLV_CONF) != resolv_before:
+            # a client's own hooks (dhcpcd's resolv.conf hook, when it starts without ours) rewrote
+            # the host's resolver configuration: put it back as it was
+            HOST_RESOLV_CONF.write_bytes(resolv_before)
         for d, before in dhcpcd_before.items():
             if not d.exists():
                 continue
@@ -390,6 +395,17 @@ def run_scenario(scenario: Scenario, keep: Path | None = None) -> RunResult:
             if before is None:
                 with contextlib.suppress(OSError):  # not empty: something else works there
                     d.rmdir()
+
+
+#: The host's resolver configuration, which no run may change.
+HOST_RESOLV_CONF = Path("/etc/resolv.conf")
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _end_namespace_processes(ns: str) -> None:
