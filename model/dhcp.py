@@ -413,10 +413,15 @@ class _Dhcp:
         ]
 
 
+def dhcp_actions(cfg: Config) -> tuple[list[Variable], list[Action]]:
+    """The state variables and the untraced actions for one configuration (for other tracings)."""
+    variables = _variables(cfg)
+    return variables, _Dhcp(cfg, variables).actions()
+
+
 @lru_cache(maxsize=64)
 def dhcp_system(cfg: Config) -> System:
     """The traced DHCP system for one configuration (cached: tracing is deterministic)."""
-    variables = _variables(cfg)
-    model = _Dhcp(cfg, variables)
-    ranges: dict[str, Sequence[int]] = {"client": tuple(model.C), "address": tuple(model.A)}
-    return build_system(f"dhcp[{cfg.describe()}]", variables, model.actions(), ranges)
+    variables, actions = dhcp_actions(cfg)
+    ranges: dict[str, Sequence[int]] = {"client": tuple(range(cfg.clients)), "address": tuple(range(cfg.addresses))}
+    return build_system(f"dhcp[{cfg.describe()}]", variables, actions, ranges)

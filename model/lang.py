@@ -145,15 +145,23 @@ class Expr:
     __hash__ = object.__hash__
 
     def __and__(self, other: object) -> Expr:
+        if isinstance(other, Symbolic):
+            return NotImplemented
         return and_(self, _as_bool(other))
 
     def __rand__(self, other: object) -> Expr:
+        if isinstance(other, Symbolic):
+            return NotImplemented
         return and_(_as_bool(other), self)
 
     def __or__(self, other: object) -> Expr:
+        if isinstance(other, Symbolic):
+            return NotImplemented
         return or_(self, _as_bool(other))
 
     def __ror__(self, other: object) -> Expr:
+        if isinstance(other, Symbolic):
+            return NotImplemented
         return or_(_as_bool(other), self)
 
     def __invert__(self) -> Expr:
