@@ -217,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     from leasecheck.checker.cli.conform import add_parser as add_conform
 
     add_conform(sub)
+    from leasecheck.checker.cli.prove import add_parser as add_prove
+
+    add_prove(sub)
     return parser
 
 
@@ -483,6 +486,10 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO, started: float, 
             from leasecheck.checker.cli.conform import run_conform
 
             return run_conform(args, out, err)
+        if args.command == "prove":
+            from leasecheck.checker.cli.prove import run_prove
+
+            return run_prove(args, out, err)
         if args.command == "replay":
             from leasecheck.checker.cli.outputs import replay_command
 

@@ -161,6 +161,15 @@ class Rel(Formula):
 
 
 @dataclass(frozen=True, eq=False)
+class Same(Formula):
+    """Every symbol of ``X[index]`` (its kind, its field functions, its relations) is the same
+    after the step as before. Only transitions use it, and only positively."""
+
+    group: str
+    index: Term | None
+
+
+@dataclass(frozen=True, eq=False)
 class EqT(Formula):
     left: Term
     right: Term
@@ -751,8 +760,8 @@ def post_is(g: Group, index: Term | None, v: FoValue) -> Formula:
 
 
 def _unchanged(g: Group, index: Term | None) -> Formula:
-    """The cell keeps its value: its kind, and the numbers the kind carries."""
-    return post_is(g, index, read(g, index))
+    """The cell keeps its value (and the numbers its kind does not carry, which nothing reads)."""
+    return Same(g.name, index)
 
 
 def command_formula(fs: FoSystem, cmd: Command) -> Formula:
@@ -773,13 +782,10 @@ def command_formula(fs: FoSystem, cmd: Command) -> Formula:
             parts.append(quant("forall", (u.index,), post_is(g, u.index, u.value)))
             continue
         y = fresh(g.index)
-        cell = []
         for u in ups:
-            assert u.index is not None
-            cell.append(implies(EqT(y, u.index), post_is(g, y, u.value)))
+            parts.append(post_is(g, u.index, u.value))
         others = conj(*(neg(EqT(y, u.index)) for u in ups if u.index is not None))
-        cell.append(implies(others, _unchanged(g, y)))
-        parts.append(quant("forall", (y,), conj(*cell)))
+        parts.append(quant("forall", (y,), implies(others, _unchanged(g, y))))
     return quant("exists", cmd.bound, conj(*parts))
 
 
