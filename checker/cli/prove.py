@@ -111,7 +111,7 @@ def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 60.
         return run
     fs = first_order_system(cfg, unbounded=any_budget)
     samples = []
-    for c, a, budgets in _learning_networks(cfg):
+    for c, a, budgets in _learning_networks(cfg, any_budget):
         net = dataclasses.replace(cfg, clients=c, addresses=a, deletes=budgets[0], losses=budgets[1],
                                   reboots=budgets[2], restart=budgets[3])
         graph = explore(dhcp_system(net), Limits(max_states=MAX_LEARN_STATES))
@@ -131,8 +131,12 @@ def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 60.
     return run
 
 
-def _learning_networks(cfg: Config) -> list[tuple[int, int, tuple[int, int, int, bool]]]:
-    capped = (min(cfg.deletes, 1) if cfg.deletes else 0, min(cfg.losses, 1), min(cfg.reboots, 1), cfg.restart)
+def _learning_networks(cfg: Config, any_budget: bool) -> list[tuple[int, int, tuple[int, int, int, bool]]]:
+    """The 2x2 network with the budgets given, each capped at 1 (every budget 1 when the proof is for
+    every budget), and the 3x3 network with D capped at 1 and no losses, reboots or restart."""
+    capped = (min(cfg.deletes, 1), min(cfg.losses, 1), min(cfg.reboots, 1), cfg.restart)
+    if any_budget:
+        capped = (1, 1, 1, cfg.restart)
     return [(2, 2, capped), (3, 3, (capped[0], 0, 0, False))]
 
 

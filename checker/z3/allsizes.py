@@ -93,12 +93,14 @@ def _structure(vocab: Vocabulary, model: z3.ModelRef, post: bool) -> tuple[dict,
 #: The networks where a counterexample to induction is looked for first, smallest first: there
 #: every quantifier is expanded and the solver is quick. Only when none has one is the question
 #: asked for every network.
-_SMALL = ((1, 1), (2, 1), (1, 2), (2, 2), (3, 2), (2, 3), (3, 3))
+_SMALL = ((1, 1), (2, 1), (1, 2), (2, 2))
+#: Where a counterexample found only in the question for every network is read back, if it fits.
+_READ_BACK = ((3, 2), (2, 3), (3, 3), (4, 4))
 
 
 def _bounded_cti(fs: FoSystem, parts: Sequence[tuple[str, Formula]], vocabs: dict[tuple[int, int], Vocabulary],
                  timeout_ms: int) -> tuple[z3.ModelRef, Vocabulary] | None:
-    for nc, na in _SMALL:
+    for nc, na in _READ_BACK:
         vocab = vocabs.setdefault((nc, na), Vocabulary(fs, z3.Context(), {"client": nc, "address": na}))
         s = _query(fs, vocab, parts, timeout_ms)
         if s.check() == z3.sat:
@@ -200,6 +202,7 @@ def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadlin
     inv: list[Clause] = []
     steps = [_Steps(fs, Vocabulary(fs, z3.Context(), {"client": c, "address": a})) for c, a in _SMALL]
     steps.append(_Steps(fs, vocab))
+    readback: dict[tuple[int, int], Vocabulary] = {}
 
     def left() -> int:
         return min(query_ms, int(max(1.0, deadline - time.monotonic()) * 1000))
@@ -223,16 +226,20 @@ def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadlin
             if r == z3.unknown:
                 return finish(f"the solver gave no answer for {cmd.action} ({q.reason_unknown()})")
             if r == z3.sat:
-                cti = (cmd, q.model())
                 index = (index + step) % len(order)
+                model, where = q.model(), steps[level].vocab
+                if level == len(steps) - 1:  # a small network with the same counterexample reads better
+                    found = _bounded_cti(fs, _step_parts(fs, cmd, conj(*forms), conj(*forms)), readback, left())
+                    if found is not None:
+                        model, where = found
+                cti = (cmd, model, where)
                 break
         if cti is None:
             if level == len(steps) - 1:
                 break  # no counterexample in any network: inductive
             level += 1
             continue
-        cmd, model = cti
-        where = steps[level].vocab
+        cmd, model, where = cti
         pre, sizes = _structure(where, model, post=False)
         killers = [k for k in pool if k not in inv and not clause_holds_in(k, pre, sizes)]
         if killers:
