@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import z3
 
-from leasecheck.checker.z3.epr import require_epr
+from leasecheck.checker.z3.epr import Edge, part_edges, require_acyclic, require_epr
 from leasecheck.checker.z3.fo import (
     And,
     Command,
@@ -151,7 +151,19 @@ class _Steps:
         self.terms: dict[int, tuple[z3.BoolRef, z3.BoolRef]] = {}
         self.cmds: dict[int, z3.BoolRef] = {}
         self.wf = vocab.formula(well_formed(fs))
-        self.checked: set[int] = set()
+        self.wf_edges = part_edges("the well-formed pre-state", well_formed(fs))
+        self._part_edges: dict[tuple[int, bool], tuple[object, list[Edge]]] = {}
+
+    def _edges(self, where: str, part: Formula | Command, negated: bool) -> list[Edge]:
+        key = (id(part), negated)
+        got = self._part_edges.get(key)
+        if got is None:
+            if isinstance(part, Command):
+                f = command_formula(self.fs, part)
+            else:
+                f = neg(rename_post(part)) if negated else part
+            got = self._part_edges[key] = (part, part_edges(where, f))  # the part kept alive: ids stay unique
+        return got[1]
 
     def clause(self, f: Formula) -> tuple[z3.BoolRef, z3.BoolRef]:
         got = self.terms.get(id(f))
@@ -161,15 +173,12 @@ class _Steps:
 
     def solver(self, cmd: Command, pre: Sequence[Formula], post: Sequence[Formula], timeout_ms: int,
                track: bool = False) -> tuple[z3.Solver, list[z3.BoolRef]]:
-        # the fragment check of every part, each part once (the parts do not change between calls)
-        fresh_parts = [(f"the invariant clause {i}", f) for i, f in enumerate(pre) if id(f) not in self.checked]
-        if id(cmd) not in self.checked:
-            fresh_parts += [("the well-formed pre-state", well_formed(self.fs)),
-                            (f"the step {cmd.action} {cmd.label}".strip(), command_formula(self.fs, cmd))]
-        fresh_parts += [(f"the negated clause {i} after the step", neg(rename_post(f)))
-                        for i, f in enumerate(post) if id(f) not in self.checked]
-        require_epr(self.fs, fresh_parts)
-        self.checked |= {id(f) for f in pre} | {id(f) for f in post} | {id(cmd)}
+        # the fragment check of the whole query, before the call; each part's edges found once
+        parts = [(f"the invariant clause {i}", f, False) for i, f in enumerate(pre)]
+        parts += [(f"the negated clause {i} after the step", f, True) for i, f in enumerate(post)]
+        edges = [self._edges(where, f, negated) for where, f, negated in parts]
+        edges.append(self._edges(f"the step {cmd.action} {cmd.label}".strip(), cmd, False))
+        require_acyclic(self.fs, [self.wf_edges, *edges])
         if id(cmd) not in self.cmds:
             self.cmds[id(cmd)] = self.vocab.formula(command_formula(self.fs, cmd))
         s = z3.Solver(ctx=self.vocab.ctx)

@@ -145,9 +145,28 @@ def fragment_report(fs: FoSystem, assertions: Iterable[tuple[str, Formula]]) -> 
     return FragmentReport(unique, _cycle(unique))
 
 
+def part_edges(where: str, f: Formula) -> list[Edge]:
+    """The quantifier edges of one part of a query (to cache, when parts recur across queries)."""
+    out: list[Edge] = []
+    quantifier_edges(f, where, out)
+    return out
+
+
+def require_acyclic(fs: FoSystem, parts_edges: Iterable[Iterable[Edge]]) -> FragmentReport:
+    """:func:`require_epr` for a query given as the edges of its parts."""
+    edges = function_edges(fs)
+    for es in parts_edges:
+        edges.extend(es)
+    unique = tuple(dict.fromkeys(edges))
+    return _raise_on_cycle(FragmentReport(unique, _cycle(unique)))
+
+
 def require_epr(fs: FoSystem, assertions: Iterable[tuple[str, Formula]]) -> FragmentReport:
     """The report, or :class:`FragmentError` naming every edge of a cycle."""
-    report = fragment_report(fs, assertions)
+    return _raise_on_cycle(fragment_report(fs, assertions))
+
+
+def _raise_on_cycle(report: FragmentReport) -> FragmentReport:
     if not report.ok:
         steps = "; ".join(f"{e.source} -> {e.target} by {e.why}" for e in report.cycle)
         raise FragmentError(f"the query is outside the decidable fragment: the sorts form a cycle ({steps})")
