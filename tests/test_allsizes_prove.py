@@ -159,3 +159,15 @@ def test_recovery_without_a_ranking_is_unknown_not_holds() -> None:
 def test_any_budget_is_refused_for_recovery() -> None:
     code, _, err = run("prove", "--variant", "nt40", "--property", "recovery", "--any-budget")
     assert code == 2 and "--any-budget" in err
+
+
+@pytest.mark.parametrize("argv", [
+    ("--variant", "nt99", "--property", "single_binding"),
+    ("--variant", "nt40", "--property", "kb_symptom"),
+    ("--variant", "nt40", "--property", "single_binding", "--deletes", "-1"),
+    ("--variant", "nt40", "--property", "single_binding", "--timeout", "0"),
+    ("--variant", "nt40", "--property", "single_binding", "--timeout", "nan"),
+])
+def test_a_wrong_argument_is_a_usage_error(argv: tuple[str, ...]) -> None:
+    code, out, err = run("prove", *argv)
+    assert code == 2 and out == "" and err.strip()

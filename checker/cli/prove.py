@@ -88,7 +88,17 @@ def add_parser(sub: Any) -> None:
                         "finite search uses the budgets given)")
     p.add_argument("--certificate", metavar="FILE", help="write the re-checked proof obligations as SMT-LIB 2")
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="the time for the proof (default 60)")
+    p.add_argument("--timeout", type=_seconds, default=60.0, metavar="SECONDS", help="the time for the proof (default 60)")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"the time must be more than 0 and at most 86400 seconds, not {text}")
+    return value
 
 
 def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 60.0) -> ProofRun:
