@@ -52,8 +52,8 @@ def main() -> None:
         proc = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT)), json.dumps([*job, args.timeout])],
                               capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - start
-        v, p, d, l, r, rs, anyb = job
-        name = f"{p} {v} " + ("any budget" if anyb else f"D={d} L={l} R={r}") + (" restart" if rs else "")
+        v, p, d, losses, r, rs, anyb = job
+        name = f"{p} {v} " + ("any budget" if anyb else f"D={d} L={losses} R={r}") + (" restart" if rs else "")
         if proc.returncode != 0:
             print(f"{name:<48} error: {proc.stderr.strip().splitlines()[-1]}")
             continue
