@@ -171,6 +171,7 @@ def render_text(run: ProofRun) -> str:
     head = f"{run.prop} for {cfg.variant}, {budgets}{', restart' if cfg.restart else ''}, {sizes}: {run.verdict}"
     lines = [head, f"  {run.reason} ({run.seconds:.1f} s)"]
     if run.verdict is Verdict.HOLDS:
+        lines.append(f"  the property: {allsizes.STATEMENTS[run.prop]}")
         lines.append(f"  the invariant ({len(run.invariant)} clauses besides the property, from {run.candidates:,} "
                      f"candidates true in {'; '.join(run.learned_from)}):")
         lines += [f"    {t}" for t in run.invariant] or ["    (the property alone is inductive)"]
@@ -191,6 +192,7 @@ def render_json(run: ProofRun) -> dict[str, Any]:
         "needs_addresses_at_least_clients": PROPERTIES[run.prop],
         "verdict": str(run.verdict),
         "reason": run.reason,
+        "statement": allsizes.STATEMENTS.get(run.prop),
         "invariant": run.invariant,
         "candidates": run.candidates,
         "learned_from": run.learned_from,

@@ -197,7 +197,8 @@ class _Steps:
 
 
 def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadline: float,
-                    per_round: int = 8, query_ms: int = 20_000) -> InvariantProof:
+                    per_round: int = 8, query_ms: int = 20_000,
+                    sizes: Sequence[tuple[int, int]] = _SMALL) -> InvariantProof:
     """Grow an invariant from the property with pool clauses that exclude counterexamples to induction."""
     start = time.monotonic()
     vocab = Vocabulary(fs)
@@ -209,7 +210,7 @@ def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadlin
         return out
     pool = list(pool)
     inv: list[Clause] = []
-    steps = [_Steps(fs, Vocabulary(fs, z3.Context(), {"client": c, "address": a})) for c, a in _SMALL]
+    steps = [_Steps(fs, Vocabulary(fs, z3.Context(), {"client": c, "address": a})) for c, a in sizes]
     steps.append(_Steps(fs, vocab))
     readback: dict[tuple[int, int], Vocabulary] = {}
 
@@ -301,6 +302,15 @@ def _needed(fs: FoSystem, steps: _Steps, prop: Formula, inv: list[Clause], left:
 
 #: The invariants this module proves, each written with the model's own predicates.
 SAFETY = ("single_binding", "no_duplicate_address")
+
+
+#: Each property's first-order statement below, in words.
+STATEMENTS = {
+    "single_binding": "for every client c and addresses a1, a2 (all different): "
+                      "not (db[a1] is OFFERED(c) or BOUND(c), and db[a2] is OFFERED(c) or BOUND(c))",
+    "no_duplicate_address": "for every clients c1, c2 (all different): "
+                            "not (st[c1] and st[c2] are BOUND, RENEWING or REBINDING, and addr[c1] = addr[c2])",
+}
 
 
 def fo_property(fs: FoSystem, name: str) -> Formula:
