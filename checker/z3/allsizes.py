@@ -198,7 +198,7 @@ class _Steps:
 
 def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadline: float,
                     per_round: int = 8, query_ms: int = 20_000,
-                    sizes: Sequence[tuple[int, int]] = _SMALL) -> InvariantProof:
+                    networks: Sequence[tuple[int, int]] = _SMALL) -> InvariantProof:
     """Grow an invariant from the property with pool clauses that exclude counterexamples to induction."""
     start = time.monotonic()
     vocab = Vocabulary(fs)
@@ -210,7 +210,7 @@ def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadlin
         return out
     pool = list(pool)
     inv: list[Clause] = []
-    steps = [_Steps(fs, Vocabulary(fs, z3.Context(), {"client": c, "address": a})) for c, a in sizes]
+    steps = [_Steps(fs, Vocabulary(fs, z3.Context(), {"client": c, "address": a})) for c, a in networks]
     steps.append(_Steps(fs, vocab))
     readback: dict[tuple[int, int], Vocabulary] = {}
 
