@@ -22,8 +22,11 @@ from leasecheck.model.lang import (
     StateView,
     System,
     Variable,
-    any_,
     build_system,
+    choose,
+    each,
+    exists,
+    first,
     ite,
 )
 from leasecheck.model.policy import Policy, PolicyError, canonical_variant, parse_policy
@@ -36,6 +39,15 @@ CLIENT_NAK_MODES = ("obey", "ignore-while-renewing")
 #: and starts from INIT at once.
 CLIENT_REBOOT_MODES = ("keep-on-silence", "discover-on-silence", "forget")
 
+
+#: The sorts of a first-order reading of the model (checker/z3/fo.py), which is not tied to one
+#: number of clients or addresses: the sort of each array's index, and the sort of the numbers a
+#: value carries (a dataclass field of a message or lease entry, or a bare number in ``addr`` and
+#: ``mem``). Numbers anywhere else (``err``, the budgets) are plain values.
+INDEX_SORTS = {"st": "client", "addr": "client", "err": "client", "to_srv": "client", "to_cli": "client",
+               "db": "address", "mem": "client"}
+FIELD_SORTS = {"addr": "address", "client": "client"}
+BARE_NUMBER_SORTS = {"addr": "address", "mem": "address"}
 
 #: The largest number of clients or of addresses a configuration may have: the model's traced form
 #: grows with their product, and already 30 x 30 takes seconds to build.
@@ -124,8 +136,7 @@ def references(s: StateView, c: int, a: int) -> Expr:
 
 def holds(s: StateView, c: int) -> Expr:
     """The client is BOUND and the server's lease table agrees."""
-    n = len(s.db)
-    return (s.st[c] == V.BOUND) & any_((s.addr[c] == a) & (s.db[a] == V.Bound(c)) for a in range(n))
+    return (s.st[c] == V.BOUND) & exists(s.db, lambda a: (s.addr[c] == a) & (s.db[a] == V.Bound(c)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,19 +200,19 @@ class _Dhcp:
     def stale(self, s: StateView, c: int) -> Expr:
         if not self.cfg.policy.keeps_record:
             return FALSE  # only a kept record goes stale: nothing else leaves mem[c] behind
-        return any_((s.mem[c] == a) & ~mine(s, c, a) for a in self.A)
+        return exists(s.db, lambda a: (s.mem[c] == a) & ~mine(s, c, a))
 
     def mine_any(self, s: StateView, c: int) -> Expr:
-        return any_(mine(s, c, a) for a in self.A)
+        return exists(s.db, lambda a: mine(s, c, a))
 
     def recv_offer_guard(self, s: StateView, c: int) -> Expr:
-        offers = tuple(V.Offer(a) for a in self.A)
-        return s.to_cli[c].isin(offers) & (s.st[c] == V.SELECTING) & (s.to_srv[c] == None)  # noqa: E711
+        is_offer = s.to_cli[c].map(lambda m: isinstance(m, V.Offer), BOOL)
+        return is_offer & (s.st[c] == V.SELECTING) & (s.to_srv[c] == None)  # noqa: E711
 
     def recv_ack_guard(self, s: StateView, c: int) -> Expr:
-        acks = tuple(V.Ack(a) for a in self.A)
+        is_ack = s.to_cli[c].map(lambda m: isinstance(m, V.Ack), BOOL)
         acked = _address_of(s.to_cli[c], self.addr_dom, V.Ack)
-        return s.to_cli[c].isin(acks) & waiting(s, c) & (acked == s.addr[c])
+        return is_ack & waiting(s, c) & (acked == s.addr[c])
 
     def recv_nak_guard(self, s: StateView, c: int) -> Expr:
         """RFC 2131: a waiting client obeys a NAK. With ``client_nak="ignore-while-renewing"`` a
@@ -296,7 +307,7 @@ class _Dhcp:
     # -- server, fair ----------------------------------------------------------------------------
 
     def serve_release(self, s: StateView, c: int) -> None:
-        for a in self.A:
+        for a in choose(s.db):
             with s.case(s.to_srv[c] == V.Release(a), f"RELEASE({a})"):
                 s.db[a] = ite(s.db[a] == V.Bound(c), V.FREE, s.db[a])
                 s.mem[c] = ite(s.mem[c] == a, None, s.mem[c])
@@ -307,14 +318,14 @@ class _Dhcp:
         s.to_srv[c] = None
         stale = self.stale(s, c)
         mine_any = self.mine_any(s, c)
-        free_any = any_(s.db[a] == V.FREE for a in self.A)
+        free_any = exists(s.db, lambda a: s.db[a] == V.FREE)
         with s.case(stale, "silent: stale record"):
             pass
-        for a in self.A:
+        for a in choose(s.db):
             with s.case(~stale & mine(s, c, a), f"offer the current binding {a}"):
                 s.to_cli[c] = V.Offer(a)
                 s.mem[c] = a
-        for a in self.A:
+        for a in choose(s.db):
             with s.case(~stale & ~mine_any & (s.db[a] == V.FREE), f"offer free address {a}"):
                 s.db[a] = V.Offered(c)
                 s.mem[c] = a
@@ -326,7 +337,7 @@ class _Dhcp:
         s.require(s.to_cli[c] == None)  # noqa: E711
         stale = self.stale(s, c)
         for k in V.REQUEST_KINDS:
-            for a in self.A:
+            for a in choose(s.db):
                 with s.case(s.to_srv[c] == V.Request(k, a), f"REQUEST({k},{a})"):
                     s.to_srv[c] = None
                     self._answer_request(s, c, k, a, stale)
@@ -339,8 +350,8 @@ class _Dhcp:
             s.db[a] = V.Bound(c)
             s.mem[c] = a
             s.to_cli[c] = V.Ack(a)
-        others = tuple(x for c2 in self.C if c2 != c for x in (V.Offered(c2), V.Bound(c2)))
-        with s.case(ok & s.db[a].isin(others), "NAK: another client's address"):
+        others = exists(s.st, lambda c2: (c2 != c) & s.db[a].isin((V.Offered(c2), V.Bound(c2))))
+        with s.case(ok & others, "NAK: another client's address"):
             s.to_cli[c] = V.NAK
         unknown = ok & (s.db[a] == V.FREE)
         if k == V.SELECTING:
@@ -357,7 +368,7 @@ class _Dhcp:
                 s.to_cli[c] = V.Ack(a)
 
     def expire_lease(self, s: StateView, a: int) -> None:
-        for c in self.C:
+        for c in choose(s.st):
             with s.case(mine(s, c, a) & ~references(s, c, a), f"client {c}'s lease"):
                 s.db[a] = V.FREE
                 s.mem[c] = ite(s.mem[c] == a, None, s.mem[c])
@@ -367,7 +378,7 @@ class _Dhcp:
     def admin_delete(self, s: StateView, a: int) -> None:
         s.require(_positive(s.deletes_left))
         s.deletes_left = _decrement(s.deletes_left)
-        for c in self.C:
+        for c in choose(s.st):
             with s.case(s.db[a] == V.Bound(c), f"client {c}'s lease"):
                 s.db[a] = V.FREE
                 if not self.cfg.policy.keeps_record:
@@ -375,15 +386,12 @@ class _Dhcp:
 
     def rebuilt_record(self, s: StateView, c: int) -> Expr:
         """What a service restart puts in mem[c]: the address bound to c in db, or none."""
-        out: Expr = self.addr_dom.const(None)
-        for a in reversed(self.A):
-            out = ite(s.db[a] == V.Bound(c), a, out)
-        return out
+        return first(s.db, lambda a: s.db[a] == V.Bound(c), self.addr_dom.const(None))
 
     def admin_restart(self, s: StateView) -> None:
         s.require(self.cfg.restart)
-        s.require(any_(s.mem[c] != self.rebuilt_record(s, c) for c in self.C))
-        for c in self.C:
+        s.require(exists(s.st, lambda c: s.mem[c] != self.rebuilt_record(s, c)))
+        for c in each(s.st):
             s.mem[c] = self.rebuilt_record(s, c)
 
     def lose_to_server(self, s: StateView, c: int) -> None:
@@ -424,10 +432,15 @@ class _Dhcp:
         ]
 
 
+def dhcp_actions(cfg: Config) -> tuple[list[Variable], list[Action]]:
+    """The state variables and the untraced actions for one configuration (for other tracings)."""
+    variables = _variables(cfg)
+    return variables, _Dhcp(cfg, variables).actions()
+
+
 @lru_cache(maxsize=64)
 def dhcp_system(cfg: Config) -> System:
     """The traced DHCP system for one configuration (cached: tracing is deterministic)."""
-    variables = _variables(cfg)
-    model = _Dhcp(cfg, variables)
-    ranges: dict[str, Sequence[int]] = {"client": tuple(model.C), "address": tuple(model.A)}
-    return build_system(f"dhcp[{cfg.describe()}]", variables, model.actions(), ranges)
+    variables, actions = dhcp_actions(cfg)
+    ranges: dict[str, Sequence[int]] = {"client": tuple(range(cfg.clients)), "address": tuple(range(cfg.addresses))}
+    return build_system(f"dhcp[{cfg.describe()}]", variables, actions, ranges)

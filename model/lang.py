@@ -17,6 +17,14 @@ Expression nodes (all over domain *indexes*, never raw values):
 
 Branching on a traced value with a Python ``if`` raises :class:`TraceError`: use :func:`ite`,
 :meth:`StateView.case` or two actions instead.
+
+Quantifier combinators range over the indexes of an array, so that a body never names the number
+of clients or addresses: :func:`exists` and :func:`forall` (a condition over every index),
+:func:`choose` (one branch per index: ``for a in choose(s.db): with s.case(...)``), :func:`each`
+(an update of every index) and :func:`first` (the first index where a condition holds, or a
+default). Finite tracing unrolls them over the indexes. A symbolic tracing of the same bodies
+(a first-order reading, ``checker/z3/fo.py``) hands the bodies a view whose arrays are
+:class:`Symbolic` and keeps each combinator as a quantifier over a sort instead.
 """
 
 from __future__ import annotations
@@ -79,6 +87,33 @@ class Domain:
 BOOL = Domain("bool", (False, True))
 
 
+class Symbolic:
+    """Base of the values a symbolic tracing hands an action body in place of expressions.
+
+    The combinators below and :func:`ite` pass a call on to the symbolic value's class when one
+    of their arguments is symbolic, so one body serves both tracings.
+    """
+
+    @classmethod
+    def symbolic_ite(cls, cond: object, then: object, orelse: object) -> Any:
+        raise NotImplementedError
+
+    def symbolic_exists(self, fn: Callable[[Any], object]) -> Any:
+        raise NotImplementedError
+
+    def symbolic_forall(self, fn: Callable[[Any], object]) -> Any:
+        raise NotImplementedError
+
+    def symbolic_choose(self) -> Iterator[Any]:
+        raise NotImplementedError
+
+    def symbolic_each(self) -> Iterator[Any]:
+        raise NotImplementedError
+
+    def symbolic_first(self, cond: Callable[[Any], object], default: object) -> Any:
+        raise NotImplementedError
+
+
 def _as_expr(value: object, domain: Domain) -> Expr:
     if isinstance(value, Expr):
         if value.domain is not domain:
@@ -110,15 +145,23 @@ class Expr:
     __hash__ = object.__hash__
 
     def __and__(self, other: object) -> Expr:
+        if isinstance(other, Symbolic):
+            return NotImplemented
         return and_(self, _as_bool(other))
 
     def __rand__(self, other: object) -> Expr:
+        if isinstance(other, Symbolic):
+            return NotImplemented
         return and_(_as_bool(other), self)
 
     def __or__(self, other: object) -> Expr:
+        if isinstance(other, Symbolic):
+            return NotImplemented
         return or_(self, _as_bool(other))
 
     def __ror__(self, other: object) -> Expr:
+        if isinstance(other, Symbolic):
+            return NotImplemented
         return or_(_as_bool(other), self)
 
     def __invert__(self) -> Expr:
@@ -275,6 +318,9 @@ def any_(items: Iterable[object]) -> Expr:
 
 def ite(cond: object, then: object, orelse: object) -> Expr:
     """``then`` where ``cond`` holds, else ``orelse``; both branches share one domain."""
+    for x in (cond, then, orelse):
+        if isinstance(x, Symbolic):
+            return type(x).symbolic_ite(cond, then, orelse)  # type: ignore[no-any-return]
     c = _as_bool(cond)
     if isinstance(then, Expr):
         dom = then.domain
@@ -479,6 +525,63 @@ class _ArrayView:
 
     def __len__(self) -> int:
         return len(self._indexes)
+
+    def indexes(self) -> tuple[int, ...]:
+        """The array's indexes, in order."""
+        return tuple(sorted(self._indexes))
+
+
+def _indexes(over: object, what: str) -> tuple[int, ...]:
+    if isinstance(over, _ArrayView):
+        return over.indexes()
+    raise TraceError(f"{what} ranges over the indexes of an array of the state (s.db, s.st), not {over!r}")
+
+
+def exists(over: Any, fn: Callable[[Any], object]) -> Expr:
+    """True when ``fn(i)`` holds for some index ``i`` of the array ``over``."""
+    if isinstance(over, Symbolic):
+        return over.symbolic_exists(fn)  # type: ignore[no-any-return]
+    return any_(fn(i) for i in _indexes(over, "exists"))
+
+
+def forall(over: Any, fn: Callable[[Any], object]) -> Expr:
+    """True when ``fn(i)`` holds for every index ``i`` of the array ``over``."""
+    if isinstance(over, Symbolic):
+        return over.symbolic_forall(fn)  # type: ignore[no-any-return]
+    return all_(fn(i) for i in _indexes(over, "forall"))
+
+
+def choose(over: Any) -> Iterator[Any]:
+    """The indexes of ``over``, for one branch each (``for a in choose(s.db): with s.case(...)``).
+
+    The branches opened inside the loop are one nondeterministic choice of an index: symbolic
+    tracing keeps them as one branch under an existential quantifier. Every use of the index
+    must lie inside a branch opened in the loop.
+    """
+    if isinstance(over, Symbolic):
+        return over.symbolic_choose()
+    return iter(_indexes(over, "choose"))
+
+
+def each(over: Any) -> Iterator[Any]:
+    """The indexes of ``over``, for an update of every one (``for c in each(s.st): s.mem[c] = ...``)."""
+    if isinstance(over, Symbolic):
+        return over.symbolic_each()
+    return iter(_indexes(over, "each"))
+
+
+def first(over: Any, cond: Callable[[Any], object], default: Expr) -> Expr:
+    """The first index of ``over`` where ``cond`` holds, else ``default`` (a value of the same domain).
+
+    Symbolic tracing reads it as *some* index where ``cond`` holds: the two agree where at most
+    one index satisfies ``cond``, which the model's callers ensure (and tests check).
+    """
+    if isinstance(over, Symbolic):
+        return over.symbolic_first(cond, default)  # type: ignore[no-any-return]
+    out = default
+    for i in reversed(_indexes(over, "first")):
+        out = ite(cond(i), i, out)
+    return out
 
 
 @dataclass

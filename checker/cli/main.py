@@ -223,6 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
     from leasecheck.checker.cli.sweep import add_parser as add_sweep
 
     add_sweep(sub)
+
+    from leasecheck.checker.cli.prove import add_parser as add_prove
+
+    add_prove(sub)
     return parser
 
 
@@ -493,6 +497,10 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO, started: float, 
             from leasecheck.checker.cli.sweep import run_sweep_command
 
             return run_sweep_command(args, out, err)
+        if args.command == "prove":
+            from leasecheck.checker.cli.prove import run_prove
+
+            return run_prove(args, out, err)
         if args.command == "replay":
             from leasecheck.checker.cli.outputs import replay_command
 

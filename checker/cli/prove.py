@@ -1,0 +1,221 @@
+"""`leasecheck prove`: a property for every number of clients and addresses (docs/allsizes.md).
+
+First the explicit engine looks for a counterexample in small networks (any finite
+counterexample refutes the all-sizes claim). Then, for an invariant, leasecheck learns candidate
+clauses from the reachable states of the 2x2 and 3x3 networks and proves an inductive set of them
+in the first-order form of the model, which a fresh solver re-checks.
+
+Exit status: 0 the property holds in every network (A >= C where the property needs it); 1 a
+finite counterexample refutes it (shown, replayed through the model); 3 neither was found (the
+reason is printed); 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from leasecheck.checker.explicit.explore import Limits, explore
+from leasecheck.checker.render.files import atomic_write
+from leasecheck.checker.render.jsondoc import config_json, result_json
+from leasecheck.checker.render.text import render_result_trace
+from leasecheck.checker.results import CheckResult
+from leasecheck.checker.z3 import allsizes
+from leasecheck.checker.z3.fo import first_order_system
+from leasecheck.checker.z3.fo_finite import FiniteReading
+from leasecheck.checker.z3.learn import StateMatrix
+from leasecheck.errors import ExitStatus, UserError
+from leasecheck.model.dhcp import CLIENT_NAK_MODES, Config, dhcp_system
+from leasecheck.model.values import VARIANTS
+from leasecheck.properties.spec import Verdict
+
+#: The properties ``prove`` speaks of, and whether each needs A >= C.
+PROPERTIES = {"single_binding": False, "no_duplicate_address": False, "recovery": True}
+#: The networks searched for a finite counterexample first.
+SMALL_NETWORKS = ((1, 1), (1, 2), (2, 1), (2, 2))
+#: The most states a finite network explored for learning may have.
+MAX_LEARN_STATES = 2_000_000
+
+
+class ProveUsageError(UserError):
+    command = "leasecheck prove"
+
+
+@dataclass
+class ProofRun:
+    """What ``prove`` found: a verdict for every network, a finite counterexample, or neither."""
+
+    config: Config
+    prop: str
+    any_budget: bool
+    verdict: Verdict
+    reason: str
+    invariant: list[str] = field(default_factory=list)
+    counterexample: CheckResult | None = None
+    counterexample_config: Config | None = None
+    seconds: float = 0.0
+    queries: int = 0
+    candidates: int = 0
+    rechecked: bool = False
+    learned_from: list[str] = field(default_factory=list)
+    smt2: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        return {Verdict.HOLDS: ExitStatus.OK, Verdict.VIOLATED: ExitStatus.VIOLATED}.get(self.verdict, ExitStatus.UNKNOWN)
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "prove", help="prove a property for every number of clients and addresses",
+        description="Look for a counterexample in small networks; then prove the property for every number of "
+                    "clients and addresses with a learned quantified invariant, re-checked by a fresh solver "
+                    "(docs/allsizes.md). Exit 0: holds for all sizes; 1: a finite counterexample; 3: neither found.")
+    p.add_argument("--variant", default="nt35", help=f"a variant ({', '.join(VARIANTS)}) or a written policy")
+    p.add_argument("--property", required=True, choices=tuple(PROPERTIES), dest="prop")
+    p.add_argument("--deletes", type=int, default=1, metavar="D")
+    p.add_argument("--losses", type=int, default=0, metavar="L")
+    p.add_argument("--reboots", type=int, default=0, metavar="R")
+    p.add_argument("--restart", action="store_true")
+    p.add_argument("--client-nak", choices=CLIENT_NAK_MODES, default="obey")
+    p.add_argument("--any-budget", action="store_true",
+                   help="prove for every budget of deletes, losses and reboots at once (invariants only; the "
+                        "finite search uses the budgets given)")
+    p.add_argument("--certificate", metavar="FILE", help="write the re-checked proof obligations as SMT-LIB 2")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--timeout", type=_seconds, default=60.0, metavar="SECONDS", help="the time for the proof (default 60)")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"the time must be more than 0 and at most 86400 seconds, not {text}")
+    return value
+
+
+def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 60.0) -> ProofRun:
+    """Decide ``prop`` of ``cfg``'s variant and budgets for every network (its own C and A are not used)."""
+    if prop not in PROPERTIES:
+        raise ProveUsageError(f"unknown property {prop!r}; choose one of {', '.join(PROPERTIES)}")
+    start = time.monotonic()
+    deadline = start + timeout
+    run = ProofRun(cfg, prop, any_budget, Verdict.UNKNOWN, "")
+    found = _finite_counterexample(cfg, prop)
+    if found is not None:
+        run.verdict, run.counterexample_config, run.counterexample = Verdict.VIOLATED, found[0], found[1]
+        run.reason = f"violated in the network of {found[0].clients} clients and {found[0].addresses} addresses"
+        run.seconds = time.monotonic() - start
+        return run
+    if prop == "recovery":
+        run.reason = ("no counterexample in the networks of up to 2 clients and 2 addresses; an all-sizes proof of "
+                      "recovery (a ranking under weak fairness) is not implemented")
+        run.seconds = time.monotonic() - start
+        return run
+    fs = first_order_system(cfg, unbounded=any_budget)
+    samples = []
+    for c, a, budgets in _learning_networks(cfg, any_budget):
+        net = dataclasses.replace(cfg, clients=c, addresses=a, deletes=budgets[0], losses=budgets[1],
+                                  reboots=budgets[2], restart=budgets[3])
+        graph = explore(dhcp_system(net), Limits(max_states=MAX_LEARN_STATES))
+        if not graph.complete:
+            continue
+        reading = FiniteReading(first_order_system(net), c, a)
+        samples.append(StateMatrix(reading, list(graph.states)))
+        run.learned_from.append(f"{net.describe()}: {len(graph.states):,} states")
+    pool = allsizes.learn_pool(fs, samples)
+    proof = allsizes.prove_invariant(fs, allsizes.fo_property(fs, prop), pool, deadline)
+    run.candidates, run.queries, run.rechecked, run.smt2 = proof.candidates, proof.queries, proof.rechecked, proof.smt2
+    run.invariant = [c.text() for c in proof.clauses]
+    run.verdict = Verdict.HOLDS if proof.verdict == "holds" and proof.rechecked else Verdict.UNKNOWN
+    run.reason = ("an inductive invariant, re-checked by a fresh solver" if run.verdict is Verdict.HOLDS
+                  else proof.reason)
+    run.seconds = time.monotonic() - start
+    return run
+
+
+def _learning_networks(cfg: Config, any_budget: bool) -> list[tuple[int, int, tuple[int, int, int, bool]]]:
+    """The 2x2 network with the budgets given, each capped at 1 (every budget 1 when the proof is for
+    every budget), and the 3x3 network with D capped at 1 and no losses, reboots or restart."""
+    capped = (min(cfg.deletes, 1), min(cfg.losses, 1), min(cfg.reboots, 1), cfg.restart)
+    if any_budget:
+        capped = (1, 1, 1, cfg.restart)
+    return [(2, 2, capped), (3, 3, (capped[0], 0, 0, False))]
+
+
+def _finite_counterexample(cfg: Config, prop: str) -> tuple[Config, CheckResult] | None:
+    from leasecheck.api import check
+
+    for c, a in SMALL_NETWORKS:
+        if PROPERTIES[prop] and a < c:
+            continue
+        net = dataclasses.replace(cfg, clients=c, addresses=a)
+        run = check(net, properties=[prop])
+        for r in run.report.results:
+            if r.verdict is Verdict.VIOLATED:
+                return net, r
+    return None
+
+
+def render_text(run: ProofRun) -> str:
+    cfg = run.config
+    budgets = "every budget" if run.any_budget else f"D={cfg.deletes}, L={cfg.losses}, R={cfg.reboots}"
+    sizes = "every number of clients C >= 1" + (" and addresses A >= C" if PROPERTIES[run.prop] else " and addresses A >= 1")
+    head = f"{run.prop} for {cfg.variant}, {budgets}{', restart' if cfg.restart else ''}, {sizes}: {run.verdict}"
+    lines = [head, f"  {run.reason} ({run.seconds:.1f} s)"]
+    if run.verdict is Verdict.HOLDS:
+        lines.append(f"  the property: {allsizes.STATEMENTS[run.prop]}")
+        lines.append(f"  the invariant ({len(run.invariant)} clauses besides the property, from {run.candidates:,} "
+                     f"candidates true in {'; '.join(run.learned_from)}):")
+        lines += [f"    {t}" for t in run.invariant] or ["    (the property alone is inductive)"]
+    if run.counterexample is not None and run.counterexample_config is not None:
+        lines.append(render_result_trace(dhcp_system(run.counterexample_config), run.counterexample))
+    return "\n".join(lines) + "\n"
+
+
+def render_json(run: ProofRun) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "command": "prove",
+        "property": run.prop,
+        "variant": run.config.variant,
+        "budgets": "any" if run.any_budget else {"deletes": run.config.deletes, "losses": run.config.losses,
+                                                  "reboots": run.config.reboots},
+        "restart": run.config.restart,
+        "sizes": "all" if run.verdict is Verdict.HOLDS else None,
+        "needs_addresses_at_least_clients": PROPERTIES[run.prop],
+        "verdict": str(run.verdict),
+        "reason": run.reason,
+        "statement": allsizes.STATEMENTS.get(run.prop),
+        "invariant": run.invariant,
+        "candidates": run.candidates,
+        "learned_from": run.learned_from,
+        "solver_calls": run.queries,
+        "rechecked": run.rechecked,
+        "seconds": round(run.seconds, 3),
+    }
+    if run.counterexample is not None and run.counterexample_config is not None:
+        doc["counterexample"] = {"config": config_json(run.counterexample_config),
+                                 "result": result_json(dhcp_system(run.counterexample_config), run.counterexample)}
+    return doc
+
+
+def run_prove(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    cfg = Config(1, 1, args.variant, args.deletes, args.losses, args.reboots, args.restart, args.client_nak)
+    if args.any_budget and args.prop == "recovery":
+        raise ProveUsageError("--any-budget is for invariants: recovery needs a finite budget of deletes")
+    run = prove(cfg, args.prop, args.any_budget, args.timeout)
+    if args.certificate and run.smt2:
+        text = "".join(f"; obligation: {name} (expected: unsat)\n(push)\n{body}(pop)\n" for name, body in run.smt2)
+        atomic_write(Path(args.certificate), text)
+    if args.format == "json":
+        out.write(json.dumps(render_json(run), indent=2) + "\n")
+    else:
+        out.write(render_text(run))
+    return int(run.exit_status)

@@ -1,0 +1,354 @@
+"""Safety for every number of clients and addresses: a learned, quantified inductive invariant.
+
+:func:`prove_invariant` takes the property as a first-order formula (written with the model's
+own predicates over variables) and a pool of candidate clauses that hold in every reachable
+state of the finite networks explored (:mod:`.learn`). It grows an invariant from the property:
+while some step leads from a state satisfying the invariant to one violating it, the solver's
+counterexample to induction (a finite structure) is read back, and the shortest pool clauses
+false in its pre-state join the invariant; a clause whose violation no pool clause explains is
+dropped. Every solver call is first checked to be in the decidable fragment (:mod:`.epr`).
+The invariant found is re-checked by a fresh solver in a fresh context: it holds initially,
+every command preserves it and the well-formedness of the state, and it contains the property.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import z3
+
+from leasecheck.checker.z3.epr import Edge, part_edges, require_acyclic, require_epr
+from leasecheck.checker.z3.fo import (
+    And,
+    Command,
+    EqT,
+    Formula,
+    FoSystem,
+    Var,
+    command_formula,
+    conj,
+    implies,
+    initial_formula,
+    neg,
+    quant,
+    rename_post,
+    well_formed,
+)
+from leasecheck.checker.z3.fo_z3 import Vocabulary
+from leasecheck.checker.z3.learn import Clause, Shape, StateMatrix, atoms, clause_holds_in, literal_bits, true_clauses
+from leasecheck.model import dhcp
+
+
+@dataclass
+class InvariantProof:
+    """The outcome: ``holds`` with the clauses, or ``unknown`` with the reason."""
+
+    verdict: str
+    reason: str
+    clauses: list[Clause] = field(default_factory=list)
+    candidates: int = 0
+    queries: int = 0
+    rechecked: bool = False
+    seconds: float = 0.0
+    smt2: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _structure(vocab: Vocabulary, model: z3.ModelRef, post: bool) -> tuple[dict, dict[str, int]]:
+    universes: dict[str, list[z3.ExprRef]] = {}
+    for name, sort in vocab.sorts.items():
+        elems = vocab.elements.get(name) or model.get_universe(sort)
+        universes[name] = list(elems) if elems else [z3.FreshConst(sort)]
+
+    def index_of(sort: str, value: z3.ExprRef) -> int:
+        for i, e in enumerate(universes[sort]):
+            if z3.eq(e, value):
+                return i
+        return -1
+
+    S: dict = {}
+    for g in vocab.fs.groups.values():
+        consts = vocab.enum[g.name][1]
+        back = {str(v): k for k, v in consts.items()}
+        sym = vocab.kind[(g.name, post)]
+        if g.index is None:
+            S[("key", g.name)] = [back[str(model.eval(sym, model_completion=True))]]
+            continue
+        elems = universes[g.index]
+        S[("key", g.name)] = [back[str(model.eval(sym(e), model_completion=True))] for e in elems]
+        for n, sort, how in g.fields:
+            decl = vocab.field[(g.name, n, post)]
+            if how == "function":
+                S[("f", g.name, n)] = [index_of(sort, model.eval(decl(e), model_completion=True)) for e in elems]
+            else:
+                col = []
+                for e in elems:
+                    hit = [i for i, z in enumerate(universes[sort]) if z3.is_true(model.eval(decl(e, z), model_completion=True))]
+                    col.append(hit[0] if hit else -1)
+                S[("f", g.name, n)] = col
+    return S, {k: len(v) for k, v in universes.items()}
+
+
+#: The networks where a counterexample to induction is looked for first, smallest first: there
+#: every quantifier is expanded and the solver is quick. Only when none has one is the question
+#: asked for every network.
+_SMALL = ((1, 1), (2, 1), (1, 2), (2, 2))
+#: Where a counterexample found only in the question for every network is read back, if it fits.
+_READ_BACK = ((3, 2), (2, 3), (3, 3), (4, 4))
+
+
+def _bounded_cti(fs: FoSystem, parts: Sequence[tuple[str, Formula]], vocabs: dict[tuple[int, int], Vocabulary],
+                 timeout_ms: int) -> tuple[z3.ModelRef, Vocabulary] | None:
+    for nc, na in _READ_BACK:
+        vocab = vocabs.setdefault((nc, na), Vocabulary(fs, z3.Context(), {"client": nc, "address": na}))
+        s = _query(fs, vocab, parts, timeout_ms)
+        if s.check() == z3.sat:
+            return s.model(), vocab
+    return None
+
+
+def _query(fs: FoSystem, vocab: Vocabulary, parts: Sequence[tuple[str, Formula]], timeout_ms: int) -> z3.Solver:
+    require_epr(fs, parts)
+    s = z3.Solver(ctx=vocab.ctx)
+    s.set("timeout", max(1, timeout_ms))
+    for _, f in parts:
+        for g in (f.args if isinstance(f, And) else (f,)):
+            s.add(vocab.formula(g))
+    return s
+
+
+def _step_parts(fs: FoSystem, cmd: Command, pre: Formula, goal: Formula) -> list[tuple[str, Formula]]:
+    where = f"{cmd.action}{'(' + cmd.label + ')' if cmd.label else ''}"
+    return [("the well-formed pre-state", well_formed(fs)), ("the invariant", pre),
+            (f"the step {where}", command_formula(fs, cmd)), ("the negated invariant after the step", neg(rename_post(goal)))]
+
+
+def recheck(fs: FoSystem, prop: Formula, clauses: Sequence[Clause], timeout_ms: int = 60_000) -> tuple[bool, str, list[tuple[str, str]]]:
+    """A fresh solver, a fresh context: initiation, consecution for every command, the property."""
+    vocab = Vocabulary(fs, z3.Context())
+    inv = conj(prop, *(c.formula() for c in clauses))
+    whole = conj(inv, well_formed(fs))
+    smt2: list[tuple[str, str]] = []
+    s = _query(fs, vocab, [("the initial state", initial_formula(fs)), ("the negated invariant", neg(whole))], timeout_ms)
+    smt2.append(("initiation", s.to_smt2()))
+    if s.check() != z3.unsat:
+        return False, "the invariant does not hold in the initial state", smt2
+    for cmd in fs.commands:
+        s = _query(fs, vocab, _step_parts(fs, cmd, whole, whole), timeout_ms)
+        smt2.append((f"consecution {cmd.action} {cmd.label}".strip(), s.to_smt2()))
+        r = s.check()
+        if r != z3.unsat:
+            return False, f"the step {cmd.action} {cmd.label} is not shown to keep the invariant ({r})", smt2
+    return True, "", smt2
+
+
+class _Steps:
+    """Step queries over one vocabulary, the terms of each clause built once."""
+
+    def __init__(self, fs: FoSystem, vocab: Vocabulary):
+        self.fs, self.vocab = fs, vocab
+        self.terms: dict[int, tuple[z3.BoolRef, z3.BoolRef]] = {}
+        self.cmds: dict[int, z3.BoolRef] = {}
+        self.wf = vocab.formula(well_formed(fs))
+        self.wf_edges = part_edges("the well-formed pre-state", well_formed(fs))
+        self._part_edges: dict[tuple[int, bool], tuple[object, list[Edge]]] = {}
+
+    def _edges(self, where: str, part: Formula | Command, negated: bool) -> list[Edge]:
+        key = (id(part), negated)
+        got = self._part_edges.get(key)
+        if got is None:
+            if isinstance(part, Command):
+                f = command_formula(self.fs, part)
+            else:
+                f = neg(rename_post(part)) if negated else part
+            got = self._part_edges[key] = (part, part_edges(where, f))  # the part kept alive: ids stay unique
+        return got[1]
+
+    def clause(self, f: Formula) -> tuple[z3.BoolRef, z3.BoolRef]:
+        got = self.terms.get(id(f))
+        if got is None:
+            got = self.terms[id(f)] = (self.vocab.formula(f), self.vocab.formula(rename_post(f)))
+        return got
+
+    def solver(self, cmd: Command, pre: Sequence[Formula], post: Sequence[Formula], timeout_ms: int,
+               track: bool = False) -> tuple[z3.Solver, list[z3.BoolRef]]:
+        # the fragment check of the whole query, before the call; each part's edges found once
+        parts = [(f"the invariant clause {i}", f, False) for i, f in enumerate(pre)]
+        parts += [(f"the negated clause {i} after the step", f, True) for i, f in enumerate(post)]
+        edges = [self._edges(where, f, negated) for where, f, negated in parts]
+        edges.append(self._edges(f"the step {cmd.action} {cmd.label}".strip(), cmd, False))
+        require_acyclic(self.fs, [self.wf_edges, *edges])
+        if id(cmd) not in self.cmds:
+            self.cmds[id(cmd)] = self.vocab.formula(command_formula(self.fs, cmd))
+        s = z3.Solver(ctx=self.vocab.ctx)
+        s.set("timeout", max(1, timeout_ms))
+        s.add(self.wf, self.cmds[id(cmd)])
+        marks = []
+        for i, f in enumerate(pre):
+            if track:
+                m = z3.Bool(f"inv{i}", self.vocab.ctx)
+                marks.append(m)
+                s.add(z3.Implies(m, self.clause(f)[0]))
+            else:
+                s.add(self.clause(f)[0])
+        s.add(z3.Or([z3.Not(self.clause(f)[1]) for f in post]))
+        return s, marks
+
+
+def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadline: float,
+                    per_round: int = 8, query_ms: int = 20_000,
+                    networks: Sequence[tuple[int, int]] = _SMALL) -> InvariantProof:
+    """Grow an invariant from the property with pool clauses that exclude counterexamples to induction."""
+    start = time.monotonic()
+    vocab = Vocabulary(fs)
+    out = InvariantProof("unknown", "", candidates=len(pool))
+    s = _query(fs, vocab, [("the initial state", initial_formula(fs)), ("the negated property", neg(prop))], query_ms)
+    out.queries += 1
+    if s.check() != z3.unsat:
+        out.reason = "the property does not hold in the initial state of some network"
+        return out
+    pool = list(pool)
+    inv: list[Clause] = []
+    steps = [_Steps(fs, Vocabulary(fs, z3.Context(), {"client": c, "address": a})) for c, a in networks]
+    steps.append(_Steps(fs, vocab))
+    readback: dict[tuple[int, int], Vocabulary] = {}
+
+    def left() -> int:
+        return min(query_ms, int(max(1.0, deadline - time.monotonic()) * 1000))
+
+    def finish(reason: str) -> InvariantProof:
+        out.reason, out.clauses, out.seconds = reason, inv, time.monotonic() - start
+        return out
+
+    level, index = 0, 0  # the network size tried, and the command where the last counterexample was
+    order = list(fs.commands)
+    while True:
+        if time.monotonic() > deadline:
+            return finish(f"the time ran out after {out.queries} solver calls, with {len(inv)} clauses")
+        forms = [prop, *(c.formula() for c in inv)]
+        cti = None
+        for step in range(len(order)):
+            cmd = order[(index + step) % len(order)]
+            q, _ = steps[level].solver(cmd, forms, forms, left())
+            out.queries += 1
+            r = q.check()
+            if r == z3.unknown:
+                return finish(f"the solver gave no answer for {cmd.action} ({q.reason_unknown()})")
+            if r == z3.sat:
+                index = (index + step) % len(order)
+                model, where = q.model(), steps[level].vocab
+                if level == len(steps) - 1:  # a small network with the same counterexample reads better
+                    found = _bounded_cti(fs, _step_parts(fs, cmd, conj(*forms), conj(*forms)), readback, left())
+                    if found is not None:
+                        model, where = found
+                cti = (cmd, model, where)
+                break
+        if cti is None:
+            if level == len(steps) - 1:
+                break  # no counterexample in any network: inductive
+            level += 1
+            continue
+        cmd, model, where = cti
+        pre, sizes = _structure(where, model, post=False)
+        killers = [k for k in pool if k not in inv and not clause_holds_in(k, pre, sizes)]
+        if killers:
+            killers.sort(key=lambda k: (len(k.literals), len(k.shape.vars)))
+            inv.extend(killers[:per_round])
+            level = 0
+            continue
+        post, psizes = _structure(where, model, post=True)
+        broken = [k for k in inv if not clause_holds_in(k, post, psizes)]
+        if not broken:
+            return finish(f"the step {cmd.action} ({cmd.label or 'its only branch'}) leads from a state no learned "
+                          f"clause excludes to one that violates the property")
+        for k in broken:
+            inv.remove(k)
+            pool.remove(k)
+        level = 0
+    need = _needed(fs, steps[-1], prop, inv, left)
+    out.queries += len(fs.commands)
+    inv = need if need is not None else inv
+    ok, why, smt2 = recheck(fs, prop, inv)
+    out.rechecked, out.smt2 = ok, smt2
+    out.verdict = "holds" if ok else "unknown"
+    return finish("inductive" if ok else f"the fresh solver did not confirm the invariant: {why}")
+
+
+def _needed(fs: FoSystem, steps: _Steps, prop: Formula, inv: list[Clause], left: Callable[[], int]) -> list[Clause] | None:
+    """The clauses the property needs, by unsat cores from the property outwards (None: no answer)."""
+    need: list[Clause] = []
+    goal = [prop]
+    forms = [prop, *(c.formula() for c in inv)]
+    while True:
+        added = False
+        for cmd in fs.commands:
+            q, marks = steps.solver(cmd, forms, goal, left(), track=True)
+            if q.check(*marks) != z3.unsat:
+                return None
+            core = {str(m) for m in q.unsat_core()}
+            for i, k in enumerate(inv):
+                if f"inv{i + 1}" in core and k not in need:
+                    need.append(k)
+                    added = True
+        if not added:
+            return need
+        goal = [prop, *(c.formula() for c in need)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The properties, and the pool learned from finite networks
+
+
+#: The invariants this module proves, each written with the model's own predicates.
+SAFETY = ("single_binding", "no_duplicate_address")
+
+
+#: Each property's first-order statement below, in words.
+STATEMENTS = {
+    "single_binding": "for every client c and addresses a1, a2 (all different): "
+                      "not (db[a1] is OFFERED(c) or BOUND(c), and db[a2] is OFFERED(c) or BOUND(c))",
+    "no_duplicate_address": "for every clients c1, c2 (all different): "
+                            "not (st[c1] and st[c2] are BOUND, RENEWING or REBINDING, and addr[c1] = addr[c2])",
+}
+
+
+def fo_property(fs: FoSystem, name: str) -> Formula:
+    """The property as a first-order formula over every network."""
+    v = fs.view()
+    if name == "single_binding":
+        c, a1, a2 = Var("c", "client"), Var("a1", "address"), Var("a2", "address")
+        body = implies(neg(EqT(a1, a2)), neg(conj(dhcp.mine(v, c, a1), dhcp.mine(v, c, a2))))  # type: ignore[arg-type]
+        return quant("forall", (c, a1, a2), body)
+    if name == "no_duplicate_address":
+        c1, c2 = Var("c1", "client"), Var("c2", "client")
+        same = v.addr[c1] == v.addr[c2]
+        body = implies(neg(EqT(c1, c2)), neg(conj(dhcp.holding(v, c1), dhcp.holding(v, c2), same)))  # type: ignore[arg-type]
+        return quant("forall", (c1, c2), body)
+    raise KeyError(name)
+
+
+def shapes() -> list[tuple[Shape, int]]:
+    """The clause shapes learned, with the most literals each may have."""
+    c, c2 = Var("c", "client"), Var("d", "client")
+    a, a2 = Var("a", "address"), Var("b", "address")
+    return [(Shape((c,), (a,)), 3), (Shape((c,), (a, a2)), 2), (Shape((c, c2), (a,)), 2)]
+
+
+def learn_pool(fs: FoSystem, samples: Sequence[StateMatrix]) -> list[Clause]:
+    """Every clause of the shapes above true in every sampled reachable state."""
+    pool: list[Clause] = []
+    for shape, width in shapes():
+        usable = [sm for sm in samples
+                  if sm.reading.sizes["client"] >= len(shape.clients) and sm.reading.sizes["address"] >= len(shape.addresses)]
+        if not usable:
+            continue
+        vocabulary = atoms(fs, shape)
+        env_of = {id(v): i for vs in (shape.clients, shape.addresses) for i, v in enumerate(vs)}
+        bits = literal_bits(vocabulary, [(sm, env_of) for sm in usable])
+        for clause in true_clauses(shape, vocabulary, bits, width):
+            used = {id(v) for lit, _ in clause.literals for v in lit.vars}
+            if len(shape.vars) > 2 and len(used) < len(shape.vars):
+                continue  # a clause of a smaller shape
+            pool.append(clause)
+    return pool

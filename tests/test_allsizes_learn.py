@@ -1,0 +1,48 @@
+"""Learned clauses: what the data keep, that a clause's formula says what its data test said, its words."""
+
+from __future__ import annotations
+
+import random
+
+from leasecheck.checker.explicit.explore import explore
+from leasecheck.checker.z3 import allsizes
+from leasecheck.checker.z3.fo import first_order_system
+from leasecheck.checker.z3.fo_finite import FiniteReading
+from leasecheck.checker.z3.learn import StateMatrix
+from leasecheck.model.dhcp import Config, dhcp_system
+
+
+def _pool(variant: str) -> tuple:
+    cfg = Config(2, 2, variant, deletes=1)
+    system = dhcp_system(cfg)
+    graph = explore(system)
+    fs = first_order_system(cfg)
+    reading = FiniteReading(fs, 2, 2, system)
+    states = [tuple(s) for s in graph.states]
+    return fs, reading, states, allsizes.learn_pool(fs, [StateMatrix(reading, states)])
+
+
+def test_the_pool_holds_a_known_invariant_and_not_a_false_one() -> None:
+    _, _, _, pool = _pool("nt40")
+    texts = {c.text() for c in pool}
+    assert "for every client c: if st[c] = INIT then addr[c] = none" in texts
+    assert "for every client c: if st[c] = BOUND then addr[c] = an address" in texts
+    assert not any(t.endswith("if st[c] = BOUND then false") for t in texts)  # BOUND is reachable
+
+
+def test_each_clause_formula_holds_where_its_data_said_so() -> None:
+    fs, reading, states, pool = _pool("nt35")
+    rng = random.Random(17)
+    some_states = rng.sample(states, 40)
+    for clause in rng.sample(pool, 60):
+        f = clause.formula()
+        assert all(reading.holds(f, s) for s in some_states), clause.text()
+
+
+def test_a_clause_the_data_refute_is_not_kept() -> None:
+    fs, reading, states, pool = _pool("nt35")
+    # "no client is ever BOUND" is false in the 2x2 network: no clause saying it may be kept
+    bound = [s for s in states if "BOUND" in dhcp_system(Config(2, 2, "nt35", 1)).decode(s)["st"]]
+    assert bound
+    for clause in pool:
+        assert all(reading.holds(clause.formula(), s) for s in bound[:5]), clause.text()

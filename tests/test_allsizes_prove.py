@@ -1,0 +1,173 @@
+"""`leasecheck prove`: the decidable-fragment check, the learned invariants, the verdicts and exit statuses."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from leasecheck.checker.cli.main import main
+from leasecheck.checker.explicit.explore import explore
+from leasecheck.checker.z3 import allsizes
+from leasecheck.checker.z3.epr import FragmentError, fragment_report, require_epr
+from leasecheck.checker.z3.fo import (
+    EqT,
+    FieldFn,
+    Quant,
+    Rel,
+    Var,
+    command_formula,
+    first_order_system,
+    initial_formula,
+    neg,
+    rename_post,
+    well_formed,
+)
+from leasecheck.checker.z3.fo_finite import FiniteReading
+from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.model.interp import holds
+from leasecheck.properties.dhcp import dhcp_properties
+from leasecheck.properties.spec import Invariant
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+# -- the fragment --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ["nt35", "nt40", "authoritative"])
+def test_every_step_query_of_the_model_is_in_the_fragment(variant: str) -> None:
+    fs = first_order_system(Config(variant=variant, restart=True, losses=1, reboots=1))
+    prop = allsizes.fo_property(fs, "single_binding")
+    for cmd in fs.commands:
+        parts = [("wf", well_formed(fs)), ("inv", prop), ("step", command_formula(fs, cmd)), ("goal", neg(rename_post(prop)))]
+        assert require_epr(fs, parts).ok
+    assert require_epr(fs, [("init", initial_formula(fs)), ("goal", neg(prop))]).ok
+
+
+def test_a_cycle_through_a_quantifier_is_refused_and_named() -> None:
+    fs = first_order_system(Config(variant="nt40"))
+    a, c = Var("a_t", "address"), Var("c_t", "client")
+    # for every address some client owns it: address -> client, while addr.value goes client -> address
+    bad = Quant("forall", (a,), Quant("exists", (c,), Rel("db", "client", a, c, False)))
+    with pytest.raises(FragmentError) as info:
+        require_epr(fs, [("the owner lemma", bad)])
+    text = str(info.value)
+    assert "exists c_t: client" in text and "forall a_t: address" in text and "the owner lemma" in text
+    assert "the function " in text and "from client to address" in text
+
+
+def test_a_negated_existential_is_universal_and_stays_in_the_fragment() -> None:
+    fs = first_order_system(Config(variant="nt40"))
+    a, c = Var("a_u", "address"), Var("c_u", "client")
+    # not (forall a exists c): exists a forall c, no Skolem function
+    fine = neg(Quant("forall", (a,), Quant("exists", (c,), Rel("db", "client", a, c, False))))
+    assert fragment_report(fs, [("x", fine)]).ok
+    # not (exists a forall c): forall a exists c, an edge from address to client: a cycle
+    assert not fragment_report(fs, [("x", neg(Quant("exists", (a,), Quant("forall", (c,), Rel("db", "client", a, c, False)))))]).ok
+
+
+def test_a_function_back_from_address_to_client_would_be_named() -> None:
+    fs = first_order_system(Config(variant="nt40"))
+    a = Var("a_v", "address")
+    c = Var("c_v", "client")
+    # addr.value(c) is a function client -> address; an existential client under a universal address closes it
+    f = Quant("forall", (a,), Quant("exists", (c,), EqT(FieldFn("addr", "", c, False, "address"), a)))
+    report = fragment_report(fs, [("the surjection", f)])
+    assert not report.ok
+    assert {e.source for e in report.cycle} == {"client", "address"}
+
+
+# -- the properties' first-order form --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["single_binding", "no_duplicate_address"])
+@pytest.mark.parametrize("variant", ["nt35", "authoritative"])
+def test_the_first_order_property_is_the_finite_property_in_reachable_states(name: str, variant: str) -> None:
+    for c, a in ((2, 2), (3, 2)):
+        cfg = Config(c, a, variant, deletes=1)
+        system = dhcp_system(cfg)
+        graph = explore(system)
+        fs = first_order_system(cfg)
+        reading = FiniteReading(fs, c, a, system)
+        fo = allsizes.fo_property(fs, name)
+        finite = dhcp_properties(system, cfg, [name])[0]
+        assert isinstance(finite, Invariant)
+        seen = set()
+        for i in range(0, len(graph.states), 7):
+            s = tuple(graph.states[i])
+            got = reading.holds(fo, s)
+            assert got == holds(finite.good, s), system.decode(s)
+            seen.add(got)
+        if name == "no_duplicate_address":
+            assert seen == {True, False}  # D=1 breaks it, so both answers are met
+
+
+# -- proofs and their honesty --------------------------------------------------------------------
+
+
+def test_the_property_alone_is_not_inductive_for_no_duplicate_address() -> None:
+    fs = first_order_system(Config(variant="nt40", deletes=0))
+    prop = allsizes.fo_property(fs, "no_duplicate_address")
+    ok, why, _ = allsizes.recheck(fs, prop, [])
+    assert not ok and "is not shown to keep" in why
+    # without candidates the learner cannot close it: unknown, never holds
+    proof = allsizes.prove_invariant(fs, prop, [], deadline=1e18)
+    assert proof.verdict == "unknown" and "no learned clause excludes" in proof.reason
+
+
+def test_single_binding_for_every_network_and_json() -> None:
+    code, out, _ = run("prove", "--variant", "nt40", "--property", "single_binding", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["verdict"] == "holds" and doc["sizes"] == "all" and doc["rechecked"]
+    assert doc["candidates"] > 100 and len(doc["learned_from"]) == 2
+
+
+def test_single_binding_for_every_budget_writes_a_certificate(tmp_path) -> None:
+    cert = tmp_path / "sb.smt2"
+    code, out, _ = run("prove", "--variant", "nt35", "--property", "single_binding", "--any-budget",
+                       "--restart", "--certificate", str(cert))
+    assert code == 0, out
+    assert "every budget" in out and "holds" in out
+    text = cert.read_text()
+    assert text.count("(expected: unsat)") >= 30 and "(check-sat)" in text
+
+
+def test_the_nt35_control_fails_with_its_lasso() -> None:
+    code, out, _ = run("prove", "--variant", "nt35", "--property", "recovery", "--format", "json")
+    doc = json.loads(out)
+    assert code == 1 and doc["verdict"] == "violated" and doc["sizes"] is None
+    trace = doc["counterexample"]["result"]["trace"]
+    assert trace["loop_start"] is not None
+
+
+def test_a_finite_counterexample_refutes_no_duplicate_address_with_deletes() -> None:
+    code, out, _ = run("prove", "--variant", "nt40", "--property", "no_duplicate_address", "--deletes", "1")
+    assert code == 1 and "violated in the network of 2 clients" in out
+
+
+def test_recovery_without_a_ranking_is_unknown_not_holds() -> None:
+    code, out, _ = run("prove", "--variant", "nt40", "--property", "recovery")
+    assert code == 3 and "not implemented" in out
+
+
+def test_any_budget_is_refused_for_recovery() -> None:
+    code, _, err = run("prove", "--variant", "nt40", "--property", "recovery", "--any-budget")
+    assert code == 2 and "--any-budget" in err
+
+
+@pytest.mark.parametrize("argv", [
+    ("--variant", "nt99", "--property", "single_binding"),
+    ("--variant", "nt40", "--property", "kb_symptom"),
+    ("--variant", "nt40", "--property", "single_binding", "--deletes", "-1"),
+    ("--variant", "nt40", "--property", "single_binding", "--timeout", "0"),
+    ("--variant", "nt40", "--property", "single_binding", "--timeout", "nan"),
+])
+def test_a_wrong_argument_is_a_usage_error(argv: tuple[str, ...]) -> None:
+    code, out, err = run("prove", *argv)
+    assert code == 2 and out == "" and err.strip()
