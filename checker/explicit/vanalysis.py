@@ -15,6 +15,7 @@ are one breadth-first search in scipy from an extra node joined to every start s
 
 from __future__ import annotations
 
+import sys
 from array import array
 from collections.abc import Iterable
 
@@ -29,6 +30,22 @@ from leasecheck.model.lang import Expr, structure
 
 def _np(values: array, dtype: type) -> np.ndarray:
     return np.frombuffer(values, dtype=dtype) if len(values) else np.empty(0, dtype=dtype)
+
+
+def _strong_components(m: csr_matrix) -> tuple[int, np.ndarray]:
+    """scipy's strong components. An allocation that fails inside scipy's compiled search is not
+    raised but reported to ``sys.unraisablehook`` (and printed), and the labels are left unfinished:
+    here it becomes the :class:`MemoryError` it is, which the engine turns into "unknown"."""
+    failed: list[BaseException | None] = []
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda u: failed.append(u.exc_value)
+    try:
+        count, labels = connected_components(m, directed=True, connection="strong")
+    finally:
+        sys.unraisablehook = previous
+    if failed:
+        raise MemoryError(f"the strong-component search failed: {failed[0]}")
+    return int(count), labels
 
 
 class VectorAnalysis(GraphAnalysis):
@@ -160,7 +177,9 @@ class VectorAnalysis(GraphAnalysis):
         np.cumsum(np.bincount(src[inside], minlength=n), out=indptr[1:])
         cols = dst[inside].astype(np.int32)
         m = csr_matrix((np.ones(cols.size, dtype=np.int8), cols, indptr), shape=(n, n))
-        _, labels = connected_components(m, directed=True, connection="strong")
+        count, labels = _strong_components(m)
+        if labels.size != n or (n and not (int(labels.min()) >= 0 and int(labels.max()) < count)):
+            raise MemoryError("the strong-component search returned no valid labelling")
         self._components[key] = allowed, labels, inside
         return allowed, labels, inside
 
