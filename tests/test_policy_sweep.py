@@ -291,3 +291,12 @@ def test_a_results_file_of_another_version_or_cut_at_its_header_is_handled(tmp_p
     assert results.load() == {}
     results.append({"key": "k", "status": "done"})
     assert list(ResultsFile(bare).load()) == ["k"]
+
+
+def test_a_latency_not_measured_is_drawn_as_no_dot_never_as_never():
+    from leasecheck.checker.render.sweep import draw_sweep
+
+    whole = draw_sweep(committed("sweep-1x1-2x2.jsonl"))
+    assert len(whole.axes[1].collections) == 4  # latencies 1, 2, 3 and never
+    quotient = draw_sweep(committed("sweep-3x3.jsonl"))
+    assert not quotient.axes[1].collections  # 3x3: not measured, so no dot at all

@@ -216,6 +216,8 @@ def draw_sweep(records: Sequence[Record]) -> Any:
     never = 1 + max((s.latency for s in summaries if s.latency is not None), default=0)
     dots: dict[tuple[int, float], list[str]] = defaultdict(list)
     for s in summaries:
+        if s.latency is None and not s.latency_note.startswith("never"):
+            continue  # not measured at these sizes: no dot, rather than a false "never"
         x = never if s.latency is None else s.latency
         dots[(x, s.holds["no_duplicate_address"] / s.points)].append(s.policy)
     for i, ((x, y), members) in enumerate(sorted(dots.items())):
@@ -225,6 +227,9 @@ def draw_sweep(records: Sequence[Record]) -> Any:
         label = ", ".join(named) + (f" +{others}" if named and others else f"{others} policies" if others else "")
         scatter.annotate(label, (x, y), xytext=(6, -12 if i % 2 else 6), textcoords="offset points",
                          fontsize=6)
+    if not dots:
+        scatter.text(0.5, 0.5, "recovery latency not measured at these sizes\n(whole graphs up to 2x2 only)",
+                     ha="center", va="center", fontsize=8, transform=scatter.transAxes)
     scatter.set_xticks(range(never + 1), [*map(str, range(never)), "never"])
     scatter.set_xlabel("lease timer events from a delete until the client holds a lease again", fontsize=7)
     scatter.set_ylabel("share of points where no two clients hold the same address", fontsize=7)
