@@ -27,11 +27,18 @@ if os.environ.get("CI"):
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The ``long`` tests run only when a ``-m`` expression names them (``-m long``), so that any
     other selection, such as ``-m "not slow"``, leaves them out. Then the slow tests first (a stable
-    sort), so that with ``-n auto`` they start at once and the short ones fill in around them,
-    instead of one slow test running alone at the end."""
+    sort, the longest of them, marked ``slow(first=True)``, before the rest), so that with ``-n auto``
+    they start at once and the short ones fill in around them, instead of one slow test running
+    alone at the end."""
     if "long" not in (config.getoption("markexpr") or ""):
         long = [item for item in items if item.get_closest_marker("long") is not None]
         if long:
             config.hook.pytest_deselected(items=long)
             items[:] = [item for item in items if item.get_closest_marker("long") is None]
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    items.sort(key=_order)
+
+
+def _order(item: pytest.Item) -> tuple[bool, bool]:
+    """Slow tests before the others; among them those marked ``slow(first=True)`` first."""
+    slow = item.get_closest_marker("slow")
+    return slow is None, slow is None or not slow.kwargs.get("first", False)

@@ -126,7 +126,7 @@ Z3_EXPECTED: dict[str, dict[str, tuple[Verdict, Method]]] = {
     "nt35": {"recovery": (V, Method.LASSO_SEARCH), "single_binding": (H, Method.INDUCTION),
              "kb_symptom": (H, Method.BMC), "recoverable": (Verdict.UNKNOWN, Method.UNSUPPORTED)},
     "nt40": {"recovery": (H, Method.RANKING), "single_binding": (H, Method.INDUCTION),
-             "kb_symptom": (V, Method.BACKWARD), "recoverable": (Verdict.UNKNOWN, Method.UNSUPPORTED)},
+             "kb_symptom": (V, Method.PDR), "recoverable": (Verdict.UNKNOWN, Method.UNSUPPORTED)},
 }
 
 
@@ -136,3 +136,14 @@ def test_the_z3_engine_at_1x1_names_its_search_or_proof(variant: str) -> None:
     run = check(Config(1, 1, variant, restart=True), properties=list(want), engine="z3", depth=16)
     assert {r.property: (r.verdict, r.method) for r in run.results} == want
     assert all(not r.quotient and r.renamed_from is None for r in run.results)
+
+
+def test_when_the_first_brief_pdr_gives_up_backward_reachability_proves_the_target_unreachable(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from leasecheck.checker.z3 import engine
+
+    monkeypatch.setattr(engine, "FIRST_PDR", 0.001)  # Spacer cannot finish in a millisecond
+    run = check(Config(1, 1, "nt40", restart=True), properties=["kb_symptom"], engine="z3", depth=16)
+    (result,) = run.results
+    assert (result.verdict, result.method) == (V, Method.BACKWARD), result.reason
+    assert "include no initial state, re-checked" in result.reason

@@ -7,10 +7,9 @@ must agree; the scalar explorer's verdicts are compared with SEMANTICS.md sectio
 where that table states one; and the Z3 engine decides the same properties (``--engine both``),
 which must agree too, with a Z3 verdict for every property whose kind it decides and
 counterexample paths of the same length. Every trace was already replayed by its engine.
-One test per size and variant (16 configurations each), so pytest-xdist can share them out.
-The Z3 side at 2x2 takes tens of minutes of Z3 time on this machine (benchmarks/README.md), beyond
-``.ci/run``'s budget: it is marked ``long``; its explicit side runs by default, as do all three
-engines at 1x1, 1x2 and 2x1.
+One test per size and variant (16 configurations each), and at 2x2 per variant and number of
+deletes (8 each), so pytest-xdist can share them out; the 2x2 tests, the longest (most of the
+sweep's Z3 time, benchmarks/README.md), start first. Every configuration runs in ``.ci/run``.
 """
 
 from __future__ import annotations
@@ -156,11 +155,12 @@ def _z3_workers() -> int:
     return 1 if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1 else 2
 
 
-def sweep(size: tuple[int, int], variant: str, z3: bool = True) -> Tally:
-    """Every configuration of ``size`` and ``variant``: the explicit explorers against the table
-    and each other, and (with ``z3``) the Z3 engine against them. The Z3 runs go to worker
-    processes, a fresh one per configuration, while this process explores."""
-    configs = [cfg for cfg in sweep_configs() if (cfg.clients, cfg.addresses) == size and cfg.variant == variant]
+def sweep(size: tuple[int, int], variant: str, z3: bool = True, deletes: int | None = None) -> Tally:
+    """Every configuration of ``size`` and ``variant`` (and ``deletes``, when given): the explicit
+    explorers against the table and each other, and (with ``z3``) the Z3 engine against them. The
+    Z3 runs go to worker processes, a fresh one per configuration, while this process explores."""
+    configs = [cfg for cfg in sweep_configs() if (cfg.clients, cfg.addresses) == size and cfg.variant == variant
+               and deletes in (None, cfg.deletes)]
     tally = Tally()
     # one fresh process per configuration, as `leasecheck check --engine both` runs: Z3's state
     # (one context per process) then never carries over from one configuration to the next,
@@ -176,22 +176,17 @@ def sweep(size: tuple[int, int], variant: str, z3: bool = True) -> Tally:
                           tally.z3_unknown + tuple(unknown))
     # the table states both invariants everywhere; the reduced explorer gives client 0's and the
     # global verdicts of every property
-    assert len(configs) == 16
+    assert len(configs) == (16 if deletes is None else 8)
     assert tally.table >= 2 * len(configs) and tally.explorers >= sum(len(_names(c)) for c in configs)
     return tally
 
 
-def _z3_agrees_everywhere(size: tuple[int, int], variant: str) -> None:
-    tally = sweep(size, variant)
+def _z3_agrees_everywhere(size: tuple[int, int], variant: str, deletes: int | None = None) -> None:
+    tally = sweep(size, variant, deletes=deletes)
     # within its default bounds the Z3 engine decides every property whose kind it decides:
     # recovery for each client, the two invariants and the kb_symptom target, per configuration
     assert not tally.z3_unknown, "\n".join(tally.z3_unknown)
-    assert tally.z3 == 16 * (4 if size[0] == 1 else 6)
-
-
-#: the sizes whose Z3 side runs by default (and so in .ci/run); the other is ``long``
-IN_CI = SIZES[:3]
-LONG = SIZES[3:]
+    assert tally.z3 == (16 if deletes is None else 8) * (4 if size[0] == 1 else 6)
 
 
 def _cases(sizes: list[tuple[int, int]]) -> list[object]:
@@ -199,22 +194,16 @@ def _cases(sizes: list[tuple[int, int]]) -> list[object]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("size", "variant"), _cases(IN_CI))
+@pytest.mark.parametrize(("size", "variant"), _cases(SIZES[:3]))
 def test_every_engine_agrees_everywhere(size: tuple[int, int], variant: str) -> None:
     _z3_agrees_everywhere(size, variant)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(("size", "variant"), _cases(LONG))
-def test_the_explicit_explorers_agree_everywhere_at_2x2(size: tuple[int, int], variant: str) -> None:
-    sweep(size, variant, z3=False)
-
-
-@pytest.mark.long
-@pytest.mark.parametrize(("size", "variant"), _cases(LONG))
-def test_every_engine_agrees_everywhere_at_2x2(size: tuple[int, int], variant: str) -> None:
-    # Z3 time on this machine (benchmarks/README.md): tens of minutes for the 80 configurations,
-    # more than .ci/run can hold; every property whose kind Z3 decides is decided (the two nt35
-    # configurations with restart and losses too, since the lasso search takes its paths from the
-    # sample of reachable states)
-    _z3_agrees_everywhere(size, variant)
+@pytest.mark.slow(first=True)
+@pytest.mark.parametrize("deletes", [0, 1], ids=["D0", "D1"])
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_engine_agrees_everywhere_at_2x2(variant: str, deletes: int) -> None:
+    # the Z3 side of the 80 configurations takes about 20 minutes of Z3 time on this machine
+    # (benchmarks/README.md); split by deletes, so no one test holds up the end of the run, and
+    # started before every other test
+    _z3_agrees_everywhere((2, 2), variant, deletes)

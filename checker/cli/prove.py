@@ -88,7 +88,7 @@ def add_parser(sub: Any) -> None:
                         "finite search uses the budgets given)")
     p.add_argument("--certificate", metavar="FILE", help="write the re-checked proof obligations as SMT-LIB 2")
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--timeout", type=_seconds, default=60.0, metavar="SECONDS", help="the time for the proof (default 60)")
+    p.add_argument("--timeout", type=_seconds, default=300.0, metavar="SECONDS", help="the time for the proof (default 300)")
 
 
 def _seconds(text: str) -> float:
@@ -101,7 +101,7 @@ def _seconds(text: str) -> float:
     return value
 
 
-def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 60.0) -> ProofRun:
+def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300.0) -> ProofRun:
     """Decide ``prop`` of ``cfg``'s variant and budgets for every network (its own C and A are not used)."""
     if prop not in PROPERTIES:
         raise ProveUsageError(f"unknown property {prop!r}; choose one of {', '.join(PROPERTIES)}")

@@ -102,13 +102,13 @@ def _bounded_cti(fs: FoSystem, parts: Sequence[tuple[str, Formula]], vocabs: dic
                  timeout_ms: int) -> tuple[z3.ModelRef, Vocabulary] | None:
     for nc, na in _READ_BACK:
         vocab = vocabs.setdefault((nc, na), Vocabulary(fs, z3.Context(), {"client": nc, "address": na}))
-        s = _query(fs, vocab, parts, timeout_ms)
+        s = _ask(fs, vocab, parts, timeout_ms)
         if s.check() == z3.sat:
             return s.model(), vocab
     return None
 
 
-def _query(fs: FoSystem, vocab: Vocabulary, parts: Sequence[tuple[str, Formula]], timeout_ms: int) -> z3.Solver:
+def _ask(fs: FoSystem, vocab: Vocabulary, parts: Sequence[tuple[str, Formula]], timeout_ms: int) -> z3.Solver:
     require_epr(fs, parts)
     s = z3.Solver(ctx=vocab.ctx)
     s.set("timeout", max(1, timeout_ms))
@@ -124,23 +124,65 @@ def _step_parts(fs: FoSystem, cmd: Command, pre: Formula, goal: Formula) -> list
             (f"the step {where}", command_formula(fs, cmd)), ("the negated invariant after the step", neg(rename_post(goal)))]
 
 
-def recheck(fs: FoSystem, prop: Formula, clauses: Sequence[Clause], timeout_ms: int = 60_000) -> tuple[bool, str, list[tuple[str, str]]]:
-    """A fresh solver, a fresh context: initiation, consecution for every command, the property."""
+def recheck(fs: FoSystem, prop: Formula, clauses: Sequence[Clause], timeout_ms: int = 60_000,
+            deadline: float | None = None) -> tuple[bool, str, list[tuple[str, str]]]:
+    """A fresh solver, a fresh context: initiation, consecution for every command, the property.
+    Each question gets ``timeout_ms``, and none is asked after ``deadline`` (``time.monotonic()``)."""
     vocab = Vocabulary(fs, z3.Context())
+
+    def ask(parts: Sequence[tuple[str, Formula]]) -> z3.Solver:
+        limit = timeout_ms
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _OutOfTime
+            limit = min(limit, max(1, int(left * 1000)))
+        return _ask(fs, vocab, parts, limit)
+
+    try:
+        return _recheck(fs, prop, clauses, ask)
+    except _OutOfTime:
+        return False, "the time ran out during the re-check", []
+
+
+class _OutOfTime(Exception):
+    """The deadline of a re-check passed."""
+
+
+def _recheck(fs: FoSystem, prop: Formula, clauses: Sequence[Clause],
+             ask: Callable[[Sequence[tuple[str, Formula]]], z3.Solver]) -> tuple[bool, str, list[tuple[str, str]]]:
     inv = conj(prop, *(c.formula() for c in clauses))
     whole = conj(inv, well_formed(fs))
     smt2: list[tuple[str, str]] = []
-    s = _query(fs, vocab, [("the initial state", initial_formula(fs)), ("the negated invariant", neg(whole))], timeout_ms)
+    s = ask([("the initial state", initial_formula(fs)), ("the negated invariant", neg(whole))])
     smt2.append(("initiation", s.to_smt2()))
     if s.check() != z3.unsat:
         return False, "the invariant does not hold in the initial state", smt2
+    # consecution a few conjuncts at a time: each question negates a handful of clauses, so the
+    # solver's search stays small however many clauses the invariant has; a group it cannot
+    # decide is asked again one conjunct at a time
+    goals = list(whole.args if isinstance(whole, And) else (whole,))
     for cmd in fs.commands:
-        s = _query(fs, vocab, _step_parts(fs, cmd, whole, whole), timeout_ms)
-        smt2.append((f"consecution {cmd.action} {cmd.label}".strip(), s.to_smt2()))
-        r = s.check()
-        if r != z3.unsat:
-            return False, f"the step {cmd.action} {cmd.label} is not shown to keep the invariant ({r})", smt2
+        where = f"{cmd.action} {cmd.label}".strip()
+        for first in range(0, len(goals), RECHECK_GROUP):
+            group = goals[first:first + RECHECK_GROUP]
+            s = ask(_step_parts(fs, cmd, whole, conj(*group)))
+            r = s.check()
+            if r == z3.unknown and len(group) > 1:
+                for n, goal in enumerate(group, first + 1):
+                    s = ask(_step_parts(fs, cmd, whole, goal))
+                    smt2.append((f"consecution {where}, conjunct {n}", s.to_smt2()))
+                    if (r := s.check()) != z3.unsat:
+                        break
+            else:
+                smt2.append((f"consecution {where}, conjuncts {first + 1} to {first + len(group)}", s.to_smt2()))
+            if r != z3.unsat:
+                return False, f"the step {where} is not shown to keep the invariant ({r})", smt2
     return True, "", smt2
+
+
+#: how many conjuncts of the invariant one re-check question negates together
+RECHECK_GROUP = 6
 
 
 class _Steps:
@@ -195,6 +237,34 @@ class _Steps:
         s.add(z3.Or([z3.Not(self.clause(f)[1]) for f in post]))
         return s, marks
 
+    def counterexample(self, cmd: Command, forms: Sequence[Formula], left: Callable[[], int],
+                       split: bool) -> tuple[z3.CheckSatResult, z3.Solver, int]:
+        """Whether ``cmd`` leads from a state of every formula to one that violates one of them;
+        with ``split``, one question per formula after the step (each a smaller search for the
+        solver), the first counterexample found ending it. The answer, the last solver asked, and
+        how many were asked."""
+        if not split:
+            q, _ = self.solver(cmd, forms, forms, left())
+            return q.check(), q, 1
+        undecided: z3.Solver | None = None
+        asked = 0
+        for first in range(0, len(forms), RECHECK_GROUP):
+            group = forms[first:first + RECHECK_GROUP]
+            q, _ = self.solver(cmd, forms, group, left())
+            asked += 1
+            r = q.check()
+            if r == z3.unknown and len(group) > 1:  # one at a time
+                for f in group:
+                    q, _ = self.solver(cmd, forms, [f], left())
+                    asked += 1
+                    if (r := q.check()) != z3.unsat:
+                        break
+            if r == z3.sat:
+                return r, q, asked
+            if r == z3.unknown and undecided is None:
+                undecided = q
+        return (z3.unsat, q, asked) if undecided is None else (z3.unknown, undecided, asked)
+
 
 def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadline: float,
                     per_round: int = 8, query_ms: int = 20_000,
@@ -203,7 +273,7 @@ def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadlin
     start = time.monotonic()
     vocab = Vocabulary(fs)
     out = InvariantProof("unknown", "", candidates=len(pool))
-    s = _query(fs, vocab, [("the initial state", initial_formula(fs)), ("the negated property", neg(prop))], query_ms)
+    s = _ask(fs, vocab, [("the initial state", initial_formula(fs)), ("the negated property", neg(prop))], query_ms)
     out.queries += 1
     if s.check() != z3.unsat:
         out.reason = "the property does not hold in the initial state of some network"
@@ -230,9 +300,8 @@ def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadlin
         cti = None
         for step in range(len(order)):
             cmd = order[(index + step) % len(order)]
-            q, _ = steps[level].solver(cmd, forms, forms, left())
-            out.queries += 1
-            r = q.check()
+            r, q, asked = steps[level].counterexample(cmd, forms, left, split=level == len(steps) - 1)
+            out.queries += asked
             if r == z3.unknown:
                 return finish(f"the solver gave no answer for {cmd.action} ({q.reason_unknown()})")
             if r == z3.sat:
@@ -269,31 +338,32 @@ def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadlin
     need = _needed(fs, steps[-1], prop, inv, left)
     out.queries += len(fs.commands)
     inv = need if need is not None else inv
-    ok, why, smt2 = recheck(fs, prop, inv)
+    ok, why, smt2 = recheck(fs, prop, inv, deadline=deadline)
     out.rechecked, out.smt2 = ok, smt2
     out.verdict = "holds" if ok else "unknown"
     return finish("inductive" if ok else f"the fresh solver did not confirm the invariant: {why}")
 
 
 def _needed(fs: FoSystem, steps: _Steps, prop: Formula, inv: list[Clause], left: Callable[[], int]) -> list[Clause] | None:
-    """The clauses the property needs, by unsat cores from the property outwards (None: no answer)."""
+    """The clauses the property needs, by unsat cores from the property outwards (None: no answer):
+    each clause newly found needed is asked once per command, a few together, what keeps it."""
     need: list[Clause] = []
-    goal = [prop]
     forms = [prop, *(c.formula() for c in inv)]
-    while True:
-        added = False
+    frontier = [prop]
+    while frontier:
+        found: list[Formula] = []
         for cmd in fs.commands:
-            q, marks = steps.solver(cmd, forms, goal, left(), track=True)
-            if q.check(*marks) != z3.unsat:
-                return None
-            core = {str(m) for m in q.unsat_core()}
-            for i, k in enumerate(inv):
-                if f"inv{i + 1}" in core and k not in need:
-                    need.append(k)
-                    added = True
-        if not added:
-            return need
-        goal = [prop, *(c.formula() for c in need)]
+            for first in range(0, len(frontier), RECHECK_GROUP):
+                q, marks = steps.solver(cmd, forms, frontier[first:first + RECHECK_GROUP], left(), track=True)
+                if q.check(*marks) != z3.unsat:
+                    return None
+                core = {str(m) for m in q.unsat_core()}
+                for i, k in enumerate(inv):
+                    if f"inv{i + 1}" in core and k not in need:
+                        need.append(k)
+                        found.append(k.formula())
+        frontier = found
+    return need
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,8 +3,9 @@
 For an invariant (and, negated, for a reachability target): a short bounded search and
 k-induction (a 1-inductive property is its own certificate), then the property together with the
 mined invariant of :mod:`.houdini` (often inductive, and then the certificate), then bounded
-model checking up to ``depth`` steps for a shortest counterexample, then backward reachability
-within the mined invariant (:mod:`.backward`), then PDR for an inductive invariant. For
+model checking up to ``depth`` steps for a shortest counterexample, then PDR for an inductive
+invariant with each call cut to ``FIRST_PDR`` seconds, then backward reachability within the
+mined invariant (:mod:`.backward`), then PDR with the whole call. For
 recovery: a ranking of helpful actions over a mined invariant (:mod:`.ranking`, :mod:`.houdini`),
 strengthened by PDR when states are left over; when no ranking exists, or none
 was found, the lasso search up to ``depth`` steps. A proof becomes "holds" only after
@@ -278,11 +279,23 @@ def _safety(tr: Translator, prop: Invariant | Reachable, good: Expr, options: Z3
     searched = bmc.shortest_path(tr, bad_expr, options.depth, options.call)
     if searched.trace is not None:
         return witness(searched)
+    def horn_problem(ints: Translator, assume: pdr.Assumed | None) -> horn.HornProblem:
+        return pdr.invariant_problem(ints, good, statement, assume)
+
+    outcome: horn.HornOutcome | None = None
     if invariant is not None:
-        closed = _backward(tr, prop, bad, problem, bad_expr, invariant, options, proof_text)
-        if closed is not None:
-            return closed
-    outcome = _spacer(mined, lambda ints, assume: pdr.invariant_problem(ints, good, statement, assume), options)
+        # PDR first, briefly: from the mined invariant it is usually quick; backward reachability
+        # next (it closes targets PDR cannot within a call), then PDR with the whole call
+        brief = _briefer(options, FIRST_PDR)
+        outcome = _spacer(mined, horn_problem, brief)
+        if outcome.proof is None and not outcome.reachable:
+            closed = _backward(tr, prop, bad, problem, bad_expr, invariant, options, proof_text)
+            if closed is not None:
+                return closed
+            if brief.timeout != options.timeout:
+                outcome = None
+    if outcome is None:
+        outcome = _spacer(mined, horn_problem, options)
     if outcome.proof is not None:
         how = f"{kind.k}-induction, and PDR's inductive invariant" if kind is not None and kind.k else "PDR: an inductive invariant"
         return _proved(tr, prop, bad, Method.PDR, outcome.proof, f"{proof_text}: {how}, re-checked", options)
@@ -292,6 +305,17 @@ def _safety(tr: Translator, prop: Invariant | Reachable, good: Expr, options: Z3
                                  f"--depth {options.depth} steps; raise --depth for the {'witness' if reach else 'counterexample'}"))
     stopped = f"bounded search stopped at depth {searched.depth}: {searched.unknown}" if searched.unknown else f"nothing within {options.depth} steps"
     return _Decision(_result(tr.system, prop, Verdict.UNKNOWN, Method.LIMIT, f"{stopped}; no proof: {outcome.unknown}"))
+
+
+#: the seconds PDR is given per call before backward reachability is tried (then it gets the whole call)
+FIRST_PDR = 20.0
+
+
+def _briefer(options: Z3Options, seconds: float) -> Z3Options:
+    """``options`` with each solver call limited to at most ``seconds``."""
+    if options.timeout is not None and options.timeout <= seconds:
+        return options
+    return dataclasses.replace(options, timeout=seconds)
 
 
 def _backward(tr: Translator, prop: Property, verdict: Verdict, problem: horn.HornProblem, bad: Expr,

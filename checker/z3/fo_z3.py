@@ -64,11 +64,12 @@ class Vocabulary:
         self.kind: dict[tuple[str, bool], Any] = {}
         self.field: dict[tuple[str, str, bool], z3.FuncDeclRef] = {}
         for g in fs.groups.values():
-            labels = [f"{g.name}={key_label(k)}" for k in g.keys]
+            # ASCII names (Z3's SMT-LIB reader takes no other), so a certificate reads back
+            labels = [f"{g.name}={key_label(k).replace('·', '_')}" for k in g.keys]
             sort, consts = z3.EnumSort(f"{g.name}_kind", labels, ctx=self.ctx)
             self.enum[g.name] = (sort, dict(zip(g.keys, consts, strict=True)))
             for post in (False, True):
-                tick = "'" if post else ""
+                tick = ".next" if post else ""  # ASCII, no quote: SMT-LIB readers take it
                 if g.index is None:
                     self.kind[(g.name, post)] = z3.Const(f"{g.name}{tick}", sort)
                 else:
