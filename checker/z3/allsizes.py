@@ -38,6 +38,7 @@ from leasecheck.checker.z3.fo import (
 )
 from leasecheck.checker.z3.fo_z3 import Vocabulary
 from leasecheck.checker.z3.learn import Clause, Shape, StateMatrix, atoms, clause_holds_in, literal_bits, true_clauses
+from leasecheck.errors import Signal
 from leasecheck.model import dhcp
 
 
@@ -145,7 +146,7 @@ def recheck(fs: FoSystem, prop: Formula, clauses: Sequence[Clause], timeout_ms: 
         return False, "the time ran out during the re-check", []
 
 
-class _OutOfTime(Exception):
+class _OutOfTime(Signal):
     """The deadline of a re-check passed."""
 
 
