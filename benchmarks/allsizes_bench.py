@@ -1,11 +1,12 @@
 """Time `leasecheck prove`: each all-sizes proof, each finite refutation, each honest "unknown".
 
-Usage: python benchmarks/allsizes_bench.py [--quick] [--timeout SECONDS]
+Usage: python benchmarks/allsizes_bench.py [--quick] [--property P] [--timeout SECONDS]
 
 Each job is one call of ``leasecheck.checker.cli.prove.prove`` in its own interpreter (so that
 its time includes tracing, exploring the learning networks, learning and the solver calls) and
 prints one line: the job, the verdict, wall seconds, the learned invariant's size, the number of
-candidate clauses and of solver calls. --quick runs only the nt40 and nt35 jobs.
+candidate clauses and of solver calls. --quick runs only the nt40 and nt35 jobs; --property only
+the jobs of one property.
 """
 
 from __future__ import annotations
@@ -44,9 +45,10 @@ print(json.dumps({{"verdict": str(run.verdict), "clauses": len(run.invariant), "
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--property", choices=sorted({j[1] for j in JOBS}))
     ap.add_argument("--timeout", type=float, default=60.0)
     args = ap.parse_args()
-    jobs = [j for j in JOBS if not args.quick or j[0] in ("nt35", "nt40")]
+    jobs = [j for j in JOBS if (not args.quick or j[0] in ("nt35", "nt40")) and args.property in (None, j[1])]
     for job in jobs:
         start = time.perf_counter()
         proc = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT)), json.dumps([*job, args.timeout])],

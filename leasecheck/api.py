@@ -121,7 +121,7 @@ def check_certificate(path: str | Path, *, solvers: Sequence[str] | None = None,
     >>> _ = path.write_text(run.certificates[0].smtlib)
     >>> result = check_certificate(path, solvers=["z3"])
     >>> result.valid, result.header.property, len(result.obligations)
-    (True, 'single_binding', 57)
+    (True, 'single_binding', 65)
     """
     from leasecheck.checker.render.inputfile import read_bounded, shown_path
     from leasecheck.checker.z3.certcheck import check_certificate_text

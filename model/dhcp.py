@@ -350,7 +350,9 @@ class _Dhcp:
             s.db[a] = V.Bound(c)
             s.mem[c] = a
             s.to_cli[c] = V.Ack(a)
-        others = exists(s.st, lambda c2: (c2 != c) & s.db[a].isin((V.Offered(c2), V.Bound(c2))))
+        # an entry for another client: neither FREE nor c's (said without a quantifier over
+        # clients, so that in the first-order model the cases of the request cover every state)
+        others = ~(s.db[a] == V.FREE) & ~mine(s, c, a)
         with s.case(ok & others, "NAK: another client's address"):
             s.to_cli[c] = V.NAK
         unknown = ok & (s.db[a] == V.FREE)

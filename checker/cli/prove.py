@@ -16,6 +16,7 @@ import argparse
 import dataclasses
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -26,8 +27,10 @@ from leasecheck.checker.render.jsondoc import config_json, result_json
 from leasecheck.checker.render.text import render_result_trace
 from leasecheck.checker.results import CheckResult
 from leasecheck.checker.z3 import allsizes
-from leasecheck.checker.z3.fo import first_order_system
+from leasecheck.checker.z3 import allsizes_ranking as ranking
+from leasecheck.checker.z3.fo import conj, first_order_system
 from leasecheck.checker.z3.fo_finite import FiniteReading
+from leasecheck.checker.z3.ghost import ghost_lemmas, with_ghost
 from leasecheck.checker.z3.learn import StateMatrix
 from leasecheck.errors import ExitStatus, UserError
 from leasecheck.model.dhcp import CLIENT_NAK_MODES, Config, dhcp_system
@@ -38,6 +41,9 @@ from leasecheck.properties.spec import Verdict
 PROPERTIES = {"single_binding": False, "no_duplicate_address": False, "recovery": True}
 #: The networks searched for a finite counterexample first.
 SMALL_NETWORKS = ((1, 1), (1, 2), (2, 1), (2, 2))
+#: The time a proof may take unless --timeout says otherwise: an invariant, a ranking.
+DEFAULT_TIMEOUT = 300.0
+RECOVERY_TIMEOUT = 1200.0
 #: The most states a finite network explored for learning may have.
 MAX_LEARN_STATES = 2_000_000
 
@@ -63,6 +69,10 @@ class ProofRun:
     candidates: int = 0
     rechecked: bool = False
     learned_from: list[str] = field(default_factory=list)
+    #: for recovery: the lemmas the invariant starts from (the ghost map's, single_binding)
+    lemmas: list[str] = field(default_factory=list)
+    #: for recovery: the levels, lowest first, each its helpful action and its views
+    ranking: list[dict[str, Any]] = field(default_factory=list)
     smt2: list[tuple[str, str]] = field(default_factory=list)
 
     @property
@@ -88,7 +98,8 @@ def add_parser(sub: Any) -> None:
                         "finite search uses the budgets given)")
     p.add_argument("--certificate", metavar="FILE", help="write the re-checked proof obligations as SMT-LIB 2")
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--timeout", type=_seconds, default=300.0, metavar="SECONDS", help="the time for the proof (default 300)")
+    p.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
+                   help=f"the time for the proof (default {DEFAULT_TIMEOUT:.0f}; {RECOVERY_TIMEOUT:.0f} for recovery)")
 
 
 def _seconds(text: str) -> float:
@@ -101,8 +112,10 @@ def _seconds(text: str) -> float:
     return value
 
 
-def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300.0) -> ProofRun:
-    """Decide ``prop`` of ``cfg``'s variant and budgets for every network (its own C and A are not used)."""
+def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300.0,
+          progress: Callable[[str], None] | None = None) -> ProofRun:
+    """Decide ``prop`` of ``cfg``'s variant and budgets for every network (its own C and A are not used);
+    ``progress`` hears of each round of a recovery proof."""
     if prop not in PROPERTIES:
         raise ProveUsageError(f"unknown property {prop!r}; choose one of {', '.join(PROPERTIES)}")
     start = time.monotonic()
@@ -115,8 +128,7 @@ def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300
         run.seconds = time.monotonic() - start
         return run
     if prop == "recovery":
-        run.reason = ("no counterexample in the networks of up to 2 clients and 2 addresses; an all-sizes proof of "
-                      "recovery (a ranking under weak fairness) is not implemented")
+        _prove_recovery(cfg, run, deadline, progress)
         run.seconds = time.monotonic() - start
         return run
     fs = first_order_system(cfg, unbounded=any_budget)
@@ -139,6 +151,40 @@ def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300
                   else proof.reason)
     run.seconds = time.monotonic() - start
     return run
+
+
+#: The networks whose reachable states give the views of one client and the candidate clauses
+#: for a proof of recovery (each with the budgets given).
+RECOVERY_NETWORKS = ((1, 1), (2, 2))
+
+
+def _prove_recovery(cfg: Config, run: ProofRun, deadline: float, progress: Callable[[str], None] | None) -> None:
+    """A ranking of one arbitrary client's helpful actions over its view, for every network with A >= C."""
+    fs = first_order_system(cfg)
+    ghosted = with_ghost(fs)
+    comps = ranking.components(ghosted)
+    graph = ranking.ViewGraph()
+    samples = []
+    for c, a in RECOVERY_NETWORKS:
+        net = dataclasses.replace(cfg, clients=c, addresses=a)
+        explored = explore(dhcp_system(net), Limits(max_states=MAX_LEARN_STATES))
+        if not explored.complete:
+            continue
+        reading = FiniteReading(first_order_system(net), c, a)
+        ranking.read_views(fs, reading, explored, comps, graph)
+        samples.append(StateMatrix(reading, list(explored.states)))
+        run.learned_from.append(f"{net.describe()}: {len(explored.states):,} states")
+    pool = allsizes.learn_pool(fs, samples, budgets=True)
+    lemmas = [*ghost_lemmas(), ("single_binding", allsizes.fo_property(ghosted, "single_binding"))]
+    proof = ranking.prove_recovery(ghosted, conj(*(f for _, f in lemmas)), pool, graph, comps, deadline,
+                                   progress=progress)
+    run.candidates, run.queries, run.smt2 = len(pool), proof.queries, proof.smt2
+    run.rechecked = proof.verdict == "holds"
+    run.lemmas = [allsizes.STATEMENTS.get(text, text) for text, _ in lemmas]
+    run.invariant = [k.text() for k in proof.invariant]
+    run.ranking = ranking.level_data(proof)
+    run.verdict = Verdict.HOLDS if proof.verdict == "holds" else Verdict.UNKNOWN
+    run.reason = proof.reason if run.verdict is Verdict.HOLDS else f"no proof for every network: {proof.reason}"
 
 
 def _learning_networks(cfg: Config, any_budget: bool) -> list[tuple[int, int, tuple[int, int, int, bool]]]:
@@ -170,7 +216,19 @@ def render_text(run: ProofRun) -> str:
     sizes = "every number of clients C >= 1" + (" and addresses A >= C" if PROPERTIES[run.prop] else " and addresses A >= 1")
     head = f"{run.prop} for {cfg.variant}, {budgets}{', restart' if cfg.restart else ''}, {sizes}: {run.verdict}"
     lines = [head, f"  {run.reason} ({run.seconds:.1f} s)"]
-    if run.verdict is Verdict.HOLDS:
+    if run.verdict is Verdict.HOLDS and run.prop == "recovery":
+        lines.append(f"  the property: {ranking.STATEMENT}")
+        lines.append("  the invariant: these lemmas and the clauses after them")
+        lines += [f"    {t}" for t in run.lemmas]
+        lines.append(f"  ({len(run.invariant)} learned clauses, from {run.candidates:,} candidates true in "
+                     f"{'; '.join(run.learned_from)}):")
+        lines += [f"    {t}" for t in run.invariant]
+        lines.append(f"  the ranking ({len(run.ranking)} levels, lowest first; in each, the helpful action is enabled, "
+                     "its step goes lower, no step goes higher):")
+        for i, level in enumerate(run.ranking, 1):
+            lines.append(f"    level {i}: {level['helpful']} leads down, from {len(level['views'])} views:")
+            lines += [f"      {ranking.view_text(v)}" for v in level["views"]]
+    elif run.verdict is Verdict.HOLDS:
         lines.append(f"  the property: {allsizes.STATEMENTS[run.prop]}")
         lines.append(f"  the invariant ({len(run.invariant)} clauses besides the property, from {run.candidates:,} "
                      f"candidates true in {'; '.join(run.learned_from)}):")
@@ -192,7 +250,7 @@ def render_json(run: ProofRun) -> dict[str, Any]:
         "needs_addresses_at_least_clients": PROPERTIES[run.prop],
         "verdict": str(run.verdict),
         "reason": run.reason,
-        "statement": allsizes.STATEMENTS.get(run.prop),
+        "statement": ranking.STATEMENT if run.prop == "recovery" else allsizes.STATEMENTS.get(run.prop),
         "invariant": run.invariant,
         "candidates": run.candidates,
         "learned_from": run.learned_from,
@@ -200,6 +258,9 @@ def render_json(run: ProofRun) -> dict[str, Any]:
         "rechecked": run.rechecked,
         "seconds": round(run.seconds, 3),
     }
+    if run.prop == "recovery":
+        doc["lemmas"] = run.lemmas
+        doc["ranking"] = run.ranking
     if run.counterexample is not None and run.counterexample_config is not None:
         doc["counterexample"] = {"config": config_json(run.counterexample_config),
                                  "result": result_json(dhcp_system(run.counterexample_config), run.counterexample)}
@@ -210,7 +271,13 @@ def run_prove(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     cfg = Config(1, 1, args.variant, args.deletes, args.losses, args.reboots, args.restart, args.client_nak)
     if args.any_budget and args.prop == "recovery":
         raise ProveUsageError("--any-budget is for invariants: recovery needs a finite budget of deletes")
-    run = prove(cfg, args.prop, args.any_budget, args.timeout)
+
+    def progress(line: str) -> None:
+        err.write(f"prove: {line}\n")
+        err.flush()
+
+    timeout = args.timeout or (RECOVERY_TIMEOUT if args.prop == "recovery" else DEFAULT_TIMEOUT)
+    run = prove(cfg, args.prop, args.any_budget, timeout, progress=progress)
     if args.certificate and run.smt2:
         text = "".join(f"; obligation: {name} (expected: unsat)\n(push)\n{body}(pop)\n" for name, body in run.smt2)
         atomic_write(Path(args.certificate), text)

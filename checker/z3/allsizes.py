@@ -56,7 +56,8 @@ class InvariantProof:
     smt2: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _structure(vocab: Vocabulary, model: z3.ModelRef, post: bool) -> tuple[dict, dict[str, int]]:
+def read_structure(vocab: Vocabulary, model: z3.ModelRef, post: bool) -> tuple[dict, dict[str, int]]:
+    """A model of a query read as a finite structure (the pre-state or the post-state), and its sizes."""
     universes: dict[str, list[z3.ExprRef]] = {}
     for name, sort in vocab.sorts.items():
         elems = vocab.elements.get(name) or model.get_universe(sort)
@@ -269,8 +270,12 @@ class _Steps:
 
 def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadline: float,
                     per_round: int = 8, query_ms: int = 20_000,
-                    networks: Sequence[tuple[int, int]] = _SMALL) -> InvariantProof:
-    """Grow an invariant from the property with pool clauses that exclude counterexamples to induction."""
+                    networks: Sequence[tuple[int, int]] = _SMALL, final: bool = True) -> InvariantProof:
+    """Grow an invariant from the property with pool clauses that exclude counterexamples to induction.
+
+    With ``final`` the clauses are pruned to those the property needs and the result is re-checked
+    by a fresh solver; without, the result is the search's (its last question, for every network,
+    found no counterexample to induction), for a caller that re-checks a larger invariant later."""
     start = time.monotonic()
     vocab = Vocabulary(fs)
     out = InvariantProof("unknown", "", candidates=len(pool))
@@ -320,14 +325,14 @@ def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadlin
             level += 1
             continue
         cmd, model, where = cti
-        pre, sizes = _structure(where, model, post=False)
+        pre, sizes = read_structure(where, model, post=False)
         killers = [k for k in pool if k not in inv and not clause_holds_in(k, pre, sizes)]
         if killers:
             killers.sort(key=lambda k: (len(k.literals), len(k.shape.vars)))
             inv.extend(killers[:per_round])
             level = 0
             continue
-        post, psizes = _structure(where, model, post=True)
+        post, psizes = read_structure(where, model, post=True)
         broken = [k for k in inv if not clause_holds_in(k, post, psizes)]
         if not broken:
             return finish(f"the step {cmd.action} ({cmd.label or 'its only branch'}) leads from a state no learned "
@@ -336,6 +341,9 @@ def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadlin
             inv.remove(k)
             pool.remove(k)
         level = 0
+    if not final:
+        out.verdict = "holds"
+        return finish("inductive (not re-checked)")
     need = _needed(fs, steps[-1], prop, inv, left)
     out.queries += len(fs.commands)
     inv = need if need is not None else inv
@@ -406,15 +414,16 @@ def shapes() -> list[tuple[Shape, int]]:
     return [(Shape((c,), (a,)), 3), (Shape((c,), (a, a2)), 2), (Shape((c, c2), (a,)), 2)]
 
 
-def learn_pool(fs: FoSystem, samples: Sequence[StateMatrix]) -> list[Clause]:
-    """Every clause of the shapes above true in every sampled reachable state."""
+def learn_pool(fs: FoSystem, samples: Sequence[StateMatrix], budgets: bool = False) -> list[Clause]:
+    """Every clause of the shapes above true in every sampled reachable state (with ``budgets``,
+    clauses may also speak of the budgets left)."""
     pool: list[Clause] = []
     for shape, width in shapes():
         usable = [sm for sm in samples
                   if sm.reading.sizes["client"] >= len(shape.clients) and sm.reading.sizes["address"] >= len(shape.addresses)]
         if not usable:
             continue
-        vocabulary = atoms(fs, shape)
+        vocabulary = atoms(fs, shape, budgets)
         env_of = {id(v): i for vs in (shape.clients, shape.addresses) for i, v in enumerate(vs)}
         bits = literal_bits(vocabulary, [(sm, env_of) for sm in usable])
         for clause in true_clauses(shape, vocabulary, bits, width):

@@ -697,6 +697,8 @@ class FoSystem:
     groups: dict[str, Group]
     actions: tuple[ActionInfo, ...]
     commands: tuple[Command, ...]
+    #: what the initial state satisfies besides the model's initial values (a ghost's assumption)
+    assumptions: tuple[Formula, ...] = ()
 
     def view(self) -> FoView:
         """A read-only view for predicates (``holding(s, c)`` with ``c`` a variable)."""
@@ -802,7 +804,7 @@ def initial_formula(fs: FoSystem) -> Formula:
                 z = fresh(sort)
                 cell.append(quant("forall", (z,), neg(Rel(g.name, n, y, z, False))))
         parts.append(quant("forall", (y,), conj(*cell)))
-    return conj(*parts)
+    return conj(*parts, *fs.assumptions)
 
 
 def well_formed(fs: FoSystem, post: bool = False) -> Formula:

@@ -83,6 +83,7 @@ class Vocabulary:
                         decl = z3.Function(name, self.sorts[g.index], self.sorts[fsort], z3.BoolSort(self.ctx))
                     self.field[(g.name, n, post)] = decl
         self._vars: dict[tuple[str, str], z3.ExprRef] = {}
+        self._cache: dict[int, tuple[Formula, z3.BoolRef]] = {}
 
     def var(self, v: Var) -> z3.ExprRef:
         bound = self._env.get((v.name, v.sort))
@@ -118,6 +119,26 @@ class Vocabulary:
         return z3.And(parts)
 
     def formula(self, f: Formula) -> z3.BoolRef:
+        """``f`` as a Z3 term; a formula asked for again (the same object) is translated once."""
+        if self._env:
+            return self._translate(f)
+        got = self._cache.get(id(f))
+        if got is None or got[0] is not f:
+            got = self._cache[id(f)] = (f, self._translate(f))  # the formula kept alive: its id stays its own
+        return got[1]
+
+    def expanded(self, f: Formula, universes: dict[str, list[z3.ExprRef]]) -> z3.BoolRef:
+        """``f`` with every quantifier expanded over the given elements of each sort (to evaluate it
+        in a model whose universes are those elements)."""
+        saved = self.sizes, self.elements
+        self.sizes, self.elements = {k: len(v) for k, v in universes.items()}, universes
+        try:
+            return self._translate(f)
+        finally:
+            self.sizes, self.elements = saved
+
+    def _translate(self, f: Formula) -> z3.BoolRef:
+        formula = self._translate
         if isinstance(f, BoolConst):
             return z3.BoolVal(f.value, self.ctx)
         if isinstance(f, Kind):
@@ -131,20 +152,20 @@ class Vocabulary:
         if isinstance(f, Same):
             return self.same(f.group, f.index)
         if isinstance(f, Not):
-            return z3.Not(self.formula(f.arg))
+            return z3.Not(formula(f.arg))
         if isinstance(f, And):
-            return z3.And([self.formula(a) for a in f.args])
+            return z3.And([formula(a) for a in f.args])
         if isinstance(f, Or):
-            return z3.Or([self.formula(a) for a in f.args])
+            return z3.Or([formula(a) for a in f.args])
         if isinstance(f, Iff):
-            return self.formula(f.left) == self.formula(f.right)
+            return formula(f.left) == formula(f.right)
         if isinstance(f, Quant) and self.sizes is not None:
             out = []
             for values in itertools.product(*(self.elements[v.sort] for v in f.vars)):
                 saved = {(v.name, v.sort): self._env.get((v.name, v.sort)) for v in f.vars}
                 for v, e in zip(f.vars, values, strict=True):
                     self._env[(v.name, v.sort)] = e
-                out.append(self.formula(f.body))
+                out.append(formula(f.body))
                 for k, old in saved.items():
                     if old is None:
                         self._env.pop(k, None)
@@ -153,6 +174,6 @@ class Vocabulary:
             return z3.And(out) if f.kind == "forall" else z3.Or(out)
         if isinstance(f, Quant):
             vs = [self.var(v) for v in f.vars]
-            body = self.formula(f.body)
+            body = formula(f.body)
             return z3.ForAll(vs, body) if f.kind == "forall" else z3.Exists(vs, body)
         raise TypeError(f)

@@ -100,8 +100,14 @@ class Clause:
         return head + "if " + " and ".join(negs) + " then " + (" or ".join(poss) if poss else "false")
 
 
-def atoms(fs: FoSystem, shape: Shape) -> list[Atom]:
+def atoms(fs: FoSystem, shape: Shape, budgets: bool = False) -> list[Atom]:
+    """The atoms over the shape's variables; with ``budgets``, also the value of each budget counter."""
     out: list[Atom] = []
+    if budgets:
+        for g in fs.groups.values():
+            if g.index is None and len(g.keys) > 1:
+                for key in g.keys[1:]:
+                    out.append(Atom(f"{g.name} = {key_label(key)}", Kind(g.name, None, key, False), ("kind", g.name, None, (key,))))
     clientish = [g for g in fs.groups.values() if g.index == "client"]
     addressish = [g for g in fs.groups.values() if g.index == "address"]
     for c in shape.clients:
@@ -226,7 +232,7 @@ def _atom_in(atom: Atom, S: dict, env: dict[int, int]) -> bool:
     spec = atom.spec
     if spec[0] == "kind":
         _, g, v, keys = spec
-        return S[("key", g)][env[id(v)]] in keys
+        return S[("key", g)][0 if v is None else env[id(v)]] in keys
     if spec[0] == "carry":
         _, g, n, c, a, keys = spec
         return S[("key", g)][env[id(c)]] in keys and S[("f", g, n)][env[id(c)]] == env[id(a)]

@@ -1,0 +1,566 @@
+"""Recovery for every number of clients and addresses: a ranking over one client's view.
+
+The rule is the chain rule of :mod:`.ranking` (Manna and Pnueli's rule for response under weak
+fairness), stated for one arbitrary client ``c0`` of a network of any size: an inductive
+invariant ``Inv`` and levels ``L1 .. Lm``, each with a helpful fair action of ``c0``, such that
+
+* cover: every ``Inv`` state where ``holds(c0)`` is false lies in some level;
+* enabled: in ``Li`` the helpful action ``h_i(c0)`` is enabled;
+* helpful: an ``h_i(c0)`` step from ``Li`` (any of its branches: ``ServeDiscover(c0)`` whatever
+  address it offers) lands where ``holds(c0)`` is true or in a lower level;
+* no step up: every step of every action instance, of every client, address and the environment,
+  lands where ``holds(c0)`` is true, in a lower level, or in ``Li``.
+
+Weak fairness per instance then makes every fair run reach ``holds(c0)`` again and again. The
+conditions are first-order queries over uninterpreted sorts, so "unsat" speaks of every network.
+
+*The view.* A level is a set of *views*: what ``c0`` can see of the state. A view gives ``c0``'s
+own state, error flag and message kinds, whether it has an address, the lease-table status
+(FREE, offered or bound to ``c0``, offered or bound to another client) of the address it holds,
+requests and is sent, which of those addresses are the same, whether some entry names ``c0``,
+and the budgets left. Each part is a partition of the states (:class:`Component`), so every state
+has exactly one view.
+
+*Finding the levels.* The explicit engine explores finite networks; each reachable state is read
+as the view of each of its clients, and each edge as a view edge labelled with the action (when
+it is an action of that client) or as another's step. The levels are computed on that finite
+graph backwards from the goal (as :func:`.ranking.rank` does on cubes). Then each condition is
+asked of the first-order model. A counterexample is a step (or a state) the finite networks did
+not show: its views join the graph, and the levels are computed again. The loop ends when every
+condition is unsat (a proof), when the graph admits no ranking (the views left over are named), or
+at the deadline.
+
+The invariant is the ghost map of :mod:`.ghost` (for "a client with no entry has a free address",
+which A >= C gives), ``single_binding``, and whatever the learned clauses of :mod:`.allsizes` add.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import z3
+
+from leasecheck.checker.explicit.explore import StateGraph
+from leasecheck.checker.z3.allsizes import prove_invariant, read_structure, recheck
+from leasecheck.checker.z3.epr import require_epr
+from leasecheck.checker.z3.fo import (
+    Command,
+    EqT,
+    FieldFn,
+    Formula,
+    FoSystem,
+    Kind,
+    Rel,
+    Var,
+    command_formula,
+    conj,
+    disj,
+    key_of,
+    neg,
+    quant,
+    rename_post,
+    well_formed,
+)
+from leasecheck.checker.z3.fo_finite import FiniteReading
+from leasecheck.checker.z3.fo_z3 import Vocabulary, key_label
+from leasecheck.checker.z3.learn import Clause, clause_holds_in
+from leasecheck.model import dhcp
+from leasecheck.model import values as V
+
+C0 = Var("c0", "client")
+#: how many learned clauses one counterexample adds to the invariant at most
+KILLERS = 1
+#: how many times ``block`` views outside every level are looked for in one round
+COVER_ROUNDS = 4
+#: how many times the invariant is strengthened by such clauses at most (each time a proof)
+STRENGTHEN = 2
+
+#: the fair actions of one client that a level may name as its helpful action
+Label = str
+View = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Component:
+    """One part of the view: options that exclude each other and cover every well-formed state."""
+
+    name: str
+    options: tuple[tuple[str, Formula], ...]
+
+
+def components(fs: FoSystem) -> tuple[Component, ...]:
+    """The parts of the view of ``c0``, read off the model's arrays and their constructors."""
+    c = C0
+    out: list[Component] = []
+    for name in ("st", "err", "to_srv", "to_cli", "addr"):
+        g = fs.groups[name]
+        out.append(Component(name, tuple((key_label(k), Kind(name, c, k, False)) for k in g.keys)))
+    carriers = {}
+    for name in ("addr", "to_srv", "to_cli"):
+        g = fs.groups[name]
+        n = "" if name == "addr" else "addr"
+        keys = [k for k in g.keys if n in g.fields_of(k)]
+        carriers[name] = (FieldFn(name, n, c, False, "address"), disj(*(Kind(name, c, k, False) for k in keys)))
+    free, offered, bound = (key_of(v)[0] for v in (V.FREE, V.Offered(0), V.Bound(0)))
+    for name, (t, has) in carriers.items():
+        names_c = Rel("db", "client", t, c, False)
+        opts = [("not carried", neg(has)), ("FREE", conj(has, Kind("db", t, free, False)))]
+        for key, word in ((offered, "OFFERED"), (bound, "BOUND")):
+            opts.append((f"{word}(c0)", conj(has, Kind("db", t, key, False), names_c)))
+            opts.append((f"{word}(another)", conj(has, Kind("db", t, key, False), neg(names_c))))
+        out.append(Component(f"db[{name}]", tuple(opts)))
+    for left, right in (("to_srv", "addr"), ("to_cli", "addr"), ("to_cli", "to_srv")):
+        (t1, h1), (t2, h2) = carriers[left], carriers[right]
+        both = conj(h1, h2)
+        out.append(Component(f"{left} = {right}", (("not both", neg(both)), ("same", conj(both, EqT(t1, t2))),
+                                                   ("different", conj(both, neg(EqT(t1, t2)))))))
+    a = Var("ea", "address")
+    entry = quant("exists", (a,), conj(disj(Kind("db", a, offered, False), Kind("db", a, bound, False)),
+                                       Rel("db", "client", a, c, False)))
+    out.append(Component("an entry names c0", (("no", neg(entry)), ("yes", entry))))
+    for g in fs.groups.values():
+        if g.index is None:
+            out.append(Component(g.name, tuple((key_label(k), Kind(g.name, None, k, False)) for k in g.keys)))
+    return tuple(out)
+
+
+#: the property in words, for one arbitrary client c0 of a network with A >= C
+STATEMENT = ("for every client c0, in every weakly fair run: infinitely often st[c0] = BOUND and "
+             "db[addr[c0]] = BOUND(c0) (holds(c0))")
+
+
+def goal(fs: FoSystem) -> Formula:
+    """``holds(c0)``: bound, and the lease table agrees."""
+    return dhcp.holds(fs.view(), C0)  # type: ignore[arg-type, return-value]
+
+
+def own_fair_actions(fs: FoSystem) -> tuple[str, ...]:
+    return tuple(a.name for a in fs.actions if a.fair and a.params == ("client",))
+
+
+#: options that say a part of the view does not apply (left out of the text)
+_SILENT = ("not carried", "not both")
+
+
+def view_data(comps: Sequence[Component], view: View) -> dict[str, str]:
+    """A view as data: each part's name and the option the view takes."""
+    return {c.name: c.options[i][0] for c, i in zip(comps, view, strict=True)}
+
+
+def view_text(data: dict[str, str]) -> str:
+    """A view in words, the parts that do not apply left out."""
+    return ", ".join(f"{name} = {word}" for name, word in data.items() if word not in _SILENT)
+
+
+def describe(comps: Sequence[Component], view: View) -> str:
+    return view_text(view_data(comps, view))
+
+
+def level_data(proof: RankingProof) -> list[dict]:
+    """The levels of a proof as data, lowest first: the helpful action and the views."""
+    return [{"helpful": f"{lv.helpful}(c0)", "views": [view_data(proof.components, v) for v in sorted(lv.views)]}
+            for lv in proof.levels]
+
+
+# ---------------------------------------------------------------------------------------------
+# The finite view graph
+
+
+@dataclass
+class ViewGraph:
+    """Views, their labelled edges, and which of the client's fair actions are enabled in each."""
+
+    goal: set[View] = field(default_factory=set)
+    views: set[View] = field(default_factory=set)
+    #: view -> {(label, view)}: the label is the client's own action, or "" for any other step
+    edges: dict[View, set[tuple[Label, View]]] = field(default_factory=dict)
+    #: view -> actions enabled in every state of the view met so far
+    enabled: dict[View, set[str]] = field(default_factory=dict)
+
+    def add_view(self, v: View, enabled: set[str], is_goal: bool) -> None:
+        if v not in self.views:
+            self.views.add(v)
+            self.edges[v] = set()
+            self.enabled[v] = set(enabled)
+            if is_goal:
+                self.goal.add(v)
+        else:
+            self.enabled[v] &= enabled
+
+    def add_edge(self, v: View, label: Label, w: View) -> None:
+        self.edges.setdefault(v, set()).add((label, w))
+
+
+def read_views(fs: FoSystem, reading: FiniteReading, graph: StateGraph, comps: Sequence[Component],
+               out: ViewGraph) -> None:
+    """Every reachable state of an explored finite network, as the view of each of its clients."""
+    fns = [[reading.compile_formula(f, [C0]) for _, f in comp.options] for comp in comps]
+    goal_fn = reading.compile_formula(goal(fs), [C0])
+    sizes = reading.sizes
+    system = reading.system
+    own = set(own_fair_actions(fs))
+    cache: dict[tuple[int, int], View] = {}
+
+    def view_of(i: int, c: int) -> View:
+        key = (i, c)
+        got = cache.get(key)
+        if got is None:
+            S = reading.structure(graph.states[i])
+            got = cache[key] = tuple(next(m for m, fn in enumerate(opts) if fn(S, sizes, c)) for opts in fns)
+        return got
+
+    for i in range(graph.expanded):
+        S = reading.structure(graph.states[i])
+        for c in range(sizes["client"]):
+            v = view_of(i, c)
+            labels = set()
+            for e in graph.out_edges(i):
+                cmd = system.commands[graph.cmd[e]]
+                if cmd.action in own and cmd.params == (c,):
+                    labels.add(cmd.action)
+            out.add_view(v, labels, bool(goal_fn(S, sizes, c)))
+            for e in graph.out_edges(i):
+                cmd = system.commands[graph.cmd[e]]
+                label = cmd.action if cmd.action in own and cmd.params == (c,) else ""
+                w = view_of(int(graph.dst[e]), c)
+                if w not in out.views:
+                    S2 = reading.structure(graph.states[int(graph.dst[e])])
+                    out.add_view(w, set(), bool(goal_fn(S2, sizes, c)))
+                    out.enabled[w] = set(own)  # refined when the state is expanded
+                out.add_edge(v, label, w)
+
+
+@dataclass(frozen=True)
+class ViewLevel:
+    helpful: str
+    views: frozenset[View]
+
+
+def rank_views(g: ViewGraph, actions: Sequence[str]) -> tuple[list[ViewLevel], set[View]]:
+    """Levels over the view graph, backwards from the goal; the views left over."""
+    ranked = set(g.goal)
+    levels: list[ViewLevel] = []
+    while True:
+        grew = False
+        for h in actions:
+            w = {v for v in g.views - ranked
+                 if h in g.enabled.get(v, set()) and all(u in ranked for lab, u in g.edges.get(v, ()) if lab == h)}
+            while True:
+                keep = {v for v in w if all(u in ranked or u in w for _, u in g.edges.get(v, ()))}
+                if keep == w:
+                    break
+                w = keep
+            if w:
+                levels.append(ViewLevel(h, frozenset(w)))
+                ranked |= w
+                grew = True
+        left = g.views - ranked
+        if not left or not grew:
+            return levels, left
+
+
+# ---------------------------------------------------------------------------------------------
+# The first-order conditions
+
+
+@dataclass
+class RankingCheck:
+    """One round of the conditions: the counterexamples found, as facts for the view graph."""
+
+    edges: list[tuple[View, Label, View]] = field(default_factory=list)
+    new_views: list[tuple[View, set[str], bool]] = field(default_factory=list)
+    disabled: list[tuple[View, str]] = field(default_factory=list)
+    #: learned clauses false in the pre-state of a counterexample (it is then not reachable)
+    killers: list[Clause] = field(default_factory=list)
+    #: the client's fair actions enabled in the post-state of a step found (for a view not met before)
+    post_enabled: dict[View, set[str]] = field(default_factory=dict)
+    queries: int = 0
+    unknown: str = ""
+
+    @property
+    def proved(self) -> bool:
+        return not (self.edges or self.new_views or self.disabled or self.killers or self.unknown)
+
+
+class _Views:
+    """The view's options as Z3 Booleans before and after a step, in one vocabulary."""
+
+    def __init__(self, fs: FoSystem, vocab: Vocabulary, comps: Sequence[Component]):
+        self.fs, self.vocab, self.comps = fs, vocab, comps
+        ctx = vocab.ctx
+        self.pre = [[z3.Bool(f"pre{k}_{m}", ctx) for m in range(len(c.options))] for k, c in enumerate(comps)]
+        self.post = [[z3.Bool(f"post{k}_{m}", ctx) for m in range(len(c.options))] for k, c in enumerate(comps)]
+        self.defs: list[z3.BoolRef] = []
+        for k, comp in enumerate(comps):
+            for m, (_, f) in enumerate(comp.options):
+                self.defs.append(self.pre[k][m] == vocab.formula(f))
+                self.defs.append(self.post[k][m] == vocab.formula(rename_post(f)))
+        self.goal_pre = vocab.formula(goal(fs))
+        self.goal_post = vocab.formula(rename_post(goal(fs)))
+
+    def view(self, v: View, post: bool) -> z3.BoolRef:
+        bits = self.post if post else self.pre
+        return z3.And([bits[k][m] for k, m in enumerate(v)])
+
+    def level(self, views: frozenset[View], post: bool) -> z3.BoolRef:
+        return z3.Or([self.view(v, post) for v in sorted(views)])
+
+    def read(self, model: z3.ModelRef, post: bool) -> View:
+        """The view of the model's pre-state (or post-state): each option's formula evaluated with
+        its quantifiers expanded over the model's finite universes."""
+        vocab = self.vocab
+        universes = {}
+        for name, sort in vocab.sorts.items():
+            elems = vocab.elements.get(name) or model.get_universe(sort)
+            universes[name] = list(elems) if elems else [z3.FreshConst(sort)]
+        out = []
+        for comp in self.comps:
+            hit = [m for m, (_, f) in enumerate(comp.options)
+                   if z3.is_true(model.eval(vocab.expanded(rename_post(f) if post else f, universes), model_completion=True))]
+            out.append(hit[0])
+        return tuple(out)
+
+
+def _fragment_parts(fs: FoSystem, comps: Sequence[Component], inv: Formula) -> list[tuple[str, Formula]]:
+    parts: list[tuple[str, Formula]] = [("the well-formed pre-state", well_formed(fs)), ("the invariant", inv)]
+    for comp in comps:
+        for word, f in comp.options:
+            parts.append((f"the view's {comp.name} = {word}", f))
+            parts.append((f"the view's {comp.name} = {word}, negated", neg(f)))
+    parts.append(("holds(c0)", goal(fs)))
+    parts.append(("holds(c0), negated", neg(goal(fs))))
+    return parts
+
+
+def check_ranking(fs: FoSystem, inv: Formula, comps: Sequence[Component], levels: Sequence[ViewLevel],
+                  left: Callable[[], int], pool: Sequence[Clause] = (), block: int = 8,
+                  smt2: list[tuple[str, str]] | None = None) -> RankingCheck:
+    """Ask every condition of the rule once (each counterexample blocked and asked again, up to
+    ``block`` per question); what is found comes back as facts for the view graph, or, when a
+    counterexample's pre-state violates clauses of ``pool`` (true in the finite networks), as
+    those clauses, assumed for the rest of the question."""
+    out = RankingCheck()
+    require_epr(fs, _fragment_parts(fs, comps, inv))
+    vocab = Vocabulary(fs, z3.Context())
+    views = _Views(fs, vocab, comps)
+    ctx = vocab.ctx
+    base = [vocab.formula(well_formed(fs)), vocab.formula(inv), *views.defs]
+    pre_lv = [views.level(lv.views, False) for lv in levels]
+    post_lv = [views.level(lv.views, True) for lv in levels]
+    actions = own_fair_actions(fs)
+    enabled_post = {h: _enabled(fs, vocab, h, post=True) for h in actions}
+
+    def solver() -> z3.Solver:
+        s = z3.Solver(ctx=ctx)
+        s.set("timeout", max(1, left()))
+        s.add(*base)
+        return s
+
+    def ask(s: z3.Solver, name: str, found: Callable[[z3.ModelRef], z3.BoolRef | None]) -> None:
+        for _ in range(block):
+            out.queries += 1
+            r = s.check()
+            if smt2 is not None and r == z3.unsat:
+                smt2.append((name, s.to_smt2()))
+            if r == z3.unsat:
+                return
+            if r == z3.unknown:
+                out.unknown = out.unknown or f"the solver gave no answer for {name} ({s.reason_unknown()})"
+                return
+            pre, sizes = read_structure(vocab, s.model(), post=False)
+            killers = sorted((k for k in pool if not clause_holds_in(k, pre, sizes)),
+                             key=lambda k: (not _within(k, comps), len(k.literals), len(k.shape.vars)))[:KILLERS]
+            if killers:
+                out.killers.extend(k for k in killers if k not in out.killers)
+                s.add(*(vocab.formula(k.formula()) for k in killers))
+                continue
+            blocker = found(s.model())
+            if blocker is None:
+                return
+            s.add(blocker)
+
+    # cover
+    s = solver()
+    s.add(z3.Not(views.goal_pre), *(z3.Not(p) for p in pre_lv))
+
+    def new_view(m: z3.ModelRef) -> z3.BoolRef:
+        v = views.read(m, False)
+        en = {h for h in actions if z3.is_true(m.eval(_enabled(fs, vocab, h), model_completion=True))}
+        out.new_views.append((v, en, False))
+        return z3.Not(views.view(v, False))
+    for _ in range(COVER_ROUNDS):
+        ask(s, "every state outside the goal is in a level", new_view)
+
+    # enabled
+    for h in actions:
+        mine = [i for i, lv in enumerate(levels) if lv.helpful == h]
+        if not mine:
+            continue
+        s = solver()
+        s.add(z3.Or([pre_lv[i] for i in mine]), z3.Not(_enabled(fs, vocab, h)))
+
+        def disabled(m: z3.ModelRef, h: str = h) -> z3.BoolRef:
+            v = views.read(m, False)
+            out.disabled.append((v, h))
+            return z3.Not(views.view(v, False))
+        ask(s, f"the helpful {h}(c0) is enabled in its levels", disabled)
+
+    # no step up; helpful
+    for cmd in fs.commands:
+        step = vocab.formula(command_formula(fs, cmd))
+        own = _own(fs, vocab, cmd)
+        s = solver()
+        s.add(step, z3.Not(views.goal_post))
+        s.add(z3.Or([z3.And(pre_lv[i], *(z3.Not(post_lv[j]) for j in range(i + 1))) for i in range(len(levels))]))
+
+        def edge(m: z3.ModelRef, cmd: Command = cmd, own: z3.BoolRef | None = own) -> z3.BoolRef:
+            v, w = views.read(m, False), views.read(m, True)
+            label = cmd.action if own is not None and z3.is_true(m.eval(own, model_completion=True)) else ""
+            out.edges.append((v, label, w))
+            out.post_enabled.setdefault(w, {h for h in actions if z3.is_true(m.eval(enabled_post[h], model_completion=True))})
+            return z3.Not(z3.And(views.view(v, False), views.view(w, True)))
+        where = f"{cmd.action} {cmd.label}".strip()
+        ask(s, f"no step of {where} leads up", edge)
+        mine = [i for i, lv in enumerate(levels) if lv.helpful == cmd.action]
+        if own is None or not mine:
+            continue
+        s = solver()
+        s.add(step, own, z3.Not(views.goal_post))
+        s.add(z3.Or([z3.And(pre_lv[i], *(z3.Not(post_lv[j]) for j in range(i))) for i in mine]))
+        ask(s, f"the helpful step {where} of c0 leads down", edge)
+    return out
+
+
+def _within(clause: Clause, comps: Sequence[Component]) -> bool:
+    """Whether the clause speaks only of arrays the view reads (such a clause is preferred)."""
+    seen = {c.name.split("[")[0] for c in comps} | {"db"}
+    return all(atom.spec[1] in seen for atom, _ in clause.literals)
+
+
+def _own(fs: FoSystem, vocab: Vocabulary, cmd: Command) -> z3.BoolRef | None:
+    """``the command's client is c0``, when it is a command of one of the client's fair actions."""
+    if cmd.action not in own_fair_actions(fs):
+        return None
+    return vocab.formula(EqT(cmd.params[0], C0))
+
+
+def _enabled(fs: FoSystem, vocab: Vocabulary, action: str, post: bool = False) -> z3.BoolRef:
+    """``action(c0)`` is enabled (before the step, or after it): some branch's guard holds for some
+    choice of its bound variables."""
+    out = []
+    for cmd in fs.commands_of(action):
+        f = quant("exists", (cmd.params[0], *cmd.bound), conj(EqT(cmd.params[0], C0), cmd.guard))
+        out.append(vocab.formula(rename_post(f) if post else f))
+    return z3.Or(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# The loop
+
+
+@dataclass
+class RankingProof:
+    """The outcome: ``holds`` with the invariant and the levels, or ``unknown`` with the reason."""
+
+    verdict: str
+    reason: str
+    levels: list[ViewLevel] = field(default_factory=list)
+    components: tuple[Component, ...] = ()
+    invariant: list[Clause] = field(default_factory=list)
+    rounds: int = 0
+    queries: int = 0
+    views: int = 0
+    seconds: float = 0.0
+    smt2: list[tuple[str, str]] = field(default_factory=list)
+
+
+def prove_recovery(fs: FoSystem, base: Formula, pool: Sequence[Clause], graph: ViewGraph, comps: Sequence[Component],
+                   deadline: float, query_ms: int = 60_000, progress: Callable[[str], None] | None = None) -> RankingProof:
+    """Levels from the view graph, checked in the first-order model, the graph grown from each
+    counterexample and the invariant from each unreachable one, until every condition holds
+    (then asked once more, the queries kept as the certificate).
+
+    ``base`` is what the invariant must contain (the ghost's lemmas, ``single_binding``); the
+    invariant is ``base`` and the pool clauses that counterexamples showed needed, made inductive
+    by :func:`.allsizes.prove_invariant`, which re-checks it."""
+    start = time.monotonic()
+    actions = own_fair_actions(fs)
+    out = RankingProof("unknown", "", components=tuple(comps))
+    wanted: list[Clause] = []
+
+    def left() -> int:
+        return min(query_ms, int(max(0.001, deadline - time.monotonic()) * 1000))
+
+    def finish(reason: str) -> RankingProof:
+        out.reason, out.seconds = reason, time.monotonic() - start
+        return out
+
+    proof = prove_invariant(fs, base, pool, deadline, query_ms=query_ms, final=False)
+    out.queries += proof.queries
+    if proof.verdict != "holds":
+        return finish(f"the invariant the ranking needs is not proved: {proof.reason}")
+    out.invariant = list(proof.clauses)
+    inv = conj(base, *(k.formula() for k in out.invariant))
+    strengthen = STRENGTHEN
+    for rnd in itertools.count(1):
+        out.rounds = rnd
+        if wanted:
+            # the clauses unreachable counterexamples violated, with what makes them inductive; when
+            # that fails (or after STRENGTHEN rounds) the invariant stays, and counterexamples are steps
+            known = [*out.invariant, *(k for k in wanted if k not in out.invariant)]
+            t0 = time.monotonic()
+            proof = prove_invariant(fs, conj(base, *(k.formula() for k in known)), pool, deadline,
+                                    query_ms=query_ms, final=False)
+            out.queries += proof.queries
+            strengthen -= 1
+            if proof.verdict == "holds":
+                out.invariant = [*known, *(k for k in proof.clauses if k not in known)]
+                inv = conj(base, *(k.formula() for k in out.invariant))
+            else:
+                strengthen = 0
+            if progress:
+                progress(f"the invariant with {len(wanted)} more clauses: {proof.verdict} ({proof.reason}), "
+                         f"{len(out.invariant)} clauses, {time.monotonic() - t0:.1f} s")
+            wanted = []
+        levels, rest = rank_views(graph, actions)
+        out.levels, out.views = levels, len(graph.views)
+        if rest:
+            shown = "; ".join(describe(comps, v) for v in sorted(rest)[:3])
+            return finish(f"{len(rest)} views have no ranking: a fair run may stay among them as far as the view "
+                          f"of one client tells (for example {shown})")
+        if time.monotonic() > deadline:
+            return finish(f"the time ran out after {rnd - 1} rounds")
+        t0 = time.monotonic()
+        found = check_ranking(fs, inv, comps, levels, left, pool if strengthen > 0 else ())
+        out.queries += found.queries
+        if progress:
+            progress(f"round {rnd}: {len(levels)} levels over {len(graph.views)} views, checked in "
+                     f"{time.monotonic() - t0:.1f} s ({found.queries} solver calls): {len(found.edges)} new steps, "
+                     f"{len(found.new_views)} new views, {len(found.disabled)} actions not enabled, "
+                     f"{len(found.killers)} clauses for the invariant")
+        if found.unknown:
+            return finish(found.unknown)
+        if found.proved:
+            smt2: list[tuple[str, str]] = []
+            again = check_ranking(fs, inv, comps, levels, left, block=1, smt2=smt2)
+            out.queries += again.queries
+            if not again.proved:
+                return finish("the second check of the ranking did not confirm it")
+            ok, why, inv_smt2 = recheck(fs, base, out.invariant, deadline=deadline)
+            if not ok:
+                return finish(f"the fresh solver did not confirm the invariant: {why}")
+            out.verdict, out.smt2 = "holds", inv_smt2 + smt2
+            return finish("an inductive invariant and a ranking of the client's helpful actions, re-checked")
+        wanted = list(found.killers)
+        for v, en, is_goal in found.new_views:
+            graph.add_view(v, en, is_goal)
+        for v, h in found.disabled:
+            graph.enabled[v].discard(h)
+        for v, lab, w in found.edges:
+            if w not in graph.views:
+                graph.add_view(w, found.post_enabled.get(w, set(actions)), False)
+            graph.add_edge(v, lab, w)
+    raise AssertionError("unreachable")

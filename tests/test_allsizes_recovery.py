@@ -1,0 +1,147 @@
+"""Recovery for every network: the ghost map, the view of one client, the ranking, and `prove`."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+
+import pytest
+import z3
+
+from leasecheck.checker.cli.main import main
+from leasecheck.checker.explicit.explore import explore
+from leasecheck.checker.z3 import allsizes
+from leasecheck.checker.z3 import allsizes_ranking as ranking
+from leasecheck.checker.z3.fo import conj, first_order_system, initial_formula
+from leasecheck.checker.z3.fo_finite import FiniteReading
+from leasecheck.checker.z3.fo_z3 import Vocabulary
+from leasecheck.checker.z3.ghost import GHOST, ghost_lemmas, with_ghost
+from leasecheck.model.dhcp import Config, dhcp_system
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+# -- the ghost map -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("variant", ["nt40", "authoritative"])
+def test_the_ghost_changes_no_step_of_the_model(variant: str) -> None:
+    """Every command keeps its guard and its updates; the ghost only adds its own update."""
+    fs = first_order_system(Config(variant=variant))
+    ghosted = with_ghost(fs)
+    assert len(ghosted.commands) == len(fs.commands)
+    added = 0
+    for plain, cmd in zip(fs.commands, ghosted.commands, strict=True):
+        assert (cmd.action, cmd.label, cmd.guard, cmd.bound) == (plain.action, plain.label, plain.guard, plain.bound)
+        extra = [u for u in cmd.updates if u.group == GHOST]
+        assert [u for u in cmd.updates if u.group != GHOST] == list(plain.updates)
+        assert len(extra) <= 1 and all(u.every for u in extra)
+        added += len(extra)
+    # the writes of an entry naming a client: offer a free address, ACK (and re-create, authoritative)
+    assert added == {"nt40": 5, "authoritative": 8}[variant]
+
+
+@pytest.mark.parametrize(("clients", "addresses", "exists"), [(1, 1, True), (2, 2, True), (2, 3, True),
+                                                               (2, 1, False), (3, 2, False)])
+def test_an_injective_ghost_exists_exactly_when_there_are_enough_addresses(clients: int, addresses: int,
+                                                                         exists: bool) -> None:
+    ghosted = with_ghost(first_order_system(Config(variant="nt40")))
+    vocab = Vocabulary(ghosted, z3.Context(), {"client": clients, "address": addresses})
+    s = z3.Solver(ctx=vocab.ctx)
+    s.add(vocab.formula(initial_formula(ghosted)))
+    assert (s.check() == z3.sat) is exists
+
+
+def test_the_ghost_lemmas_and_single_binding_are_inductive_for_every_network() -> None:
+    ghosted = with_ghost(first_order_system(Config(variant="nt40")))
+    base = conj(*(f for _, f in ghost_lemmas()), allsizes.fo_property(ghosted, "single_binding"))
+    ok, why, _ = allsizes.recheck(ghosted, base, [])
+    assert ok, why
+
+
+# -- the view of one client ----------------------------------------------------------------------
+
+def test_each_part_of_the_view_takes_exactly_one_option_in_every_reachable_state() -> None:
+    cfg = Config(2, 2, "nt40", deletes=1, losses=1)
+    fs = first_order_system(cfg)
+    comps = ranking.components(with_ghost(fs))
+    reading = FiniteReading(fs, 2, 2)
+    graph = explore(dhcp_system(cfg))
+    fns = [[reading.compile_formula(f, [ranking.C0]) for _, f in comp.options] for comp in comps]
+    for state in list(graph.states)[::7]:
+        S = reading.structure(state)
+        for c in range(2):
+            for comp, opts in zip(comps, fns, strict=True):
+                assert sum(bool(fn(S, reading.sizes, c)) for fn in opts) == 1, comp.name
+
+
+def _graph(edges: dict[str, list[tuple[str, str]]], enabled: dict[str, set[str]], goal: set[str]) -> ranking.ViewGraph:
+    g = ranking.ViewGraph()
+    names = {n: (i,) for i, n in enumerate(sorted(set(edges) | {w for es in edges.values() for _, w in es}))}
+    for n, v in names.items():
+        g.add_view(v, enabled.get(n, set()), n in goal)
+    for n, es in edges.items():
+        for label, w in es:
+            g.add_edge(names[n], label, names[w])
+    return g
+
+
+def test_levels_follow_the_helpful_actions_back_from_the_goal() -> None:
+    # init -Discover-> selecting -ServeDiscover-> offered -RecvOffer-> goal; others may only wait
+    g = _graph({"init": [("Discover", "selecting"), ("", "init")], "selecting": [("ServeDiscover", "offered")],
+                "offered": [("RecvOffer", "goal"), ("", "offered")], "goal": []},
+               {"init": {"Discover"}, "selecting": {"ServeDiscover"}, "offered": {"RecvOffer"}}, {"goal"})
+    levels, rest = ranking.rank_views(g, ("Discover", "ServeDiscover", "RecvOffer"))
+    assert not rest
+    assert [lv.helpful for lv in levels] == ["RecvOffer", "ServeDiscover", "Discover"]
+
+
+def test_a_step_that_leads_back_up_leaves_the_views_unranked() -> None:
+    # another client's step takes "offered" back to "init": no level may hold both
+    g = _graph({"init": [("Discover", "offered")], "offered": [("RecvOffer", "goal"), ("", "init")], "goal": []},
+               {"init": {"Discover"}, "offered": {"RecvOffer"}}, {"goal"})
+    levels, rest = ranking.rank_views(g, ("Discover", "RecvOffer"))
+    assert len(rest) == 2 and not levels
+
+
+# -- prove ---------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_nt40_recovery_holds_for_every_network_and_the_certificate_reads_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cert = tmp_path / "recovery.smt2"
+    code, out, _ = run("prove", "--variant", "nt40", "--property", "recovery", "--format", "json",
+                       "--certificate", str(cert), "--timeout", "1200")
+    doc = json.loads(out)
+    assert code == 0 and doc["verdict"] == "holds" and doc["sizes"] == "all", doc["reason"]
+    assert doc["needs_addresses_at_least_clients"] and doc["rechecked"]
+    assert doc["ranking"] and all(level["views"] for level in doc["ranking"])
+    assert {level["helpful"] for level in doc["ranking"]} >= {"ServeDiscover(c0)", "RecvAck(c0)", "ServeRequest(c0)"}
+    blocks = cert.read_text().split("(push)\n")[1:]
+    assert len(blocks) > 50
+    for block in blocks[::5]:
+        s = z3.Solver()
+        s.from_string(block.split("(pop)")[0])
+        assert s.check() == z3.unsat
+
+
+@pytest.mark.slow
+def test_the_ranking_does_not_prove_recovery_for_nt35() -> None:
+    """The negative control of the first-order proof itself, without the finite search first."""
+    import time
+
+    cfg = Config(variant="nt35")
+    fs = first_order_system(cfg)
+    ghosted = with_ghost(fs)
+    comps = ranking.components(ghosted)
+    graph = ranking.ViewGraph()
+    net = dataclasses.replace(cfg, clients=2, addresses=2)
+    explored = explore(dhcp_system(net))
+    ranking.read_views(fs, FiniteReading(first_order_system(net), 2, 2), explored, comps, graph)
+    base = conj(*(f for _, f in ghost_lemmas()), allsizes.fo_property(ghosted, "single_binding"))
+    proof = ranking.prove_recovery(ghosted, base, [], graph, comps, time.monotonic() + 120)
+    assert proof.verdict == "unknown"
+    assert "no ranking" in proof.reason
