@@ -3,7 +3,9 @@
 First the explicit engine looks for a counterexample in small networks (any finite
 counterexample refutes the all-sizes claim). Then, for an invariant, leasecheck learns candidate
 clauses from the reachable states of the 2x2 and 3x3 networks and proves an inductive set of them
-in the first-order form of the model, which a fresh solver re-checks.
+in the first-order form of the model, which a fresh solver re-checks. For ``recovery`` it proves a
+ranking of one arbitrary client's helpful actions over its view, with a ghost map from clients to
+addresses for A >= C (:mod:`leasecheck.checker.z3.allsizes_ranking`).
 
 Exit status: 0 the property holds in every network (A >= C where the property needs it); 1 a
 finite counterexample refutes it (shown, replayed through the model); 3 neither was found (the

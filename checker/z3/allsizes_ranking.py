@@ -40,10 +40,10 @@ import itertools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import z3
 
-from leasecheck.checker.explicit.explore import StateGraph
 from leasecheck.checker.z3.allsizes import prove_invariant, read_structure, recheck
 from leasecheck.checker.z3.epr import require_epr
 from leasecheck.checker.z3.fo import (
@@ -169,6 +169,21 @@ def level_data(proof: RankingProof) -> list[dict]:
 # The finite view graph
 
 
+class Explored(Protocol):
+    """What :func:`read_views` reads of an explored state graph (the explicit engine's)."""
+
+    @property
+    def states(self) -> Sequence[tuple[int, ...]]: ...
+    @property
+    def expanded(self) -> int: ...
+    @property
+    def cmd(self) -> Sequence[int]: ...
+    @property
+    def dst(self) -> Sequence[int]: ...
+
+    def out_edges(self, i: int) -> range: ...
+
+
 @dataclass
 class ViewGraph:
     """Views, their labelled edges, and which of the client's fair actions are enabled in each."""
@@ -194,7 +209,7 @@ class ViewGraph:
         self.edges.setdefault(v, set()).add((label, w))
 
 
-def read_views(fs: FoSystem, reading: FiniteReading, graph: StateGraph, comps: Sequence[Component],
+def read_views(fs: FoSystem, reading: FiniteReading, graph: Explored, comps: Sequence[Component],
                out: ViewGraph) -> None:
     """Every reachable state of an explored finite network, as the view of each of its clients."""
     fns = [[reading.compile_formula(f, [C0]) for _, f in comp.options] for comp in comps]
