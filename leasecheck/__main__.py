@@ -1,6 +1,6 @@
 """`python -m leasecheck` and the ``leasecheck`` command: the command line, with signals handled
 from the first moment (SIGTERM as SIGINT; a signal while the program is still loading is one line
-and exit status 130, not a traceback)."""
+and exit status 130, not a traceback; the extension modules load while signals wait)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ def run() -> None:
     signal.pthread_sigmask(signal.SIG_BLOCK, held)
     from leasecheck.checker.cli.main import entry_point
 
+    _load_extensions()
     try:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, held)  # a signal that came meanwhile arrives here
         started = True
@@ -42,6 +43,20 @@ def run() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise
+
+
+#: the extension modules that the commands load on first use. Their initialisation runs Python
+#: imports of its own, so a signal in the middle of one comes out as an ImportError (numpy: "the
+#: C-extensions failed") or is swallowed by a fallback inside the library, never as an interrupt;
+#: so they are loaded here, while signals wait, and what a command imports later is plain Python
+EXTENSIONS = ("numpy", "scipy.sparse.csgraph", "z3")
+
+
+def _load_extensions() -> None:
+    import importlib
+
+    for name in EXTENSIONS:
+        importlib.import_module(name)
 
 
 def _end_interrupted() -> None:
