@@ -12,7 +12,8 @@ thread is inside a Z3 call, and the Z3 engine's hook interrupts that call), and 
 shielded parts (the Z3 engine, rendering) the handler raises KeyboardInterrupt, which the
 explicit engine turns into what it reached. ``--timeout`` arms an alarm that stops the run the
 same way at its deadline. The verdicts reached are printed, and the exit status is 130 (3 for the
-deadline). A second Ctrl-C ends the process at once.
+deadline). A second Ctrl-C ends the process at once. Once the verdicts are printed whole, a
+signal before the ``leasecheck`` process ends is ignored: the exit status is the answer's.
 """
 
 from __future__ import annotations
@@ -267,8 +268,13 @@ class _Signals:
 
     _SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGALRM)
 
-    def __init__(self, err: TextIO, timeout: float | None = None):
+    def __init__(self, err: TextIO, timeout: float | None = None, *, process: bool = False):
         self.cancel = Cancellation()
+        #: the block is the whole process's command: once it has answered, a signal until the
+        #: process ends is ignored, not restored to the handler before (the answer's status stands)
+        self._process = process
+        #: the exit status of the answer once it is printed whole
+        self.answered: int | None = None
         self._err = err
         self._timeout = timeout
         self._interrupts = 0
@@ -305,8 +311,10 @@ class _Signals:
             return
         self.disarm()
         signal.set_wakeup_fd(self._old_fd)
+        settled = self._process and self.answered is not None
         for sig, old in self._old.items():
-            signal.signal(sig, old)  # type: ignore[arg-type]
+            keep = settled and sig in (signal.SIGINT, signal.SIGTERM)
+            signal.signal(sig, signal.SIG_IGN if keep else old)  # type: ignore[arg-type]
         self._stop.set()
         if self._thread is not None:
             self._thread.join(1.0)
@@ -358,12 +366,14 @@ def _interrupted_at_start(args: argparse.Namespace, out: TextIO, err: TextIO, re
     return int(ExitStatus.INTERRUPTED)
 
 
-def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    with _Signals(err, args.timeout) as signals:
+def _check(args: argparse.Namespace, out: TextIO, err: TextIO, process: bool) -> int:
+    with _Signals(err, args.timeout, process=process) as signals:
         try:
             return _check_in(args, out, err, signals)
-        except KeyboardInterrupt:  # before the run began (a run catches its own)
-            return _interrupted_at_start(args, out, err, INTERRUPTED)
+        except KeyboardInterrupt:
+            if signals.answered is not None:  # after the answer was printed whole: it stands
+                return signals.answered
+            return _interrupted_at_start(args, out, err, INTERRUPTED)  # before the run began (a run catches its own)
 
 
 def _check_in(args: argparse.Namespace, out: TextIO, err: TextIO, signals: _Signals) -> int:
@@ -396,7 +406,8 @@ def _check_in(args: argparse.Namespace, out: TextIO, err: TextIO, signals: _Sign
         if printer is not None:
             printer.done()
     with signals.cancel.shield():  # a signal now: the verdicts are printed whole, then exit 130
-        return _show(args, run, out, err, signals.cancel)
+        signals.answered = _show(args, run, out, err, signals.cancel)
+    return signals.answered
 
 
 def _show(args: argparse.Namespace, run: CheckRun, out: TextIO, err: TextIO, cancel: Cancellation) -> int:
@@ -466,20 +477,27 @@ def _export(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None, *,
+         process: bool = False) -> int:
+    """Run one command; its exit status. ``process``: the command is the whole process (the
+    ``leasecheck`` program), so once it has printed its answer, a signal until the process ends is
+    ignored: the status is the answer's (SIGINT and SIGTERM are not handed back)."""
     out, err, closed = standard_streams(out, err)
     started = time.perf_counter()
     old_term = None
     if threading.current_thread() is threading.main_thread():
         old_term = signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM as SIGINT
     try:
-        return _main(argv, out, err, started, closed)
+        return _main(argv, out, err, started, closed, process)
     finally:
-        if old_term is not None:
+        if process and old_term is not None:  # the answer is given: a signal now must not change it
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        elif old_term is not None:
             signal.signal(signal.SIGTERM, old_term)
 
 
-def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO, started: float, closed: bool) -> int:
+def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO, started: float, closed: bool, process: bool) -> int:
     try:
         argv = list(sys.argv[1:] if argv is None else argv)
         if any("\x00" in a for a in argv):
@@ -488,7 +506,7 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO, started: float, 
         if closed and args.command != "graph":  # graph alone prints nothing there
             raise OutputLost("leasecheck: cannot write the output: standard output is closed")
         if args.command == "check":
-            return _check(args, out, err)
+            return _check(args, out, err, process)
         if args.command == "conform":
             from leasecheck.checker.cli.conform import run_conform
 
@@ -555,7 +573,7 @@ def _internal(err: TextIO) -> None:
 
 def entry_point() -> NoReturn:
     try:
-        status = main()
+        status = main(process=True)
     except SystemExit as exc:  # --help: argparse ends the run itself
         status = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
     sys.exit(finish(status))
