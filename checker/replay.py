@@ -10,11 +10,14 @@ claims (the invariant broken in the last state, the loop avoiding the goal, ...)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from leasecheck.checker.results import Trace
 from leasecheck.errors import InternalError, UserError
 from leasecheck.model import interp
+from leasecheck.model.dhcp import Config
 from leasecheck.model.lang import Expr, System
+from leasecheck.properties.dhcp import PropertyError, dhcp_properties
 from leasecheck.properties.spec import (
     AfterAction,
     Invariant,
@@ -36,6 +39,10 @@ class ReplayError(UserError):
     def __init__(self, step: int, message: str):
         super().__init__(f"step {step}: {message}")
         self.step = step
+
+
+class ClaimNotShown(UserError):
+    """A trace file whose recorded claim (property, client, verdict) its states do not show."""
 
 
 class UnconfirmedTrace(InternalError):
@@ -116,40 +123,123 @@ def _reaches(system: System, state: tuple[int, ...], goal: Expr, skip_actions: t
     return False
 
 
+@dataclass(frozen=True)
+class Mismatch:
+    """Why a trace does not show a verdict: ``reason`` in words; ``unconfirmed`` when only the bounded
+    search of :data:`CONFIRM_SEARCH_LIMIT` states stopped it from showing it either way."""
+
+    reason: str
+    unconfirmed: bool = False
+
+
+#: the verdict a trace can show for each property kind; a trace shows no other
+_SHOWN: dict[type, Verdict] = {Invariant: Verdict.VIOLATED, Reachable: Verdict.HOLDS, Recovery: Verdict.VIOLATED,
+                               Recoverable: Verdict.VIOLATED, AfterAction: Verdict.VIOLATED,
+                               StuckReachable: Verdict.HOLDS}
+
+
+def mismatch(system: System, prop: Property, verdict: Verdict, trace: Trace) -> Mismatch | None:
+    """Why ``trace`` (a behaviour of ``system``, already replayed) does not show ``verdict`` for
+    ``prop``; None when it does.
+
+    An invariant is violated by a trace whose last state breaks it; a reachability target (and a
+    stuck state) holds when the last state is one; recovery is violated by a lasso whose loop
+    never reaches the goal (its fairness is :func:`replay`'s) or by a run ending in a deadlock
+    outside the goal; an after-action property is violated by such a run from a step by its
+    action instance, taken where its precondition holds; recoverable is violated, and a stuck
+    state shown, by a last state from which no run (none without the excluded actions) reaches
+    the goal, which a search of at most :data:`CONFIRM_SEARCH_LIMIT` states re-checks.
+    """
+    shown = _SHOWN[type(prop)]
+    if verdict is not shown:
+        return Mismatch(f"a trace can show only that {prop.name} is {shown}")
+    steps = trace.steps
+    last = steps[-1].state
+    if isinstance(prop, Invariant) and interp.holds(prop.good, last):
+        return Mismatch("its last state does not break the invariant")
+    if isinstance(prop, Reachable | StuckReachable) and not interp.holds(prop.target, last):
+        return Mismatch("its last state is not a target state")
+    if isinstance(prop, Recovery | AfterAction):
+        return _never_the_goal(system, prop, trace)
+    if isinstance(prop, Recoverable | StuckReachable):
+        skip = prop.excluding if isinstance(prop, StuckReachable) else ()
+        found = _reaches(system, tuple(last), prop.goal, skip)
+        without = f" without {', '.join(skip)}" if skip else ""
+        if found is None:
+            return Mismatch(f"whether the goal can be reached{without} from its last state was not settled "
+                            f"within {CONFIRM_SEARCH_LIMIT:,} states", unconfirmed=True)
+        if found:
+            return Mismatch(f"the goal can still be reached{without} from its last state")
+    return None
+
+
+def _never_the_goal(system: System, prop: Recovery | AfterAction, trace: Trace) -> Mismatch | None:
+    """A fair run that never reaches the goal from the point the property speaks of: the loop of a
+    lasso (for recovery) or the steps from the action on (after an action), or a deadlock."""
+    steps = trace.steps
+    end = len(steps) - 1
+    loop = trace.loop_start
+    if loop is None and interp.successors(system, steps[end].state):
+        return Mismatch("it is neither a lasso nor ends in a deadlock")
+    start = end if loop is None else loop
+    if isinstance(prop, AfterAction):
+        taken = [n for n in range(1, len(steps)) if steps[n].action == prop.action and steps[n].params == prop.params
+                 and interp.holds(prop.pre, steps[n - 1].state)]
+        if not taken:
+            shown = f"{prop.action}({', '.join(map(str, prop.params))})"
+            return Mismatch(f"it never takes {shown} from a state where the precondition holds")
+        start = min(start, taken[-1])  # the last such step: every state from it on recurs or is final
+    reached = [n for n in range(start, end + 1) if interp.holds(prop.goal, steps[n].state)]
+    if reached:
+        where = "in the loop" if loop is not None and reached[0] >= loop else "after the action"
+        return Mismatch(f"the goal holds at step {reached[0]}, {where}")
+    return None
+
+
 def confirm(system: System, prop: Property, verdict: Verdict, trace: Trace) -> None:
-    """Replay ``trace`` and check it witnesses ``verdict`` for ``prop``; raise if not."""
+    """Replay ``trace`` and check it witnesses ``verdict`` for ``prop``; raise if not.
+
+    An engine's trace whose only :class:`Mismatch` is the bounded search's limit passes: the engine
+    decided over its whole graph, and the re-check could not say either way."""
     try:
         replay(system, trace)
     except ReplayError as exc:
         raise UnconfirmedTrace(f"{prop.name}: the engine's trace does not replay: {exc}") from exc
-    last = trace.steps[-1].state
+    why = mismatch(system, prop, verdict, trace)
+    if why is not None and not why.unconfirmed:
+        raise UnconfirmedTrace(f"{prop.name}: the engine's trace does not show that it is {verdict}: {why.reason}")
 
-    def fail(why: str) -> None:
-        raise UnconfirmedTrace(f"{prop.name}: the engine's trace {why}")
 
-    if isinstance(prop, Invariant):
-        if verdict is not Verdict.VIOLATED or interp.holds(prop.good, last):
-            fail("does not end in a state that breaks the invariant")
-    elif isinstance(prop, Reachable):
-        if verdict is not Verdict.HOLDS or not interp.holds(prop.target, last):
-            fail("does not end in a target state")
-    elif isinstance(prop, Recovery | AfterAction):
-        if verdict is not Verdict.VIOLATED:
-            fail("comes with a verdict other than violated")
-        first_bad = trace.loop_start if trace.loop_start is not None else len(trace.steps) - 1
-        if isinstance(prop, AfterAction):
-            after = [n for n, s in enumerate(trace.steps) if s.action == prop.action and s.params == prop.params
-                     and n > 0 and interp.holds(prop.pre, trace.steps[n - 1].state)]
-            if not after:
-                fail(f"never takes {prop.action} from a state where the precondition holds")
-            first_bad = after[0]
-        if any(interp.holds(prop.goal, s.state) for s in trace.steps[first_bad:]):
-            fail("reaches the goal after the point where it claims it never does")
-        if trace.loop_start is None and interp.successors(system, last):
-            fail("is neither a lasso nor ends in a deadlock")
-    elif isinstance(prop, Recoverable | StuckReachable):
-        if isinstance(prop, StuckReachable) and not interp.holds(prop.target, last):
-            fail("does not end in a target state")
-        skip = prop.excluding if isinstance(prop, StuckReachable) else ()
-        if _reaches(system, tuple(last), prop.goal, skip) is True:
-            fail("ends in a state from which the goal is still reachable")
+def check_claim(system: System, cfg: Config, name: str | None, client: int | None, verdict: str | None,
+                trace: Trace) -> Property | None:
+    """The property a trace's recorded claim names, after checking that ``trace`` (replayed) shows
+    ``verdict`` for it; None for a trace that records no claim. :class:`ClaimNotShown` names the
+    first mismatch: a claim in part, a property the configuration does not have, a client the
+    property does not speak of, a verdict no trace shows, or states that do not show it."""
+    if name is None and client is None and verdict is None:
+        return None
+    claim = f"{name}{'' if client is None else f', client {client}'}: {verdict}"
+
+    def refuse(why: str) -> ClaimNotShown:
+        return ClaimNotShown(f"recorded as {claim}, which the trace does not show: {why}")
+
+    if name is None or verdict is None:
+        raise refuse("a claim needs both a property and a verdict")
+    try:
+        props = dhcp_properties(system, cfg, [name])
+    except PropertyError as exc:
+        raise refuse(f"the configuration has no such property ({exc})") from None
+    chosen = [p for p in props if p.client == client]
+    if not chosen:
+        per = "is one per client, and the claim names none" if client is None else "is not one per client"
+        raise refuse(f"{name} {per}")
+    prop = chosen[0]
+    try:
+        shown = Verdict(verdict)
+    except ValueError:
+        raise refuse("not a verdict") from None
+    why = mismatch(system, prop, shown, trace)
+    if why is not None:
+        reason = why.reason + ("; the claim could not be confirmed" if why.unconfirmed else "")
+        raise refuse(reason)
+    return prop

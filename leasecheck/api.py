@@ -78,9 +78,11 @@ def claims() -> ClaimsReport:
 
 
 def replay(path: str | Path) -> TraceFile:
-    """Read an ITF trace file (as ``leasecheck check --trace-out`` writes it) and check every step
-    against the model of the configuration recorded in it. Raises
-    :class:`leasecheck.checker.replay.ReplayError` at the first step that is not a transition, and
+    """Read an ITF trace file (as ``leasecheck check --trace-out`` writes it), check every step
+    against the model of the configuration recorded in it, and check that its states show the claim
+    recorded with it (property, client and verdict; docs/readable.md). Raises
+    :class:`leasecheck.checker.replay.ReplayError` at the first step that is not a transition,
+    :class:`leasecheck.checker.replay.ClaimNotShown` for a claim the states do not show, and
     :class:`leasecheck.checker.render.itf.TraceFileError` for a file that is not such a trace.
 
     >>> import tempfile, pathlib
@@ -90,10 +92,15 @@ def replay(path: str | Path) -> TraceFile:
     >>> cfg = Config(variant="nt35")
     >>> trace = check(cfg, properties=["kb_symptom"]).report.results[0].trace
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "symptom.itf.json"
-    >>> write_itf(path, itf_document(dhcp_system(cfg), cfg, trace, prop="kb_symptom"))
+    >>> write_itf(path, itf_document(dhcp_system(cfg), cfg, trace, prop="kb_symptom", client=0, verdict="holds"))
     >>> replayed = replay(path)
     >>> replayed.config == cfg, len(replayed.trace) == len(trace)
     (True, True)
+    >>> write_itf(path, itf_document(dhcp_system(cfg), cfg, trace, prop="recovery", client=0, verdict="violated"))
+    >>> replay(path)
+    Traceback (most recent call last):
+    ...
+    leasecheck.checker.replay.ClaimNotShown: recorded as recovery, client 0: violated, which the trace does not show: it is neither a lasso nor ends in a deadlock
     """
     from leasecheck.checker.render.itf import load_itf, replay_trace_file
 

@@ -63,9 +63,8 @@ def write_trace_outputs(report: Report, trace_out: str | None, chart: str | None
             raise OutputError(str(exc)) from None
     for r in with_traces:
         assert r.trace is not None
-        kind = "witness" if str(r.verdict) == "holds" else "counterexample"
         who = "" if r.client is None else f", client {r.client}"
-        title = f"{r.property}{who}: {r.verdict} ({kind}) — {report.config.describe()}"
+        title = trace_title(r.property, r.client, str(r.verdict), report.config)
         if trace_out:
             path = numbered(Path(trace_out), r, several)
             doc = itf_document(system, report.config, r.trace, prop=r.property, client=r.client,
@@ -84,15 +83,29 @@ def write_trace_outputs(report: Report, trace_out: str | None, chart: str | None
             yield f"{path} ({r.property}{who}, chart)"
 
 
+def trace_title(prop: str, client: int | None, verdict: str, cfg: Config) -> str:
+    """The title of a trace's chart and file: its property, client and verdict, and the configuration."""
+    kind = "witness" if verdict == "holds" else "counterexample"
+    who = "" if client is None else f", client {client}"
+    return f"{prop}{who}: {verdict} ({kind}) — {cfg.describe()}"
+
+
 def replay_command(file: str, chart: str | None, fmt: str, out: TextIO) -> int:
-    """`leasecheck replay FILE`: check the trace against the model, print it; 0 when it replays."""
-    from leasecheck.checker.render.chart import ChartFileError, save_chart
+    """`leasecheck replay FILE`: check the trace against the model and its recorded claim against its
+    states, print it; 0 when both hold. The chart's name is checked before any of it."""
+    from leasecheck.checker.render.chart import ChartFileError, check_picture_path, save_chart
     from leasecheck.checker.render.inputfile import shown_path
     from leasecheck.checker.render.itf import TraceFileError, load_itf, replay_trace_file
     from leasecheck.checker.render.msc import build_chart, render_chart_text
     from leasecheck.checker.render.text import describe_config, render_trace
-    from leasecheck.checker.replay import ReplayError
+    from leasecheck.checker.replay import ClaimNotShown, ReplayError
 
+    if chart is not None:
+        check_output_paths(chart)
+        try:
+            check_picture_path(Path(chart))
+        except ChartFileError as exc:
+            raise OutputError(str(exc)) from None
     name = shown_path(file)
     try:
         tf = load_itf(Path(file))
@@ -102,11 +115,16 @@ def replay_command(file: str, chart: str | None, fmt: str, out: TextIO) -> int:
         system = replay_trace_file(tf)
     except ReplayError as exc:
         raise OutputError(f"{name}: not a behaviour of the model: {exc}") from None
+    except ClaimNotShown as exc:
+        raise OutputError(f"{name}: {exc}") from None
     out.write(f"{name}: {len(tf.trace)} steps replay in the model ({describe_config(tf.config)})\n")
-    title = tf.description or name
-    if tf.property:
+    title = name
+    if tf.property is not None and tf.verdict is not None:
         who = "" if tf.client is None else f", client {tf.client}"
-        out.write(f"recorded as: {tf.property}{who}: {tf.verdict}\n")
+        out.write(f"recorded as: {tf.property}{who}: {tf.verdict}, and the states show it\n")
+        title = trace_title(tf.property, tf.client, tf.verdict, tf.config)
+    else:
+        out.write("no claim recorded: only the steps are checked\n")
     if tf.format_version == 1:
         out.write("read as a trace file of format version 1 (string values, the loop's first state repeated)\n")
     if fmt in ("text", "both"):

@@ -6,8 +6,10 @@ hang, a memory error or a traceback.
 is not a regular file (``/dev/zero``, a FIFO, a folder) and reads at most ``limit + 1`` bytes.
 :func:`load_json` refuses non-UTF-8 bytes, nesting deeper than :data:`MAX_JSON_DEPTH` (checked by
 a scan without recursion, before the parser sees the text), integers of more than
-:data:`MAX_INT_DIGITS` digits, and ``NaN`` or ``Infinity``. Each refusal is an
-:class:`InputFileError` naming the file through :func:`shown_path`.
+:data:`MAX_INT_DIGITS` digits, ``NaN`` or ``Infinity``, and an object that gives one key twice
+(which Python's parser would settle silently by keeping the last, so that what one reader sees
+is not what another does). Each refusal is an :class:`InputFileError` naming the file through
+:func:`shown_path`.
 """
 
 from __future__ import annotations
@@ -96,6 +98,15 @@ def _constant(text: str) -> float:
     raise _Refused(f"has {text}, which is not a JSON number")
 
 
+def _object(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Refused(f"gives the key {quoted(key, limit=40)} twice in one object")
+        out[key] = value
+    return out
+
+
 def json_depth(text: str) -> int:
     """The deepest nesting of arrays and objects in ``text``, found without recursion (strings are
     skipped; an ill-formed text gives some number, and the parser then says what is wrong)."""
@@ -121,7 +132,7 @@ def parse_json(data: bytes) -> object:
     if depth > MAX_JSON_DEPTH:
         raise ValueError(f"is JSON nested {depth:,} deep (at most {MAX_JSON_DEPTH})")
     try:
-        return json.loads(text, parse_int=_int, parse_constant=_constant)
+        return json.loads(text, parse_int=_int, parse_constant=_constant, object_pairs_hook=_object)
     except json.JSONDecodeError as exc:
         raise ValueError(f"is not JSON: {exc.msg} at line {exc.lineno}") from None
     except _Refused as exc:

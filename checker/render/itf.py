@@ -464,12 +464,16 @@ def load_itf(path: Path) -> TraceFile:
 
 
 def replay_trace_file(tf: TraceFile) -> System:
-    """Check every step of ``tf`` against the model of its configuration; raise ReplayError if one is not.
+    """Check every step of ``tf`` against the model of its configuration, and its recorded claim
+    against its states; raise ReplayError at a step that is not a transition, ClaimNotShown for a
+    claim the states do not show.
 
     Besides :func:`leasecheck.checker.replay.replay` (each step a transition, a lasso's loop closed and fair),
-    a step that names its rule must be a transition by that rule.
+    a step that names its rule must be a transition by that rule; then
+    :func:`leasecheck.checker.replay.check_claim` (the check engines make of their own traces) holds
+    the recorded property, client and verdict to what the states show.
     """
-    from leasecheck.checker.replay import ReplayError, replay, successor_by
+    from leasecheck.checker.replay import ReplayError, check_claim, replay, successor_by
 
     system = dhcp_system(tf.config)
     replay(system, tf.trace)
@@ -479,4 +483,5 @@ def replay_trace_file(tf: TraceFile) -> System:
             options = successor_by(system, tf.trace.steps[n - 1].state, step.action, step.params, step.label)
             if tuple(step.state) not in options:
                 raise ReplayError(n, f"{step.instance} does not follow the rule {step.label!r} to the state given")
+    check_claim(system, tf.config, tf.property, tf.client, tf.verdict, tf.trace)
     return system
