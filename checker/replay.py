@@ -166,11 +166,16 @@ def mismatch(system: System, prop: Property, verdict: Verdict, trace: Trace) -> 
         found = _reaches(system, tuple(last), prop.goal, skip)
         without = f" without {', '.join(skip)}" if skip else ""
         if found is None:
-            return Mismatch(f"whether the goal can be reached{without} from its last state was not settled "
+            return Mismatch(f"whether {_goal(prop)} can be reached{without} from its last state was not settled "
                             f"within {CONFIRM_SEARCH_LIMIT:,} states", unconfirmed=True)
         if found:
-            return Mismatch(f"the goal can still be reached{without} from its last state")
+            return Mismatch(f"{_goal(prop)} can still be reached{without} from its last state")
     return None
+
+
+def _goal(prop: Recovery | AfterAction | Recoverable | StuckReachable) -> str:
+    """The goal as the properties' statements name it: holds(c) for client c."""
+    return "the goal" if prop.client is None else f"holds({prop.client})"
 
 
 def _never_the_goal(system: System, prop: Recovery | AfterAction, trace: Trace) -> Mismatch | None:
@@ -192,7 +197,7 @@ def _never_the_goal(system: System, prop: Recovery | AfterAction, trace: Trace) 
     reached = [n for n in range(start, end + 1) if interp.holds(prop.goal, steps[n].state)]
     if reached:
         where = "in the loop" if loop is not None and reached[0] >= loop else "after the action"
-        return Mismatch(f"the goal holds at step {reached[0]}, {where}")
+        return Mismatch(f"{_goal(prop)} is true at step {reached[0]}, {where}")
     return None
 
 

@@ -132,6 +132,28 @@ def test_control_characters_in_a_file_name_are_escaped(tmp_path) -> None:
     assert "\x1b" not in err and "\x07" not in err and "\\x1b" in err
 
 
+@pytest.mark.parametrize(("genuine", "twice"), [
+    ('"verdict": "violated"', '"verdict": "holds", "verdict": "violated"'),  # one reader sees holds, another violated
+    ('"loop": 12', '"loop": 12, "loop": 12'),
+    ('"deletes_left": 0', '"deletes_left": 0, "deletes_left": 0'),
+    ('"name": "Timeout"', '"name": "Timeout", "name": "Timeout"'),
+])
+def test_a_key_given_twice_in_one_object_is_refused(tmp_path_factory, new_trace, genuine, twice) -> None:
+    text = json.dumps(new_trace)
+    assert genuine in text
+    err = refused(["replay", str(_write(tmp_path_factory, text.replace(genuine, twice, 1)))])
+    key = genuine.split('"')[1]
+    assert f"gives the key '{key}' twice in one object" in err
+
+
+def test_every_json_input_refuses_a_key_given_twice() -> None:
+    from leasecheck.checker.render.inputfile import parse_json
+
+    assert parse_json(b'[{"a": 1}, {"a": 2}]') == [{"a": 1}, {"a": 2}]
+    with pytest.raises(ValueError, match="gives the key 'b' twice in one object"):
+        parse_json(b'{"a": [{"b": 1, "b": 1}]}')
+
+
 def test_the_depth_scan_ignores_brackets_in_strings() -> None:
     assert json_depth('{"a": ["[[[[", {"b": "]]]"}]}') == 3
     assert json_depth('"\\"[[["') == 0
@@ -415,6 +437,18 @@ def test_a_valid_capture_with_a_hostile_sidecar(tmp_path_factory, which, sidecar
     (folder / (which.name + ".json")).write_text(sidecar)
     err = refused(["conform", "--pcap", str(folder / which.name)])
     assert ".json" in err
+
+
+def test_a_sidecar_that_gives_a_key_twice_is_refused(tmp_path) -> None:
+    which = CAPTURES[0]
+    sidecar = json.loads((which.parent / (which.name + ".json")).read_text())
+    key = next(iter(sidecar))
+    shutil.copy(which, tmp_path / which.name)
+    text = json.dumps(sidecar)
+    twice = text.replace("{", "{" + json.dumps(key) + ": " + json.dumps(sidecar[key]) + ", ", 1)
+    (tmp_path / (which.name + ".json")).write_text(twice)
+    err = refused(["conform", "--pcap", str(tmp_path / which.name)])
+    assert f"gives the key {key!r} twice in one object" in err
 
 
 def test_the_recorded_sidecars_are_still_read() -> None:
