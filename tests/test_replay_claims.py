@@ -245,3 +245,22 @@ def test_the_chart_is_titled_with_the_confirmed_claim_not_the_files_description(
     assert code == 0, err
     text = picture.read_text()
     assert "recovery, client 0: violated (counterexample)" in text and "proved" not in text
+
+
+def test_an_after_action_lasso_whose_loop_holds_a_lease_before_the_action_is_refused(tmp_path) -> None:
+    # NT 4.0 without deletes: acknowledged, bound (holds(0)), released, and acknowledged again,
+    # forever. The loop starts before the Release, so the bound state recurs after it.
+    cfg = Config(variant="nt40", deletes=0)
+    system = dhcp_system(cfg)
+    steps = [Step(None, (), "", system.initial)]
+    for action in ("Discover", "ServeDiscover", "RecvOffer", "ServeRequest", "RecvAck", "Release", "ServeRelease",
+                   "Discover", "ServeDiscover", "RecvOffer", "ServeRequest"):
+        (nxt,) = successor_by(system, steps[-1].state, action, (0,))
+        steps.append(Step(action, (0,), "", nxt))
+    trace = Trace(tuple(steps), loop_start=4)
+    replay(system, trace)  # a fair lasso of the model
+    (release,) = dhcp_properties(system, cfg, ["kb_release_workaround"])
+    with pytest.raises(UnconfirmedTrace, match="holds\\(0\\) is true at step 5, in the loop"):
+        confirm(system, release, Verdict.VIOLATED, trace)
+    doc = itf_document(system, cfg, trace, prop="kb_release_workaround", client=0, verdict="violated")
+    assert "holds(0) is true at step 5, in the loop" in refused(write(tmp_path, doc))
