@@ -2,9 +2,10 @@
 
 :func:`replay` checks that every step of a trace is a transition of the model (the step's action
 instance, applied with :mod:`leasecheck.model.interp`, yields the step's state) and, for a lasso, that the
-loop closes and is fair. :func:`confirm` also checks that the trace shows what its verdict
-claims (the invariant broken in the last state, the loop avoiding the goal, ...). Engines call
-:func:`confirm` on every trace before they report it.
+loop closes and is fair. :func:`mismatch` says why a trace does not show a verdict for a property
+(the invariant not broken in the last state, the loop reaching the goal, ...), the one such check:
+engines call :func:`confirm` (replay, then :func:`mismatch`) on every trace before they report it,
+and :func:`check_claim` holds the claim a trace file records (property, client, verdict) to it.
 """
 
 from __future__ import annotations
@@ -196,7 +197,10 @@ def _never_the_goal(system: System, prop: Recovery | AfterAction, trace: Trace) 
         start = min(start, taken[-1])  # the last such step: every state from it on recurs or is final
     reached = [n for n in range(start, end + 1) if interp.holds(prop.goal, steps[n].state)]
     if reached:
-        where = "in the loop" if loop is not None and reached[0] >= loop else "after the action"
+        if loop is not None and reached[0] >= loop:
+            where = "in the loop"
+        else:
+            where = "after the action" if isinstance(prop, AfterAction) else "the deadlock it ends in"
         return Mismatch(f"{_goal(prop)} is true at step {reached[0]}, {where}")
     return None
 
