@@ -32,6 +32,9 @@ from leasecheck.properties.spec import (
 
 #: how many states :func:`confirm` may visit to re-check that a state cannot reach a goal
 CONFIRM_SEARCH_LIMIT = 200_000
+#: how many guarded commands :func:`check_claim` may apply in that search (states times the
+#: model's commands), so that a trace file of a large configuration cannot hold replay for long
+CLAIM_SEARCH_WORK = 5_000_000
 
 
 class ReplayError(UserError):
@@ -106,8 +109,11 @@ def _check_loop(system: System, trace: Trace) -> None:
             raise ReplayError(last, f"the loop is not fair: {inst} is enabled throughout it and never taken")
 
 
-def _reaches(system: System, state: tuple[int, ...], goal: Expr, skip_actions: tuple[str, ...] = ()) -> bool | None:
-    """Whether some run from ``state`` reaches ``goal``; None when the search limit was hit."""
+def _reaches(system: System, state: tuple[int, ...], goal: Expr, skip_actions: tuple[str, ...] = (),
+             limit: int | None = None) -> bool | None:
+    """Whether some run from ``state`` reaches ``goal``; None when the search visited ``limit``
+    states (default :data:`CONFIRM_SEARCH_LIMIT`) without settling it."""
+    limit = CONFIRM_SEARCH_LIMIT if limit is None else limit
     seen = {state}
     stack = [state]
     while stack:
@@ -117,7 +123,7 @@ def _reaches(system: System, state: tuple[int, ...], goal: Expr, skip_actions: t
         for k, t in interp.successors(system, s):
             if system.commands[k].action in skip_actions or t in seen:
                 continue
-            if len(seen) >= CONFIRM_SEARCH_LIMIT:
+            if len(seen) >= limit:
                 return None
             seen.add(t)
             stack.append(t)
@@ -139,7 +145,8 @@ _SHOWN: dict[type, Verdict] = {Invariant: Verdict.VIOLATED, Reachable: Verdict.H
                                StuckReachable: Verdict.HOLDS}
 
 
-def mismatch(system: System, prop: Property, verdict: Verdict, trace: Trace) -> Mismatch | None:
+def mismatch(system: System, prop: Property, verdict: Verdict, trace: Trace,
+             search_limit: int | None = None) -> Mismatch | None:
     """Why ``trace`` (a behaviour of ``system``, already replayed) does not show ``verdict`` for
     ``prop``; None when it does.
 
@@ -149,7 +156,8 @@ def mismatch(system: System, prop: Property, verdict: Verdict, trace: Trace) -> 
     outside the goal; an after-action property is violated by such a run from a step by its
     action instance, taken where its precondition holds; recoverable is violated, and a stuck
     state shown, by a last state from which no run (none without the excluded actions) reaches
-    the goal, which a search of at most :data:`CONFIRM_SEARCH_LIMIT` states re-checks.
+    the goal, which a search of at most ``search_limit`` states (default
+    :data:`CONFIRM_SEARCH_LIMIT`) re-checks.
     """
     shown = _SHOWN[type(prop)]
     if verdict is not shown:
@@ -164,11 +172,12 @@ def mismatch(system: System, prop: Property, verdict: Verdict, trace: Trace) -> 
         return _never_the_goal(system, prop, trace)
     if isinstance(prop, Recoverable | StuckReachable):
         skip = prop.excluding if isinstance(prop, StuckReachable) else ()
-        found = _reaches(system, tuple(last), prop.goal, skip)
+        limit = CONFIRM_SEARCH_LIMIT if search_limit is None else search_limit
+        found = _reaches(system, tuple(last), prop.goal, skip, limit)
         without = f" without {', '.join(skip)}" if skip else ""
         if found is None:
             return Mismatch(f"whether {_goal(prop)} can be reached{without} from its last state was not settled "
-                            f"within {CONFIRM_SEARCH_LIMIT:,} states", unconfirmed=True)
+                            f"within {limit:,} states", unconfirmed=True)
         if found:
             return Mismatch(f"{_goal(prop)} can still be reached{without} from its last state")
     return None
@@ -224,7 +233,9 @@ def check_claim(system: System, cfg: Config, name: str | None, client: int | Non
     """The property a trace's recorded claim names, after checking that ``trace`` (replayed) shows
     ``verdict`` for it; None for a trace that records no claim. :class:`ClaimNotShown` names the
     first mismatch: a claim in part, a property the configuration does not have, a client the
-    property does not speak of, a verdict no trace shows, or states that do not show it."""
+    property does not speak of, a verdict no trace shows, or states that do not show it (or that a
+    search of at most :data:`CLAIM_SEARCH_WORK` command applications, and
+    :data:`CONFIRM_SEARCH_LIMIT` states, could not confirm)."""
     if name is None and client is None and verdict is None:
         return None
     claim = f"{name}{'' if client is None else f', client {client}'}: {verdict}"
@@ -247,7 +258,8 @@ def check_claim(system: System, cfg: Config, name: str | None, client: int | Non
         shown = Verdict(verdict)
     except ValueError:
         raise refuse("not a verdict") from None
-    why = mismatch(system, prop, shown, trace)
+    limit = min(CONFIRM_SEARCH_LIMIT, max(1, CLAIM_SEARCH_WORK // len(system.commands)))
+    why = mismatch(system, prop, shown, trace, limit)
     if why is not None:
         reason = why.reason + ("; the claim could not be confirmed" if why.unconfirmed else "")
         raise refuse(reason)

@@ -198,12 +198,17 @@ def test_a_real_nt40_lasso_whose_loop_holds_a_lease_is_not_a_recovery_counterexa
         assert ("holds(0) is true at step 5, in the loop" if prop == "recovery" else "never takes Release(0)") in err
 
 
+@pytest.mark.parametrize("bound", ["states", "work"])
 def test_a_stuck_state_not_settled_within_the_search_bound_is_refused_as_unconfirmed(genuine, tmp_path,
-                                                                                     monkeypatch) -> None:
+                                                                                     monkeypatch, bound) -> None:
     for name in ("stuck witness", "recoverable counterexample"):
         path = write(tmp_path, genuine[name])
         assert run("replay", str(path))[0] == 0
-        monkeypatch.setattr(replay_module, "CONFIRM_SEARCH_LIMIT", 3)
+        if bound == "states":
+            monkeypatch.setattr(replay_module, "CONFIRM_SEARCH_LIMIT", 3)
+        else:  # the work a file may ask for: states times the model's commands
+            commands = len(dhcp_system(NT35).commands)
+            monkeypatch.setattr(replay_module, "CLAIM_SEARCH_WORK", 3 * commands + commands // 2)
         err = refused(path)
         assert "was not settled within 3 states; the claim could not be confirmed" in err
         monkeypatch.undo()
