@@ -91,6 +91,13 @@ def test_a_results_file_that_is_not_cells_is_refused(tmp_path: Path) -> None:
         M.read_results(bad)
 
 
+def test_a_cell_that_gives_a_key_twice_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "results.jsonl"
+    bad.write_text('{"server": "dnsmasq", "server": "kea"}\n')
+    with pytest.raises(M.MatrixError, match="twice"):
+        M.read_results(bad)
+
+
 def test_the_outputs_are_json_markdown_and_a_png(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(M, "missing_prerequisites", lambda s, c: [])
     measured = M.run_cell("dnsmasq", "udhcpc", "delete-renew", tmp_path, 150,

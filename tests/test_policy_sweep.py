@@ -182,6 +182,13 @@ def test_a_file_that_is_not_a_sweeps_is_refused(tmp_path):
     assert other.read_text() == "my notes\n"
 
 
+def test_a_record_that_gives_a_key_twice_is_refused(tmp_path):
+    path = tmp_path / "r.jsonl"
+    path.write_text(json.dumps(HEADER) + '\n{"key": "k", "status": "done", "status": "failed"}\n')
+    with pytest.raises(SweepError, match="line 2 of"):
+        ResultsFile(path).load()
+
+
 # -- executors --------------------------------------------------------------------------------
 
 

@@ -33,6 +33,7 @@ from leasecheck.checker.conform.pcap import read_udp
 from leasecheck.checker.conform.render import after_delete_text
 from leasecheck.checker.conform.report import CaseReport, analyse_capture
 from leasecheck.checker.conform.scenarios import SCENARIO_NAMES, MatrixScenario, scenario
+from leasecheck.checker.render.inputfile import parse_json
 from leasecheck.errors import UserError
 from leasecheck.model.dhcp import CLIENT_NAK_MODES, CLIENT_REBOOT_MODES
 
@@ -187,7 +188,10 @@ def read_results(path: Path) -> list[CellResult]:
         if not line.strip():
             continue
         try:
-            cell = CellResult.from_json(json.loads(line))
+            doc = parse_json(line.encode("utf-8"))
+            if not isinstance(doc, dict):
+                raise TypeError("not a JSON object")
+            cell = CellResult.from_json(doc)
         except (ValueError, KeyError, TypeError) as exc:
             raise MatrixError(f"{path}: line {number} is not a matrix cell ({exc}); move the file away to start "
                               f"afresh") from None

@@ -18,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from leasecheck.checker.render.inputfile import parse_json
 from leasecheck.checker.sweep.grid import Point, SweepError
 from leasecheck.checker.sweep.task import PROPERTIES
 from leasecheck.model.policy import FIELDS, parse_policy
@@ -105,9 +106,11 @@ class ResultsFile:
 
 
 def _json(line: bytes) -> Any:
+    """A line's JSON document, or None for a line that is not strict JSON (a key given twice in
+    one object, a non-number constant, nesting beyond the reader's limit, not UTF-8)."""
     try:
-        return json.loads(line)
-    except (ValueError, UnicodeDecodeError):
+        return parse_json(line)
+    except ValueError:
         return None
 
 
