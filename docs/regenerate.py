@@ -170,7 +170,21 @@ def execute(path: Path) -> object:
     finally:
         os.environ.clear()
         os.environ.update(previous)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = _coalesced(cell.outputs)
     return nb
+
+
+def _coalesced(shown: list) -> list:  # type: ignore[type-arg]
+    """Consecutive pieces of one stream as one output: how a kernel cuts a stream depends on timing."""
+    out: list = []  # type: ignore[type-arg]
+    for o in shown:
+        if o.output_type == "stream" and out and out[-1].output_type == "stream" and out[-1].name == o.name:
+            out[-1].text += o.text
+        else:
+            out.append(o)
+    return out
 
 
 def outputs(nb: object) -> list[list[dict[str, object]]]:
@@ -180,7 +194,7 @@ def outputs(nb: object) -> list[list[dict[str, object]]]:
         if cell.cell_type != "code":
             continue
         shown = []
-        for o in cell.outputs:
+        for o in _coalesced([o.copy() for o in cell.outputs]):
             item: dict[str, object] = {"type": o.output_type}
             if "text" in o:
                 item["text"] = masked(o.text)
@@ -189,13 +203,6 @@ def outputs(nb: object) -> list[list[dict[str, object]]]:
             shown.append(item)
         cells.append(shown)
     return cells
-
-
-def regenerate_notebook(path: Path) -> None:
-    import nbformat
-
-    nb = execute(path)
-    nbformat.write(nb, path)
 
 
 # -- the command -----------------------------------------------------------------------------------
@@ -232,19 +239,27 @@ def main(argv: list[str] | None = None) -> int:
         for line in changed:
             print(line)
         return 1 if changed else 0
-    for page in documents():
-        text = page.read_text(encoding="utf-8")
-        fresh = regenerate_page(text)
-        if fresh != text:
-            page.write_text(fresh, encoding="utf-8")
-            print(f"wrote {page.relative_to(ROOT)}")
-        for pic in pictures(page):
-            pic.draw()
-            print(f"drew {pic.path}")
+    # a part whose content is unchanged is left as it is (no new times, no churn in git)
+    with tempfile.TemporaryDirectory() as scratch:
+        for page in documents():
+            text = page.read_text(encoding="utf-8")
+            fresh = regenerate_page(text)
+            if masked(fresh) != masked(text):
+                page.write_text(fresh, encoding="utf-8")
+                print(f"wrote {page.relative_to(ROOT)}")
+            for pic in pictures(page):
+                drawn = pic.draw(Path(scratch) / pic.path.name)
+                if not (ROOT / pic.path).exists() or not same_picture(drawn, ROOT / pic.path):
+                    (ROOT / pic.path).write_bytes(drawn.read_bytes())
+                    print(f"drew {pic.path}")
     if not args.no_notebooks:
+        import nbformat
+
         for path in sorted(NOTEBOOKS.glob("*.ipynb")):
-            regenerate_notebook(path)
-            print(f"ran {path.relative_to(ROOT)}")
+            nb = execute(path)
+            if outputs(nb) != outputs(nbformat.read(path, as_version=4)):
+                nbformat.write(nb, path)
+                print(f"ran {path.relative_to(ROOT)}: new outputs")
     return 0
 
 

@@ -294,13 +294,20 @@ def draw_chart(path: str | Path, config: Config, trace: Trace, *, title: str = "
     >>> svg.read_text().startswith("<?xml")
     True
     """
+    import matplotlib
+
     from leasecheck.checker.render.chart import check_picture_path, save_chart
     from leasecheck.checker.render.msc import build_chart
     from leasecheck.model.dhcp import dhcp_system
 
     target = Path(path)
     check_picture_path(target)
-    save_chart(build_chart(dhcp_system(config), trace, title), target)
+    backend = matplotlib.get_backend()  # drawing chooses a file backend: give the caller's back (a notebook's inline one)
+    try:
+        save_chart(build_chart(dhcp_system(config), trace, title), target)
+    finally:
+        if matplotlib.get_backend() != backend:
+            matplotlib.use(backend)
     return target
 
 
