@@ -6,6 +6,7 @@ is run again and compared by content (times in seconds and an SVG's date masked)
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -51,3 +52,14 @@ def test_a_stale_block_is_seen(tmp_path: Path) -> None:
 def test_times_are_masked_and_nothing_else() -> None:
     assert regenerate.masked("65 states, 103 transitions, 0.19 s") == regenerate.masked("65 states, 103 transitions, 2.50 s")
     assert regenerate.masked("65 states") != regenerate.masked("66 states")
+
+
+def test_the_docs_and_tests_speak_only_of_the_repository() -> None:
+    """No page, test or notebook cites a file the repository does not have, or an issue by number."""
+    outside = re.compile(r"\b(" + "SEMANTICS" + r"|" + "PEERS" + r")\.md\b|\bissue #?\d+|\.\./" + "shared")
+    files = [ROOT / "README.md", ROOT / "ARCHITECTURE.md", ROOT / "CHANGELOG.md", *regenerate.documents(),
+             *(ROOT / "tests").rglob("*.py"), *(ROOT / "tests").glob("*.md"), *(ROOT / "benchmarks").glob("*.md"),
+             *(ROOT / "notebooks").glob("*.ipynb")]
+    cited = [f"{path.relative_to(ROOT)}: {m.group(0)}" for path in files
+             for m in outside.finditer(path.read_text(encoding="utf-8"))]
+    assert not cited, cited
