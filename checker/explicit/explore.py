@@ -105,10 +105,6 @@ class StateGraph:
         return out
 
 
-def _command(successor: tuple[int, tuple[int, ...]]) -> int:
-    return successor[0]
-
-
 def explore(
     system: System,
     limits: Limits | None = None,
@@ -148,7 +144,7 @@ def explore(
                 if progress is not None and now >= next_report:
                     progress(Progress(len(states), i, len(dst), now - start))
                     next_report = now + progress_every
-            for k, nxt in sorted(successors(states[i]), key=_command):
+            for k, nxt in sorted(successors(states[i])):  # command order (no two share an index)
                 j = get(nxt)
                 if j is None:
                     if max_states is not None and len(states) >= max_states:
