@@ -21,7 +21,22 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from leasecheck.api import check, check_certificate, claims, conform, describe, replay
+    from leasecheck.api import (
+        chart_text,
+        check,
+        check_certificate,
+        claims,
+        conform,
+        describe,
+        draw_chart,
+        narrate,
+        prove,
+        recovery_after_delete,
+        render_text,
+        render_trace,
+        replay,
+        write_trace,
+    )
     from leasecheck.checker.results import CheckResult, LoopFairness, Method, Report, Stats, Step, Trace
     from leasecheck.checker.run import CheckOptions, CheckRun, run_check
     from leasecheck.errors import ExitStatus, InternalError, LeasecheckError, UserError
@@ -41,6 +56,14 @@ _HOMES = {
     "conform": "leasecheck.api",
     "describe": "leasecheck.api",
     "replay": "leasecheck.api",
+    "chart_text": "leasecheck.api",
+    "draw_chart": "leasecheck.api",
+    "narrate": "leasecheck.api",
+    "prove": "leasecheck.api",
+    "recovery_after_delete": "leasecheck.api",
+    "render_text": "leasecheck.api",
+    "render_trace": "leasecheck.api",
+    "write_trace": "leasecheck.api",
     "CheckResult": "leasecheck.checker.results",
     "LoopFairness": "leasecheck.checker.results",
     "Method": "leasecheck.checker.results",
@@ -83,14 +106,22 @@ __all__ = [
     "UserError",
     "Verdict",
     "__version__",
+    "chart_text",
     "check",
     "check_certificate",
     "claims",
     "conform",
     "policy_space",
     "describe",
+    "draw_chart",
+    "narrate",
+    "prove",
+    "recovery_after_delete",
+    "render_text",
+    "render_trace",
     "replay",
     "run_check",
+    "write_trace",
 ]
 
 

@@ -1,8 +1,10 @@
 """The public functions of leasecheck: check a configuration, decide the claims catalogue, replay
-a trace file, judge a packet capture against the model, describe the traced model.
+a trace file, judge a packet capture against the model, describe the traced model, prove a
+property for every network, measure a recovery after a delete; and the outputs of the command
+line for a result: its text, a trace file, a message sequence chart.
 
-Each returns frozen data and prints nothing; rendering is the command line's business (or the
-caller's). Every error is a :class:`leasecheck.errors.LeasecheckError`; a mistake in the input is
+The deciding functions return frozen data and print nothing; the output functions return text or
+write the one file they are given. Every error is a :class:`leasecheck.errors.LeasecheckError`; a mistake in the input is
 a :class:`leasecheck.errors.UserError`. The examples below are executed by the test suite.
 """
 
@@ -17,9 +19,13 @@ from leasecheck.model.dhcp import Config
 
 if TYPE_CHECKING:
     from leasecheck.checker.claims import ClaimsReport
+    from leasecheck.checker.cli.prove import ProofRun
     from leasecheck.checker.conform.report import CaseReport
     from leasecheck.checker.explicit.explore import Progress
+    from leasecheck.checker.explicit.timeline import RecoveryRun
     from leasecheck.checker.render.itf import TraceFile
+    from leasecheck.checker.render.narrate import StepStory
+    from leasecheck.checker.results import CheckResult, Report, Trace
     from leasecheck.checker.z3.certcheck import CertificateCheck
 
 
@@ -197,3 +203,142 @@ def conform(
     data = read_bounded(path, MAX_CAPTURE_BYTES, "capture")
     return analyse_capture(path.name, data, delete_time=delete_time, delete_packet=delete_packet, losses=losses,
                            client_nak=client_nak)
+
+
+def prove(config: Config, property: str, *, any_budget: bool = False, timeout: float = 300.0) -> ProofRun:
+    """``leasecheck prove``: ``property`` for every number of clients and addresses
+    (docs/allsizes.md). The verdict holds with a re-checked inductive invariant, violated with a
+    finite counterexample, or unknown with the reason; :func:`render_text` prints it as the
+    command does.
+
+    >>> from leasecheck import Config, prove
+    >>> proof = prove(Config(variant="nt35"), "recovery")
+    >>> str(proof.verdict), proof.counterexample.trace.is_lasso
+    ('violated', True)
+    """
+    from leasecheck.checker.cli.prove import prove as prove_all_sizes
+
+    return prove_all_sizes(config, property, any_budget=any_budget, timeout=timeout)
+
+
+def recovery_after_delete(config: Config, client: int = 0) -> RecoveryRun:
+    """After the administrator deletes ``client``'s lease, the fair run back to a lease with the
+    fewest lease timer events (T1, T2, Expire), replayed through the model; ``timer_events`` is
+    None when no run gets back.
+
+    >>> from leasecheck import Config, recovery_after_delete
+    >>> run = recovery_after_delete(Config(variant="nt40"))
+    >>> run.timers, run.answer
+    (('T1',), 'REQUEST(RENEWING,0): NAK: no record of this lease')
+    >>> recovery_after_delete(Config(variant="nt35")).recovers
+    False
+    """
+    from leasecheck.checker.explicit.timeline import recovery_after_delete as quickest
+
+    return quickest(config, client)
+
+
+def render_text(result: object) -> str:
+    """What the command line prints for a :class:`CheckRun`, a :class:`Report` (the verdict table,
+    then each trace step by step) or a proof of :func:`prove`.
+
+    >>> from leasecheck import Config, check, render_text
+    >>> print(render_text(check(Config(variant="nt40"), properties=["single_binding"]).report).splitlines()[0])
+    leasecheck: variant nt40, 1 client, 1 address, deletes 1, losses 0, reboots 0, restart off
+    """
+    from leasecheck.checker.cli.prove import ProofRun
+    from leasecheck.checker.cli.prove import render_text as render_proof
+    from leasecheck.checker.render.text import render_report, render_run
+    from leasecheck.checker.results import Report
+    from leasecheck.checker.run import CheckRun
+
+    if isinstance(result, CheckRun):
+        return render_run(result)
+    if isinstance(result, Report):
+        return render_report(result)
+    if isinstance(result, ProofRun):
+        return render_proof(result)
+    raise TypeError(f"render_text takes a CheckRun, a Report or a proof, not {type(result).__name__}")
+
+
+def render_trace(config: Config, trace: Trace) -> str:
+    """A trace of ``config``'s model step by step, as ``leasecheck check`` prints it."""
+    from leasecheck.checker.render.text import render_trace as trace_text
+    from leasecheck.model.dhcp import dhcp_system
+
+    return trace_text(dhcp_system(config), trace)
+
+
+def narrate(config: Config, trace: Trace) -> list[StepStory]:
+    """For each step of ``trace`` after the first, what happened: messages sent and received,
+    variables changed, the notes a reader needs (``StepStory``: ``events``, ``changes``, ``notes``,
+    ``silent``)."""
+    from leasecheck.checker.render.narrate import story
+    from leasecheck.model.dhcp import dhcp_system
+
+    system = dhcp_system(config)
+    return [story(system, before.state, step) for before, step in zip(trace.steps, trace.steps[1:], strict=False)]
+
+
+def chart_text(config: Config, trace: Trace) -> str:
+    """The message sequence chart of ``trace`` for a terminal (lanes across, steps down), as
+    ``leasecheck check`` and ``leasecheck replay --format chart`` print it."""
+    from leasecheck.checker.render.msc import build_chart, render_chart_text
+    from leasecheck.model.dhcp import dhcp_system
+
+    return render_chart_text(build_chart(dhcp_system(config), trace))
+
+
+def draw_chart(path: str | Path, config: Config, trace: Trace, *, title: str = "") -> Path:
+    """Draw the message sequence chart of ``trace`` into ``path`` (.svg, .png or .pdf), as
+    ``leasecheck check --chart`` does; the loop of a lasso is shaded. Returns the path.
+
+    >>> import tempfile, pathlib
+    >>> from leasecheck import Config, check, draw_chart
+    >>> cfg = Config(variant="nt35")
+    >>> trace = check(cfg, properties=["recovery"]).report.results[0].trace
+    >>> svg = draw_chart(pathlib.Path(tempfile.mkdtemp()) / "deadlock.svg", cfg, trace, title="NT 3.5")
+    >>> svg.read_text().startswith("<?xml")
+    True
+    """
+    import matplotlib
+
+    from leasecheck.checker.render.chart import check_picture_path, save_chart
+    from leasecheck.checker.render.msc import build_chart
+    from leasecheck.model.dhcp import dhcp_system
+
+    target = Path(path)
+    check_picture_path(target)
+    backend = matplotlib.get_backend()  # drawing chooses a file backend: give the caller's back (a notebook's inline one)
+    try:
+        save_chart(build_chart(dhcp_system(config), trace, title), target)
+    finally:
+        if matplotlib.get_backend() != backend:
+            matplotlib.use(backend)
+    return target
+
+
+def write_trace(path: str | Path, report: Report, result: CheckResult) -> Path:
+    """Write ``result``'s trace (a result of ``report``) as a trace file in the Informal Trace
+    Format, as ``leasecheck check --trace-out`` does; :func:`replay` reads it back. Returns the path.
+
+    >>> import tempfile, pathlib
+    >>> from leasecheck import Config, check, replay, write_trace
+    >>> report = check(Config(variant="nt35"), properties=["recovery"]).report
+    >>> path = write_trace(pathlib.Path(tempfile.mkdtemp()) / "deadlock.itf.json", report, report.results[0])
+    >>> len(replay(path).trace) == len(report.results[0].trace)
+    True
+    """
+    from leasecheck.checker.render.itf import itf_document, write_itf
+    from leasecheck.model.dhcp import dhcp_system
+
+    if result.trace is None:
+        raise ValueError(f"{result.property} has no trace to write (verdict {result.verdict})")
+    who = "" if result.client is None else f", client {result.client}"
+    kind = "witness" if str(result.verdict) == "holds" else "counterexample"
+    doc = itf_document(dhcp_system(report.config), report.config, result.trace, prop=result.property,
+                       client=result.client, verdict=str(result.verdict),
+                       description=f"{result.property}{who}: {result.verdict} ({kind}) — {report.config.describe()}")
+    target = Path(path)
+    write_itf(target, doc)
+    return target

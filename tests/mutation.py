@@ -4,10 +4,10 @@ Each :class:`Mutant` replaces one exact piece of ``model/dhcp.py`` (it must occu
 so the catalogue fails loudly when the model changes under it). The mutated module is loaded
 under a private name and judged by the same checks the test suite makes:
 
-* ``counts``: the reference state counts of SEMANTICS.md section 7;
+* ``counts``: the reference state counts of docs/model.md section 8;
 * ``claims``: the expected verdict of every claim in the catalogue;
 * ``oracle``: every reachable state of small configurations has exactly the transitions that
-  ``tests/spec_oracle.py`` (an independent reading of SEMANTICS.md) allows.
+  ``tests/spec_oracle.py`` (an independent reading of docs/model.md) allows.
 
 A mutant that no check kills must be explained as equivalent in ``tests/MUTANTS.md``.
 Run ``python -m tests.mutation`` for the report.

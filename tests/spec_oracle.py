@@ -1,4 +1,4 @@
-"""SEMANTICS.md section 4 read a second time, plainly, as a test oracle.
+"""docs/model.md section 4 read a second time, plainly, as a test oracle.
 
 This is deliberately *not* written in the modelling language: it works on decoded states
 (dicts of lists, as ``System.decode`` gives them) with ordinary Python, one function per table
@@ -60,7 +60,7 @@ def stale(s: State, c: int, cfg: Config) -> bool:
 
 
 def successors_of(s: State, cfg: Config) -> set[tuple[str, tuple[int, ...], tuple]]:
-    """Every (action, params, next state) SEMANTICS.md allows from ``s``."""
+    """Every (action, params, next state) docs/model.md allows from ``s``."""
     out: set[tuple[str, tuple[int, ...], tuple]] = set()
     C, A = range(cfg.clients), range(cfg.addresses)
 

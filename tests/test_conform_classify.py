@@ -1,7 +1,7 @@
 """Reading captures and naming DHCP messages as RFC 2131 table 4 does.
 
 The recorded captures in tests/data were made by `leasecheck conform --save-pcap` against the real
-daemons of PEERS.md; each has a sidecar FILE.json with the moment the lease was deleted.
+daemons of docs/conformance.md; each has a sidecar FILE.json with the moment the lease was deleted.
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def test_non_dhcp_udp_is_not_a_message() -> None:
     assert classify([dns]).messages == ()
 
 
-# -- the recorded captures, as PEERS.md describes them ------------------------------------------
+# -- the recorded captures, as docs/conformance.md describes them ------------------------------------------
 
 
 def test_dnsmasq_naks_udhcpc_s_unicast_renewal_and_udhcpc_starts_over() -> None:

@@ -56,7 +56,7 @@ pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
 def test_the_kb_scenario_against_dnsmasq_and_udhcpc_names_the_variant(server: str, answer: str,
                                                                       expected: list[str]) -> None:
     out, err = io.StringIO(), io.StringIO()
-    # One loss allowed: udhcpc may miss a very fast unicast answer and retry (PEERS.md).
+    # One loss allowed: udhcpc may miss a very fast unicast answer and retry (docs/conformance.md).
     code = main(["conform", "--server", server, "--client", "udhcpc", "--time-limit", "30", "--losses", "1",
                  "--format", "json"], out, err)
     assert code == 0, out.getvalue() + err.getvalue()

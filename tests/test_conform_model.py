@@ -1,4 +1,4 @@
-"""The client's NAK handling as a model option (issue 6): obey by default, or ignore a NAK while RENEWING."""
+"""The client's NAK handling as a model option: obey by default, or ignore a NAK while RENEWING."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from leasecheck.model.dhcp import Config, ConfigError, dhcp_system
 from leasecheck.model.values import NAK, Bound
 from leasecheck.properties.spec import Verdict
 
-# SEMANTICS.md section 7, every row.
+# docs/model.md section 8, every row.
 REFERENCE_COUNTS = [
     (Config(1, 1, "nt35", 1), 65),
     (Config(1, 1, "nt40", 1), 55),

@@ -1,4 +1,4 @@
-"""Every measured cell of the reality matrix, from its recorded capture (issue 19, part 5).
+"""Every measured cell of the reality matrix, from its recorded capture.
 
 ``tests/data/matrix/results.jsonl`` is the matrix as ``leasecheck conform --matrix`` measured it
 here (docs/conformance.md); ``tests/data/matrix/captures/`` holds the capture of each measured cell

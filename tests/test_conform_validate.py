@@ -1,8 +1,8 @@
-"""Trace validation (issue 6, part 3): is an observed message sequence a behaviour of the model?
+"""Trace validation: is an observed message sequence a behaviour of the model?
 
 Hand-built sequences pin the rules (unobserved steps between messages, the delete where it was
 seen, a server answer handled before the client's next message, losses within the budget); the
-recorded captures give the verdicts PEERS.md leads one to expect.
+recorded captures give the verdicts docs/conformance.md leads one to expect.
 """
 
 from __future__ import annotations

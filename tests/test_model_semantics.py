@@ -1,4 +1,4 @@
-"""The traced model against an independent reading of SEMANTICS.md, on random walks.
+"""The traced model against an independent reading of docs/model.md, on random walks.
 
 ``tests/spec_oracle.py`` restates section 4 in plain Python over decoded states. Hypothesis
 drives random walks (environment actions and message loss included); at every state the
@@ -60,7 +60,7 @@ def test_random_walks_take_only_the_transitions_semantics_allows(cfg, choices):
         assert model_moves(cfg, state) == expected
         assert sorted(compiled(state)) == sorted(interp.successors(system, state))
         successors = interp.successors(system, state)
-        assert successors, "SEMANTICS.md: no state of this system is a deadlock"
+        assert successors, "docs/model.md: no state of this system is a deadlock"
         state = successors[choice % len(successors)][1]
 
 

@@ -19,7 +19,7 @@ GOLDEN = Path(__file__).parent / "golden" / "msc_nt35_1x1_recovery.txt"
 
 def nt35_deadlock_chart():
     cfg = Config(variant="nt35")
-    report, _ = explicit_report(cfg, ["recovery"], explorer="scalar")
+    report, _ = explicit_report(cfg, ["recovery"])
     (result,) = report.results
     assert result.trace is not None
     return build_chart(dhcp_system(cfg), result.trace, "nt35 1x1: recovery violated")

@@ -1,4 +1,4 @@
-"""SEMANTICS.md section 7: the reachable state counts a correct model reproduces exactly."""
+"""docs/model.md section 8: the reachable state counts a correct model reproduces exactly."""
 
 from __future__ import annotations
 

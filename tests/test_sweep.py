@@ -1,9 +1,9 @@
-"""Soundness sweep: every property, every variant, every small configuration, against SEMANTICS.md.
+"""Soundness sweep: every property, every variant, every small configuration, against docs/model.md.
 
 Configurations: 1 or 2 clients, 1 or 2 addresses, every budget (deletes, losses, reboots) in 0..1,
 restart on and off, all five variants: 320 in all. Each configuration is explored once by each
 of the explicit engine's three explorers (scalar, vectorised, vectorised with symmetry), which
-must agree; the scalar explorer's verdicts are compared with SEMANTICS.md section 6's expectation
+must agree; the scalar explorer's verdicts are compared with docs/model.md section 7's expectation
 where that table states one; and the Z3 engine decides the same properties (``--engine both``),
 which must agree too, with a Z3 verdict for every property whose kind it decides and
 counterexample paths of the same length. Every trace was already replayed by its engine.
@@ -49,7 +49,7 @@ def sweep_configs() -> list[Config]:
 
 
 def expected(name: str, cfg: Config) -> Verdict | None:
-    """SEMANTICS.md section 6, row by row; None where the table says nothing for ``cfg``."""
+    """docs/model.md section 7, row by row; None where the table says nothing for ``cfg``."""
     nt35, D = cfg.variant == "nt35", cfg.deletes
     if name == "recovery":
         if nt35 and D >= 1:
@@ -66,7 +66,7 @@ def expected(name: str, cfg: Config) -> Verdict | None:
         return H
     if nt35 and D >= 1 and name == "kb_release_workaround":
         # DHCPRELEASE is never acknowledged (RFC 2131 4.4.6): when it is lost, the stale record
-        # stays and the deadlock returns. SEMANTICS.md states the claim for a lossless network.
+        # stays and the deadlock returns. docs/model.md states the claim for a lossless network.
         # With fewer addresses than clients another client may take the released address.
         if cfg.addresses < cfg.clients:
             return None
@@ -98,7 +98,7 @@ def _z3_decides(cfg: Config, names: list[str]) -> set[str]:
 
 @dataclass(frozen=True)
 class Tally:
-    """What one size of the sweep compared: verdicts against SEMANTICS.md's table, against the
+    """What one size of the sweep compared: verdicts against docs/model.md's table, against the
     other explorers (scalar, vector, vector with symmetry), and against the Z3 engine."""
 
     table: int = 0

@@ -25,7 +25,7 @@ from leasecheck.properties.spec import Invariant, Reachable
 
 
 def rename(system, state, sigma, pi):
-    """The state with client c renamed sigma[c] and address a renamed pi[a] (written from SEMANTICS.md)."""
+    """The state with client c renamed sigma[c] and address a renamed pi[a] (written from docs/model.md)."""
     d = system.decode(state)
     C, A = len(d["st"]), len(d["db"])
 

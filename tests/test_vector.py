@@ -18,7 +18,7 @@ from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.properties.dhcp import PROPERTY_NAMES, dhcp_properties
 from leasecheck.properties.spec import Recovery, Verdict
 
-from .test_reference_counts import REFERENCE  # noqa: E402 (SEMANTICS.md section 7)
+from .test_reference_counts import REFERENCE  # noqa: E402 (docs/model.md section 8)
 
 
 def edges(graph) -> set[tuple[tuple[int, ...], int, tuple[int, ...]]]:

@@ -1,4 +1,4 @@
-"""SEMANTICS.md section 6: every property gets its expected verdict, per variant, at 1x1 and 2x2."""
+"""docs/model.md section 7: every property gets its expected verdict, per variant, at 1x1 and 2x2."""
 
 from __future__ import annotations
 

@@ -79,7 +79,7 @@ def test_the_mined_invariant_excludes_unreachable_states() -> None:
     while solver.check() == z3.sat and count < 1000:
         count += 1
         solver.add(z3.Not(tr.is_state(xs, tr.decode(solver.model(), xs))))
-    assert 55 <= count < 1000  # 55 states are reachable (SEMANTICS.md section 7)
+    assert 55 <= count < 1000  # 55 states are reachable (docs/model.md section 8)
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (2, 2)])

@@ -199,13 +199,13 @@ def _learning_networks(cfg: Config, any_budget: bool) -> list[tuple[int, int, tu
 
 
 def _finite_counterexample(cfg: Config, prop: str) -> tuple[Config, CheckResult] | None:
-    from leasecheck.api import check
+    from leasecheck.checker.run import CheckOptions, run_check
 
     for c, a in SMALL_NETWORKS:
         if PROPERTIES[prop] and a < c:
             continue
         net = dataclasses.replace(cfg, clients=c, addresses=a)
-        run = check(net, properties=[prop])
+        run = run_check(net, CheckOptions(properties=(prop,)))
         for r in run.report.results:
             if r.verdict is Verdict.VIOLATED:
                 return net, r

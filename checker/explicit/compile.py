@@ -137,7 +137,8 @@ def successor_source(system: System, commands: Sequence[GuardedCommand] | None =
 
 
 def compile_successors(system: System) -> Successors:
-    """``successors(state) -> [(command index, next state)]`` in command order per branch."""
+    """``successors(state) -> [(command index, next state)]``, one per enabled command, in the
+    decision tree's order (the explorer sorts them into command order)."""
     source, namespace = successor_source(system)
     exec(compile(source, f"<successors of {system.name}>", "exec"), namespace)  # noqa: S102
     return namespace["successors"]  # type: ignore[return-value]

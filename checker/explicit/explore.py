@@ -1,7 +1,12 @@
 """Breadth-first exploration of a traced system into a compact :class:`StateGraph`.
 
-States are numbered in the order BFS discovers them, so state numbers never decrease with
-depth and the parent links give shortest paths. Out-edges are kept in CSR form (``offsets``,
+The order of exploration is the model's, and every explorer keeps it (the vectorised one of
+:mod:`leasecheck.checker.explicit.vexplore` too, so both give the same graph, numbered alike, and
+the same counterexamples): states are expanded in the order they are numbered, the initial
+state first; a state's successors are taken in the order of the guarded commands (their
+``index``, the order in which the model declares them); a state new to the search gets the next
+number, and its parent is the state, and the command, that reached it first. So state numbers
+never decrease with depth and the parent links give shortest paths. Out-edges are kept in CSR form (``offsets``,
 ``dst``, ``cmd``), each labelled with the guarded command that produced it; the liveness and
 branching analyses of :mod:`leasecheck.checker.explicit.analysis` run on that graph.
 
@@ -139,7 +144,7 @@ def explore(
                 if progress is not None and now >= next_report:
                     progress(Progress(len(states), i, len(dst), now - start))
                     next_report = now + progress_every
-            for k, nxt in successors(states[i]):
+            for k, nxt in sorted(successors(states[i])):  # command order (no two share an index)
                 j = get(nxt)
                 if j is None:
                     if max_states is not None and len(states) >= max_states:

@@ -4,7 +4,8 @@ Keys are rows of one or more ``uint64`` words (:mod:`leasecheck.checker.explicit
 next state number. :meth:`KeyTable.find` looks a batch up without adding;
 :meth:`KeyTable.find_or_add` handles a whole batch at once with vectorised
 linear probing: empty slots are claimed by writing a marker and reading it back, so duplicates
-inside one batch resolve to a single new state. Comparison is on the full key, never on a hash
+inside one batch resolve to a single new state, introduced by its first row: new keys are
+numbered in the order of the rows that first hold them, whatever row won the slot. Comparison is on the full key, never on a hash
 alone, so the set is exact.
 """
 
@@ -31,7 +32,8 @@ def _hash(keys: np.ndarray) -> np.ndarray:
 class Added:
     """What :meth:`KeyTable.find_or_add` did: the state number of each key, and which are new.
 
-    ``first`` gives, for each new state in number order, the batch row that introduced it.
+    ``first`` gives, for each new state in number order, the batch row that introduced it: the
+    first row that holds its key (so ``first`` is increasing).
     """
 
     ids: np.ndarray
@@ -142,11 +144,20 @@ class KeyTable:
                 pending = np.concatenate((retry, miss))
             else:
                 pending = retry
-        first = np.flatnonzero(result == -(2 + np.arange(m)))
+        # which row of a new key claimed its slot is up to the race; the key's first row in the
+        # batch introduces it, and new keys are numbered in the order of their first rows
+        claimant = np.flatnonzero(result == -(2 + np.arange(m)))
+        fresh = np.flatnonzero(result < -1)
+        if fresh.size == claimant.size:  # no key twice: each claimant is its key's only row
+            first = claimant
+        else:
+            _, at = np.unique(-(result[fresh] + 2), return_index=True)
+            first = np.sort(fresh[at])
+        owner = -(result[first] + 2)
         new_ids = np.arange(self.n, self.n + first.size, dtype=np.int64)
         number = np.empty(m, dtype=np.int64)
-        number[first] = new_ids
-        slots[claimed[first]] = new_ids
+        number[owner] = new_ids
+        slots[claimed[owner]] = new_ids
         ids = np.where(result >= 0, result, 0)
         dup = result < -1
         ids[dup] = number[-(result[dup] + 2)]
