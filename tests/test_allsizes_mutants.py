@@ -18,10 +18,11 @@ from types import ModuleType
 import pytest
 
 from leasecheck.checker.cli.prove import prove
+from leasecheck.checker.explicit.explore import Limits, explore
 from leasecheck.checker.z3 import allsizes, fo_check
 from leasecheck.checker.z3.fo import TRUE_F, first_order_system
 from leasecheck.model import dhcp
-from leasecheck.model.dhcp import Config
+from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.lang import TraceError
 from leasecheck.properties.spec import Verdict
 
@@ -158,7 +159,7 @@ def test_prove_does_not_prove_first_of_many() -> None:
 def test_prove_finds_the_counterexample_in_the_3x3_network_it_explores() -> None:
     with model_of(load(CROWDED)):
         run = prove(NT40, PROPERTY)
-    assert run.verdict is Verdict.VIOLATED
+    assert run.verdict is Verdict.VIOLATED and run.exit_status == 1
     assert run.counterexample_config is not None and run.counterexample_config.addresses >= 3
     assert run.counterexample is not None and run.counterexample.trace is not None
 
@@ -174,3 +175,14 @@ def test_the_model_itself_passes_the_safety_nets() -> None:
     cfg = Config(variant="nt40", restart=True)
     assert fo_check.template_disagreement(cfg) is None
     assert fo_check.template_disagreement(cfg, unbounded=True) is None
+    net = Config(2, 4, "nt40", 1, 0, 0, True)
+    graph = explore(dhcp_system(net), Limits(max_states=5000))
+    assert fo_check.relation_disagreement(net, fo_check.sample_of(graph.states, 200)) is None
+
+
+def test_the_relation_check_names_a_step_only_one_side_takes() -> None:
+    net = Config(2, 4, "nt35", 1, 0, 0, True)
+    graph = explore(dhcp_system(net), Limits(max_states=5000))
+    with model_of(load(FIRST_OF_MANY)):
+        why = fo_check.relation_disagreement(net, fo_check.sample_of(graph.states, 200))
+    assert why is not None and "only the first-order model takes AdminRestart()" in why

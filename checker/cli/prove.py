@@ -5,7 +5,10 @@ counterexample refutes the all-sizes claim). Then, for an invariant, leasecheck 
 clauses from the reachable states of the 2x2 and 3x3 networks and proves an inductive set of them
 in the first-order form of the model, which a fresh solver re-checks. For ``recovery`` it proves a
 ranking of one arbitrary client's helpful actions over its view, with a ghost map from clients to
-addresses for A >= C (:mod:`leasecheck.checker.z3.allsizes_ranking`).
+addresses for A >= C (:mod:`leasecheck.checker.z3.allsizes_ranking`). Before a proof, safety nets
+(:mod:`leasecheck.checker.z3.fo_check`): the property in every network explored, the model traced from
+two templates, the first-order steps against the explicit engine's in 2x4 and 3x3; after it, the
+obligations of ``first()`` discharged by the invariant.
 
 Exit status: 0 the property holds in every network (A >= C where the property needs it); 1 a
 finite counterexample refutes it (shown, replayed through the model); 3 neither was found (the
