@@ -189,8 +189,6 @@ class _Dhcp:
 
     def __init__(self, cfg: Config, variables: list[Variable]):
         self.cfg = cfg
-        self.C = range(cfg.clients)
-        self.A = range(cfg.addresses)
         by_group = {v.group: v.domain for v in variables}
         self.addr_dom = by_group["addr"]
         self.to_srv_dom = by_group["to_srv"]
@@ -434,9 +432,13 @@ class _Dhcp:
         ]
 
 
-def dhcp_actions(cfg: Config) -> tuple[list[Variable], list[Action]]:
-    """The state variables and the untraced actions for one configuration (for other tracings)."""
-    variables = _variables(cfg)
+def dhcp_actions(cfg: Config, variables: list[Variable] | None = None) -> tuple[list[Variable], list[Action]]:
+    """The state variables and the untraced actions for one configuration (for other tracings).
+
+    A first-order tracing passes the configuration and the variables as an action body may see
+    them there (``checker/z3/fo.py``: no sizes, no budgets, domains without their values).
+    """
+    variables = _variables(cfg) if variables is None else variables
     return variables, _Dhcp(cfg, variables).actions()
 
 

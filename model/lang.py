@@ -25,6 +25,11 @@ of clients or addresses: :func:`exists` and :func:`forall` (a condition over eve
 default). Finite tracing unrolls them over the indexes. A symbolic tracing of the same bodies
 (a first-order reading, ``checker/z3/fo.py``) hands the bodies a view whose arrays are
 :class:`Symbolic` and keeps each combinator as a quantifier over a sort instead.
+
+What a body may see is a rule of the language (docs/model.md section 3.4): the state view, its
+indexes as opaque values of their sort (no number, no order, no comparison with a literal), the
+configuration's behaviour but not its sizes or budgets, domains but not their values. The
+first-order trace enforces it and refuses anything else with the line that does it.
 """
 
 from __future__ import annotations
@@ -574,7 +579,8 @@ def first(over: Any, cond: Callable[[Any], object], default: Expr) -> Expr:
     """The first index of ``over`` where ``cond`` holds, else ``default`` (a value of the same domain).
 
     Symbolic tracing reads it as *some* index where ``cond`` holds: the two agree where at most
-    one index satisfies ``cond``, which the model's callers ensure (and tests check).
+    one index satisfies ``cond``, which the model's callers must ensure; the first-order trace
+    records it as an obligation that every proof for all sizes discharges (docs/model.md 3.4).
     """
     if isinstance(over, Symbolic):
         return over.symbolic_first(cond, default)  # type: ignore[no-any-return]

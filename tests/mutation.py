@@ -15,6 +15,7 @@ Run ``python -m tests.mutation`` for the report.
 
 from __future__ import annotations
 
+import linecache
 import sys
 import time
 import types
@@ -39,6 +40,24 @@ class Mutant:
     what: str
     old: str
     new: str
+    #: further (old, new) replacements, each of text that occurs exactly once
+    also: tuple[tuple[str, str], ...] = ()
+
+    def source(self) -> str:
+        """model/dhcp.py with this mistake."""
+        text = SOURCE.read_text()
+        for old, new in ((self.old, self.new), *self.also):
+            if text.count(old) != 1:
+                raise ValueError(f"mutant {self.name}: its text occurs {text.count(old)} times in model/dhcp.py")
+            text = text.replace(old, new)
+        return text
+
+    def line_of(self, snippet: str) -> int:
+        """The line of the mutated model where ``snippet`` is (it must be there once)."""
+        lines = [i for i, line in enumerate(self.source().splitlines(), 1) if snippet in line]
+        if len(lines) != 1:
+            raise ValueError(f"mutant {self.name}: {snippet!r} is on {len(lines)} lines")
+        return lines[0]
 
 
 CATALOGUE: tuple[Mutant, ...] = (
@@ -125,15 +144,15 @@ CATALOGUE: tuple[Mutant, ...] = (
 
 
 def load(mutant: Mutant) -> types.ModuleType:
-    """The DHCP model with one mistake, as a fresh module."""
-    text = SOURCE.read_text()
-    if text.count(mutant.old) != 1:
-        raise ValueError(f"mutant {mutant.name}: its text occurs {text.count(mutant.old)} times in model/dhcp.py")
-    text = text.replace(mutant.old, mutant.new).replace("from . import values as V", "from model import values as V")
+    """The DHCP model with one mistake, as a fresh module (its source kept where tracebacks and
+    error messages look for the lines of a file)."""
+    text = mutant.source().replace("from . import values as V", "from model import values as V")
     text = text.replace("from .lang import", "from leasecheck.model.lang import")
     module = types.ModuleType(f"_mutant_{mutant.name.replace('-', '_')}")
     sys.modules[module.__name__] = module  # dataclasses look their module up while they are made
-    exec(compile(text, f"<mutant {mutant.name}>", "exec"), module.__dict__)  # noqa: S102
+    filename = f"<mutant {mutant.name}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+    exec(compile(text, filename, "exec"), module.__dict__)  # noqa: S102
     return module
 
 

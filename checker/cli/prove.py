@@ -5,7 +5,10 @@ counterexample refutes the all-sizes claim). Then, for an invariant, leasecheck 
 clauses from the reachable states of the 2x2 and 3x3 networks and proves an inductive set of them
 in the first-order form of the model, which a fresh solver re-checks. For ``recovery`` it proves a
 ranking of one arbitrary client's helpful actions over its view, with a ghost map from clients to
-addresses for A >= C (:mod:`leasecheck.checker.z3.allsizes_ranking`).
+addresses for A >= C (:mod:`leasecheck.checker.z3.allsizes_ranking`). Before a proof, safety nets
+(:mod:`leasecheck.checker.z3.fo_check`): the property in every network explored, the model traced from
+two templates, the first-order steps against the explicit engine's in 2x4 and 3x3; after it, the
+obligations of ``first()`` discharged by the invariant.
 
 Exit status: 0 the property holds in every network (A >= C where the property needs it); 1 a
 finite counterexample refutes it (shown, replayed through the model); 3 neither was found (the
@@ -23,20 +26,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from leasecheck.checker.explicit.explore import Limits, explore
+from leasecheck.checker.explicit.analysis import GraphAnalysis
+from leasecheck.checker.explicit.decide import decide
+from leasecheck.checker.explicit.explore import Limits, StateGraph, explore
 from leasecheck.checker.render.files import atomic_write
 from leasecheck.checker.render.jsondoc import config_json, result_json
 from leasecheck.checker.render.text import render_result_trace
 from leasecheck.checker.results import CheckResult
-from leasecheck.checker.z3 import allsizes
+from leasecheck.checker.z3 import allsizes, fo_check
 from leasecheck.checker.z3 import allsizes_ranking as ranking
-from leasecheck.checker.z3.fo import conj, first_order_system
+from leasecheck.checker.z3.fo import Formula, conj, first_order_system
+from leasecheck.checker.z3.fo import FoSystem as FirstOrder
 from leasecheck.checker.z3.fo_finite import FiniteReading
 from leasecheck.checker.z3.ghost import ghost_lemmas, with_ghost
 from leasecheck.checker.z3.learn import StateMatrix
 from leasecheck.errors import ExitStatus, UserError
 from leasecheck.model.dhcp import CLIENT_NAK_MODES, Config, dhcp_system
 from leasecheck.model.values import VARIANTS
+from leasecheck.properties.dhcp import dhcp_properties
 from leasecheck.properties.spec import Verdict
 
 #: The properties ``prove`` speaks of, and whether each needs A >= C.
@@ -135,24 +142,93 @@ def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300
         return run
     fs = first_order_system(cfg, unbounded=any_budget)
     samples = []
+    explored: list[tuple[Config, StateGraph]] = []
     for c, a, budgets in _learning_networks(cfg, any_budget):
         net = dataclasses.replace(cfg, clients=c, addresses=a, deletes=budgets[0], losses=budgets[1],
                                   reboots=budgets[2], restart=budgets[3])
         graph = explore(dhcp_system(net), Limits(max_states=MAX_LEARN_STATES))
+        explored.append((net, graph))
         if not graph.complete:
             continue
         reading = FiniteReading(first_order_system(net), c, a)
         samples.append(StateMatrix(reading, list(graph.states)))
         run.learned_from.append(f"{net.describe()}: {len(graph.states):,} states")
+    if _safety_nets(cfg, prop, any_budget, explored, run):
+        run.seconds = time.monotonic() - start
+        return run
     pool = allsizes.learn_pool(fs, samples)
-    proof = allsizes.prove_invariant(fs, allsizes.fo_property(fs, prop), pool, deadline)
+    prop_formula = allsizes.fo_property(fs, prop)
+    proof = allsizes.prove_invariant(fs, prop_formula, pool, deadline)
     run.candidates, run.queries, run.rechecked, run.smt2 = proof.candidates, proof.queries, proof.rechecked, proof.smt2
     run.invariant = [c.text() for c in proof.clauses]
     run.verdict = Verdict.HOLDS if proof.verdict == "holds" and proof.rechecked else Verdict.UNKNOWN
     run.reason = ("an inductive invariant, re-checked by a fresh solver" if run.verdict is Verdict.HOLDS
                   else proof.reason)
+    if run.verdict is Verdict.HOLDS:
+        _discharge_first(fs, conj(prop_formula, *(c.formula() for c in proof.clauses)), run)
     run.seconds = time.monotonic() - start
     return run
+
+
+#: The network larger than either template (:data:`.fo_check.TEMPLATES`) where the first-order
+#: relation is compared with the explicit engine's, besides the 3x3 network explored for learning;
+#: its breadth-first prefix of at most this many states is explored, and this many states of each
+#: network are compared.
+COMPARED_NETWORK = (2, 4)
+COMPARED_PREFIX = 30_000
+COMPARED_STATES = 300
+
+
+def _safety_nets(cfg: Config, prop: str, any_budget: bool, explored: list[tuple[Config, StateGraph]],
+                 run: ProofRun) -> bool:
+    """Before a proof: the model traced from two templates must agree, the property must hold in
+    every finite network explored (a violation is the answer, with its trace), and the first-order
+    relation must be the explicit engine's in networks larger than the templates. True when one of
+    them decided the run (violated, or unknown with the reason)."""
+    why = fo_check.template_disagreement(cfg, any_budget)
+    if why is not None:
+        run.reason = f"the first-order model is not the model: {why}"
+        return True
+    c, a = COMPARED_NETWORK
+    budgets = _learning_networks(cfg, any_budget)[0][2]
+    net = dataclasses.replace(cfg, clients=c, addresses=a, deletes=budgets[0], losses=budgets[1],
+                              reboots=budgets[2], restart=budgets[3])
+    nets = [*explored, (net, explore(dhcp_system(net), Limits(max_states=COMPARED_PREFIX)))]
+    for net, graph in nets:
+        if prop == "recovery" and not graph.complete:
+            continue
+        found = _violation_in(net, graph, prop)
+        if found is not None:
+            run.verdict, run.counterexample_config, run.counterexample = Verdict.VIOLATED, net, found
+            run.reason = f"violated in the network of {net.clients} clients and {net.addresses} addresses"
+            return True
+    for net, graph in nets:
+        if net.clients * net.addresses <= max(x * y for x, y in fo_check.TEMPLATES):
+            continue
+        why = fo_check.relation_disagreement(net, fo_check.sample_of(graph.states, COMPARED_STATES))
+        if why is not None:
+            run.reason = f"the first-order model is not the model: {why}"
+            return True
+    return False
+
+
+def _violation_in(net: Config, graph: StateGraph, prop: str) -> CheckResult | None:
+    """The explicit engine's counterexample to ``prop`` in an explored network, if it has one."""
+    analysis = GraphAnalysis(graph)
+    for p in dhcp_properties(graph.system, net, [prop]):
+        result = decide(analysis, p)
+        if result.verdict is Verdict.VIOLATED:
+            return result
+    return None
+
+
+def _discharge_first(fs: FirstOrder, invariant: Formula, run: ProofRun) -> None:
+    """A proof that relies on ``first()`` holds only if every state of its invariant gives each
+    ``first()`` at most one index to choose from."""
+    why = fo_check.undischarged(fs, invariant)
+    if why is not None:
+        run.verdict, run.rechecked = Verdict.UNKNOWN, False
+        run.reason = f"no proof for every network: {why}"
 
 
 #: The networks whose reachable states give the views of one client and the candidate clauses
@@ -167,15 +243,19 @@ def _prove_recovery(cfg: Config, run: ProofRun, deadline: float, progress: Calla
     comps = ranking.components(ghosted)
     graph = ranking.ViewGraph()
     samples = []
+    networks: list[tuple[Config, StateGraph]] = []
     for c, a in RECOVERY_NETWORKS:
         net = dataclasses.replace(cfg, clients=c, addresses=a)
         explored = explore(dhcp_system(net), Limits(max_states=MAX_LEARN_STATES))
+        networks.append((net, explored))
         if not explored.complete:
             continue
         reading = FiniteReading(first_order_system(net), c, a)
         ranking.read_views(fs, reading, explored, comps, graph)
         samples.append(StateMatrix(reading, list(explored.states)))
         run.learned_from.append(f"{net.describe()}: {len(explored.states):,} states")
+    if _safety_nets(cfg, "recovery", False, networks, run):
+        return
     pool = allsizes.learn_pool(fs, samples, budgets=True)
     lemmas = [*ghost_lemmas(), ("single_binding", allsizes.fo_property(ghosted, "single_binding"))]
     proof = ranking.prove_recovery(ghosted, conj(*(f for _, f in lemmas)), pool, graph, comps, deadline,
@@ -187,6 +267,8 @@ def _prove_recovery(cfg: Config, run: ProofRun, deadline: float, progress: Calla
     run.ranking = ranking.level_data(proof)
     run.verdict = Verdict.HOLDS if proof.verdict == "holds" else Verdict.UNKNOWN
     run.reason = proof.reason if run.verdict is Verdict.HOLDS else f"no proof for every network: {proof.reason}"
+    if run.verdict is Verdict.HOLDS:
+        _discharge_first(ghosted, conj(*(f for _, f in lemmas), *(k.formula() for k in proof.invariant)), run)
 
 
 def _learning_networks(cfg: Config, any_budget: bool) -> list[tuple[int, int, tuple[int, int, int, bool]]]:

@@ -26,11 +26,15 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import linecache
+import sys
+import traceback
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from leasecheck.errors import LeasecheckError
 from leasecheck.model import dhcp
 from leasecheck.model.dhcp import Config
 from leasecheck.model.lang import BOOL, Const, Domain, Expr, Symbolic, TraceError, Variable
@@ -79,7 +83,12 @@ class Formula(_Bool):
 
 
 class Term(_Bool):
-    """Base of terms of the sorts ``client`` and ``address``."""
+    """Base of terms of the sorts ``client`` and ``address``.
+
+    An index is an opaque value of its sort: it can be compared with another index or value of
+    the same sort, used to index an array, and printed in a label; nothing else (no number, no
+    order, no arithmetic), so that what a body does with it means the same in every network.
+    """
 
     sort: str
 
@@ -90,6 +99,14 @@ class Term(_Bool):
         return neg(value_eq(lift(self), lift(other)))
 
     __hash__ = object.__hash__
+
+    def _opaque(self, *_: object) -> Any:
+        raise TraceError(f"an index of sort {self.sort} is an opaque value: no conversion to a number, "
+                         "no order, no arithmetic")
+
+    __lt__ = __le__ = __gt__ = __ge__ = _opaque
+    __int__ = __index__ = __float__ = _opaque
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __mod__ = __floordiv__ = _opaque
 
 
 @dataclass(frozen=True, eq=False)
@@ -314,7 +331,10 @@ class FoValue(Symbolic):
     """A value of a state variable or an expression over them: a list of guarded patterns."""
 
     cases: tuple[Case, ...]
-    domain: Domain | None = None
+    #: the constructor keys the value may have (None: not known), to refuse what no network has
+    keys: frozenset[tuple] | None = None
+    #: a plain value written in the body (``None``, ``V.BOUND``, ``OFFER(a)``), not a read
+    literal: bool = False
 
     def __eq__(self, other: object) -> Formula:  # type: ignore[override]
         return value_eq(self, lift(other))
@@ -330,16 +350,27 @@ class FoValue(Symbolic):
     def isin(self, values: Sequence[Hashable]) -> Formula:
         return disj(*(value_eq(self, lift(v)) for v in values))
 
-    def map(self, fn: Callable[[Any], Hashable], result: Domain) -> Any:
+    @property
+    def domain(self) -> FoDomain:
+        """The value's domain as a body may see it (to map into: ``e.map(fn, e.domain)``)."""
+        if self.keys is None:
+            raise TraceError("this first-order value has no known domain")
+        return FoDomain("the same domain", self.keys)
+
+    def map(self, fn: Callable[[Any], Hashable], result: Any) -> Any:
         """Apply ``fn`` to each possible value, its numbers symbolic; a boolean result is a formula."""
         if result is BOOL:
             return disj(*(quant("exists", c.bound, conj(c.cond, as_formula(fn(python_value(c.pattern)))))
                           for c in self.cases))
+        keys = result.keys if isinstance(result, FoDomain) else None
         out: list[Case] = []
         for c in self.cases:
-            for d in lift(fn(python_value(c.pattern))).cases:
+            image = lift(fn(python_value(c.pattern)))
+            if keys is not None:
+                _require_keys(image, keys, f"a value of {result.name}")
+            for d in image.cases:
                 out.append(Case(conj(c.cond, d.cond), c.bound + d.bound, d.pattern))
-        return FoValue(tuple(out), result)
+        return FoValue(tuple(out), keys)
 
     @classmethod
     def symbolic_ite(cls, cond: object, then: object, orelse: object) -> Any:
@@ -369,6 +400,8 @@ def lift(x: object) -> FoValue:
         return x
     if isinstance(x, Formula):
         raise TraceError("a condition is not a value of a state variable")
+    if isinstance(x, Term | RelRef):
+        return FoValue((Case(TRUE_F, (), Pattern(("index", x.sort), (("", x),))),), frozenset({("index", x.sort)}))
     if isinstance(x, Const):
         x = x.domain.values[x.index]
     elif isinstance(x, Expr):
@@ -379,7 +412,29 @@ def lift(x: object) -> FoValue:
         for _name, v in numbered:
             if not isinstance(v, Term | RelRef):
                 raise TraceError(f"a first-order trace met the concrete number {v!r} in {x}")
-    return FoValue((Case(TRUE_F, (), Pattern(key, tuple(numbered))),))
+    return FoValue((Case(TRUE_F, (), Pattern(key, tuple(numbered))),), frozenset({key}), literal=True)
+
+
+def _shown(key: tuple) -> str:
+    if key[0] == "atom":
+        return repr(key[1])
+    if key[0] == "index":
+        return f"an index of sort {key[1]}"
+    if key[0] == "none":
+        return "None"
+    return f"a {key[1]}"
+
+
+def _require_keys(value: FoValue, keys: frozenset[tuple], what: str) -> None:
+    """Refuse a value that may have a constructor outside ``keys``: a number where an index of a
+    sort is meant folds to a constant in a finite trace, and means nothing in every network."""
+    if value.keys is None:
+        return
+    extra = sorted(value.keys - keys, key=repr)
+    if extra:
+        opaque = " (an index is an opaque value of its sort: it is never a number)" if any(
+            k[0] == "index" for k in keys) else ""
+        raise TraceError(f"{_shown(extra[0])} is not {what}{opaque}")
 
 
 def field_eq(a: Field, b: Field) -> Formula:
@@ -407,6 +462,12 @@ def pattern_eq(p: Pattern, q: Pattern) -> Formula:
 
 
 def value_eq(x: FoValue, y: FoValue) -> Formula:
+    for lit, other in ((x, y), (y, x)):
+        if lit.literal and other.keys is not None:
+            _require_keys(lit, other.keys, f"a value of {_shown(sorted(other.keys, key=repr)[0])}"
+                          if len(other.keys) == 1 else "a value the other side can take")
+    if x.keys is not None and y.keys is not None and not x.keys & y.keys:
+        raise TraceError(f"cannot compare {_shown(sorted(x.keys, key=repr)[0])} with {_shown(sorted(y.keys, key=repr)[0])}")
     out = []
     for a in x.cases:
         for b in y.cases:
@@ -422,9 +483,12 @@ def fo_ite(cond: object, then: object, orelse: object) -> Any:
     if isinstance(then, Formula | bool) and isinstance(orelse, Formula | bool):
         return disj(conj(c, then), conj(neg(c), orelse))
     t, e = lift(then), lift(orelse)
+    if t.keys is not None and e.keys is not None and t.literal != e.literal:
+        _require_keys(t if t.literal else e, e.keys if t.literal else t.keys, "a value the other branch can take")
     cases = tuple(Case(conj(c, k.cond), k.bound, k.pattern) for k in t.cases)
     cases += tuple(Case(conj(neg(c), k.cond), k.bound, k.pattern) for k in e.cases)
-    return FoValue(cases, t.domain or e.domain)
+    keys = None if t.keys is None or e.keys is None else t.keys | e.keys
+    return FoValue(cases, keys)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -503,7 +567,7 @@ def read(g: Group, index: Term | None, post: bool = False) -> FoValue:
             f: Field = FieldFn(g.name, n, index, post, sort) if how == "function" else RelRef(g.name, n, index, post, sort)
             fields.append((n, f))
         cases.append(Case(Kind(g.name, index, key, post), (), Pattern(key, tuple(fields))))
-    return FoValue(tuple(cases), g.domain)
+    return FoValue(tuple(cases), frozenset(g.keys))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -570,21 +634,121 @@ class FoArray(Symbolic):
             self._view._every.pop()
 
     def symbolic_first(self, cond: Callable[[Any], object], default: object) -> FoValue:
+        """*Some* index where ``cond`` holds, else ``default``: the first such index exactly when at
+        most one index satisfies ``cond``, which becomes an obligation of every proof (:attr:`FoSystem.obligations`)."""
         assert self.group.index is not None
+        if not self._view._writable:
+            raise TraceError("first() is for action bodies; a predicate says the same with exists()")
         w, u = fresh(self.group.index), fresh(self.group.index)
         some = Case(as_formula(cond(w)), (w,), Pattern(("index", w.sort), (("", w),)))
         none = quant("exists", (u,), as_formula(cond(u)))
         d = lift(default)
+        _require_keys(d, frozenset({("none",), ("index", w.sort)}), f"a default of first() over {self.group.name}")
         rest = tuple(Case(conj(neg(none), k.cond), k.bound, k.pattern) for k in d.cases)
-        return FoValue((some, *rest), d.domain)
+        w1, w2 = fresh(self.group.index), fresh(self.group.index)
+        unique = implies(conj(as_formula(cond(w1)), as_formula(cond(w2))), EqT(w1, w2))
+        free = [v for v in free_vars(unique) if v is not w1 and v is not w2]
+        self._view._obligations.append(Obligation(self._view.where(), quant("forall", (*free, w1, w2), unique)))
+        return FoValue((some, *rest), None if d.keys is None else d.keys | {("index", w.sort)})
+
+
+@dataclass(frozen=True, eq=False)
+class Obligation:
+    """What a proof must show of every reachable state for the first-order model to be the model:
+    here, that a ``first()`` at ``where`` has at most one index to choose from."""
+
+    where: str
+    formula: Formula
+
+
+def free_vars(f: object) -> list[Var]:
+    """The variables ``f`` leaves free, in the order met."""
+    out: dict[int, Var] = {}
+
+    def walk(x: object, bound: frozenset[int]) -> None:
+        if isinstance(x, Var):
+            if id(x) not in bound:
+                out.setdefault(id(x), x)
+        elif isinstance(x, FieldFn | RelRef):
+            walk(x.index, bound)
+        elif isinstance(x, Kind | Same):
+            if x.index is not None:
+                walk(x.index, bound)
+        elif isinstance(x, Rel):
+            walk(x.index, bound)
+            walk(x.value, bound)
+        elif isinstance(x, EqT):
+            walk(x.left, bound)
+            walk(x.right, bound)
+        elif isinstance(x, Not):
+            walk(x.arg, bound)
+        elif isinstance(x, And | Or):
+            for a in x.args:
+                walk(a, bound)
+        elif isinstance(x, Iff):
+            walk(x.left, bound)
+            walk(x.right, bound)
+        elif isinstance(x, Quant):
+            walk(x.body, bound | {id(v) for v in x.vars})
+
+    walk(f, frozenset())
+    return list(out.values())
+
+
+class FoDomain:
+    """A domain as a first-order trace shows it to an action body: something to map into and to
+    take a constant of, nothing more (its values, and so its size, depend on the network)."""
+
+    def __init__(self, name: str, keys: frozenset[tuple]):
+        self.name = name
+        self.keys = keys
+
+    def const(self, value: object) -> FoValue:
+        v = lift(value)
+        _require_keys(v, self.keys, f"a value of {self.name}")
+        return v
+
+    def __getattr__(self, name: str) -> Any:
+        raise TraceError(f"an action body may not read {name!r} of the domain {self.name}: its values depend on "
+                         "the network's size")
+
+    def _sized(self, *_: object) -> Any:
+        raise TraceError(f"an action body may not count or list the values of {self.name}: they depend on the "
+                         "network's size")
+
+    __len__ = __iter__ = __contains__ = _sized
+
+
+#: What an action body may read of its configuration in a first-order trace: how the server and
+#: the clients behave. Not the number of clients or addresses (the model is for every network),
+#: nor the budgets (a budget is a state variable, and may be unbounded).
+VISIBLE_CONFIG = ("variant", "policy", "restart", "client_nak", "client_reboot")
+
+
+class SealedConfig:
+    """The configuration as an action body sees it in a first-order trace: :data:`VISIBLE_CONFIG` only."""
+
+    def __init__(self, cfg: Config):
+        object.__setattr__(self, "_cfg", cfg)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in VISIBLE_CONFIG:
+            return getattr(object.__getattribute__(self, "_cfg"), name)
+        raise TraceError(f"an action body may not read the configuration's {name!r}: the first-order model is for "
+                         f"every network and budget (it may read {', '.join(VISIBLE_CONFIG)})")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise TraceError("an action body may not change its configuration")
 
 
 class FoView:
     """What an action body sees in a first-order trace: the same interface as ``StateView``."""
 
-    def __init__(self, groups: dict[str, Group], writable: bool = True):
+    def __init__(self, groups: dict[str, Group], writable: bool = True, model_file: str = ""):
         object.__setattr__(self, "_groups", groups)
         object.__setattr__(self, "_writable", writable)
+        object.__setattr__(self, "_model_file", model_file)
+        object.__setattr__(self, "_obligations", [])
         object.__setattr__(self, "_root", _Ctx([], {}, "", None))
         object.__setattr__(self, "_current", self._root)
         object.__setattr__(self, "_choices", [])
@@ -610,6 +774,15 @@ class FoView:
             raise TraceError(f"{g.name} is indexed by a {g.index}, not by {index!r}")
         return index
 
+    def where(self) -> str:
+        """The line of the model that is running (the innermost frame in the model's file)."""
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code.co_filename == self._model_file:
+                return source_line(frame.f_code.co_filename, frame.f_lineno)
+            frame = frame.f_back  # type: ignore[assignment]
+        return "an unknown line"
+
     def _check_choice_scope(self) -> None:
         for _, opened_in in self._choices:
             if opened_in is self._current:
@@ -620,13 +793,15 @@ class FoView:
             raise TraceError("this view is read-only (a property predicate cannot assign)")
         self._check_choice_scope()
         every = bool(self._every) and index is self._every[-1]
+        written = lift(value)
+        _require_keys(written, frozenset(g.keys), f"a value of {g.name}")
         slot = (g.name, id(index))
         ctx: _Ctx | None = self._current
         while ctx is not None:
             if slot in ctx.updates or any(u.group == g.name and u.every for u in ctx.updates.values()):
                 raise TraceError(f"{g.name} is assigned twice in one action")
             ctx = ctx.parent
-        self._current.updates[slot] = Update(g.name, index, lift(value), every)
+        self._current.updates[slot] = Update(g.name, index, written, every)
 
     def require(self, *conds: object) -> None:
         self._check_choice_scope()
@@ -699,6 +874,9 @@ class FoSystem:
     commands: tuple[Command, ...]
     #: what the initial state satisfies besides the model's initial values (a ghost's assumption)
     assumptions: tuple[Formula, ...] = ()
+    #: what every reachable state must satisfy for these commands to be the model's (each ``first()``
+    #: of an action that has a command: at most one index to choose from); a proof discharges them
+    obligations: tuple[Obligation, ...] = ()
 
     def view(self) -> FoView:
         """A read-only view for predicates (``holding(s, c)`` with ``c`` a variable)."""
@@ -708,30 +886,69 @@ class FoSystem:
         return tuple(c for c in self.commands if c.action == action)
 
 
-def first_order_system(cfg: Config, unbounded: bool = False) -> FoSystem:
+def first_order_system(cfg: Config, unbounded: bool = False, template: tuple[int, int] = (1, 1)) -> FoSystem:
     """Trace the model of ``cfg``'s variant and budgets symbolically (its C and A are not used).
 
     With ``unbounded``, every budget counter is :data:`UNBOUNDED`: a run may spend any number of
     deletes, losses and reboots, so its runs include those of every finite budget.
+
+    The bodies see what the language allows and nothing else: indexes as opaque :class:`Var`
+    terms, domains as :class:`FoDomain`, the configuration as :class:`SealedConfig`. Anything else a
+    body does is refused with the line that does it. ``template`` is the network whose variables
+    give the shape of the state (the constructors of each array's values), the same in every
+    network of at least one client and one address.
     """
-    template = dataclasses.replace(cfg, clients=1, addresses=1)
-    variables, actions = dhcp.dhcp_actions(template)
+    shape = dataclasses.replace(cfg, clients=template[0], addresses=template[1])
+    variables, _ = dhcp.dhcp_actions(shape)
     by_group: dict[str, list[Variable]] = {}
     for v in variables:
         by_group.setdefault(v.group, []).append(v)
     groups = {name: _group_of(name, vs, unbounded) for name, vs in by_group.items()}
+    model_file = dhcp.dhcp_actions.__code__.co_filename
+    sealed = [dataclasses.replace(v, domain=FoDomain(v.domain.name, frozenset(groups[v.group].keys)))  # type: ignore[arg-type]
+              for v in variables]
+    _, actions = _traced(model_file, "the model's actions", dhcp.dhcp_actions, SealedConfig(cfg), sealed)
     commands: list[Command] = []
     infos: list[ActionInfo] = []
+    obligations: list[Obligation] = []
     for action in actions:
         infos.append(ActionInfo(action.name, action.params, action.fair, action.actor))
         params = tuple(Var(f"{kind[0]}_{action.name}", kind) for kind in action.params)
-        view = FoView(groups)
-        action.body(view, *params)
+        view = FoView(groups, model_file=model_file)
+        _traced(model_file, f"action {action.name}", action.body, view, *params)
+        kept = 0
         for guard, bound, updates, label in view.leaves():
             if isinstance(guard, BoolConst) and not guard.value:
                 continue
             commands.append(Command(action.name, params, label, bound, guard, updates, action.fair))
-    return FoSystem(cfg, unbounded, groups, tuple(infos), tuple(commands))
+            kept += 1
+        if kept:
+            obligations += view._obligations
+    return FoSystem(cfg, unbounded, groups, tuple(infos), tuple(commands), obligations=tuple(obligations))
+
+
+def source_line(filename: str, lineno: int) -> str:
+    """``dhcp.py line 391: return first(...)``: a line of the model, as an error names it."""
+    text = linecache.getline(filename, lineno).strip()
+    name = filename.rsplit("/", 1)[-1]
+    return f"{name} line {lineno}" + (f": {text}" if text else "")
+
+
+def _traced(model_file: str, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)``, every mistake it makes in the model refused as a :class:`TraceError` that names
+    the model's line: the innermost frame in the model's file."""
+    try:
+        return fn(*args)
+    except LeasecheckError as exc:
+        if not isinstance(exc, TraceError):
+            raise
+        error: Exception = exc
+    except Exception as exc:  # noqa: BLE001 - whatever a body does that the trace does not offer
+        error = exc
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == model_file]
+    at = f" (at {source_line(model_file, frames[-1].lineno or 0)})" if frames else ""
+    detail = str(error) if isinstance(error, TraceError) else f"{type(error).__name__}: {error}"
+    raise TraceError(f"the first-order trace of {what} refuses: {detail}{at}") from None
 
 
 # ---------------------------------------------------------------------------------------------
