@@ -77,6 +77,15 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
 
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
+        # argparse drops a "--" given as an option's value (``--timeout=--``) and hands the option
+        # an empty list, past its type; the value is checked as any other instead
+        if action.option_strings and action.nargs is None and arg_strings == ["--"]:
+            value = self._get_value(action, "--")
+            self._check_value(action, value)
+            return value
+        return super()._get_values(action, arg_strings)  # type: ignore[misc]
+
     def _print_message(self, message: str, file: Any = None) -> None:  # --help into a full stdout
         stream = file if file is not None else sys.stderr
         try:

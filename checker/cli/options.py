@@ -110,13 +110,14 @@ def requested_format(argv: Sequence[str]) -> str | None:
 
 
 class HelpFormatter(argparse.HelpFormatter):
-    """Every option's help ends with its default unless it says it already."""
+    """Every option's help ends with its default unless it says it already (a flag's is off)."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
         default = action.default
-        if ("default" in text or default in (None, False, argparse.SUPPRESS) or action.required
-                or not action.option_strings):
+        if "default" in text or default in (None, argparse.SUPPRESS) or action.required or not action.option_strings:
             return text
+        if isinstance(action, argparse._StoreTrueAction):
+            return f"{text} (default off)"
         shown = ",".join(map(str, default)) if isinstance(default, list | tuple) else str(default)
         return f"{text} (default {shown.replace('%', '%%')})"

@@ -118,7 +118,7 @@ class _SweepProgress:
         rate = p.ran / p.elapsed if p.elapsed else 0.0
         left = (p.to_run - p.ran) / rate if rate else 0.0
         failed = f", {p.failed} failed" if p.failed else ""
-        text = (f"sweep: {p.done:,}/{p.total:,} points ({p.ran:,} run now, {rate:.2f}/s, about {left:,.0f} s left"
+        text = (f"leasecheck: sweep: {p.done:,}/{p.total:,} points ({p.ran:,} run now, {rate:.2f}/s, about {left:,.0f} s left"
                 f"{failed}); last {p.last}")
         self.stream.write(f"\r{text}   " if self.tty else f"{text}\n")
         self.stream.flush()
