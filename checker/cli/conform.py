@@ -234,8 +234,8 @@ def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     cases: list[tuple[str | None, str | None, CaseReport]] = []
     rebound: list[bool] = []
     for s, c in pairs:
-        if len(pairs) > 1:
-            err.write(f"leasecheck conform: running {s} x {c} ...\n")
+        if len(pairs) > 1 and not args.quiet:
+            err.write(f"leasecheck: running {s} x {c} ...\n")
             err.flush()
         try:
             result = _run_cleaning_up_on_sigterm(Scenario(s, c, args.time_limit))
@@ -270,8 +270,9 @@ def _run_matrix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     check_output_paths(args.results, args.out_dir / "matrix.json" if args.out_dir.is_dir() else None)
 
     def progress(line: str) -> None:
-        err.write(f"leasecheck conform: {line}\n")
-        err.flush()
+        if not args.quiet:
+            err.write(f"leasecheck: {line}\n")
+            err.flush()
 
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt

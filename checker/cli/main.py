@@ -609,7 +609,7 @@ class _Answer:
 
     def __init__(self, argv: list[str], out: TextIO, err: TextIO):
         self.out, self.err = out, err
-        self.command: str | None = next((a for a in argv if not a.startswith("-")), None)
+        self.command: str | None = next((a for a in argv if not a.startswith("-")), None)  # until parsed
         self.format: str | None = requested_format(argv)
 
     def error(self, status: ExitStatus, message: str | None) -> int:
@@ -621,10 +621,23 @@ class _Answer:
             self.err.write(f"{message if message.startswith('leasecheck: ') else 'leasecheck: ' + message}\n")
         self.err.flush()
         if self.format == "json" and "json" in FORMATS.get(self.command or "", {}) and not _written(self.out):
-            doc = {"command": self.command, "exit_status": int(status), "error": message.removeprefix("leasecheck: ")}
-            self.out.write(json.dumps(doc, indent=2) + "\n")
+            self.out.write(error_document(self.command, status, message))
             self.out.flush()
         return int(status)
+
+
+def error_document(command: str | None, status: int, message: str) -> str:
+    """The JSON document of a command that failed before its answer (docs/json.md)."""
+    doc = {"command": command, "exit_status": int(status), "error": message.removeprefix("leasecheck: ")}
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def wants_json(argv: Sequence[str]) -> str | None:
+    """The command of ``argv`` when it asks for ``--format json`` (and has it), else None."""
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if requested_format(argv) == "json" and "json" in FORMATS.get(command or "", {}):
+        return command
+    return None
 
 
 def _written(out: TextIO) -> bool:
