@@ -19,6 +19,7 @@ signal before the ``leasecheck`` process ends is ignored: the exit status is the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -538,11 +539,14 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO, started: float, 
         if any("\x00" in a for a in argv):
             raise UsageError("an argument contains a NUL character, which no option or file name may hold")
         args = build_parser().parse_args(argv)
-        answer.command, answer.format = args.command, getattr(args, "format", None)
+        answer.args, answer.command, answer.format = args, args.command, getattr(args, "format", None)
         if closed and args.command != "graph":  # graph alone prints nothing there
             raise OutputLost("cannot write the output: standard output is closed")
         return _run(args, out, err, process)
     except KeyboardInterrupt:
+        if answer.args is not None and answer.command == "check" and not _written(out):
+            with contextlib.suppress(LeasecheckError):  # a configuration that is wrong: the error document
+                return _stopped_at_start(answer.args, out, err, INTERRUPTED)  # the report, with no results
         return answer.error(ExitStatus.INTERRUPTED, f"interrupted after {time.perf_counter() - started:.1f} s")
     except BrokenPipeError:
         return 0
@@ -609,6 +613,7 @@ class _Answer:
 
     def __init__(self, argv: list[str], out: TextIO, err: TextIO):
         self.out, self.err = out, err
+        self.args: argparse.Namespace | None = None
         self.command: str | None = next((a for a in argv if not a.startswith("-")), None)  # until parsed
         self.format: str | None = requested_format(argv)
 
