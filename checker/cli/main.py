@@ -1,9 +1,13 @@
 """The `leasecheck` command line: argument parsing, progress display, and the exit status.
 
 Each command is a thin layer over the public API and the front door
-(:func:`leasecheck.checker.run.run_check`): parse, run, render, write. The exit statuses are
+(:func:`leasecheck.checker.run.run_check`): parse, run, render, write. Its options come from the
+shared vocabulary (:mod:`.options`: numbers, ``--format``, ``--quiet``) and its output files are
+checked before the work and announced after it (:mod:`.paths`). The exit statuses are
 :class:`leasecheck.errors.ExitStatus`; an exception becomes one through
-:func:`leasecheck.errors.exit_status_of` only, in :func:`main`.
+:func:`leasecheck.errors.exit_status_of` only, in :func:`main`, which says it in one line that
+begins ``leasecheck: `` (with ``--format json``, and nothing printed yet, also as one JSON
+document on stdout: :func:`error_document`).
 
 Signals: while a command runs, SIGTERM is treated as SIGINT. ``check`` installs
 :class:`_Signals` for the run: a signal sets the run's
