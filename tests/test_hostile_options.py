@@ -59,6 +59,8 @@ NUMERIC = [
 #: output file names no command can write (the extension is added where a picture needs one)
 BAD_PATHS = ["", " ", "/", ".", "tests", "no-such-folder/x", "a" * 300, "a/" * 3000 + "x", "x\ny", "x\ty",
              "README.md/x", "/proc/version/x"]
+#: devices that a file read back (a results file to resume from) cannot be: they read without end
+DEVICES = ["/dev/full", "/dev/zero", "/dev/urandom"]
 #: each command with the options that name a file it writes, and a base command line that would
 #: otherwise do little work
 PATHS = [
@@ -93,6 +95,9 @@ def _cases() -> list[tuple[list[str], str]]:
         for bad in BAD_PATHS:
             name = bad + ext if bad.strip() and bad not in ("/", ".", "tests") else bad
             cases.append(([*base, option, name], f"{base[0]} {option} {name[:16]!r}"))
+    for device in DEVICES:
+        cases.append((["sweep", "--sizes", "1x1", "--results", device], f"sweep --results {device}"))
+        cases.append((["conform", "--matrix", "--results", device], f"conform --matrix --results {device}"))
     return cases
 
 

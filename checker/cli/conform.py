@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from leasecheck.checker.cli.options import add_format, add_quiet, seconds, whole
-from leasecheck.checker.cli.paths import announce, check_output_paths
+from leasecheck.checker.cli.paths import announce, check_output_paths, check_results_path
 from leasecheck.checker.conform.classify import CaptureError
 from leasecheck.checker.conform.matrix import (
     MEASURED,
@@ -267,7 +267,9 @@ def _run_matrix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     results = args.results or args.out_dir / "results.jsonl"
     if args.out_dir.exists() and not args.out_dir.is_dir():
         raise ConformUsageError(f"--out-dir {shown_path(args.out_dir)} is a file, not a folder")
-    check_output_paths(args.results, args.out_dir / "matrix.json" if args.out_dir.is_dir() else None)
+    check_output_paths(args.out_dir / "matrix.json" if args.out_dir.is_dir() else None)
+    if args.results is not None:
+        check_results_path(args.results)
 
     def progress(line: str) -> None:
         if not args.quiet:

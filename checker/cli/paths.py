@@ -72,6 +72,21 @@ def check_output_path(path: str | os.PathLike[str], what: str = "an output file"
         raise OutputError(f"cannot write {shown_path(text)}: the folder {shown_path(parent)} is not writable")
 
 
+def check_results_path(path: str | os.PathLike[str]) -> None:
+    """:func:`check_output_path` of a results file that is read back to resume (``sweep
+    --results``, ``conform --matrix --results``): it must also be a regular file when it exists,
+    since a device such as ``/dev/full`` or ``/dev/zero`` reads as an endless stream."""
+    check_output_path(path, "the results file")
+    text = os.fspath(path)
+    try:
+        special = os.path.exists(text) and not os.path.isfile(text)
+    except (OSError, ValueError):
+        special = False
+    if special:
+        raise OutputError(f"cannot use {shown_path(text)} as the results file: it is read back to resume, and "
+                          "it is not a regular file")
+
+
 def check_output_paths(*paths: str | os.PathLike[str] | None) -> None:
     """:func:`check_output_path` of each path given (``None``: an output not asked for)."""
     for p in paths:

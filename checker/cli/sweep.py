@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO, cast
 
 from leasecheck.checker.cli.options import MAX_COUNT, add_format, add_quiet, seconds, whole
-from leasecheck.checker.cli.paths import OutputError, announce, check_output_paths
+from leasecheck.checker.cli.paths import OutputError, announce, check_output_paths, check_results_path
 from leasecheck.checker.explicit.memory import default_memory_mb
 from leasecheck.checker.render.chart import check_picture_path
 from leasecheck.checker.render.files import atomic_write
@@ -135,7 +135,8 @@ def run_sweep_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     for name in ("max_states", "max_memory"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             raise SweepError(f"--{name.replace('_', '-')} must be at least 1")
-    check_output_paths(str(args.results), args.csv, args.picture)
+    check_results_path(args.results)
+    check_output_paths(args.csv, args.picture)
     if args.picture:
         check_picture_path(Path(args.picture))
     executor = make_executor(args.executor, args.workers, args.scheduler)
