@@ -236,3 +236,10 @@ def test_what_check_prints_and_every_error_follow_the_schema_in_docs_json(argv: 
     jsonschema = pytest.importorskip("jsonschema")
     _, out, _ = run(*argv, "--format", "json")
     jsonschema.validate(json.loads(out), _schema())
+
+
+def test_a_file_name_that_is_not_utf_8_is_written_and_announced_escaped(tmp_path: Path) -> None:
+    name = str(tmp_path / "trace-\udcff.itf.json")  # the byte 0xff, as Python reads it from argv
+    code, _, err = run("check", "--property", "recovery", "--trace-out", name)
+    assert code == 1 and os.path.exists(os.fsencode(name))
+    assert err.count("\n") == 1 and "\\udcff" in err and err.startswith("leasecheck: wrote ")

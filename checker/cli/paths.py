@@ -11,6 +11,7 @@ temporary file a whole-or-nothing write goes through); its folder exists and may
 from __future__ import annotations
 
 import os
+import unicodedata
 from pathlib import Path
 from typing import TextIO
 
@@ -20,6 +21,9 @@ from leasecheck.errors import UserError
 #: Bytes of a file name kept free for the names leasecheck derives from it: ``-PROPERTY-CLIENT``
 #: of a numbered trace, ``.json`` of a sidecar, ``.NAME.XXXXXXXX.part`` of a temporary file.
 NAME_RESERVE = 48
+#: Unicode categories of the characters a file name may not hold: control characters, line and
+#: paragraph separators (a name that is not UTF-8 is taken, and shown escaped)
+_LINE_BREAKING = frozenset({"Cc", "Zl", "Zp"})
 #: What a file system holds when it does not say (POSIX's NAME_MAX and PATH_MAX on Linux).
 NAME_MAX, PATH_MAX = 255, 4096
 
@@ -40,9 +44,9 @@ def check_output_path(path: str | os.PathLike[str], what: str = "an output file"
     text = os.fspath(path)
     if not text.strip():
         raise OutputError(f"{what}'s name is empty")
-    if not text.isprintable():
+    if any(unicodedata.category(ch) in _LINE_BREAKING for ch in text):
         raise OutputError(f"cannot write {shown_path(text)}: a file name with a control character "
-                              "(a newline, a tab) could not be shown on one line")
+                          "(a newline, a tab) could not be shown on one line")
     name = os.fsencode(Path(text).name)
     absolute = os.fsencode(os.path.abspath(text))
     if len(absolute) + NAME_RESERVE > PATH_MAX:
