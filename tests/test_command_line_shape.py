@@ -243,3 +243,10 @@ def test_a_file_name_that_is_not_utf_8_is_written_and_announced_escaped(tmp_path
     code, _, err = run("check", "--property", "recovery", "--trace-out", name)
     assert code == 1 and os.path.exists(os.fsencode(name))
     assert err.count("\n") == 1 and "\\udcff" in err and err.startswith("leasecheck: wrote ")
+
+
+@pytest.mark.parametrize("variant", ["nt35", "nt40"])
+def test_holds_is_a_verdict_never_a_noun_in_the_reasons(variant: str) -> None:
+    _, out, _ = run("check", "--variant", variant, "--restart", "--format", "json")
+    reasons = [r["reason"] for r in json.loads(out)["results"]]
+    assert reasons and not [r for r in reasons if re.search(r"\b(reach|reaches|to|avoiding) holds\b", r)], reasons
