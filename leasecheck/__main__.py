@@ -4,6 +4,7 @@ and exit status 130, not a traceback; the extension modules load while signals w
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -28,7 +29,9 @@ def run() -> None:
     except KeyboardInterrupt:
         started = False
     if not started:
-        sys.stderr.write("leasecheck: interrupted while starting; nothing was decided\n")
+        message = "interrupted while starting; nothing was decided"
+        sys.stderr.write(f"leasecheck: {message}\n")
+        _json_document(message)
         _end_interrupted()
     try:
         entry_point()
@@ -57,6 +60,16 @@ def _load_extensions() -> None:
 
     for name in EXTENSIONS:
         importlib.import_module(name)
+
+
+def _json_document(message: str) -> None:
+    """With ``--format json``, the interruption as the one JSON document on stdout."""
+    from leasecheck.checker.cli.main import error_document, wants_json
+
+    command = wants_json(sys.argv[1:])
+    if command is not None:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            sys.stdout.write(error_document(command, 130, message))
 
 
 def _end_interrupted() -> None:

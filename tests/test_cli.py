@@ -58,7 +58,8 @@ def test_json_report_follows_the_contract():
     doc = json.loads(out)
     assert code == 1
     assert doc["config"] == {"clients": 1, "addresses": 1, "variant": "nt35", "deletes": 1, "losses": 0,
-                             "reboots": 0, "restart": False}
+                             "reboots": 0, "restart": False, "client_nak": "obey",
+                             "client_reboot": "keep-on-silence"}
     assert doc["engine"] == "explicit"
     assert doc["stats"]["states"] == 65
     assert doc["stats"]["transitions"] > 65 and doc["stats"]["seconds"] >= 0
@@ -84,8 +85,8 @@ def test_rendered_counterexample_matches_the_golden_text():
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["check", "--clients", "0"], "--clients: must be at least 1, got 0"),
-        (["check", "--deletes", "-1"], "--deletes: must be at least 0, got -1"),
+        (["check", "--clients", "0"], "--clients: must be at least 1 and at most 64, got '0'"),
+        (["check", "--deletes", "-1"], "--deletes: must be at least 0 and at most 1,000, got '-1'"),
         (["check", "--addresses", "two"], "--addresses: expected a whole number, got 'two'"),
         (["check", "--variant", "nt31"], "unknown variant 'nt31'"),
         (["check", "--property", "liveness"], "invalid choice: 'liveness'"),

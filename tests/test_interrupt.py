@@ -114,8 +114,9 @@ def _check_signalled(name: str, delay: float, sig: int) -> None:
         assert not before_end or after < SHUTDOWN, f"a run signalled {after:.1f} s before its end went on to exit {code}"
         assert (code, _verdicts(json.loads(out))) == _truth(name)
         return
-    if not out:  # interrupted at start-up, before anything was printed
+    if not out or "error" in json.loads(out):  # interrupted at start-up, before the report began
         assert len(err.strip().splitlines()) == 1, err
+        assert not out or json.loads(out)["exit_status"] == 130
         return
     doc = json.loads(out)
     reports = [doc[k] for k in ("explicit", "z3") if k in doc] or [doc]

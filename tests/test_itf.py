@@ -37,7 +37,7 @@ def written(tmp_path: Path) -> Path:
     path = tmp_path / "deadlock.itf.json"
     code, _, err = run("check", "--variant", "nt35", "--property", "recovery", "--quiet", "--trace-out", str(path))
     assert code == 1
-    assert str(path) in err
+    assert path.exists(), err
     return path
 
 

@@ -157,7 +157,7 @@ def test_export_writes_one_branch_per_guarded_command() -> None:
 
 def test_export_out_writes_the_file_and_refuses_a_folder(tmp_path: Path) -> None:
     target = tmp_path / "model.pml"
-    assert run_cli("export", "--promela", "--out", str(target)) == (0, "", "")
+    assert run_cli("export", "--promela", "--out", str(target)) == (0, "", f"leasecheck: wrote {target} (Promela)\n")
     assert target.read_text() == promela_model(Config()).text
     code, _, err = run_cli("export", "--promela", "--out", str(tmp_path))
     assert code == 2 and "it is a folder" in err

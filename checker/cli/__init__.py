@@ -1,8 +1,9 @@
 """The ``leasecheck`` command line (``leasecheck.checker.cli``).
 
 Owns: argument parsing, the progress line and the mapping of exceptions to exit statuses
-(:mod:`.main`), the standard streams made safe (:mod:`.streams`), the file outputs of the commands
-(:mod:`.outputs`), ``leasecheck conform`` (:mod:`.conform`) and ``leasecheck sweep`` (:mod:`.sweep`). Engines are reached through
+(:mod:`.main`), the shared option vocabulary (:mod:`.options`), the standard streams made safe
+(:mod:`.streams`), output paths checked and announced (:mod:`.paths`), the process environment
+(:mod:`.environ`), the file outputs of the commands (:mod:`.outputs`), ``leasecheck conform`` (:mod:`.conform`) and ``leasecheck sweep`` (:mod:`.sweep`). Engines are reached through
 :func:`leasecheck.checker.run.run_check` only.
 
 May import: leasecheck.errors, leasecheck.model, leasecheck.properties, leasecheck.checker,

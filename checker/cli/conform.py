@@ -15,6 +15,8 @@ import signal
 from pathlib import Path
 from typing import TextIO
 
+from leasecheck.checker.cli.options import add_format, add_quiet, seconds, whole
+from leasecheck.checker.cli.paths import announce, check_output_paths, check_results_path
 from leasecheck.checker.conform.classify import CaptureError
 from leasecheck.checker.conform.matrix import (
     MEASURED,
@@ -51,8 +53,6 @@ EXIT_NOT_REBOUND = ExitStatus.UNKNOWN  # the client never got a lease back: unde
 class ConformUsageError(UserError):
     """A user's mistake or a missing prerequisite: one line on stderr, exit 2."""
 
-    command = "leasecheck conform"
-
 
 def _choices(all_: tuple[str, ...], what: str):  # type: ignore[no-untyped-def]
     def parse(text: str) -> list[str]:
@@ -72,7 +72,7 @@ def _delete_time(text: str) -> tuple[str, float]:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected seconds since the epoch or +SECONDS, got {text!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite time, got {text!r}")
     return ("after", value) if text.startswith("+") else ("at", value)
 
@@ -83,23 +83,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         description="Run the KB scenario against real daemons in network namespaces (needs root), or read a "
                     "capture, and decide per server variant whether the observed messages are a model behaviour.")
     p.add_argument("--server", type=_choices(SERVERS, "server"), metavar="NAMES",
-                   help=f"server(s) to run, comma-separated or all: {', '.join(SERVERS)}")
+                   help=f"server(s) to run, comma-separated or all: {', '.join(SERVERS)} (default: none; with "
+                        "--matrix all)")
     p.add_argument("--client", type=_choices(CLIENTS, "client"), metavar="NAMES",
-                   help=f"client(s) to run, comma-separated or all: {', '.join(CLIENTS)}")
-    p.add_argument("--time-limit", type=float, default=150.0, metavar="SECONDS",
+                   help=f"client(s) to run, comma-separated or all: {', '.join(CLIENTS)} (default: none; with "
+                        "--matrix all)")
+    p.add_argument("--time-limit", type=seconds(), default=150.0, metavar="SECONDS",
                    help="give up waiting for the client to be bound again this long after the delete "
                         "(default 150: a client that ignores a NAK needs the whole 120 s lease)")
     p.add_argument("--save-pcap", type=Path, metavar="FILE",
-                   help="keep the capture of a single run here (and its delete time in FILE.json)")
+                   help="keep the capture of a single run here (and its delete time in FILE.json; default: not kept)")
     p.add_argument("--pcap", type=Path, metavar="FILE", nargs="+",
                    help="read these captures (pcap or pcapng) instead of running; FILE.json beside a capture, "
-                        "as --save-pcap writes it, gives its delete time and its server and client")
+                        "as --save-pcap writes it, gives its delete time and its server and client (default: run "
+                        "the daemons)")
     p.add_argument("--delete-time", type=_delete_time, metavar="TIME",
                    help="with --pcap: when the lease was deleted, in the capture's clock (seconds since the epoch), "
-                        "or +SECONDS after the capture's first DHCP message")
-    p.add_argument("--delete-packet", type=int, metavar="N",
-                   help="with --pcap: the lease was deleted just before packet N (1-based)")
-    p.add_argument("--losses", type=int, metavar="N",
+                        "or +SECONDS after the capture's first DHCP message (default: from FILE.json)")
+    p.add_argument("--delete-packet", type=whole(1), metavar="N",
+                   help="with --pcap: the lease was deleted just before packet N (1-based; default: from FILE.json)")
+    p.add_argument("--losses", type=whole(0, MAX_LOSSES), metavar="N",
                    help="messages the model may lose (default: 1 for a live run, where udhcpc can miss a very fast "
                         "answer; 0 for --pcap; at most 8); a consistent variant shows the fewest it needs")
     p.add_argument("--client-nak", choices=CLIENT_NAK_MODES, default="obey",
@@ -107,10 +110,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--client-reboot", choices=CLIENT_REBOOT_MODES, default="keep-on-silence",
                    help="how the model's client reboots (default keep-on-silence: INIT-REBOOT, keeping its lease "
                         "when unanswered); with forget, the model may reboot a client once without a REBOOTING request")
-    p.add_argument("--summary", action="store_true", help="print only the server x client table")
+    p.add_argument("--summary", action="store_true",
+                   help="print only the server x client table (default: each case, then the table)")
     p.add_argument("--matrix", action="store_true",
                    help="run every server x client x scenario (or those --server, --client and --scenario name), "
-                        "one after another, resumable; writes matrix.json, matrix.md and matrix.png")
+                        "one after another, resumable; writes matrix.json, matrix.md and matrix.png (default: one "
+                        "scenario)")
     p.add_argument("--scenario", type=_choices(SCENARIO_NAMES, "scenario"), metavar="NAMES",
                    help=f"with --matrix: the scenarios, comma-separated or all (default): {', '.join(SCENARIO_NAMES)}")
     p.add_argument("--out-dir", type=Path, default=Path("conform-matrix"), metavar="DIR",
@@ -118,7 +123,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--results", type=Path, metavar="FILE",
                    help="with --matrix: the results file, one JSON cell a line, appended to and resumed from "
                         "(default DIR/results.jsonl)")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    add_format(p, "conform")
+    add_quiet(p)
 
 
 #: the entries a capture's sidecar may have (those ``--save-pcap`` writes) and their JSON types
@@ -220,6 +226,7 @@ def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     pairs = [(s, c) for s in args.server for c in args.client]
     if args.save_pcap is not None and len(pairs) != 1:
         raise ConformUsageError("--save-pcap keeps the capture of a single server and client")
+    check_output_paths(args.save_pcap)  # before the daemons run: a capture is never lost after it
     for s, c in pairs:
         problems = missing_prerequisites(s, c)
         if problems:
@@ -227,18 +234,15 @@ def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     cases: list[tuple[str | None, str | None, CaseReport]] = []
     rebound: list[bool] = []
     for s, c in pairs:
-        if len(pairs) > 1:
-            err.write(f"leasecheck conform: running {s} x {c} ...\n")
+        if len(pairs) > 1 and not args.quiet:
+            err.write(f"leasecheck: running {s} x {c} ...\n")
             err.flush()
         try:
             result = _run_cleaning_up_on_sigterm(Scenario(s, c, args.time_limit))
         except ConformError as exc:
             raise ConformUsageError(f"{s} x {c}: {exc}") from None
         if args.save_pcap is not None:
-            args.save_pcap.write_bytes(result.pcap)
-            meta = {"server": s, "client": c, "delete_time": result.delete_time, "leased_address": result.leased_address,
-                    "client_mac": result.client_mac, "rebound": result.rebound}
-            args.save_pcap.with_name(args.save_pcap.name + ".json").write_text(json.dumps(meta, indent=2) + "\n")
+            _save_capture(args.save_pcap, result, s, c, err, args.quiet)
         case = analyse_capture(f"{s} x {c}", result.pcap, delete_time=result.delete_time, losses=args.losses,
                                client_nak=args.client_nak, client_reboot=args.client_reboot,
                                reboots=_forced_reboots(args))
@@ -261,10 +265,16 @@ def _run_matrix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise ConformUsageError("--save-pcap, --delete-time and --delete-packet do not go with --matrix")
     cells = all_cells(args.server or SERVERS, args.client or CLIENTS, args.scenario or SCENARIO_NAMES)
     results = args.results or args.out_dir / "results.jsonl"
+    if args.out_dir.exists() and not args.out_dir.is_dir():
+        raise ConformUsageError(f"--out-dir {shown_path(args.out_dir)} is a file, not a folder")
+    check_output_paths(args.out_dir / "matrix.json" if args.out_dir.is_dir() else None)
+    if args.results is not None:
+        check_results_path(args.results)
 
     def progress(line: str) -> None:
-        err.write(f"leasecheck conform: {line}\n")
-        err.flush()
+        if not args.quiet:
+            err.write(f"leasecheck: {line}\n")
+            err.flush()
 
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -281,12 +291,28 @@ def _run_matrix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     rewrite_results(results, others + done)
     paths = write_outputs(done, args.out_dir, versions())
     for path in paths:
-        out.write(f"wrote {path}\n")
+        announce(err, args.quiet, path)
     if any(c.status != MEASURED for c in done):
         return EXIT_NOT_REBOUND
     if any(not any(e.variants for e in c.explanations) for c in done):
         return EXIT_NONE_CONSISTENT
     return ExitStatus.OK
+
+
+def _save_capture(path: Path, result: RunResult, server: str, client: str, err: TextIO, quiet: bool) -> None:
+    """The capture and its sidecar, each written whole, each announced."""
+    from leasecheck.checker.render.files import atomic_write
+
+    meta = {"server": server, "client": client, "delete_time": result.delete_time,
+            "leased_address": result.leased_address, "client_mac": result.client_mac, "rebound": result.rebound}
+    sidecar = path.with_name(path.name + ".json")
+    try:
+        atomic_write(path, result.pcap)
+        atomic_write(sidecar, json.dumps(meta, indent=2) + "\n")
+    except OSError as exc:
+        raise ConformUsageError(f"cannot write the capture {shown_path(path)}: {exc.strerror or exc}") from None
+    announce(err, quiet, path, "capture")
+    announce(err, quiet, sidecar, "the capture's delete time, server and client")
 
 
 def _run_cleaning_up_on_sigterm(scenario: Scenario) -> RunResult:

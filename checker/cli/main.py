@@ -1,9 +1,13 @@
 """The `leasecheck` command line: argument parsing, progress display, and the exit status.
 
 Each command is a thin layer over the public API and the front door
-(:func:`leasecheck.checker.run.run_check`): parse, run, render, write. The exit statuses are
+(:func:`leasecheck.checker.run.run_check`): parse, run, render, write. Its options come from the
+shared vocabulary (:mod:`.options`: numbers, ``--format``, ``--quiet``) and its output files are
+checked before the work and announced after it (:mod:`.paths`). The exit statuses are
 :class:`leasecheck.errors.ExitStatus`; an exception becomes one through
-:func:`leasecheck.errors.exit_status_of` only, in :func:`main`.
+:func:`leasecheck.errors.exit_status_of` only, in :func:`main`, which says it in one line that
+begins ``leasecheck: `` (with ``--format json``, and nothing printed yet, also as one JSON
+document on stdout: :func:`error_document`).
 
 Signals: while a command runs, SIGTERM is treated as SIGINT. ``check`` installs
 :class:`_Signals` for the run: a signal sets the run's
@@ -19,8 +23,10 @@ signal before the ``leasecheck`` process ends is ignored: the exit status is the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
 import resource
 import select
 import signal
@@ -34,11 +40,21 @@ from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from leasecheck.checker.budget import DEADLINE, INTERRUPTED, Cancellation
-from leasecheck.checker.cli.outputs import OutputError
+from leasecheck.checker.cli.environ import matplotlib_config_dir
+from leasecheck.checker.cli.options import (
+    FORMATS,
+    HelpFormatter,
+    add_format,
+    add_quiet,
+    requested_format,
+    seconds,
+    whole,
+)
+from leasecheck.checker.cli.paths import OutputError, announce, check_output_paths
 from leasecheck.checker.cli.streams import OutputLost, finish, standard_streams
 from leasecheck.checker.explicit.explore import EXPLORERS, Progress
-from leasecheck.errors import ExitStatus, LeasecheckError, UserError, exit_status_of, quoted
-from leasecheck.model.dhcp import CLIENT_NAK_MODES, CLIENT_REBOOT_MODES, Config
+from leasecheck.errors import ExitStatus, LeasecheckError, UserError, exit_status_of
+from leasecheck.model.dhcp import CLIENT_NAK_MODES, CLIENT_REBOOT_MODES, MAX_BUDGET, MAX_HOSTS, Config
 from leasecheck.model.policy import ALIASES, PolicyError, canonical_variant
 from leasecheck.model.values import VARIANTS
 from leasecheck.properties.dhcp import PROPERTIES, PROPERTY_NAMES
@@ -57,8 +73,23 @@ class UsageError(UserError):
 
 
 class _Parser(argparse.ArgumentParser):
+    """Errors as :class:`UsageError`; every option's default in ``--help``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(message)
+
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
+        # argparse drops a "--" given as an option's value (``--timeout=--``) and hands the option
+        # an empty list, past its type; the value is checked as any other instead
+        if action.option_strings and action.nargs is None and arg_strings == ["--"]:
+            value = self._get_value(action, "--")
+            self._check_value(action, value)
+            return value
+        return super()._get_values(action, arg_strings)  # type: ignore[misc]
 
     def _print_message(self, message: str, file: Any = None) -> None:  # --help into a full stdout
         stream = file if file is not None else sys.stderr
@@ -71,30 +102,10 @@ class _Parser(argparse.ArgumentParser):
             raise OutputLost(f"leasecheck: cannot write the output: {getattr(exc, 'strerror', None) or exc}") from None
 
 
-def _whole(minimum: int) -> type:
-    def parse(text: str) -> int:
-        try:
-            value = int(text) if len(text) <= 30 else None  # a longer number is out of every range
-        except ValueError:
-            value = None
-        if value is None:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {quoted(text)}")
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        return value
-
-    parse.__name__ = "whole number"
-    return parse  # type: ignore[return-value]
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
-    return value
+#: The deepest bounded search ``--depth`` asks of the z3 engine (steps).
+MAX_DEPTH = 10_000
+#: The longest limit of one solver call (seconds): Z3 takes it in milliseconds, in 32 bits.
+MAX_SOLVER_SECONDS = 86_400.0
 
 
 def _variant(text: str) -> str:
@@ -109,12 +120,15 @@ def _add_config_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--variant", type=_variant, default="nt35", metavar="NAME|POLICY",
                    help=f"server behaviour: {', '.join(VARIANTS)} (default nt35), or a policy such as "
                         f"{ALIASES['dnsmasq'].spec()} (docs/policies.md)")
-    p.add_argument("--clients", type=_whole(1), default=1, metavar="N", help="DHCP clients (default 1)")
-    p.add_argument("--addresses", type=_whole(1), default=1, metavar="N", help="pool addresses (default 1)")
-    p.add_argument("--deletes", type=_whole(0), default=1, metavar="N", help="admin deletes of an active lease (default 1)")
-    p.add_argument("--losses", type=_whole(0), default=0, metavar="N", help="messages the network may lose (default 0)")
-    p.add_argument("--reboots", type=_whole(0), default=0, metavar="N", help="client reboots (default 0)")
-    p.add_argument("--restart", action="store_true", help="the administrator may restart the server service")
+    p.add_argument("--clients", type=whole(1, MAX_HOSTS), default=1, metavar="N", help="DHCP clients (default 1)")
+    p.add_argument("--addresses", type=whole(1, MAX_HOSTS), default=1, metavar="N", help="pool addresses (default 1)")
+    p.add_argument("--deletes", type=whole(0, MAX_BUDGET), default=1, metavar="N",
+                   help="admin deletes of an active lease (default 1)")
+    p.add_argument("--losses", type=whole(0, MAX_BUDGET), default=0, metavar="N",
+                   help="messages the network may lose (default 0)")
+    p.add_argument("--reboots", type=whole(0, MAX_BUDGET), default=0, metavar="N", help="client reboots (default 0)")
+    p.add_argument("--restart", action="store_true",
+                   help="the administrator may restart the server service (default: never)")
     p.add_argument("--client-nak", choices=CLIENT_NAK_MODES, default="obey",
                    help="how the client treats a DHCPNAK (default obey, as RFC 2131)")
     p.add_argument("--client-reboot", choices=CLIENT_REBOOT_MODES, default="keep-on-silence",
@@ -129,6 +143,8 @@ def _config(args: argparse.Namespace) -> Config:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="leasecheck", description="Model checking of DHCP lease logic (KB Q130220).")
+    parser.add_argument("--version", action="version", version=f"leasecheck {_version()}",
+                        help="print leasecheck's version and end")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
@@ -137,58 +153,69 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_options(check)
     check.add_argument("--property", action="append", choices=PROPERTY_NAMES, metavar="NAME", dest="properties",
                        help=f"a property to check (repeatable; default: all that apply): {', '.join(PROPERTY_NAMES)}")
-    check.add_argument("--format", choices=("text", "json"), default="text")
+    add_format(check, "check")
     check.add_argument("--explorer", choices=EXPLORERS, default="vector",
                        help="how states are explored: vector (numpy, default, faster) or scalar (compiled Python)")
     check.add_argument("--symmetry", action="store_true",
                        help="explore one state per class of states equal up to renaming clients and addresses "
-                            "(vector explorer; per-client properties for client 0; see docs/symmetry.md)")
-    check.add_argument("--max-states", type=_whole(1), metavar="N", help="stop after N states (verdicts become unknown)")
-    check.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
+                            "(vector explorer; per-client properties for client 0; see docs/symmetry.md; "
+                            "default: every state)")
+    check.add_argument("--max-states", type=whole(1), metavar="N",
+                       help="stop after N states (verdicts become unknown; default: no limit)")
+    check.add_argument("--timeout", type=seconds(), metavar="SECONDS",
                        help="the wall time of the whole run, every engine: model building, exploration, analyses, "
                             "solver calls (each gets at most 60 s, and never more than is left) and re-checks; "
-                            "verdicts not reached by then are unknown (exit status 3)")
-    check.add_argument("--max-memory", type=_whole(1), metavar="MB",
+                            "verdicts not reached by then are unknown (exit status 3; default: no limit)")
+    check.add_argument("--max-memory", type=whole(1), metavar="MB",
                        help="stop exploring when the process holds this much memory (verdicts become unknown; "
                             "default 80%% of the memory available, and of an address-space limit such as ulimit -v)")
-    check.add_argument("--quiet", action="store_true", help="no progress display on stderr")
-    check.add_argument("--trace-out", metavar="FILE", help="write each trace as an ITF JSON file (FILE, or FILE-PROPERTY-CLIENT.itf.json when several)")
-    check.add_argument("--chart", metavar="FILE", help="draw each trace as a message sequence chart (.svg, .png or .pdf; numbered as for --trace-out)")
+    add_quiet(check)
+    check.add_argument("--trace-out", metavar="FILE",
+                       help="write each trace as an ITF JSON file (FILE, or FILE-PROPERTY-CLIENT.itf.json when "
+                            "several; default: none)")
+    check.add_argument("--chart", metavar="FILE",
+                       help="draw each trace as a message sequence chart (.svg, .png or .pdf; numbered as for "
+                            "--trace-out; default: none)")
     check.add_argument("--engine", choices=("explicit", "z3", "both"), default="explicit",
                        help="explicit enumeration, Z3 (symbolic: bounded search and proofs), or both compared "
                             "(default explicit)")
-    check.add_argument("--depth", type=_whole(0), default=20, metavar="N",
+    check.add_argument("--depth", type=whole(0, MAX_DEPTH), default=20, metavar="N",
                        help="bound of the z3 engine's bounded searches, in steps (default 20)")
     check.add_argument("--certificate", metavar="FILE",
-                       help="save the z3 engine's proofs as SMT-LIB 2 (one file per proved property when several)")
+                       help="save the z3 engine's proofs as SMT-LIB 2 (one file per proved property when several; "
+                            "default: none)")
 
     claims = sub.add_parser("claims", help="check the KB article's claims, expected against computed",
                             description="Decide every claim of the catalogue at 1x1 and 2x2 and compare.")
-    claims.add_argument("--format", choices=("text", "json"), default="text")
-    claims.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML (one test case per claim row)")
+    add_format(claims, "claims")
+    claims.add_argument("--junit", metavar="FILE",
+                        help="also write the results as JUnit XML (one test case per claim row; default: none)")
+    add_quiet(claims)
 
     replay = sub.add_parser("replay", help="check a trace file against the model and print it",
                             description="Read an ITF trace written by --trace-out, check every step against the "
                                         "model of the configuration recorded in it, and print it.")
     replay.add_argument("file", metavar="FILE", help="an ITF JSON trace")
-    replay.add_argument("--chart", metavar="FILE", help="also draw the message sequence chart (.svg, .png or .pdf)")
-    replay.add_argument("--format", choices=("text", "chart", "both"), default="both",
-                        help="print the steps, the message sequence chart, or both (default)")
+    replay.add_argument("--chart", metavar="FILE",
+                        help="also draw the message sequence chart (.svg, .png or .pdf; default: none)")
+    add_format(replay, "replay")
+    add_quiet(replay)
 
     graph = sub.add_parser("graph", help="draw the reachable state graph of a small configuration",
-                           description="Draw every reachable state, the stuck region and a fair loop avoiding holds.")
+                           description="Draw every reachable state, the stuck region, and a fair loop along which "
+                                       "the client never again holds a lease.")
     _add_config_options(graph)
     graph.add_argument("--out", metavar="FILE", required=True, help="the picture to write (.svg, .png or .pdf)")
-    graph.add_argument("--max-states", type=_whole(1), default=600, metavar="N",
+    graph.add_argument("--max-states", type=whole(1), default=600, metavar="N",
                        help="refuse configurations with more reachable states (default 600)")
+    add_quiet(graph)
 
     describe = sub.add_parser("describe", help="print the traced model: variables, actions, guarded commands",
                               description="Print the model of one configuration as every engine reads it: the "
                                           "state variables with their values, each action, and each of its "
                                           "guarded commands (see docs/model.md).")
     _add_config_options(describe)
-    describe.add_argument("--format", choices=("text", "markdown"), default="text",
-                          help="text for a terminal (default) or Markdown with headings and tables")
+    add_format(describe, "describe")
 
     export = sub.add_parser("export", help="write the traced model for another model checker (SPIN)",
                             description="Write the model of one configuration, generated from its guarded "
@@ -200,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--property", action="append", choices=invariants, metavar="NAME", dest="properties",
                         help=f"an invariant to write as a never claim (repeatable; default all: {', '.join(invariants)})")
     export.add_argument("--out", metavar="FILE", help="write the model to FILE (whole or not at all; default stdout)")
+    add_quiet(export)
 
     certificate = sub.add_parser("certificate", help="check a proof's certificate with Z3 and cvc5",
                                  description="Certificates written by check --certificate (docs/certificates.md).")
@@ -215,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     cert_check.add_argument("--solver", choices=("z3", "cvc5", "both"), default=None,
                             help="the solvers that discharge the obligations (default both when cvc5 is installed, "
                                  "else z3)")
-    cert_check.add_argument("--timeout", type=_positive_float, default=60.0, metavar="SECONDS",
+    cert_check.add_argument("--timeout", type=seconds(MAX_SOLVER_SECONDS), default=60.0, metavar="SECONDS",
                             help="each solver's limit per obligation (default 60)")
 
     from leasecheck.checker.cli.conform import add_parser as add_conform
@@ -229,6 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_prove(sub)
     return parser
+
+
+def _version() -> str:
+    """The version of the leasecheck package this command line belongs to (imported with it)."""
+    return str(getattr(sys.modules.get("leasecheck"), "__version__", "unknown"))
 
 
 class _ProgressPrinter:
@@ -353,15 +386,21 @@ class _Signals:
                 self.cancel.poke()
 
 
-def _interrupted_at_start(args: argparse.Namespace, out: TextIO, err: TextIO, reason: str) -> int:
-    """Stopped before the run began: with --format json, a document that says so, no results."""
+def _stopped_at_start(args: argparse.Namespace, out: TextIO, err: TextIO, cause: str | None) -> int:
+    """Stopped before the run began: by the deadline of ``--timeout`` (every verdict unknown, exit
+    status 3) or by a signal (130). With --format json, a document that says so, no results."""
+    deadline = cause == DEADLINE
+    reason = f"timeout after {args.timeout:g} s" if deadline else INTERRUPTED
     if args.format == "json":
-        from dataclasses import asdict
+        from leasecheck.checker.render.jsondoc import config_json
 
         stats = {"states": 0, "transitions": 0, "seconds": 0.0, "complete": False, "stop_reason": reason}
-        doc = {"config": asdict(_config(args)), "engine": args.engine, "stats": stats, "results": []}
+        doc = {"config": config_json(_config(args)), "engine": args.engine, "stats": stats, "results": []}
         out.write(json.dumps(doc, indent=2) + "\n")
         out.flush()
+    if deadline:
+        err.write(f"leasecheck: the time limit ran out ({reason}) before the check began; every verdict is unknown\n")
+        return int(ExitStatus.UNKNOWN)
     err.write(f"leasecheck: {reason} before the check began; nothing was decided\n")
     return int(ExitStatus.INTERRUPTED)
 
@@ -373,15 +412,14 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO, process: bool) ->
         except KeyboardInterrupt:
             if signals.answered is not None:  # after the answer was printed whole: it stands
                 return signals.answered
-            return _interrupted_at_start(args, out, err, INTERRUPTED)  # before the run began (a run catches its own)
+            # before the run began (a run catches its own)
+            return _stopped_at_start(args, out, err, signals.cancel.cause)
 
 
 def _check_in(args: argparse.Namespace, out: TextIO, err: TextIO, signals: _Signals) -> int:
     cfg = _config(args)
     if args.certificate is not None and args.engine == "explicit":
-        raise UsageError("leasecheck check: --certificate needs --engine z3 or --engine both")
-    from leasecheck.checker.cli.outputs import check_output_paths
-
+        raise UsageError("--certificate needs --engine z3 or --engine both")
     check_output_paths(args.trace_out, args.chart, args.certificate)  # before any work: nothing is lost after it
     if args.chart is not None:
         from leasecheck.checker.render.chart import ChartFileError, check_picture_path
@@ -423,12 +461,13 @@ def _show(args: argparse.Namespace, run: CheckRun, out: TextIO, err: TextIO, can
     if args.certificate is not None:
         from leasecheck.checker.cli.outputs import save_certificates
 
-        save_certificates(Path(args.certificate), run.certificates)
+        for path, what in save_certificates(Path(args.certificate), run.certificates):
+            announce(err, args.quiet, path, what)
     if args.trace_out or args.chart:
         from leasecheck.checker.cli.outputs import write_trace_outputs
 
-        for line in write_trace_outputs(run.report, args.trace_out, args.chart):
-            err.write(f"leasecheck: wrote {line}\n")
+        for path, what in write_trace_outputs(run.report, args.trace_out, args.chart):
+            announce(err, args.quiet, path, what)
     if run.interrupted:
         states = sum(r.stats.states for r in run.reports)
         reached = f" after {states:,} states" if states else ""
@@ -439,19 +478,17 @@ def _show(args: argparse.Namespace, run: CheckRun, out: TextIO, err: TextIO, can
     return int(run.exit_status)
 
 
-def _claims(args: argparse.Namespace, out: TextIO) -> int:
+def _claims(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from leasecheck.checker.claims import check_claims
     from leasecheck.checker.render.claims import claims_json, render_claims_text
 
-    if args.junit is not None:
-        from leasecheck.checker.cli.outputs import check_output_paths
-
-        check_output_paths(args.junit)
+    check_output_paths(args.junit)
     report = check_claims()
     if args.junit:
         from leasecheck.checker.render.junit import write_junit
 
         write_junit(report, Path(args.junit))
+        announce(err, args.quiet, args.junit, "JUnit XML")
     if args.format == "json":
         out.write(json.dumps(claims_json(report), indent=2) + "\n")
     else:
@@ -459,21 +496,22 @@ def _claims(args: argparse.Namespace, out: TextIO) -> int:
     return ExitStatus.OK if report.ok else ExitStatus.VIOLATED
 
 
-def _export(args: argparse.Namespace, out: TextIO) -> int:
+def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from leasecheck.checker.render.promela import INVARIANTS, promela_model
 
+    check_output_paths(args.out)
     text = promela_model(_config(args), args.properties or INVARIANTS).text
     if args.out is None:
         out.write(text)
         return 0
-    from leasecheck.checker.cli.outputs import check_output_paths
     from leasecheck.checker.render.files import atomic_write
+    from leasecheck.checker.render.inputfile import shown_path
 
-    check_output_paths(args.out)
     try:
         atomic_write(Path(args.out), text)
     except OSError as exc:
-        raise OutputError(f"cannot write the Promela model {args.out}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot write the Promela model {shown_path(args.out)}: {exc.strerror or exc}") from None
+    announce(err, args.quiet, args.out, "Promela")
     return 0
 
 
@@ -484,6 +522,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     ignored: the status is the answer's (SIGINT and SIGTERM are not handed back)."""
     out, err, closed = standard_streams(out, err)
     started = time.perf_counter()
+    matplotlib_config_dir()  # before anything imports matplotlib
     old_term = None
     if threading.current_thread() is threading.main_thread():
         old_term = signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM as SIGINT
@@ -498,77 +537,129 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
 
 
 def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO, started: float, closed: bool, process: bool) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    answer = _Answer(argv, out, err)
     try:
-        argv = list(sys.argv[1:] if argv is None else argv)
         if any("\x00" in a for a in argv):
-            raise UsageError("leasecheck: an argument contains a NUL character, which no option or file name may hold")
+            raise UsageError("an argument contains a NUL character, which no option or file name may hold")
         args = build_parser().parse_args(argv)
+        answer.args, answer.command, answer.format = args, args.command, getattr(args, "format", None)
         if closed and args.command != "graph":  # graph alone prints nothing there
-            raise OutputLost("leasecheck: cannot write the output: standard output is closed")
-        if args.command == "check":
-            return _check(args, out, err, process)
-        if args.command == "conform":
-            from leasecheck.checker.cli.conform import run_conform
-
-            return run_conform(args, out, err)
-        if args.command == "sweep":
-            from leasecheck.checker.cli.sweep import run_sweep_command
-
-            return run_sweep_command(args, out, err)
-        if args.command == "prove":
-            from leasecheck.checker.cli.prove import run_prove
-
-            return run_prove(args, out, err)
-        if args.command == "replay":
-            from leasecheck.checker.cli.outputs import replay_command
-
-            return replay_command(args.file, args.chart, args.format, out)
-        if args.command == "certificate":
-            from leasecheck.checker.cli.outputs import certificate_command
-
-            solvers = None if args.solver is None else ("z3", "cvc5") if args.solver == "both" else (args.solver,)
-            return certificate_command(args.file, solvers, args.timeout, out)
-        if args.command == "graph":
-            from leasecheck.checker.cli.outputs import graph_command
-
-            return graph_command(_config(args), args.out, args.max_states, err)
-        if args.command == "describe":
-            from leasecheck.checker.render.describe import describe_model, render_description
-
-            out.write(render_description(describe_model(_config(args)), args.format))
-            return 0
-        if args.command == "export":
-            return _export(args, out)
-        return _claims(args, out)
+            raise OutputLost("cannot write the output: standard output is closed")
+        return _run(args, out, err, process)
     except KeyboardInterrupt:
-        err.write(f"leasecheck: interrupted after {time.perf_counter() - started:.1f} s\n")
-        return int(ExitStatus.INTERRUPTED)
+        if answer.args is not None and answer.command == "check" and not _written(out):
+            with contextlib.suppress(LeasecheckError):  # a configuration that is wrong: the error document
+                return _stopped_at_start(answer.args, out, err, INTERRUPTED)  # the report, with no results
+        return answer.error(ExitStatus.INTERRUPTED, f"interrupted after {time.perf_counter() - started:.1f} s")
     except BrokenPipeError:
         return 0
     except MemoryError:  # outside the explicit engine, which makes verdicts unknown itself
-        err.write("leasecheck: out of memory before the results were complete (see --max-memory)\n")
-        return int(ExitStatus.UNKNOWN)
+        return answer.error(ExitStatus.UNKNOWN, "out of memory before the results were complete (see --max-memory)")
+    except OutputLost as exc:
+        err.write(f"{_message(exc)}\n")  # no JSON document either: standard output is what failed
+        return int(exit_status_of(exc))
     except LeasecheckError as exc:
         status = exit_status_of(exc)
         if status == ExitStatus.USAGE:
-            err.write(f"{_message(exc)}\n")
-        else:
-            _internal(err)
-        return int(status)
+            return answer.error(status, _message(exc))
+        return answer.error(status, None)
     except Exception:  # a bug in leasecheck, not the user's mistake
-        _internal(err)
-        return int(ExitStatus.INTERNAL)
+        return answer.error(ExitStatus.INTERNAL, None)
+
+
+def _run(args: argparse.Namespace, out: TextIO, err: TextIO, process: bool) -> int:
+    if args.command == "check":
+        return _check(args, out, err, process)
+    if args.command == "conform":
+        from leasecheck.checker.cli.conform import run_conform
+
+        return run_conform(args, out, err)
+    if args.command == "sweep":
+        from leasecheck.checker.cli.sweep import run_sweep_command
+
+        return run_sweep_command(args, out, err)
+    if args.command == "prove":
+        from leasecheck.checker.cli.prove import run_prove
+
+        return run_prove(args, out, err)
+    if args.command == "replay":
+        from leasecheck.checker.cli.outputs import replay_command
+
+        check_output_paths(args.chart)
+        status = replay_command(args.file, args.chart, args.format, out)
+        if args.chart:
+            announce(err, args.quiet, args.chart, "chart")
+        return status
+    if args.command == "certificate":
+        from leasecheck.checker.cli.outputs import certificate_command
+
+        solvers = None if args.solver is None else ("z3", "cvc5") if args.solver == "both" else (args.solver,)
+        return certificate_command(args.file, solvers, args.timeout, out)
+    if args.command == "graph":
+        from leasecheck.checker.cli.outputs import graph_command
+
+        check_output_paths(args.out)
+        return graph_command(_config(args), args.out, args.max_states, err, quiet=args.quiet)
+    if args.command == "describe":
+        from leasecheck.checker.render.describe import describe_model, render_description
+
+        out.write(render_description(describe_model(_config(args)), args.format))
+        return 0
+    if args.command == "export":
+        return _export(args, out, err)
+    return _claims(args, out, err)
+
+
+class _Answer:
+    """How a command that fails says so: one line on stderr (a traceback too for a bug), and with
+    ``--format json`` one JSON document on stdout, unless the command had printed its own."""
+
+    def __init__(self, argv: list[str], out: TextIO, err: TextIO):
+        self.out, self.err = out, err
+        self.args: argparse.Namespace | None = None
+        self.command: str | None = next((a for a in argv if not a.startswith("-")), None)  # until parsed
+        self.format: str | None = requested_format(argv)
+
+    def error(self, status: ExitStatus, message: str | None) -> int:
+        """Say so; ``message`` None: a bug, said with its traceback. The exit status."""
+        if message is None:
+            message = "internal error (a bug in leasecheck; please report it)"
+            self.err.write(f"leasecheck: {message}:\n{traceback.format_exc()}")
+        else:
+            self.err.write(f"{message if message.startswith('leasecheck: ') else 'leasecheck: ' + message}\n")
+        self.err.flush()
+        if self.format == "json" and "json" in FORMATS.get(self.command or "", {}) and not _written(self.out):
+            self.out.write(error_document(self.command, status, message))
+            self.out.flush()
+        return int(status)
+
+
+def error_document(command: str | None, status: int, message: str) -> str:
+    """The JSON document of a command that failed before its answer (docs/json.md)."""
+    doc = {"command": command, "exit_status": int(status), "error": message.removeprefix("leasecheck: ")}
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def wants_json(argv: Sequence[str]) -> str | None:
+    """The command of ``argv`` when it asks for ``--format json`` (and has it), else None."""
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if requested_format(argv) == "json" and "json" in FORMATS.get(command or "", {}):
+        return command
+    return None
+
+
+def _written(out: TextIO) -> bool:
+    return bool(getattr(out, "written", True))
+
+
+#: an error message's own prefix, taken off so that every message has the one prefix "leasecheck: "
+_PREFIX = re.compile(r"^(leasecheck( [a-z]+)?: )+")
 
 
 def _message(exc: LeasecheckError) -> str:
-    """One line for the user: the message, named after the command unless it names one already."""
-    text = one_line(str(exc))
-    return text if text.startswith("leasecheck") else f"{exc.command}: {text}"
-
-
-def _internal(err: TextIO) -> None:
-    err.write("leasecheck: internal error (a bug in leasecheck; please report it):\n")
-    err.write(traceback.format_exc())
+    """One line for the user: ``leasecheck: `` and the message."""
+    return "leasecheck: " + _PREFIX.sub("", one_line(str(exc)))
 
 
 def entry_point() -> NoReturn:

@@ -12,30 +12,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from leasecheck.checker.cli.paths import OutputError, announce, check_output_paths
+from leasecheck.checker.render.inputfile import shown_path
 from leasecheck.checker.results import CheckResult, Report
-from leasecheck.errors import ExitStatus, UserError
+from leasecheck.errors import ExitStatus
 from leasecheck.model.dhcp import Config, dhcp_system
 
 if TYPE_CHECKING:
     from leasecheck.checker.z3.engine import ProvedCertificate
 
-
-class OutputError(UserError):
-    """A file the user named cannot be written or read as asked."""
-
-
-def check_output_paths(*paths: str | None) -> None:
-    """Refuse, before any work is done, output files that could not be written: an empty name, a
-    folder, or a file in a folder that does not exist. ``None`` is an output not asked for."""
-    for p in paths:
-        if p is None:
-            continue
-        if not p.strip():
-            raise OutputError("an output file name is empty")
-        if Path(p).is_dir():
-            raise OutputError(f"cannot write {p}: it is a folder")
-        if not Path(p).resolve().parent.is_dir():
-            raise OutputError(f"cannot write {p}: no folder {Path(p).parent}")
+__all__ = ["OutputError", "check_output_paths", "numbered", "write_trace_outputs", "replay_command",
+           "certificate_command", "graph_command", "save_certificates"]
 
 
 def numbered(path: Path, result: CheckResult, several: bool) -> Path:
@@ -47,8 +34,8 @@ def numbered(path: Path, result: CheckResult, several: bool) -> Path:
     return path.with_name(f"{base}-{tag}{dot}{ext}")
 
 
-def write_trace_outputs(report: Report, trace_out: str | None, chart: str | None) -> Iterator[str]:
-    """Write each trace of ``report`` as ITF and/or a chart; yield a description of each file."""
+def write_trace_outputs(report: Report, trace_out: str | None, chart: str | None) -> Iterator[tuple[Path, str]]:
+    """Write each trace of ``report`` as ITF and/or a chart; yield each file and what it holds."""
     from leasecheck.checker.render.chart import ChartFileError, check_picture_path, save_chart
     from leasecheck.checker.render.itf import itf_document, write_itf
     from leasecheck.checker.render.msc import build_chart
@@ -72,15 +59,15 @@ def write_trace_outputs(report: Report, trace_out: str | None, chart: str | None
             try:
                 write_itf(path, doc)
             except OSError as exc:
-                raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-            yield f"{path} ({r.property}{who}, ITF)"
+                raise OutputError(f"cannot write {shown_path(path)}: {exc.strerror or exc}") from None
+            yield path, f"{r.property}{who}, ITF"
         if chart:
             path = numbered(Path(chart), r, several)
             try:
                 save_chart(build_chart(system, r.trace, title), path)
             except ChartFileError as exc:
                 raise OutputError(str(exc)) from None
-            yield f"{path} ({r.property}{who}, chart)"
+            yield path, f"{r.property}{who}, chart"
 
 
 def trace_title(prop: str, client: int | None, verdict: str, cfg: Config) -> str:
@@ -172,7 +159,7 @@ def certificate_command(file: str, solvers: tuple[str, ...] | None, timeout: flo
     return int(result.status)
 
 
-def graph_command(cfg: Config, out_file: str, max_states: int, err: TextIO) -> int:
+def graph_command(cfg: Config, out_file: str, max_states: int, err: TextIO, *, quiet: bool = False) -> int:
     """`leasecheck graph`: draw the reachable state graph of ``cfg`` into ``out_file``."""
     from leasecheck.checker.render.chart import ChartFileError, check_picture_path
     from leasecheck.checker.render.stategraph import (
@@ -189,17 +176,15 @@ def graph_command(cfg: Config, out_file: str, max_states: int, err: TextIO) -> i
         save_state_graph(view, Path(out_file))
     except (ChartFileError, GraphTooLarge) as exc:
         raise OutputError(str(exc)) from None
-    from leasecheck.checker.render.inputfile import shown_path
-
-    err.write(f"leasecheck: wrote {shown_path(out_file)}: {view.states} states, {len(view.stuck)} stuck, "
-              f"{len(view.loop)}-step fair loop\n")
+    announce(err, quiet, out_file, f"{view.states} states, {len(view.stuck)} stuck, {len(view.loop)}-step fair loop")
     return ExitStatus.OK
 
 
-def save_certificates(path: Path, certificates: tuple[ProvedCertificate, ...]) -> None:
-    """Write each certificate as SMT-LIB 2: to ``path``, or numbered beside it when several."""
+def save_certificates(path: Path, certificates: tuple[ProvedCertificate, ...]) -> list[tuple[Path, str]]:
+    """Write each certificate as SMT-LIB 2: to ``path``, or numbered beside it when several; each
+    file written and what it holds."""
     if not certificates:
-        return
+        return []
     if len(certificates) == 1:
         targets = [(path, certificates[0])]
     else:
@@ -209,8 +194,12 @@ def save_certificates(path: Path, certificates: tuple[ProvedCertificate, ...]) -
             targets.append((path.with_name(f"{path.stem}-{c.property}{who}{path.suffix or '.smt2'}"), c))
     from leasecheck.checker.render.files import atomic_write
 
+    written = []
     for target, cert in targets:
         try:
             atomic_write(target, cert.smtlib)
         except OSError as exc:
-            raise OutputError(f"cannot write the certificate {target}: {exc.strerror}") from None
+            raise OutputError(f"cannot write the certificate {shown_path(target)}: {exc.strerror or exc}") from None
+        who = "" if cert.client is None else f", client {cert.client}"
+        written.append((target, f"{cert.property}{who}, certificate"))
+    return written

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from leasecheck.checker.cli.options import add_format, add_quiet, seconds, whole
+from leasecheck.checker.cli.paths import OutputError, announce, check_output_paths
 from leasecheck.checker.explicit.analysis import GraphAnalysis
 from leasecheck.checker.explicit.decide import decide
 from leasecheck.checker.explicit.explore import Limits, StateGraph, explore
@@ -41,7 +43,7 @@ from leasecheck.checker.z3.fo_finite import FiniteReading
 from leasecheck.checker.z3.ghost import ghost_lemmas, with_ghost
 from leasecheck.checker.z3.learn import StateMatrix
 from leasecheck.errors import ExitStatus, UserError
-from leasecheck.model.dhcp import CLIENT_NAK_MODES, Config, dhcp_system
+from leasecheck.model.dhcp import CLIENT_NAK_MODES, MAX_BUDGET, Config, dhcp_system
 from leasecheck.model.values import VARIANTS
 from leasecheck.properties.dhcp import dhcp_properties
 from leasecheck.properties.spec import Verdict
@@ -58,7 +60,7 @@ MAX_LEARN_STATES = 2_000_000
 
 
 class ProveUsageError(UserError):
-    command = "leasecheck prove"
+    """A prove asked for in a way that does not make sense (one line, exit 2)."""
 
 
 @dataclass
@@ -95,30 +97,28 @@ def add_parser(sub: Any) -> None:
         description="Look for a counterexample in small networks; then prove the property for every number of "
                     "clients and addresses with a learned quantified invariant, re-checked by a fresh solver "
                     "(docs/allsizes.md). Exit 0: holds for all sizes; 1: a finite counterexample; 3: neither found.")
-    p.add_argument("--variant", default="nt35", help=f"a variant ({', '.join(VARIANTS)}) or a written policy")
-    p.add_argument("--property", required=True, choices=tuple(PROPERTIES), dest="prop")
-    p.add_argument("--deletes", type=int, default=1, metavar="D")
-    p.add_argument("--losses", type=int, default=0, metavar="L")
-    p.add_argument("--reboots", type=int, default=0, metavar="R")
-    p.add_argument("--restart", action="store_true")
-    p.add_argument("--client-nak", choices=CLIENT_NAK_MODES, default="obey")
+    p.add_argument("--variant", default="nt35",
+                   help=f"a variant ({', '.join(VARIANTS)}) or a written policy (default nt35)")
+    p.add_argument("--property", required=True, choices=tuple(PROPERTIES), dest="prop",
+                   help=f"the property to prove: {', '.join(PROPERTIES)}")
+    p.add_argument("--deletes", type=whole(0, MAX_BUDGET), default=1, metavar="D",
+                   help="admin deletes of an active lease (default 1)")
+    p.add_argument("--losses", type=whole(0, MAX_BUDGET), default=0, metavar="L",
+                   help="messages the network may lose (default 0)")
+    p.add_argument("--reboots", type=whole(0, MAX_BUDGET), default=0, metavar="R", help="client reboots (default 0)")
+    p.add_argument("--restart", action="store_true",
+                   help="the administrator may restart the server service (default: never)")
+    p.add_argument("--client-nak", choices=CLIENT_NAK_MODES, default="obey",
+                   help="how the client treats a DHCPNAK (default obey, as RFC 2131)")
     p.add_argument("--any-budget", action="store_true",
                    help="prove for every budget of deletes, losses and reboots at once (invariants only; the "
                         "finite search uses the budgets given)")
-    p.add_argument("--certificate", metavar="FILE", help="write the re-checked proof obligations as SMT-LIB 2")
-    p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
+    p.add_argument("--certificate", metavar="FILE",
+                   help="write the re-checked proof obligations as SMT-LIB 2 (default: none)")
+    add_format(p, "prove")
+    p.add_argument("--timeout", type=seconds(86_400), default=None, metavar="SECONDS",
                    help=f"the time for the proof (default {DEFAULT_TIMEOUT:.0f}; {RECOVERY_TIMEOUT:.0f} for recovery)")
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 < value <= 86_400:
-        raise argparse.ArgumentTypeError(f"the time must be more than 0 and at most 86400 seconds, not {text}")
-    return value
+    add_quiet(p)
 
 
 def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300.0,
@@ -356,15 +356,22 @@ def run_prove(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.any_budget and args.prop == "recovery":
         raise ProveUsageError("--any-budget is for invariants: recovery needs a finite budget of deletes")
 
+    check_output_paths(args.certificate)
+
     def progress(line: str) -> None:
-        err.write(f"prove: {line}\n")
-        err.flush()
+        if not args.quiet:
+            err.write(f"leasecheck: prove: {line}\n")
+            err.flush()
 
     timeout = args.timeout or (RECOVERY_TIMEOUT if args.prop == "recovery" else DEFAULT_TIMEOUT)
     run = prove(cfg, args.prop, args.any_budget, timeout, progress=progress)
     if args.certificate and run.smt2:
         text = "".join(f"; obligation: {name} (expected: unsat)\n(push)\n{body}(pop)\n" for name, body in run.smt2)
-        atomic_write(Path(args.certificate), text)
+        try:
+            atomic_write(Path(args.certificate), text)
+        except OSError as exc:
+            raise OutputError(f"cannot write the certificate {args.certificate}: {exc.strerror or exc}") from None
+        announce(err, args.quiet, args.certificate, "certificate")
     if args.format == "json":
         out.write(json.dumps(render_json(run), indent=2) + "\n")
     else:

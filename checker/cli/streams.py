@@ -63,6 +63,9 @@ class _Output:
     def __init__(self, stream: TextIO | None):
         self.stream = stream
         self.broken = False
+        #: whether anything was written (a command that fails after printing its answer adds no
+        #: second JSON document)
+        self.written = False
 
     def _lost(self, exc: OSError | ValueError) -> OutputLost:
         _to_devnull(self.stream)
@@ -70,6 +73,7 @@ class _Output:
         return OutputLost(f"leasecheck: cannot write the output: {why}")
 
     def write(self, text: str) -> int:
+        self.written = self.written or bool(text)
         if self.broken:
             return len(text)
         if self.stream is None:

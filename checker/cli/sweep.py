@@ -12,9 +12,10 @@ import argparse
 import json
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
-from leasecheck.checker.cli.outputs import OutputError, check_output_paths
+from leasecheck.checker.cli.options import MAX_COUNT, add_format, add_quiet, seconds, whole
+from leasecheck.checker.cli.paths import OutputError, announce, check_output_paths, check_results_path
 from leasecheck.checker.explicit.memory import default_memory_mb
 from leasecheck.checker.render.chart import check_picture_path
 from leasecheck.checker.render.files import atomic_write
@@ -44,6 +45,10 @@ def _parsed(fn, what: str):  # type: ignore[no-untyped-def]
     return parse
 
 
+#: The most worker processes or Dask workers a sweep starts.
+MAX_WORKERS = 1024
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "sweep", help="decide every server policy over sizes and budgets",
@@ -51,33 +56,49 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                     "recovery latency after a delete, for every point of policies x sizes x budgets x restart "
                     "(docs/policies.md). Resumable: each finished point is appended to the results file, and a "
                     "sweep skips the points it finds there.")
-    p.add_argument("--policies", type=_parsed(parse_policies, "policies"), default=parse_policies("all"),
+    p.add_argument("--policies", type=_parsed(parse_policies, "policies"), default="all",
                    metavar="all|named|P;P...",
                    help="all (the 54 policies, default), named (the five variants), or names and policies separated by ';'")
-    p.add_argument("--sizes", type=_parsed(parse_sizes, "sizes"), default=((1, 1), (2, 2)), metavar="CxA,...",
+    p.add_argument("--sizes", type=_parsed(parse_sizes, "sizes"), default="1x1,2x2", metavar="CxA,...",
                    help="clients x addresses, comma-separated (default 1x1,2x2)")
     for name in ("deletes", "losses", "reboots"):
-        p.add_argument(f"--{name}", type=_parsed(lambda t, n=name: parse_range(t, f"--{n}"), name), default=(0, 1),
+        p.add_argument(f"--{name}", type=_parsed(lambda t, n=name: parse_range(t, f"--{n}"), name), default="0..1",
                        metavar="LOW..HIGH", help=f"{name} budgets: a range such as 0..1 or a list such as 0,2 (default 0..1)")
-    p.add_argument("--restart", type=_parsed(parse_restart, "restart"), default=(False, True), metavar="both|on|off",
+    p.add_argument("--restart", type=_parsed(parse_restart, "restart"), default="both", metavar="both|on|off",
                    help="whether the administrator may restart the server (default both)")
     p.add_argument("--symmetry", choices=("auto", "on", "off"), default="auto",
                    help="explore up to renaming clients and addresses: auto (from 3x3 on, default), on or off")
     p.add_argument("--results", type=Path, default=Path("leasecheck-sweep.jsonl"), metavar="FILE",
                    help="the results file, JSON lines, appended to and resumed from (default leasecheck-sweep.jsonl)")
-    p.add_argument("--csv", metavar="FILE", help="write the grid's records as CSV")
-    p.add_argument("--picture", metavar="FILE", help="draw the space (.png, .svg or .pdf)")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="the summary on standard output")
+    p.add_argument("--csv", metavar="FILE", help="write the grid's records as CSV (default: none)")
+    p.add_argument("--picture", metavar="FILE", help="draw the space (.png, .svg or .pdf; default: none)")
+    add_format(p, "sweep")
+    add_quiet(p)
     p.add_argument("--executor", choices=EXECUTORS, default="local",
                    help="local worker processes (default) or a Dask cluster (the cluster extra)")
-    p.add_argument("--workers", type=int, default=1, metavar="N",
+    p.add_argument("--workers", type=whole(1, MAX_WORKERS), default=1, metavar="N",
                    help="worker processes: local, or of the local Dask cluster (default 1)")
     p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="with --executor dask: a running scheduler, such as tcp://10.0.0.5:8786 (default: start a local cluster)")
-    p.add_argument("--timeout", type=float, metavar="SECONDS", help="each point's time limit (its verdicts are unknown beyond it)")
-    p.add_argument("--max-states", type=int, metavar="N", help="each point's state limit")
-    p.add_argument("--max-memory", type=int, metavar="MB",
+                   help="with --executor dask: a running scheduler, such as tcp://10.0.0.5:8786 (default: start a "
+                        "local cluster)")
+    p.add_argument("--timeout", type=seconds(), metavar="SECONDS",
+                   help="each point's time limit (its verdicts are unknown beyond it; default: none)")
+    p.add_argument("--max-states", type=whole(1, MAX_COUNT), metavar="N", help="each point's state limit (default: none)")
+    p.add_argument("--max-memory", type=whole(1, MAX_COUNT), metavar="MB",
                    help="each point's memory limit (default: 80%% of the memory available, shared among the local workers)")
+
+
+class _Silent:
+    """A stream that keeps nothing (the progress of a ``--quiet`` sweep)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
 
 
 class _SweepProgress:
@@ -97,7 +118,7 @@ class _SweepProgress:
         rate = p.ran / p.elapsed if p.elapsed else 0.0
         left = (p.to_run - p.ran) / rate if rate else 0.0
         failed = f", {p.failed} failed" if p.failed else ""
-        text = (f"sweep: {p.done:,}/{p.total:,} points ({p.ran:,} run now, {rate:.2f}/s, about {left:,.0f} s left"
+        text = (f"leasecheck: sweep: {p.done:,}/{p.total:,} points ({p.ran:,} run now, {rate:.2f}/s, about {left:,.0f} s left"
                 f"{failed}); last {p.last}")
         self.stream.write(f"\r{text}   " if self.tty else f"{text}\n")
         self.stream.flush()
@@ -114,7 +135,8 @@ def run_sweep_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     for name in ("max_states", "max_memory"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             raise SweepError(f"--{name.replace('_', '-')} must be at least 1")
-    check_output_paths(str(args.results), args.csv, args.picture)
+    check_results_path(args.results)
+    check_output_paths(args.csv, args.picture)
     if args.picture:
         check_picture_path(Path(args.picture))
     executor = make_executor(args.executor, args.workers, args.scheduler)
@@ -125,17 +147,21 @@ def run_sweep_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     points = grid(Grid(args.policies, args.sizes, args.deletes, args.losses, args.reboots, args.restart,
                        args.symmetry))
     limits = {"timeout": args.timeout, "max_states": args.max_states, "max_memory": max_memory}
-    progress = _SweepProgress(err)
+    progress = _SweepProgress(cast(TextIO, _Silent()) if args.quiet else err)
     try:
         outcome = run_sweep(points, ResultsFile(args.results), executor, limits, progress)
     finally:
         progress.done()
+    if outcome.ran:
+        announce(err, args.quiet, args.results, "results, one point a line")
     if not outcome.interrupted:
         try:
             if args.csv:
                 atomic_write(Path(args.csv), csv_text(outcome.ordered))
+                announce(err, args.quiet, args.csv, "CSV")
             if args.picture and outcome.records:
                 save_sweep_picture(outcome.ordered, Path(args.picture))
+                announce(err, args.quiet, args.picture, "picture")
         except OSError as exc:
             raise OutputError(f"cannot write the sweep's outputs: {exc.strerror or exc}") from None
     if args.format == "json":

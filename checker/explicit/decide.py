@@ -98,7 +98,7 @@ def _recovery(an: GraphAnalysis, prop: Recovery) -> CheckResult:
             trace,
         )
     if not an.graph.complete:
-        return _result(an, prop, Verdict.UNKNOWN, Method.LIMIT, f"no fair loop avoiding holds among the states seen, but {_incomplete(an)}")
+        return _result(an, prop, Verdict.UNKNOWN, Method.LIMIT, f"no fair loop without a lease among the states seen, but {_incomplete(an)}")
     return _result(an, prop, Verdict.HOLDS, Method.EXHAUSTIVE, "every fair cycle of the reachable graph passes a state where the client holds its lease")
 
 
@@ -112,10 +112,10 @@ def _recoverable(an: GraphAnalysis, prop: Recoverable) -> CheckResult:
         trace = an.trace(an.graph.path_to(i))
         return _result(
             an, prop, Verdict.VIOLATED, Method.BACKWARD,
-            f"after these {len(trace)} steps no run can ever reach holds again",
+            f"after these {len(trace)} steps no run can ever get the client a lease again",
             trace,
         )
-    return _result(an, prop, Verdict.HOLDS, Method.BACKWARD, f"each of the {len(can)} reachable states has a path to holds")
+    return _result(an, prop, Verdict.HOLDS, Method.BACKWARD, f"each of the {len(can)} reachable states has a path to a lease")
 
 
 def _escape_set(an: GraphAnalysis, goal: object) -> bytearray:
@@ -147,10 +147,10 @@ def _after_action(an: GraphAnalysis, prop: AfterAction) -> CheckResult:
         trace = an.lasso_from(path, comp)
         return _result(
             an, prop, Verdict.VIOLATED, Method.FAIR_CYCLE,
-            f"after {prop.action} at step {len(prefix) - 1}, a fair run never reaches holds",
+            f"after {prop.action} at step {len(prefix) - 1}, a fair run never gets the client a lease",
             trace,
         )
-    return _result(an, prop, Verdict.HOLDS, Method.BACKWARD, f"after each of the {checked} such {prop.action} transitions, every fair run reaches holds")
+    return _result(an, prop, Verdict.HOLDS, Method.BACKWARD, f"after each of the {checked} such {prop.action} transitions, every fair run gets the client a lease")
 
 
 def action_edges(an: GraphAnalysis, prop: AfterAction) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -226,5 +226,5 @@ def _stuck_reachable(an: GraphAnalysis, prop: StuckReachable) -> CheckResult:
     if stuck.size:
         i = int(stuck[0])
         trace = an.trace(an.graph.path_to(i))
-        return _result(an, prop, Verdict.HOLDS, Method.BACKWARD, f"reached in {len(trace)} steps; from there no run{without} reaches holds", trace)
-    return _result(an, prop, Verdict.VIOLATED, Method.BACKWARD, f"every reachable such state can still reach holds{without}")
+        return _result(an, prop, Verdict.HOLDS, Method.BACKWARD, f"reached in {len(trace)} steps; from there no run{without} gets the client a lease", trace)
+    return _result(an, prop, Verdict.VIOLATED, Method.BACKWARD, f"every reachable such state can still get the client a lease{without}")

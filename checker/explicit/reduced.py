@@ -278,7 +278,7 @@ def _recovery(an: QuotientAnalysis, prop: Recovery) -> CheckResult:
                            f"(over {LIFT_LIMIT} concrete states)", method=Method.LIMIT)
     if not g.complete:
         return CheckResult(prop.name, prop.client, Verdict.UNKNOWN,
-                           f"no fair loop avoiding holds among the states seen, but exploration stopped "
+                           f"no fair loop without a lease among the states seen, but exploration stopped "
                            f"({g.stop_reason}) after {n} states", method=Method.LIMIT)
     return CheckResult(prop.name, prop.client, Verdict.HOLDS,
                        "every fair cycle of the reduced graph passes a state where the client holds its lease",
@@ -325,7 +325,7 @@ def _after_action(an: QuotientAnalysis, prop: AfterAction) -> CheckResult:
             if not isinstance(lasso, Trace):
                 raise RuntimeError("internal error: a fair component's renaming is not fair")
             trace = lasso
-            reason = f"after {prop.action} at step {len(g.path_to(i))}, a fair run never reaches holds"
+            reason = f"after {prop.action} at step {len(g.path_to(i))}, a fair run never gets the client a lease"
             method = Method.FAIR_CYCLE
         confirm(system, prop, Verdict.VIOLATED, trace)
         return CheckResult(prop.name, prop.client, Verdict.VIOLATED, reason, trace, method=method)
@@ -335,7 +335,7 @@ def _after_action(an: QuotientAnalysis, prop: AfterAction) -> CheckResult:
                            f"(over {LIFT_LIMIT} concrete states)", method=Method.LIMIT)
     return CheckResult(prop.name, prop.client, Verdict.HOLDS,
                        f"after each of the {checked} such {prop.action} transitions of the reduced graph, "
-                       "every fair run reaches holds", method=Method.BACKWARD)
+                       "every fair run gets the client a lease", method=Method.BACKWARD)
 
 
 def _lift_component(an: QuotientAnalysis, prefix: list[tuple[int, tuple[int, ...]]],

@@ -1,4 +1,4 @@
-"""JSON documents for reports (the `--format json` contract) and traces."""
+"""JSON documents for reports (the `--format json` contract, docs/json.md) and traces."""
 
 from __future__ import annotations
 
@@ -15,12 +15,9 @@ if TYPE_CHECKING:
 
 
 def config_json(cfg: Config) -> dict[str, Any]:
-    out = asdict(cfg)
-    if cfg.client_nak == "obey":  # RFC 2131's client: left out, so the report reads as before the option
-        del out["client_nak"]
-    if cfg.client_reboot == "keep-on-silence":  # likewise
-        del out["client_reboot"]
-    return out
+    """The configuration as JSON: every field of :class:`Config`, always, whatever its value
+    (docs/json.md lists them)."""
+    return asdict(cfg)
 
 
 def state_json(system: System, state: tuple[int, ...]) -> dict[str, Any]:

@@ -141,7 +141,7 @@ def draw_state_graph(view: StateGraphView) -> Any:
         Line2D([], [], marker="o", ls="", color="#2ca02c", label="a client holds its lease"),
         Line2D([], [], marker="o", ls="", color="#d62728", label="stuck: a client can never hold again"),
         Line2D([], [], marker="o", ls="", color="#9ecae1", label="other states"),
-        Line2D([], [], color="#ff7f0e", lw=2.6, label="fair loop avoiding holds (recovery counterexample)"),
+        Line2D([], [], color="#ff7f0e", lw=2.6, label="fair loop without a lease (recovery counterexample)"),
     ]
     ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=True)
     ax.set_title(f"{view.config.describe()}: {view.states} reachable states, {len(view.edges)} transitions, "

@@ -24,8 +24,6 @@ SYMMETRY_FROM = 9
 class SweepError(UserError):
     """A sweep asked for in a way that does not make sense (one line, exit 2)."""
 
-    command = "leasecheck sweep"
-
 
 @dataclass(frozen=True)
 class Point:
