@@ -55,25 +55,22 @@ _TOKEN = re.compile("|".join(f"(?P<{name}>{rx})" for name, rx in _TOKENS))
 _DELIMITER = re.compile(r"[ \t\r\n();]|$")
 
 
-def where(text: str, offset: int) -> str:
-    line = text.count("\n", 0, offset) + 1
-    return f"line {line}, column {offset - (text.rfind(chr(10), 0, offset) + 1) + 1}"
-
-
 def read(text: str) -> list[Expr]:
     """The top-level S-expressions of ``text``; :class:`NotACertificate` names the first thing that is
     not of the subset, by line and column."""
     stack: list[tuple[list[Expr], str]] = [([], "")]
-    pos = 0
+    pos, line, line_at = 0, 1, 0  # the line of ``pos`` and the offset where that line starts
     while pos < len(text):
         m = _TOKEN.match(text, pos)
-        at = where(text, pos)
+        at = f"line {line}, column {pos - line_at + 1}"
         if m is None or m.lastgroup is None:
             raise NotACertificate(f"{at}: {text[pos:pos + 20]!r} is not SMT-LIB that a certificate uses")
         kind, tok, pos = m.lastgroup, m.group(), m.end()
         if kind not in ("space", "comment", "open", "close") and not _DELIMITER.match(text, pos):
             raise NotACertificate(f"{at}: {text[m.start():pos + 10]!r} is not one token")
         if kind in ("space", "comment"):
+            if "\n" in tok:
+                line, line_at = line + tok.count("\n"), m.start() + tok.rindex("\n") + 1
             continue
         if kind == "open":
             if len(stack) > MAX_DEPTH:
