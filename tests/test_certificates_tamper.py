@@ -179,7 +179,7 @@ def _nt35_d1_initial(items: Items) -> Items:
     items = header(lambda d: d["config"].update(deletes=1))(items)
     for n, item in enumerate(items):
         if item[0] == "define-fun" and item[1] == "initial":
-            items[n] = (*item[:4], replaced(item[4], "(= deletes_left #b0000)", "(= deletes_left #b0001)"))
+            items[n] = (*item[:4], replaced(item[4], "(= deletes_left #x0)", "(= deletes_left #x1)"))
     return items
 
 
@@ -213,7 +213,7 @@ REFUSED = [
     ("a level's definition dropped", recovery, definition("Level5", None), "it lacks the proof's definition Level5"),
     ("a guard negated (the ACK of a renewal)", recovery, definition("guard_20", lambda b: ("not", b)),
      "its definition of guard_20 differs from the model's"),
-    ("an update changed", recovery, definition("cmd_30", lambda b: replaced(b, "(= #b0000 deletes_left@next)", "(= deletes_left@next deletes_left)")),
+    ("an update changed", recovery, definition("cmd_30", lambda b: replaced(b, "(= #x0 deletes_left@next)", "(= deletes_left@next deletes_left)")),
      "its definition of cmd_30 differs from the model's"),
     ("the AdminDelete command removed", recovery, lambda items: definition("guard_30", None)(definition("cmd_30", None)(items)),
      "it lacks the definition cmd_30 (command 30: AdminDelete(0)"),

@@ -165,6 +165,8 @@ def term(e: Expr, env: Mapping[str, z3.ExprRef], defs: Mapping[str, Definition],
             _need(bound not in defs and bound not in fixed, b.at, f"the let's name {bound} shadows a name")
             inner[bound] = term(b.items[1], env, defs, fixed)
         return term(rest[1], inner, defs, fixed)
+    if name not in defs and name not in OPS:
+        raise NotACertificate(f"{head.at}: unknown function {name}")
     args = [term(a, env, defs, fixed) for a in rest]
     if name in defs:
         d = defs[name]
