@@ -1,6 +1,6 @@
-"""A certificate's verdict: audited against the model of its configuration, then every
-obligation discharged by each solver asked for (Z3 always through its Python API; cvc5, when
-installed, through its own parser).
+"""A certificate's verdict: the kernel's audit against the model of its configuration, then
+every obligation discharged by each solver asked for, on terms the kernel built (Z3 through its
+Python API; cvc5, when installed, through its own parser reading text the kernel printed).
 
 :func:`check_certificate_text` returns :class:`CertificateCheck`, frozen data: the header, the
 refusals (the file differs from what its configuration and rule demand: no solver is asked),
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from leasecheck.checker.z3 import cvc5_check
-from leasecheck.checker.z3.certificate import Header, SolverAnswer, audit, discharge_z3
+from leasecheck.checker.z3.kernel.fixed import Header, SolverAnswer, audit, discharge_cvc5, discharge_z3
 from leasecheck.errors import ExitStatus, UserError
 
 SOLVERS = ("z3", "cvc5")
@@ -71,6 +71,7 @@ def check_certificate_text(text: str, solvers: Sequence[str] | None = None,
     audited = audit(text)
     if audited.refusals:
         return CertificateCheck(audited.header, audited.refusals, chosen, ())
-    answers = [discharge_z3(audited, timeout) if s == "z3" else cvc5_check.discharge_cvc5(audited, timeout)
-               for s in chosen]
+    answers = [discharge_z3(audited, timeout) if s == "z3" else discharge_cvc5(audited, timeout) for s in chosen]
+    if any(len(per) != len(audited.goals) for per in answers):
+        raise AssertionError("a solver answered another number of obligations")
     return CertificateCheck(audited.header, (), chosen, tuple(answers))
