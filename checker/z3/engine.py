@@ -393,7 +393,7 @@ def _recovery(tr: Translator, prop: Recovery, options: Z3Options, mined: _Mining
             problem = ranking.ranking_problem(tr, prop.goal, levels, f"{prop.name}: {prop.statement}")
             cert = horn.Certificate(problem, (z3.And(care[1:]), *(union_formula(lv.cubes, xs) for lv in levels)))
             stronger = f" and {strengthened} from PDR" if strengthened else ""
-            why = (f"every fair run reaches holds: {len(levels)} levels of helpful actions over an inductive invariant "
+            why = (f"every fair run gets the client a lease: {len(levels)} levels of helpful actions over an inductive invariant "
                    f"({len(invariant.clauses)} mined clauses{stronger}), re-checked")
             return dataclasses.replace(_proved(tr, prop, Verdict.HOLDS, Method.RANKING, cert, why, options), levels=levels)
         if strengthened == options.strengthenings:
