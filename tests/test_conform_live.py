@@ -44,7 +44,7 @@ def _skip_reason() -> str | None:
 
 
 REASON = _skip_reason()
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(REASON is not None, reason=REASON or "")]
+pytestmark = [pytest.mark.live, pytest.mark.slow, pytest.mark.skipif(REASON is not None, reason=REASON or "")]
 
 HOST_PATHS = (Path("/run/NetworkManager"), Path("/var/lib/connman"), Path("/run/systemd/network"),
               Path("/run/systemd/netif"))

@@ -93,6 +93,7 @@ MOMENTS = [(0.05, signal.SIGINT), (0.3, signal.SIGTERM), (0.3, signal.SIGINT), (
            (3.0, signal.SIGTERM), (3.0, signal.SIGINT)]
 
 
+@pytest.mark.sweep  # every run at every moment; the README's test command signals the short runs below
 @pytest.mark.slow
 @pytest.mark.parametrize(("delay", "sig"), MOMENTS, ids=[f"{d}s-{signal.Signals(s).name}" for d, s in MOMENTS])
 @pytest.mark.parametrize("name", list(RUNS))
