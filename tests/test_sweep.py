@@ -202,6 +202,8 @@ def agreement(configs: list[Config], z3: list[bool]) -> Tally:
             compared, unknown = z3_agreement(cfg, names, explicit, run.result()) if run is not None else (0, [])
             tally = Tally(tally.table + table, tally.explorers + explorers, tally.z3 + compared,
                           tally.z3_unknown + tuple(unknown))
+    # the table states both invariants everywhere; the reduced explorer gives client 0's and the
+    # global verdicts of every property
     assert tally.table >= 2 * len(configs) and tally.explorers >= sum(len(_names(c)) for c in configs)
     return tally
 
