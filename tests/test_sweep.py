@@ -11,11 +11,11 @@ One test per size and variant (16 configurations each), and at 2x2 per variant a
 deletes (8 each), so pytest-xdist can share them out; the 2x2 tests, the longest (most of the
 sweep's Z3 time, benchmarks/README.md), start first.
 
-The tiers (tests/conftest.py): the README's test command runs every 1x1 configuration with both
-engines, and at 2x2 one configuration per variant with both engines and one with a delete
+The tiers (tests/conftest.py): the README's test command runs every 1x1 configuration through the
+explicit explorers and one half of them (as at 2x2 below) with the Z3 engine too, and at 2x2 one configuration per variant with both engines and one with a delete
 through the explicit explorers. ``pytest -m sweep`` (in ``.ci/run``) runs every configuration
 through the explicit explorers, and the Z3 engine on every configuration of the three smaller
-sizes and, at 2x2, on one half of those without a delete (a half-fraction of the budgets: each
+sizes (at 1x1 the other half) and, at 2x2, on one half of those without a delete (a half-fraction of the budgets: each
 value of losses, reboots and restart appears in it); the rest of 2x2 (the other half without a
 delete, and all 40 with one) runs under ``pytest -m long``.
 """
@@ -225,7 +225,15 @@ def _cases(sizes: list[tuple[int, int]]) -> list[object]:
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_engine_agrees_everywhere_at_1x1(variant: str) -> None:
-    _z3_agrees_everywhere((1, 1), variant)
+    # the explicit explorers on all 16, the Z3 engine on one half (a fresh process each)
+    _z3_agrees_everywhere((1, 1), variant, z3_half=0)
+
+
+@pytest.mark.sweep
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_engine_agrees_everywhere_at_1x1_the_other_half(variant: str) -> None:
+    _z3_agrees_everywhere((1, 1), variant, z3_half=1)
 
 
 #: the 2x2 configurations of the README's test command, (deletes, losses, reboots, restart): per
