@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import cache
 
 import pytest
@@ -24,18 +25,34 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
+#: the named tiers: a test marked with one runs only when a ``-m`` expression names it (``-m sweep``,
+#: ``-m "sweep or proofs"``), so the README's test command, and any other selection such as
+#: ``-m "not slow"``, leaves it out; a test marked with none of them is in the default tier
+TIERS = ("sweep", "live", "proofs", "long")
+
+
+def named_tiers(markexpr: str) -> set[str]:
+    """The tiers a ``-m`` expression names, as whole words (``-m "not long"`` names ``long`` too:
+    it then selects among the long tests as any expression does)."""
+    return {tier for tier in TIERS if re.search(rf"\b{tier}\b", markexpr)}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The ``long`` tests run only when a ``-m`` expression names them (``-m long``), so that any
-    other selection, such as ``-m "not slow"``, leaves them out. Then the slow tests first (a stable
-    sort, the longest of them, marked ``slow(first=True)``, before the rest), so that with ``-n auto``
+    """The tests of a named tier run only when a ``-m`` expression names that tier; those of the
+    ``long`` tier, for instance, only under ``-m long``. Then the slow tests first (a stable sort,
+    the longest of them, marked ``slow(first=True)``, before the rest), so that with ``-n auto``
     they start at once and the short ones fill in around them, instead of one slow test running
     alone at the end."""
-    if "long" not in (config.getoption("markexpr") or ""):
-        long = [item for item in items if item.get_closest_marker("long") is not None]
-        if long:
-            config.hook.pytest_deselected(items=long)
-            items[:] = [item for item in items if item.get_closest_marker("long") is None]
+    named = named_tiers(config.getoption("markexpr") or "")
+    left_out = [item for item in items if _tiers(item) - named]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not _tiers(item) - named]
     items.sort(key=_order)
+
+
+def _tiers(item: pytest.Item) -> set[str]:
+    return {tier for tier in TIERS if item.get_closest_marker(tier) is not None}
 
 
 def _order(item: pytest.Item) -> tuple[bool, bool]:

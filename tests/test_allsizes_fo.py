@@ -10,8 +10,8 @@ transitions the same (by induction from the initial state); in a sample, it chec
 
 What runs: every variant at 1x1, 1x2, 2x1, 2x2 (D=1) in every state; every variant at 2x2 with
 D=L=R=1 and restart, at 3x3 with D=1, and (nt35, nt40) at 3x3 with L=R=1 and restart, in a fixed sample of states (each state
-at a fixed stride through the graph, and the deepest ones); the slow marker adds every state of
-3x3 with D=0 and of 2x2 with D=L=R=1 and restart.
+at a fixed stride through the graph, and the deepest ones); the sweep tier (``pytest -m sweep``)
+adds every state of 3x3 with D=0 and of 2x2 with D=L=R=1 and restart.
 """
 
 from __future__ import annotations
@@ -79,12 +79,14 @@ def test_the_client_nak_mode_too() -> None:
     _compare(Config(2, 2, "nt40", 1, 0, 0, client_nak="ignore-while-renewing"), None)
 
 
+@pytest.mark.sweep
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_state_of_3x3_without_deletes(variant: str) -> None:
     _compare(Config(3, 3, variant, 0, 0, 0), None)
 
 
+@pytest.mark.sweep
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", ["nt35", "nt40"])
 def test_every_state_of_2x2_with_every_budget_and_restart(variant: str) -> None:

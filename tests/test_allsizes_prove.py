@@ -138,6 +138,7 @@ def test_single_binding_for_every_budget_writes_a_certificate(tmp_path) -> None:
     assert text.count("(expected: unsat)") >= 30 and "(check-sat)" in text
 
 
+@pytest.mark.proofs
 @pytest.mark.slow
 def test_no_duplicate_address_without_deletes_for_every_network_and_its_obligations_recheck(tmp_path) -> None:
     cert = tmp_path / "nda.smt2"

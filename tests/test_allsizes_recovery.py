@@ -128,6 +128,7 @@ def test_nt40_recovery_holds_for_every_network_and_the_certificate_reads_back(tm
         assert s.check() == z3.unsat
 
 
+@pytest.mark.proofs
 @pytest.mark.slow
 def test_the_ranking_does_not_prove_recovery_for_nt35() -> None:
     """The negative control of the first-order proof itself, without the finite search first."""

@@ -429,6 +429,7 @@ def test_header_json_round_trips() -> None:
     assert Header.from_json(h.as_json()) == h and isinstance(Str("x"), str)
 
 
+@pytest.mark.proofs  # minutes: the README's test command removes each obligation of the smaller proof above
 @pytest.mark.slow
 def test_each_obligation_of_the_recovery_proof_removed_is_named() -> None:
     text = recovery()

@@ -46,7 +46,7 @@ def _our_daemons() -> list[str]:
 
 
 REASON = _skip_reason()
-pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
+pytestmark = [pytest.mark.live, pytest.mark.skipif(REASON is not None, reason=REASON or "")]
 
 
 @pytest.mark.parametrize(("server", "answer", "expected"), [

@@ -21,6 +21,7 @@ import pytest
 
 from leasecheck.checker.cli.main import main
 from leasecheck.checker.conform.runner import missing_prerequisites
+from tests.children import default_signals
 from tests.test_conform_e2e import _netns_unavailable
 
 #: (server, client, scenario, the simplest explanation's variants): quick cells, each a few seconds
@@ -43,7 +44,7 @@ def _skip_reason() -> str | None:
 
 
 REASON = _skip_reason()
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(REASON is not None, reason=REASON or "")]
+pytestmark = [pytest.mark.live, pytest.mark.slow, pytest.mark.skipif(REASON is not None, reason=REASON or "")]
 
 HOST_PATHS = (Path("/run/NetworkManager"), Path("/var/lib/connman"), Path("/run/systemd/network"),
               Path("/run/systemd/netif"))
@@ -92,7 +93,7 @@ def test_an_interrupted_run_leaves_nothing_behind(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "leasecheck", "conform", "--matrix", "--server", "isc-dhcpd", "--client",
          "systemd-networkd", "--scenario", "delete-rebind", "--out-dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=default_signals)
     before = _traces(os.getpid())
     host_before = before["host"]
     try:

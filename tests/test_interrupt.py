@@ -20,6 +20,8 @@ from functools import cache
 
 import pytest
 
+from .children import default_signals
+
 #: how long a process may take to end after the signal
 GRACE = 4.0
 #: how long a process may take to end after printing its answer
@@ -73,7 +75,8 @@ def _verdicts(doc: dict) -> dict[tuple[int, str], str]:
 
 def _signalled(args: list[str], delay: float, sig: int) -> tuple[int, str, str, bool, float]:
     """(exit status, stdout, stderr, whether the signal arrived before the end, seconds after it)."""
-    proc = subprocess.Popen(_command(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(_command(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_signals)
     time.sleep(_startup() + delay)
     before_end = proc.poll() is None
     sent = time.monotonic()
@@ -90,6 +93,7 @@ MOMENTS = [(0.05, signal.SIGINT), (0.3, signal.SIGTERM), (0.3, signal.SIGINT), (
            (3.0, signal.SIGTERM), (3.0, signal.SIGINT)]
 
 
+@pytest.mark.sweep  # every run at every moment; the README's test command signals the short runs below
 @pytest.mark.slow
 @pytest.mark.parametrize(("delay", "sig"), MOMENTS, ids=[f"{d}s-{signal.Signals(s).name}" for d, s in MOMENTS])
 @pytest.mark.parametrize("name", list(RUNS))
@@ -198,7 +202,7 @@ def test_a_signal_while_the_program_is_loading_is_one_line_and_130(delay: float,
     """From the command's first line: signals wait while the program loads, and a run that ends
     by a signal ends with status 130 whatever was being imported when it came."""
     proc = subprocess.run([sys.executable, "-c", SELF_SIGNAL, str(delay), str(int(sig))], capture_output=True,
-                          text=True, timeout=60)
+                          text=True, timeout=60, preexec_fn=default_signals)
     assert "Traceback" not in proc.stderr, proc.stderr
     assert proc.returncode == 130, (proc.returncode, proc.stderr)
     if proc.stdout.strip():
@@ -275,7 +279,7 @@ def test_a_signal_after_the_answer_leaves_its_status(where: str, sig: int) -> No
     """Once the verdicts are printed whole, a signal before the process ends changes nothing:
     the status is the answer's (here 1, nt35 is violated), not 130, and stderr stays empty."""
     proc = subprocess.run([sys.executable, "-c", AFTER_ANSWER, where, str(int(sig))], capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, preexec_fn=default_signals)
     assert (proc.returncode, proc.stderr) == (1, "")
     doc = json.loads(proc.stdout)
     assert doc["stats"]["stop_reason"] is None

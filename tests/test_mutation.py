@@ -1,12 +1,46 @@
-"""Every deliberate mistake in the model is caught by the suite's checks, or explained."""
+"""Every deliberate mistake in the model is caught by the suite's checks, or explained.
+
+The README's test command kills the first mutant of each class of tests/MUTANTS.md; every mutant
+runs under ``pytest -m sweep``.
+"""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import pytest
 
 from . import mutation
 
 
+def classes() -> dict[str, list[str]]:
+    """tests/MUTANTS.md's classes: the mutants listed under each, in order."""
+    text = (Path(__file__).resolve().parent / "MUTANTS.md").read_text()
+    section = text.split("\n## Classes\n", 1)[1].split("\n## ", 1)[0]
+    return {m.group(1): re.findall(r"`([^`]+)`", m.group(2))
+            for m in re.finditer(r"^- ([a-z ]+): (.*)$", section, re.MULTILINE)}
+
+
+def test_every_mutant_is_in_exactly_one_class():
+    listed = [name for names in classes().values() for name in names]
+    assert sorted(listed) == sorted(m.name for m in mutation.CATALOGUE)
+    assert len(classes()) >= 5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", list(classes()))
+def test_the_first_mutant_of_each_class_is_killed(kind: str):
+    mutant = next(m for m in mutation.CATALOGUE if m.name == classes()[kind][0])
+    assert mutant.name not in mutation.equivalent_mutants()
+    killers = dict(mutation.KILLERS)
+    for name in ("counts", "oracle", "claims"):  # the quickest first; the first that kills it is enough
+        if mutation.run(mutant, killers=((name, killers[name]),)).killed_by:
+            return
+    pytest.fail(f"{mutant.name} ({kind}) survives every check")
+
+
+@pytest.mark.sweep
 @pytest.mark.slow
 def test_every_mutant_is_killed_or_explained():
     equivalent = mutation.equivalent_mutants()

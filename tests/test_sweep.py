@@ -9,11 +9,15 @@ which must agree too, with a Z3 verdict for every property whose kind it decides
 counterexample paths of the same length. Every trace was already replayed by its engine.
 One test per size and variant (16 configurations each), and at 2x2 per variant and number of
 deletes (8 each), so pytest-xdist can share them out; the 2x2 tests, the longest (most of the
-sweep's Z3 time, benchmarks/README.md), start first. Every configuration runs in ``.ci/run``
-through the explicit explorers; the Z3 engine runs there on every configuration of the three
-smaller sizes and, at 2x2, on one half of those without a delete (a half-fraction of the budgets:
-each value of losses, reboots and restart appears in it); the rest of 2x2 (the other half
-without a delete, and all 40 with one) runs under ``pytest -m long``.
+sweep's Z3 time, benchmarks/README.md), start first.
+
+The tiers (tests/conftest.py): the README's test command runs every 1x1 configuration through the
+explicit explorers and one half of them (as at 2x2 below) with the Z3 engine too, and at 2x2 one configuration per variant with both engines and one with a delete
+through the explicit explorers. ``pytest -m sweep`` (in ``.ci/run``) runs every configuration
+through the explicit explorers, and the Z3 engine on every configuration of the three smaller
+sizes (at 1x1 the other half) and, at 2x2, on one half of those without a delete (a half-fraction of the budgets: each
+value of losses, reboots and restart appears in it); the rest of 2x2 (the other half without a
+delete, and all 40 with one) runs under ``pytest -m long``.
 """
 
 from __future__ import annotations
@@ -170,18 +174,28 @@ def sweep(size: tuple[int, int], variant: str, z3: bool = True, deletes: int | N
           z3_half: int | None = None) -> Tally:
     """Every configuration of ``size`` and ``variant`` (and ``deletes``, when given): the explicit
     explorers against the table and each other, and (with ``z3``) the Z3 engine against them, on
-    every configuration or, with ``z3_half``, on that half of them. The Z3 runs go to worker
-    processes, a fresh one per configuration, while this process explores."""
+    every configuration or, with ``z3_half``, on that half of them."""
     configs = [cfg for cfg in sweep_configs() if (cfg.clients, cfg.addresses) == size and cfg.variant == variant
                and deletes in (None, cfg.deletes)]
+    tally = agreement(configs, [z3 and z3_half in (None, half(cfg)) for cfg in configs])
+    # the table states both invariants everywhere; the reduced explorer gives client 0's and the
+    # global verdicts of every property
+    assert len(configs) == (16 if deletes is None else 8)
+    return tally
+
+
+def agreement(configs: list[Config], z3: list[bool]) -> Tally:
+    """The explicit explorers against the table and each other on every configuration of
+    ``configs``, and the Z3 engine against them where ``z3`` says so. The Z3 runs go to worker
+    processes, a fresh one per configuration, while this process explores."""
     tally = Tally()
     # one fresh process per configuration, as `leasecheck check --engine both` runs: Z3's state
     # (one context per process) then never carries over from one configuration to the next,
     # which would make Spacer's course, and so whether it finishes in time, depend on the order
     with ProcessPoolExecutor(_z3_workers(), mp_context=multiprocessing.get_context("spawn"),
                              max_tasks_per_child=1) as pool:
-        runs = [pool.submit(z3_report, cfg, _names(cfg), SWEEP_Z3) if z3 and z3_half in (None, half(cfg)) else None
-                for cfg in configs]
+        runs = [pool.submit(z3_report, cfg, _names(cfg), SWEEP_Z3) if with_z3 else None
+                for cfg, with_z3 in zip(configs, z3, strict=True)]
         for cfg, run in zip(configs, runs, strict=True):
             names = _names(cfg)
             explicit, table, explorers = explicit_agreement(cfg, names)
@@ -190,7 +204,6 @@ def sweep(size: tuple[int, int], variant: str, z3: bool = True, deletes: int | N
                           tally.z3_unknown + tuple(unknown))
     # the table states both invariants everywhere; the reduced explorer gives client 0's and the
     # global verdicts of every property
-    assert len(configs) == (16 if deletes is None else 8)
     assert tally.table >= 2 * len(configs) and tally.explorers >= sum(len(_names(c)) for c in configs)
     return tally
 
@@ -210,19 +223,57 @@ def _cases(sizes: list[tuple[int, int]]) -> list[object]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("size", "variant"), _cases(SIZES[:3]))
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_engine_agrees_everywhere_at_1x1(variant: str) -> None:
+    # the explicit explorers on all 16, the Z3 engine on one half (a fresh process each)
+    _z3_agrees_everywhere((1, 1), variant, z3_half=0)
+
+
+@pytest.mark.sweep
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_engine_agrees_everywhere_at_1x1_the_other_half(variant: str) -> None:
+    _z3_agrees_everywhere((1, 1), variant, z3_half=1)
+
+
+#: the 2x2 configurations of the README's test command, (deletes, losses, reboots, restart): per
+#: variant one without a delete that both engines decide (from the half the sweep tier gives Z3, a
+#: few seconds each, benchmarks/README.md; together every value of losses, reboots and restart)
+#: and one with a delete for the explicit explorers
+FEW_2X2 = {
+    "nt35": ((0, 0, 0, False), (1, 1, 1, True)),
+    "nt40": ((0, 1, 1, False), (1, 0, 0, False)),
+    "rfc2131": ((0, 1, 0, True), (1, 1, 0, False)),
+    "dnsmasq": ((0, 0, 1, True), (1, 0, 1, True)),
+    "authoritative": ((0, 1, 0, True), (1, 0, 0, True)),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_engine_agrees_on_a_few_2x2_configurations(variant: str) -> None:
+    both, explicit = (Config(2, 2, variant, D, L, R, restart) for D, L, R, restart in FEW_2X2[variant])
+    tally = agreement([both, explicit], [True, False])
+    assert not tally.z3_unknown, "\n".join(tally.z3_unknown)
+    assert tally.z3 == 6
+
+
+@pytest.mark.sweep
+@pytest.mark.slow
+@pytest.mark.parametrize(("size", "variant"), _cases(SIZES[1:3]))
 def test_every_engine_agrees_everywhere(size: tuple[int, int], variant: str) -> None:
     _z3_agrees_everywhere(size, variant)
 
 
+@pytest.mark.sweep
 @pytest.mark.slow(first=True)
 @pytest.mark.parametrize("deletes", [0, 1], ids=["D0", "D1"])
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_engine_agrees_everywhere_at_2x2(variant: str, deletes: int) -> None:
     # the Z3 side of the 80 configurations takes about 30 minutes of Z3 time on this machine, most
-    # of it with a delete (benchmarks/README.md), so .ci/run gives Z3 one half of those without a
-    # delete, and the explicit explorers all 80; split by deletes, so no one test holds up the end
-    # of the run, and started first
+    # of it with a delete (benchmarks/README.md), so the sweep tier gives Z3 one half of those
+    # without a delete, and the explicit explorers all 80; split by deletes, so no one test holds
+    # up the end of the run, and started first
     if deletes == 0:
         _z3_agrees_everywhere((2, 2), variant, deletes, z3_half=0)
     else:
@@ -233,9 +284,17 @@ def test_every_engine_agrees_everywhere_at_2x2(variant: str, deletes: int) -> No
 @pytest.mark.parametrize("deletes", [0, 1], ids=["D0", "D1"])
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_engine_agrees_everywhere_at_2x2_the_rest(variant: str, deletes: int) -> None:
-    """The 2x2 configurations that .ci/run gives the explicit explorers only: with a delete, all
+    """The 2x2 configurations that the sweep tier gives the explicit explorers only: with a delete, all
     eight; without one, the other half."""
     _z3_agrees_everywhere((2, 2), variant, deletes, z3_half=1 if deletes == 0 else None)
+
+
+def test_the_few_2x2_configurations_hold_every_budget_value_and_a_delete_per_variant() -> None:
+    both = [Config(2, 2, v, *FEW_2X2[v][0]) for v in VARIANTS]
+    assert all(half(cfg) == 0 and cfg.deletes == 0 for cfg in both)
+    assert all(FEW_2X2[v][1][0] == 1 for v in VARIANTS)
+    for field in ("losses", "reboots", "restart"):
+        assert {int(getattr(cfg, field)) for cfg in both} == {0, 1}
 
 
 def test_the_two_halves_split_every_variant_and_budget_evenly() -> None:

@@ -190,6 +190,7 @@ def test_a_state_limit_under_symmetry_is_unknown_never_holds():
     assert {r["verdict"] for r in doc["results"]} == {"unknown"}
 
 
+@pytest.mark.sweep
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", ["nt35", "nt40"])
 def test_three_by_three_recovery_and_recoverable_agree_with_the_full_graph(variant):

@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from leasecheck.checker.cli.main import main
 from leasecheck.properties.dhcp import PROPERTY_NAMES
 
+from .children import default_signals
+
 OPTIONS = ["--variant", "--clients", "--addresses", "--deletes", "--losses", "--reboots", "--property",
            "--format", "--max-states", "--timeout"]
 FLAGS = ["--restart", "--quiet", "--help-me", "-x", "--"]
@@ -57,11 +59,14 @@ def test_ctrl_c_during_a_long_exploration_prints_what_was_reached_and_exits_130(
     proc = subprocess.Popen(
         [sys.executable, "-m", "leasecheck", "check", "--variant", "nt40", "--clients", "4", "--addresses", "3",
          "--quiet", "--format", "json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=default_signals,
     )
-    time.sleep(3.0)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=300)
+    try:
+        time.sleep(3.0)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=300)
+    finally:
+        proc.kill()  # a run that missed the signal would go on for many minutes after the test
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert "interrupted" in err

@@ -1,0 +1,90 @@
+"""The longer all-sizes proofs are committed (tests/data/proofs/) and re-checked by a fresh solver in
+seconds; ``pytest -m proofs`` learns them again from scratch and compares.
+
+A committed proof is the text of each clause of its invariant, as ``leasecheck prove --format
+json`` writes it, and is read as if an adversary wrote it: the texts only choose clauses from the
+candidates that the prover itself builds for the current model (the same networks, the same
+learning), every text must name one of them, and the chosen clauses must pass the prover's
+re-check (initiation, consecution for every command, the property) against today's model. A
+text that names no candidate, or an invariant that no longer holds, is refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from leasecheck.checker.cli.prove import _learning_networks, prove
+from leasecheck.checker.explicit.explore import Limits, explore
+from leasecheck.checker.z3 import allsizes
+from leasecheck.checker.z3.fo import first_order_system
+from leasecheck.checker.z3.fo_finite import FiniteReading
+from leasecheck.checker.z3.learn import Clause, StateMatrix
+from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.properties.spec import Verdict
+
+PROOFS = Path(__file__).resolve().parent / "data" / "proofs"
+COMMITTED = sorted(PROOFS.glob("*.json"))
+
+
+def _config(doc: dict) -> Config:
+    b = doc["budgets"]
+    return Config(variant=doc["variant"], deletes=b["deletes"], losses=b["losses"], reboots=b["reboots"],
+                  restart=doc["restart"])
+
+
+def candidates(cfg: Config) -> list[Clause]:
+    """The candidate clauses the prover learns for ``cfg`` (checker/cli/prove.py, without --any-budget)."""
+    fs = first_order_system(cfg)
+    samples = []
+    for c, a, budgets in _learning_networks(cfg, False):
+        net = dataclasses.replace(cfg, clients=c, addresses=a, deletes=budgets[0], losses=budgets[1],
+                                  reboots=budgets[2], restart=budgets[3])
+        graph = explore(dhcp_system(net), Limits(max_states=2_000_000))
+        assert graph.complete, net.describe()
+        samples.append(StateMatrix(FiniteReading(first_order_system(net), c, a), list(graph.states)))
+    return allsizes.learn_pool(fs, samples)
+
+
+def recheck(doc: dict) -> tuple[bool, str]:
+    """Whether the committed invariant of ``doc`` proves its property of today's model, and why not."""
+    cfg = _config(doc)
+    by_text: dict[str, list[Clause]] = {}
+    for clause in candidates(cfg):
+        by_text.setdefault(clause.text(), []).append(clause)
+    unknown = [text for text in doc["invariant"] if text not in by_text]
+    if unknown:
+        return False, f"names no candidate clause: {unknown[0]!r}"
+    chosen = [clause for text in doc["invariant"] for clause in by_text[text]]
+    fs = first_order_system(cfg)
+    ok, why, _ = allsizes.recheck(fs, allsizes.fo_property(fs, doc["property"]), chosen)
+    return ok, why
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", COMMITTED, ids=[p.stem for p in COMMITTED])
+def test_a_committed_proof_rechecks_against_the_model(path: Path) -> None:
+    doc = json.loads(path.read_text())
+    assert len(doc["invariant"]) > 50  # the property alone is not inductive (tests/test_allsizes_prove.py)
+    assert recheck(doc) == (True, "")
+
+
+def test_a_committed_proof_without_a_needed_clause_or_with_a_foreign_one_is_refused() -> None:
+    doc = json.loads(COMMITTED[0].read_text())
+    foreign = {**doc, "invariant": [*doc["invariant"], "for every client c: st[c] = BOUND"]}
+    assert recheck(foreign) == (False, "names no candidate clause: 'for every client c: st[c] = BOUND'")
+    ok, _ = recheck({**doc, "invariant": doc["invariant"][:5]})
+    assert not ok
+
+
+@pytest.mark.proofs
+@pytest.mark.slow
+@pytest.mark.parametrize("path", COMMITTED, ids=[p.stem for p in COMMITTED])
+def test_the_proof_learned_again_is_the_committed_one(path: Path) -> None:
+    doc = json.loads(path.read_text())
+    run = prove(_config(doc), doc["property"], timeout=1800)
+    assert run.verdict is Verdict.HOLDS and run.rechecked, run.reason
+    assert sorted(run.invariant) == sorted(doc["invariant"]), "the prover learns another invariant now: commit it"
