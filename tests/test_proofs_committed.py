@@ -83,8 +83,13 @@ def test_a_committed_proof_without_a_needed_clause_or_with_a_foreign_one_is_refu
 @pytest.mark.proofs
 @pytest.mark.slow
 @pytest.mark.parametrize("path", COMMITTED, ids=[p.stem for p in COMMITTED])
-def test_the_proof_learned_again_is_the_committed_one(path: Path) -> None:
+def test_the_proof_learned_again_agrees_with_the_committed_one(path: Path) -> None:
+    """Proved again from scratch, the property holds for every size, re-checked, as committed. The
+    clauses learned may differ from the committed ones: a solver call that gives up under its time
+    limit leaves a clause out, so the path the learning takes depends on the machine's speed. Both
+    invariants must therefore pass the same re-check against today's model."""
     doc = json.loads(path.read_text())
     run = prove(_config(doc), doc["property"], timeout=1800)
     assert run.verdict is Verdict.HOLDS and run.rechecked, run.reason
-    assert sorted(run.invariant) == sorted(doc["invariant"]), "the prover learns another invariant now: commit it"
+    assert recheck({**doc, "invariant": list(run.invariant)}) == (True, "")
+    assert recheck(doc) == (True, "")
