@@ -69,21 +69,26 @@ NT40 = Config(variant="nt40", deletes=0)
 
 @contextmanager
 def model_of(module: ModuleType) -> Iterator[None]:
-    """Every part of leasecheck reads the mutated model while the block runs."""
-    swaps = {id(dhcp.dhcp_system): module.dhcp_system, id(dhcp.dhcp_actions): module.dhcp_actions}
-    undo: list[tuple[ModuleType, str, object]] = []
-    for name, mod in list(sys.modules.items()):
-        if not (name == "leasecheck" or name.startswith("leasecheck.")) or mod is None:
-            continue
-        for attr, value in list(vars(mod).items()):
-            if value is dhcp.dhcp_system or value is dhcp.dhcp_actions:
-                undo.append((mod, attr, value))
-                setattr(mod, attr, swaps[id(value)])
+    """Every part of leasecheck reads the mutated model while the block runs, and the model again
+    after it (a module first imported inside the block took the mutated functions: they are put
+    back too)."""
+    real = {"dhcp_system": dhcp.dhcp_system, "dhcp_actions": dhcp.dhcp_actions}
+    mutated = {"dhcp_system": module.dhcp_system, "dhcp_actions": module.dhcp_actions}
+
+    def point_at(old: dict[str, object], new: dict[str, object]) -> None:
+        by_id = {id(f): new[name] for name, f in old.items()}
+        for name, mod in list(sys.modules.items()):
+            if not (name == "leasecheck" or name.startswith("leasecheck.")) or mod is None:
+                continue
+            for attr, value in list(vars(mod).items()):
+                if id(value) in by_id:
+                    setattr(mod, attr, by_id[id(value)])
+
+    point_at(real, mutated)
     try:
         yield
     finally:
-        for mod, attr, value in undo:
-            setattr(mod, attr, value)
+        point_at(mutated, real)
 
 
 def _finite(module: ModuleType, clients: int, addresses: int, variant: str = "nt40") -> Verdict:
