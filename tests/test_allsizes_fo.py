@@ -69,6 +69,7 @@ def test_a_sample_of_2x2_with_every_budget_and_restart(variant: str) -> None:
     assert _compare(Config(2, 2, variant, 1, 1, 1, True), 600) >= 600
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize(("variant", "budgets"), [*((v, (1, 0, 0)) for v in VARIANTS),
                                                  ("nt35", (0, 1, 1)), ("nt40", (0, 1, 1))])
 def test_a_sample_of_3x3(variant: str, budgets: tuple[int, int, int]) -> None:

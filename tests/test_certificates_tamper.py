@@ -260,6 +260,7 @@ def test_the_edit_helper_alone_changes_nothing() -> None:
     assert certcheck.check_certificate_text(edit(invariant(), lambda items: items), ["z3"]).valid
 
 
+@pytest.mark.sweep
 def test_each_obligation_removed_is_named() -> None:
     text = invariant()
     for name, _ in audit(text).obligations:

@@ -203,6 +203,7 @@ def test_two_local_workers_and_a_local_dask_cluster_give_the_same_records(tmp_pa
     assert dask.executor.startswith("dask")
 
 
+@pytest.mark.sweep
 def test_an_unreachable_scheduler_is_a_user_error(tmp_path):
     pytest.importorskip("distributed", reason="the test extra installs Dask's distributed scheduler")
     executor = make_executor("dask", 1, "tcp://127.0.0.1:9")

@@ -56,7 +56,7 @@ def _certificate(cfg: Config) -> horn.Certificate:
     return horn.Certificate(problem, (mined.formula(xs), *(union_formula(lv.cubes, xs) for lv in ranked.levels)))
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (2, 2)])
+@pytest.mark.parametrize("shape", [(1, 1), pytest.param((2, 2), marks=pytest.mark.sweep)])
 def test_the_mined_invariant_is_inductive_and_true_in_every_reachable_state(shape: tuple[int, int]) -> None:
     cfg = Config(*shape, "nt40")
     tr, _, mined = _setup(cfg)
@@ -82,7 +82,7 @@ def test_the_mined_invariant_excludes_unreachable_states() -> None:
     assert 55 <= count < 1000  # 55 states are reachable (docs/model.md section 8)
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (2, 2)])
+@pytest.mark.parametrize("shape", [(1, 1), pytest.param((2, 2), marks=pytest.mark.sweep)])
 def test_nt40_recovery_ranking_is_complete_and_its_certificate_rechecks(shape: tuple[int, int]) -> None:
     cert = _certificate(Config(*shape, "nt40"))
     assert horn.recheck(cert) is None
@@ -111,6 +111,7 @@ def test_nt35_ranking_leaves_reachable_states_and_the_lasso_replays() -> None:
     assert result.verdict is Verdict.VIOLATED and result.trace is not None
 
 
+@pytest.mark.sweep
 def test_nt40_recovery_is_proved_at_2x2_for_every_client() -> None:
     run = z3_run(Config(2, 2, "nt40"), ["recovery"], OPTIONS)
     assert [r.verdict for r in run.report.results] == [Verdict.HOLDS, Verdict.HOLDS]

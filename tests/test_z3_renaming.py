@@ -44,6 +44,7 @@ def test_a_renaming_that_is_no_permutation_is_refused() -> None:
         client_renaming(dhcp_system(Config(2, 1, "nt40")), (0, 0))
 
 
+@pytest.mark.sweep
 def test_client_one_gets_client_zeros_certificate_renamed_and_it_rechecks() -> None:
     cfg = Config(2, 2, "nt40")
     run = z3_run(cfg, ["recovery"], OPTIONS)
@@ -76,6 +77,7 @@ def test_client_one_gets_client_zeros_lasso_renamed_and_it_replays() -> None:
     assert [swap.state(s.state) for s in first.trace.steps] == [s.state for s in second.trace.steps]
 
 
+@pytest.mark.sweep
 def test_client_one_gets_client_zeros_safety_results_renamed() -> None:
     proved = z3_run(Config(2, 1, "nt40"), ["kb_symptom"], OPTIONS)
     first, second = proved.report.results
