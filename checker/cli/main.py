@@ -44,6 +44,7 @@ from leasecheck.checker.cli.environ import matplotlib_config_dir
 from leasecheck.checker.cli.options import (
     FORMATS,
     HelpFormatter,
+    add_budgets,
     add_format,
     add_quiet,
     requested_format,
@@ -54,7 +55,7 @@ from leasecheck.checker.cli.paths import OutputError, announce, check_output_pat
 from leasecheck.checker.cli.streams import OutputLost, finish, standard_streams
 from leasecheck.checker.explicit.explore import EXPLORERS, Progress
 from leasecheck.errors import ExitStatus, LeasecheckError, UserError, exit_status_of
-from leasecheck.model.dhcp import CLIENT_NAK_MODES, CLIENT_REBOOT_MODES, MAX_BUDGET, MAX_HOSTS, Config
+from leasecheck.model.dhcp import CLIENT_REBOOT_MODES, MAX_HOSTS, Config
 from leasecheck.model.policy import ALIASES, PolicyError, canonical_variant
 from leasecheck.model.values import VARIANTS
 from leasecheck.properties.dhcp import PROPERTIES, PROPERTY_NAMES
@@ -122,15 +123,7 @@ def _add_config_options(p: argparse.ArgumentParser) -> None:
                         f"{ALIASES['dnsmasq'].spec()} (docs/policies.md)")
     p.add_argument("--clients", type=whole(1, MAX_HOSTS), default=1, metavar="N", help="DHCP clients (default 1)")
     p.add_argument("--addresses", type=whole(1, MAX_HOSTS), default=1, metavar="N", help="pool addresses (default 1)")
-    p.add_argument("--deletes", type=whole(0, MAX_BUDGET), default=1, metavar="N",
-                   help="admin deletes of an active lease (default 1)")
-    p.add_argument("--losses", type=whole(0, MAX_BUDGET), default=0, metavar="N",
-                   help="messages the network may lose (default 0)")
-    p.add_argument("--reboots", type=whole(0, MAX_BUDGET), default=0, metavar="N", help="client reboots (default 0)")
-    p.add_argument("--restart", action="store_true",
-                   help="the administrator may restart the server service (default: never)")
-    p.add_argument("--client-nak", choices=CLIENT_NAK_MODES, default="obey",
-                   help="how the client treats a DHCPNAK (default obey, as RFC 2131)")
+    add_budgets(p)
     p.add_argument("--client-reboot", choices=CLIENT_REBOOT_MODES, default="keep-on-silence",
                    help="how a client reboots: INIT-REBOOT keeping its lease when unanswered (default, as RFC 2131 "
                         "3.2 allows), INIT-REBOOT then DISCOVER when unanswered, or forget the lease")

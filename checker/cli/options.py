@@ -8,6 +8,8 @@
   declares the option from it, and :func:`requested_format` finds it in an argument list that did
   not parse, so that an error can still be answered as a JSON document.
 * :class:`HelpFormatter` shows every option's default in ``--help``.
+* :func:`add_budgets` declares the model's budgets, ``--restart`` and ``--client-nak``, which
+  ``check``, ``graph`` and ``prove`` share.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from leasecheck.errors import quoted
+from leasecheck.model.dhcp import CLIENT_NAK_MODES, MAX_BUDGET
 
 #: The longest time any option accepts, in seconds (about 11.6 days): within what the interval
 #: timer, a monotonic deadline and a solver's limit in milliseconds can all hold.
@@ -76,6 +79,21 @@ FORMATS: dict[str, dict[str, str]] = {
     "sweep": {"text": "the summary for a reader", "json": "one JSON document (docs/json.md)"},
     "prove": {"text": "the verdict and its proof for a reader", "json": "one JSON document (docs/json.md)"},
 }
+
+
+def add_budgets(p: argparse.ArgumentParser, metavars: str = "NNN") -> None:
+    """The options a model's budgets are given by (``metavars``: the shown names of deletes,
+    losses and reboots), ``--restart`` and ``--client-nak``."""
+    p.add_argument("--deletes", type=whole(0, MAX_BUDGET), default=1, metavar=metavars[0],
+                   help="admin deletes of an active lease (default 1)")
+    p.add_argument("--losses", type=whole(0, MAX_BUDGET), default=0, metavar=metavars[1],
+                   help="messages the network may lose (default 0)")
+    p.add_argument("--reboots", type=whole(0, MAX_BUDGET), default=0, metavar=metavars[2],
+                   help="client reboots (default 0)")
+    p.add_argument("--restart", action="store_true",
+                   help="the administrator may restart the server service (default: never)")
+    p.add_argument("--client-nak", choices=CLIENT_NAK_MODES, default="obey",
+                   help="how the client treats a DHCPNAK (default obey, as RFC 2131)")
 
 
 def add_format(parser: argparse.ArgumentParser, command: str) -> None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from leasecheck.checker.cli.options import add_format, add_quiet, seconds, whole
+from leasecheck.checker.cli.options import add_budgets, add_format, add_quiet, seconds
 from leasecheck.checker.cli.paths import OutputError, announce, check_output_paths
 from leasecheck.checker.explicit.analysis import GraphAnalysis
 from leasecheck.checker.explicit.decide import decide
@@ -43,7 +43,7 @@ from leasecheck.checker.z3.fo_finite import FiniteReading
 from leasecheck.checker.z3.ghost import ghost_lemmas, with_ghost
 from leasecheck.checker.z3.learn import StateMatrix
 from leasecheck.errors import ExitStatus, UserError
-from leasecheck.model.dhcp import CLIENT_NAK_MODES, MAX_BUDGET, Config, dhcp_system
+from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.values import VARIANTS
 from leasecheck.properties.dhcp import dhcp_properties
 from leasecheck.properties.spec import Verdict
@@ -101,15 +101,7 @@ def add_parser(sub: Any) -> None:
                    help=f"a variant ({', '.join(VARIANTS)}) or a written policy (default nt35)")
     p.add_argument("--property", required=True, choices=tuple(PROPERTIES), dest="prop",
                    help=f"the property to prove: {', '.join(PROPERTIES)}")
-    p.add_argument("--deletes", type=whole(0, MAX_BUDGET), default=1, metavar="D",
-                   help="admin deletes of an active lease (default 1)")
-    p.add_argument("--losses", type=whole(0, MAX_BUDGET), default=0, metavar="L",
-                   help="messages the network may lose (default 0)")
-    p.add_argument("--reboots", type=whole(0, MAX_BUDGET), default=0, metavar="R", help="client reboots (default 0)")
-    p.add_argument("--restart", action="store_true",
-                   help="the administrator may restart the server service (default: never)")
-    p.add_argument("--client-nak", choices=CLIENT_NAK_MODES, default="obey",
-                   help="how the client treats a DHCPNAK (default obey, as RFC 2131)")
+    add_budgets(p, "DLR")
     p.add_argument("--any-budget", action="store_true",
                    help="prove for every budget of deletes, losses and reboots at once (invariants only; the "
                         "finite search uses the budgets given)")
