@@ -22,7 +22,7 @@ CONFIGS = [
     Config(2, 2, "nt35", 1, 0, 0, False),
     Config(2, 2, "nt35", 1, 1, 0, True),
     Config(2, 2, "nt40", 1, 1, 1, False),
-    Config(3, 2, "nt35", 1, 0, 0, True),
+    pytest.param(Config(3, 2, "nt35", 1, 0, 0, True), marks=pytest.mark.sweep),
 ]
 
 

@@ -125,7 +125,8 @@ def test_client_zero_predicates_are_invariant_under_the_subgroup_that_fixes_clie
 
 
 CONFIGS = [Config(2, 2, "nt35"), Config(2, 2, "nt40"), Config(2, 2, "rfc2131"), Config(2, 2, "authoritative"),
-           Config(2, 2, "nt35", restart=True), Config(2, 2, "dnsmasq", 1, 1, 0), Config(3, 2, "nt40")]
+           Config(2, 2, "nt35", restart=True), Config(2, 2, "dnsmasq", 1, 1, 0),
+           pytest.param(Config(3, 2, "nt40"), marks=pytest.mark.sweep)]
 
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=str)

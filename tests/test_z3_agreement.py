@@ -46,6 +46,7 @@ def test_safety_verdicts_agree_at_2x2_without_deletes() -> None:
     agree(Config(2, 2, "nt40", deletes=0), SAFETY)
 
 
+@pytest.mark.sweep
 def test_invariants_that_pdr_did_not_prove_are_proved_with_the_mined_invariant() -> None:
     for cfg, name in ((Config(2, 2, "authoritative"), "single_binding"), (Config(2, 2, "nt40", deletes=0), "no_duplicate_address")):
         (result,) = z3_report(cfg, [name], OPTIONS).results
