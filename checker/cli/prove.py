@@ -145,7 +145,9 @@ def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300
         reading = FiniteReading(first_order_system(net), c, a)
         samples.append(StateMatrix(reading, list(graph.states)))
         run.learned_from.append(f"{net.describe()}: {len(graph.states):,} states")
-    if _safety_nets(cfg, prop, any_budget, explored, run):
+    decided = _safety_nets(cfg, prop, any_budget, explored, run)
+    if decided is not None:
+        run.reason = decided
         run.seconds = time.monotonic() - start
         return run
     pool = allsizes.learn_pool(fs, samples)
@@ -172,15 +174,15 @@ COMPARED_STATES = 300
 
 
 def _safety_nets(cfg: Config, prop: str, any_budget: bool, explored: list[tuple[Config, StateGraph]],
-                 run: ProofRun) -> bool:
+                 run: ProofRun) -> str | None:
     """Before a proof: the model traced from two templates must agree, the property must hold in
     every finite network explored (a violation is the answer, with its trace), and the first-order
-    relation must be the explicit engine's in networks larger than the templates. True when one of
-    them decided the run (violated, or unknown with the reason)."""
+    relation must be the explicit engine's in networks larger than the templates. The reason when
+    one of them decided the run (violated, with its counterexample set on ``run``, or unknown),
+    else None."""
     why = fo_check.template_disagreement(cfg, any_budget)
     if why is not None:
-        run.reason = f"the first-order model is not the model: {why}"
-        return True
+        return f"the first-order model is not the model: {why}"
     c, a = COMPARED_NETWORK
     budgets = _learning_networks(cfg, any_budget)[0][2]
     net = dataclasses.replace(cfg, clients=c, addresses=a, deletes=budgets[0], losses=budgets[1],
@@ -192,16 +194,14 @@ def _safety_nets(cfg: Config, prop: str, any_budget: bool, explored: list[tuple[
         found = _violation_in(net, graph, prop)
         if found is not None:
             run.verdict, run.counterexample_config, run.counterexample = Verdict.VIOLATED, net, found
-            run.reason = f"violated in the network of {net.clients} clients and {net.addresses} addresses"
-            return True
+            return f"violated in the network of {net.clients} clients and {net.addresses} addresses"
     for net, graph in nets:
         if net.clients * net.addresses <= max(x * y for x, y in fo_check.TEMPLATES):
             continue
         why = fo_check.relation_disagreement(net, fo_check.sample_of(graph.states, COMPARED_STATES))
         if why is not None:
-            run.reason = f"the first-order model is not the model: {why}"
-            return True
-    return False
+            return f"the first-order model is not the model: {why}"
+    return None
 
 
 def _violation_in(net: Config, graph: StateGraph, prop: str) -> CheckResult | None:
@@ -246,7 +246,9 @@ def _prove_recovery(cfg: Config, run: ProofRun, deadline: float, progress: Calla
         ranking.read_views(fs, reading, explored, comps, graph)
         samples.append(StateMatrix(reading, list(explored.states)))
         run.learned_from.append(f"{net.describe()}: {len(explored.states):,} states")
-    if _safety_nets(cfg, "recovery", False, networks, run):
+    decided = _safety_nets(cfg, "recovery", False, networks, run)
+    if decided is not None:
+        run.reason = decided
         return
     pool = allsizes.learn_pool(fs, samples, budgets=True)
     lemmas = [*ghost_lemmas(), ("single_binding", allsizes.fo_property(ghosted, "single_binding"))]
