@@ -224,3 +224,38 @@ def test_the_kernel_is_as_small_as_the_documents_say() -> None:
     assert f"`checker/z3/kernel/`: {total} lines" in doc
     for name, n in sizes.items():
         assert f"`{name}` {n}" in doc, name
+
+
+# --- malformed files are user errors, never a crash; what a valid certificate claims is said ----
+
+
+def test_a_set_info_without_its_value_is_not_a_crash(tmp_path: Path) -> None:
+    code, _, err = run(tmp_path, genuine("single_binding") + "(set-info)\n", "--solver", "z3")
+    assert code in (1, 2) and "Traceback" not in err
+
+
+@pytest.mark.parametrize("body", ["(= (- true false) true)", "(= (- st.0 1) st.0)", "(= (- 1 true) 0)"])
+def test_a_subtraction_of_what_is_not_an_integer_is_refused(tmp_path: Path, body: str) -> None:
+    code, out, err = run(tmp_path, with_inv_body(genuine("single_binding"), body), "--solver", "z3")
+    assert code in (1, 2) and "valid:" not in out and "Traceback" not in err
+
+
+def test_definitions_out_of_order_are_refused(tmp_path: Path) -> None:
+    items = [to_text(i) for i in parse_sexprs(genuine("single_binding"))]
+    inv = next(k for k, t in enumerate(items) if t.startswith("(define-fun Inv "))
+    first = next(k for k, t in enumerate(items) if t.startswith("(define-fun "))
+    items.insert(first, items.pop(inv))
+    code, out, _ = run(tmp_path, "\n".join(items) + "\n", "--solver", "z3")
+    assert code == 1 and "not in the order" in out
+
+
+def test_nesting_past_the_stack_is_not_a_certificate(tmp_path: Path) -> None:
+    body = "(not " * 390 + "true" + ")" * 390
+    code, out, err = run(tmp_path, with_inv_body(genuine("single_binding"), body), "--solver", "z3")
+    assert code in (1, 2) and "valid:" not in out and "Traceback" not in err
+
+
+def test_a_reachability_certificate_says_that_it_proves_the_property_violated(tmp_path: Path) -> None:
+    (cert,) = z3_run(NT40, ["kb_symptom"], Z3Options(depth=8, timeout=60)).certificates  # unreachable for nt40
+    code, out, _ = run(tmp_path, cert.smtlib, "--solver", "z3")
+    assert code == 0 and "claim: kb_symptom is violated, the opposite of:" in out

@@ -136,6 +136,8 @@ def certificate_command(file: str, solvers: tuple[str, ...] | None, timeout: flo
     h = result.header
     rule = h.rule + (f", {len(h.levels)} levels" if h.rule == "ranking" else "")
     out.write(f"{name}: certificate of {h.describe()} (rule: {rule})\n")
+    if result.claim:
+        out.write(f"claim: {result.claim}\n")
     if result.refusals:
         for why in result.refusals:
             out.write(f"refused: {why}\n")

@@ -32,6 +32,8 @@ class CertificateCheck:
     solvers: tuple[str, ...]
     #: per solver (in the order of ``solvers``), its answer to each obligation
     answers: tuple[tuple[SolverAnswer, ...], ...]
+    #: what the certificate proves when valid, in words
+    claim: str = ""
 
     @property
     def obligations(self) -> tuple[str, ...]:
@@ -70,8 +72,8 @@ def check_certificate_text(text: str, solvers: Sequence[str] | None = None,
         raise SolverChoiceError("cvc5 is not installed: pip install 'leasecheck[certificates]'")
     audited = audit(text)
     if audited.refusals:
-        return CertificateCheck(audited.header, audited.refusals, chosen, ())
+        return CertificateCheck(audited.header, audited.refusals, chosen, (), audited.claim)
     answers = [discharge_z3(audited, timeout) if s == "z3" else discharge_cvc5(audited, timeout) for s in chosen]
     if any(len(per) != len(audited.goals) for per in answers):
         raise AssertionError("a solver answered another number of obligations")
-    return CertificateCheck(audited.header, (), chosen, tuple(answers))
+    return CertificateCheck(audited.header, (), chosen, tuple(answers), audited.claim)

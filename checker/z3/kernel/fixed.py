@@ -262,7 +262,9 @@ def expected_part(header: Header) -> Part:
             obligations.append((f"level {i + 1} no increase",
                                 f"(=> (and {here} (step {XY})) {_or([lower, f'(Level{i + 1} {Ys})'])})"))
     declarations = tuple(f"(declare-const {n}@{w} {s})" for w in "xy" for n in names)
-    return Part(header, f"{prop.name}: {prop.statement}", tuple(legend), declarations, tuple(model), tuple(proof),
+    claim = (f"{prop.name} is violated, the opposite of: {prop.statement}" if isinstance(prop, Reachable)
+             else f"{prop.name}: {prop.statement}")
+    return Part(header, claim, tuple(legend), declarations, tuple(model), tuple(proof),
                 tuple(derived), tuple(obligations), pre)
 
 
@@ -283,6 +285,8 @@ class Audit:
     definitions: tuple[Definition, ...] = ()
     declarations: tuple[Node, ...] = ()
     goals: tuple[tuple[str, z3.BoolRef, Expr], ...] = ()
+    #: what a valid certificate proves, in words (a reachability property's proof shows it violated)
+    claim: str = ""
 
 
 _SHOWN = 8  # refusals listed in full; beyond that, counted
@@ -312,7 +316,16 @@ def read_header(items: Sequence[Expr]) -> Header:
 
 def audit(text: str) -> Audit:
     """Read a certificate; raise :class:`NotACertificate` when it is none, else say what in it
-    differs from what its header's configuration and rule demand and build its terms."""
+    differs from what its header's configuration and rule demand and build its terms. Nesting
+    deeper than Python's stack (below the reader's own limit for some shapes) is no certificate
+    either."""
+    try:
+        return _audit(text)
+    except RecursionError:
+        raise NotACertificate("it nests terms deeper than the checker reads") from None
+
+
+def _audit(text: str) -> Audit:
     items = read(text)
     if not items:
         raise NotACertificate("it is empty")
@@ -338,7 +351,7 @@ def audit(text: str) -> Audit:
         item = items[i]
         assert isinstance(item, Node) and isinstance(item.items[0], Atom)
         head, n = item.items[0].text, len(item.items)
-        if item == version or head == "set-info" and item.items[1] == Atom("keyword", KEY):
+        if item == version or head == "set-info" and n == 3 and item.items[1] == Atom("keyword", KEY):
             i += 1
         elif head == "set-logic" and n == 2 and not logic and not defs and not decls:
             logic = show(item.items[1])
@@ -401,6 +414,9 @@ def audit(text: str) -> Audit:
             what = (f"command {m.group(1)}, which the model of {header.config.describe()} does not have" if m
                     else f"{name}, which is neither the model's nor the {header.rule} rule's")
             wrong.append(f"it defines {what}")
+    expected_order = [d.name for d in part.model] + [name for name, _ in part.proof] + [d.name for d in part.derived]
+    if not wrong and order != expected_order:
+        wrong.append("its definitions are not in the order model, proof, derived (each may use only those above it)")
     listed(wrong)
 
     wanted = dict(part.obligations)
@@ -417,7 +433,7 @@ def audit(text: str) -> Audit:
     bad += [f"it lacks the obligation {quoted(name)}" for name, _ in part.obligations if name not in seen]
     listed(bad)
     if refusals:
-        return Audit(header, tuple(refusals), part.obligations)
+        return Audit(header, tuple(refusals), part.obligations, claim=part.statement)
     return _build(header, part, defs)
 
 
@@ -443,7 +459,8 @@ def _build(header: Header, part: Part, file_defs: dict[str, Node]) -> Audit:
         t = term(node, consts, built, frozenset(consts))
         assert z3.is_bool(t)
         goals.append((name, t, node))
-    return Audit(header, (), part.obligations, tuple(built.values()), tuple(decls), tuple(goals))  # type: ignore[arg-type]
+    return Audit(header, (), part.obligations, tuple(built.values()), tuple(decls), tuple(goals),  # type: ignore[arg-type]
+                 claim=part.statement)
 
 
 # -- discharging ------------------------------------------------------------------------------

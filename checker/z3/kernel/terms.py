@@ -86,7 +86,7 @@ OPS: dict[str, Op] = {
     "+": (2, None, lambda a, at: z3.Sum(*_ints(a, at, "+"))),
     "*": (2, None, lambda a, at: z3.Product(*_ints(a, at, "*"))),
     "-": (1, None, lambda a, at: -_ints(a, at, "-")[0] if len(a) == 1  # type: ignore[operator]
-          else reduce(lambda x, y: x - y, a)),  # type: ignore[operator]
+          else reduce(lambda x, y: x - y, _ints(a, at, "-"))),  # type: ignore[operator]
 }
 #: names no formal, binding or definition may take
 RESERVED = frozenset(OPS) | {"true", "false", "let", "_", "!", "forall", "exists", "as", "match", "Bool", "Int",
