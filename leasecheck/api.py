@@ -23,10 +23,10 @@ if TYPE_CHECKING:
     from leasecheck.checker.conform.report import CaseReport
     from leasecheck.checker.explicit.explore import Progress
     from leasecheck.checker.explicit.timeline import RecoveryRun
+    from leasecheck.checker.kernel.verdict import CertificateCheck
     from leasecheck.checker.render.itf import TraceFile
     from leasecheck.checker.render.narrate import StepStory
     from leasecheck.checker.results import CheckResult, Report, Trace
-    from leasecheck.checker.z3.certcheck import CertificateCheck
 
 
 def check(
@@ -136,8 +136,8 @@ def check_certificate(path: str | Path, *, solvers: Sequence[str] | None = None,
     >>> result.valid, result.header.property, len(result.obligations)
     (True, 'single_binding', 65)
     """
+    from leasecheck.checker.kernel.verdict import check_certificate_text
     from leasecheck.checker.render.inputfile import read_bounded, shown_path
-    from leasecheck.checker.z3.certcheck import check_certificate_text
     from leasecheck.checker.z3.certificate import NotACertificate
 
     data = read_bounded(Path(path), MAX_CERTIFICATE_BYTES, "certificate")

@@ -40,7 +40,7 @@ CLIENT_NAK_MODES = ("obey", "ignore-while-renewing")
 CLIENT_REBOOT_MODES = ("keep-on-silence", "discover-on-silence", "forget")
 
 
-#: The sorts of a first-order reading of the model (checker/z3/fo.py), which is not tied to one
+#: The sorts of a first-order reading of the model (checker/allsizes/fo.py), which is not tied to one
 #: number of clients or addresses: the sort of each array's index, and the sort of the numbers a
 #: value carries (a dataclass field of a message or lease entry, or a bare number in ``addr`` and
 #: ``mem``). Numbers anywhere else (``err``, the budgets) are plain values.
@@ -436,7 +436,7 @@ def dhcp_actions(cfg: Config, variables: list[Variable] | None = None) -> tuple[
     """The state variables and the untraced actions for one configuration (for other tracings).
 
     A first-order tracing passes the configuration and the variables as an action body may see
-    them there (``checker/z3/fo.py``: no sizes, no budgets, domains without their values).
+    them there (``checker/allsizes/fo.py``: no sizes, no budgets, domains without their values).
     """
     variables = _variables(cfg) if variables is None else variables
     return variables, _Dhcp(cfg, variables).actions()

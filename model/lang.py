@@ -23,7 +23,7 @@ of clients or addresses: :func:`exists` and :func:`forall` (a condition over eve
 :func:`choose` (one branch per index: ``for a in choose(s.db): with s.case(...)``), :func:`each`
 (an update of every index) and :func:`first` (the first index where a condition holds, or a
 default). Finite tracing unrolls them over the indexes. A symbolic tracing of the same bodies
-(a first-order reading, ``checker/z3/fo.py``) hands the bodies a view whose arrays are
+(a first-order reading, ``checker/allsizes/fo.py``) hands the bodies a view whose arrays are
 :class:`Symbolic` and keeps each combinator as a quantifier over a sort instead.
 
 What a body may see is a rule of the language (docs/model.md section 3.4): the state view, its

@@ -1,8 +1,8 @@
 """The first-order form of the model, instantiated in finite networks, is the explicit engine's model.
 
 For a configuration the explicit engine explores the reachable graph; the first-order commands of
-the same variant and budgets (checker/z3/fo.py, traced from the one model) are evaluated in the
-network of that size (checker/z3/fo_finite.py). In each state checked, the set of (action
+the same variant and budgets (checker/allsizes/fo.py, traced from the one model) are evaluated in the
+network of that size (checker/allsizes/fo_finite.py). In each state checked, the set of (action
 instance, next state) pairs the first-order commands allow must be the set of the graph's edges
 out of that state; the first-order initial condition must hold in the initial state and in no
 other reachable state. Checked in every reachable state, that makes the reachable states and
@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import pytest
 
+from leasecheck.checker.allsizes.fo import first_order_system
+from leasecheck.checker.allsizes.fo_finite import FiniteReading
 from leasecheck.checker.explicit.explore import StateGraph, explore
-from leasecheck.checker.z3.fo import first_order_system
-from leasecheck.checker.z3.fo_finite import FiniteReading
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.values import VARIANTS
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import random
 
+from leasecheck.checker.allsizes import safety
+from leasecheck.checker.allsizes.fo import first_order_system
+from leasecheck.checker.allsizes.fo_finite import FiniteReading
+from leasecheck.checker.allsizes.learn import StateMatrix
 from leasecheck.checker.explicit.explore import explore
-from leasecheck.checker.z3 import allsizes
-from leasecheck.checker.z3.fo import first_order_system
-from leasecheck.checker.z3.fo_finite import FiniteReading
-from leasecheck.checker.z3.learn import StateMatrix
 from leasecheck.model.dhcp import Config, dhcp_system
 
 
@@ -19,7 +19,7 @@ def _pool(variant: str) -> tuple:
     fs = first_order_system(cfg)
     reading = FiniteReading(fs, 2, 2, system)
     states = [tuple(s) for s in graph.states]
-    return fs, reading, states, allsizes.learn_pool(fs, [StateMatrix(reading, states)])
+    return fs, reading, states, safety.learn_pool(fs, [StateMatrix(reading, states)])
 
 
 def test_the_pool_holds_a_known_invariant_and_not_a_false_one() -> None:

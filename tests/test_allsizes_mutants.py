@@ -17,10 +17,10 @@ from types import ModuleType
 
 import pytest
 
+from leasecheck.checker.allsizes import fo_check, safety
+from leasecheck.checker.allsizes.fo import TRUE_F, first_order_system
 from leasecheck.checker.cli.prove import prove
 from leasecheck.checker.explicit.explore import Limits, explore
-from leasecheck.checker.z3 import allsizes, fo_check
-from leasecheck.checker.z3.fo import TRUE_F, first_order_system
 from leasecheck.model import dhcp
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.lang import TraceError
@@ -142,7 +142,7 @@ def test_first_is_exact_only_where_single_binding_leaves_one_index() -> None:
     fs = first_order_system(Config(variant="nt35", restart=True))
     assert fs.obligations and all("return first(" in ob.where for ob in fs.obligations)
     assert "first() at dhcp.py line" in (fo_check.undischarged(fs, TRUE_F) or "")
-    assert fo_check.undischarged(fs, allsizes.fo_property(fs, "single_binding")) is None
+    assert fo_check.undischarged(fs, safety.fo_property(fs, "single_binding")) is None
     # without a restart no command relies on first()
     assert first_order_system(Config(variant="nt35")).obligations == ()
 
@@ -150,7 +150,7 @@ def test_first_is_exact_only_where_single_binding_leaves_one_index() -> None:
 def test_first_of_many_is_not_discharged_by_single_binding() -> None:
     with model_of(load(FIRST_OF_MANY)):
         fs = first_order_system(Config(variant="nt35", restart=True))
-    why = fo_check.undischarged(fs, allsizes.fo_property(fs, "single_binding"))
+    why = fo_check.undischarged(fs, safety.fo_property(fs, "single_binding"))
     assert why is not None and f"line {FIRST_OF_MANY.line_of('s.db[a] == V.FREE), self.addr_dom')}" in why
 
 

@@ -7,11 +7,9 @@ import json
 
 import pytest
 
-from leasecheck.checker.cli.main import main
-from leasecheck.checker.explicit.explore import explore
-from leasecheck.checker.z3 import allsizes
-from leasecheck.checker.z3.epr import FragmentError, fragment_report, require_epr
-from leasecheck.checker.z3.fo import (
+from leasecheck.checker.allsizes import safety
+from leasecheck.checker.allsizes.epr import FragmentError, fragment_report, require_epr
+from leasecheck.checker.allsizes.fo import (
     EqT,
     FieldFn,
     Quant,
@@ -24,7 +22,9 @@ from leasecheck.checker.z3.fo import (
     rename_post,
     well_formed,
 )
-from leasecheck.checker.z3.fo_finite import FiniteReading
+from leasecheck.checker.allsizes.fo_finite import FiniteReading
+from leasecheck.checker.cli.main import main
+from leasecheck.checker.explicit.explore import explore
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.interp import holds
 from leasecheck.properties.dhcp import dhcp_properties
@@ -43,7 +43,7 @@ def run(*argv: str) -> tuple[int, str, str]:
 @pytest.mark.parametrize("variant", ["nt35", "nt40", "authoritative"])
 def test_every_step_query_of_the_model_is_in_the_fragment(variant: str) -> None:
     fs = first_order_system(Config(variant=variant, restart=True, losses=1, reboots=1))
-    prop = allsizes.fo_property(fs, "single_binding")
+    prop = safety.fo_property(fs, "single_binding")
     for cmd in fs.commands:
         parts = [("wf", well_formed(fs)), ("inv", prop), ("step", command_formula(fs, cmd)), ("goal", neg(rename_post(prop)))]
         assert require_epr(fs, parts).ok
@@ -95,7 +95,7 @@ def test_the_first_order_property_is_the_finite_property_in_reachable_states(nam
         graph = explore(system)
         fs = first_order_system(cfg)
         reading = FiniteReading(fs, c, a, system)
-        fo = allsizes.fo_property(fs, name)
+        fo = safety.fo_property(fs, name)
         finite = dhcp_properties(system, cfg, [name])[0]
         assert isinstance(finite, Invariant)
         seen = set()
@@ -113,11 +113,11 @@ def test_the_first_order_property_is_the_finite_property_in_reachable_states(nam
 
 def test_the_property_alone_is_not_inductive_for_no_duplicate_address() -> None:
     fs = first_order_system(Config(variant="nt40", deletes=0))
-    prop = allsizes.fo_property(fs, "no_duplicate_address")
-    ok, why, _ = allsizes.recheck(fs, prop, [])
+    prop = safety.fo_property(fs, "no_duplicate_address")
+    ok, why, _ = safety.recheck(fs, prop, [])
     assert not ok and "is not shown to keep" in why
     # without candidates the learner cannot close it: unknown, never holds
-    proof = allsizes.prove_invariant(fs, prop, [], deadline=1e18)
+    proof = safety.prove_invariant(fs, prop, [], deadline=1e18)
     assert proof.verdict == "unknown" and "no learned clause excludes" in proof.reason
 
 
@@ -161,9 +161,9 @@ def test_no_duplicate_address_without_deletes_for_every_network_and_its_obligati
 
 def test_a_recheck_after_its_deadline_is_unknown_not_holds() -> None:
     fs = first_order_system(Config(variant="nt40"))
-    prop = allsizes.fo_property(fs, "single_binding")
-    assert allsizes.recheck(fs, prop, [])[0]  # inductive on its own
-    ok, why, _ = allsizes.recheck(fs, prop, [], deadline=0.0)
+    prop = safety.fo_property(fs, "single_binding")
+    assert safety.recheck(fs, prop, [])[0]  # inductive on its own
+    ok, why, _ = safety.recheck(fs, prop, [], deadline=0.0)
     assert not ok and why == "the time ran out during the re-check"
 
 

@@ -9,14 +9,13 @@ import json
 import pytest
 import z3
 
+from leasecheck.checker.allsizes import recovery, safety
+from leasecheck.checker.allsizes.fo import conj, first_order_system, initial_formula
+from leasecheck.checker.allsizes.fo_finite import FiniteReading
+from leasecheck.checker.allsizes.fo_z3 import Vocabulary
+from leasecheck.checker.allsizes.ghost import GHOST, ghost_lemmas, with_ghost
 from leasecheck.checker.cli.main import main
 from leasecheck.checker.explicit.explore import explore
-from leasecheck.checker.z3 import allsizes
-from leasecheck.checker.z3 import allsizes_ranking as ranking
-from leasecheck.checker.z3.fo import conj, first_order_system, initial_formula
-from leasecheck.checker.z3.fo_finite import FiniteReading
-from leasecheck.checker.z3.fo_z3 import Vocabulary
-from leasecheck.checker.z3.ghost import GHOST, ghost_lemmas, with_ghost
 from leasecheck.model.dhcp import Config, dhcp_system
 
 
@@ -58,8 +57,8 @@ def test_an_injective_ghost_exists_exactly_when_there_are_enough_addresses(clien
 
 def test_the_ghost_lemmas_and_single_binding_are_inductive_for_every_network() -> None:
     ghosted = with_ghost(first_order_system(Config(variant="nt40")))
-    base = conj(*(f for _, f in ghost_lemmas()), allsizes.fo_property(ghosted, "single_binding"))
-    ok, why, _ = allsizes.recheck(ghosted, base, [])
+    base = conj(*(f for _, f in ghost_lemmas()), safety.fo_property(ghosted, "single_binding"))
+    ok, why, _ = safety.recheck(ghosted, base, [])
     assert ok, why
 
 
@@ -68,10 +67,10 @@ def test_the_ghost_lemmas_and_single_binding_are_inductive_for_every_network() -
 def test_each_part_of_the_view_takes_exactly_one_option_in_every_reachable_state() -> None:
     cfg = Config(2, 2, "nt40", deletes=1, losses=1)
     fs = first_order_system(cfg)
-    comps = ranking.components(with_ghost(fs))
+    comps = recovery.components(with_ghost(fs))
     reading = FiniteReading(fs, 2, 2)
     graph = explore(dhcp_system(cfg))
-    fns = [[reading.compile_formula(f, [ranking.C0]) for _, f in comp.options] for comp in comps]
+    fns = [[reading.compile_formula(f, [recovery.C0]) for _, f in comp.options] for comp in comps]
     for state in list(graph.states)[::7]:
         S = reading.structure(state)
         for c in range(2):
@@ -79,8 +78,8 @@ def test_each_part_of_the_view_takes_exactly_one_option_in_every_reachable_state
                 assert sum(bool(fn(S, reading.sizes, c)) for fn in opts) == 1, comp.name
 
 
-def _graph(edges: dict[str, list[tuple[str, str]]], enabled: dict[str, set[str]], goal: set[str]) -> ranking.ViewGraph:
-    g = ranking.ViewGraph()
+def _graph(edges: dict[str, list[tuple[str, str]]], enabled: dict[str, set[str]], goal: set[str]) -> recovery.ViewGraph:
+    g = recovery.ViewGraph()
     names = {n: (i,) for i, n in enumerate(sorted(set(edges) | {w for es in edges.values() for _, w in es}))}
     for n, v in names.items():
         g.add_view(v, enabled.get(n, set()), n in goal)
@@ -95,7 +94,7 @@ def test_levels_follow_the_helpful_actions_back_from_the_goal() -> None:
     g = _graph({"init": [("Discover", "selecting"), ("", "init")], "selecting": [("ServeDiscover", "offered")],
                 "offered": [("RecvOffer", "goal"), ("", "offered")], "goal": []},
                {"init": {"Discover"}, "selecting": {"ServeDiscover"}, "offered": {"RecvOffer"}}, {"goal"})
-    levels, rest = ranking.rank_views(g, ("Discover", "ServeDiscover", "RecvOffer"))
+    levels, rest = recovery.rank_views(g, ("Discover", "ServeDiscover", "RecvOffer"))
     assert not rest
     assert [lv.helpful for lv in levels] == ["RecvOffer", "ServeDiscover", "Discover"]
 
@@ -104,7 +103,7 @@ def test_a_step_that_leads_back_up_leaves_the_views_unranked() -> None:
     # another client's step takes "offered" back to "init": no level may hold both
     g = _graph({"init": [("Discover", "offered")], "offered": [("RecvOffer", "goal"), ("", "init")], "goal": []},
                {"init": {"Discover"}, "offered": {"RecvOffer"}}, {"goal"})
-    levels, rest = ranking.rank_views(g, ("Discover", "RecvOffer"))
+    levels, rest = recovery.rank_views(g, ("Discover", "RecvOffer"))
     assert len(rest) == 2 and not levels
 
 
@@ -137,12 +136,12 @@ def test_the_ranking_does_not_prove_recovery_for_nt35() -> None:
     cfg = Config(variant="nt35")
     fs = first_order_system(cfg)
     ghosted = with_ghost(fs)
-    comps = ranking.components(ghosted)
-    graph = ranking.ViewGraph()
+    comps = recovery.components(ghosted)
+    graph = recovery.ViewGraph()
     net = dataclasses.replace(cfg, clients=2, addresses=2)
     explored = explore(dhcp_system(net))
-    ranking.read_views(fs, FiniteReading(first_order_system(net), 2, 2), explored, comps, graph)
-    base = conj(*(f for _, f in ghost_lemmas()), allsizes.fo_property(ghosted, "single_binding"))
-    proof = ranking.prove_recovery(ghosted, base, [], graph, comps, time.monotonic() + 120)
+    recovery.read_views(fs, FiniteReading(first_order_system(net), 2, 2), explored, comps, graph)
+    base = conj(*(f for _, f in ghost_lemmas()), safety.fo_property(ghosted, "single_binding"))
+    proof = recovery.prove_recovery(ghosted, base, [], graph, comps, time.monotonic() + 120)
     assert proof.verdict == "unknown"
     assert "no ranking" in proof.reason

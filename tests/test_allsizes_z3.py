@@ -1,8 +1,8 @@
 """The transition formulas the all-sizes proofs hand to Z3 are the explicit engine's transitions.
 
 tests/test_allsizes_fo.py compares the first-order *commands* with the explicit engine; the
-proofs use those commands written as formulas (checker/z3/fo.py ``command_formula``, frame
-conditions included) and translated by checker/z3/fo_z3.py. Here Z3 itself, in the network of
+proofs use those commands written as formulas (checker/allsizes/fo.py ``command_formula``, frame
+conditions included) and translated by checker/allsizes/fo_z3.py. Here Z3 itself, in the network of
 the configuration's size, is given a reachable state as the pre-state and asked for every
 post-state each command instance allows; the set must be the graph's edges out of that state.
 A sample of states per configuration (Z3 is slower than the compiled evaluator).
@@ -16,10 +16,10 @@ import itertools
 import pytest
 import z3
 
+from leasecheck.checker.allsizes.fo import _SAMPLES, command_formula, first_order_system, well_formed
+from leasecheck.checker.allsizes.fo_finite import FiniteReading
+from leasecheck.checker.allsizes.fo_z3 import Vocabulary
 from leasecheck.checker.explicit.explore import explore
-from leasecheck.checker.z3.fo import _SAMPLES, command_formula, first_order_system, well_formed
-from leasecheck.checker.z3.fo_finite import FiniteReading
-from leasecheck.checker.z3.fo_z3 import Vocabulary
 from leasecheck.model.dhcp import Config, dhcp_system
 
 

@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leasecheck.checker.cli.main import main
-from leasecheck.checker.z3 import certcheck
+from leasecheck.checker.kernel import verdict
+from leasecheck.checker.kernel.reader import NotACertificate, read, strict_json
 from leasecheck.checker.z3.certificate import KEY, certificate_text, header_for, parse_sexprs, to_text
 from leasecheck.checker.z3.engine import Z3Options, z3_run
-from leasecheck.checker.z3.kernel.reader import NotACertificate, read, strict_json
 from leasecheck.errors import UserError
 from leasecheck.model.dhcp import Config, dhcp_system
 
@@ -194,7 +194,7 @@ def test_a_hostile_token_at_any_atom_of_a_genuine_certificate_is_never_valid(pro
     path = atoms[pick % len(atoms)]
     forged = "\n".join(to_text(i) for i in _replace(items, path, payload)) + "\n"  # type: ignore[union-attr]
     try:
-        result = certcheck.check_certificate_text(forged, ["z3"])
+        result = verdict.check_certificate_text(forged, ["z3"])
     except UserError:
         return
     assert not result.valid, (path, payload)
@@ -207,7 +207,7 @@ def test_every_atom_of_the_invariant_replaced_by_a_quoted_symbol_is_refused() ->
         forged = list(items)
         forged[at] = _replace(items[at], path, "|true) (assert false) (|")
         with pytest.raises(NotACertificate, match="quoted symbol"):
-            certcheck.check_certificate_text("\n".join(to_text(i) for i in forged), ["z3"])  # type: ignore[arg-type]
+            verdict.check_certificate_text("\n".join(to_text(i) for i in forged), ["z3"])  # type: ignore[arg-type]
 
 
 def test_the_header_written_is_strict_json() -> None:
@@ -217,11 +217,11 @@ def test_the_header_written_is_strict_json() -> None:
 
 def test_the_kernel_is_as_small_as_the_documents_say() -> None:
     root = Path(__file__).resolve().parent.parent
-    sizes = {p.name: len(p.read_text().splitlines()) for p in (root / "checker/z3/kernel").glob("*.py")}
+    sizes = {p.name: len(p.read_text().splitlines()) for p in (root / "checker/kernel").glob("*.py")}
     total = sum(sizes.values())
-    assert f"`checker/z3/kernel/` ({total} lines)" in (root / "ARCHITECTURE.md").read_text()
+    assert f"`checker/kernel/` ({total} lines)" in (root / "ARCHITECTURE.md").read_text()
     doc = " ".join((root / "docs/certificates.md").read_text().split())
-    assert f"`checker/z3/kernel/`: {total} lines" in doc
+    assert f"`checker/kernel/`: {total} lines" in doc
     for name, n in sizes.items():
         assert f"`{name}` {n}" in doc, name
 

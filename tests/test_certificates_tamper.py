@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from leasecheck.checker.cli.main import main
-from leasecheck.checker.z3 import certcheck
+from leasecheck.checker.kernel import verdict
 from leasecheck.checker.z3.certificate import (
     KEY,
     Header,
@@ -143,7 +143,7 @@ def refusals(text: str) -> tuple[str, ...]:
                                            (Config(1, 1, "nt35"), "no_duplicate_address")],
                          ids=lambda v: v.describe() if isinstance(v, Config) else v)
 def test_every_written_certificate_is_accepted_by_z3_and_cvc5(cfg: Config, prop: str) -> None:
-    result = certcheck.check_certificate_text(genuine(cfg, prop))
+    result = verdict.check_certificate_text(genuine(cfg, prop))
     assert result.solvers == ("z3", "cvc5")
     assert result.refusals == () and result.valid, result.failed("sat")[:3]
     assert all(a.answer == "unsat" for per in result.answers for a in per)
@@ -257,7 +257,7 @@ def test_a_tampered_certificate_is_refused_with_its_reason(what: str, source: Ca
 
 
 def test_the_edit_helper_alone_changes_nothing() -> None:
-    assert certcheck.check_certificate_text(edit(invariant(), lambda items: items), ["z3"]).valid
+    assert verdict.check_certificate_text(edit(invariant(), lambda items: items), ["z3"]).valid
 
 
 @pytest.mark.sweep
@@ -292,7 +292,7 @@ def test_a_forged_proof_is_refuted_by_both_solvers(what: str, which: str, replac
     formulas = list(cert.certificate.formulas)
     index = 0 if which == "Inv" else int(which[5:])
     formulas[index] = replace(formulas, z3)
-    result = certcheck.check_certificate_text(_with_proof(recovery(), cert, tuple(formulas)))
+    result = verdict.check_certificate_text(_with_proof(recovery(), cert, tuple(formulas)))
     assert result.refusals == () and result.status is ExitStatus.VIOLATED
     assert {s for s, _ in result.failed("sat")} == {"z3", "cvc5"}
 
@@ -300,7 +300,7 @@ def test_a_forged_proof_is_refuted_by_both_solvers(what: str, which: str, replac
 def test_a_level_dropped_with_its_obligations_is_refuted() -> None:
     cert = _proofs(NT40)["recovery"]
     h = audit(recovery()).header
-    result = certcheck.check_certificate_text(_with_proof(recovery(), cert, cert.certificate.formulas[:-1], h.levels[:-1]))
+    result = verdict.check_certificate_text(_with_proof(recovery(), cert, cert.certificate.formulas[:-1], h.levels[:-1]))
     assert result.refusals == () and "cover" in {a.obligation for _, a in result.failed("sat")}
 
 
@@ -308,7 +308,7 @@ def test_the_nt35_deadlock_cannot_be_certified_by_relabelling_a_d0_proof() -> No
     """The header and the whole model part rewritten for D=1, the D=0 proof kept: refuted."""
     cert = _proofs(NT35_D0)["recovery"]
     forged = _with_proof(genuine(NT35_D0, "recovery"), cert, cert.certificate.formulas, config=Config(1, 1, "nt35", 1))
-    result = certcheck.check_certificate_text(forged)
+    result = verdict.check_certificate_text(forged)
     assert result.refusals == () and result.status is ExitStatus.VIOLATED
     assert {s for s, _ in result.failed("sat")} == {"z3", "cvc5"}
 
@@ -360,14 +360,14 @@ def test_unreadable_files_are_usage_errors(tmp_path: Path, content: bytes) -> No
 
 
 def test_cvc5_asked_for_but_missing_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from leasecheck.checker.z3 import cvc5_check
+    from leasecheck.checker.kernel import cvc5_check
 
     monkeypatch.setattr(cvc5_check, "available", lambda: False)
     path = tmp_path / "c.smt2"
     path.write_text(invariant())
     code, _, err = run("certificate", "check", str(path), "--solver", "cvc5")
     assert code == 2 and "cvc5 is not installed" in err
-    assert certcheck.default_solvers() == ("z3",)
+    assert verdict.default_solvers() == ("z3",)
     code, out, _ = run("certificate", "check", str(path))
     assert code == 0 and "by z3\n" in out
 
@@ -412,7 +412,7 @@ def test_the_command_accepts_refuses_refutes_and_rejects(tmp_path: Path) -> None
 
 def test_an_undecided_obligation_is_exit_status_3() -> None:
     h = audit(invariant()).header
-    undecided = certcheck.CertificateCheck(h, (), ("z3",), ((SolverAnswer("safety", "unknown", "timeout"),),))
+    undecided = verdict.CertificateCheck(h, (), ("z3",), ((SolverAnswer("safety", "unknown", "timeout"),),))
     assert undecided.status is ExitStatus.UNKNOWN and not undecided.valid
 
 
@@ -453,6 +453,6 @@ def test_a_certificate_over_integer_states_is_accepted_and_checked_the_same_way(
     text = certificate_text(header_for(NT40_1x2, "single_binding", None, "int"), outcome.proof.formulas,
                             outcome.proof.problem.unknowns[0].formals)
     assert "(declare-const st.0@x Int)" in text
-    assert certcheck.check_certificate_text(text).valid
+    assert verdict.check_certificate_text(text).valid
     assert any("lacks the obligation 'domain initial'" in r
                for r in refusals(edit(text, without_obligations(lambda n: n == "domain initial"))))

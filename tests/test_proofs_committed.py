@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from leasecheck.checker.allsizes import safety
+from leasecheck.checker.allsizes.fo import first_order_system
+from leasecheck.checker.allsizes.fo_finite import FiniteReading
+from leasecheck.checker.allsizes.learn import Clause, StateMatrix
 from leasecheck.checker.cli.prove import _learning_networks, prove
 from leasecheck.checker.explicit.explore import Limits, explore
-from leasecheck.checker.z3 import allsizes
-from leasecheck.checker.z3.fo import first_order_system
-from leasecheck.checker.z3.fo_finite import FiniteReading
-from leasecheck.checker.z3.learn import Clause, StateMatrix
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.properties.spec import Verdict
 
@@ -46,7 +46,7 @@ def candidates(cfg: Config) -> list[Clause]:
         graph = explore(dhcp_system(net), Limits(max_states=2_000_000))
         assert graph.complete, net.describe()
         samples.append(StateMatrix(FiniteReading(first_order_system(net), c, a), list(graph.states)))
-    return allsizes.learn_pool(fs, samples)
+    return safety.learn_pool(fs, samples)
 
 
 def recheck(doc: dict) -> tuple[bool, str]:
@@ -60,7 +60,7 @@ def recheck(doc: dict) -> tuple[bool, str]:
         return False, f"names no candidate clause: {unknown[0]!r}"
     chosen = [clause for text in doc["invariant"] for clause in by_text[text]]
     fs = first_order_system(cfg)
-    ok, why, _ = allsizes.recheck(fs, allsizes.fo_property(fs, doc["property"]), chosen)
+    ok, why, _ = safety.recheck(fs, safety.fo_property(fs, doc["property"]), chosen)
     return ok, why
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import z3
 
+from leasecheck.checker.kernel.verdict import check_certificate_text
 from leasecheck.checker.z3 import horn, pdr
-from leasecheck.checker.z3.certcheck import check_certificate_text
 from leasecheck.checker.z3.engine import Z3Options, z3_run
 from leasecheck.checker.z3.translate import Translator
 from leasecheck.model.dhcp import Config, dhcp_system

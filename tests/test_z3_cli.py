@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from leasecheck.checker.cli.main import main
-from leasecheck.checker.z3.certcheck import check_certificate_text
+from leasecheck.checker.kernel.verdict import check_certificate_text
 
 
 def run(*argv: str) -> tuple[int, str, str]:

@@ -1,12 +1,12 @@
-"""`leasecheck prove`: a property for every number of clients and addresses (docs/allsizes.md).
+"""`leasecheck prove`: a property for every number of clients and addresses (docs/safety.md).
 
 First the explicit engine looks for a counterexample in small networks (any finite
 counterexample refutes the all-sizes claim). Then, for an invariant, leasecheck learns candidate
 clauses from the reachable states of the 2x2 and 3x3 networks and proves an inductive set of them
 in the first-order form of the model, which a fresh solver re-checks. For ``recovery`` it proves a
 ranking of one arbitrary client's helpful actions over its view, with a ghost map from clients to
-addresses for A >= C (:mod:`leasecheck.checker.z3.allsizes_ranking`). Before a proof, safety nets
-(:mod:`leasecheck.checker.z3.fo_check`): the property in every network explored, the model traced from
+addresses for A >= C (:mod:`leasecheck.checker.allsizes.recovery`). Before a proof, safety nets
+(:mod:`leasecheck.checker.allsizes.fo_check`): the property in every network explored, the model traced from
 two templates, the first-order steps against the explicit engine's in 2x4 and 3x3; after it, the
 obligations of ``first()`` discharged by the invariant.
 
@@ -26,6 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from leasecheck.checker.allsizes import fo_check, recovery, safety
+from leasecheck.checker.allsizes.fo import Formula, conj, first_order_system
+from leasecheck.checker.allsizes.fo import FoSystem as FirstOrder
+from leasecheck.checker.allsizes.fo_finite import FiniteReading
+from leasecheck.checker.allsizes.ghost import ghost_lemmas, with_ghost
+from leasecheck.checker.allsizes.learn import StateMatrix
 from leasecheck.checker.cli.options import add_budgets, add_format, add_quiet, seconds
 from leasecheck.checker.cli.paths import OutputError, announce, check_output_paths
 from leasecheck.checker.explicit.analysis import GraphAnalysis
@@ -35,13 +41,6 @@ from leasecheck.checker.render.files import atomic_write
 from leasecheck.checker.render.jsondoc import config_json, result_json
 from leasecheck.checker.render.text import render_result_trace
 from leasecheck.checker.results import CheckResult
-from leasecheck.checker.z3 import allsizes, fo_check
-from leasecheck.checker.z3 import allsizes_ranking as ranking
-from leasecheck.checker.z3.fo import Formula, conj, first_order_system
-from leasecheck.checker.z3.fo import FoSystem as FirstOrder
-from leasecheck.checker.z3.fo_finite import FiniteReading
-from leasecheck.checker.z3.ghost import ghost_lemmas, with_ghost
-from leasecheck.checker.z3.learn import StateMatrix
 from leasecheck.errors import ExitStatus, UserError
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.values import VARIANTS
@@ -96,7 +95,7 @@ def add_parser(sub: Any) -> None:
         "prove", help="prove a property for every number of clients and addresses",
         description="Look for a counterexample in small networks; then prove the property for every number of "
                     "clients and addresses with a learned quantified invariant, re-checked by a fresh solver "
-                    "(docs/allsizes.md). Exit 0: holds for all sizes; 1: a finite counterexample; 3: neither found.")
+                    "(docs/safety.md). Exit 0: holds for all sizes; 1: a finite counterexample; 3: neither found.")
     p.add_argument("--variant", default="nt35",
                    help=f"a variant ({', '.join(VARIANTS)}) or a written policy (default nt35)")
     p.add_argument("--property", required=True, choices=tuple(PROPERTIES), dest="prop",
@@ -150,9 +149,9 @@ def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300
         run.reason = decided
         run.seconds = time.monotonic() - start
         return run
-    pool = allsizes.learn_pool(fs, samples)
-    prop_formula = allsizes.fo_property(fs, prop)
-    proof = allsizes.prove_invariant(fs, prop_formula, pool, deadline)
+    pool = safety.learn_pool(fs, samples)
+    prop_formula = safety.fo_property(fs, prop)
+    proof = safety.prove_invariant(fs, prop_formula, pool, deadline)
     run.candidates, run.queries, run.rechecked, run.smt2 = proof.candidates, proof.queries, proof.rechecked, proof.smt2
     run.invariant = [c.text() for c in proof.clauses]
     run.verdict = Verdict.HOLDS if proof.verdict == "holds" and proof.rechecked else Verdict.UNKNOWN
@@ -232,8 +231,8 @@ def _prove_recovery(cfg: Config, run: ProofRun, deadline: float, progress: Calla
     """A ranking of one arbitrary client's helpful actions over its view, for every network with A >= C."""
     fs = first_order_system(cfg)
     ghosted = with_ghost(fs)
-    comps = ranking.components(ghosted)
-    graph = ranking.ViewGraph()
+    comps = recovery.components(ghosted)
+    graph = recovery.ViewGraph()
     samples = []
     networks: list[tuple[Config, StateGraph]] = []
     for c, a in RECOVERY_NETWORKS:
@@ -243,22 +242,22 @@ def _prove_recovery(cfg: Config, run: ProofRun, deadline: float, progress: Calla
         if not explored.complete:
             continue
         reading = FiniteReading(first_order_system(net), c, a)
-        ranking.read_views(fs, reading, explored, comps, graph)
+        recovery.read_views(fs, reading, explored, comps, graph)
         samples.append(StateMatrix(reading, list(explored.states)))
         run.learned_from.append(f"{net.describe()}: {len(explored.states):,} states")
     decided = _safety_nets(cfg, "recovery", False, networks, run)
     if decided is not None:
         run.reason = decided
         return
-    pool = allsizes.learn_pool(fs, samples, budgets=True)
-    lemmas = [*ghost_lemmas(), ("single_binding", allsizes.fo_property(ghosted, "single_binding"))]
-    proof = ranking.prove_recovery(ghosted, conj(*(f for _, f in lemmas)), pool, graph, comps, deadline,
+    pool = safety.learn_pool(fs, samples, budgets=True)
+    lemmas = [*ghost_lemmas(), ("single_binding", safety.fo_property(ghosted, "single_binding"))]
+    proof = recovery.prove_recovery(ghosted, conj(*(f for _, f in lemmas)), pool, graph, comps, deadline,
                                    progress=progress)
     run.candidates, run.queries, run.smt2 = len(pool), proof.queries, proof.smt2
     run.rechecked = proof.verdict == "holds"
-    run.lemmas = [allsizes.STATEMENTS.get(text, text) for text, _ in lemmas]
+    run.lemmas = [safety.STATEMENTS.get(text, text) for text, _ in lemmas]
     run.invariant = [k.text() for k in proof.invariant]
-    run.ranking = ranking.level_data(proof)
+    run.ranking = recovery.level_data(proof)
     run.verdict = Verdict.HOLDS if proof.verdict == "holds" else Verdict.UNKNOWN
     run.reason = proof.reason if run.verdict is Verdict.HOLDS else f"no proof for every network: {proof.reason}"
     if run.verdict is Verdict.HOLDS:
@@ -295,7 +294,7 @@ def render_text(run: ProofRun) -> str:
     head = f"{run.prop} for {cfg.variant}, {budgets}{', restart' if cfg.restart else ''}, {sizes}: {run.verdict}"
     lines = [head, f"  {run.reason} ({run.seconds:.1f} s)"]
     if run.verdict is Verdict.HOLDS and run.prop == "recovery":
-        lines.append(f"  the property: {ranking.STATEMENT}")
+        lines.append(f"  the property: {recovery.STATEMENT}")
         lines.append("  the invariant: these lemmas and the clauses after them")
         lines += [f"    {t}" for t in run.lemmas]
         lines.append(f"  ({len(run.invariant)} learned clauses, from {run.candidates:,} candidates true in "
@@ -305,9 +304,9 @@ def render_text(run: ProofRun) -> str:
                      "its step goes lower, no step goes higher):")
         for i, level in enumerate(run.ranking, 1):
             lines.append(f"    level {i}: {level['helpful']} leads down, from {len(level['views'])} views:")
-            lines += [f"      {ranking.view_text(v)}" for v in level["views"]]
+            lines += [f"      {recovery.view_text(v)}" for v in level["views"]]
     elif run.verdict is Verdict.HOLDS:
-        lines.append(f"  the property: {allsizes.STATEMENTS[run.prop]}")
+        lines.append(f"  the property: {safety.STATEMENTS[run.prop]}")
         lines.append(f"  the invariant ({len(run.invariant)} clauses besides the property, from {run.candidates:,} "
                      f"candidates true in {'; '.join(run.learned_from)}):")
         lines += [f"    {t}" for t in run.invariant] or ["    (the property alone is inductive)"]
@@ -328,7 +327,7 @@ def render_json(run: ProofRun) -> dict[str, Any]:
         "needs_addresses_at_least_clients": PROPERTIES[run.prop],
         "verdict": str(run.verdict),
         "reason": run.reason,
-        "statement": ranking.STATEMENT if run.prop == "recovery" else allsizes.STATEMENTS.get(run.prop),
+        "statement": recovery.STATEMENT if run.prop == "recovery" else safety.STATEMENTS.get(run.prop),
         "invariant": run.invariant,
         "candidates": run.candidates,
         "learned_from": run.learned_from,

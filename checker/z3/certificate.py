@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import z3
 
-from leasecheck.checker.z3.kernel.fixed import (
+from leasecheck.checker.kernel.fixed import (
     FORMAT,
     KEY,
     Audit,
@@ -36,7 +36,7 @@ from leasecheck.checker.z3.kernel.fixed import (
     header_for,
     symbol_of,
 )
-from leasecheck.checker.z3.kernel.reader import MAX_DEPTH, NotACertificate
+from leasecheck.checker.kernel.reader import MAX_DEPTH, NotACertificate
 from leasecheck.checker.z3.translate import Substitution
 
 __all__ = ["FORMAT", "KEY", "Audit", "Header", "ModelMismatch", "NotACertificate", "Part", "SolverAnswer", "Str",

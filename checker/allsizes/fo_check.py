@@ -23,9 +23,8 @@ from collections.abc import Sequence
 
 import z3
 
-from leasecheck.checker.explicit.compile import compile_successors
-from leasecheck.checker.z3.epr import require_epr
-from leasecheck.checker.z3.fo import (
+from leasecheck.checker.allsizes.epr import require_epr
+from leasecheck.checker.allsizes.fo import (
     BoolConst,
     Case,
     EqT,
@@ -45,8 +44,9 @@ from leasecheck.checker.z3.fo import (
     neg,
     well_formed,
 )
-from leasecheck.checker.z3.fo_finite import FiniteReading
-from leasecheck.checker.z3.fo_z3 import Vocabulary
+from leasecheck.checker.allsizes.fo_finite import FiniteReading
+from leasecheck.checker.allsizes.fo_z3 import Vocabulary
+from leasecheck.checker.explicit.compile import compile_successors
 from leasecheck.model.dhcp import Config, dhcp_system
 
 State = tuple[int, ...]

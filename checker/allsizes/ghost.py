@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from leasecheck.checker.z3.fo import (
+from leasecheck.checker.allsizes.fo import (
     Command,
     EqT,
     FieldFn,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from leasecheck.checker.z3.fo import (
+from leasecheck.checker.allsizes.fo import (
     And,
     BoolConst,
     EqT,

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from leasecheck.checker.z3 import cvc5_check
-from leasecheck.checker.z3.kernel.fixed import Header, SolverAnswer, audit, discharge_cvc5, discharge_z3
+from leasecheck.checker.kernel import cvc5_check
+from leasecheck.checker.kernel.fixed import Header, SolverAnswer, audit, discharge_cvc5, discharge_z3
 from leasecheck.errors import ExitStatus, UserError
 
 SOLVERS = ("z3", "cvc5")

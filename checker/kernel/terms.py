@@ -16,7 +16,7 @@ from functools import reduce
 
 import z3
 
-from leasecheck.checker.z3.kernel.reader import Atom, Expr, Node, NotACertificate, show
+from leasecheck.checker.kernel.reader import Atom, Expr, Node, NotACertificate, show
 
 MAX_WIDTH = 64
 MAX_DIGITS = 20

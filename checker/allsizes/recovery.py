@@ -44,9 +44,8 @@ from typing import Protocol
 
 import z3
 
-from leasecheck.checker.z3.allsizes import prove_invariant, read_structure, recheck
-from leasecheck.checker.z3.epr import require_epr
-from leasecheck.checker.z3.fo import (
+from leasecheck.checker.allsizes.epr import require_epr
+from leasecheck.checker.allsizes.fo import (
     Command,
     EqT,
     FieldFn,
@@ -64,9 +63,10 @@ from leasecheck.checker.z3.fo import (
     rename_post,
     well_formed,
 )
-from leasecheck.checker.z3.fo_finite import FiniteReading
-from leasecheck.checker.z3.fo_z3 import Vocabulary, key_label
-from leasecheck.checker.z3.learn import Clause, clause_holds_in
+from leasecheck.checker.allsizes.fo_finite import FiniteReading
+from leasecheck.checker.allsizes.fo_z3 import Vocabulary, key_label
+from leasecheck.checker.allsizes.learn import Clause, clause_holds_in
+from leasecheck.checker.allsizes.safety import prove_invariant, read_structure, recheck
 from leasecheck.model import dhcp
 from leasecheck.model import values as V
 

@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, fields
 
 import z3
 
-from leasecheck.checker.z3.kernel.reader import HEADER_KEY, Atom, Expr, Node, NotACertificate, read, show, strict_json
-from leasecheck.checker.z3.kernel.terms import Definition, define, smtlib, term
+from leasecheck.checker.kernel.reader import HEADER_KEY, Atom, Expr, Node, NotACertificate, read, show, strict_json
+from leasecheck.checker.kernel.terms import Definition, define, smtlib, term
 from leasecheck.checker.z3.translate import Translator
 from leasecheck.errors import UserError, quoted
 from leasecheck.model.dhcp import Config, ConfigError, dhcp_system

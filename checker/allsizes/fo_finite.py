@@ -14,7 +14,7 @@ import itertools
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from leasecheck.checker.z3.fo import (
+from leasecheck.checker.allsizes.fo import (
     _SAMPLES,
     And,
     BoolConst,
@@ -230,7 +230,7 @@ class FiniteReading:
 
     def initial(self, candidates: Sequence[State]) -> list[State]:
         """Those of ``candidates`` where the first-order initial condition holds."""
-        from leasecheck.checker.z3.fo import initial_formula
+        from leasecheck.checker.allsizes.fo import initial_formula
 
         f = initial_formula(self.fs)
         return [s for s in candidates if self.holds(f, s)]

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import z3
 
-from leasecheck.checker.z3.epr import Edge, part_edges, require_acyclic, require_epr
-from leasecheck.checker.z3.fo import (
+from leasecheck.checker.allsizes.epr import Edge, part_edges, require_acyclic, require_epr
+from leasecheck.checker.allsizes.fo import (
     And,
     Command,
     EqT,
@@ -36,8 +36,16 @@ from leasecheck.checker.z3.fo import (
     rename_post,
     well_formed,
 )
-from leasecheck.checker.z3.fo_z3 import Vocabulary
-from leasecheck.checker.z3.learn import Clause, Shape, StateMatrix, atoms, clause_holds_in, literal_bits, true_clauses
+from leasecheck.checker.allsizes.fo_z3 import Vocabulary
+from leasecheck.checker.allsizes.learn import (
+    Clause,
+    Shape,
+    StateMatrix,
+    atoms,
+    clause_holds_in,
+    literal_bits,
+    true_clauses,
+)
 from leasecheck.errors import Signal
 from leasecheck.model import dhcp
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import z3
 
-from leasecheck.checker.z3.fo import (
+from leasecheck.checker.allsizes.fo import (
     And,
     BoolConst,
     EqT,

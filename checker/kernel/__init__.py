@@ -6,7 +6,9 @@ positions in every refusal, no quoted symbols, JSON without duplicate keys); :mo
 every term the solvers see from that reader's validated syntax, and prints the only text cvc5
 reads; :mod:`.fixed` rebuilds a fixed-size certificate's model part and obligations from its
 header and proof rule, takes from the file only the proof's definitions, and discharges the
-obligations with Z3 and cvc5. Outside the kernel, the writer (:mod:`..certificate`) and the
+obligations with Z3 and cvc5; :mod:`.verdict` gives a certificate's verdict from the audit and each
+solver's answers, and :mod:`.cvc5_check` says whether cvc5 is installed (it is imported only
+when asked for). Outside the kernel, the writer (:mod:`leasecheck.checker.z3.certificate`) and the
 verdict's rendering are not trusted: a certificate they got wrong is refused, never accepted.
 
 May import: leasecheck.errors, leasecheck.model, leasecheck.properties, leasecheck.checker.z3.translate,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from leasecheck.checker.z3.fo import (
+from leasecheck.checker.allsizes.fo import (
     EqT,
     FieldFn,
     Formula,
@@ -32,8 +32,8 @@ from leasecheck.checker.z3.fo import (
     neg,
     quant,
 )
-from leasecheck.checker.z3.fo_finite import FiniteReading
-from leasecheck.checker.z3.fo_z3 import key_label
+from leasecheck.checker.allsizes.fo_finite import FiniteReading
+from leasecheck.checker.allsizes.fo_z3 import key_label
 
 
 @dataclass(frozen=True, eq=False)
