@@ -1,12 +1,15 @@
 """Time `leasecheck prove`: each all-sizes proof, each finite refutation, each honest "unknown".
 
-Usage: python benchmarks/allsizes_bench.py [--quick] [--property P] [--timeout SECONDS]
+Usage: python benchmarks/allsizes_bench.py [--quick] [--property P] [--variant V] [--timeout SECONDS] [--trace DIR]
 
 Each job is one call of ``leasecheck.checker.cli.prove.prove`` in its own interpreter (so that
 its time includes tracing, exploring the learning networks, learning and the solver calls) and
 prints one line: the job, the verdict, wall seconds, the learned invariant's size, the number of
-candidate clauses and of solver calls. --quick runs only the nt40 and nt35 jobs; --property only
-the jobs of one property.
+candidate clauses and of solver calls and the solver's work in all (Z3's resource count, the
+same on every machine: :mod:`leasecheck.checker.allsizes.effort`). --quick runs only the nt40 and
+nt35 jobs; --property and --variant only the jobs of one property, of one variant. --trace DIR
+writes each job's solver calls to DIR/<job>.jsonl, one line each (what was asked, the answer,
+the limit, the work, the seconds), and the job's rounds to DIR/<job>.log.
 """
 
 from __future__ import annotations
@@ -35,10 +38,27 @@ import json, sys
 sys.path.insert(0, {root!r})
 from leasecheck.checker.cli.prove import prove
 from leasecheck.model.dhcp import Config
-v, p, d, l, r, rs, anyb, t = json.loads(sys.argv[1])
-run = prove(Config(1, 1, v, d, l, r, rs), p, anyb, t)
+v, p, d, l, r, rs, anyb, t, trace = json.loads(sys.argv[1])
+work = [0]
+calls = open(trace + ".jsonl", "w") if trace else None
+log = open(trace + ".log", "w") if trace else None
+
+def seen(q):
+    work[0] += q.work
+    if calls:
+        calls.write(json.dumps({{"what": q.what, "result": q.result, "rlimit": q.rlimit, "work": q.work,
+                                "seconds": round(q.seconds, 3)}}) + "\\n")
+        calls.flush()
+
+def said(line):
+    if log:
+        log.write(line + "\\n")
+        log.flush()
+
+run = prove(Config(1, 1, v, d, l, r, rs), p, anyb, t, progress=said, trace=seen)
+said(f"{{run.verdict}}: {{run.reason}}")
 print(json.dumps({{"verdict": str(run.verdict), "clauses": len(run.invariant), "candidates": run.candidates,
-                  "calls": run.queries, "reason": run.reason}}))
+                  "calls": run.queries, "work": work[0], "reason": run.reason}}))
 """
 
 
@@ -46,22 +66,30 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--property", choices=sorted({j[1] for j in JOBS}))
+    ap.add_argument("--variant")
     ap.add_argument("--timeout", type=float, default=60.0)
+    ap.add_argument("--trace", type=Path, metavar="DIR")
     args = ap.parse_args()
-    jobs = [j for j in JOBS if (not args.quick or j[0] in ("nt35", "nt40")) and args.property in (None, j[1])]
+    jobs = [j for j in JOBS if (not args.quick or j[0] in ("nt35", "nt40")) and args.property in (None, j[1])
+            and args.variant in (None, j[0])]
+    if args.trace:
+        args.trace.mkdir(parents=True, exist_ok=True)
     for job in jobs:
-        start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT)), json.dumps([*job, args.timeout])],
-                              capture_output=True, text=True, check=False)
-        seconds = time.perf_counter() - start
         v, p, d, losses, r, rs, anyb = job
         name = f"{p} {v} " + ("any budget" if anyb else f"D={d} L={losses} R={r}") + (" restart" if rs else "")
+        trace = str(args.trace / name.replace(" ", "_").replace("=", "")) if args.trace else ""
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT)),
+                               json.dumps([*job, args.timeout, trace])],
+                              capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - start
         if proc.returncode != 0:
             print(f"{name:<48} error: {proc.stderr.strip().splitlines()[-1]}")
             continue
         doc = json.loads(proc.stdout)
         print(f"{name:<48} {doc['verdict']:<9} {seconds:6.1f} s  {doc['clauses']:>3} clauses  "
-              f"{doc['candidates']:>5} candidates  {doc['calls']:>4} calls", flush=True)
+              f"{doc['candidates']:>5} candidates  {doc['calls']:>4} calls  {doc['work'] / 1e6:8.1f} M work"
+              f"  ({doc['reason']})", flush=True)
 
 
 if __name__ == "__main__":

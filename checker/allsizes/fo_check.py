@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 import z3
 
+from leasecheck.checker.allsizes.effort import Effort, OutOfTime, effort_of
 from leasecheck.checker.allsizes.epr import require_epr
 from leasecheck.checker.allsizes.fo import (
     BoolConst,
@@ -182,21 +183,26 @@ def relation_disagreement_in(cfg: Config, clients: int, addresses: int, states: 
 # The obligations of first()
 
 
-def undischarged(fs: FoSystem, invariant: Formula, timeout_ms: int = 60_000) -> str | None:
+def undischarged(fs: FoSystem, invariant: Formula, deadline: Effort | float | None = None) -> str | None:
     """The first obligation of ``fs`` that a state of ``invariant`` (well formed) may break, said in
-    words; None when every one is shown. A fresh solver answers each."""
+    words; None when every one is shown. A fresh solver answers each, with the work of the effort
+    (or its deadline) given (:mod:`.effort`)."""
+    effort = effort_of(deadline)
     vocab = Vocabulary(fs, z3.Context())
     for ob in fs.obligations:
         parts: list[tuple[str, Formula]] = [("the well-formed state", well_formed(fs)), ("the invariant", invariant),
                                             (f"the negated obligation of {ob.where}", neg(ob.formula))]
         require_epr(fs, parts)
-        s = z3.Solver(ctx=vocab.ctx)
-        s.set("timeout", max(1, timeout_ms))
+        s = effort.solver(vocab.ctx)
         for _, f in parts:
             s.add(vocab.formula(f))
-        r = s.check()
+        try:
+            r = effort.check(s, f"the obligation of first() at {ob.where}")
+        except OutOfTime as e:
+            return f"first() at {ob.where} is not shown to have at most one index to choose from: {e}"
         if r != z3.unsat:
-            why = "a state of the invariant has two" if r == z3.sat else f"the solver gave no answer ({s.reason_unknown()})"
+            why = ("a state of the invariant has two" if r == z3.sat
+                   else f"the solver gave up at its limit of work ({s.reason_unknown()})")
             return f"first() at {ob.where} is not shown to have at most one index to choose from: {why}"
     return None
 

@@ -44,6 +44,7 @@ from typing import Protocol
 
 import z3
 
+from leasecheck.checker.allsizes.effort import Effort, OutOfTime, effort_of
 from leasecheck.checker.allsizes.epr import require_epr
 from leasecheck.checker.allsizes.fo import (
     Command,
@@ -351,12 +352,13 @@ def _fragment_parts(fs: FoSystem, comps: Sequence[Component], inv: Formula) -> l
 
 
 def check_ranking(fs: FoSystem, inv: Formula, comps: Sequence[Component], levels: Sequence[ViewLevel],
-                  left: Callable[[], int], pool: Sequence[Clause] = (), block: int = 8,
+                  effort: Effort, pool: Sequence[Clause] = (), block: int = 8,
                   smt2: list[tuple[str, str]] | None = None) -> RankingCheck:
     """Ask every condition of the rule once (each counterexample blocked and asked again, up to
     ``block`` per question); what is found comes back as facts for the view graph, or, when a
     counterexample's pre-state violates clauses of ``pool`` (true in the finite networks), as
-    those clauses, assumed for the rest of the question."""
+    those clauses, assumed for the rest of the question. Each query has the work of ``effort``
+    (:mod:`.effort`); past its deadline :class:`.OutOfTime` is raised."""
     out = RankingCheck()
     require_epr(fs, _fragment_parts(fs, comps, inv))
     vocab = Vocabulary(fs, z3.Context())
@@ -369,21 +371,20 @@ def check_ranking(fs: FoSystem, inv: Formula, comps: Sequence[Component], levels
     enabled_post = {h: _enabled(fs, vocab, h, post=True) for h in actions}
 
     def solver() -> z3.Solver:
-        s = z3.Solver(ctx=ctx)
-        s.set("timeout", max(1, left()))
+        s = effort.solver(ctx)
         s.add(*base)
         return s
 
     def ask(s: z3.Solver, name: str, found: Callable[[z3.ModelRef], z3.BoolRef | None]) -> None:
         for _ in range(block):
             out.queries += 1
-            r = s.check()
+            r = effort.check(s, name)
             if smt2 is not None and r == z3.unsat:
                 smt2.append((name, s.to_smt2()))
             if r == z3.unsat:
                 return
             if r == z3.unknown:
-                out.unknown = out.unknown or f"the solver gave no answer for {name} ({s.reason_unknown()})"
+                out.unknown = out.unknown or f"the solver gave up on {name} at its limit of work ({s.reason_unknown()})"
                 return
             pre, sizes = read_structure(vocab, s.model(), post=False)
             killers = sorted((k for k in pool if not clause_holds_in(k, pre, sizes)),
@@ -493,28 +494,41 @@ class RankingProof:
 
 
 def prove_recovery(fs: FoSystem, base: Formula, pool: Sequence[Clause], graph: ViewGraph, comps: Sequence[Component],
-                   deadline: float, query_ms: int = 60_000, progress: Callable[[str], None] | None = None) -> RankingProof:
+                   deadline: Effort | float, progress: Callable[[str], None] | None = None) -> RankingProof:
     """Levels from the view graph, checked in the first-order model, the graph grown from each
     counterexample and the invariant from each unreachable one, until every condition holds
     (then asked once more, the queries kept as the certificate).
 
     ``base`` is what the invariant must contain (the ghost's lemmas, ``single_binding``); the
     invariant is ``base`` and the pool clauses that counterexamples showed needed, made inductive
-    by :func:`.allsizes.prove_invariant`, which re-checks it."""
-    start = time.monotonic()
-    actions = own_fair_actions(fs)
-    out = RankingProof("unknown", "", components=tuple(comps))
-    wanted: list[Clause] = []
+    by :func:`.allsizes.prove_invariant`, which re-checks it.
 
-    def left() -> int:
-        return min(query_ms, int(max(0.001, deadline - time.monotonic()) * 1000))
+    ``deadline`` is the run's :class:`.Effort` (or its deadline, a time of ``time.monotonic()``):
+    every query's work is counted, so the path is the same on every machine; the deadline only
+    ends the run, unknown."""
+    effort = effort_of(deadline)
+    start = time.monotonic()
+    out = RankingProof("unknown", "", components=tuple(comps))
 
     def finish(reason: str) -> RankingProof:
         out.reason, out.seconds = reason, time.monotonic() - start
         return out
 
-    proof = prove_invariant(fs, base, pool, deadline, query_ms=query_ms, final=False)
+    try:
+        return _rank(fs, base, pool, graph, comps, effort, progress, out, finish)
+    except OutOfTime as e:
+        return finish(f"{e}, after {out.rounds} rounds")
+
+
+def _rank(fs: FoSystem, base: Formula, pool: Sequence[Clause], graph: ViewGraph, comps: Sequence[Component],
+          effort: Effort, progress: Callable[[str], None] | None, out: RankingProof,
+          finish: Callable[[str], RankingProof]) -> RankingProof:
+    actions = own_fair_actions(fs)
+    wanted: list[Clause] = []
+    proof = prove_invariant(fs, base, pool, effort, final=False)
     out.queries += proof.queries
+    if proof.out_of_time:
+        raise OutOfTime(proof.reason)
     if proof.verdict != "holds":
         return finish(f"the invariant the ranking needs is not proved: {proof.reason}")
     out.invariant = list(proof.clauses)
@@ -527,9 +541,10 @@ def prove_recovery(fs: FoSystem, base: Formula, pool: Sequence[Clause], graph: V
             # that fails (or after STRENGTHEN rounds) the invariant stays, and counterexamples are steps
             known = [*out.invariant, *(k for k in wanted if k not in out.invariant)]
             t0 = time.monotonic()
-            proof = prove_invariant(fs, conj(base, *(k.formula() for k in known)), pool, deadline,
-                                    query_ms=query_ms, final=False)
+            proof = prove_invariant(fs, conj(base, *(k.formula() for k in known)), pool, effort, final=False)
             out.queries += proof.queries
+            if proof.out_of_time:  # the run's deadline, not an answer: the run ends
+                raise OutOfTime(proof.reason)
             strengthen -= 1
             if proof.verdict == "holds":
                 out.invariant = [*known, *(k for k in proof.clauses if k not in known)]
@@ -546,10 +561,8 @@ def prove_recovery(fs: FoSystem, base: Formula, pool: Sequence[Clause], graph: V
             shown = "; ".join(describe(comps, v) for v in sorted(rest)[:3])
             return finish(f"{len(rest)} views have no ranking: a fair run may stay among them as far as the view "
                           f"of one client tells (for example {shown})")
-        if time.monotonic() > deadline:
-            return finish(f"the time ran out after {rnd - 1} rounds")
         t0 = time.monotonic()
-        found = check_ranking(fs, inv, comps, levels, left, pool if strengthen > 0 else ())
+        found = check_ranking(fs, inv, comps, levels, effort, pool if strengthen > 0 else ())
         out.queries += found.queries
         if progress:
             progress(f"round {rnd}: {len(levels)} levels over {len(graph.views)} views, checked in "
@@ -560,11 +573,11 @@ def prove_recovery(fs: FoSystem, base: Formula, pool: Sequence[Clause], graph: V
             return finish(found.unknown)
         if found.proved:
             smt2: list[tuple[str, str]] = []
-            again = check_ranking(fs, inv, comps, levels, left, block=1, smt2=smt2)
+            again = check_ranking(fs, inv, comps, levels, effort, block=1, smt2=smt2)
             out.queries += again.queries
             if not again.proved:
                 return finish("the second check of the ranking did not confirm it")
-            ok, why, inv_smt2 = recheck(fs, base, out.invariant, deadline=deadline)
+            ok, why, inv_smt2 = recheck(fs, base, out.invariant, effort)
             if not ok:
                 return finish(f"the fresh solver did not confirm the invariant: {why}")
             out.verdict, out.smt2 = "holds", inv_smt2 + smt2

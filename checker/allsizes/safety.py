@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import z3
 
+from leasecheck.checker.allsizes.effort import Effort, OutOfTime, effort_of
 from leasecheck.checker.allsizes.epr import Edge, part_edges, require_acyclic, require_epr
 from leasecheck.checker.allsizes.fo import (
     And,
@@ -46,7 +47,6 @@ from leasecheck.checker.allsizes.learn import (
     literal_bits,
     true_clauses,
 )
-from leasecheck.errors import Signal
 from leasecheck.model import dhcp
 
 
@@ -62,6 +62,8 @@ class InvariantProof:
     rechecked: bool = False
     seconds: float = 0.0
     smt2: list[tuple[str, str]] = field(default_factory=list)
+    #: the run's deadline ended the search (not an answer of the solver)
+    out_of_time: bool = False
 
 
 def read_structure(vocab: Vocabulary, model: z3.ModelRef, post: bool) -> tuple[dict, dict[str, int]]:
@@ -109,19 +111,19 @@ _READ_BACK = ((3, 2), (2, 3), (3, 3), (4, 4))
 
 
 def _bounded_cti(fs: FoSystem, parts: Sequence[tuple[str, Formula]], vocabs: dict[tuple[int, int], Vocabulary],
-                 timeout_ms: int) -> tuple[z3.ModelRef, Vocabulary] | None:
+                 effort: Effort) -> tuple[z3.ModelRef, Vocabulary] | None:
     for nc, na in _READ_BACK:
         vocab = vocabs.setdefault((nc, na), Vocabulary(fs, z3.Context(), {"client": nc, "address": na}))
-        s = _ask(fs, vocab, parts, timeout_ms)
-        if s.check() == z3.sat:
+        s = _ask(fs, vocab, parts, effort)
+        # no second try: a read-back that gives up at its limit is the next size's question
+        if effort.check(s, f"the read-back in {nc}x{na} of {parts[2][0]}", escalate=False) == z3.sat:
             return s.model(), vocab
     return None
 
 
-def _ask(fs: FoSystem, vocab: Vocabulary, parts: Sequence[tuple[str, Formula]], timeout_ms: int) -> z3.Solver:
+def _ask(fs: FoSystem, vocab: Vocabulary, parts: Sequence[tuple[str, Formula]], effort: Effort) -> z3.Solver:
     require_epr(fs, parts)
-    s = z3.Solver(ctx=vocab.ctx)
-    s.set("timeout", max(1, timeout_ms))
+    s = effort.solver(vocab.ctx)
     for _, f in parts:
         for g in (f.args if isinstance(f, And) else (f,)):
             s.add(vocab.formula(g))
@@ -134,39 +136,32 @@ def _step_parts(fs: FoSystem, cmd: Command, pre: Formula, goal: Formula) -> list
             (f"the step {where}", command_formula(fs, cmd)), ("the negated invariant after the step", neg(rename_post(goal)))]
 
 
-def recheck(fs: FoSystem, prop: Formula, clauses: Sequence[Clause], timeout_ms: int = 60_000,
-            deadline: float | None = None) -> tuple[bool, str, list[tuple[str, str]]]:
+def recheck(fs: FoSystem, prop: Formula, clauses: Sequence[Clause],
+            deadline: Effort | float | None = None) -> tuple[bool, str, list[tuple[str, str]]]:
     """A fresh solver, a fresh context: initiation, consecution for every command, the property.
-    Each question gets ``timeout_ms``, and none is asked after ``deadline`` (``time.monotonic()``)."""
+    Each question gets the effort's work (:mod:`.effort`), and none is asked after its deadline
+    (``deadline``: an :class:`.Effort`, or a time of ``time.monotonic()``)."""
+    effort = effort_of(deadline)
     vocab = Vocabulary(fs, z3.Context())
 
     def ask(parts: Sequence[tuple[str, Formula]]) -> z3.Solver:
-        limit = timeout_ms
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise _OutOfTime
-            limit = min(limit, max(1, int(left * 1000)))
-        return _ask(fs, vocab, parts, limit)
+        return _ask(fs, vocab, parts, effort)
 
     try:
-        return _recheck(fs, prop, clauses, ask)
-    except _OutOfTime:
+        return _recheck(fs, prop, clauses, ask, effort)
+    except OutOfTime:
         return False, "the time ran out during the re-check", []
 
 
-class _OutOfTime(Signal):
-    """The deadline of a re-check passed."""
-
-
 def _recheck(fs: FoSystem, prop: Formula, clauses: Sequence[Clause],
-             ask: Callable[[Sequence[tuple[str, Formula]]], z3.Solver]) -> tuple[bool, str, list[tuple[str, str]]]:
+             ask: Callable[[Sequence[tuple[str, Formula]]], z3.Solver],
+             effort: Effort) -> tuple[bool, str, list[tuple[str, str]]]:
     inv = conj(prop, *(c.formula() for c in clauses))
     whole = conj(inv, well_formed(fs))
     smt2: list[tuple[str, str]] = []
     s = ask([("the initial state", initial_formula(fs)), ("the negated invariant", neg(whole))])
     smt2.append(("initiation", s.to_smt2()))
-    if s.check() != z3.unsat:
+    if effort.check(s, "the re-check of initiation") != z3.unsat:
         return False, "the invariant does not hold in the initial state", smt2
     # consecution a few conjuncts at a time: each question negates a handful of clauses, so the
     # solver's search stays small however many clauses the invariant has; a group it cannot
@@ -177,12 +172,14 @@ def _recheck(fs: FoSystem, prop: Formula, clauses: Sequence[Clause],
         for first in range(0, len(goals), RECHECK_GROUP):
             group = goals[first:first + RECHECK_GROUP]
             s = ask(_step_parts(fs, cmd, whole, conj(*group)))
-            r = s.check()
+            # a group that gives up at its limit is split, not asked again with more
+            r = effort.check(s, f"the re-check of {where}, conjuncts {first + 1} to {first + len(group)}",
+                             escalate=len(group) == 1)
             if r == z3.unknown and len(group) > 1:
                 for n, goal in enumerate(group, first + 1):
                     s = ask(_step_parts(fs, cmd, whole, goal))
                     smt2.append((f"consecution {where}, conjunct {n}", s.to_smt2()))
-                    if (r := s.check()) != z3.unsat:
+                    if (r := effort.check(s, f"the re-check of {where}, conjunct {n}")) != z3.unsat:
                         break
             else:
                 smt2.append((f"consecution {where}, conjuncts {first + 1} to {first + len(group)}", s.to_smt2()))
@@ -223,7 +220,7 @@ class _Steps:
             got = self.terms[id(f)] = (self.vocab.formula(f), self.vocab.formula(rename_post(f)))
         return got
 
-    def solver(self, cmd: Command, pre: Sequence[Formula], post: Sequence[Formula], timeout_ms: int,
+    def solver(self, cmd: Command, pre: Sequence[Formula], post: Sequence[Formula], effort: Effort,
                track: bool = False) -> tuple[z3.Solver, list[z3.BoolRef]]:
         # the fragment check of the whole query, before the call; each part's edges found once
         parts = [(f"the invariant clause {i}", f, False) for i, f in enumerate(pre)]
@@ -233,8 +230,7 @@ class _Steps:
         require_acyclic(self.fs, [self.wf_edges, *edges])
         if id(cmd) not in self.cmds:
             self.cmds[id(cmd)] = self.vocab.formula(command_formula(self.fs, cmd))
-        s = z3.Solver(ctx=self.vocab.ctx)
-        s.set("timeout", max(1, timeout_ms))
+        s = effort.solver(self.vocab.ctx)
         s.add(self.wf, self.cmds[id(cmd)])
         marks = []
         for i, f in enumerate(pre):
@@ -247,27 +243,35 @@ class _Steps:
         s.add(z3.Or([z3.Not(self.clause(f)[1]) for f in post]))
         return s, marks
 
-    def counterexample(self, cmd: Command, forms: Sequence[Formula], left: Callable[[], int],
+    def where(self, cmd: Command) -> str:
+        sizes = self.vocab.elements
+        net = "every network" if not sizes else "the {}x{} network".format(*(len(sizes[k]) for k in ("client", "address")))
+        return f"{cmd.action} {cmd.label}".strip() + f" in {net}"
+
+    def counterexample(self, cmd: Command, forms: Sequence[Formula], effort: Effort,
                        split: bool) -> tuple[z3.CheckSatResult, z3.Solver, int]:
         """Whether ``cmd`` leads from a state of every formula to one that violates one of them;
         with ``split``, one question per formula after the step (each a smaller search for the
         solver), the first counterexample found ending it. The answer, the last solver asked, and
         how many were asked."""
+        where = self.where(cmd)
         if not split:
-            q, _ = self.solver(cmd, forms, forms, left())
-            return q.check(), q, 1
+            q, _ = self.solver(cmd, forms, forms, effort)
+            return effort.check(q, f"a counterexample to induction for {where}"), q, 1
         undecided: z3.Solver | None = None
         asked = 0
         for first in range(0, len(forms), RECHECK_GROUP):
             group = forms[first:first + RECHECK_GROUP]
-            q, _ = self.solver(cmd, forms, group, left())
+            q, _ = self.solver(cmd, forms, group, effort)
             asked += 1
-            r = q.check()
+            # a group that gives up at its limit is split, not asked again with more
+            r = effort.check(q, f"a counterexample to induction for {where}, clauses {first + 1} to "
+                                f"{first + len(group)}", escalate=len(group) == 1)
             if r == z3.unknown and len(group) > 1:  # one at a time
-                for f in group:
-                    q, _ = self.solver(cmd, forms, [f], left())
+                for n, f in enumerate(group, first + 1):
+                    q, _ = self.solver(cmd, forms, [f], effort)
                     asked += 1
-                    if (r := q.check()) != z3.unsat:
+                    if (r := effort.check(q, f"a counterexample to induction for {where}, clause {n}")) != z3.unsat:
                         break
             if r == z3.sat:
                 return r, q, asked
@@ -276,53 +280,63 @@ class _Steps:
         return (z3.unsat, q, asked) if undecided is None else (z3.unknown, undecided, asked)
 
 
-def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadline: float,
-                    per_round: int = 8, query_ms: int = 20_000,
-                    networks: Sequence[tuple[int, int]] = _SMALL, final: bool = True) -> InvariantProof:
+def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadline: Effort | float,
+                    per_round: int = 8, networks: Sequence[tuple[int, int]] = _SMALL,
+                    final: bool = True) -> InvariantProof:
     """Grow an invariant from the property with pool clauses that exclude counterexamples to induction.
 
-    With ``final`` the clauses are pruned to those the property needs and the result is re-checked
-    by a fresh solver; without, the result is the search's (its last question, for every network,
-    found no counterexample to induction), for a caller that re-checks a larger invariant later."""
+    ``deadline`` is the run's :class:`.Effort` (or its deadline, a time of ``time.monotonic()``):
+    each query's work is counted, so the path taken does not depend on the machine; the deadline
+    only ends the search, unknown. With ``final`` the clauses are pruned to those the property
+    needs and the result is re-checked by a fresh solver; without, the result is the search's (its
+    last question, for every network, found no counterexample to induction), for a caller that
+    re-checks a larger invariant later."""
+    effort = effort_of(deadline)
     start = time.monotonic()
-    vocab = Vocabulary(fs)
     out = InvariantProof("unknown", "", candidates=len(pool))
-    s = _ask(fs, vocab, [("the initial state", initial_formula(fs)), ("the negated property", neg(prop))], query_ms)
-    out.queries += 1
-    if s.check() != z3.unsat:
-        out.reason = "the property does not hold in the initial state of some network"
-        return out
-    pool = list(pool)
     inv: list[Clause] = []
-    steps = [_Steps(fs, Vocabulary(fs, z3.Context(), {"client": c, "address": a})) for c, a in networks]
-    steps.append(_Steps(fs, vocab))
-    readback: dict[tuple[int, int], Vocabulary] = {}
-
-    def left() -> int:
-        return min(query_ms, int(max(1.0, deadline - time.monotonic()) * 1000))
 
     def finish(reason: str) -> InvariantProof:
         out.reason, out.clauses, out.seconds = reason, inv, time.monotonic() - start
         return out
 
+    try:
+        return _grow(fs, prop, pool, effort, per_round, networks, final, out, inv, finish)
+    except OutOfTime as e:
+        out.out_of_time = True
+        return finish(f"{e} after {out.queries} solver calls, with {len(inv)} clauses")
+
+
+def _grow(fs: FoSystem, prop: Formula, pool: Sequence[Clause], effort: Effort, per_round: int,
+          networks: Sequence[tuple[int, int]], final: bool, out: InvariantProof, inv: list[Clause],
+          finish: Callable[[str], InvariantProof]) -> InvariantProof:
+    vocab = Vocabulary(fs)
+    s = _ask(fs, vocab, [("the initial state", initial_formula(fs)), ("the negated property", neg(prop))], effort)
+    out.queries += 1
+    if effort.check(s, "the property in the initial state") != z3.unsat:
+        return finish("the property does not hold in the initial state of some network")
+    pool = list(pool)
+    steps = [_Steps(fs, Vocabulary(fs, z3.Context(), {"client": c, "address": a})) for c, a in networks]
+    steps.append(_Steps(fs, vocab))
+    readback: dict[tuple[int, int], Vocabulary] = {}
+
     level, index = 0, 0  # the network size tried, and the command where the last counterexample was
     order = list(fs.commands)
     while True:
-        if time.monotonic() > deadline:
-            return finish(f"the time ran out after {out.queries} solver calls, with {len(inv)} clauses")
         forms = [prop, *(c.formula() for c in inv)]
         cti = None
         for step in range(len(order)):
             cmd = order[(index + step) % len(order)]
-            r, q, asked = steps[level].counterexample(cmd, forms, left, split=level == len(steps) - 1)
+            r, q, asked = steps[level].counterexample(cmd, forms, effort, split=level == len(steps) - 1)
             out.queries += asked
             if r == z3.unknown:
-                return finish(f"the solver gave no answer for {cmd.action} ({q.reason_unknown()})")
+                return finish(f"the solver gave up on {steps[level].where(cmd)} at its limit of work "
+                              f"({q.reason_unknown()})")
             if r == z3.sat:
                 index = (index + step) % len(order)
                 model, where = q.model(), steps[level].vocab
                 if level == len(steps) - 1:  # a small network with the same counterexample reads better
-                    found = _bounded_cti(fs, _step_parts(fs, cmd, conj(*forms), conj(*forms)), readback, left())
+                    found = _bounded_cti(fs, _step_parts(fs, cmd, conj(*forms), conj(*forms)), readback, effort)
                     if found is not None:
                         model, where = found
                 cti = (cmd, model, where)
@@ -352,16 +366,17 @@ def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadlin
     if not final:
         out.verdict = "holds"
         return finish("inductive (not re-checked)")
-    need = _needed(fs, steps[-1], prop, inv, left)
+    need = _needed(fs, steps[-1], prop, inv, effort)
     out.queries += len(fs.commands)
-    inv = need if need is not None else inv
-    ok, why, smt2 = recheck(fs, prop, inv, deadline=deadline)
+    if need is not None:
+        inv[:] = need
+    ok, why, smt2 = recheck(fs, prop, inv, effort)
     out.rechecked, out.smt2 = ok, smt2
     out.verdict = "holds" if ok else "unknown"
     return finish("inductive" if ok else f"the fresh solver did not confirm the invariant: {why}")
 
 
-def _needed(fs: FoSystem, steps: _Steps, prop: Formula, inv: list[Clause], left: Callable[[], int]) -> list[Clause] | None:
+def _needed(fs: FoSystem, steps: _Steps, prop: Formula, inv: list[Clause], effort: Effort) -> list[Clause] | None:
     """The clauses the property needs, by unsat cores from the property outwards (None: no answer):
     each clause newly found needed is asked once per command, a few together, what keeps it."""
     need: list[Clause] = []
@@ -371,8 +386,8 @@ def _needed(fs: FoSystem, steps: _Steps, prop: Formula, inv: list[Clause], left:
         found: list[Formula] = []
         for cmd in fs.commands:
             for first in range(0, len(frontier), RECHECK_GROUP):
-                q, marks = steps.solver(cmd, forms, frontier[first:first + RECHECK_GROUP], left(), track=True)
-                if q.check(*marks) != z3.unsat:
+                q, marks = steps.solver(cmd, forms, frontier[first:first + RECHECK_GROUP], effort, track=True)
+                if effort.check(q, f"the clauses needed by {steps.where(cmd)}", *marks) != z3.unsat:
                     return None
                 core = {str(m) for m in q.unsat_core()}
                 for i, k in enumerate(inv):

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from leasecheck.checker.allsizes import fo_check, recovery, safety
+from leasecheck.checker.allsizes.effort import Effort, Query
 from leasecheck.checker.allsizes.fo import Formula, conj, first_order_system
 from leasecheck.checker.allsizes.fo import FoSystem as FirstOrder
 from leasecheck.checker.allsizes.fo_finite import FiniteReading
@@ -113,13 +114,16 @@ def add_parser(sub: Any) -> None:
 
 
 def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300.0,
-          progress: Callable[[str], None] | None = None) -> ProofRun:
+          progress: Callable[[str], None] | None = None, trace: Callable[[Query], None] | None = None) -> ProofRun:
     """Decide ``prop`` of ``cfg``'s variant and budgets for every network (its own C and A are not used);
-    ``progress`` hears of each round of a recovery proof."""
+    ``progress`` hears of each round of a recovery proof, ``trace`` of each solver call of the proof
+    (what it asked, its answer and its work). Each call's work is limited by a count
+    (:mod:`.allsizes.effort`), so ``timeout`` only ends the run: it never changes the path taken."""
     if prop not in PROPERTIES:
         raise ProveUsageError(f"unknown property {prop!r}; choose one of {', '.join(PROPERTIES)}")
     start = time.monotonic()
     deadline = start + timeout
+    effort = Effort(deadline=deadline, trace=trace)
     run = ProofRun(cfg, prop, any_budget, Verdict.UNKNOWN, "")
     found = _finite_counterexample(cfg, prop)
     if found is not None:
@@ -128,7 +132,7 @@ def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300
         run.seconds = time.monotonic() - start
         return run
     if prop == "recovery":
-        _prove_recovery(cfg, run, deadline, progress)
+        _prove_recovery(cfg, run, effort, progress)
         run.seconds = time.monotonic() - start
         return run
     fs = first_order_system(cfg, unbounded=any_budget)
@@ -151,14 +155,14 @@ def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300
         return run
     pool = safety.learn_pool(fs, samples)
     prop_formula = safety.fo_property(fs, prop)
-    proof = safety.prove_invariant(fs, prop_formula, pool, deadline)
+    proof = safety.prove_invariant(fs, prop_formula, pool, effort)
     run.candidates, run.queries, run.rechecked, run.smt2 = proof.candidates, proof.queries, proof.rechecked, proof.smt2
     run.invariant = [c.text() for c in proof.clauses]
     run.verdict = Verdict.HOLDS if proof.verdict == "holds" and proof.rechecked else Verdict.UNKNOWN
     run.reason = ("an inductive invariant, re-checked by a fresh solver" if run.verdict is Verdict.HOLDS
                   else proof.reason)
     if run.verdict is Verdict.HOLDS:
-        _discharge_first(fs, conj(prop_formula, *(c.formula() for c in proof.clauses)), run)
+        _discharge_first(fs, conj(prop_formula, *(c.formula() for c in proof.clauses)), run, effort)
     run.seconds = time.monotonic() - start
     return run
 
@@ -213,10 +217,10 @@ def _violation_in(net: Config, graph: StateGraph, prop: str) -> CheckResult | No
     return None
 
 
-def _discharge_first(fs: FirstOrder, invariant: Formula, run: ProofRun) -> None:
+def _discharge_first(fs: FirstOrder, invariant: Formula, run: ProofRun, effort: Effort) -> None:
     """A proof that relies on ``first()`` holds only if every state of its invariant gives each
     ``first()`` at most one index to choose from."""
-    why = fo_check.undischarged(fs, invariant)
+    why = fo_check.undischarged(fs, invariant, effort)
     if why is not None:
         run.verdict, run.rechecked = Verdict.UNKNOWN, False
         run.reason = f"no proof for every network: {why}"
@@ -227,7 +231,7 @@ def _discharge_first(fs: FirstOrder, invariant: Formula, run: ProofRun) -> None:
 RECOVERY_NETWORKS = ((1, 1), (2, 2))
 
 
-def _prove_recovery(cfg: Config, run: ProofRun, deadline: float, progress: Callable[[str], None] | None) -> None:
+def _prove_recovery(cfg: Config, run: ProofRun, effort: Effort, progress: Callable[[str], None] | None) -> None:
     """A ranking of one arbitrary client's helpful actions over its view, for every network with A >= C."""
     fs = first_order_system(cfg)
     ghosted = with_ghost(fs)
@@ -251,7 +255,7 @@ def _prove_recovery(cfg: Config, run: ProofRun, deadline: float, progress: Calla
         return
     pool = safety.learn_pool(fs, samples, budgets=True)
     lemmas = [*ghost_lemmas(), ("single_binding", safety.fo_property(ghosted, "single_binding"))]
-    proof = recovery.prove_recovery(ghosted, conj(*(f for _, f in lemmas)), pool, graph, comps, deadline,
+    proof = recovery.prove_recovery(ghosted, conj(*(f for _, f in lemmas)), pool, graph, comps, effort,
                                    progress=progress)
     run.candidates, run.queries, run.smt2 = len(pool), proof.queries, proof.smt2
     run.rechecked = proof.verdict == "holds"
@@ -261,7 +265,7 @@ def _prove_recovery(cfg: Config, run: ProofRun, deadline: float, progress: Calla
     run.verdict = Verdict.HOLDS if proof.verdict == "holds" else Verdict.UNKNOWN
     run.reason = proof.reason if run.verdict is Verdict.HOLDS else f"no proof for every network: {proof.reason}"
     if run.verdict is Verdict.HOLDS:
-        _discharge_first(ghosted, conj(*(f for _, f in lemmas), *(k.formula() for k in proof.invariant)), run)
+        _discharge_first(ghosted, conj(*(f for _, f in lemmas), *(k.formula() for k in proof.invariant)), run, effort)
 
 
 def _learning_networks(cfg: Config, any_budget: bool) -> list[tuple[int, int, tuple[int, int, int, bool]]]:

@@ -1,0 +1,110 @@
+"""How much work a query of the all-sizes prover may take: counted by the solver, not timed.
+
+Every solver of the all-sizes prover is made and asked here. A query gets a resource limit
+(Z3's ``rlimit``: a count of the solver's elementary steps, the same on every machine for the
+same Z3 and the same query) and fixed random seeds, so one command asks the same queries, gets
+the same answers and takes the same path on a fast machine, a slow one or a loaded one. A query
+that gives up at its limit is asked once more with :data:`ESCALATE` times the limit; if it gives
+up again, its caller is told ``unknown`` (and says so, or splits the query): both are decided by
+the count, never by the clock.
+
+The wall clock is only the run's own deadline (``--timeout``): a query still running when it
+passes is stopped and :class:`OutOfTime` is raised, which ends the run "unknown" with that
+reason. The deadline never changes an answer that a query gives before it.
+
+May import: leasecheck.errors.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import z3
+
+from leasecheck.errors import Signal
+
+#: The work one query may take before it gives up, in Z3's resource units (``rlimit``): on this
+#: project's reference machine a few million units are about a second.
+RLIMIT = 40_000_000
+#: A query that gives up is asked once more with this many times its limit.
+ESCALATE = 8
+#: The seed of every random choice the solver makes.
+SEED = 0
+#: Z3's largest timeout, in milliseconds.
+_MAX_MS = 2**32 - 2
+
+
+class OutOfTime(Signal):
+    """The run's deadline passed (before a query, or while one ran)."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """One solver call, as a trace reports it: what was asked, the answer, the work it took."""
+
+    what: str
+    result: str
+    rlimit: int
+    work: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Effort:
+    """The limits of the queries of one run: the work per query, the run's deadline
+    (``time.monotonic()``; infinite: none), and who hears of each query."""
+
+    rlimit: int = RLIMIT
+    deadline: float = math.inf
+    trace: Callable[[Query], None] | None = None
+
+    def solver(self, ctx: z3.Context) -> z3.Solver:
+        """A solver with the fixed seed; its limits are set by :meth:`check`."""
+        s = z3.Solver(ctx=ctx)
+        s.set("random_seed", SEED)
+        return s
+
+    def check(self, s: z3.Solver, what: str, *assumptions: z3.ExprRef, escalate: bool = True,
+              rlimit: int | None = None) -> z3.CheckSatResult:
+        """``s.check(*assumptions)`` within ``rlimit`` (this effort's by default); once more with
+        :data:`ESCALATE` times that when it gives up and ``escalate`` is set. Raises
+        :class:`OutOfTime` when the deadline passes first."""
+        limit = rlimit or self.rlimit
+        r = self._check_once(s, what, assumptions, limit)
+        if r == z3.unknown and escalate:
+            r = self._check_once(s, what, assumptions, limit * ESCALATE)
+        return r
+
+    def _check_once(self, s: z3.Solver, what: str, assumptions: tuple[z3.ExprRef, ...],
+                    limit: int) -> z3.CheckSatResult:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise OutOfTime(f"the time ran out before {what}")
+        s.set("rlimit", limit)
+        # the deadline only: a query that reaches it ends the run, it never gets an answer changed
+        s.set("timeout", _MAX_MS if math.isinf(left) else max(1, min(_MAX_MS, int(left * 1000))))
+        before = _work(s)
+        t0 = time.monotonic()
+        r = s.check(*assumptions)
+        seconds = time.monotonic() - t0
+        if self.trace is not None:
+            self.trace(Query(what, str(r), limit, _work(s) - before, seconds))
+        if r == z3.unknown and (s.reason_unknown() == "timeout" or time.monotonic() >= self.deadline):
+            raise OutOfTime(f"the time ran out during {what}")
+        return r
+
+
+def _work(s: z3.Solver) -> int:
+    """The context's resource count so far (a count, not a time)."""
+    st = s.statistics()
+    return int(st.get_key_value("rlimit count")) if "rlimit count" in list(st.keys()) else 0
+
+
+def effort_of(limit: Effort | float | None) -> Effort:
+    """An effort as given, or the default one with the deadline given (``time.monotonic()``)."""
+    if isinstance(limit, Effort):
+        return limit
+    return Effort() if limit is None else Effort(deadline=float(limit))
