@@ -145,3 +145,17 @@ def test_the_ranking_does_not_prove_recovery_for_nt35() -> None:
     proof = recovery.prove_recovery(ghosted, base, [], graph, comps, time.monotonic() + 120)
     assert proof.verdict == "unknown"
     assert "no ranking" in proof.reason
+
+
+def test_views_no_network_reaches_are_said_to_be_not_excluded_by_the_invariant() -> None:
+    """A view left unranked that only the solver's counterexamples showed is a weakness of the
+    invariant found, not a fair run that stays: the reason says which is which."""
+    from leasecheck.checker.allsizes.fo import TRUE_F
+
+    comps = (recovery.Component("st", (("INIT", TRUE_F), ("BOUND", TRUE_F))),)
+    why = recovery.unranked_reason(comps, {(0,)}, reached=set())
+    assert why.startswith("1 views have no ranking and are not excluded by the invariant found")
+    assert "st = INIT" in why and "fair run" not in why
+    why = recovery.unranked_reason(comps, {(0,), (1,)}, reached={(1,)})
+    assert "not excluded by the invariant found" in why.split("; and ")[0] and "st = INIT" in why.split("; and ")[0]
+    assert "of reachable states" in why.split("; and ")[1] and "st = BOUND" in why.split("; and ")[1]

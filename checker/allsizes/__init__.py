@@ -5,7 +5,8 @@ may see); :mod:`.fo_finite` evaluates that reading in one finite network and :mo
 it into Z3 terms; :mod:`.epr` checks that every query stays in the decidable fragment;
 :mod:`.learn` learns candidate clauses from finite networks, :mod:`.safety` proves invariants
 with them, :mod:`.ghost` and :mod:`.recovery` prove recovery by a ranking over one client's view;
-:mod:`.fo_check` holds the safety nets that ``prove`` runs besides the proof. It imports ``z3``
+:mod:`.effort` makes and asks every solver, each query limited by the solver's count of
+work (never by the clock, which only ends a run); :mod:`.fo_check` holds the safety nets that ``prove`` runs besides the proof. It imports ``z3``
 itself (its terms are over uninterpreted sorts, unlike the fixed-size engine's).
 
 May import: leasecheck.errors, leasecheck.model, leasecheck.properties, leasecheck.checker.explicit.compile.

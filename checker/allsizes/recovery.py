@@ -67,7 +67,7 @@ from leasecheck.checker.allsizes.fo import (
 from leasecheck.checker.allsizes.fo_finite import FiniteReading
 from leasecheck.checker.allsizes.fo_z3 import Vocabulary, key_label
 from leasecheck.checker.allsizes.learn import Clause, clause_holds_in
-from leasecheck.checker.allsizes.safety import prove_invariant, read_structure, recheck
+from leasecheck.checker.allsizes.safety import Shown, prove_invariant, read_structure, recheck
 from leasecheck.model import dhcp
 from leasecheck.model import values as V
 
@@ -195,6 +195,9 @@ class ViewGraph:
     edges: dict[View, set[tuple[Label, View]]] = field(default_factory=dict)
     #: view -> actions enabled in every state of the view met so far
     enabled: dict[View, set[str]] = field(default_factory=dict)
+    #: the views of reachable states of the finite networks explored (the others come from the
+    #: solver's counterexamples: states the invariant does not exclude, reachable or not)
+    reached: set[View] = field(default_factory=set)
 
     def add_view(self, v: View, enabled: set[str], is_goal: bool) -> None:
         if v not in self.views:
@@ -238,6 +241,7 @@ def read_views(fs: FoSystem, reading: FiniteReading, graph: Explored, comps: Seq
                 if cmd.action in own and cmd.params == (c,):
                     labels.add(cmd.action)
             out.add_view(v, labels, bool(goal_fn(S, sizes, c)))
+            out.reached.add(v)
             for e in graph.out_edges(i):
                 cmd = system.commands[graph.cmd[e]]
                 label = cmd.action if cmd.action in own and cmd.params == (c,) else ""
@@ -246,6 +250,7 @@ def read_views(fs: FoSystem, reading: FiniteReading, graph: Explored, comps: Seq
                     S2 = reading.structure(graph.states[int(graph.dst[e])])
                     out.add_view(w, set(), bool(goal_fn(S2, sizes, c)))
                     out.enabled[w] = set(own)  # refined when the state is expanded
+                out.reached.add(w)
                 out.add_edge(v, label, w)
 
 
@@ -450,6 +455,23 @@ def check_ranking(fs: FoSystem, inv: Formula, comps: Sequence[Component], levels
     return out
 
 
+def unranked_reason(comps: Sequence[Component], rest: set[View], reached: set[View]) -> str:
+    """Why no ranking was found, in words: the views left over that no explored network reaches
+    (the invariant found does not exclude them: too weak, not a run of the model) apart from those
+    that a reachable state shows (as far as one client's view tells, a fair run may stay there)."""
+    seen, unseen = sorted(rest & reached), sorted(rest - reached)
+    parts = []
+    if unseen:
+        shown = "; ".join(describe(comps, v) for v in unseen[:3])
+        parts.append(f"{len(unseen)} views have no ranking and are not excluded by the invariant found, though no "
+                     f"network explored reaches them (a stronger invariant may exclude them; for example {shown})")
+    if seen:
+        shown = "; ".join(describe(comps, v) for v in seen[:3])
+        parts.append(f"{len(seen)} views of reachable states have no ranking: a fair run may stay among them as far "
+                     f"as the view of one client tells (for example {shown})")
+    return "; and ".join(parts)
+
+
 def _within(clause: Clause, comps: Sequence[Component]) -> bool:
     """Whether the clause speaks only of arrays the view reads (such a clause is preferred)."""
     seen = {c.name.split("[")[0] for c in comps} | {"db"}
@@ -525,7 +547,8 @@ def _rank(fs: FoSystem, base: Formula, pool: Sequence[Clause], graph: ViewGraph,
           finish: Callable[[str], RankingProof]) -> RankingProof:
     actions = own_fair_actions(fs)
     wanted: list[Clause] = []
-    proof = prove_invariant(fs, base, pool, effort, final=False)
+    shown = Shown()  # what each search showed, for the next: only a new clause's questions are new
+    proof = prove_invariant(fs, base, pool, effort, final=False, shown=shown)
     out.queries += proof.queries
     if proof.out_of_time:
         raise OutOfTime(proof.reason)
@@ -541,7 +564,8 @@ def _rank(fs: FoSystem, base: Formula, pool: Sequence[Clause], graph: ViewGraph,
             # that fails (or after STRENGTHEN rounds) the invariant stays, and counterexamples are steps
             known = [*out.invariant, *(k for k in wanted if k not in out.invariant)]
             t0 = time.monotonic()
-            proof = prove_invariant(fs, conj(base, *(k.formula() for k in known)), pool, effort, final=False)
+            proof = prove_invariant(fs, conj(base, *(k.formula() for k in known)), pool, effort, final=False,
+                                    shown=shown)
             out.queries += proof.queries
             if proof.out_of_time:  # the run's deadline, not an answer: the run ends
                 raise OutOfTime(proof.reason)
@@ -558,9 +582,7 @@ def _rank(fs: FoSystem, base: Formula, pool: Sequence[Clause], graph: ViewGraph,
         levels, rest = rank_views(graph, actions)
         out.levels, out.views = levels, len(graph.views)
         if rest:
-            shown = "; ".join(describe(comps, v) for v in sorted(rest)[:3])
-            return finish(f"{len(rest)} views have no ranking: a fair run may stay among them as far as the view "
-                          f"of one client tells (for example {shown})")
+            return finish(unranked_reason(comps, rest, graph.reached))
         t0 = time.monotonic()
         found = check_ranking(fs, inv, comps, levels, effort, pool if strengthen > 0 else ())
         out.queries += found.queries

@@ -192,11 +192,37 @@ def _recheck(fs: FoSystem, prop: Formula, clauses: Sequence[Clause],
 RECHECK_GROUP = 6
 
 
+class Shown:
+    """What a search has shown so far: a command's step keeps a formula, in one network or in
+    every network, when the state before it satisfies a set of formulas. Kept under some formulas,
+    it is kept under any more of them, so a search asks only of the formulas not yet shown kept
+    under those it has now: after a clause joins the invariant, only the new clause's questions
+    are new. One record may serve the searches of one run (a recovery proof grows its invariant
+    several times); it only spares questions, never answers one differently, and the invariant
+    found is re-checked by a fresh solver without it."""
+
+    def __init__(self) -> None:
+        self._under: dict[tuple[tuple[int, int] | None, Command, Formula], frozenset[Formula]] = {}
+
+    def kept(self, net: tuple[int, int] | None, cmd: Command, f: Formula, pre: frozenset[Formula]) -> bool:
+        under = self._under.get((net, cmd, f))
+        return under is not None and under <= pre
+
+    def add(self, net: tuple[int, int] | None, cmd: Command, kept: Sequence[Formula], pre: frozenset[Formula]) -> None:
+        for f in kept:
+            self._under[(net, cmd, f)] = pre
+
+
+def conjuncts(f: Formula) -> list[Formula]:
+    """The conjuncts of ``f``, nested conjunctions opened."""
+    return [g for a in f.args for g in conjuncts(a)] if isinstance(f, And) else [f]
+
+
 class _Steps:
     """Step queries over one vocabulary, the terms of each clause built once."""
 
-    def __init__(self, fs: FoSystem, vocab: Vocabulary):
-        self.fs, self.vocab = fs, vocab
+    def __init__(self, fs: FoSystem, vocab: Vocabulary, net: tuple[int, int] | None = None):
+        self.fs, self.vocab, self.net = fs, vocab, net
         self.terms: dict[int, tuple[z3.BoolRef, z3.BoolRef]] = {}
         self.cmds: dict[int, z3.BoolRef] = {}
         self.wf = vocab.formula(well_formed(fs))
@@ -248,31 +274,43 @@ class _Steps:
         net = "every network" if not sizes else "the {}x{} network".format(*(len(sizes[k]) for k in ("client", "address")))
         return f"{cmd.action} {cmd.label}".strip() + f" in {net}"
 
-    def counterexample(self, cmd: Command, forms: Sequence[Formula], effort: Effort,
-                       split: bool) -> tuple[z3.CheckSatResult, z3.Solver, int]:
-        """Whether ``cmd`` leads from a state of every formula to one that violates one of them;
-        with ``split``, one question per formula after the step (each a smaller search for the
-        solver), the first counterexample found ending it. The answer, the last solver asked, and
-        how many were asked."""
+    def counterexample(self, cmd: Command, forms: Sequence[Formula], effort: Effort, split: bool,
+                       shown: Shown) -> tuple[z3.CheckSatResult, z3.Solver | None, int]:
+        """Whether ``cmd`` leads from a state of every formula to one that violates one of them
+        (of those ``shown`` does not already have kept); with ``split``, one question per few
+        formulas after the step (each a smaller search for the solver), the first counterexample
+        found ending it. The answer, the last solver asked (None: none was), and how many were."""
         where = self.where(cmd)
+        pre = frozenset(forms)
+        todo = [f for f in forms if not shown.kept(self.net, cmd, f, pre)]
+        number = {id(f): n for n, f in enumerate(forms, 1)}
+        if not todo:
+            return z3.unsat, None, 0
         if not split:
-            q, _ = self.solver(cmd, forms, forms, effort)
-            return effort.check(q, f"a counterexample to induction for {where}"), q, 1
+            q, _ = self.solver(cmd, forms, todo, effort)
+            r = effort.check(q, f"a counterexample to induction for {where}")
+            if r == z3.unsat:
+                shown.add(self.net, cmd, todo, pre)
+            return r, q, 1
         undecided: z3.Solver | None = None
         asked = 0
-        for first in range(0, len(forms), RECHECK_GROUP):
-            group = forms[first:first + RECHECK_GROUP]
+        for first in range(0, len(todo), RECHECK_GROUP):
+            group = todo[first:first + RECHECK_GROUP]
             q, _ = self.solver(cmd, forms, group, effort)
             asked += 1
             # a group that gives up at its limit is split, not asked again with more
-            r = effort.check(q, f"a counterexample to induction for {where}, clauses {first + 1} to "
-                                f"{first + len(group)}", escalate=len(group) == 1)
+            r = effort.check(q, f"a counterexample to induction for {where}, clauses "
+                                f"{', '.join(str(number[id(f)]) for f in group)}", escalate=len(group) == 1)
+            if r == z3.unsat:
+                shown.add(self.net, cmd, group, pre)
             if r == z3.unknown and len(group) > 1:  # one at a time
-                for n, f in enumerate(group, first + 1):
+                for f in group:
                     q, _ = self.solver(cmd, forms, [f], effort)
                     asked += 1
-                    if (r := effort.check(q, f"a counterexample to induction for {where}, clause {n}")) != z3.unsat:
+                    r = effort.check(q, f"a counterexample to induction for {where}, clause {number[id(f)]}")
+                    if r != z3.unsat:
                         break
+                    shown.add(self.net, cmd, [f], pre)
             if r == z3.sat:
                 return r, q, asked
             if r == z3.unknown and undecided is None:
@@ -282,7 +320,7 @@ class _Steps:
 
 def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadline: Effort | float,
                     per_round: int = 8, networks: Sequence[tuple[int, int]] = _SMALL,
-                    final: bool = True) -> InvariantProof:
+                    final: bool = True, shown: Shown | None = None) -> InvariantProof:
     """Grow an invariant from the property with pool clauses that exclude counterexamples to induction.
 
     ``deadline`` is the run's :class:`.Effort` (or its deadline, a time of ``time.monotonic()``):
@@ -290,7 +328,8 @@ def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadlin
     only ends the search, unknown. With ``final`` the clauses are pruned to those the property
     needs and the result is re-checked by a fresh solver; without, the result is the search's (its
     last question, for every network, found no counterexample to induction), for a caller that
-    re-checks a larger invariant later."""
+    re-checks a larger invariant later. ``shown`` is what earlier searches of the same system
+    showed (:class:`Shown`), and is added to."""
     effort = effort_of(deadline)
     start = time.monotonic()
     out = InvariantProof("unknown", "", candidates=len(pool))
@@ -301,14 +340,14 @@ def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadlin
         return out
 
     try:
-        return _grow(fs, prop, pool, effort, per_round, networks, final, out, inv, finish)
+        return _grow(fs, prop, pool, effort, per_round, networks, final, shown or Shown(), out, inv, finish)
     except OutOfTime as e:
         out.out_of_time = True
         return finish(f"{e} after {out.queries} solver calls, with {len(inv)} clauses")
 
 
 def _grow(fs: FoSystem, prop: Formula, pool: Sequence[Clause], effort: Effort, per_round: int,
-          networks: Sequence[tuple[int, int]], final: bool, out: InvariantProof, inv: list[Clause],
+          networks: Sequence[tuple[int, int]], final: bool, shown: Shown, out: InvariantProof, inv: list[Clause],
           finish: Callable[[str], InvariantProof]) -> InvariantProof:
     vocab = Vocabulary(fs)
     s = _ask(fs, vocab, [("the initial state", initial_formula(fs)), ("the negated property", neg(prop))], effort)
@@ -316,19 +355,21 @@ def _grow(fs: FoSystem, prop: Formula, pool: Sequence[Clause], effort: Effort, p
     if effort.check(s, "the property in the initial state") != z3.unsat:
         return finish("the property does not hold in the initial state of some network")
     pool = list(pool)
-    steps = [_Steps(fs, Vocabulary(fs, z3.Context(), {"client": c, "address": a})) for c, a in networks]
+    steps = [_Steps(fs, Vocabulary(fs, z3.Context(), {"client": c, "address": a}), (c, a)) for c, a in networks]
     steps.append(_Steps(fs, vocab))
     readback: dict[tuple[int, int], Vocabulary] = {}
 
     level, index = 0, 0  # the network size tried, and the command where the last counterexample was
     order = list(fs.commands)
     while True:
-        forms = [prop, *(c.formula() for c in inv)]
+        forms = [*conjuncts(prop), *(c.formula() for c in inv)]
         cti = None
         for step in range(len(order)):
             cmd = order[(index + step) % len(order)]
-            r, q, asked = steps[level].counterexample(cmd, forms, effort, split=level == len(steps) - 1)
+            r, q, asked = steps[level].counterexample(cmd, forms, effort, split=level == len(steps) - 1, shown=shown)
             out.queries += asked
+            if q is None:
+                continue
             if r == z3.unknown:
                 return finish(f"the solver gave up on {steps[level].where(cmd)} at its limit of work "
                               f"({q.reason_unknown()})")
