@@ -44,6 +44,8 @@ def _nt40_ghost_invariant() -> tuple[object, object]:
     return ghosted, conj(*(f for _, f in ghost_lemmas()), safety.fo_property(ghosted, "single_binding"))
 
 
+@pytest.mark.proofs
+@pytest.mark.slow  # two proofs of the invariant recovery starts from: about 20 s each under load
 def test_a_slow_machine_and_a_fast_one_prove_the_same_invariant_by_the_same_queries(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The invariant recovery starts from, grown as on a machine a thousand times slower than
     this one and as on one a thousand times faster: the same verdict, clauses and solver calls."""
@@ -57,6 +59,8 @@ def test_a_slow_machine_and_a_fast_one_prove_the_same_invariant_by_the_same_quer
     assert runs[0][0] == "holds", runs[0][1]
 
 
+@pytest.mark.proofs
+@pytest.mark.slow  # two re-checks whose queries are split and asked again: about 15 s each under load
 def test_a_query_that_gives_up_is_split_the_same_way_on_every_machine(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """With a work limit so small that queries give up, the re-check splits them and asks again
     with more: the same queries, answers and work on a slow machine and on a fast one."""
