@@ -85,3 +85,19 @@ def test_the_deadline_ends_the_run_unknown_and_says_so() -> None:
     ghosted, base = _nt40_ghost_invariant()
     proof = safety.prove_invariant(ghosted, base, [], deadline=time.monotonic() - 1)  # type: ignore[arg-type]
     assert proof.verdict == "unknown" and proof.reason.startswith("the time ran out")
+
+
+def test_a_clause_asked_for_that_a_step_breaks_is_dropped_not_the_end_of_the_search() -> None:
+    """A recovery proof strengthens its invariant with the clauses its counterexamples asked for;
+    one of them that is not inductive (here: every client stays INIT) is dropped, and the rest of
+    the search goes on, instead of the whole strengthening failing on it."""
+    from leasecheck.checker.allsizes.learn import Clause, atoms
+
+    ghosted, base = _nt40_ghost_invariant()
+    shape = safety.shapes()[0][0]
+    init = next(a for a in atoms(ghosted, shape) if a.text == "st[c] = INIT")  # type: ignore[arg-type]
+    stays_init = Clause(shape, ((init, True),))
+    proof = safety.prove_invariant(ghosted, base, [], deadline=time.monotonic() + 1e6, final=False,  # type: ignore[arg-type]
+                                   seed=[stays_init])
+    assert proof.verdict == "holds", proof.reason
+    assert stays_init not in proof.clauses

@@ -561,11 +561,13 @@ def _rank(fs: FoSystem, base: Formula, pool: Sequence[Clause], graph: ViewGraph,
         out.rounds = rnd
         if wanted:
             # the clauses unreachable counterexamples violated, with what makes them inductive; when
-            # that fails (or after STRENGTHEN rounds) the invariant stays, and counterexamples are steps
-            known = [*out.invariant, *(k for k in wanted if k not in out.invariant)]
+            # that fails (or after STRENGTHEN rounds) the invariant stays, and counterexamples are steps;
+            # the invariant so far is inductive: it stays whole; the clauses asked for start the
+            # search, and one that a step breaks is dropped, not the end of the strengthening
+            known = list(out.invariant)
             t0 = time.monotonic()
             proof = prove_invariant(fs, conj(base, *(k.formula() for k in known)), pool, effort, final=False,
-                                    shown=shown)
+                                    shown=shown, seed=[k for k in wanted if k not in known])
             out.queries += proof.queries
             if proof.out_of_time:  # the run's deadline, not an answer: the run ends
                 raise OutOfTime(proof.reason)
@@ -576,8 +578,9 @@ def _rank(fs: FoSystem, base: Formula, pool: Sequence[Clause], graph: ViewGraph,
             else:
                 strengthen = 0
             if progress:
+                kept = sum(k in out.invariant for k in wanted)
                 progress(f"the invariant with {len(wanted)} more clauses: {proof.verdict} ({proof.reason}), "
-                         f"{len(out.invariant)} clauses, {time.monotonic() - t0:.1f} s")
+                         f"{kept} of them kept, {len(out.invariant)} clauses, {time.monotonic() - t0:.1f} s")
             wanted = []
         levels, rest = rank_views(graph, actions)
         out.levels, out.views = levels, len(graph.views)

@@ -320,7 +320,7 @@ class _Steps:
 
 def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadline: Effort | float,
                     per_round: int = 8, networks: Sequence[tuple[int, int]] = _SMALL,
-                    final: bool = True, shown: Shown | None = None) -> InvariantProof:
+                    final: bool = True, shown: Shown | None = None, seed: Sequence[Clause] = ()) -> InvariantProof:
     """Grow an invariant from the property with pool clauses that exclude counterexamples to induction.
 
     ``deadline`` is the run's :class:`.Effort` (or its deadline, a time of ``time.monotonic()``):
@@ -329,11 +329,13 @@ def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadlin
     needs and the result is re-checked by a fresh solver; without, the result is the search's (its
     last question, for every network, found no counterexample to induction), for a caller that
     re-checks a larger invariant later. ``shown`` is what earlier searches of the same system
-    showed (:class:`Shown`), and is added to."""
+    showed (:class:`Shown`), and is added to. ``seed`` are clauses the invariant starts with
+    besides the property: unlike the property, one that a step breaks (with no pool clause to
+    exclude the step's pre-state) is dropped, not the end of the search."""
     effort = effort_of(deadline)
     start = time.monotonic()
     out = InvariantProof("unknown", "", candidates=len(pool))
-    inv: list[Clause] = []
+    inv: list[Clause] = list(dict.fromkeys(seed))
 
     def finish(reason: str) -> InvariantProof:
         out.reason, out.clauses, out.seconds = reason, inv, time.monotonic() - start
@@ -402,7 +404,8 @@ def _grow(fs: FoSystem, prop: Formula, pool: Sequence[Clause], effort: Effort, p
                           f"clause excludes to one that violates the property")
         for k in broken:
             inv.remove(k)
-            pool.remove(k)
+            if k in pool:
+                pool.remove(k)
         level = 0
     if not final:
         out.verdict = "holds"
