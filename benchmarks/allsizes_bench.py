@@ -9,7 +9,8 @@ candidate clauses and of solver calls and the solver's work in all (Z3's resourc
 same on every machine: :mod:`leasecheck.checker.allsizes.effort`). --quick runs only the nt40 and
 nt35 jobs; --property and --variant only the jobs of one property, of one variant. --trace DIR
 writes each job's solver calls to DIR/<job>.jsonl, one line each (what was asked, the answer,
-the limit, the work, the seconds), and the job's rounds to DIR/<job>.log.
+the limit, the work, the seconds), and the job's rounds to DIR/<job>.log, and prints where the
+solver's work and seconds went.
 """
 
 from __future__ import annotations
@@ -62,6 +63,35 @@ print(json.dumps({{"verdict": str(run.verdict), "clauses": len(run.invariant), "
 """
 
 
+def _kind(what: str) -> str:
+    """The kind of a traced query, from what it asked."""
+    if what.startswith("the re-check"):
+        return "the fresh re-check of the invariant"
+    if what.startswith("a counterexample to induction"):
+        return "counterexamples to induction, " + ("every network" if "every network" in what else "small networks")
+    if what.startswith("the read-back"):
+        return "counterexamples read back in a small network"
+    if what.startswith(("the obligation", "the clauses needed", "the property in")):
+        return "other checks of the invariant"
+    return "the ranking's conditions"
+
+
+def summary(trace: str) -> list[str]:
+    """Where a traced job's solver calls went: calls, work and seconds of each kind, the largest call."""
+    calls = [json.loads(line) for line in Path(trace + ".jsonl").read_text().splitlines()]
+    kinds: dict[str, list[float]] = {}
+    for c in calls:
+        k = kinds.setdefault(_kind(c["what"]), [0, 0, 0.0])
+        k[0], k[1], k[2] = k[0] + 1, k[1] + c["work"], k[2] + c["seconds"]
+    out = [f"    {name:<48} {n:>5} calls {w / 1e6:9.1f} M work {s:8.1f} s" for name, (n, w, s) in kinds.items()]
+    if calls:
+        big = max(calls, key=lambda c: c["work"])
+        gave_up = sum(c["result"] == "unknown" for c in calls)
+        out.append(f"    the largest: {big['work'] / 1e6:.2f} M work of {big['rlimit'] / 1e6:.0f} M ({big['what']}); "
+                   f"{gave_up} calls gave up")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
@@ -90,6 +120,8 @@ def main() -> None:
         print(f"{name:<48} {doc['verdict']:<9} {seconds:6.1f} s  {doc['clauses']:>3} clauses  "
               f"{doc['candidates']:>5} candidates  {doc['calls']:>4} calls  {doc['work'] / 1e6:8.1f} M work"
               f"  ({doc['reason']})", flush=True)
+        if trace:
+            print("\n".join(summary(trace)), flush=True)
 
 
 if __name__ == "__main__":
