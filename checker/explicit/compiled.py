@@ -187,15 +187,6 @@ def explore_compiled(
     try:
         try:
             while True:
-                status = lib.lc_expand(g, SLICE)
-                if status == codegen.DONE:
-                    break
-                if status == codegen.STATE_LIMIT:
-                    stop_reason = f"state limit of {limits.max_states} reached"
-                    break
-                if status == codegen.NO_MEMORY:
-                    stop_reason = memory.reason()
-                    break
                 now = time.perf_counter()
                 if (deadline is not None and time.monotonic() > deadline) or limits.cancelled():
                     stop_reason = limits.stop_reason()
@@ -206,6 +197,15 @@ def explore_compiled(
                 if progress is not None and now >= next_report:
                     progress(Progress(int(g.states), int(g.expanded), int(g.edges), now - start))
                     next_report = now + progress_every
+                status = lib.lc_expand(g, SLICE)
+                if status == codegen.DONE:
+                    break
+                if status == codegen.STATE_LIMIT:
+                    stop_reason = f"state limit of {limits.max_states} reached"
+                    break
+                if status == codegen.NO_MEMORY:
+                    stop_reason = memory.reason()
+                    break
         except KeyboardInterrupt:
             stop_reason = limits.interrupted()
         return _graph(_Taker(ffi, lib, g), system, stop_reason, start)

@@ -1,0 +1,180 @@
+"""The compiled explorer (``--explorer compiled``): the model's search generated as C gives the
+vector explorer's graph, state for state and edge for edge, so the same verdicts and the same
+counterexamples; its build is cached under a key that changes with the model; and without a C
+compiler the engine explores with the vector explorer and says so."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from leasecheck import Config, check
+from leasecheck.checker.cli.main import main
+from leasecheck.checker.explicit import codegen, compiled
+from leasecheck.checker.explicit.explore import Limits, StateGraph, explore
+from leasecheck.checker.explicit.vexplore import explore_vector
+from leasecheck.checker.render.jsondoc import run_json
+from leasecheck.model.dhcp import dhcp_system
+from leasecheck.model.lang import Const, System
+from leasecheck.properties.dhcp import PROPERTY_NAMES
+
+CAN_BUILD = compiled.compiler() is not None and importlib.util.find_spec("cffi") is not None
+needs_compiler = pytest.mark.skipif(not CAN_BUILD, reason="no C compiler or no cffi here")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _own_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Builds go to a folder of this module's own, not the user's cache."""
+    folder = tmp_path_factory.mktemp("compiled-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(compiled.CACHE_ENV, str(folder))
+        yield folder
+
+
+def whole_graph(graph: StateGraph) -> tuple:
+    """Everything an explorer decides: states in number order, parents, and edges in order."""
+    return (list(graph.states), list(graph.parent), list(graph.parent_cmd), list(graph.offsets),
+            list(graph.dst), list(graph.cmd), graph.expanded, graph.complete)
+
+
+CONFIGS = [
+    Config(1, 1, "nt35"), Config(1, 1, "nt40"), Config(1, 2, "nt35", 1, 1, 1, True),
+    Config(2, 1, "nt35", 1, 1, 0, True), Config(2, 2, "nt40"), Config(2, 2, "nt40", 1, 0, 1, True),
+    Config(2, 2, "nt35", 1, 1, 1, True), Config(2, 3, "nt40"), Config(2, 2, "rfc2131", 0, 1, 0),
+]
+
+
+@needs_compiler
+@pytest.mark.parametrize("cfg", CONFIGS, ids=str)
+def test_the_compiled_explorer_builds_the_vector_explorers_graph(cfg: Config) -> None:
+    system = dhcp_system(cfg)
+    ours, theirs = compiled.explore_compiled(system), explore_vector(system)
+    assert (len(ours.states), ours.transitions) == (len(theirs.states), theirs.transitions)
+    assert np.array_equal(ours.states.keys, theirs.states.keys)  # type: ignore[attr-defined]
+    assert whole_graph(ours) == whole_graph(theirs)
+    assert ours.complete and ours.stop_reason == ""
+
+
+@needs_compiler
+def test_the_3x3_nt40_graph_has_the_figures_of_the_vector_explorer() -> None:
+    system = dhcp_system(Config(3, 3, "nt40"))
+    ours, theirs = compiled.explore_compiled(system), explore_vector(system)
+    assert (len(ours.states), ours.transitions) == (len(theirs.states), theirs.transitions)
+    assert list(ours.parent) == list(theirs.parent) and list(ours.dst) == list(theirs.dst)
+
+
+@needs_compiler
+@pytest.mark.parametrize("limit", [1, 7, 100, 1000])
+def test_a_state_limit_keeps_the_first_states_as_the_scalar_explorer_does(limit: int) -> None:
+    system = dhcp_system(Config(2, 2, "nt40"))
+    ours, scalar = compiled.explore_compiled(system, Limits(max_states=limit)), explore(system, Limits(max_states=limit))
+    assert whole_graph(ours) == whole_graph(scalar)
+    assert ours.stop_reason == scalar.stop_reason == f"state limit of {limit} reached"
+
+
+def without_timings(document: dict) -> dict:
+    data = json.loads(json.dumps(document, sort_keys=True))
+
+    def strip(node: object) -> None:
+        if isinstance(node, dict):
+            node.pop("seconds", None)
+            for v in node.values():
+                strip(v)
+        elif isinstance(node, list):
+            for v in node:
+                strip(v)
+
+    strip(data)
+    return data
+
+
+@needs_compiler
+@pytest.mark.parametrize("cfg", [Config(2, 2, "nt40", 1, 1, 0), Config(2, 1, "nt35", 1, 1, 0, True)], ids=str)
+def test_an_invariants_counterexample_is_the_reference_explorers(cfg: Config) -> None:
+    names = [n for n in PROPERTY_NAMES if cfg.restart or n != "kb_restart_workaround"]
+    ours = check(cfg, properties=names, explorer="compiled")
+    theirs = check(cfg, properties=names, explorer="vector")
+    (duplicate,) = [r for r in ours.report.results if r.property == "no_duplicate_address"]
+    assert duplicate.verdict.value == "violated" and duplicate.trace is not None
+    assert ours.report.engine == "explicit"
+    assert without_timings(run_json(ours)) == without_timings(run_json(theirs))
+
+
+@needs_compiler
+def test_the_readmes_deadlock_is_found_from_the_command_line() -> None:
+    out = io.StringIO()
+    assert main(["check", "--explorer", "compiled", "--property", "recovery", "--format", "json"], out, io.StringIO()) == 1
+    doc = json.loads(out.getvalue())
+    assert doc["engine"] == "explicit" and doc["stats"]["states"] == 65
+    assert doc["results"][0]["verdict"] == "violated"
+
+
+def _altered(system: System) -> System:
+    """``system`` with one update of one command changed (a different model)."""
+    cmds = list(system.commands)
+    k = next(i for i, c in enumerate(cmds) if c.updates)
+    var, e = cmds[k].updates[0]
+    other = (e.index + 1) % len(e.domain) if isinstance(e, Const) else 0
+    cmds[k] = dataclasses.replace(cmds[k], updates=((var, Const(e.domain, other)), *cmds[k].updates[1:]))
+    return dataclasses.replace(system, commands=tuple(cmds))
+
+
+def test_the_cache_key_changes_with_the_model() -> None:
+    cc = ["cc"]
+    nt35, nt40 = dhcp_system(Config(variant="nt35")), dhcp_system(Config(variant="nt40"))
+    key = compiled.source_key(codegen.c_source(nt35), cc)
+    assert key == compiled.source_key(codegen.c_source(dhcp_system(Config(variant="nt35"))), cc)
+    assert key != compiled.source_key(codegen.c_source(nt40), cc)
+    assert key != compiled.source_key(codegen.c_source(_altered(nt35)), cc)
+    assert key != compiled.source_key(codegen.c_source(nt35), ["clang"])
+
+
+@needs_compiler
+def test_a_build_is_made_once_and_found_in_the_cache_after(tmp_path: Path) -> None:
+    env = {compiled.CACHE_ENV: str(tmp_path), "PATH": __import__("os").environ.get("PATH", "")}
+    system = dhcp_system(Config(variant="nt35"))
+    first, again = compiled.build(system, env), compiled.build(system, env)
+    assert first.built and not again.built and first.path == again.path and first.path.parent == tmp_path
+    changed = compiled.build(_altered(system), env)
+    assert changed.built and changed.path != first.path
+    # the altered model's search really is another: it reaches other states
+    assert whole_graph(compiled.explore_compiled(_altered(system), env=env)) != \
+        whole_graph(compiled.explore_compiled(system, env=env))
+
+
+def test_without_a_compiler_the_explorer_says_why(tmp_path: Path) -> None:
+    env = {compiled.CACHE_ENV: str(tmp_path), "CC": "/nonexistent/cc", "PATH": ""}
+    assert compiled.compiler(env) is None
+    with pytest.raises(compiled.CompilerUnavailable, match="no C compiler"):
+        compiled.build(dhcp_system(Config()), env)
+    assert compiled.compiler({"PATH": ""}) is None
+
+
+def test_without_a_compiler_the_engine_explores_with_the_vector_explorer_and_says_so(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(compiled.CACHE_ENV, str(tmp_path))  # nothing built there
+    monkeypatch.setenv("CC", "/nonexistent/cc")
+    cfg = Config(2, 1, "nt35")
+    ours = check(cfg, properties=["no_duplicate_address", "recovery"], explorer="compiled")
+    theirs = check(cfg, properties=["no_duplicate_address", "recovery"], explorer="vector")
+    assert ours.report.engine.startswith("explicit, vector explorer: the compiled explorer cannot run here")
+    assert "no C compiler" in ours.report.engine
+    assert ours.report.results == theirs.report.results
+    out = io.StringIO()
+    assert main(["check", "--explorer", "compiled", "--property", "single_binding"], out, io.StringIO()) == 0
+    assert "the compiled explorer cannot run here (no C compiler" in out.getvalue()
+
+
+@needs_compiler
+def test_a_spent_budget_stops_the_compiled_explorer_with_the_reason() -> None:
+    system = dhcp_system(Config(2, 2, "nt40"))
+    graph = compiled.explore_compiled(system, Limits(max_memory=1))
+    assert not graph.complete and graph.stop_reason == "memory limit of 1 MB reached"
+    assert len(graph.parent) == len(graph.states) and len(graph.offsets) == graph.expanded + 1
