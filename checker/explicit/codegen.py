@@ -14,8 +14,9 @@ What the file holds:
   read on the pre-state. The seven node kinds of :mod:`leasecheck.model.lang` become C
   directly: ``Const`` a number, ``Read`` a field, ``Map`` a lookup in a constant table, ``Eq``
   ``==``, ``Not`` ``!``, ``And`` ``&&``, ``Or`` ``||``, ``Ite`` ``?:``.
-* the visited set: open addressing over state numbers (``int32``), linear probing, keys
-  compared in full (never on a hash alone), at most half full;
+* the visited set: open addressing with linear probing, each slot a key and its state number
+  (one memory access finds both), keys compared in full (never on a hash alone), at most half
+  full;
 * the search (``lc_expand``): states expanded in number order, a new successor numbered next,
   its parent the state and command that reached it first: the model's order of exploration
   (docs/model.md section 10), so the graph is numbered as the other explorers number it. A
@@ -29,7 +30,21 @@ signals and memory budget between them.
 from __future__ import annotations
 
 from leasecheck.checker.explicit.pack import Layout, layout
-from leasecheck.model.lang import And, Const, Eq, Expr, Ite, Map, Not, Or, Read, System, conjuncts
+from leasecheck.model.lang import (
+    And,
+    Const,
+    Eq,
+    Expr,
+    GuardedCommand,
+    Ite,
+    Map,
+    Not,
+    Or,
+    Read,
+    System,
+    conjuncts,
+    structure,
+)
 
 #: the interface the generated library exports (cffi's ``cdef``); the C file defines it
 CDEF = """
@@ -46,10 +61,11 @@ typedef struct {
     int64_t max_states;
     int64_t cap_states;
     int64_t cap_edges;
-    int32_t *slots;
+    uint64_t *slots;
     uint64_t slot_mask;
     uint64_t *scratch;
     int32_t *scratch_cmd;
+    uint64_t *scratch_hash;
 } lc_graph;
 
 int lc_words(void);
@@ -77,10 +93,11 @@ typedef struct {
     int64_t max_states;
     int64_t cap_states;
     int64_t cap_edges;
-    int32_t *slots;
+    uint64_t *slots;
     uint64_t slot_mask;
     uint64_t *scratch;
     int32_t *scratch_cmd;
+    uint64_t *scratch_hash;
 } lc_graph;
 
 int lc_words(void) { return W; }
@@ -117,16 +134,31 @@ static int lc_resize(void **p, int64_t n, size_t size) {
     return 0;
 }
 
+/* the visited set: slots of W + 1 words, a key and its state number + 1 (0: an empty slot) */
+static void lc_place(uint64_t *slots, uint64_t mask, const uint64_t *key, int64_t id) {
+    uint64_t p = lc_hash(key) & mask;
+    while (slots[p * (W + 1) + W] != 0) p = (p + 1) & mask;
+    memcpy(slots + p * (W + 1), key, W * sizeof(uint64_t));
+    slots[p * (W + 1) + W] = (uint64_t)id + 1;
+}
+
+/* the visited set's look-ups go everywhere in it: ask for huge pages (fewer TLB misses) */
+static void lc_huge(void *p, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    uintptr_t lo = ((uintptr_t)p + (1u << 21) - 1) & ~(uintptr_t)((1u << 21) - 1);
+    uintptr_t hi = ((uintptr_t)p + bytes) & ~(uintptr_t)((1u << 21) - 1);
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+    (void)p; (void)bytes;
+#endif
+}
+
 static int lc_rehash(lc_graph *g, uint64_t slots) {
-    int32_t *s = (int32_t *)malloc(slots * sizeof(int32_t));
+    uint64_t *s = (uint64_t *)calloc(slots, (W + 1) * sizeof(uint64_t));
     if (s == NULL) return -1;
-    memset(s, 0xff, slots * sizeof(int32_t));
+    lc_huge(s, slots * (W + 1) * sizeof(uint64_t));
     uint64_t mask = slots - 1;
-    for (int64_t i = 0; i < g->states; i++) {
-        uint64_t p = lc_hash(g->keys + i * W) & mask;
-        while (s[p] != -1) p = (p + 1) & mask;
-        s[p] = (int32_t)i;
-    }
+    for (int64_t i = 0; i < g->states; i++) lc_place(s, mask, g->keys + i * W, i);
     free(g->slots);
     g->slots = s;
     g->slot_mask = mask;
@@ -165,7 +197,7 @@ void lc_drop(void *p) { free(p); }
 void lc_free(lc_graph *g) {
     if (g == NULL) return;
     free(g->keys); free(g->parent); free(g->parent_cmd); free(g->offsets);
-    free(g->dst); free(g->cmd); free(g->slots); free(g->scratch); free(g->scratch_cmd);
+    free(g->dst); free(g->cmd); free(g->slots); free(g->scratch); free(g->scratch_cmd); free(g->scratch_hash);
     free(g);
 }
 
@@ -176,17 +208,16 @@ lc_graph *lc_new(const uint64_t *initial, int64_t max_states) {
     g->slot_mask = 0;
     g->scratch = (uint64_t *)malloc((NCMD + 1) * W * sizeof(uint64_t));
     g->scratch_cmd = (int32_t *)malloc((NCMD + 1) * sizeof(int32_t));
-    g->slots = (int32_t *)malloc(sizeof(int32_t));
-    if (g->scratch == NULL || g->scratch_cmd == NULL || g->slots == NULL) { lc_free(g); return NULL; }
-    g->slots[0] = -1;
+    g->scratch_hash = (uint64_t *)malloc((NCMD + 1) * sizeof(uint64_t));
+    g->slots = (uint64_t *)calloc(1, (W + 1) * sizeof(uint64_t));
+    if (g->scratch == NULL || g->scratch_cmd == NULL || g->scratch_hash == NULL || g->slots == NULL) { lc_free(g); return NULL; }
     if (lc_room(g, 1, 0)) { lc_free(g); return NULL; }
     memcpy(g->keys, initial, W * sizeof(uint64_t));
     g->parent[0] = -1;
     g->parent_cmd[0] = -1;
     g->offsets[0] = 0;
     g->states = 1;
-    uint64_t p = lc_hash(g->keys) & g->slot_mask;
-    g->slots[p] = 0;
+    lc_place(g->slots, g->slot_mask, g->keys, 0);
     return g;
 }
 
@@ -199,16 +230,24 @@ int lc_expand(lc_graph *g, int64_t count) {
         int n = lc_successors(g->keys + i * W, g->scratch, g->scratch_cmd);
         if (lc_room(g, n, n)) return -1;
         int64_t edges = g->edges;
+        uint64_t *at = g->scratch_hash;
+        for (int k = 0; k < n; k++) {  /* every look-up's first slot asked for at once */
+            at[k] = lc_hash(g->scratch + (int64_t)k * W) & g->slot_mask;
+#if defined(__GNUC__)
+            __builtin_prefetch(g->slots + at[k] * (W + 1));
+#endif
+        }
         for (int k = 0; k < n; k++) {
             const uint64_t *key = g->scratch + (int64_t)k * W;
-            uint64_t p = lc_hash(key) & g->slot_mask;
-            int32_t j;
+            uint64_t p = at[k];
+            uint64_t *slot;
             for (;;) {
-                j = g->slots[p];
-                if (j == -1 || lc_same(g->keys + (int64_t)j * W, key)) break;
+                slot = g->slots + p * (W + 1);
+                if (slot[W] == 0 || lc_same(slot, key)) break;
                 p = (p + 1) & g->slot_mask;
             }
-            if (j == -1) {
+            int32_t j;
+            if (slot[W] == 0) {
                 if (g->max_states >= 0 && g->states >= g->max_states) {
                     /* the state limit: the states numbered so far are kept, state i's edges dropped */
                     g->edges = g->offsets[i];
@@ -218,8 +257,11 @@ int lc_expand(lc_graph *g, int64_t count) {
                 memcpy(g->keys + (int64_t)j * W, key, W * sizeof(uint64_t));
                 g->parent[j] = (int32_t)i;
                 g->parent_cmd[j] = g->scratch_cmd[k];
-                g->slots[p] = j;
+                memcpy(slot, key, W * sizeof(uint64_t));
+                slot[W] = (uint64_t)j + 1;
                 g->states++;
+            } else {
+                j = (int32_t)(slot[W] - 1);
             }
             g->dst[edges] = j;
             g->cmd[edges] = g->scratch_cmd[k];
@@ -273,6 +315,52 @@ class _Writer:
         return out
 
 
+def _update(c: GuardedCommand, lay: Layout, w: _Writer, pad: str) -> list[str]:
+    """The lines that append ``c``'s successor (its guard already known to hold)."""
+    lines = [f"{pad}{{  /* {_comment(f'{c.index}: {c.action}{c.params} {c.label}')} */",
+             f"{pad}    uint64_t *o = out + (int64_t)n * W;"]
+    new = {word: f"k{word}" for word in range(lay.words)}
+    for var, e in c.updates:
+        word = lay.word[var]
+        new[word] = f"(({new[word]}) & ~{lay.field_mask(var):#x}ULL) | ((uint64_t)({w.expr(e)}) << {lay.shift[var]})"
+    lines += [f"{pad}    o[{word}] = {new[word]};" for word in range(lay.words)]
+    lines += [f"{pad}    out_cmd[n++] = {c.index};", f"{pad}}}"]
+    return lines
+
+
+def _tests(items: list[tuple[list[Expr], GuardedCommand]], lay: Layout, w: _Writer, depth: int) -> list[str]:
+    """The guards of consecutive commands, a conjunct that a run of them shares tested once.
+
+    Only neighbours are grouped (the run from the first command on that shares one of its
+    conjuncts, the longest such run), so the commands are still tried in their order."""
+    pad = "    " * depth
+    lines: list[str] = []
+    i = 0
+    while i < len(items):
+        conj, cmd = items[i]
+        best, length = None, 1
+        for g in conj:
+            key = structure(g)
+            j = i + 1
+            while j < len(items) and any(structure(h) == key for h in items[j][0]):
+                j += 1
+            if j - i > length:
+                best, length = g, j - i
+        if best is None:
+            if conj:
+                lines.append(f"{pad}if ({' && '.join(w.expr(g) for g in conj)})")
+            lines += _update(cmd, lay, w, pad)
+            i += 1
+            continue
+        key = structure(best)
+        run = [([h for h in c if structure(h) != key], k) for c, k in items[i:i + length]]
+        lines.append(f"{pad}if ({w.expr(best)}) {{")
+        lines += _tests(run, lay, w, depth + 1)
+        lines.append(f"{pad}}}")
+        i += length
+    return lines
+
+
 def _successors(system: System, lay: Layout, w: _Writer) -> list[str]:
     lines = ["static int lc_successors(const uint64_t *key, uint64_t *out, int32_t *out_cmd) {"]
     for word in range(lay.words):
@@ -281,19 +369,8 @@ def _successors(system: System, lay: Layout, w: _Writer) -> list[str]:
         mask = (1 << lay.width[v]) - 1
         lines.append(f"    const unsigned v{v} = (unsigned)((k{lay.word[v]} >> {lay.shift[v]}) & {mask}u);")
     lines.append("    int n = 0;")
-    for c in system.commands:  # command order: the model's order of a state's successors
-        guard = " && ".join(w.expr(g) for g in conjuncts(c.guard)) or "1"
-        lines.append(f"    if ({guard}) {{  /* {_comment(f'{c.index}: {c.action}{c.params} {c.label}')} */")
-        lines.append("        uint64_t *o = out + (int64_t)n * W;")
-        new = {word: f"k{word}" for word in range(lay.words)}
-        for var, e in c.updates:
-            word = lay.word[var]
-            field = lay.field_mask(var)
-            new[word] = f"(({new[word]}) & ~{field:#x}ULL) | ((uint64_t)({w.expr(e)}) << {lay.shift[var]})"
-        for word in range(lay.words):
-            lines.append(f"        o[{word}] = {new[word]};")
-        lines.append(f"        out_cmd[n++] = {c.index};")
-        lines.append("    }")
+    # command order: the model's order of a state's successors
+    lines += _tests([(list(conjuncts(c.guard)), c) for c in system.commands], lay, w, 1)
     lines.append("    return n;")
     lines.append("}")
     return lines
@@ -306,9 +383,13 @@ def c_source(system: System) -> str:
     body = _successors(system, lay, w)
     head = [
         f"/* leasecheck: the breadth-first search of {_comment(system.name)}, generated from its guarded commands */",
+        "#define _DEFAULT_SOURCE",
         "#include <stdint.h>",
         "#include <stdlib.h>",
         "#include <string.h>",
+        "#if defined(__linux__)",
+        "#include <sys/mman.h>",
+        "#endif",
         f"#define W {lay.words}",
         f"#define NCMD {len(system.commands)}",
         *w.declarations(),
