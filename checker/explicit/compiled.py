@@ -48,7 +48,7 @@ from leasecheck.checker.explicit.memory import memory_budget
 from leasecheck.checker.explicit.pack import layout
 from leasecheck.checker.explicit.vector import Program
 from leasecheck.checker.explicit.vexplore import PackedStates
-from leasecheck.errors import InternalError
+from leasecheck.errors import InternalError, UserError
 from leasecheck.model.lang import System
 
 #: states expanded between two looks at the deadline, signals, memory and progress
@@ -60,8 +60,9 @@ CFLAGS = ("-O2", "-std=c99", "-shared", "-fPIC")
 CACHE_ENV = "LEASECHECK_CACHE_DIR"
 
 
-class CompilerUnavailable(Exception):
-    """The compiled explorer cannot run here (no C compiler, no cffi); the message says why."""
+class CompilerUnavailable(UserError):
+    """The compiled explorer cannot run here (no C compiler, no cffi): a missing prerequisite;
+    the message says why (the engine catches it and explores with the vector explorer)."""
 
 
 @dataclass(frozen=True)
