@@ -167,12 +167,12 @@ def test_without_a_compiler_the_engine_explores_with_the_vector_explorer_and_say
     cfg = Config(2, 1, "nt35")
     ours = check(cfg, properties=["no_duplicate_address", "recovery"], explorer="compiled")
     theirs = check(cfg, properties=["no_duplicate_address", "recovery"], explorer="vector")
-    assert ours.report.engine.startswith("explicit, vector explorer: the compiled explorer cannot run here")
-    assert "no C compiler" in ours.report.engine
+    assert ours.report.engine == ("explicit, vector explorer (the compiled explorer cannot run here: "
+                                  "no C compiler: $CC is '/nonexistent/cc', which is not found)")
     assert ours.report.results == theirs.report.results
     out = io.StringIO()
     assert main(["check", "--explorer", "compiled", "--property", "single_binding"], out, io.StringIO()) == 0
-    assert "the compiled explorer cannot run here (no C compiler" in out.getvalue()
+    assert "engine explicit, vector explorer (the compiled explorer cannot run here: no C compiler" in out.getvalue()
 
 
 @needs_compiler
@@ -181,3 +181,29 @@ def test_a_spent_budget_stops_the_compiled_explorer_with_the_reason() -> None:
     graph = compiled.explore_compiled(system, Limits(max_memory=1))
     assert not graph.complete and graph.stop_reason == "memory limit of 1 MB reached"
     assert len(graph.parent) == len(graph.states) and len(graph.offsets) == graph.expanded + 1
+
+
+def test_without_cffi_the_explorer_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "cffi", None)  # import cffi now raises ImportError
+    with pytest.raises(compiled.CompilerUnavailable, match=r"cffi is not installed: pip install 'leasecheck\[compiled\]'"):
+        compiled.explore_compiled(dhcp_system(Config()))
+    run = check(Config(), properties=["recovery"], explorer="compiled")
+    assert run.report.engine == ("explicit, vector explorer (the compiled explorer cannot run here: "
+                                 "cffi is not installed: pip install 'leasecheck[compiled]')")
+
+
+@needs_compiler
+def test_a_cache_that_cannot_be_written_gets_a_build_of_the_runs_own_removed_once_loaded(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    own = tmp_path / "tmp"
+    own.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(own))
+    env = {compiled.CACHE_ENV: str(blocked / "cache"), "PATH": __import__("os").environ.get("PATH", "")}
+    system = dhcp_system(Config(variant="nt40"))
+    made = compiled.build(system, env)
+    assert made.built and made.temporary and made.path.is_file() and made.path.parent.parent == own
+    graph = compiled.explore_compiled(system, env=env)
+    assert graph.complete and len(graph.states) == len(explore_vector(system).states)
+    assert [p.name for p in own.iterdir() if p.name.startswith("leasecheck-compiled-")] == [made.path.parent.name]

@@ -77,7 +77,10 @@ void lc_free(lc_graph *g);
 """
 
 #: what ``lc_expand`` returns
-MORE, DONE, STATE_LIMIT, NO_MEMORY = 0, 1, 2, -1
+MORE, DONE, STATE_LIMIT, NO_MEMORY, TOO_MANY = 0, 1, 2, -1, 3
+
+#: state numbers are ``int32``, as in the other explorers' graphs
+MAX_STATES = 2**31 - 1
 
 _RUNTIME = r"""
 typedef struct {
@@ -221,7 +224,7 @@ lc_graph *lc_new(const uint64_t *initial, int64_t max_states) {
     return g;
 }
 
-/* expand up to `count` more states: MORE, DONE, STATE_LIMIT or NO_MEMORY (see codegen.py) */
+/* expand up to `count` more states: MORE, DONE, STATE_LIMIT, NO_MEMORY or TOO_MANY (see codegen.py) */
 int lc_expand(lc_graph *g, int64_t count) {
     int64_t stop = g->expanded + count;
     while (g->expanded < g->states) {
@@ -252,6 +255,10 @@ int lc_expand(lc_graph *g, int64_t count) {
                     /* the state limit: the states numbered so far are kept, state i's edges dropped */
                     g->edges = g->offsets[i];
                     return 2;
+                }
+                if (g->states >= 2147483647) {  /* state numbers are int32: stop as at a state limit */
+                    g->edges = g->offsets[i];
+                    return 3;
                 }
                 j = (int32_t)g->states;
                 memcpy(g->keys + (int64_t)j * W, key, W * sizeof(uint64_t));

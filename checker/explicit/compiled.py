@@ -73,6 +73,7 @@ class Build:
     path: Path
     built: bool
     seconds: float
+    temporary: bool = False  # built in a folder of this run's own (the cache cannot be written)
 
 
 def cache_dir(env: Mapping[str, str] | None = None) -> Path | None:
@@ -123,15 +124,16 @@ def build(system: System, env: Mapping[str, str] | None = None) -> Build:
         return Build(key, folder / name, False, time.perf_counter() - start)
     if command is None:
         cc = (env or os.environ).get("CC")
-        raise CompilerUnavailable(f"no C compiler found ($CC={cc!r} is not on the PATH)" if cc
-                                  else "no C compiler found (neither cc nor gcc is on the PATH; set $CC)")
+        raise CompilerUnavailable(f"no C compiler: $CC is {cc!r}, which is not found" if cc
+                                  else "no C compiler: neither cc nor gcc is on the PATH, and $CC is not set")
     if folder is not None:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError:
             folder = None
+    temporary = False
     if folder is None or not os.access(folder, os.W_OK):
-        folder = Path(tempfile.mkdtemp(prefix="leasecheck-compiled-"))
+        folder, temporary = Path(tempfile.mkdtemp(prefix="leasecheck-compiled-")), True
     final = folder / name
     with tempfile.TemporaryDirectory(prefix="leasecheck-build-") as tmp:
         c_file = Path(tmp, "search.c")
@@ -147,14 +149,14 @@ def build(system: System, env: Mapping[str, str] | None = None) -> Build:
             raise InternalError(f"the C compiler failed on the generated search of {system.name}: "
                                 f"{(done.stderr or done.stdout).strip()[:2000]}")
         os.replace(out, final)
-    return Build(key, final, True, time.perf_counter() - start)
+    return Build(key, final, True, time.perf_counter() - start, temporary)
 
 
 def _ffi() -> Any:
     try:
         import cffi  # noqa: PLC0415  (an optional dependency: the "compiled" extra)
     except ImportError:
-        raise CompilerUnavailable("cffi is not installed (pip install 'leasecheck[compiled]')") from None
+        raise CompilerUnavailable("cffi is not installed: pip install 'leasecheck[compiled]'") from None
     ffi = cffi.FFI()
     ffi.cdef(codegen.CDEF)
     return ffi
@@ -175,6 +177,8 @@ def explore_compiled(
     ffi = _ffi()
     made = build(system, env)
     lib = ffi.dlopen(str(made.path))
+    if made.temporary:  # loaded: the file is no longer needed
+        shutil.rmtree(made.path.parent, ignore_errors=True)
     lay = layout(system)
     if lib.lc_words() != lay.words or lib.lc_commands() != len(system.commands):
         raise InternalError(f"the compiled search {made.path} does not match {system.name}")
@@ -206,6 +210,9 @@ def explore_compiled(
                     break
                 if status == codegen.NO_MEMORY:
                     stop_reason = memory.reason()
+                    break
+                if status == codegen.TOO_MANY:
+                    stop_reason = f"{codegen.MAX_STATES:,} states reached, the most the explorer numbers"
                     break
         except KeyboardInterrupt:
             stop_reason = limits.interrupted()

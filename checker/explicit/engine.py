@@ -79,7 +79,7 @@ def explicit_report(
             try:
                 graph = compiled.explore_compiled(system, limits, progress)
             except compiled.CompilerUnavailable as e:
-                engine = f"explicit, vector explorer: the compiled explorer cannot run here ({e})"
+                engine = f"explicit, vector explorer (the compiled explorer cannot run here: {e})"
                 graph = vexplore.explore_vector(system, limits, progress)
             decider = functools.partial(decide, vanalysis.VectorAnalysis(graph))
         else:
