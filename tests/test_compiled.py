@@ -19,6 +19,7 @@ from leasecheck import Config, check
 from leasecheck.checker.cli.main import main
 from leasecheck.checker.explicit import codegen, compiled
 from leasecheck.checker.explicit.explore import Limits, StateGraph, explore
+from leasecheck.checker.explicit.pack import layout
 from leasecheck.checker.explicit.vexplore import explore_vector
 from leasecheck.checker.render.jsondoc import run_json
 from leasecheck.model.dhcp import dhcp_system
@@ -80,6 +81,14 @@ def test_a_state_limit_keeps_the_first_states_as_the_scalar_explorer_does(limit:
     ours, scalar = compiled.explore_compiled(system, Limits(max_states=limit)), explore(system, Limits(max_states=limit))
     assert whole_graph(ours) == whole_graph(scalar)
     assert ours.stop_reason == scalar.stop_reason == f"state limit of {limit} reached"
+
+
+@needs_compiler
+def test_a_state_packed_in_two_words_is_explored_as_the_scalar_explorer_does() -> None:
+    system = dhcp_system(Config(4, 2, "nt40"))
+    assert layout(system).words == 2
+    ours, scalar = compiled.explore_compiled(system, Limits(max_states=5000)), explore(system, Limits(max_states=5000))
+    assert whole_graph(ours) == whole_graph(scalar) and ours.expanded > 1000
 
 
 def without_timings(document: dict) -> dict:
