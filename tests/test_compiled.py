@@ -9,6 +9,8 @@ import dataclasses
 import importlib.util
 import io
 import json
+import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from leasecheck.checker.explicit.explore import Limits, StateGraph, explore
 from leasecheck.checker.explicit.pack import layout
 from leasecheck.checker.explicit.vexplore import explore_vector
 from leasecheck.checker.render.jsondoc import run_json
+from leasecheck.errors import InternalError
 from leasecheck.model.dhcp import dhcp_system
 from leasecheck.model.lang import Const, System
 from leasecheck.properties.dhcp import PROPERTY_NAMES
@@ -150,7 +153,7 @@ def test_the_cache_key_changes_with_the_model() -> None:
 
 @needs_compiler
 def test_a_build_is_made_once_and_found_in_the_cache_after(tmp_path: Path) -> None:
-    env = {compiled.CACHE_ENV: str(tmp_path), "PATH": __import__("os").environ.get("PATH", "")}
+    env = {compiled.CACHE_ENV: str(tmp_path), "PATH": os.environ.get("PATH", "")}
     system = dhcp_system(Config(variant="nt35"))
     first, again = compiled.build(system, env), compiled.build(system, env)
     assert first.built and not again.built and first.path == again.path and first.path.parent == tmp_path
@@ -193,7 +196,7 @@ def test_a_spent_budget_stops_the_compiled_explorer_with_the_reason() -> None:
 
 
 def test_without_cffi_the_explorer_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(__import__("sys").modules, "cffi", None)  # import cffi now raises ImportError
+    monkeypatch.setitem(sys.modules, "cffi", None)  # import cffi now raises ImportError
     with pytest.raises(compiled.CompilerUnavailable, match=r"cffi is not installed: pip install 'leasecheck\[compiled\]'"):
         compiled.explore_compiled(dhcp_system(Config()))
     run = check(Config(), properties=["recovery"], explorer="compiled")
@@ -209,10 +212,25 @@ def test_a_cache_that_cannot_be_written_gets_a_build_of_the_runs_own_removed_onc
     own = tmp_path / "tmp"
     own.mkdir()
     monkeypatch.setattr("tempfile.tempdir", str(own))
-    env = {compiled.CACHE_ENV: str(blocked / "cache"), "PATH": __import__("os").environ.get("PATH", "")}
+    env = {compiled.CACHE_ENV: str(blocked / "cache"), "PATH": os.environ.get("PATH", "")}
     system = dhcp_system(Config(variant="nt40"))
     made = compiled.build(system, env)
     assert made.built and made.temporary and made.path.is_file() and made.path.parent.parent == own
     graph = compiled.explore_compiled(system, env=env)
     assert graph.complete and len(graph.states) == len(explore_vector(system).states)
     assert [p.name for p in own.iterdir() if p.name.startswith("leasecheck-compiled-")] == [made.path.parent.name]
+
+
+def test_a_compiler_that_builds_nothing_makes_the_explorer_unavailable(tmp_path: Path) -> None:
+    env = {compiled.CACHE_ENV: str(tmp_path / "cache"), "CC": "false", "PATH": os.environ.get("PATH", "")}
+    with pytest.raises(compiled.CompilerUnavailable, match="cannot build a shared library"):
+        compiled.build(dhcp_system(Config()), env)
+    assert not any((tmp_path / "cache").iterdir())  # nothing half-built left behind
+
+
+@needs_compiler
+def test_generated_c_that_does_not_compile_is_an_internal_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(codegen, "c_source", lambda system: "this is not C;\n")
+    env = {compiled.CACHE_ENV: str(tmp_path), "PATH": os.environ.get("PATH", "")}
+    with pytest.raises(InternalError, match="the C compiler failed on the generated search"):
+        compiled.build(dhcp_system(Config()), env)

@@ -19,7 +19,9 @@ written the build goes to a temporary folder, used for this run only.
 Without a C compiler (and no cached build) or without cffi, :func:`explore_compiled` raises
 :class:`CompilerUnavailable`, whose message says why; the engine then explores with the vector
 explorer and says so in the report's engine line. A compiler that fails on the generated file
-is the program's fault: an :class:`~leasecheck.errors.InternalError` with the compiler's words.
+is the program's fault: an :class:`~leasecheck.errors.InternalError` with the compiler's words
+(unless the compiler cannot build even a trivial library: then it is the compiler's, and the
+explorer is unavailable).
 
 The search runs in slices of :data:`SLICE` states; between slices the run's deadline, signals,
 memory budget and progress are looked at, as the vector explorer does between batches.
@@ -136,20 +138,31 @@ def build(system: System, env: Mapping[str, str] | None = None) -> Build:
         folder, temporary = Path(tempfile.mkdtemp(prefix="leasecheck-compiled-")), True
     final = folder / name
     with tempfile.TemporaryDirectory(prefix="leasecheck-build-") as tmp:
-        c_file = Path(tmp, "search.c")
-        c_file.write_text(source)
         # built beside its final name, then renamed: a run reading the cache meets a whole file
         out = folder / f".{name}.{os.getpid()}.tmp"
         try:
-            done = subprocess.run([*command, *CFLAGS, "-o", str(out), str(c_file)], capture_output=True, text=True)
-        except OSError as e:
-            raise CompilerUnavailable(f"the C compiler {command[0]} could not be started: {e}") from None
-        if done.returncode != 0:
+            failed = _compile(command, source, Path(tmp, "search.c"), out)
+            if failed:
+                # the compiler's fault or the generated file's? a trivial library tells them apart
+                if _compile(command, "int lc_probe(void) { return 0; }\n", Path(tmp, "probe.c"), Path(tmp, "probe.so")):
+                    raise CompilerUnavailable(f"the C compiler {command[0]} cannot build a shared library: {failed}")
+                raise InternalError(f"the C compiler failed on the generated search of {system.name}: {failed}")
+            os.replace(out, final)
+        finally:  # a failed or interrupted build leaves nothing behind
             out.unlink(missing_ok=True)
-            raise InternalError(f"the C compiler failed on the generated search of {system.name}: "
-                                f"{(done.stderr or done.stdout).strip()[:2000]}")
-        os.replace(out, final)
     return Build(key, final, True, time.perf_counter() - start, temporary)
+
+
+def _compile(command: list[str], source: str, c_file: Path, out: Path) -> str:
+    """Compile ``source`` into the shared library ``out``: "" when done, else what went wrong."""
+    c_file.write_text(source)
+    try:
+        done = subprocess.run([*command, *CFLAGS, "-o", str(out), str(c_file)], capture_output=True, text=True)
+    except OSError as e:
+        return f"it could not be run: {e}"
+    if done.returncode != 0:
+        return (done.stderr or done.stdout).strip()[:2000] or f"exit status {done.returncode}"
+    return ""
 
 
 def _ffi() -> Any:
