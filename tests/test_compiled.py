@@ -188,11 +188,14 @@ def test_without_a_compiler_the_engine_explores_with_the_vector_explorer_and_say
 
 
 @needs_compiler
-def test_a_spent_budget_stops_the_compiled_explorer_with_the_reason() -> None:
+def test_a_spent_budget_or_a_past_deadline_stops_the_compiled_explorer_with_the_reason() -> None:
     system = dhcp_system(Config(2, 2, "nt40"))
     graph = compiled.explore_compiled(system, Limits(max_memory=1))
     assert not graph.complete and graph.stop_reason == "memory limit of 1 MB reached"
     assert len(graph.parent) == len(graph.states) and len(graph.offsets) == graph.expanded + 1
+    late = compiled.explore_compiled(system, Limits(timeout=0))
+    assert not late.complete and late.stop_reason == explore_vector(system, Limits(timeout=0)).stop_reason == "timeout after 0 s"
+    assert (len(late.states), late.expanded, late.transitions) == (1, 0, 0)
 
 
 def test_without_cffi_the_explorer_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
