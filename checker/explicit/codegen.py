@@ -9,19 +9,23 @@ decodes it). :mod:`leasecheck.checker.explicit.compiled` builds and loads it.
 What the file holds:
 
 * ``successors``: every enabled command of one packed state, **in command order** (the
-  commands are tested one after the other in their ``index`` order), each guard a C condition
-  over the state's fields and each update a rewrite of the field it assigns, every expression
-  read on the pre-state. The seven node kinds of :mod:`leasecheck.model.lang` become C
+  commands are tested one after the other in their ``index`` order; a guard conjunct that a run
+  of neighbouring commands shares is tested once around them, which keeps that order), each
+  guard a C condition over the state's fields and each update a rewrite of the field it
+  assigns, every expression read on the pre-state. The seven node kinds of :mod:`leasecheck.model.lang` become C
   directly: ``Const`` a number, ``Read`` a field, ``Map`` a lookup in a constant table, ``Eq``
   ``==``, ``Not`` ``!``, ``And`` ``&&``, ``Or`` ``||``, ``Ite`` ``?:``.
 * the visited set: open addressing with linear probing, each slot a key and its state number
   (one memory access finds both), keys compared in full (never on a hash alone), at most half
-  full;
+  full; the first slot of each of a state's successors is prefetched before any is looked up,
+  and the table asks the kernel for huge pages (its look-ups are all cache and TLB misses);
 * the search (``lc_expand``): states expanded in number order, a new successor numbered next,
   its parent the state and command that reached it first: the model's order of exploration
   (docs/model.md section 10), so the graph is numbered as the other explorers number it. A
   state's expansion is all or nothing: room for its successors is made before any is stored,
-  so a failed allocation or the state limit leaves every array whole and ``expanded`` exact.
+  so a failed allocation leaves every array whole and ``expanded`` exact; at the state limit
+  the states numbered so far are kept and the state being expanded keeps no edges, as in the
+  scalar explorer.
 
 The search runs in slices of a given number of states, so that the caller checks its deadline,
 signals and memory budget between them.

@@ -11,7 +11,7 @@ the vector explorer run on it unchanged.
 The C file comes from :mod:`leasecheck.checker.explicit.codegen`. It is compiled into a shared
 library with the C compiler (``$CC``, else ``cc`` or ``gcc`` on the ``PATH``) and loaded with
 cffi (ABI mode: no Python headers needed). The library is kept in a cache folder under a name
-that is the SHA-256 of the source and the compiler command, so a model that changes gets a new
+that is the SHA-256 of the source, the compiler command and its options, so a model that changes gets a new
 build and an unchanged one is not built again: ``$LEASECHECK_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/leasecheck/compiled``, else ``~/.cache/leasecheck/compiled``; when none can be
 written the build goes to a temporary folder, used for this run only.
