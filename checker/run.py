@@ -48,7 +48,7 @@ class CheckOptions:
 
     ``properties``: the names to decide (None: every property that applies). ``engine``:
     ``explicit`` (enumerate the states), ``z3`` (symbolic) or ``both`` (compared). ``explorer``
-    (``vector`` or ``scalar``) and ``symmetry`` choose the explicit engine's explorer.
+    (``vector``, ``scalar`` or ``compiled``) and ``symmetry`` choose the explicit engine's explorer.
     ``max_states`` stops the explicit exploration early; ``timeout`` (seconds) bounds the whole
     run, every engine (each Z3 call gets at most 60 s, and never more than is left); unfinished
     verdicts are then unknown. ``depth`` bounds the Z3 engine's bounded searches. ``max_memory``

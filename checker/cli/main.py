@@ -148,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"a property to check (repeatable; default: all that apply): {', '.join(PROPERTY_NAMES)}")
     add_format(check, "check")
     check.add_argument("--explorer", choices=EXPLORERS, default="vector",
-                       help="how states are explored: vector (numpy, default, faster) or scalar (compiled Python)")
+                       help="how states are explored: vector (numpy, default), scalar (generated Python) or "
+                            "compiled (generated C, built with the C compiler and cached; vector where there is none)")
     check.add_argument("--symmetry", action="store_true",
                        help="explore one state per class of states equal up to renaming clients and addresses "
                             "(vector explorer; per-client properties for client 0; see docs/symmetry.md; "

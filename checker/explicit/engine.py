@@ -1,9 +1,11 @@
 """The explicit engine: explore a configuration once, then decide every asked property on the graph.
 
 :func:`explicit_report` is the engine's one entry (the front door, :mod:`leasecheck.checker.run`,
-calls it). Two explorers build the same graph: ``vector`` (:mod:`.vexplore`, numpy, the default),
-analysed by :class:`~.vanalysis.VectorAnalysis`, and ``scalar`` (:mod:`.explore`, compiled
-Python), analysed by :class:`~.analysis.GraphAnalysis`. Symmetry reduction needs the vector
+calls it). Three explorers build the same graph: ``vector`` (:mod:`.vexplore`, numpy, the default),
+analysed by :class:`~.vanalysis.VectorAnalysis`, ``scalar`` (:mod:`.explore`, compiled
+Python), analysed by :class:`~.analysis.GraphAnalysis`, and ``compiled`` (:mod:`.compiled`,
+generated C), analysed as the vector one's graph; without a C compiler it explores with the
+vector explorer, and the report's engine line says so. Symmetry reduction needs the vector
 explorer; what it decides and what it refuses is described in :mod:`.reduced` and
 docs/symmetry.md.
 
@@ -56,7 +58,7 @@ def explicit_report(
     stopped = ""
     try:
         with _shielded(limits):  # an import cut short by a signal leaves a half-made module
-            from leasecheck.checker.explicit import analysis, explore, reduced, vanalysis, vexplore
+            from leasecheck.checker.explicit import analysis, compiled, explore, reduced, vanalysis, vexplore
             from leasecheck.checker.symmetry import Symmetry
         _between(limits)
         system = dhcp_system(cfg)
@@ -73,6 +75,13 @@ def explicit_report(
             engine = f"explicit, symmetry reduced ({sym.describe()})"
             graph = vexplore.explore_vector(system, limits, progress, canonical=sym.canonical)
             decider = functools.partial(reduced.decide_reduced, reduced.QuotientAnalysis(graph, sym))
+        elif explorer == "compiled":
+            try:
+                graph = compiled.explore_compiled(system, limits, progress)
+            except compiled.CompilerUnavailable as e:
+                engine = f"explicit, vector explorer (the compiled explorer cannot run here: {e})"
+                graph = vexplore.explore_vector(system, limits, progress)
+            decider = functools.partial(decide, vanalysis.VectorAnalysis(graph))
         else:
             graph = vexplore.explore_vector(system, limits, progress)
             decider = functools.partial(decide, vanalysis.VectorAnalysis(graph))

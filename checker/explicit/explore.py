@@ -28,8 +28,9 @@ from leasecheck.checker.explicit.compile import compile_successors
 from leasecheck.checker.explicit.memory import memory_budget
 from leasecheck.model.lang import System
 
-#: the explicit engine's explorers: numpy over packed states (the default), or generated Python
-EXPLORERS = ("vector", "scalar")
+#: the explicit engine's explorers: numpy over packed states (the default), generated Python, or
+#: generated C (:mod:`leasecheck.checker.explicit.compiled`, the vector one where no C compiler is)
+EXPLORERS = ("vector", "scalar", "compiled")
 
 
 @dataclass(frozen=True)

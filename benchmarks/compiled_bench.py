@@ -1,0 +1,228 @@
+"""The compiled explorer beside the vector explorer and SPIN: a full exploration, cold and warm.
+
+Run from the repository's top::
+
+    python benchmarks/compiled_bench.py                # 3x3 nt40 D=1, three rounds (a minute or two)
+    python benchmarks/compiled_bench.py --repeat 5     # more rounds (the table gives the median)
+    python benchmarks/compiled_bench.py --no-spin      # leave SPIN out
+    python benchmarks/compiled_bench.py --config 3,3,nt35,1,1,1,restart   # another configuration
+    python benchmarks/compiled_bench.py --explorers compiled --no-spin   # the compiled explorer alone
+
+Every run is its own process, measured with ``wait4`` (wall seconds, CPU seconds of the process
+and of the compiler processes it waited for, peak resident MB):
+
+* **compiled, cold**: ``--explorer compiled`` with an empty cache folder (``LEASECHECK_CACHE_DIR``
+  a new temporary folder): interpreter start-up, tracing the model, generating the C file,
+  compiling it with the C compiler, and the search;
+* **compiled, warm**: the same with the library found in that cache (no compiler run);
+* **vector**: the default explorer (numpy), the same configuration;
+* **SPIN, cold**: ``spin -a`` on the model exported as Promela by this checkout (the
+  ``single_binding`` invariant as the never claim: it holds, so every reachable state is
+  searched), ``gcc -O2 -DSAFETY -DNOREDUCE`` and ``./pan -c0``, the three processes' figures
+  added up; **SPIN, warm**: ``./pan`` alone. As in ``speed_bench.py``, SPIN searches safety only.
+
+Each leasecheck child explores (it decides nothing) and digests the graph (the edges and the
+parent links); the table says whether the compiled and the vector explorers gave the same graph.
+Figures go to ``benchmarks/compiled_results.json`` with the load average, since the machine may
+be shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "compiled_results.json"
+
+
+def _config(text: str) -> Any:
+    from leasecheck.model.dhcp import Config
+
+    parts = text.split(",")
+    clients, addresses, variant = int(parts[0]), int(parts[1]), parts[2]
+    numbers = [int(p) for p in parts[3:6]] + [1, 0, 0][len(parts[3:6]):]
+    return Config(clients, addresses, variant, numbers[0], numbers[1], numbers[2], "restart" in parts[6:])
+
+
+def child(explorer: str, config: str) -> dict[str, Any]:
+    """Runs in the child process: explore one configuration, report its figures."""
+    sys.path.insert(0, str(ROOT))
+    from leasecheck.model.dhcp import dhcp_system
+
+    start = time.perf_counter()
+    system = dhcp_system(_config(config))
+    build_seconds = 0.0
+    if explorer == "compiled":
+        from leasecheck.checker.explicit import compiled
+
+        made = compiled.build(system)
+        build_seconds = made.seconds
+        graph = compiled.explore_compiled(system)
+    else:
+        from leasecheck.checker.explicit.vexplore import explore_vector
+
+        graph = explore_vector(system)
+    h = hashlib.sha256()
+    for part in (graph.dst, graph.cmd, graph.parent):  # read in place: no copy adds to the peak
+        h.update(memoryview(part).cast("B"))
+    digest = h.hexdigest()[:16]
+    return {"states": len(graph.states), "transitions": graph.transitions, "complete": graph.complete,
+            "build_seconds": round(build_seconds, 2), "engine_seconds": round(time.perf_counter() - start, 2),
+            "digest": digest}
+
+
+def measured(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[str, float, float, float, int]:
+    """(stdout, wall s, CPU s, peak MB, exit status) of one process (CPU and peak include the
+    processes it waited for)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=cwd, text=True, env=env)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    return out, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+
+
+def run_leasecheck(explorer: str, config: str, cache: Path) -> dict[str, Any]:
+    env = {**os.environ, "LEASECHECK_CACHE_DIR": str(cache)}
+    out, wall, cpu, peak, status = measured([sys.executable, __file__, "--child", explorer, config], ROOT, env)
+    if status != 0:
+        return {"error": f"exit status {status}"}
+    return {**json.loads(out), "seconds": round(wall, 2), "cpu_seconds": round(cpu, 2), "peak_mb": round(peak)}
+
+
+def run_spin(config: str, folder: Path, states: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """SPIN cold (``spin -a``, ``gcc``, ``pan``) and warm (``pan`` again), its hash table sized
+    for ``states``."""
+    if not (shutil.which("spin") and shutil.which("gcc")):
+        missing = {"error": "spin or gcc missing (Debian: apt-get install spin gcc)"}
+        return missing, missing
+    sys.path.insert(0, str(ROOT))
+    from leasecheck.checker.render.promela import promela_model
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "model.pml").write_text(promela_model(_config(config), ("single_binding",)).text)
+    steps = [measured(["spin", "-a", "model.pml"], folder),
+             measured(["gcc", "-O2", "-DSAFETY", "-DNOREDUCE", "-DMEMLIM=16000", "-o", "pan", "pan.c"], folder)]
+    if any(s[4] != 0 for s in steps):
+        failed = {"error": "spin -a or gcc failed"}
+        return failed, failed
+    width = max(18, (2 * states).bit_length())
+    pan = ["./pan", "-m10000000", f"-w{width}", "-c0", "-N", "single_binding"]
+    cold_pan = measured(pan, folder)
+    warm_pan = measured(pan, folder)
+
+    def figures(run: tuple[str, float, float, float, int], before: list[tuple[str, float, float, float, int]]) -> dict[str, Any]:
+        out = run[0]
+
+        def number(pattern: str) -> int | None:
+            match = re.search(pattern, out)
+            return int(match.group(1)) if match else None
+
+        return {"states": number(r"(\d+) states, stored"), "transitions": number(r"(\d+) transitions"),
+                "complete": number(r"errors: (\d+)") == 0 and run[4] == 0,
+                "seconds": round(run[1] + sum(b[1] for b in before), 2),
+                "cpu_seconds": round(run[2] + sum(b[2] for b in before), 2),
+                "compile_seconds": round(sum(b[1] for b in before), 2),
+                "peak_mb": round(max([run[3], *(b[3] for b in before)]))}
+
+    return figures(cold_pan, steps), figures(warm_pan, [])
+
+
+def _median(runs: list[dict[str, Any]], key: str) -> float | None:
+    values = [r[key] for r in runs if key in r]
+    return round(statistics.median(values), 2) if values else None
+
+
+def summary(name: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row: the first run's figures, the median wall and CPU seconds over every run."""
+    first = runs[0]
+    if "error" in first:
+        return {"run": name, "error": first["error"]}
+    return {"run": name, "states": first.get("states"), "transitions": first.get("transitions"),
+            "seconds": _median(runs, "seconds"), "cpu_seconds": _median(runs, "cpu_seconds"),
+            "build_seconds": _median(runs, "build_seconds") or _median(runs, "compile_seconds"),
+            "peak_mb": max(r.get("peak_mb", 0) for r in runs), "digest": first.get("digest"),
+            "seconds_each": [r.get("seconds") for r in runs], "cpu_each": [r.get("cpu_seconds") for r in runs]}
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| run | states | transitions | wall s | CPU s | of which compiling, wall s | peak MB |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['run']} | {r['error']} | | | | | |")
+            continue
+        build = "" if not r.get("build_seconds") else f"{r['build_seconds']:.2f}"
+        lines.append(f"| {r['run']} | {r['states']:,} | {r['transitions']:,} | {r['seconds']:.2f} | "
+                     f"{r['cpu_seconds']:.2f} | {build} | {r['peak_mb']:,} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", default="3,3,nt40,1,0,0",
+                        help="clients,addresses,variant[,deletes,losses,reboots[,restart]] (default 3,3,nt40,1,0,0)")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of every run (default 3; medians reported)")
+    parser.add_argument("--no-spin", action="store_true", help="leave SPIN out")
+    parser.add_argument("--explorers", default="compiled,vector",
+                        help="the leasecheck explorers to run, of compiled and vector (default both)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help=f"the figures' file (default {RESULTS.relative_to(ROOT)})")
+    parser.add_argument("--child", nargs=2, metavar=("EXPLORER", "CONFIG"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(*args.child)))
+        return 0
+    explorers = set(args.explorers.split(",")) - {""}
+    if explorers - {"compiled", "vector"}:
+        parser.error(f"--explorers: unknown {', '.join(sorted(explorers - {'compiled', 'vector'}))}")
+    load = os.getloadavg()
+    runs: dict[str, list[dict[str, Any]]] = {"compiled, cold": [], "compiled, warm": [], "vector": [],
+                                             "SPIN 6.5.2 safety, cold (spin -a, gcc, pan)": [],
+                                             "SPIN 6.5.2 safety, warm (pan)": []}
+    with tempfile.TemporaryDirectory(prefix="leasecheck-compiled-bench-") as tmp:
+        for n in range(args.repeat):
+            cache = Path(tmp, f"cache{n}")
+            if "compiled" in explorers:
+                runs["compiled, cold"].append(run_leasecheck("compiled", args.config, cache))
+                runs["compiled, warm"].append(run_leasecheck("compiled", args.config, cache))
+            if "vector" in explorers:
+                runs["vector"].append(run_leasecheck("vector", args.config, cache))
+            if not args.no_spin:
+                done = (runs["vector"] or runs["compiled, warm"])[-1] if explorers else {}
+                states = done.get("states") or 1 << 20
+                cold, warm = run_spin(args.config, Path(tmp, f"spin{n}"), states)
+                runs["SPIN 6.5.2 safety, cold (spin -a, gcc, pan)"].append(cold)
+                runs["SPIN 6.5.2 safety, warm (pan)"].append(warm)
+            print(f"round {n + 1} of {args.repeat} done", file=sys.stderr)
+    rows = [summary(name, r) for name, r in runs.items() if r]
+    digests = {r.get("digest") for r in rows if r["run"] in ("compiled, cold", "vector")}
+    same = None if len(runs["vector"]) == 0 or len(runs["compiled, cold"]) == 0 else len(digests) == 1 and None not in digests
+    print(table(rows))
+    if same is not None:
+        print(f"\nthe compiled and the vector explorers gave the same graph: {'yes' if same else 'NO'}")
+    print(f"load average at the start {load[0]:.2f}, now {os.getloadavg()[0]:.2f} (1-minute load averages of a shared machine)")
+    args.out.write_text(json.dumps({
+        "config": args.config, "repeat": args.repeat, "rows": rows, "same_graph": same,
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "load_average_at_start": load,
+                    "load_average_now": os.getloadavg()},
+        "measured": time.strftime("%Y-%m-%d"),
+    }, indent=1) + "\n")
+    return 1 if same is False else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,391 @@
+"""C source of a traced system's breadth-first search: successors, the visited set, the graph.
+
+:func:`c_source` writes one self-contained C99 file from the guarded commands of a
+:class:`~leasecheck.model.lang.System` and the packed layout of its states
+(:mod:`leasecheck.checker.explicit.pack`: the same fields, so a key the C code stores is the key
+the vector explorer would store, and :class:`~leasecheck.checker.explicit.vexplore.PackedStates`
+decodes it). :mod:`leasecheck.checker.explicit.compiled` builds and loads it.
+
+What the file holds:
+
+* ``successors``: every enabled command of one packed state, **in command order** (the
+  commands are tested one after the other in their ``index`` order), each guard a C condition
+  over the state's fields and each update a rewrite of the field it assigns, every expression
+  read on the pre-state. (Testing a conjunct that neighbouring commands share once around them,
+  which keeps the order, made no difference measurable on a loaded machine and compiled 20 to 30 %
+  slower; a decision tree that reorders the tests would need the successors sorted back.) The seven node kinds of :mod:`leasecheck.model.lang` become C
+  directly: ``Const`` a number, ``Read`` a field, ``Map`` a lookup in a constant table, ``Eq``
+  ``==``, ``Not`` ``!``, ``And`` ``&&``, ``Or`` ``||``, ``Ite`` ``?:``.
+* the visited set: open addressing with linear probing, each slot a key and its state number
+  (one memory access finds both), keys compared in full (never on a hash alone), at most half
+  full; the first slot of each of a state's successors is prefetched before any is looked up,
+  and the table asks the kernel for huge pages (its look-ups are all cache and TLB misses);
+* the search (``lc_expand``): states expanded in number order, a new successor numbered next,
+  its parent the state and command that reached it first: the model's order of exploration
+  (docs/model.md section 10), so the graph is numbered as the other explorers number it. A
+  state's expansion is all or nothing: room for its successors is made before any is stored,
+  so a failed allocation leaves every array whole and ``expanded`` exact; at the state limit
+  the states numbered so far are kept and the state being expanded keeps no edges, as in the
+  scalar explorer.
+
+The search runs in slices of a given number of states, so that the caller checks its deadline,
+signals and memory budget between them.
+"""
+
+from __future__ import annotations
+
+from leasecheck.checker.explicit.pack import Layout, layout
+from leasecheck.model.lang import (
+    And,
+    Const,
+    Eq,
+    Expr,
+    GuardedCommand,
+    Ite,
+    Map,
+    Not,
+    Or,
+    Read,
+    System,
+    conjuncts,
+)
+
+#: the interface the generated library exports (cffi's ``cdef``); the C file defines it
+CDEF = """
+typedef struct {
+    uint64_t *keys;
+    int32_t *parent;
+    int32_t *parent_cmd;
+    int64_t *offsets;
+    int32_t *dst;
+    int32_t *cmd;
+    int64_t states;
+    int64_t expanded;
+    int64_t edges;
+    int64_t max_states;
+    int64_t cap_states;
+    int64_t cap_edges;
+    uint64_t *slots;
+    uint64_t slot_mask;
+    uint64_t *scratch;
+    int32_t *scratch_cmd;
+    uint64_t *scratch_hash;
+} lc_graph;
+
+int lc_words(void);
+int lc_commands(void);
+lc_graph *lc_new(const uint64_t *initial, int64_t max_states);
+int lc_expand(lc_graph *g, int64_t count);
+void lc_drop(void *p);
+void lc_free(lc_graph *g);
+"""
+
+#: what ``lc_expand`` returns
+MORE, DONE, STATE_LIMIT, NO_MEMORY, TOO_MANY = 0, 1, 2, -1, 3
+
+#: state numbers are ``int32``, as in the other explorers' graphs
+MAX_STATES = 2**31 - 1
+
+_RUNTIME = r"""
+typedef struct {
+    uint64_t *keys;
+    int32_t *parent;
+    int32_t *parent_cmd;
+    int64_t *offsets;
+    int32_t *dst;
+    int32_t *cmd;
+    int64_t states;
+    int64_t expanded;
+    int64_t edges;
+    int64_t max_states;
+    int64_t cap_states;
+    int64_t cap_edges;
+    uint64_t *slots;
+    uint64_t slot_mask;
+    uint64_t *scratch;
+    int32_t *scratch_cmd;
+    uint64_t *scratch_hash;
+} lc_graph;
+
+int lc_words(void) { return W; }
+int lc_commands(void) { return NCMD; }
+
+static uint64_t lc_hash(const uint64_t *k) {
+    uint64_t h = 0;
+    for (int w = 0; w < W; w++) {
+        h ^= k[w];
+        h *= 0x9E3779B97F4A7C15ULL;
+        h ^= h >> 29;
+    }
+    return h;
+}
+
+static int lc_same(const uint64_t *a, const uint64_t *b) {
+    for (int w = 0; w < W; w++)
+        if (a[w] != b[w]) return 0;
+    return 1;
+}
+
+/* the capacity after `cap` that holds `need` */
+static int64_t lc_grown(int64_t cap, int64_t need) {
+    int64_t grown = cap + cap / 2;
+    if (grown < need) grown = need;
+    return grown < 4096 ? 4096 : grown;
+}
+
+/* *p resized to `n` elements of `size` bytes: 0, or -1 when out of memory (*p unchanged) */
+static int lc_resize(void **p, int64_t n, size_t size) {
+    void *q = realloc(*p, (size_t)n * size);
+    if (q == NULL) return -1;
+    *p = q;
+    return 0;
+}
+
+/* the visited set: slots of W + 1 words, a key and its state number + 1 (0: an empty slot) */
+static void lc_place(uint64_t *slots, uint64_t mask, const uint64_t *key, int64_t id) {
+    uint64_t p = lc_hash(key) & mask;
+    while (slots[p * (W + 1) + W] != 0) p = (p + 1) & mask;
+    memcpy(slots + p * (W + 1), key, W * sizeof(uint64_t));
+    slots[p * (W + 1) + W] = (uint64_t)id + 1;
+}
+
+/* the visited set's look-ups go everywhere in it: ask for huge pages (fewer TLB misses) */
+static void lc_huge(void *p, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    uintptr_t lo = ((uintptr_t)p + (1u << 21) - 1) & ~(uintptr_t)((1u << 21) - 1);
+    uintptr_t hi = ((uintptr_t)p + bytes) & ~(uintptr_t)((1u << 21) - 1);
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+    (void)p; (void)bytes;
+#endif
+}
+
+static int lc_rehash(lc_graph *g, uint64_t slots) {
+    uint64_t *s = (uint64_t *)calloc(slots, (W + 1) * sizeof(uint64_t));
+    if (s == NULL) return -1;
+    lc_huge(s, slots * (W + 1) * sizeof(uint64_t));
+    uint64_t mask = slots - 1;
+    for (int64_t i = 0; i < g->states; i++) lc_place(s, mask, g->keys + i * W, i);
+    free(g->slots);
+    g->slots = s;
+    g->slot_mask = mask;
+    return 0;
+}
+
+/* room for `more` new states (every per-state array, the visited set at most half full) and
+   `edges` more edges: 0, or -1 when out of memory (the graph unchanged, whatever grew) */
+static int lc_room(lc_graph *g, int64_t more, int64_t edges) {
+    int64_t need = g->states + more;
+    if (need > g->cap_states) {
+        int64_t c = lc_grown(g->cap_states, need);
+        if (lc_resize((void **)&g->keys, c, W * sizeof(uint64_t))
+            || lc_resize((void **)&g->parent, c, sizeof(int32_t))
+            || lc_resize((void **)&g->parent_cmd, c, sizeof(int32_t))
+            || lc_resize((void **)&g->offsets, c + 1, sizeof(int64_t))) return -1;
+        g->cap_states = c;
+    }
+    if (g->edges + edges > g->cap_edges) {
+        int64_t c = lc_grown(g->cap_edges, g->edges + edges);
+        if (lc_resize((void **)&g->dst, c, sizeof(int32_t))
+            || lc_resize((void **)&g->cmd, c, sizeof(int32_t))) return -1;
+        g->cap_edges = c;
+    }
+    if ((uint64_t)need * 2 > g->slot_mask + 1) {
+        uint64_t slots = g->slot_mask + 1;
+        while ((uint64_t)need * 2 > slots) slots *= 2;
+        if (lc_rehash(g, slots)) return -1;
+    }
+    return 0;
+}
+
+/* one array of the graph let go of (the caller has copied it and sets its pointer to NULL) */
+void lc_drop(void *p) { free(p); }
+
+void lc_free(lc_graph *g) {
+    if (g == NULL) return;
+    free(g->keys); free(g->parent); free(g->parent_cmd); free(g->offsets);
+    free(g->dst); free(g->cmd); free(g->slots); free(g->scratch); free(g->scratch_cmd); free(g->scratch_hash);
+    free(g);
+}
+
+lc_graph *lc_new(const uint64_t *initial, int64_t max_states) {
+    lc_graph *g = (lc_graph *)calloc(1, sizeof(lc_graph));
+    if (g == NULL) return NULL;
+    g->max_states = max_states;
+    g->slot_mask = 0;
+    g->scratch = (uint64_t *)malloc((NCMD + 1) * W * sizeof(uint64_t));
+    g->scratch_cmd = (int32_t *)malloc((NCMD + 1) * sizeof(int32_t));
+    g->scratch_hash = (uint64_t *)malloc((NCMD + 1) * sizeof(uint64_t));
+    g->slots = (uint64_t *)calloc(1, (W + 1) * sizeof(uint64_t));
+    if (g->scratch == NULL || g->scratch_cmd == NULL || g->scratch_hash == NULL || g->slots == NULL) { lc_free(g); return NULL; }
+    if (lc_room(g, 1, 0)) { lc_free(g); return NULL; }
+    memcpy(g->keys, initial, W * sizeof(uint64_t));
+    g->parent[0] = -1;
+    g->parent_cmd[0] = -1;
+    g->offsets[0] = 0;
+    g->states = 1;
+    lc_place(g->slots, g->slot_mask, g->keys, 0);
+    return g;
+}
+
+/* expand up to `count` more states: MORE, DONE, STATE_LIMIT, NO_MEMORY or TOO_MANY (see codegen.py) */
+int lc_expand(lc_graph *g, int64_t count) {
+    int64_t stop = g->expanded + count;
+    while (g->expanded < g->states) {
+        if (g->expanded >= stop) return 0;
+        int64_t i = g->expanded;
+        int n = lc_successors(g->keys + i * W, g->scratch, g->scratch_cmd);
+        if (lc_room(g, n, n)) return -1;
+        int64_t edges = g->edges;
+        uint64_t *at = g->scratch_hash;
+        for (int k = 0; k < n; k++) {  /* every look-up's first slot asked for at once */
+            at[k] = lc_hash(g->scratch + (int64_t)k * W) & g->slot_mask;
+#if defined(__GNUC__)
+            __builtin_prefetch(g->slots + at[k] * (W + 1));
+#endif
+        }
+        for (int k = 0; k < n; k++) {
+            const uint64_t *key = g->scratch + (int64_t)k * W;
+            uint64_t p = at[k];
+            uint64_t *slot;
+            for (;;) {
+                slot = g->slots + p * (W + 1);
+                if (slot[W] == 0 || lc_same(slot, key)) break;
+                p = (p + 1) & g->slot_mask;
+            }
+            int32_t j;
+            if (slot[W] == 0) {
+                if (g->max_states >= 0 && g->states >= g->max_states) {
+                    /* the state limit: the states numbered so far are kept, state i's edges dropped */
+                    g->edges = g->offsets[i];
+                    return 2;
+                }
+                if (g->states >= 2147483647) {  /* state numbers are int32: stop as at a state limit */
+                    g->edges = g->offsets[i];
+                    return 3;
+                }
+                j = (int32_t)g->states;
+                memcpy(g->keys + (int64_t)j * W, key, W * sizeof(uint64_t));
+                g->parent[j] = (int32_t)i;
+                g->parent_cmd[j] = g->scratch_cmd[k];
+                memcpy(slot, key, W * sizeof(uint64_t));
+                slot[W] = (uint64_t)j + 1;
+                g->states++;
+            } else {
+                j = (int32_t)(slot[W] - 1);
+            }
+            g->dst[edges] = j;
+            g->cmd[edges] = g->scratch_cmd[k];
+            edges++;
+        }
+        g->edges = edges;
+        g->expanded = i + 1;
+        g->offsets[i + 1] = edges;
+    }
+    return 1;
+}
+"""
+
+
+class _Writer:
+    """C expressions over the fields ``v0``, ``v1``, ... and the constant tables they use."""
+
+    def __init__(self) -> None:
+        self.tables: dict[tuple[int, ...], str] = {}
+
+    def table(self, t: tuple[int, ...]) -> str:
+        name = self.tables.get(t)
+        if name is None:
+            name = self.tables[t] = f"T{len(self.tables)}"
+        return name
+
+    def expr(self, e: Expr) -> str:
+        if isinstance(e, Const):
+            return str(e.index)
+        if isinstance(e, Read):
+            return f"v{e.var}"
+        if isinstance(e, Map):
+            return f"{self.table(e.table)}[{self.expr(e.arg)}]"
+        if isinstance(e, Eq):
+            return f"({self.expr(e.left)} == {self.expr(e.right)})"
+        if isinstance(e, Not):
+            return f"(!{self.expr(e.arg)})"
+        if isinstance(e, And):
+            return "(" + " && ".join(self.expr(a) for a in e.args) + ")"
+        if isinstance(e, Or):
+            return "(" + " || ".join(self.expr(a) for a in e.args) + ")"
+        if isinstance(e, Ite):
+            return f"({self.expr(e.cond)} ? {self.expr(e.then)} : {self.expr(e.orelse)})"
+        raise TypeError(f"unknown expression node {type(e).__name__}")
+
+    def declarations(self) -> list[str]:
+        out = []
+        for t, name in self.tables.items():
+            ctype = "uint8_t" if max(t) < 256 else "uint16_t" if max(t) < 65536 else "uint32_t"
+            out.append(f"static const {ctype} {name}[{len(t)}] = {{{', '.join(map(str, t))}}};")
+        return out
+
+
+def _update(c: GuardedCommand, lay: Layout, w: _Writer, pad: str) -> list[str]:
+    """The lines that append ``c``'s successor (its guard already known to hold)."""
+    lines = [f"{pad}{{  /* {_comment(f'{c.index}: {c.action}{c.params} {c.label}')} */",
+             f"{pad}    uint64_t *o = out + (int64_t)n * W;"]
+    new = {word: f"k{word}" for word in range(lay.words)}
+    for var, e in c.updates:
+        word = lay.word[var]
+        new[word] = f"(({new[word]}) & ~{lay.field_mask(var):#x}ULL) | ((uint64_t)({w.expr(e)}) << {lay.shift[var]})"
+    lines += [f"{pad}    o[{word}] = {new[word]};" for word in range(lay.words)]
+    lines += [f"{pad}    out_cmd[n++] = {c.index};", f"{pad}}}"]
+    return lines
+
+
+def _successors(system: System, lay: Layout, w: _Writer) -> list[str]:
+    lines = ["static int lc_successors(const uint64_t *key, uint64_t *out, int32_t *out_cmd) {"]
+    for word in range(lay.words):
+        lines.append(f"    const uint64_t k{word} = key[{word}];")
+    for v in range(len(system.variables)):
+        mask = (1 << lay.width[v]) - 1
+        lines.append(f"    const unsigned v{v} = (unsigned)((k{lay.word[v]} >> {lay.shift[v]}) & {mask}u);")
+    lines.append("    int n = 0;")
+    for c in system.commands:  # command order: the model's order of a state's successors
+        guard = conjuncts(c.guard)
+        if guard:
+            lines.append(f"    if ({' && '.join(w.expr(g) for g in guard)})")
+        lines += _update(c, lay, w, "    ")
+    lines.append("    return n;")
+    lines.append("}")
+    return lines
+
+
+def c_source(system: System) -> str:
+    """The C file of ``system``'s search (its text decides the build's cache key)."""
+    lay = layout(system)
+    w = _Writer()
+    body = _successors(system, lay, w)
+    head = [
+        f"/* leasecheck: the breadth-first search of {_comment(system.name)}, generated from its guarded commands */",
+        "#define _DEFAULT_SOURCE",
+        "#include <stdint.h>",
+        "#include <stdlib.h>",
+        "#include <string.h>",
+        "#if defined(__linux__)",
+        "#include <sys/mman.h>",
+        "#endif",
+        f"#define W {lay.words}",
+        f"#define NCMD {len(system.commands)}",
+        *w.declarations(),
+    ]
+    return "\n".join([*head, *body, _RUNTIME])
+
+
+def _comment(text: str) -> str:
+    return text.replace("*/", "* /")
+
+
+def initial_key(system: System) -> list[int]:
+    """The packed words of ``system``'s initial state."""
+    lay = layout(system)
+    words = [0] * lay.words
+    for v, value in enumerate(system.initial):
+        words[lay.word[v]] |= value << lay.shift[v]
+    return words

@@ -1,0 +1,239 @@
+"""The compiled explorer (``--explorer compiled``): the model's search generated as C gives the
+vector explorer's graph, state for state and edge for edge, so the same verdicts and the same
+counterexamples; its build is cached under a key that changes with the model; and without a C
+compiler the engine explores with the vector explorer and says so."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import io
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from leasecheck import Config, check
+from leasecheck.checker.cli.main import main
+from leasecheck.checker.explicit import codegen, compiled
+from leasecheck.checker.explicit.explore import Limits, StateGraph, explore
+from leasecheck.checker.explicit.pack import layout
+from leasecheck.checker.explicit.vexplore import explore_vector
+from leasecheck.checker.render.jsondoc import run_json
+from leasecheck.errors import InternalError
+from leasecheck.model.dhcp import dhcp_system
+from leasecheck.model.lang import Const, System
+from leasecheck.properties.dhcp import PROPERTY_NAMES
+
+CAN_BUILD = compiled.compiler() is not None and importlib.util.find_spec("cffi") is not None
+needs_compiler = pytest.mark.skipif(not CAN_BUILD, reason="no C compiler or no cffi here")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _own_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Builds go to a folder of this module's own, not the user's cache."""
+    folder = tmp_path_factory.mktemp("compiled-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(compiled.CACHE_ENV, str(folder))
+        yield folder
+
+
+def whole_graph(graph: StateGraph) -> tuple:
+    """Everything an explorer decides: states in number order, parents, and edges in order."""
+    states = graph.states.matrix() if hasattr(graph.states, "matrix") else np.asarray(list(graph.states))
+    return (states.tolist(), *(np.asarray(a).tobytes() for a in (graph.parent, graph.parent_cmd, graph.offsets,
+                                                                  graph.dst, graph.cmd)), graph.expanded, graph.complete)
+
+
+CONFIGS = [
+    Config(1, 1, "nt35"), Config(1, 1, "nt40"), Config(1, 2, "nt35", 1, 1, 1, True),
+    Config(2, 1, "nt35", 1, 1, 0, True), Config(2, 2, "nt40"), Config(2, 2, "nt40", 1, 0, 1, True),
+    Config(2, 2, "nt35", 1, 1, 1, True), Config(2, 3, "nt40"), Config(2, 2, "rfc2131", 0, 1, 0),
+]
+
+
+@needs_compiler
+@pytest.mark.parametrize("cfg", CONFIGS, ids=str)
+def test_the_compiled_explorer_builds_the_vector_explorers_graph(cfg: Config) -> None:
+    system = dhcp_system(cfg)
+    ours, theirs = compiled.explore_compiled(system), explore_vector(system)
+    assert (len(ours.states), ours.transitions) == (len(theirs.states), theirs.transitions)
+    assert np.array_equal(ours.states.keys, theirs.states.keys)  # type: ignore[attr-defined]
+    assert whole_graph(ours) == whole_graph(theirs)
+    assert ours.complete and ours.stop_reason == ""
+
+
+@needs_compiler
+@pytest.mark.slow
+def test_the_3x3_nt40_graph_has_the_figures_of_the_vector_explorer() -> None:
+    system = dhcp_system(Config(3, 3, "nt40"))
+    ours, theirs = compiled.explore_compiled(system), explore_vector(system)
+    assert (len(ours.states), ours.transitions) == (len(theirs.states), theirs.transitions) == (441_151, 2_115_372)
+    assert np.array_equal(ours.states.keys, theirs.states.keys)  # type: ignore[attr-defined]
+    assert ours.parent == theirs.parent and ours.dst == theirs.dst and ours.cmd == theirs.cmd
+
+
+@needs_compiler
+@pytest.mark.parametrize("limit", [1, 7, 100, 1000])
+def test_a_state_limit_keeps_the_first_states_as_the_scalar_explorer_does(limit: int) -> None:
+    system = dhcp_system(Config(2, 2, "nt40"))
+    ours, scalar = compiled.explore_compiled(system, Limits(max_states=limit)), explore(system, Limits(max_states=limit))
+    assert whole_graph(ours) == whole_graph(scalar)
+    assert ours.stop_reason == scalar.stop_reason == f"state limit of {limit} reached"
+
+
+@needs_compiler
+def test_a_state_packed_in_two_words_is_explored_as_the_scalar_explorer_does() -> None:
+    system = dhcp_system(Config(4, 2, "nt40"))
+    assert layout(system).words == 2
+    ours, scalar = compiled.explore_compiled(system, Limits(max_states=5000)), explore(system, Limits(max_states=5000))
+    assert whole_graph(ours) == whole_graph(scalar) and ours.expanded > 1000
+
+
+def without_timings(document: dict) -> dict:
+    data = json.loads(json.dumps(document, sort_keys=True))
+
+    def strip(node: object) -> None:
+        if isinstance(node, dict):
+            node.pop("seconds", None)
+            for v in node.values():
+                strip(v)
+        elif isinstance(node, list):
+            for v in node:
+                strip(v)
+
+    strip(data)
+    return data
+
+
+@needs_compiler
+@pytest.mark.parametrize("cfg", [Config(2, 2, "nt40", 1, 1, 0), Config(2, 1, "nt35", 1, 1, 0, True)], ids=str)
+def test_an_invariants_counterexample_is_the_reference_explorers(cfg: Config) -> None:
+    names = [n for n in PROPERTY_NAMES if cfg.restart or n != "kb_restart_workaround"]
+    ours = check(cfg, properties=names, explorer="compiled")
+    (duplicate,) = [r for r in ours.report.results if r.property == "no_duplicate_address"]
+    assert duplicate.verdict.value == "violated" and duplicate.trace is not None
+    assert ours.report.engine == "explicit"
+    for reference in ("vector", "scalar"):
+        assert without_timings(run_json(ours)) == without_timings(run_json(check(cfg, properties=names, explorer=reference)))
+
+
+@needs_compiler
+def test_the_readmes_deadlock_is_found_from_the_command_line() -> None:
+    out = io.StringIO()
+    assert main(["check", "--explorer", "compiled", "--property", "recovery", "--format", "json"], out, io.StringIO()) == 1
+    doc = json.loads(out.getvalue())
+    assert doc["engine"] == "explicit" and doc["stats"]["states"] == 65
+    assert doc["results"][0]["verdict"] == "violated"
+
+
+def _altered(system: System) -> System:
+    """``system`` with one update of one command changed (a different model)."""
+    cmds = list(system.commands)
+    k = next(i for i, c in enumerate(cmds) if c.updates)
+    var, e = cmds[k].updates[0]
+    other = (e.index + 1) % len(e.domain) if isinstance(e, Const) else 0
+    cmds[k] = dataclasses.replace(cmds[k], updates=((var, Const(e.domain, other)), *cmds[k].updates[1:]))
+    return dataclasses.replace(system, commands=tuple(cmds))
+
+
+def test_the_cache_key_changes_with_the_model() -> None:
+    cc = ["cc"]
+    nt35, nt40 = dhcp_system(Config(variant="nt35")), dhcp_system(Config(variant="nt40"))
+    key = compiled.source_key(codegen.c_source(nt35), cc)
+    assert key == compiled.source_key(codegen.c_source(dhcp_system(Config(variant="nt35"))), cc)
+    assert key != compiled.source_key(codegen.c_source(nt40), cc)
+    assert key != compiled.source_key(codegen.c_source(_altered(nt35)), cc)
+    assert key != compiled.source_key(codegen.c_source(nt35), ["clang"])
+
+
+@needs_compiler
+def test_a_build_is_made_once_and_found_in_the_cache_after(tmp_path: Path) -> None:
+    env = {compiled.CACHE_ENV: str(tmp_path), "PATH": os.environ.get("PATH", "")}
+    system = dhcp_system(Config(variant="nt35"))
+    first, again = compiled.build(system, env), compiled.build(system, env)
+    assert first.built and not again.built and first.path == again.path and first.path.parent == tmp_path
+    changed = compiled.build(_altered(system), env)
+    assert changed.built and changed.path != first.path
+    # the altered model's search really is another: it reaches other states
+    assert whole_graph(compiled.explore_compiled(_altered(system), env=env)) != \
+        whole_graph(compiled.explore_compiled(system, env=env))
+
+
+def test_without_a_compiler_the_explorer_says_why(tmp_path: Path) -> None:
+    env = {compiled.CACHE_ENV: str(tmp_path), "CC": "/nonexistent/cc", "PATH": ""}
+    assert compiled.compiler(env) is None
+    with pytest.raises(compiled.CompilerUnavailable, match="no C compiler"):
+        compiled.build(dhcp_system(Config()), env)
+    assert compiled.compiler({"PATH": ""}) is None
+
+
+def test_without_a_compiler_the_engine_explores_with_the_vector_explorer_and_says_so(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(compiled.CACHE_ENV, str(tmp_path))  # nothing built there
+    monkeypatch.setenv("CC", "/nonexistent/cc")
+    cfg = Config(2, 1, "nt35")
+    ours = check(cfg, properties=["no_duplicate_address", "recovery"], explorer="compiled")
+    theirs = check(cfg, properties=["no_duplicate_address", "recovery"], explorer="vector")
+    assert ours.report.engine == ("explicit, vector explorer (the compiled explorer cannot run here: "
+                                  "no C compiler: $CC is '/nonexistent/cc', which is not found)")
+    assert ours.report.results == theirs.report.results
+    out = io.StringIO()
+    assert main(["check", "--explorer", "compiled", "--property", "single_binding"], out, io.StringIO()) == 0
+    assert "engine explicit, vector explorer (the compiled explorer cannot run here: no C compiler" in out.getvalue()
+
+
+@needs_compiler
+def test_a_spent_budget_or_a_past_deadline_stops_the_compiled_explorer_with_the_reason() -> None:
+    system = dhcp_system(Config(2, 2, "nt40"))
+    graph = compiled.explore_compiled(system, Limits(max_memory=1))
+    assert not graph.complete and graph.stop_reason == "memory limit of 1 MB reached"
+    assert len(graph.parent) == len(graph.states) and len(graph.offsets) == graph.expanded + 1
+    late = compiled.explore_compiled(system, Limits(timeout=0))
+    assert not late.complete and late.stop_reason == explore_vector(system, Limits(timeout=0)).stop_reason == "timeout after 0 s"
+    assert (len(late.states), late.expanded, late.transitions) == (1, 0, 0)
+
+
+def test_without_cffi_the_explorer_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "cffi", None)  # import cffi now raises ImportError
+    with pytest.raises(compiled.CompilerUnavailable, match=r"cffi is not installed: pip install 'leasecheck\[compiled\]'"):
+        compiled.explore_compiled(dhcp_system(Config()))
+    run = check(Config(), properties=["recovery"], explorer="compiled")
+    assert run.report.engine == ("explicit, vector explorer (the compiled explorer cannot run here: "
+                                 "cffi is not installed: pip install 'leasecheck[compiled]')")
+
+
+@needs_compiler
+def test_a_cache_that_cannot_be_written_gets_a_build_of_the_runs_own_removed_once_loaded(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    own = tmp_path / "tmp"
+    own.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(own))
+    env = {compiled.CACHE_ENV: str(blocked / "cache"), "PATH": os.environ.get("PATH", "")}
+    system = dhcp_system(Config(variant="nt40"))
+    made = compiled.build(system, env)
+    assert made.built and made.temporary and made.path.is_file() and made.path.parent.parent == own
+    graph = compiled.explore_compiled(system, env=env)
+    assert graph.complete and len(graph.states) == len(explore_vector(system).states)
+    assert [p.name for p in own.iterdir() if p.name.startswith("leasecheck-compiled-")] == [made.path.parent.name]
+
+
+def test_a_compiler_that_builds_nothing_makes_the_explorer_unavailable(tmp_path: Path) -> None:
+    env = {compiled.CACHE_ENV: str(tmp_path / "cache"), "CC": "false", "PATH": os.environ.get("PATH", "")}
+    with pytest.raises(compiled.CompilerUnavailable, match="cannot build a shared library"):
+        compiled.build(dhcp_system(Config()), env)
+    assert not any((tmp_path / "cache").iterdir())  # nothing half-built left behind
+
+
+@needs_compiler
+def test_generated_c_that_does_not_compile_is_an_internal_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(codegen, "c_source", lambda system: "this is not C;\n")
+    env = {compiled.CACHE_ENV: str(tmp_path), "PATH": os.environ.get("PATH", "")}
+    with pytest.raises(InternalError, match="the C compiler failed on the generated search"):
+        compiled.build(dhcp_system(Config()), env)
