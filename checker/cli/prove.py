@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from leasecheck.checker.allsizes import fo_check, recovery, safety
+from leasecheck.checker.allsizes.certificate import invariant_certificate
 from leasecheck.checker.allsizes.fo import Formula, conj, first_order_system
 from leasecheck.checker.allsizes.fo import FoSystem as FirstOrder
 from leasecheck.checker.allsizes.fo_finite import FiniteReading
@@ -84,6 +85,8 @@ class ProofRun:
     #: for recovery: the levels, lowest first, each its helpful action and its views
     ranking: list[dict[str, Any]] = field(default_factory=list)
     smt2: list[tuple[str, str]] = field(default_factory=list)
+    #: the proof as an all-sizes certificate (docs/certificates.md), when it holds
+    certificate: str = ""
 
     @property
     def exit_status(self) -> ExitStatus:
@@ -159,6 +162,9 @@ def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300
                   else proof.reason)
     if run.verdict is Verdict.HOLDS:
         _discharge_first(fs, conj(prop_formula, *(c.formula() for c in proof.clauses)), run)
+    if run.verdict is Verdict.HOLDS:
+        run.certificate = invariant_certificate(fs, cfg, any_budget, prop, [prop_formula, *(c.formula() for c in proof.clauses)],
+                                                safety.STATEMENTS[prop])
     run.seconds = time.monotonic() - start
     return run
 
@@ -358,8 +364,8 @@ def run_prove(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     timeout = args.timeout or (RECOVERY_TIMEOUT if args.prop == "recovery" else DEFAULT_TIMEOUT)
     run = prove(cfg, args.prop, args.any_budget, timeout, progress=progress)
-    if args.certificate and run.smt2:
-        text = "".join(f"; obligation: {name} (expected: unsat)\n(push)\n{body}(pop)\n" for name, body in run.smt2)
+    if args.certificate and run.certificate:
+        text = run.certificate
         try:
             atomic_write(Path(args.certificate), text)
         except OSError as exc:

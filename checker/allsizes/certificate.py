@@ -1,0 +1,72 @@
+"""All-sizes certificates written from a proof (docs/certificates.md, "All-sizes certificates");
+reading and checking them is the kernel's (:mod:`leasecheck.checker.kernel.allsizes`).
+
+A certificate holds the header (the configuration, the property, the proof rule and the
+fingerprint of the first-order model), the legend of the model's symbols as comments, and the
+proof's definitions only, each a closed formula over the sorts ``client`` and ``address`` and the
+state's symbols (``st``, ``db.client``, ``st=BOUND``): for the invariant rule, ``Inv``, the
+property and the clauses that make it inductive. The model, its steps and the obligations are
+the kernel's to rebuild; nothing else in the file is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import leasecheck.checker.allsizes.fo as fo
+from leasecheck.checker.kernel.allsizes import AllSizesHeader, constant_name, legend
+from leasecheck.checker.kernel.fixed import KEY
+from leasecheck.model.dhcp import Config
+
+
+def sexpr(f: fo.Formula | fo.Term) -> str:
+    """A formula of the pre-state in the certificate's symbols."""
+    if getattr(f, "post", False):
+        raise ValueError("a proof's formula speaks of the state before a step only")
+    if isinstance(f, fo.Var):
+        return f.name
+    if isinstance(f, fo.FieldFn):
+        return f"({f.group}.{f.name or 'value'} {sexpr(f.index)})"
+    if isinstance(f, fo.BoolConst):
+        return "true" if f.value else "false"
+    if isinstance(f, fo.Kind):
+        cell = f.group if f.index is None else f"({f.group} {sexpr(f.index)})"
+        return f"(= {cell} {constant_name(f.group, f.key)})"
+    if isinstance(f, fo.Rel):
+        return f"({f.group}.{f.name or 'value'} {sexpr(f.index)} {sexpr(f.value)})"
+    if isinstance(f, fo.EqT):
+        return f"(= {sexpr(f.left)} {sexpr(f.right)})"
+    if isinstance(f, fo.Not):
+        return f"(not {sexpr(f.arg)})"
+    if isinstance(f, fo.And | fo.Or):
+        return f"({'and' if isinstance(f, fo.And) else 'or'} {' '.join(sexpr(a) for a in f.args)})"
+    if isinstance(f, fo.Iff):
+        return f"(= {sexpr(f.left)} {sexpr(f.right)})"
+    if isinstance(f, fo.Quant):
+        bound = " ".join(f"({v.name} {v.sort})" for v in f.vars)
+        return f"({f.kind} ({bound}) {sexpr(f.body)})"
+    raise ValueError(f"{type(f).__name__} has no place in a proof's formula")
+
+
+def invariant_certificate(fs: fo.FoSystem, cfg: Config, any_budget: bool, prop: str,
+                          invariant: Sequence[fo.Formula], statement: str) -> str:
+    """The certificate of an invariant proof: ``invariant`` (the property first, then the clauses
+    that make it inductive) as the conjuncts of ``Inv``."""
+    header = AllSizesHeader(cfg, any_budget, prop, "invariant", fo.fingerprint(fs))
+    lines = [
+        f"; leasecheck all-sizes certificate: {header.describe()}",
+        f"; claim: {prop} holds for every number of clients and addresses: {statement}",
+        "; rule: an inductive invariant Inv: it holds initially, every step of the first-order model keeps it",
+        ";   (and the state well formed), it implies the property and each first() of the model has one choice.",
+        "; Check it with: leasecheck certificate check FILE (the checker traces the model again and writes",
+        ";   every obligation itself; this file supplies only the definition of Inv).",
+        f"(set-info {KEY} |{header.as_json()}|)",
+        "(set-info :smt-lib-version 2.6)",
+        "(set-logic ALL)",
+        *(f"; {line}" for line in legend(fs)),
+        f"; Inv: {len(invariant)} conjuncts",
+        "(define-fun Inv () Bool (and",
+        *(f"  {sexpr(f)}" for f in invariant),
+        "))",
+    ]
+    return "\n".join(lines) + "\n"
