@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import leasecheck.checker.allsizes.fo as fo
-from leasecheck.checker.kernel.allsizes import AllSizesHeader, constant_name, legend
+from leasecheck.checker.kernel.allsizes import AllSizesHeader, constant_name
 from leasecheck.checker.kernel.fixed import KEY
 from leasecheck.model.dhcp import Config
 
@@ -46,6 +46,18 @@ def sexpr(f: fo.Formula | fo.Term) -> str:
         bound = " ".join(f"({v.name} {v.sort})" for v in f.vars)
         return f"({f.kind} ({bound}) {sexpr(f.body)})"
     raise ValueError(f"{type(f).__name__} has no place in a proof's formula")
+
+
+def legend(fs: fo.FoSystem) -> list[str]:
+    """The symbols, in words, for the comments of a certificate."""
+    lines = ["The sorts client and address have any number of elements. The state's symbols:"]
+    for g in fs.groups.values():
+        values = ", ".join(constant_name(g.name, k) for k in g.keys)
+        lines.append(f"  {g.name}{' : ' + g.index if g.index else ''} -> one of {values}")
+        for n, sort, how in g.fields:
+            arrow = f"{g.index} -> {sort}" if how == "function" else f"{g.index} {sort} -> Bool"
+            lines.append(f"  {g.name}.{n or 'value'} : {arrow} (the {sort} a value of {g.name} carries)")
+    return lines
 
 
 def invariant_certificate(fs: fo.FoSystem, cfg: Config, any_budget: bool, prop: str,

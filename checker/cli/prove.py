@@ -108,7 +108,8 @@ def add_parser(sub: Any) -> None:
                    help="prove for every budget of deletes, losses and reboots at once (invariants only; the "
                         "finite search uses the budgets given)")
     p.add_argument("--certificate", metavar="FILE",
-                   help="write the re-checked proof obligations as SMT-LIB 2 (default: none)")
+                   help="write an invariant's proof as an all-sizes certificate that `leasecheck certificate check` "
+                        "re-checks (docs/certificates.md; not yet for recovery; default: none)")
     add_format(p, "prove")
     p.add_argument("--timeout", type=seconds(86_400), default=None, metavar="SECONDS",
                    help=f"the time for the proof (default {DEFAULT_TIMEOUT:.0f}; {RECOVERY_TIMEOUT:.0f} for recovery)")
@@ -354,6 +355,8 @@ def run_prove(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     cfg = Config(1, 1, args.variant, args.deletes, args.losses, args.reboots, args.restart, args.client_nak)
     if args.any_budget and args.prop == "recovery":
         raise ProveUsageError("--any-budget is for invariants: recovery needs a finite budget of deletes")
+    if args.certificate and args.prop == "recovery":
+        raise ProveUsageError("--certificate is for invariants: a recovery proof is not yet written as a certificate")
 
     check_output_paths(args.certificate)
 

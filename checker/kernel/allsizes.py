@@ -86,8 +86,11 @@ class AllSizesHeader:
 
 def is_all_sizes(items: Sequence[Expr]) -> bool:
     """Whether the header (read strictly; none is no certificate) says ``"kind": "all-sizes"``."""
+    value = header_value(items)
     try:
-        doc = strict_json(header_value(items))
+        doc = strict_json(value)
+    except NotACertificate:
+        raise
     except ValueError as exc:
         raise NotACertificate(f"its header is not JSON: {exc}") from None
     return isinstance(doc, dict) and "kind" in doc
@@ -118,24 +121,15 @@ def symbols(vocab: Vocabulary, post: bool) -> dict[str, z3.ExprRef | z3.FuncDecl
     return out
 
 
-def legend(fs: fo.FoSystem) -> list[str]:
-    """The symbols, in words, for the comments of a certificate."""
-    lines = ["The sorts client and address have any number of elements. The state's symbols:"]
-    for g in fs.groups.values():
-        values = ", ".join(constant_name(g.name, k) for k in g.keys)
-        lines.append(f"  {g.name}{' : ' + g.index if g.index else ''} -> one of {values}")
-        for n, sort, how in g.fields:
-            arrow = f"{g.index} -> {sort}" if how == "function" else f"{g.index} {sort} -> Bool"
-            lines.append(f"  {g.name}.{n or 'value'} : {arrow} (the {sort} a value of {g.name} carries)")
-    return lines
-
-
 # -- the proof's definitions, built from the file's nodes ----------------------------------------
 
 
 def _need(ok: bool, at: str, why: str) -> None:
     if not ok:
         raise NotACertificate(f"{at}: {why}")
+
+
+_CONNECTIVES = ("not", "and", "or", "=>", "=", "distinct", "ite")
 
 
 class _Builder:
@@ -161,8 +155,10 @@ class _Builder:
         head, rest = e.items[0].text, e.items[1:]  # type: ignore[union-attr]
         if head in ("forall", "exists"):
             return self._quantifier(e, head, rest, env)
+        _need(head in _CONNECTIVES or isinstance(self.names.get(head), z3.FuncDeclRef), e.items[0].at,
+              f"unknown function {head}")
         args = [self.term(a, env) for a in rest]
-        if head in self.names and isinstance(self.names[head], z3.FuncDeclRef):
+        if head not in _CONNECTIVES:
             f = self.names[head]
             assert isinstance(f, z3.FuncDeclRef)
             _need(len(args) == f.arity(), e.at, f"{head} takes {f.arity()} arguments, not {len(args)}")
