@@ -230,3 +230,72 @@ def test_a_committed_certificate_is_what_prove_writes(tmp_path: Path, path: Path
     written = tmp_path / "written.smt2"
     assert main(["prove", *argv, "--quiet", "--certificate", str(written)], out, err) == 0, out.getvalue()
     assert written.read_text() == path.read_text()
+
+
+# -- the ranking rule (recovery), on a tiny ranking -------------------------------------------------
+
+
+def tiny_ranking(levels: list[tuple[str, str]], inv: str = "true") -> str:
+    """A recovery certificate for NT 4.0 (D=1) over the model with the ghost map, whose invariant
+    and levels are the given formulas (in the certificate's symbols)."""
+    from leasecheck.checker.allsizes.certificate import ranking_certificate
+    from leasecheck.checker.allsizes.fo import TRUE_F
+    from leasecheck.checker.allsizes.ghost import with_ghost
+    from leasecheck.checker.allsizes.recovery import STATEMENT
+
+    cfg = Config(variant="nt40")
+    text = ranking_certificate(with_ghost(first_order_system(cfg)), cfg, [TRUE_F], [(h, TRUE_F) for h, _ in levels], STATEMENT)
+    text = text.replace("(define-fun Inv () Bool (and\n  true\n))", f"(define-fun Inv () Bool (and\n  {inv}\n))")
+    for i, (_, body) in enumerate(levels, 1):
+        text = text.replace(f"(define-fun Level{i} () Bool\n  true)", f"(define-fun Level{i} () Bool\n  {body})")
+    return text
+
+
+def test_a_ranking_certificate_names_its_levels_and_the_sizes_it_needs(tmp_path: Path) -> None:
+    text = tiny_ranking([("Discover", "true")])
+    doc = header(text)
+    assert doc["rule"] == "ranking" and doc["property"] == "recovery" and doc["levels"] == ["Discover"]
+    code, out, _ = check(tmp_path, text, "--solver", "z3")
+    assert out.splitlines()[1].startswith("claim: recovery holds for every number of clients and addresses with A >= C")
+    # one level, every state, Discover(c0): not enabled where c0 is BOUND, so refuted
+    assert code == 1 and "level 1 enabled: Discover(c0)" in out.split("invalid: refuted (sat): ")[1]
+
+
+def test_a_ranking_whose_helpful_step_does_not_go_down_is_refuted(tmp_path: Path) -> None:
+    # level 1: c0 is in INIT; Discover(c0) leads to SELECTING, in no lower level and not the goal
+    text = tiny_ranking([("Discover", "(= (st c0) st=INIT)")])
+    code, out, _ = check(tmp_path, text, "--solver", "z3")
+    refuted = out.splitlines()[-1].split("invalid: refuted (sat): ")[1].split(", ")
+    assert code == 1 and "level 1 progress: Discover" in refuted and "cover" in refuted
+
+
+@pytest.mark.parametrize("helpful, why", [
+    ("AdminDelete", "level 1's helpful action 'AdminDelete' is not a fair action of one client"),
+    ("Release", "level 1's helpful action 'Release' is not a fair action of one client"),
+    ("Nothing", "level 1's helpful action 'Nothing' is not a fair action of one client"),
+])
+def test_a_level_whose_helpful_action_is_not_fair_or_unknown_is_refused(tmp_path: Path, helpful: str, why: str) -> None:
+    code, out, _ = check(tmp_path, tiny_ranking([(helpful, "true")]))
+    assert code == 1 and f"refused: {why}" in out
+
+
+def test_a_level_deleted_or_added_is_refused(tmp_path: Path) -> None:
+    text = tiny_ranking([("Discover", "true"), ("Timeout", "true")])
+    without = text.split("; level 2:")[0]
+    code, out, _ = check(tmp_path, without)
+    assert code == 1 and "refused: it lacks the proof's definition Level2" in out
+    code, out, _ = check(tmp_path, text + "(define-fun Level3 () Bool true)\n")
+    assert code == 1 and "it defines Level3 (the ranking rule's definitions are Inv, Level1, Level2)" in out
+
+
+def test_a_ranking_header_without_levels_or_for_any_budget_is_not_a_certificate(tmp_path: Path) -> None:
+    text = tiny_ranking([("Discover", "true")])
+    for change in ({"levels": None}, {"any_budget": True}, {"rule": "invariant"}):
+        doc = {**header(text), **change}
+        doc = {k: v for k, v in doc.items() if v is not None}
+        code, _, err = check(tmp_path, with_header(text, doc))
+        assert code == 2 and "is not a leasecheck certificate" in err, change
+    # the ranking's model has the ghost map: the invariant model's fingerprint is not it
+    doc = {**header(text), "model": header(SINGLE.read_text())["model"]}
+    code, out, _ = check(tmp_path, with_header(text, doc))
+    assert code == 1 and "is not the first-order model of its configuration" in out

@@ -65,13 +65,38 @@ def invariant_certificate(fs: fo.FoSystem, cfg: Config, any_budget: bool, prop: 
     """The certificate of an invariant proof: ``invariant`` (the property first, then the clauses
     that make it inductive) as the conjuncts of ``Inv``."""
     header = AllSizesHeader(cfg, any_budget, prop, "invariant", fo.fingerprint(fs))
+    rule = ["; rule: an inductive invariant Inv: it holds initially, every step of the first-order model keeps it",
+            ";   (and the state well formed), it implies the property and each first() of the model has one choice."]
+    return _text(fs, header, f"{prop} holds for every number of clients and addresses: {statement}", rule, invariant, [])
+
+
+def ranking_certificate(fs: fo.FoSystem, cfg: Config, invariant: Sequence[fo.Formula],
+                        levels: Sequence[tuple[str, fo.Formula]], statement: str) -> str:
+    """The certificate of a recovery proof over the model with the ghost map (``fs``): the invariant,
+    and each level (lowest first) with its helpful action, a formula over the state and ``c0``."""
+    header = AllSizesHeader(cfg, False, "recovery", "ranking", fo.fingerprint(fs), tuple(h for h, _ in levels))
+    rule = ["; rule: a ranking of c0's helpful actions under weak fairness, over an inductive invariant Inv:",
+            ";   outside the goal a state is in some level; level i's helpful action (the header's levels[i-1])",
+            ";   of c0 is enabled there and each of its steps goes to the goal or a lower level; no step",
+            ";   leaves levels 1..i for a higher one. The model has the ghost map (A >= C)."]
+    return _text(fs, header, f"recovery holds for every number of clients and addresses with A >= C: {statement}",
+                 rule, invariant, [f for _, f in levels])
+
+
+def level_formula(components: Sequence[tuple[str, Sequence[tuple[str, fo.Formula]]]],
+                  views: Sequence[Sequence[int]]) -> fo.Formula:
+    """A level as a formula: one of its views, each view every component's option."""
+    return fo.disj(*(fo.conj(*(components[k][1][m][1] for k, m in enumerate(v))) for v in views))
+
+
+def _text(fs: fo.FoSystem, header: AllSizesHeader, claim: str, rule: list[str], invariant: Sequence[fo.Formula],
+          levels: Sequence[fo.Formula]) -> str:
     lines = [
         f"; leasecheck all-sizes certificate: {header.describe()}",
-        f"; claim: {prop} holds for every number of clients and addresses: {statement}",
-        "; rule: an inductive invariant Inv: it holds initially, every step of the first-order model keeps it",
-        ";   (and the state well formed), it implies the property and each first() of the model has one choice.",
+        f"; claim: {claim}",
+        *rule,
         "; Check it with: leasecheck certificate check FILE (the checker traces the model again and writes",
-        ";   every obligation itself; this file supplies only the definition of Inv).",
+        ";   every obligation itself; this file supplies only the proof's definitions).",
         f"(set-info {KEY} |{header.as_json()}|)",
         "(set-info :smt-lib-version 2.6)",
         "(set-logic ALL)",
@@ -81,4 +106,7 @@ def invariant_certificate(fs: fo.FoSystem, cfg: Config, any_budget: bool, prop: 
         *(f"  {sexpr(f)}" for f in invariant),
         "))",
     ]
+    for i, f in enumerate(levels, 1):
+        lines += [f"; level {i}: its helpful action is {header.levels[i - 1]}(c0)",
+                  f"(define-fun Level{i} () Bool", f"  {sexpr(f)})"]
     return "\n".join(lines) + "\n"

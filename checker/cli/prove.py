@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from leasecheck.checker.allsizes import fo_check, recovery, safety
-from leasecheck.checker.allsizes.certificate import invariant_certificate
+from leasecheck.checker.allsizes.certificate import invariant_certificate, level_formula, ranking_certificate
 from leasecheck.checker.allsizes.fo import Formula, conj, first_order_system
 from leasecheck.checker.allsizes.fo import FoSystem as FirstOrder
 from leasecheck.checker.allsizes.fo_finite import FiniteReading
@@ -108,8 +108,8 @@ def add_parser(sub: Any) -> None:
                    help="prove for every budget of deletes, losses and reboots at once (invariants only; the "
                         "finite search uses the budgets given)")
     p.add_argument("--certificate", metavar="FILE",
-                   help="write an invariant's proof as an all-sizes certificate that `leasecheck certificate check` "
-                        "re-checks (docs/certificates.md; not yet for recovery; default: none)")
+                   help="write the proof as an all-sizes certificate that `leasecheck certificate check` "
+                        "re-checks (docs/certificates.md; default: none)")
     add_format(p, "prove")
     p.add_argument("--timeout", type=seconds(86_400), default=None, metavar="SECONDS",
                    help=f"the time for the proof (default {DEFAULT_TIMEOUT:.0f}; {RECOVERY_TIMEOUT:.0f} for recovery)")
@@ -269,6 +269,11 @@ def _prove_recovery(cfg: Config, run: ProofRun, deadline: float, progress: Calla
     run.reason = proof.reason if run.verdict is Verdict.HOLDS else f"no proof for every network: {proof.reason}"
     if run.verdict is Verdict.HOLDS:
         _discharge_first(ghosted, conj(*(f for _, f in lemmas), *(k.formula() for k in proof.invariant)), run)
+    if run.verdict is Verdict.HOLDS:
+        options = [(c.name, c.options) for c in proof.components]
+        levels = [(lv.helpful, level_formula(options, sorted(lv.views))) for lv in proof.levels]
+        run.certificate = ranking_certificate(ghosted, cfg, [*(f for _, f in lemmas), *(k.formula() for k in proof.invariant)],
+                                              levels, recovery.STATEMENT)
 
 
 def _learning_networks(cfg: Config, any_budget: bool) -> list[tuple[int, int, tuple[int, int, int, bool]]]:
@@ -355,8 +360,6 @@ def run_prove(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     cfg = Config(1, 1, args.variant, args.deletes, args.losses, args.reboots, args.restart, args.client_nak)
     if args.any_budget and args.prop == "recovery":
         raise ProveUsageError("--any-budget is for invariants: recovery needs a finite budget of deletes")
-    if args.certificate and args.prop == "recovery":
-        raise ProveUsageError("--certificate is for invariants: a recovery proof is not yet written as a certificate")
 
     check_output_paths(args.certificate)
 

@@ -20,6 +20,8 @@ import z3
 
 import leasecheck.checker.allsizes.fo as fo
 from leasecheck.checker.allsizes.fo_z3 import Vocabulary, key_label
+from leasecheck.checker.allsizes.ghost import with_ghost
+from leasecheck.checker.allsizes.recovery import C0, STATEMENT, goal
 from leasecheck.checker.allsizes.safety import SAFETY, STATEMENTS, fo_property
 from leasecheck.checker.kernel.fixed import SolverAnswer, header_value
 from leasecheck.checker.kernel.reader import Atom, Expr, Node, NotACertificate, read, show, strict_json
@@ -30,8 +32,8 @@ from leasecheck.model.dhcp import Config, ConfigError
 FORMAT, KIND = 2, "all-sizes"
 CONFIG_KEYS = ("variant", "deletes", "losses", "reboots", "restart", "client_nak", "client_reboot")
 KEYS = {"format", "kind", "config", "any_budget", "property", "rule", "model"}
-#: the proof rule of each property, and the definitions a certificate of it supplies
-RULES = {"invariant": ("Inv",)}
+#: each property's proof rule (recovery: a ranking of c0's helpful actions, for A >= C)
+RULES = {**{p: "invariant" for p in SAFETY}, "recovery": "ranking"}
 #: how many conjuncts of the invariant one consecution obligation shows after the step
 GROUP = 6
 
@@ -47,20 +49,22 @@ class AllSizesHeader:
     property: str
     rule: str
     model: str
+    #: for the ranking rule, the helpful action of ``c0`` at each level, lowest first
+    levels: tuple[str, ...] = ()
     client = None
-    levels: tuple[str | None, ...] = ()
 
     def as_json(self) -> str:
         from leasecheck.checker.kernel.fixed import json_dumps
 
         doc = {"format": FORMAT, "kind": KIND, "config": {k: getattr(self.config, k) for k in CONFIG_KEYS},
                "any_budget": self.any_budget, "property": self.property, "rule": self.rule, "model": self.model}
-        return json_dumps(doc)
+        return json_dumps({**doc, "levels": list(self.levels)} if self.rule == "ranking" else doc)
 
     @staticmethod
     def from_doc(doc: dict[str, object]) -> AllSizesHeader:
-        if set(doc) != KEYS or type(doc["format"]) is not int or doc["format"] != FORMAT or doc["kind"] != KIND:
-            raise NotACertificate(f"an all-sizes header needs exactly the keys {', '.join(sorted(KEYS))}, "
+        keys = KEYS | ({"levels"} if doc.get("rule") == "ranking" else set())
+        if set(doc) != keys or type(doc["format"]) is not int or doc["format"] != FORMAT or doc["kind"] != KIND:
+            raise NotACertificate(f"an all-sizes header needs exactly the keys {', '.join(sorted(keys))}, "
                                   f"format {FORMAT} and kind {KIND}")
         cfg = doc["config"]
         if not isinstance(cfg, dict) or set(cfg) != set(CONFIG_KEYS):
@@ -70,18 +74,26 @@ class AllSizesHeader:
         except (ConfigError, TypeError) as exc:
             raise NotACertificate(f"its configuration: {exc}") from None
         prop, rule, model, anyb = doc["property"], doc["rule"], doc["model"], doc["any_budget"]
-        if prop not in SAFETY:
-            raise NotACertificate(f"{quoted(prop)} is not a property an all-sizes certificate proves")
-        if rule not in RULES or not isinstance(model, str) or not isinstance(anyb, bool):
-            raise NotACertificate(f"rule must be one of {', '.join(RULES)}, model a fingerprint, any_budget true or false")
-        return AllSizesHeader(config, anyb, str(prop), str(rule), model)
+        levels = doc.get("levels", [])
+        if not isinstance(prop, str) or prop not in RULES or rule != RULES[prop]:
+            raise NotACertificate(f"{quoted(prop)} by {quoted(rule)} is not a property and rule of an all-sizes certificate")
+        if not isinstance(model, str) or not isinstance(anyb, bool) or (anyb and rule == "ranking"):
+            raise NotACertificate("model must be a fingerprint, any_budget true or false (false for a ranking)")
+        if not isinstance(levels, list) or not all(isinstance(h, str) for h in levels):
+            raise NotACertificate("levels must be a list of action names")
+        return AllSizesHeader(config, anyb, prop, str(rule), model, tuple(levels))
 
     def describe(self) -> str:
         c = self.config
         budgets = "every budget" if self.any_budget else f"D={c.deletes}, L={c.losses}, R={c.reboots}"
         extra = "".join([", restart" if c.restart else "", "" if c.client_nak == "obey" else f", client NAK {c.client_nak}",
                          "" if c.client_reboot == "keep-on-silence" else f", client reboot {c.client_reboot}"])
-        return f"{self.property}, {c.variant}, {budgets}{extra}, every number of clients and addresses"
+        sizes = "every number of clients and addresses" + (" A >= C" if self.rule == "ranking" else "")
+        return f"{self.property}, {c.variant}, {budgets}{extra}, {sizes}"
+
+    def definitions(self) -> tuple[str, ...]:
+        """The proof's definitions a certificate of this header supplies."""
+        return ("Inv", *(f"Level{i + 1}" for i in range(len(self.levels))))
 
 
 def is_all_sizes(items: Sequence[Expr]) -> bool:
@@ -136,8 +148,10 @@ class _Builder:
     """First-order terms over the model's symbols: connectives, ``=``, ``distinct``, ``ite``, and
     ``forall``/``exists`` over ``client`` and ``address``; nothing else."""
 
-    def __init__(self, vocab: Vocabulary, post: bool):
+    def __init__(self, vocab: Vocabulary, post: bool, c0: bool):
         self.ctx, self.sorts, self.names = vocab.ctx, vocab.sorts, symbols(vocab, post)
+        if c0:  # the one client a ranking speaks of
+            self.names["c0"] = vocab.var(C0)
         self.bound = 0
 
     def term(self, e: Expr, env: Mapping[str, z3.ExprRef]) -> z3.ExprRef:
@@ -178,6 +192,12 @@ class _Builder:
             return z3.If(args[0], args[1], args[2])
         raise NotACertificate(f"{e.at}: {show(e)[:60]} is not a well-sorted first-order term")
 
+    def formulas(self, nodes: Sequence[Expr]) -> list[z3.BoolRef]:
+        out = [self.term(n, {}) for n in nodes]
+        for n, t in zip(nodes, out, strict=True):
+            _need(z3.is_bool(t), n.at, "a proof's definition or conjunct is not a formula")
+        return out  # type: ignore[return-value]
+
     def _quantifier(self, e: Node, head: str, rest: tuple[Expr, ...], env: Mapping[str, z3.ExprRef]) -> z3.ExprRef:
         _need(len(rest) == 2 and isinstance(rest[0], Node) and bool(rest[0].items), e.at,
               f"a quantifier is ({head} ((NAME SORT) ...) BODY)")
@@ -197,12 +217,16 @@ class _Builder:
         return z3.ForAll(vs, body) if head == "forall" else z3.Exists(vs, body)
 
 
-def conjuncts(node: Node) -> tuple[Expr, ...]:
-    """The conjuncts of a definition ``(define-fun NAME () Bool BODY)``: those of an ``and``, or the body."""
+def _body(node: Node) -> Expr:
     ok = (len(node.items) == 5 and isinstance(node.items[2], Node) and not node.items[2].items
           and node.items[3] == Atom("symbol", "Bool"))
     _need(ok, node.at, "a proof's definition is (define-fun NAME () Bool BODY), over the state's symbols")
-    body = node.items[4]
+    return node.items[4]
+
+
+def conjuncts(node: Node) -> tuple[Expr, ...]:
+    """The conjuncts of a definition ``(define-fun NAME () Bool BODY)``: those of an ``and``, or the body."""
+    body = _body(node)
     if isinstance(body, Node) and len(body.items) > 1 and body.items[0] == Atom("symbol", "and"):
         return body.items[1:]
     return (body,)
@@ -300,8 +324,11 @@ def _audit(items: list[Expr]) -> Audit:
     doc = strict_json(header_value(items))
     assert isinstance(doc, dict)
     header = AllSizesHeader.from_doc(doc)
-    claim = f"{header.property} holds for every number of clients and addresses: {STATEMENTS[header.property]}"
+    ranking = header.rule == "ranking"
+    claim = (f"recovery holds for every number of clients and addresses with A >= C: {STATEMENT}" if ranking
+             else f"{header.property} holds for every number of clients and addresses: {STATEMENTS[header.property]}")
     fs = fo.first_order_system(header.config, unbounded=header.any_budget)
+    fs = with_ghost(fs) if ranking else fs  # for A >= C: a ghost map from clients to addresses, injective initially
     refusals: list[str] = []
     if fo.fingerprint(fs) != header.model:
         refusals.append(f"its model {quoted(header.model)} is not the first-order model of its configuration "
@@ -318,25 +345,25 @@ def _audit(items: list[Expr]) -> Audit:
             logic = True
         elif head == "define-fun" and len(item.items) == 5 and isinstance(item.items[1], Atom):
             name = item.items[1].text
-            if name in defs or name not in RULES[header.rule]:
+            if name in defs or name not in header.definitions():
                 refusals.append(f"{item.at}: it defines {name} "
                                 + ("twice" if name in defs else f"(the {header.rule} rule's definitions are "
-                                                                  f"{', '.join(RULES[header.rule])})"))
+                                                                  f"{', '.join(header.definitions())})"))
             defs[name] = item
         else:
             refusals.append(f"{item.at}: a command that is no part of an all-sizes certificate: {show(item)[:80]}")
     if not logic:
         refusals.append("it sets no logic ALL before its definitions")
-    refusals += [f"it lacks the proof's definition {n}" for n in RULES[header.rule] if n not in defs]
+    refusals += [f"it lacks the proof's definition {n}" for n in header.definitions() if n not in defs]
+    own = {a.name for a in fs.actions if a.fair and a.params == ("client",)}
+    refusals += [f"level {i + 1}'s helpful action {quoted(h)} is not a fair action of one client"
+                 for i, h in enumerate(header.levels) if h not in own]
     if refusals:
         return Audit(header, tuple(refusals), claim=claim)
     vocab = Vocabulary(fs, z3.Context())
-    pre, post = _Builder(vocab, False), _Builder(vocab, True)
+    pre, post = _Builder(vocab, False, ranking), _Builder(vocab, True, ranking)
     parts = conjuncts(defs["Inv"])
-    inv = [pre.term(c, {}) for c in parts]
-    inv_after = [post.term(c, {}) for c in parts]
-    for c, t in zip(parts, inv, strict=True):
-        _need(z3.is_bool(t), c.at, "a conjunct of Inv is not a formula")
+    inv, inv_after = pre.formulas(parts), post.formulas(parts)
     whole = z3.And(inv)
     wf = vocab.formula(fo.well_formed(fs))
     wf_parts = [vocab.formula(f) for f in _args(fo.well_formed(fs))]
@@ -351,8 +378,12 @@ def _audit(items: list[Expr]) -> Audit:
             group = keep_after[first:first + GROUP]
             goals.append((f"consecution {where}, conjuncts {first + 1} to {first + len(group)}",
                           (wf, whole, step, z3.Not(z3.And(group)))))
-    goals.append(("safety", (wf, whole, z3.Not(vocab.formula(fo_property(fs, header.property))))))
+    if not ranking:
+        goals.append(("safety", (wf, whole, z3.Not(vocab.formula(fo_property(fs, header.property))))))
     goals += [(f"first() at {ob.where}", (wf, whole, z3.Not(vocab.formula(ob.formula)))) for ob in fs.obligations]
+    if ranking:
+        bodies = [_body(defs[name]) for name in header.definitions()[1:]]
+        goals += _ranking(fs, vocab, header.levels, (wf, whole), pre.formulas(bodies), post.formulas(bodies))
     cache: dict[int, set[tuple[str, str]]] = {}
     for name, assertions in goals:
         edges: set[tuple[str, str]] = set()
@@ -369,6 +400,28 @@ def _audit(items: list[Expr]) -> Audit:
 
 def _args(f: fo.Formula) -> tuple[fo.Formula, ...]:
     return f.args if isinstance(f, fo.And) else (f,)
+
+
+def _ranking(fs: fo.FoSystem, vocab: Vocabulary, helpful: Sequence[str], base: tuple[z3.BoolRef, ...],
+             lv: list[z3.BoolRef], after: list[z3.BoolRef]) -> list[tuple[str, tuple[z3.BoolRef, ...]]]:
+    """The ranking rule under weak fairness, for the arbitrary client ``c0``: outside the goal a
+    state is in a level; level i's helpful action of ``c0`` is enabled there and each of its steps
+    goes to the goal or a lower level; no step goes from level i to none of levels 1..i."""
+    g, g_after = vocab.formula(goal(fs)), z3.Not(vocab.formula(fo.rename_post(goal(fs))))
+    out = [("cover", (*base, z3.Not(g), *(z3.Not(x) for x in lv)))]
+    for i, h in enumerate(helpful):
+        cmds = fs.commands_of(h)
+        enabled = fo.disj(*(fo.quant("exists", (c.params[0], *c.bound), fo.conj(fo.EqT(c.params[0], C0), c.guard))
+                            for c in cmds))
+        out.append((f"level {i + 1} enabled: {h}(c0)", (*base, lv[i], z3.Not(vocab.formula(enabled)))))
+        for c in cmds:
+            step = (vocab.formula(fo.command_formula(fs, c)), vocab.formula(fo.EqT(c.params[0], C0)))
+            out.append((f"level {i + 1} progress: {c.action} {c.label}".strip(),
+                         (*base, lv[i], *step, g_after, *(z3.Not(x) for x in after[:i]))))
+    for c in fs.commands if lv else ():
+        up = z3.Or([z3.And(lv[i], *(z3.Not(x) for x in after[:i + 1])) for i in range(len(lv))])
+        out.append((f"no increase: {c.action} {c.label}".strip(), (*base, vocab.formula(fo.command_formula(fs, c)), g_after, up)))
+    return out
 
 
 # -- discharging ----------------------------------------------------------------------------------
