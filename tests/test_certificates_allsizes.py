@@ -67,7 +67,9 @@ def test_a_genuine_certificate_is_valid_with_each_solver(tmp_path: Path, solver:
     assert "initiation" in out and "safety" in out and "consecution AdminDelete" in out
 
 
-def test_the_learned_invariant_certificate_is_valid_and_each_solver_is_asked(tmp_path: Path) -> None:
+@pytest.mark.proofs
+@pytest.mark.slow  # 452 obligations, each asked of both solvers: about 90 s of CPU
+def test_the_learned_invariant_certificate_is_valid_and_each_solver_is_asked() -> None:
     result = check_certificate(NO_DUP)
     assert isinstance(result.header, AllSizesHeader) and result.header.property == "no_duplicate_address"
     assert result.solvers == ("z3", "cvc5") and result.valid, result.failed("sat") + result.failed("unknown")
@@ -84,6 +86,7 @@ def test_the_header_fingerprints_the_model_the_checker_traces() -> None:
 # -- tampered certificates: refused or refuted, never valid ------------------------------------
 
 
+@pytest.mark.slow  # 451 obligations asked of Z3: about 45 s of CPU
 def test_a_clause_the_invariant_needs_deleted_is_refuted(tmp_path: Path) -> None:
     text = NO_DUP.read_text()
     conjuncts = inv_conjuncts(text)
@@ -228,7 +231,7 @@ def test_an_existential_in_the_fragment_is_decided(tmp_path: Path) -> None:
 def test_a_committed_certificate_is_what_prove_writes(tmp_path: Path, path: Path, argv: tuple[str, ...]) -> None:
     out, err = io.StringIO(), io.StringIO()
     written = tmp_path / "written.smt2"
-    assert main(["prove", *argv, "--quiet", "--certificate", str(written)], out, err) == 0, out.getvalue()
+    assert main(["prove", *argv, "--quiet", "--timeout", "1800", "--certificate", str(written)], out, err) == 0, out.getvalue()
     assert written.read_text() == path.read_text()
 
 
