@@ -185,12 +185,6 @@ def test_any_budget_is_refused_for_recovery() -> None:
     assert code == 2 and "--any-budget" in err
 
 
-def test_a_certificate_of_recovery_is_refused_before_any_work(tmp_path) -> None:
-    code, out, err = run("prove", "--variant", "nt40", "--property", "recovery", "--certificate", str(tmp_path / "r.smt2"))
-    assert code == 2 and "not yet written as a certificate" in err and out == ""
-    assert not (tmp_path / "r.smt2").exists()
-
-
 @pytest.mark.parametrize("argv", [
     ("--variant", "nt99", "--property", "single_binding"),
     ("--variant", "nt40", "--property", "kb_symptom"),

@@ -15,5 +15,5 @@ verdict's rendering are not trusted: a certificate they got wrong is refused, ne
 
 May import: leasecheck.errors, leasecheck.model, leasecheck.properties, leasecheck.checker.z3.translate,
 leasecheck.checker.z3.solver, leasecheck.checker.allsizes.fo, leasecheck.checker.allsizes.fo_z3,
-leasecheck.checker.allsizes.safety.
+leasecheck.checker.allsizes.ghost, leasecheck.checker.allsizes.recovery, leasecheck.checker.allsizes.safety.
 """

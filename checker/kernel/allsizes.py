@@ -7,7 +7,10 @@ configuration (:mod:`leasecheck.checker.allsizes.fo`, trusted like :mod:`leasech
 refuses a fingerprint that differs, and takes from the file only the proof's definitions, each
 built here from the reader's nodes over the model's symbols. It writes every obligation of the
 rule itself, checks that each is in the decidable fragment (its sort graph, Skolem functions
-included, has no cycle) before any solver sees it, and asks Z3 and cvc5.
+included, has no cycle) before any solver sees it, and asks Z3 and cvc5. Rules: ``invariant``
+(``Inv``) for ``single_binding`` and ``no_duplicate_address``; ``ranking`` (``Inv``, ``Level1``
+..) for ``recovery`` of one arbitrary client ``c0``, over the model with the ghost map
+(:mod:`leasecheck.checker.allsizes.ghost`, for A >= C).
 """
 
 from __future__ import annotations
