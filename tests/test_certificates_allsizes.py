@@ -90,10 +90,17 @@ def test_the_header_fingerprints_the_model_the_checker_traces() -> None:
 def test_a_clause_the_invariant_needs_deleted_is_refuted(tmp_path: Path) -> None:
     text = NO_DUP.read_text()
     conjuncts = inv_conjuncts(text)
-    # the clause that keeps a REQUESTING client's address: without it consecution fails
-    needed = next(i for i, c in enumerate(conjuncts) if "(= (st c) st=REQUESTING)" in c and "addr=address" in c)
+    # "if addr[c] = a then db[a] names c", the clause the property needs first (two clients bound at
+    # one address would need one record naming both): without it consecution fails
+    needed = conjuncts.index("(forall ((c client) (a address)) (or (db.client a c) "
+                             "(not (and (= (addr c) addr=address) (= (addr.value c) a)))))")
     code, out, _ = check(tmp_path, with_conjuncts(text, conjuncts[:needed] + conjuncts[needed + 1:]), "--solver", "z3")
     assert code == 1 and "invalid: refuted (sat): consecution" in out
+
+
+def test_the_property_alone_of_a_learned_invariant_is_refuted(tmp_path: Path) -> None:
+    code, out, _ = check(tmp_path, with_conjuncts(NO_DUP.read_text(), inv_conjuncts(NO_DUP.read_text())[:1]), "--solver", "z3")
+    assert code == 1 and "invalid: refuted (sat): consecution" in out and "initiation" not in out.splitlines()[-1]
 
 
 def test_the_property_deleted_from_the_invariant_is_refuted(tmp_path: Path) -> None:
@@ -302,3 +309,18 @@ def test_a_ranking_header_without_levels_or_for_any_budget_is_not_a_certificate(
     doc = {**header(text), "model": header(SINGLE.read_text())["model"]}
     code, out, _ = check(tmp_path, with_header(text, doc))
     assert code == 1 and "is not the first-order model of its configuration" in out
+
+
+def test_every_obligation_of_a_ranking_over_every_helpful_action_is_in_the_fragment() -> None:
+    from leasecheck.checker.kernel.allsizes import audit
+
+    # ServeDiscover's "offer a free address" guard says "no entry names c" beside its choice of a
+    # free address: asked as "for every choice, not the guard", the first would put an existential
+    # address under a universal one (a cycle); the kernel keeps it outside the choice
+    helpful = ["Discover", "RecvOffer", "RecvAck", "RecvNak", "Discard", "T1", "T2", "Expire", "Timeout",
+               "ServeRelease", "ServeDiscover", "ServeRequest"]
+    audited = audit(tiny_ranking([(h, "true") for h in helpful]))
+    assert audited.refusals == ()
+    names = [name for name, _ in audited.goals]
+    assert "level 11 enabled: ServeDiscover(c0)" in names and "cover" in names
+    assert sum(name.startswith("no increase: ") for name in names) == len(first_order_system(Config(variant="nt40")).commands)

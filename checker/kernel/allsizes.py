@@ -405,6 +405,16 @@ def _args(f: fo.Formula) -> tuple[fo.Formula, ...]:
     return f.args if isinstance(f, fo.And) else (f,)
 
 
+def _enabled(cmd: fo.Command) -> fo.Formula:
+    """``c0`` may take the command: its guard for some choice of its bound variables, the conjuncts
+    that do not name them outside that choice (the same formula, kept in the decidable fragment)."""
+    def names(f: fo.Formula) -> bool:
+        return any(id(v) == id(b) for v in fo.free_vars(f) for b in cmd.bound)
+    parts = _args(cmd.guard)
+    inner = fo.quant("exists", cmd.bound, fo.conj(*(f for f in parts if names(f))))
+    return fo.quant("exists", cmd.params[:1], fo.conj(fo.EqT(cmd.params[0], C0), *(f for f in parts if not names(f)), inner))
+
+
 def _ranking(fs: fo.FoSystem, vocab: Vocabulary, helpful: Sequence[str], base: tuple[z3.BoolRef, ...],
              lv: list[z3.BoolRef], after: list[z3.BoolRef]) -> list[tuple[str, tuple[z3.BoolRef, ...]]]:
     """The ranking rule under weak fairness, for the arbitrary client ``c0``: outside the goal a
@@ -414,8 +424,7 @@ def _ranking(fs: fo.FoSystem, vocab: Vocabulary, helpful: Sequence[str], base: t
     out = [("cover", (*base, z3.Not(g), *(z3.Not(x) for x in lv)))]
     for i, h in enumerate(helpful):
         cmds = fs.commands_of(h)
-        enabled = fo.disj(*(fo.quant("exists", (c.params[0], *c.bound), fo.conj(fo.EqT(c.params[0], C0), c.guard))
-                            for c in cmds))
+        enabled = fo.disj(*(_enabled(c) for c in cmds))
         out.append((f"level {i + 1} enabled: {h}(c0)", (*base, lv[i], z3.Not(vocab.formula(enabled)))))
         for c in cmds:
             step = (vocab.formula(fo.command_formula(fs, c)), vocab.formula(fo.EqT(c.params[0], C0)))
