@@ -19,7 +19,9 @@ The state of one network, whatever its size, is a first-order structure:
 A :class:`Command` is one traced branch: its parameters, the variables it chooses existentially
 (``ServeDiscover(c)`` offering *some* free address), its guard and its updates. :mod:`.fo_z3`
 writes commands as Z3 formulas; :mod:`.fo_finite` evaluates them in one finite network, which is
-how the tests compare them with the explicit engine.
+how the tests compare them with the explicit engine. :func:`canonical` writes the traced model
+as plain data, up to the names of variables, and :func:`fingerprint` is its digest (an all-sizes
+certificate names the model it was proved against by it).
 """
 
 from __future__ import annotations
