@@ -171,6 +171,7 @@ def test_a_missing_invariant_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("conjunct, why", [
     ("(forall ((c Int)) (= (st c) st=BOUND))", "a bound variable is (NAME client) or (NAME address)"),
+    ('(forall ((c "client")) (= (st c) st=BOUND))', "a bound variable is (NAME client) or (NAME address)"),
     ("(forall ((a address)) (= (st a) st=BOUND))", "an argument of st has the wrong sort"),
     ("(forall ((c client)) (= (st.next c) st=BOUND))", "unknown function st.next"),
     ("(forall ((c client)) (= (st c) db=FREE))", "is not a well-sorted first-order term"),

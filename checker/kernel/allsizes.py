@@ -206,7 +206,7 @@ class _Builder:
               f"a quantifier is ({head} ((NAME SORT) ...) BODY)")
         inner, names = dict(env), []
         for b in rest[0].items:  # type: ignore[union-attr]
-            _need(isinstance(b, Node) and len(b.items) == 2 and isinstance(b.items[1], Atom)
+            _need(isinstance(b, Node) and len(b.items) == 2 and isinstance(b.items[1], Atom) and b.items[1].kind == "symbol"
                   and b.items[1].text in self.sorts, b.at, "a bound variable is (NAME client) or (NAME address)")
             assert isinstance(b, Node) and isinstance(b.items[1], Atom)
             name = symbol(b.items[0], "a bound variable")
