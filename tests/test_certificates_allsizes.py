@@ -18,6 +18,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from leasecheck import check_certificate
 from leasecheck.checker.allsizes.fo import fingerprint, first_order_system
@@ -332,3 +334,35 @@ def test_every_obligation_of_a_ranking_over_every_helpful_action_is_in_the_fragm
     names = [name for name, _ in audited.goals]
     assert "level 11 enabled: ServeDiscover(c0)" in names and "cover" in names
     assert sum(name.startswith("no increase: ") for name in names) == len(first_order_system(Config(variant="nt40")).commands)
+
+
+def test_the_file_holds_no_model_and_no_obligation_to_drop(tmp_path: Path) -> None:
+    # the model's steps, their frame conditions and the obligations are the checker's own: a
+    # certificate is its header and the proof's definitions, nothing a forger could drop or weaken
+    from leasecheck.checker.kernel.reader import read
+
+    for path in (SINGLE, NO_DUP):
+        commands = [(n.items[0].text, n.items[1].text) for n in read(path.read_text())]  # type: ignore[union-attr]
+        assert commands == [("set-info", ":leasecheck-certificate"), ("set-info", ":smt-lib-version"),
+                            ("set-logic", "ALL"), ("define-fun", "Inv")]
+
+
+hostile = st.sampled_from([
+    "|x|", '"x"', "(assert false)", "(push 1)", "(! true :named n)", "(let ((x true)) x)", "st.next", "c0", "q1",
+    "(forall ((x Int)) true)", "(exists ((x client)) (= (st x) st=BOUND))", "0", "#b0", "false", "(st c c)",
+    "(db.client a)", "Inv", "(_ bv0 1)", "(lambda ((x client)) true)", "(forall ((a address)) (exists ((c client)) (db.client a c)))",
+])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_hostile_token_in_place_of_any_atom_is_never_valid(tmp_path: Path, data: st.DataObject) -> None:
+    text = SINGLE.read_text()
+    inv = inv_conjuncts(text)[0]
+    atoms = [m for m in re.finditer(r"[^\s()]+", inv)]
+    m = data.draw(st.sampled_from(atoms))
+    forged = with_conjuncts(text, [inv[:m.start()] + data.draw(hostile) + inv[m.end():]])
+    code, out, err = check(tmp_path, forged, "--solver", "z3")
+    assert "valid: all" not in out and "Traceback" not in err
+    # a token that still makes a closed formula may be refuted (exit 1); else it is refused (2)
+    assert code in (1, 2), out + err
