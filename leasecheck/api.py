@@ -121,7 +121,8 @@ MAX_CERTIFICATE_BYTES = 256 * 1024 * 1024
 
 def check_certificate(path: str | Path, *, solvers: Sequence[str] | None = None,
                       timeout: float | None = 60.0) -> CertificateCheck:
-    """Check a certificate written by ``leasecheck check --engine z3 --certificate FILE``
+    """Check a certificate written by ``leasecheck check --engine z3 --certificate FILE`` or, for
+    every number of clients and addresses, by ``leasecheck prove --certificate FILE``
     (docs/certificates.md): the model's definitions in it are rebuilt from its configuration and
     compared, its obligations are those of its proof rule, and each is discharged by Z3 and, when
     installed (or asked for in ``solvers``), by cvc5. A file that is not a certificate raises

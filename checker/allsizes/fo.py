@@ -19,14 +19,18 @@ The state of one network, whatever its size, is a first-order structure:
 A :class:`Command` is one traced branch: its parameters, the variables it chooses existentially
 (``ServeDiscover(c)`` offering *some* free address), its guard and its updates. :mod:`.fo_z3`
 writes commands as Z3 formulas; :mod:`.fo_finite` evaluates them in one finite network, which is
-how the tests compare them with the explicit engine.
+how the tests compare them with the explicit engine. :func:`canonical` writes the traced model
+as plain data, up to the names of variables, and :func:`fingerprint` is its digest (an all-sizes
+certificate names the model it was proved against by it).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import linecache
+import re
 import sys
 import traceback
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -1066,3 +1070,83 @@ def _map_state(f: Any, post: bool) -> Any:
     if isinstance(f, Quant):
         return Quant(f.kind, f.vars, _map_state(f.body, post))
     return f
+
+
+# ---------------------------------------------------------------------------------------------
+# The traced model as plain data
+
+
+class _Canon:
+    """A command written out with its variables numbered in the order they are met."""
+
+    def __init__(self) -> None:
+        self.names: dict[int, str] = {}
+        self.by_name: dict[str, str] = {}
+
+    def var(self, v: Var) -> str:
+        if id(v) not in self.names:
+            self.names[id(v)] = f"{v.sort}#{len(self.names)}"
+            self.by_name[v.name] = self.names[id(v)]
+        return self.names[id(v)]
+
+    def term(self, t: object) -> object:
+        if isinstance(t, Var):
+            return self.var(t)
+        if isinstance(t, FieldFn | RelRef):
+            return (type(t).__name__, t.group, t.name, self.term(t.index), t.post, t.sort)
+        if t is None:
+            return None
+        raise TypeError(t)
+
+    def formula(self, f: object) -> object:
+        if isinstance(f, BoolConst):
+            return f.value
+        if isinstance(f, Kind):
+            return ("kind", f.group, self.term(f.index), f.key, f.post)
+        if isinstance(f, Rel):
+            return ("rel", f.group, f.name, self.term(f.index), self.term(f.value), f.post)
+        if isinstance(f, Same):
+            return ("same", f.group, self.term(f.index))
+        if isinstance(f, EqT):
+            return ("=", self.term(f.left), self.term(f.right))
+        if isinstance(f, Not):
+            return ("not", self.formula(f.arg))
+        if isinstance(f, Iff):
+            return ("iff", self.formula(f.left), self.formula(f.right))
+        if isinstance(f, Quant):
+            return (f.kind, tuple(self.var(v) for v in f.vars), self.formula(f.body))
+        if hasattr(f, "args"):
+            return (type(f).__name__, tuple(self.formula(a) for a in f.args))  # type: ignore[attr-defined]
+        raise TypeError(f)
+
+    def value(self, v: FoValue) -> object:
+        return tuple(self.case(c) for c in v.cases)
+
+    def case(self, c: Case) -> object:
+        return (tuple(self.var(b) for b in c.bound), self.formula(c.cond), c.pattern.key,
+                tuple((n, self.term(t)) for n, t in c.pattern.fields))
+
+    def label(self, text: str) -> str:
+        return re.sub(r"[A-Za-z_]\w*", lambda m: self.by_name.get(m.group(0), m.group(0)), text)
+
+
+def canonical(fs: FoSystem) -> list[object]:
+    """The traced model as plain data, the same for two traces exactly when they differ only in
+    the names of variables."""
+    out: list[object] = [tuple((g.name, g.index, g.keys, g.fields, g.carries, g.initial) for g in fs.groups.values())]
+    for cmd in fs.commands:
+        k = _Canon()
+        body = (cmd.action, tuple(k.var(p) for p in cmd.params), tuple(k.var(b) for b in cmd.bound),
+                k.formula(cmd.guard),
+                tuple((u.group, k.term(u.index), u.every, k.value(u.value)) for u in cmd.updates), cmd.fair)
+        out.append((body, k.label(cmd.label)))
+    for ob in fs.obligations:
+        out.append(("obligation", ob.where, _Canon().formula(ob.formula)))
+    return out
+
+
+def fingerprint(fs: FoSystem) -> str:
+    """``sha256:`` and the digest of :func:`canonical`'s text, the line numbers of the model left
+    out (a line moved in ``model/dhcp.py`` is the same model; a rule changed is another)."""
+    text = re.sub(r" line \d+", "", repr(canonical(fs)))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -18,7 +18,6 @@ and one closes the argument:
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Sequence
 
 import z3
@@ -26,21 +25,9 @@ import z3
 from leasecheck.checker.allsizes.effort import Effort, OutOfTime, effort_of
 from leasecheck.checker.allsizes.epr import require_epr
 from leasecheck.checker.allsizes.fo import (
-    BoolConst,
-    Case,
-    EqT,
-    FieldFn,
     Formula,
     FoSystem,
-    FoValue,
-    Iff,
-    Kind,
-    Not,
-    Quant,
-    Rel,
-    RelRef,
-    Same,
-    Var,
+    canonical,
     first_order_system,
     neg,
     well_formed,
@@ -58,75 +45,6 @@ TEMPLATES = ((1, 1), (2, 3))
 
 # ---------------------------------------------------------------------------------------------
 # Two templates, one model
-
-
-class _Canon:
-    """A command written out with its variables numbered in the order they are met."""
-
-    def __init__(self) -> None:
-        self.names: dict[int, str] = {}
-        self.by_name: dict[str, str] = {}
-
-    def var(self, v: Var) -> str:
-        if id(v) not in self.names:
-            self.names[id(v)] = f"{v.sort}#{len(self.names)}"
-            self.by_name[v.name] = self.names[id(v)]
-        return self.names[id(v)]
-
-    def term(self, t: object) -> object:
-        if isinstance(t, Var):
-            return self.var(t)
-        if isinstance(t, FieldFn | RelRef):
-            return (type(t).__name__, t.group, t.name, self.term(t.index), t.post, t.sort)
-        if t is None:
-            return None
-        raise TypeError(t)
-
-    def formula(self, f: object) -> object:
-        if isinstance(f, BoolConst):
-            return f.value
-        if isinstance(f, Kind):
-            return ("kind", f.group, self.term(f.index), f.key, f.post)
-        if isinstance(f, Rel):
-            return ("rel", f.group, f.name, self.term(f.index), self.term(f.value), f.post)
-        if isinstance(f, Same):
-            return ("same", f.group, self.term(f.index))
-        if isinstance(f, EqT):
-            return ("=", self.term(f.left), self.term(f.right))
-        if isinstance(f, Not):
-            return ("not", self.formula(f.arg))
-        if isinstance(f, Iff):
-            return ("iff", self.formula(f.left), self.formula(f.right))
-        if isinstance(f, Quant):
-            return (f.kind, tuple(self.var(v) for v in f.vars), self.formula(f.body))
-        if hasattr(f, "args"):
-            return (type(f).__name__, tuple(self.formula(a) for a in f.args))  # type: ignore[attr-defined]
-        raise TypeError(f)
-
-    def value(self, v: FoValue) -> object:
-        return tuple(self.case(c) for c in v.cases)
-
-    def case(self, c: Case) -> object:
-        return (tuple(self.var(b) for b in c.bound), self.formula(c.cond), c.pattern.key,
-                tuple((n, self.term(t)) for n, t in c.pattern.fields))
-
-    def label(self, text: str) -> str:
-        return re.sub(r"[A-Za-z_]\w*", lambda m: self.by_name.get(m.group(0), m.group(0)), text)
-
-
-def canonical(fs: FoSystem) -> list[object]:
-    """The traced model as plain data, the same for two traces exactly when they differ only in
-    the names of variables."""
-    out: list[object] = [tuple((g.name, g.index, g.keys, g.fields, g.carries, g.initial) for g in fs.groups.values())]
-    for cmd in fs.commands:
-        k = _Canon()
-        body = (cmd.action, tuple(k.var(p) for p in cmd.params), tuple(k.var(b) for b in cmd.bound),
-                k.formula(cmd.guard),
-                tuple((u.group, k.term(u.index), u.every, k.value(u.value)) for u in cmd.updates), cmd.fair)
-        out.append((body, k.label(cmd.label)))
-    for ob in fs.obligations:
-        out.append(("obligation", ob.where, _Canon().formula(ob.formula)))
-    return out
 
 
 def template_disagreement(cfg: Config, unbounded: bool = False) -> str | None:

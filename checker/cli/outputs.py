@@ -129,6 +129,7 @@ def replay_command(file: str, chart: str | None, fmt: str, out: TextIO) -> int:
 def certificate_command(file: str, solvers: tuple[str, ...] | None, timeout: float, out: TextIO) -> int:
     """`leasecheck certificate check FILE`: the audit's refusals, or each solver's answer per obligation."""
     from leasecheck.api import check_certificate
+    from leasecheck.checker.kernel.allsizes import AllSizesHeader
     from leasecheck.checker.render.inputfile import shown_path
 
     name = shown_path(file)
@@ -142,7 +143,10 @@ def certificate_command(file: str, solvers: tuple[str, ...] | None, timeout: flo
         for why in result.refusals:
             out.write(f"refused: {why}\n")
         return int(result.status)
-    out.write("the model's definitions are those rebuilt from the configuration; every obligation of the rule is there\n")
+    if isinstance(h, AllSizesHeader):
+        out.write("the first-order model is the one traced from the configuration; every obligation is the checker's own\n")
+    else:
+        out.write("the model's definitions are those rebuilt from the configuration; every obligation of the rule is there\n")
     width = max(len(o) for o in result.obligations)
     out.write(f"{'obligation':<{width}}  " + "  ".join(f"{s:<7}" for s in result.solvers).rstrip() + "\n")
     for i, obligation in enumerate(result.obligations):

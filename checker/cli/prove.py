@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from leasecheck.checker.allsizes import fo_check, recovery, safety
+from leasecheck.checker.allsizes.certificate import invariant_certificate, level_formula, ranking_certificate
 from leasecheck.checker.allsizes.effort import Effort, Query
 from leasecheck.checker.allsizes.fo import Formula, conj, first_order_system
 from leasecheck.checker.allsizes.fo import FoSystem as FirstOrder
@@ -85,6 +86,8 @@ class ProofRun:
     #: for recovery: the levels, lowest first, each its helpful action and its views
     ranking: list[dict[str, Any]] = field(default_factory=list)
     smt2: list[tuple[str, str]] = field(default_factory=list)
+    #: the proof as an all-sizes certificate (docs/certificates.md), when it holds
+    certificate: str = ""
 
     @property
     def exit_status(self) -> ExitStatus:
@@ -106,7 +109,8 @@ def add_parser(sub: Any) -> None:
                    help="prove for every budget of deletes, losses and reboots at once (invariants only; the "
                         "finite search uses the budgets given)")
     p.add_argument("--certificate", metavar="FILE",
-                   help="write the re-checked proof obligations as SMT-LIB 2 (default: none)")
+                   help="write the proof as an all-sizes certificate that `leasecheck certificate check` "
+                        "re-checks (docs/certificates.md; default: none)")
     add_format(p, "prove")
     p.add_argument("--timeout", type=seconds(86_400), default=None, metavar="SECONDS",
                    help=f"the time for the proof (default {DEFAULT_TIMEOUT:.0f}; {RECOVERY_TIMEOUT:.0f} for recovery)")
@@ -163,6 +167,9 @@ def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300
                   else proof.reason)
     if run.verdict is Verdict.HOLDS:
         _discharge_first(fs, conj(prop_formula, *(c.formula() for c in proof.clauses)), run, effort)
+    if run.verdict is Verdict.HOLDS:
+        run.certificate = invariant_certificate(fs, cfg, any_budget, prop, [prop_formula, *(c.formula() for c in proof.clauses)],
+                                                safety.STATEMENTS[prop])
     run.seconds = time.monotonic() - start
     return run
 
@@ -266,6 +273,11 @@ def _prove_recovery(cfg: Config, run: ProofRun, effort: Effort, progress: Callab
     run.reason = proof.reason if run.verdict is Verdict.HOLDS else f"no proof for every network: {proof.reason}"
     if run.verdict is Verdict.HOLDS:
         _discharge_first(ghosted, conj(*(f for _, f in lemmas), *(k.formula() for k in proof.invariant)), run, effort)
+    if run.verdict is Verdict.HOLDS:
+        options = [(c.name, c.options) for c in proof.components]
+        levels = [(lv.helpful, level_formula(options, sorted(lv.views))) for lv in proof.levels]
+        run.certificate = ranking_certificate(ghosted, cfg, [*(f for _, f in lemmas), *(k.formula() for k in proof.invariant)],
+                                              levels, recovery.STATEMENT)
 
 
 def _learning_networks(cfg: Config, any_budget: bool) -> list[tuple[int, int, tuple[int, int, int, bool]]]:
@@ -362,8 +374,8 @@ def run_prove(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     timeout = args.timeout or (RECOVERY_TIMEOUT if args.prop == "recovery" else DEFAULT_TIMEOUT)
     run = prove(cfg, args.prop, args.any_budget, timeout, progress=progress)
-    if args.certificate and run.smt2:
-        text = "".join(f"; obligation: {name} (expected: unsat)\n(push)\n{body}(pop)\n" for name, body in run.smt2)
+    if args.certificate and run.certificate:
+        text = run.certificate
         try:
             atomic_write(Path(args.certificate), text)
         except OSError as exc:

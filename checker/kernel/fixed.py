@@ -304,14 +304,19 @@ def _node(text: str) -> Node:
     return e
 
 
-def read_header(items: Sequence[Expr]) -> Header:
+def header_value(items: Sequence[Expr]) -> str:
+    """The text of the one header, ``(set-info :leasecheck-certificate |JSON|)``."""
     heads = [i for i in items if isinstance(i, Node) and i.items[:2] == (_SET_INFO, Atom("keyword", KEY))]
     if len(heads) != 1:
         raise NotACertificate(f"it has no (set-info {KEY} |...|) header" if not heads else "it has several headers")
     value = heads[0].items[2] if len(heads[0].items) == 3 else None
     if not isinstance(value, Atom) or value.kind != "quoted":
         raise NotACertificate(f"{heads[0].at}: the header is (set-info {KEY} |JSON|)")
-    return Header.from_json(value.text)
+    return value.text
+
+
+def read_header(items: Sequence[Expr]) -> Header:
+    return Header.from_json(header_value(items))
 
 
 def audit(text: str) -> Audit:

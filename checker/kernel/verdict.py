@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from leasecheck.checker.kernel import cvc5_check
-from leasecheck.checker.kernel.fixed import Header, SolverAnswer, audit, discharge_cvc5, discharge_z3
+from leasecheck.checker.kernel import allsizes, cvc5_check, fixed
+from leasecheck.checker.kernel.allsizes import AllSizesHeader
+from leasecheck.checker.kernel.fixed import Header, SolverAnswer
+from leasecheck.checker.kernel.reader import NotACertificate, read
 from leasecheck.errors import ExitStatus, UserError
 
 SOLVERS = ("z3", "cvc5")
@@ -27,7 +30,7 @@ class SolverChoiceError(UserError):
 
 @dataclass(frozen=True)
 class CertificateCheck:
-    header: Header
+    header: Header | AllSizesHeader
     refusals: tuple[str, ...]
     solvers: tuple[str, ...]
     #: per solver (in the order of ``solvers``), its answer to each obligation
@@ -70,10 +73,17 @@ def check_certificate_text(text: str, solvers: Sequence[str] | None = None,
             raise SolverChoiceError(f"unknown solver {s!r}; choose from {', '.join(SOLVERS)}")
     if "cvc5" in chosen and not cvc5_check.available():
         raise SolverChoiceError("cvc5 is not installed: pip install 'leasecheck[certificates]'")
-    audited = audit(text)
+    audited: fixed.Audit | allsizes.Audit
+    kernel: Any
+    try:
+        kernel = allsizes if allsizes.is_all_sizes(read(text)) else fixed
+    except RecursionError:
+        raise NotACertificate("it nests terms deeper than the checker reads") from None
+    audited = kernel.audit(text)
     if audited.refusals:
         return CertificateCheck(audited.header, audited.refusals, chosen, (), audited.claim)
-    answers = [discharge_z3(audited, timeout) if s == "z3" else discharge_cvc5(audited, timeout) for s in chosen]
+    answers = [kernel.discharge_z3(audited, timeout) if s == "z3" else kernel.discharge_cvc5(audited, timeout)
+               for s in chosen]
     if any(len(per) != len(audited.goals) for per in answers):
         raise AssertionError("a solver answered another number of obligations")
     return CertificateCheck(audited.header, (), chosen, tuple(answers), audited.claim)

@@ -1,0 +1,491 @@
+"""All-sizes certificates checked: a proof for every number of clients and addresses, over the
+uninterpreted sorts ``client`` and ``address`` (docs/certificates.md, "All-sizes certificates").
+
+The header names the configuration, the property, the proof rule and the fingerprint of the
+first-order model it was proved against. The kernel traces that model again from the
+configuration (:mod:`leasecheck.checker.allsizes.fo`, trusted like :mod:`leasecheck.model.lang`),
+refuses a fingerprint that differs, and takes from the file only the proof's definitions, each
+built here from the reader's nodes over the model's symbols. It writes every obligation of the
+rule itself, checks that each is in the decidable fragment (its sort graph, Skolem functions
+included, has no cycle) before any solver sees it, and asks Z3 and cvc5. Rules: ``invariant``
+(``Inv``) for ``single_binding`` and ``no_duplicate_address``; ``ranking`` (``Inv``, ``Level1``
+..) for ``recovery`` of one arbitrary client ``c0``, over the model with the ghost map
+(:mod:`leasecheck.checker.allsizes.ghost`, for A >= C).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import z3
+
+import leasecheck.checker.allsizes.fo as fo
+from leasecheck.checker.allsizes.fo_z3 import Vocabulary, key_label
+from leasecheck.checker.allsizes.ghost import with_ghost
+from leasecheck.checker.allsizes.recovery import C0, STATEMENT, goal
+from leasecheck.checker.allsizes.safety import SAFETY, STATEMENTS, fo_property
+from leasecheck.checker.kernel.fixed import SolverAnswer, header_value
+from leasecheck.checker.kernel.reader import Atom, Expr, Node, NotACertificate, read, show, strict_json
+from leasecheck.checker.kernel.terms import RESERVED, symbol
+from leasecheck.errors import quoted
+from leasecheck.model.dhcp import Config, ConfigError
+
+FORMAT, KIND = 2, "all-sizes"
+CONFIG_KEYS = ("variant", "deletes", "losses", "reboots", "restart", "client_nak", "client_reboot")
+KEYS = {"format", "kind", "config", "any_budget", "property", "rule", "model"}
+#: each property's proof rule (recovery: a ranking of c0's helpful actions, for A >= C)
+RULES = {**{p: "invariant" for p in SAFETY}, "recovery": "ranking"}
+#: how many conjuncts of the invariant one consecution obligation shows after the step
+GROUP = 6
+
+
+@dataclass(frozen=True)
+class AllSizesHeader:
+    """What an all-sizes certificate claims: ``property`` of ``config``'s variant and budgets (every
+    budget with ``any_budget``) for every number of clients and addresses, by ``rule``, proved
+    against the first-order model whose fingerprint is ``model``."""
+
+    config: Config
+    any_budget: bool
+    property: str
+    rule: str
+    model: str
+    #: for the ranking rule, the helpful action of ``c0`` at each level, lowest first
+    levels: tuple[str, ...] = ()
+    client = None
+
+    def as_json(self) -> str:
+        from leasecheck.checker.kernel.fixed import json_dumps
+
+        doc = {"format": FORMAT, "kind": KIND, "config": {k: getattr(self.config, k) for k in CONFIG_KEYS},
+               "any_budget": self.any_budget, "property": self.property, "rule": self.rule, "model": self.model}
+        return json_dumps({**doc, "levels": list(self.levels)} if self.rule == "ranking" else doc)
+
+    @staticmethod
+    def from_doc(doc: dict[str, object]) -> AllSizesHeader:
+        keys = KEYS | ({"levels"} if doc.get("rule") == "ranking" else set())
+        if set(doc) != keys or type(doc["format"]) is not int or doc["format"] != FORMAT or doc["kind"] != KIND:
+            raise NotACertificate(f"an all-sizes header needs exactly the keys {', '.join(sorted(keys))}, "
+                                  f"format {FORMAT} and kind {KIND}")
+        cfg = doc["config"]
+        if not isinstance(cfg, dict) or set(cfg) != set(CONFIG_KEYS):
+            raise NotACertificate(f"its configuration needs exactly the keys {', '.join(CONFIG_KEYS)}")
+        try:
+            config = Config(1, 1, **cfg)
+        except (ConfigError, TypeError) as exc:
+            raise NotACertificate(f"its configuration: {exc}") from None
+        prop, rule, model, anyb = doc["property"], doc["rule"], doc["model"], doc["any_budget"]
+        levels = doc.get("levels", [])
+        if not isinstance(prop, str) or prop not in RULES or rule != RULES[prop]:
+            raise NotACertificate(f"{quoted(prop)} by {quoted(rule)} is not a property and rule of an all-sizes certificate")
+        if not isinstance(model, str) or not isinstance(anyb, bool) or (anyb and rule == "ranking"):
+            raise NotACertificate("model must be a fingerprint, any_budget true or false (false for a ranking)")
+        if not isinstance(levels, list) or not all(isinstance(h, str) for h in levels):
+            raise NotACertificate("levels must be a list of action names")
+        return AllSizesHeader(config, anyb, prop, str(rule), model, tuple(levels))
+
+    def describe(self) -> str:
+        c = self.config
+        budgets = "every budget" if self.any_budget else f"D={c.deletes}, L={c.losses}, R={c.reboots}"
+        extra = "".join([", restart" if c.restart else "", "" if c.client_nak == "obey" else f", client NAK {c.client_nak}",
+                         "" if c.client_reboot == "keep-on-silence" else f", client reboot {c.client_reboot}"])
+        sizes = "every number of clients and addresses" + (" A >= C" if self.rule == "ranking" else "")
+        return f"{self.property}, {c.variant}, {budgets}{extra}, {sizes}"
+
+    def definitions(self) -> tuple[str, ...]:
+        """The proof's definitions a certificate of this header supplies."""
+        return ("Inv", *(f"Level{i + 1}" for i in range(len(self.levels))))
+
+
+def is_all_sizes(items: Sequence[Expr]) -> bool:
+    """Whether the header (read strictly; none is no certificate) says ``"kind": "all-sizes"``."""
+    value = header_value(items)
+    try:
+        doc = strict_json(value)
+    except NotACertificate:
+        raise
+    except ValueError as exc:
+        raise NotACertificate(f"its header is not JSON: {exc}") from None
+    return isinstance(doc, dict) and "kind" in doc
+
+
+# -- the model's symbols ------------------------------------------------------------------------
+
+
+def constant_name(group: str, key: tuple) -> str:
+    """A constructor of ``group``'s values as a simple symbol: ``to_srv=REQUEST.SELECTING._``."""
+    label = key_label(key).replace("·", "_")
+    return f"{group}={re.sub(r'[(),]', '.', label).rstrip('.')}"
+
+
+def symbols(vocab: Vocabulary, post: bool) -> dict[str, z3.ExprRef | z3.FuncDeclRef]:
+    """The names a proof may use: each array's kind (``st``), field (``db.client``) and constructor
+    (``st=BOUND``), for the state before a step or, with ``post``, after it."""
+    out: dict[str, z3.ExprRef | z3.FuncDeclRef] = {}
+    for g in vocab.fs.groups.values():
+        out[g.name] = vocab.kind[(g.name, post)]
+        for n, _, _ in g.fields:
+            out[f"{g.name}.{n or 'value'}"] = vocab.field[(g.name, n, post)]
+        for key, const in vocab.enum[g.name][1].items():
+            out[constant_name(g.name, key)] = const
+    bad = [n for n in out if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.=]*", n) or n in RESERVED]
+    if bad or len(out) != sum(1 + len(g.fields) + len(g.keys) for g in vocab.fs.groups.values()):
+        raise AssertionError(f"the model's symbols are not distinct simple symbols: {bad}")
+    return out
+
+
+# -- the proof's definitions, built from the file's nodes ----------------------------------------
+
+
+def _need(ok: bool, at: str, why: str) -> None:
+    if not ok:
+        raise NotACertificate(f"{at}: {why}")
+
+
+_CONNECTIVES = ("not", "and", "or", "=>", "=", "distinct", "ite")
+
+
+class _Builder:
+    """First-order terms over the model's symbols: connectives, ``=``, ``distinct``, ``ite``, and
+    ``forall``/``exists`` over ``client`` and ``address``; nothing else."""
+
+    def __init__(self, vocab: Vocabulary, post: bool, c0: bool):
+        self.ctx, self.sorts, self.names = vocab.ctx, vocab.sorts, symbols(vocab, post)
+        if c0:  # the one client a ranking speaks of
+            self.names["c0"] = vocab.var(C0)
+        self.bound = 0
+
+    def term(self, e: Expr, env: Mapping[str, z3.ExprRef]) -> z3.ExprRef:
+        if isinstance(e, Atom):
+            _need(e.kind == "symbol", e.at, f"{show(e)[:40]} is not a term of a first-order proof")
+            if e.text in env:
+                return env[e.text]
+            if e.text in ("true", "false"):
+                return z3.BoolVal(e.text == "true", self.ctx)
+            got = self.names.get(e.text)
+            _need(isinstance(got, z3.ExprRef), e.at, f"unknown symbol {e.text}")
+            return got  # type: ignore[return-value]
+        _need(bool(e.items) and isinstance(e.items[0], Atom) and e.items[0].kind == "symbol", e.at,
+              f"{show(e)[:40]} is not an application")
+        head, rest = e.items[0].text, e.items[1:]  # type: ignore[union-attr]
+        if head in ("forall", "exists"):
+            return self._quantifier(e, head, rest, env)
+        _need(head in _CONNECTIVES or isinstance(self.names.get(head), z3.FuncDeclRef), e.items[0].at,
+              f"unknown function {head}")
+        args = [self.term(a, env) for a in rest]
+        if head not in _CONNECTIVES:
+            f = self.names[head]
+            assert isinstance(f, z3.FuncDeclRef)
+            _need(len(args) == f.arity(), e.at, f"{head} takes {f.arity()} arguments, not {len(args)}")
+            _need(all(a.sort().eq(f.domain(i)) for i, a in enumerate(args)), e.at, f"an argument of {head} has the wrong sort")
+            return f(*args)
+        bools = all(z3.is_bool(a) for a in args)
+        same = bool(args) and all(a.sort().eq(args[0].sort()) for a in args)
+        if head == "not" and len(args) == 1 and bools:
+            return z3.Not(args[0])
+        if head in ("and", "or") and args and bools:
+            return (z3.And if head == "and" else z3.Or)(args)
+        if head == "=>" and len(args) == 2 and bools:
+            return z3.Implies(args[0], args[1])
+        if head in ("=", "distinct") and len(args) >= 2 and same:
+            return z3.And([a == b for a, b in zip(args, args[1:], strict=False)]) if head == "=" else z3.Distinct(*args)
+        if head == "ite" and len(args) == 3 and z3.is_bool(args[0]) and args[1].sort().eq(args[2].sort()):
+            return z3.If(args[0], args[1], args[2])
+        raise NotACertificate(f"{e.at}: {show(e)[:60]} is not a well-sorted first-order term")
+
+    def formulas(self, nodes: Sequence[Expr]) -> list[z3.BoolRef]:
+        out = [self.term(n, {}) for n in nodes]
+        for n, t in zip(nodes, out, strict=True):
+            _need(z3.is_bool(t), n.at, "a proof's definition or conjunct is not a formula")
+        return out  # type: ignore[return-value]
+
+    def _quantifier(self, e: Node, head: str, rest: tuple[Expr, ...], env: Mapping[str, z3.ExprRef]) -> z3.ExprRef:
+        _need(len(rest) == 2 and isinstance(rest[0], Node) and bool(rest[0].items), e.at,
+              f"a quantifier is ({head} ((NAME SORT) ...) BODY)")
+        inner, names = dict(env), []
+        for b in rest[0].items:  # type: ignore[union-attr]
+            _need(isinstance(b, Node) and len(b.items) == 2 and isinstance(b.items[1], Atom) and b.items[1].kind == "symbol"
+                  and b.items[1].text in self.sorts, b.at, "a bound variable is (NAME client) or (NAME address)")
+            assert isinstance(b, Node) and isinstance(b.items[1], Atom)
+            name = symbol(b.items[0], "a bound variable")
+            _need(name not in inner and name not in self.names and name not in names, b.at, f"{name} shadows a name")
+            self.bound += 1  # the kernel's own name: the file's never reaches a solver
+            inner[name] = z3.Const(f"q{self.bound}", self.sorts[b.items[1].text])
+            names.append(name)
+        body = self.term(rest[1], inner)
+        _need(z3.is_bool(body), e.at, "a quantifier's body is not a formula")
+        vs = [inner[n] for n in names]
+        return z3.ForAll(vs, body) if head == "forall" else z3.Exists(vs, body)
+
+
+def _body(node: Node) -> Expr:
+    ok = (len(node.items) == 5 and isinstance(node.items[2], Node) and not node.items[2].items
+          and node.items[3] == Atom("symbol", "Bool"))
+    _need(ok, node.at, "a proof's definition is (define-fun NAME () Bool BODY), over the state's symbols")
+    return node.items[4]
+
+
+def conjuncts(node: Node) -> tuple[Expr, ...]:
+    """The conjuncts of a definition ``(define-fun NAME () Bool BODY)``: those of an ``and``, or the body."""
+    body = _body(node)
+    if isinstance(body, Node) and len(body.items) > 1 and body.items[0] == Atom("symbol", "and"):
+        return body.items[1:]
+    return (body,)
+
+
+# -- the fragment ---------------------------------------------------------------------------------
+
+
+def _edges(t: z3.ExprRef, positive: bool, universals: frozenset[str], out: set[tuple[str, str]],
+           seen: set[tuple[int, bool, frozenset[str]]]) -> None:
+    """Sort-graph edges of ``t``: a function from its arguments' sorts to its own, and from each
+    universal in scope to each existential (negations pushed inward)."""
+    key = (t.get_id(), positive, universals)
+    if key in seen:
+        return
+    seen.add(key)
+    if z3.is_quantifier(t):
+        if t.is_lambda():
+            raise NotACertificate("an obligation has a lambda")
+        sorts = {t.var_sort(i).name() for i in range(t.num_vars())}
+        if t.is_forall() == positive:
+            _edges(t.body(), positive, universals | sorts, out, seen)
+        else:
+            out.update((u, s) for u in universals for s in sorts)
+            _edges(t.body(), positive, universals, out, seen)
+        return
+    if not z3.is_app(t):
+        return
+    kids = t.children()
+    if t.decl().kind() == z3.Z3_OP_UNINTERPRETED and kids and not z3.is_bool(t):
+        out.update((a.sort().name(), t.sort().name()) for a in kids)
+    if z3.is_not(t):
+        _edges(kids[0], not positive, universals, out, seen)
+    elif z3.is_and(t) or z3.is_or(t):
+        for a in kids:
+            _edges(a, positive, universals, out, seen)
+    elif z3.is_implies(t):
+        _edges(kids[0], not positive, universals, out, seen)
+        _edges(kids[1], positive, universals, out, seen)
+    else:  # an atom's terms, or a connective read both ways (=, ite, xor over formulas)
+        for a in kids:
+            _edges(a, positive, universals, out, seen)
+            _edges(a, not positive, universals, out, seen)
+
+
+def cycle(edges: set[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A cycle of the sort graph (empty: none, the query is effectively propositional)."""
+    graph: dict[str, list[str]] = {}
+    for s, t in sorted(edges):
+        graph.setdefault(s, []).append(t)
+    state: dict[str, int] = {}
+
+    def visit(n: str, path: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        state[n] = 1
+        for m in graph.get(n, []):
+            if state.get(m) == 1:
+                start = next((i for i, (s, _) in enumerate(path) if s == m), len(path))
+                return [*path[start:], (n, m)]
+            if m not in state and (found := visit(m, [*path, (n, m)])):
+                return found
+        state[n] = 2
+        return []
+
+    for n in list(graph):
+        if n not in state and (found := visit(n, [])):
+            return found
+    return []
+
+
+# -- the audit ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The certificate read: ``refusals`` (empty: its definitions are the rule's), and each
+    obligation's name and assertions (discharged when their conjunction is unsatisfiable)."""
+
+    header: AllSizesHeader
+    refusals: tuple[str, ...]
+    goals: tuple[tuple[str, tuple[z3.BoolRef, ...]], ...] = ()
+    claim: str = ""
+
+
+def audit(text: str) -> Audit:
+    try:
+        return _audit(read(text))
+    except RecursionError:
+        raise NotACertificate("it nests terms deeper than the checker reads") from None
+
+
+def _audit(items: list[Expr]) -> Audit:
+    for command in items:
+        _need(isinstance(command, Node) and bool(command.items) and isinstance(command.items[0], Atom)
+              and command.items[0].kind == "symbol", command.at, "a top-level item that is not a command")
+    doc = strict_json(header_value(items))
+    assert isinstance(doc, dict)
+    header = AllSizesHeader.from_doc(doc)
+    ranking = header.rule == "ranking"
+    claim = (f"recovery holds for every number of clients and addresses with A >= C: {STATEMENT}" if ranking
+             else f"{header.property} holds for every number of clients and addresses: {STATEMENTS[header.property]}")
+    fs = fo.first_order_system(header.config, unbounded=header.any_budget)
+    fs = with_ghost(fs) if ranking else fs  # for A >= C: a ghost map from clients to addresses, injective initially
+    refusals: list[str] = []
+    if fo.fingerprint(fs) != header.model:
+        refusals.append(f"its model {quoted(header.model)} is not the first-order model of its configuration "
+                        f"({fo.fingerprint(fs)})")
+    defs: dict[str, Node] = {}
+    logic = False
+    version = read("(set-info :smt-lib-version 2.6)")[0]
+    for item in items:
+        assert isinstance(item, Node) and isinstance(item.items[0], Atom)
+        head = item.items[0].text
+        if item == version or head == "set-info" and len(item.items) == 3 and item.items[1] == Atom("keyword", ":leasecheck-certificate"):
+            continue
+        if item == read("(set-logic ALL)")[0] and not logic and not defs:
+            logic = True
+        elif head == "define-fun" and len(item.items) == 5 and isinstance(item.items[1], Atom):
+            name = item.items[1].text
+            if name in defs or name not in header.definitions():
+                refusals.append(f"{item.at}: it defines {name} "
+                                + ("twice" if name in defs else f"(the {header.rule} rule's definitions are "
+                                                                  f"{', '.join(header.definitions())})"))
+            defs[name] = item
+        else:
+            refusals.append(f"{item.at}: a command that is no part of an all-sizes certificate: {show(item)[:80]}")
+    if not logic:
+        refusals.append("it sets no logic ALL before its definitions")
+    refusals += [f"it lacks the proof's definition {n}" for n in header.definitions() if n not in defs]
+    own = {a.name for a in fs.actions if a.fair and a.params == ("client",)}
+    refusals += [f"level {i + 1}'s helpful action {quoted(h)} is not a fair action of one client"
+                 for i, h in enumerate(header.levels) if h not in own]
+    if refusals:
+        return Audit(header, tuple(refusals), claim=claim)
+    vocab = Vocabulary(fs, z3.Context())
+    pre, post = _Builder(vocab, False, ranking), _Builder(vocab, True, ranking)
+    parts = conjuncts(defs["Inv"])
+    inv, inv_after = pre.formulas(parts), post.formulas(parts)
+    whole = z3.And(inv)
+    wf = vocab.formula(fo.well_formed(fs))
+    wf_parts = [vocab.formula(f) for f in _args(fo.well_formed(fs))]
+    wf_after_parts = [vocab.formula(f) for f in _args(fo.well_formed(fs, post=True))]
+    keep, keep_after = [*wf_parts, *inv], [*wf_after_parts, *inv_after]
+    goals: list[tuple[str, tuple[z3.BoolRef, ...]]] = [
+        ("initiation", (vocab.formula(fo.initial_formula(fs)), z3.Not(z3.And(keep))))]
+    for cmd in fs.commands:
+        step = vocab.formula(fo.command_formula(fs, cmd))
+        where = f"{cmd.action} {cmd.label}".strip()
+        for first in range(0, len(keep), GROUP):
+            group = keep_after[first:first + GROUP]
+            goals.append((f"consecution {where}, conjuncts {first + 1} to {first + len(group)}",
+                          (wf, whole, step, z3.Not(z3.And(group)))))
+    if not ranking:
+        goals.append(("safety", (wf, whole, z3.Not(vocab.formula(fo_property(fs, header.property))))))
+    goals += [(f"first() at {ob.where}", (wf, whole, z3.Not(vocab.formula(ob.formula)))) for ob in fs.obligations]
+    if ranking:
+        bodies = [_body(defs[name]) for name in header.definitions()[1:]]
+        goals += _ranking(fs, vocab, header.levels, (wf, whole), pre.formulas(bodies), post.formulas(bodies))
+    cache: dict[int, set[tuple[str, str]]] = {}
+    for name, assertions in goals:
+        edges: set[tuple[str, str]] = set()
+        for a in assertions:
+            if a.get_id() not in cache:
+                cache[a.get_id()] = set()
+                _edges(a, True, frozenset(), cache[a.get_id()], set())
+            edges |= cache[a.get_id()]
+        if found := cycle(edges):
+            refusals.append(f"the obligation {quoted(name)} is outside the decidable fragment: its sorts form a cycle "
+                            + ", ".join(f"{s} -> {t}" for s, t in found))
+    return Audit(header, tuple(refusals), () if refusals else tuple(goals), claim)
+
+
+def _args(f: fo.Formula) -> tuple[fo.Formula, ...]:
+    return f.args if isinstance(f, fo.And) else (f,)
+
+
+def _enabled(cmd: fo.Command) -> fo.Formula:
+    """``c0`` may take the command: its guard for some choice of its bound variables, the conjuncts
+    that do not name them outside that choice (the same formula, kept in the decidable fragment)."""
+    def names(f: fo.Formula) -> bool:
+        return any(id(v) == id(b) for v in fo.free_vars(f) for b in cmd.bound)
+    parts = _args(cmd.guard)
+    inner = fo.quant("exists", cmd.bound, fo.conj(*(f for f in parts if names(f))))
+    return fo.quant("exists", cmd.params[:1], fo.conj(fo.EqT(cmd.params[0], C0), *(f for f in parts if not names(f)), inner))
+
+
+def _ranking(fs: fo.FoSystem, vocab: Vocabulary, helpful: Sequence[str], base: tuple[z3.BoolRef, ...],
+             lv: list[z3.BoolRef], after: list[z3.BoolRef]) -> list[tuple[str, tuple[z3.BoolRef, ...]]]:
+    """The ranking rule under weak fairness, for the arbitrary client ``c0``: outside the goal a
+    state is in a level; level i's helpful action of ``c0`` is enabled there and each of its steps
+    goes to the goal or a lower level; no step goes from level i to none of levels 1..i."""
+    g, g_after = vocab.formula(goal(fs)), z3.Not(vocab.formula(fo.rename_post(goal(fs))))
+    out = [("cover", (*base, z3.Not(g), *(z3.Not(x) for x in lv)))]
+    for i, h in enumerate(helpful):
+        cmds = fs.commands_of(h)
+        enabled = fo.disj(*(_enabled(c) for c in cmds))
+        out.append((f"level {i + 1} enabled: {h}(c0)", (*base, lv[i], z3.Not(vocab.formula(enabled)))))
+        for c in cmds:
+            step = (vocab.formula(fo.command_formula(fs, c)), vocab.formula(fo.EqT(c.params[0], C0)))
+            out.append((f"level {i + 1} progress: {c.action} {c.label}".strip(),
+                         (*base, lv[i], *step, g_after, *(z3.Not(x) for x in after[:i]))))
+    for c in fs.commands if lv else ():
+        up = z3.Or([z3.And(lv[i], *(z3.Not(x) for x in after[:i + 1])) for i in range(len(lv))])
+        out.append((f"no increase: {c.action} {c.label}".strip(), (*base, vocab.formula(fo.command_formula(fs, c)), g_after, up)))
+    return out
+
+
+# -- discharging ----------------------------------------------------------------------------------
+
+
+def discharge_z3(audited: Audit, timeout: float | None) -> tuple[SolverAnswer, ...]:
+    out = []
+    for name, assertions in audited.goals:
+        solver = z3.Solver(ctx=assertions[0].ctx)
+        if timeout is not None:
+            solver.set("timeout", max(1, int(timeout * 1000)))
+        solver.add(*assertions)
+        try:
+            r = solver.check()
+            answer = "unsat" if r == z3.unsat else "sat" if r == z3.sat else "unknown"
+            why = "" if answer != "unknown" else f"z3 could not decide: {solver.reason_unknown()}"
+        except z3.Z3Exception as exc:
+            answer, why = "unknown", f"z3 failed: {exc}"
+        out.append(SolverAnswer(name, answer, why))
+    return tuple(out)
+
+
+def cvc5_script(assertions: Sequence[z3.BoolRef]) -> str:
+    """The text cvc5 reads for one obligation: Z3's printing of the terms the kernel built (the
+    model's symbols and the kernel's bound names; none of the file's text)."""
+    solver = z3.Solver(ctx=assertions[0].ctx)
+    solver.add(*assertions)
+    return "(set-logic ALL)\n" + solver.to_smt2()
+
+
+def discharge_cvc5(audited: Audit, timeout: float | None) -> tuple[SolverAnswer, ...]:
+    import cvc5
+
+    out = []
+    for name, assertions in audited.goals:
+        tm = cvc5.TermManager()
+        solver = cvc5.Solver(tm)
+        if timeout is not None:
+            solver.setOption("tlimit-per", str(max(1, int(timeout * 1000))))
+        symbols_ = cvc5.SymbolManager(tm)
+        parser = cvc5.InputParser(solver, symbols_)
+        parser.setStringInput(cvc5.InputLanguage.SMT_LIB_2_6, cvc5_script(assertions), "obligation")
+        answers = []
+        try:
+            while not (command := parser.nextCommand()).isNull():
+                result = command.invoke(solver, symbols_).strip()
+                if str(command).startswith("(check-sat"):
+                    answers.append(result)
+        except RuntimeError as exc:
+            out.append(SolverAnswer(name, "unknown", f"cvc5 failed: {str(exc).strip()[:200]}"))
+            continue
+        a = answers[0] if len(answers) == 1 else "no single answer"
+        out.append(SolverAnswer(name, a if a in ("sat", "unsat") else "unknown",
+                                "" if a in ("sat", "unsat") else f"cvc5 could not decide: {a}"))
+    return tuple(out)
