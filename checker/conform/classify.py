@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from leasecheck.checker.conform.pcap import UdpPacket
@@ -145,12 +145,22 @@ class _Ids:
     def __init__(self) -> None:
         self.clients: dict[str, int] = {}
         self.addresses: dict[str, int] = {}
+        self.macs: list[str] = []  # hardware address of client i
+        self.ips: list[str] = []  # IPv4 address of address i
 
     def client(self, mac: str) -> int:
-        return self.clients.setdefault(mac, len(self.clients))
+        got = self.clients.get(mac)
+        if got is None:
+            got = self.clients[mac] = len(self.macs)
+            self.macs.append(mac)
+        return got
 
     def address(self, ip: str) -> int:
-        return self.addresses.setdefault(ip, len(self.addresses))
+        got = self.addresses.get(ip)
+        if got is None:
+            got = self.addresses[ip] = len(self.ips)
+            self.ips.append(ip)
+        return got
 
 
 def _model_message(p: DhcpPacket, ids: _Ids) -> tuple[object, str]:
@@ -171,40 +181,75 @@ def _model_message(p: DhcpPacket, ids: _Ids) -> tuple[object, str]:
     raise CaptureError(f"packet {p.number}: DHCP{p.msg_type} has no counterpart in the model")
 
 
-def classify(packets: Sequence[UdpPacket], fold: bool = True) -> Classified:
-    """The DHCP messages of a capture as model messages, retransmissions folded when ``fold``."""
-    ids = _Ids()
-    out: list[Observed] = []
-    ignored: list[str] = []
-    folds: dict[int, list[int]] = {}  # index in out -> packet numbers of its retransmissions
-    last_sent: dict[int, tuple[object, int, int]] = {}  # client -> (message, xid, index in out)
-    answers: dict[int, dict[object, int]] = {}  # client -> {answer: index in out} since its last new message
-    for packet in packets:
+class Classifier:
+    """Classification one packet at a time, for a capture read as a stream: the model ids and the
+    folding state, per client, are all it keeps (memory grows with the clients and addresses,
+    not with the packets). :meth:`feed` gives each new model message, or the index of the
+    message a retransmission folds into; ``strict=False`` leaves out a DHCP message the model
+    cannot name (a SELECTING request without an address, ...) instead of refusing the capture,
+    counting it in :attr:`left_out` and keeping the first :data:`MAX_NOTES` reasons."""
+
+    MAX_NOTES = 100
+
+    def __init__(self, fold: bool = True, strict: bool = True) -> None:
+        self.fold, self.strict = fold, strict
+        self.ids = _Ids()
+        self.count = 0  # model messages given so far
+        self.notes: list[str] = []
+        self.left_out = 0
+        self._last_sent: dict[int, tuple[object, int, int]] = {}  # client -> (message, xid, index)
+        self._answers: dict[int, dict[object, int]] = {}  # client -> {answer: index} since its last new message
+
+    def _leave_out(self, note: str) -> None:
+        self.left_out += 1
+        if len(self.notes) < self.MAX_NOTES:
+            self.notes.append(note)
+
+    def feed(self, packet: UdpPacket) -> Observed | int | None:
         p = decode(packet)
         if p is None:
-            continue
+            return None
         if p.msg_type in ("DECLINE", "INFORM"):
-            ignored.append(f"packet {p.number}: DHCP{p.msg_type} (not in the model)")
-            continue
-        client = ids.client(p.chaddr)
-        message, why = _model_message(p, ids)
+            self._leave_out(f"packet {p.number}: DHCP{p.msg_type} (not in the model)")
+            return None
+        try:
+            message, why = _model_message(p, self.ids)
+        except CaptureError as exc:
+            if self.strict:
+                raise
+            self._leave_out(str(exc))
+            return None
+        client = self.ids.client(p.chaddr)
         direction = "to server" if p.op == 1 else "to client"
-        if fold and direction == "to server":
-            prev = last_sent.get(client)
-            unanswered = not answers.get(client)
+        if self.fold and direction == "to server":
+            prev = self._last_sent.get(client)
+            unanswered = not self._answers.get(client)
             if prev is not None and prev[0] == message and (prev[1] == p.xid or unanswered):
-                folds.setdefault(prev[2], []).append(p.number)
-                continue
-            last_sent[client] = (message, p.xid, len(out))
-            answers[client] = {}
-        elif fold:
-            earlier = answers.get(client, {}).get(message)
+                return prev[2]
+            self._last_sent[client] = (message, p.xid, self.count)
+            self._answers[client] = {}
+        elif self.fold:
+            earlier = self._answers.get(client, {}).get(message)
             if earlier is not None:
-                folds.setdefault(earlier, []).append(p.number)
-                continue
-            answers.setdefault(client, {})[message] = len(out)
-        out.append(Observed(p.number, p.time, client, direction, message, why))
+                return earlier
+            self._answers.setdefault(client, {})[message] = self.count
+        self.count += 1
+        return Observed(p.number, p.time, client, direction, message, why)
+
+
+def classify(packets: Iterable[UdpPacket], fold: bool = True) -> Classified:
+    """The DHCP messages of a capture as model messages, retransmissions folded when ``fold``."""
+    classifier = Classifier(fold)
+    out: list[Observed] = []
+    folds: dict[int, list[int]] = {}  # index in out -> packet numbers of its retransmissions
+    for packet in packets:
+        got = classifier.feed(packet)
+        if isinstance(got, Observed):
+            out.append(got)
+        elif got is not None:
+            folds.setdefault(got, []).append(packet.number)
     for index, numbers in folds.items():
         o = out[index]
         out[index] = Observed(o.number, o.time, o.client, o.direction, o.message, o.why, tuple(numbers))
-    return Classified(tuple(out), tuple(ids.clients), tuple(ids.addresses), tuple(ignored))
+    ids = classifier.ids
+    return Classified(tuple(out), tuple(ids.clients), tuple(ids.addresses), tuple(classifier.notes))

@@ -1,0 +1,177 @@
+"""Who holds which address, as the capture shows it, and the check no single client's view can make.
+
+:class:`Holdings` follows the server's lease table through the capture's messages, one at a time,
+as far as the wire shows it: per address, the client it was last OFFERed or ACKed to, and whether
+the model lets that entry lapse unseen (*uncertain*) or not (*certain*). In the model an entry of
+client ``c`` for address ``a`` is freed only by the administrator's delete, a RELEASE, or the
+server's expiry, and the server may expire it only once ``c`` no longer refers to ``a`` (it holds
+another address or none, and no message naming ``a`` is in flight). So an entry is certain from
+the OFFER or ACK that made it until its client shows on the wire that it may have let go: a
+DISCOVER, a RELEASE, a request for another address or a SELECTING request (its offer may time
+out unanswered), a REBINDING request (its lease may expire unseen), a NAK to it. With lost
+messages allowed, a client may never have received its OFFER or ACK, and with reboots that
+forget the lease it may drop it unseen: then no entry is ever certain.
+
+The same record gives each client's projection its environment (:meth:`Holdings.others`), and
+makes the global check (:meth:`Holdings.observe`): an address OFFERed or ACKed to a client while
+certainly committed to another is a double commitment of the pool. The model allows it only
+after the administrator's delete of that other client's lease (never of an offer): with the
+delete's moment given, a delete between the two; with it not given, one delete of the budget per
+such commitment, anywhere. Anything beyond that is a :class:`Conflict`, which no server variant
+explains.
+
+May import: leasecheck.errors, leasecheck.model, leasecheck.checker.conform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from leasecheck.checker.conform.classify import Observed
+from leasecheck.model.values import REBINDING, SELECTING, Ack, Discover, Nak, Offer, Release, Request
+
+#: what an address is, seen from one client's projection
+NOT_OTHER = 0  # no other client holds it (or this client does)
+OTHER = 1  # another client certainly holds it
+EITHER = 2  # another client may hold it, or it may be free
+ABSENT = 3  # no such address: the rest of the pool when the capture has shown no other address
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """An address OFFERed or ACKed to ``client`` while certainly committed to ``holder``."""
+
+    number: int  # the packet that commits the address a second time
+    time: float
+    client: int
+    address: int
+    message: str
+    holder: int
+    held_by: str  # "an offer" or "a lease": what ``holder`` had
+    since: int  # the packet that committed it to ``holder``
+    reason: str
+
+
+@dataclass
+class _Entry:
+    holder: int
+    bound: bool  # ACKed (a lease the administrator may delete), or only OFFERed
+    certain: bool
+    since: int  # packet number of the OFFER or ACK
+    position: int  # how many deletes had passed when it was made
+
+
+class Holdings:
+    """The server's lease table as the capture shows it (see the module docstring)."""
+
+    def __init__(self, *, deletes_marked: bool, delete_budget: int, losses: int, forgetful_reboots: bool) -> None:
+        self.deletes_marked = deletes_marked
+        self.deletes_left = delete_budget  # for unmarked deletes: the budget left to explain conflicts
+        self.fragile = losses > 0 or forgetful_reboots  # no entry is ever certain
+        self.entries: dict[int, _Entry] = {}
+        self.by_client: dict[int, set[int]] = {}
+        self.known: set[int] = set()  # every address named so far
+        self.certain_count = 0
+        self.deletes_seen = 0
+
+    # -- the projection's environment ---------------------------------------------------------
+
+    def others(self, client: int, address: int) -> int:
+        """What ``address`` is for ``client``'s projection now: NOT_OTHER, OTHER or EITHER. An address
+        no OFFER, ACK or request has tied to a client yet may be held by one the capture has not shown
+yet (its lease older than the capture): EITHER."""
+        e = self.entries.get(address)
+        if e is None:
+            return EITHER
+        if e.holder == client:
+            return NOT_OTHER
+        return OTHER if e.certain else EITHER
+
+    def rest_of_pool(self, client: int, local: dict[int, int]) -> int:
+        """What the addresses outside ``local`` (those ``client`` has named) are, taken together: ABSENT
+        when there are none, OTHER when all are certainly held by others, EITHER otherwise."""
+        outside = len(self.known) - len(local)
+        if outside <= 0:
+            return ABSENT
+        certain_inside = sum(1 for a in local if (e := self.entries.get(a)) is not None and e.certain)
+        return OTHER if self.certain_count - certain_inside >= outside else EITHER
+
+    # -- the record, message by message ----------------------------------------------------------
+
+    def _set(self, address: int, entry: _Entry | None) -> None:
+        old = self.entries.get(address)
+        if old is not None:
+            self.certain_count -= old.certain
+            self.by_client.get(old.holder, set()).discard(address)
+        if entry is None:
+            self.entries.pop(address, None)
+            return
+        self.entries[address] = entry
+        self.certain_count += entry.certain
+        self.by_client.setdefault(entry.holder, set()).add(address)
+
+    def _let_go(self, client: int, keep: int | None = None) -> None:
+        """``client`` may have let go of its entries (all but ``keep``): none of them is certain."""
+        for a in list(self.by_client.get(client, ())):
+            e = self.entries[a]
+            if a != keep and e.certain:
+                self.certain_count -= 1
+                e.certain = False
+
+    def delete(self) -> None:
+        """The administrator's delete, at its given moment: any lease made before it may be gone."""
+        self.deletes_seen += 1
+        for e in self.entries.values():
+            if e.bound and e.certain:
+                e.certain = False
+                self.certain_count -= 1
+
+    def observe(self, o: Observed) -> Conflict | None:
+        """Take in one message (global ids); a double commitment the model cannot explain is returned."""
+        m, c = o.message, o.client
+        if o.direction == "to server":
+            if isinstance(m, Request):
+                self.known.add(m.addr)
+                if m.kind in (SELECTING, REBINDING):
+                    self._let_go(c)
+                else:
+                    self._let_go(c, keep=m.addr)
+                if m.addr not in self.entries:  # held before the capture began, or a stray request
+                    self._set(m.addr, _Entry(c, True, False, o.number, self.deletes_seen))
+            elif isinstance(m, Release):
+                self.known.add(m.addr)
+                self._let_go(c)
+            elif isinstance(m, Discover):
+                self._let_go(c)
+            return None
+        if isinstance(m, Nak):
+            self._let_go(c)
+            return None
+        if not isinstance(m, Offer | Ack):
+            return None
+        a = m.addr
+        self.known.add(a)
+        conflict = self._double(o, a)
+        self._set(a, _Entry(c, isinstance(m, Ack), not self.fragile, o.number, self.deletes_seen))
+        if isinstance(m, Ack):
+            self._let_go(c, keep=a)
+        return conflict
+
+    def _double(self, o: Observed, a: int) -> Conflict | None:
+        e = self.entries.get(a)
+        if e is None or e.holder == o.client or not e.certain:
+            return None
+        what = "a lease" if e.bound else "an offer"
+        base = (f"address {a} was {'ACKed' if e.bound else 'OFFERed'} to client {e.holder} at packet {e.since}, "
+                f"which has not let go of it, and is now {'ACKed' if isinstance(o.message, Ack) else 'OFFERed'} "
+                f"to client {o.client}")
+        if not e.bound:
+            reason = f"{base}: the server's table holds one entry per address, and no delete removes an offer"
+        elif self.deletes_marked:
+            reason = f"{base}: no administrator's delete lies between the two"
+        elif self.deletes_left > 0:
+            self.deletes_left -= 1  # the one delete the model allows explains this double binding
+            return None
+        else:
+            reason = f"{base}: every administrator's delete the model allows is already needed for another"
+        return Conflict(o.number, o.time, o.client, a, str(o.message), e.holder, what, e.since, reason)

@@ -1,0 +1,298 @@
+"""A capture judged client by client, as a stream: per-client projections and the global check.
+
+:func:`judge_stream` reads captures one packet at a time (:func:`~leasecheck.checker.conform.pcap.stream_udp`),
+classifies each DHCP message as it comes (:class:`~leasecheck.checker.conform.classify.Classifier`),
+judges it against the judged client's projection under every server variant
+(:mod:`leasecheck.checker.conform.project`), and takes it into the lease table the capture shows
+(:mod:`leasecheck.checker.conform.holdings`), which reports double commitments of an address.
+What it keeps grows with the clients and addresses, never with the packets.
+
+A message a projection cannot take is a :class:`Finding`: the client's hardware address, the
+packet's number, time and file, the message, why the model does not allow it, and a Wireshark
+display filter that shows the packet. The client's projection then starts again from any state
+the model could be in at the start of a capture, so one deviation does not hide the next.
+
+May import: leasecheck.errors, leasecheck.model, leasecheck.checker.explicit, leasecheck.checker.conform.
+"""
+
+from __future__ import annotations
+
+import time as clock
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from leasecheck.checker.conform.classify import Classifier, Observed
+from leasecheck.checker.conform.holdings import Conflict, Holdings
+from leasecheck.checker.conform.pcap import UdpPacket, stream_udp
+from leasecheck.checker.conform.project import MAX_LOCAL_ADDRESSES, Budgets, Frontier, Miss, Projection
+from leasecheck.checker.conform.validate import ValidationError, check_losses
+from leasecheck.model import values as V
+
+#: the most findings kept (the rest are counted)
+MAX_FINDINGS = 10_000
+#: how often progress is reported, in seconds
+PROGRESS_EVERY = 1.0
+
+
+def display_filter(mac: str, number: int) -> str:
+    """A Wireshark display filter for one DHCP packet of one client (Wireshark 3.0 and later name
+    the DHCP dissector's fields ``dhcp.*``; older versions ``bootp.*``)."""
+    return f"dhcp.hw.mac_addr == {mac} && frame.number == {number}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A message of one client that the model does not allow, with where to find it."""
+
+    variants: tuple[str, ...]  # the server variants whose model does not allow it
+    source: str  # the capture file
+    number: int  # its packet number in that file, as Wireshark counts
+    time: float
+    mac: str
+    client: int
+    message: str  # with the addresses written out
+    direction: str
+    reason: str
+    kind: str = "projection"  # or "global": a double commitment of an address
+
+    @property
+    def display_filter(self) -> str:
+        return display_filter(self.mac, self.number)
+
+
+@dataclass(frozen=True)
+class PerClientReport:
+    """A capture judged client by client."""
+
+    label: str
+    sources: tuple[str, ...]
+    variants: tuple[str, ...]
+    clients: int
+    addresses: int
+    messages: int  # model messages judged (retransmissions folded)
+    packets: int  # UDP packets read
+    findings: tuple[Finding, ...]
+    findings_dropped: int  # findings beyond MAX_FINDINGS, counted only
+    deviant: dict[str, int]  # per variant: how many clients have a finding
+    left_out: tuple[str, ...]
+    left_out_count: int
+    deletes: int
+    seconds: float
+
+    @property
+    def consistent_variants(self) -> tuple[str, ...]:
+        return tuple(v for v in self.variants if self.deviant.get(v, 0) == 0)
+
+
+@dataclass
+class _Client:
+    local: dict[int, int] = field(default_factory=dict)  # global address -> local number
+    frontiers: list[Frontier] = field(default_factory=list)  # per variant
+    deletes_applied: int = 0
+    deviant: set[str] = field(default_factory=set)  # the variants under which it has a finding
+
+
+class _Judge:
+    def __init__(self, variants: Sequence[str], budgets: Callable[[str], Budgets], delete_marked: bool,
+                 holdings: Holdings):
+        self.variants = tuple(variants)
+        self.budgets = [budgets(v) for v in variants]
+        self.models: list[dict[int, Projection]] = [{} for _ in variants]
+        self.delete_marked = delete_marked
+        self.holdings = holdings
+        self.clients: dict[int, _Client] = {}
+        self.findings: list[Finding] = []
+        self.dropped = 0
+        self.deviant = {v: 0 for v in variants}
+
+    def model(self, i: int, k: int) -> Projection:
+        models = self.models[i]
+        if k not in models:
+            models[k] = Projection(self.budgets[i], k)
+        return models[k]
+
+    def add(self, finding: Finding) -> None:
+        if len(self.findings) < MAX_FINDINGS:
+            self.findings.append(finding)
+        else:
+            self.dropped += 1
+
+    def message(self, o: Observed, source: str, mac: str, ips: Sequence[str]) -> None:
+        client = self.clients.get(o.client)
+        named = getattr(o.message, "addr", None)
+        if client is None:
+            client = self.clients[o.client] = _Client()
+            if named is not None:
+                client.local[named] = 0
+            k = len(client.local)
+            client.frontiers = [self.model(i, k).start for i in range(len(self.variants))]
+        elif named is not None and named not in client.local:
+            k = len(client.local)
+            if k >= MAX_LOCAL_ADDRESSES:
+                raise ValidationError(f"packet {o.number}: client {mac} names more than {MAX_LOCAL_ADDRESSES} "
+                                      f"addresses, more than its projection of the model takes")
+            client.local[named] = k
+            client.frontiers = [self.model(i, k).grow(f, self.model(i, k + 1)) for i, f in enumerate(client.frontiers)]
+        k = len(client.local)
+        env = tuple(self.holdings.others(o.client, a) for a in client.local) + (
+            self.holdings.rest_of_pool(o.client, client.local),)
+        message = o.message
+        if named is not None:
+            message = _with_addr(message, client.local[named])
+        event = (o.direction, message)
+        pending = self.holdings.deletes_seen - client.deletes_applied
+        client.deletes_applied = self.holdings.deletes_seen
+        failures: dict[str, list[str]] = {}
+        for i, variant in enumerate(self.variants):
+            model = self.model(i, k)
+            frontier: Frontier | Miss = client.frontiers[i]
+            for _ in range(pending):
+                assert isinstance(frontier, frozenset)
+                frontier = model.step(frontier, env, None, self.delete_marked)
+                if isinstance(frontier, Miss):
+                    break
+            if isinstance(frontier, frozenset):
+                frontier = model.step(frontier, env, event, self.delete_marked)
+            if isinstance(frontier, Miss):
+                failures.setdefault(self._why(frontier, o, client.local, ips), []).append(variant)
+                self.deviate(client, variant)
+                frontier = model.start
+            client.frontiers[i] = frontier
+        for reason, variants in failures.items():
+            self.add(Finding(tuple(variants), source, o.number, o.time, mac, o.client, _shown(o.message, ips),
+                             o.direction, reason))
+
+    def deviate(self, client: _Client, variant: str) -> None:
+        """Count a client once per variant, at its first finding under it."""
+        if variant not in client.deviant:
+            client.deviant.add(variant)
+            self.deviant[variant] += 1
+
+    def _why(self, miss: Miss, o: Observed, local: dict[int, int], ips: Sequence[str]) -> str:
+        back = {n: ips[g] for g, n in local.items()}
+        k = len(local)
+
+        def show(sent: tuple[int, str, object]) -> str:
+            _c, direction, m = sent
+            a = getattr(m, "addr", None)
+            text = str(m) if a is None else _shown_local(m, back.get(a, "another address of the pool") if a < k
+                                                             else "another address of the pool")
+            return f"{text} {direction}"
+
+        if miss.delete:
+            return "the administrator's delete before this message has no lease to delete in this client's view"
+        what = f"{_shown(o.message, ips)} {o.direction}"
+        if miss.near_misses:
+            return f"{what} is a step of the model only before the client handles the server's last answer"
+        same = sorted({show(a) for a in miss.alternatives if a[1] == o.direction})
+        if same:
+            return f"{what} is not a step of the model here; it could send instead: {'; '.join(same)}"
+        sender = "server" if o.direction == "to client" else "client"
+        return f"{what} is not a step of the model here: its {sender} stays silent"
+
+
+def _with_addr(message: object, addr: int) -> object:
+    import dataclasses
+
+    return dataclasses.replace(message, addr=addr)  # type: ignore[type-var]
+
+
+def _shown_local(message: object, ip: str) -> str:
+    text = str(message)
+    return text[:text.rindex(",") + 1] + ip + ")" if "," in text else text[:text.index("(") + 1] + ip + ")"
+
+
+def _shown(message: object, ips: Sequence[str]) -> str:
+    a = getattr(message, "addr", None)
+    return str(message) if a is None else _shown_local(message, ips[a])
+
+
+def _budgets(variant: str, deletes: int, losses: int, reboots: int, restart: bool, client_nak: str,
+             client_reboot: str) -> Budgets:
+    return Budgets(variant, deletes, losses, reboots, restart, client_nak, client_reboot)
+
+
+Source = tuple[str, BinaryIO]
+
+
+def judge_stream(sources: Iterable[Source], *, label: str = "", delete_time: float | None = None,
+                 delete_packet: int | None = None, delete_offset: float | None = None, losses: int = 0,
+                 client_nak: str = "obey", restart: bool = False, client_reboot: str = "keep-on-silence",
+                 reboots: int = 0, variants: Sequence[str] = V.VARIANTS,
+                 progress: Callable[[str], None] | None = None,
+                 prefix: Iterable[tuple[str, UdpPacket]] = ()) -> PerClientReport:
+    """Judge the captures ``sources`` (name, binary stream), read in sequence as one capture, client
+    by client. ``prefix`` gives packets already read from the first source (they come first). The
+    delete, when given, is at ``delete_time`` (capture clock), before packet ``delete_packet`` (of
+    the first source), or ``delete_offset`` seconds after the first DHCP message."""
+    check_losses(losses)
+    marked = delete_time is not None or delete_packet is not None or delete_offset is not None
+    deletes = 1
+    holdings = Holdings(deletes_marked=marked, delete_budget=deletes, losses=losses,
+                        forgetful_reboots=client_reboot == "forget" and reboots > 0)
+    judge = _Judge(variants, lambda v: _budgets(v, deletes, losses, reboots, restart, client_nak, client_reboot),
+                   marked, holdings)
+    classifier = Classifier(strict=False)
+    started = clock.monotonic()
+    last_report = started
+    names: list[str] = []
+    packets = 0
+    first_time: float | None = None
+    delete_done = not marked
+
+    def packets_of() -> Iterator[tuple[str, UdpPacket]]:
+        yield from prefix
+        for name, stream in sources:
+            names.append(name)
+            for packet in stream_udp(stream):
+                yield name, packet
+
+    mac_list, ip_list = classifier.ids.macs, classifier.ids.ips
+    for name, packet in packets_of():
+        if not names or names[-1] != name:
+            names.append(name)
+        packets += 1
+        got = classifier.feed(packet)
+        if not isinstance(got, Observed):
+            continue
+        if first_time is None:
+            first_time = got.time
+            if delete_offset is not None:
+                delete_time = got.time + delete_offset
+        if not delete_done and ((delete_time is not None and got.time >= delete_time)
+                                or (delete_packet is not None and name == names[0] and got.number >= delete_packet)):
+            holdings.delete()
+            delete_done = True
+        judge.message(got, name, mac_list[got.client], ip_list)
+        conflict = holdings.observe(got)
+        if conflict is not None:
+            judge.add(_global(conflict, name, mac_list, ip_list, judge.variants))
+            for v in judge.variants:
+                judge.deviate(judge.clients[got.client], v)
+        if progress is not None and packets % 1024 == 0:
+            now = clock.monotonic()
+            if now - last_report >= PROGRESS_EVERY:
+                last_report = now
+                progress(f"{packets:,} packets, {classifier.count:,} DHCP messages, {len(mac_list):,} clients, "
+                         f"{len(judge.findings) + judge.dropped:,} findings, {now - started:.0f} s")
+    if classifier.count == 0:
+        raise ValidationError("the capture holds no DHCP message")
+    if marked and not delete_done:
+        if delete_packet is not None:
+            raise ValidationError(f"packet {delete_packet} is after the last DHCP message of the capture")
+        holdings.delete()
+    return PerClientReport(label or (names[0] if names else "-"), tuple(dict.fromkeys(names)), tuple(variants),
+                           len(mac_list), len(ip_list), classifier.count, packets, tuple(judge.findings), judge.dropped,
+                           dict(judge.deviant), tuple(classifier.notes), classifier.left_out,
+                           holdings.deletes_seen if marked else 0, clock.monotonic() - started)
+
+
+def _global(conflict: Conflict, source: str, macs: Sequence[str], ips: Sequence[str],
+            variants: Sequence[str]) -> Finding:
+    reason = conflict.reason.replace(f"address {conflict.address} ", f"address {ips[conflict.address]} ").replace(
+        f"client {conflict.holder} ", f"client {macs[conflict.holder]} ").replace(
+        f"client {conflict.client}", f"client {macs[conflict.client]}")
+    message = conflict.message[:conflict.message.index("(") + 1] + ips[conflict.address] + ")"
+    return Finding(tuple(variants), source, conflict.number, conflict.time, macs[conflict.client], conflict.client,
+                   message, "to client", reason, "global")
