@@ -30,11 +30,11 @@ from dataclasses import dataclass
 from leasecheck.checker.conform.classify import Observed
 from leasecheck.model.values import REBINDING, SELECTING, Ack, Discover, Nak, Offer, Release, Request
 
-#: what an address is, seen from one client's projection
-NOT_OTHER = 0  # no other client holds it (or this client does)
-OTHER = 1  # another client certainly holds it
-EITHER = 2  # another client may hold it, or it may be free
-ABSENT = 3  # no such address: the rest of the pool when the capture has shown no other address
+#: what an address's entry may be, seen from one client's projection: a set of these bits
+FREE = 1  # free
+OFFERED = 2  # offered to another client (no delete removes it)
+BOUND = 4  # another client's lease (the administrator may delete it)
+UNKNOWN = FREE | BOUND  # no message has tied it to a client: free, or a lease older than the capture
 
 
 @dataclass(frozen=True)
@@ -72,29 +72,32 @@ class Holdings:
         self.by_client: dict[int, set[int]] = {}
         self.known: set[int] = set()  # every address named so far
         self.certain_count = 0
+        self.certain_bound = 0
         self.deletes_seen = 0
 
     # -- the projection's environment ---------------------------------------------------------
 
     def others(self, client: int, address: int) -> int:
-        """What ``address`` is for ``client``'s projection now: NOT_OTHER, OTHER or EITHER. An address
-        no OFFER, ACK or request has tied to a client yet may be held by one the capture has not shown
-yet (its lease older than the capture): EITHER."""
+        """What ``address``'s entry may be for ``client``'s projection now (a set of bits)."""
         e = self.entries.get(address)
         if e is None:
-            return EITHER
+            return UNKNOWN
         if e.holder == client:
-            return NOT_OTHER
-        return OTHER if e.certain else EITHER
+            return FREE
+        kind = BOUND if e.bound else OFFERED
+        return kind if e.certain else kind | FREE
 
     def rest_of_pool(self, client: int, local: dict[int, int]) -> int:
-        """What the addresses outside ``local`` (those ``client`` has named) are, taken together: ABSENT
-        when there are none, OTHER when all are certainly held by others, EITHER otherwise."""
+        """What the addresses outside ``local`` (those ``client`` has named) may be, taken together as
+        one: an offer nothing frees when there are none (no address at all), taken when all are
+        certainly held by others, free or another's lease otherwise."""
         outside = len(self.known) - len(local)
         if outside <= 0:
-            return ABSENT
-        certain_inside = sum(1 for a in local if (e := self.entries.get(a)) is not None and e.certain)
-        return OTHER if self.certain_count - certain_inside >= outside else EITHER
+            return OFFERED
+        inside = [e for a in local if (e := self.entries.get(a)) is not None and e.certain]
+        if self.certain_count - len(inside) >= outside:
+            return BOUND if self.certain_bound - sum(e.bound for e in inside) > 0 else OFFERED
+        return UNKNOWN
 
     # -- the record, message by message ----------------------------------------------------------
 
@@ -102,12 +105,14 @@ yet (its lease older than the capture): EITHER."""
         old = self.entries.get(address)
         if old is not None:
             self.certain_count -= old.certain
+            self.certain_bound -= old.certain and old.bound
             self.by_client.get(old.holder, set()).discard(address)
         if entry is None:
             self.entries.pop(address, None)
             return
         self.entries[address] = entry
         self.certain_count += entry.certain
+        self.certain_bound += entry.certain and entry.bound
         self.by_client.setdefault(entry.holder, set()).add(address)
 
     def _let_go(self, client: int, keep: int | None = None) -> None:
@@ -116,6 +121,7 @@ yet (its lease older than the capture): EITHER."""
             e = self.entries[a]
             if a != keep and e.certain:
                 self.certain_count -= 1
+                self.certain_bound -= e.bound
                 e.certain = False
 
     def delete(self) -> None:
@@ -125,6 +131,7 @@ yet (its lease older than the capture): EITHER."""
             if e.bound and e.certain:
                 e.certain = False
                 self.certain_count -= 1
+                self.certain_bound -= 1
 
     def observe(self, o: Observed) -> Conflict | None:
         """Take in one message (global ids); a double commitment the model cannot explain is returned."""

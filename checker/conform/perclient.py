@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from leasecheck.checker.conform.classify import Classifier, Observed
-from leasecheck.checker.conform.holdings import Conflict, Holdings
+from leasecheck.checker.conform.holdings import BOUND, Conflict, Holdings
 from leasecheck.checker.conform.pcap import UdpPacket, stream_udp
 from leasecheck.checker.conform.project import MAX_LOCAL_ADDRESSES, Budgets, Frontier, Miss, Projection
 from leasecheck.checker.conform.validate import ValidationError, check_losses
@@ -85,10 +85,19 @@ class PerClientReport:
         return tuple(v for v in self.variants if self.deviant.get(v, 0) == 0)
 
 
+#: whose lease the given delete removed, in one branch of a client's projection: not yet deleted
+#: (None), the client's own, one of some other clients' (their numbers), someone the capture does
+#: not pin down ("someone": an address that may be free or unseen), or unknown after the
+#: projection started again ("any")
+Tag = None | str | frozenset[int]
+OWN, SOMEONE, ANY = "own", "someone", "any"
+
+
 @dataclass
 class _Client:
     local: dict[int, int] = field(default_factory=dict)  # global address -> local number
-    frontiers: list[Frontier] = field(default_factory=list)  # per variant
+    frontiers: list[dict[Tag, Frontier]] = field(default_factory=list)  # per variant, by whose lease was deleted
+    died: list[dict[Tag, int]] = field(default_factory=list)  # per variant: the packet that ended a branch
     deletes_applied: int = 0
     deviant: set[str] = field(default_factory=set)  # the variants under which it has a finding
 
@@ -105,6 +114,8 @@ class _Judge:
         self.findings: list[Finding] = []
         self.dropped = 0
         self.deviant = {v: 0 for v in variants}
+        self.delete_at: tuple[str, int, float] | None = None  # the packet the delete was given before
+        self.holders: frozenset[int] = frozenset()  # the clients with a certain lease at the delete
 
     def model(self, i: int, k: int) -> Projection:
         models = self.models[i]
@@ -118,6 +129,63 @@ class _Judge:
         else:
             self.dropped += 1
 
+    def deviate(self, client: _Client, variant: str) -> None:
+        """Count a client once per variant, at its first finding under it."""
+        if variant not in client.deviant:
+            client.deviant.add(variant)
+            self.deviant[variant] += 1
+
+    def env(self, c: int, client: _Client) -> tuple[int, ...]:
+        return tuple(self.holdings.others(c, a) for a in client.local) + (
+            self.holdings.rest_of_pool(c, client.local),)
+
+    def _victim(self, c: int, client: _Client, whose: tuple[str, int], env: tuple[int, ...]) -> Tag:
+        if whose[0] == "own":
+            return OWN
+        local = whose[1]
+        if env[local] != BOUND:  # an entry that may be free: no client's lease for certain
+            return SOMEONE
+        if local >= len(client.local):  # the rest of the pool, all of it certainly held
+            return frozenset(self.holders - {c})
+        e = self.holdings.entries[list(client.local)[local]]
+        return frozenset((e.holder,))
+
+    def _apply_delete(self, c: int, client: _Client, i: int, env: tuple[int, ...]) -> dict[Tag, Frontier]:
+        model = self.model(i, len(client.local))
+        out: dict[Tag, Frontier] = {}
+        for tag, frontier in client.frontiers[i].items():
+            if tag is not None:
+                out[tag] = frontier
+                continue
+            got = model.delete(frontier, env)
+            if isinstance(got, Miss):
+                continue
+            for whose, states in got.items():
+                victim = self._victim(c, client, whose, env)
+                out[victim] = out[victim] | states if victim in out else states
+        return out
+
+    def delete(self, source: str, number: int, time: float, macs: Sequence[str]) -> None:
+        """The administrator's delete, at its given moment, in every projection so far (a client
+        first seen later takes it before its first message)."""
+        self.delete_at = (source, number, time)
+        self.holders = frozenset(e.holder for e in self.holdings.entries.values() if e.certain and e.bound)
+        for c, client in self.clients.items():
+            env = self.env(c, client)
+            client.deletes_applied += 1
+            failed = []
+            for i, variant in enumerate(self.variants):
+                got = self._apply_delete(c, client, i, env)
+                if not got:
+                    failed.append(variant)
+                    self.deviate(client, variant)
+                    got = {ANY: self.model(i, len(client.local)).start}
+                client.frontiers[i] = got
+            if failed:
+                self.add(Finding(tuple(failed), source, number, time, macs[c], c, "the administrator's delete",
+                                 "admin", "no lease is bound in this client's view of the model, so the "
+                                 "administrator's delete, given just before this packet, has nothing to delete"))
+
     def message(self, o: Observed, source: str, mac: str, ips: Sequence[str]) -> None:
         client = self.clients.get(o.client)
         named = getattr(o.message, "addr", None)
@@ -126,17 +194,19 @@ class _Judge:
             if named is not None:
                 client.local[named] = 0
             k = len(client.local)
-            client.frontiers = [self.model(i, k).start for i in range(len(self.variants))]
+            client.frontiers = [{None: self.model(i, k).start} for i in range(len(self.variants))]
+            client.died = [{} for _ in self.variants]
         elif named is not None and named not in client.local:
             k = len(client.local)
             if k >= MAX_LOCAL_ADDRESSES:
                 raise ValidationError(f"packet {o.number}: client {mac} names more than {MAX_LOCAL_ADDRESSES} "
                                       f"addresses, more than its projection of the model takes")
             client.local[named] = k
-            client.frontiers = [self.model(i, k).grow(f, self.model(i, k + 1)) for i, f in enumerate(client.frontiers)]
+            small, big = k, k + 1
+            client.frontiers = [{tag: self.model(i, small).grow(f, self.model(i, big)) for tag, f in fs.items()}
+                                for i, fs in enumerate(client.frontiers)]
         k = len(client.local)
-        env = tuple(self.holdings.others(o.client, a) for a in client.local) + (
-            self.holdings.rest_of_pool(o.client, client.local),)
+        env = self.env(o.client, client)
         message = o.message
         if named is not None:
             message = _with_addr(message, client.local[named])
@@ -146,28 +216,65 @@ class _Judge:
         failures: dict[str, list[str]] = {}
         for i, variant in enumerate(self.variants):
             model = self.model(i, k)
-            frontier: Frontier | Miss = client.frontiers[i]
-            for _ in range(pending):
-                assert isinstance(frontier, frozenset)
-                frontier = model.step(frontier, env, None, self.delete_marked)
-                if isinstance(frontier, Miss):
-                    break
-            if isinstance(frontier, frozenset):
-                frontier = model.step(frontier, env, event, self.delete_marked)
-            if isinstance(frontier, Miss):
-                failures.setdefault(self._why(frontier, o, client.local, ips), []).append(variant)
+            if pending:
+                client.frontiers[i] = self._apply_delete(o.client, client, i, env)
+            survivors: dict[Tag, Frontier] = {}
+            miss: Miss | None = Miss((), (), True)
+            for tag, frontier in client.frontiers[i].items():
+                got = model.step(frontier, env, event, self.delete_marked)
+                if isinstance(got, Miss):
+                    client.died[i].setdefault(tag, o.number)
+                    miss = got
+                else:
+                    survivors[tag] = got
+            if not survivors:
+                assert miss is not None
+                failures.setdefault(self._why(miss, o, client.local, ips), []).append(variant)
                 self.deviate(client, variant)
-                frontier = model.start
-            client.frontiers[i] = frontier
+                survivors = {ANY if self.holdings.deletes_seen else None: model.start}
+            client.frontiers[i] = survivors
         for reason, variants in failures.items():
             self.add(Finding(tuple(variants), source, o.number, o.time, mac, o.client, _shown(o.message, ips),
                              o.direction, reason))
 
-    def deviate(self, client: _Client, variant: str) -> None:
-        """Count a client once per variant, at its first finding under it."""
-        if variant not in client.deviant:
-            client.deviant.add(variant)
-            self.deviant[variant] += 1
+    def one_delete(self, macs: Sequence[str]) -> None:
+        """The given delete removed one lease: some one choice of it must suit every client's view.
+        A variant under which none does gets a finding at the delete."""
+        if self.delete_at is None:
+            return
+        source, number, time = self.delete_at
+        for i, variant in enumerate(self.variants):
+            alive = {c: set(client.frontiers[i]) for c, client in self.clients.items()}
+            candidates: list[int | None] = [c for c, tags in alive.items() if OWN in tags or ANY in tags] + [None]
+
+            def objector(victim: int | None, alive: dict[int, set[Tag]] = alive) -> int | None:
+                for c, tags in alive.items():
+                    if ANY in tags or None in tags:
+                        continue
+                    fits = OWN in tags if c == victim else (SOMEONE in tags or any(
+                        isinstance(t, frozenset) and victim in t for t in tags))
+                    if not fits:
+                        return c
+                return None
+
+            objections = {v: objector(v) for v in candidates}
+            if any(o is None for o in objections.values()):
+                continue
+            victim, c = next((v, o) for v, o in objections.items() if v is not None) if len(objections) > 1 else (
+                None, objections[None])
+            assert c is not None
+            client = self.clients[c]
+            if victim is None:
+                why = "a lease of another client, as every client's view needs,"
+            else:
+                why = f"client {macs[victim]}'s lease, the only one whose deletion that client's view allows,"
+            died = client.died[i]
+            at = died.get(SOMEONE if victim != c else OWN) or min(died.values(), default=number)
+            self.deviate(client, variant)
+            self.add(Finding((variant,), source, number, time, macs[c], c, "the administrator's delete", "admin",
+                             f"the delete removes one lease, and no one choice of it fits every client: if it "
+                             f"removed {why} client {macs[c]}'s messages are no run of the model (they stop "
+                             f"fitting at packet {at})", "global"))
 
     def _why(self, miss: Miss, o: Observed, local: dict[int, int], ips: Sequence[str]) -> str:
         back = {n: ips[g] for g, n in local.items()}
@@ -262,6 +369,7 @@ def judge_stream(sources: Iterable[Source], *, label: str = "", delete_time: flo
                 delete_time = got.time + delete_offset
         if not delete_done and ((delete_time is not None and got.time >= delete_time)
                                 or (delete_packet is not None and name == names[0] and got.number >= delete_packet)):
+            judge.delete(name, got.number, got.time, mac_list)
             holdings.delete()
             delete_done = True
         judge.message(got, name, mac_list[got.client], ip_list)
@@ -276,11 +384,13 @@ def judge_stream(sources: Iterable[Source], *, label: str = "", delete_time: flo
                 last_report = now
                 progress(f"{packets:,} packets, {classifier.count:,} DHCP messages, {len(mac_list):,} clients, "
                          f"{len(judge.findings) + judge.dropped:,} findings, {now - started:.0f} s")
+    judge.one_delete(mac_list)
     if classifier.count == 0:
         raise ValidationError("the capture holds no DHCP message")
     if marked and not delete_done:
         if delete_packet is not None:
             raise ValidationError(f"packet {delete_packet} is after the last DHCP message of the capture")
+        judge.delete(names[-1] if names else "-", packets, first_time or 0.0, mac_list)
         holdings.delete()
     return PerClientReport(label or (names[0] if names else "-"), tuple(dict.fromkeys(names)), tuple(variants),
                            len(mac_list), len(ip_list), classifier.count, packets, tuple(judge.findings), judge.dropped,

@@ -5,8 +5,8 @@ of two clients in which client 0 is the client judged and client 1 stands for al
 Client 1 never acts; its only trace is the server's lease table, which the environment sets
 before each of the judged client's messages from what the capture shows the others hold then
 (:mod:`leasecheck.checker.conform.holdings`): an address another client certainly holds is
-``BOUND(1)``, one that is certainly not held by another is free, and one that may be either is
-tried both ways. The judged client's addresses are those its own messages name, numbered by
+``BOUND(1)`` (a lease, which the administrator may delete) or ``OFFERED(1)`` (an offer), one
+that no other client holds is free, and one that may be either is tried both ways. The judged client's addresses are those its own messages name, numbered by
 first appearance, and one more address stands for the rest of the pool (free when some other
 address may be free, taken otherwise, and when the capture has named no other address, an entry
 ``OFFERED(1)`` that nothing frees, so that it is no address at all); a new address named later grows the model by one
@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import product
 
-from leasecheck.checker.conform.holdings import ABSENT, NOT_OTHER, OTHER
+from leasecheck.checker.conform.holdings import BOUND, FREE, OFFERED
 from leasecheck.checker.conform.validate import DELETE, MATCH, PENDING, Sent, State, _Stepper
 from leasecheck.model import values as V
 from leasecheck.model.dhcp import Config, dhcp_system
@@ -87,8 +87,8 @@ class Projection:
             for c in self.system.commands)
         self.db = tuple(i for i, v in enumerate(variables) if v.group == "db")
         lease = variables[self.db[0]].domain
-        self.free, self.other = lease.index(V.FREE), lease.index(V.Bound(1))
-        self.absent = lease.index(V.Offered(1))  # neither free nor c's, and no delete removes it
+        self.values = ((FREE, lease.index(V.FREE)), (OFFERED, lease.index(V.Offered(1))), (BOUND, lease.index(V.Bound(1))))
+        self.free = lease.index(V.FREE)
         self.mine = frozenset((lease.index(V.Offered(0)), lease.index(V.Bound(0))))
         self.deletes_left = self.system.var_index("deletes_left")
         self.reboots_left = self.system.var_index("reboots_left")
@@ -129,14 +129,10 @@ class Projection:
         for i, code in zip(self.db, env, strict=True):
             if t[i] in self.mine:
                 choices.append((t[i],))
-            elif code == NOT_OTHER:
-                choices.append((self.free,))
-            elif code == ABSENT:
-                choices.append((self.absent,))
-            elif code == OTHER and not spent:
-                choices.append((self.other,))
             else:
-                choices.append((self.free, self.other))
+                if spent and code & BOUND:  # the delete this projection made may have been of this lease
+                    code |= FREE
+                choices.append(tuple(v for bit, v in self.values if code & bit))
         out = []
         for pick in product(*choices):
             for i, v in zip(self.db, pick, strict=True):
@@ -204,6 +200,42 @@ class Projection:
         if direction == "to server" and t[self.stepper.to_cli[0]] != self.stepper.none_cli[0]:
             return PENDING, sent
         return MATCH, sent
+
+    def delete(self, frontier: Frontier, env: tuple[int, ...]) -> dict[tuple[str, int], Frontier] | Miss:
+        """The administrator's delete at its given moment: the states after it, by whose lease it
+        removed: ``("own", 0)`` the judged client's, ``("address", a)`` another's at address ``a``."""
+        key = ("delete", frontier, env)
+        got = self.memo.get(key)
+        if got is None:
+            if len(self.memo) >= MEMO_LIMIT:
+                self.memo.clear()
+            got = self.memo[key] = self._delete(frontier, env)  # type: ignore[assignment]
+        return got  # type: ignore[return-value]
+
+    def _delete(self, frontier: Frontier, env: tuple[int, ...]) -> dict[tuple[str, int], Frontier] | Miss:
+        seen: set[State] = set()
+        for s in frontier:
+            seen.update(self._environment(s, env, True, False))
+        queue = deque(seen)
+        commands, sent = self.system.commands, self.stepper.sent
+        while queue:
+            s = queue.popleft()
+            for cmd, t in self.successors(s):
+                if t in seen or sent(s, t) is not None or commands[cmd].action == DELETE:
+                    continue
+                seen.add(t)
+                queue.append(t)
+        out: dict[tuple[str, int], set[State]] = {}
+        for s in seen:
+            for cmd, t in self.successors(s):
+                if commands[cmd].action != DELETE:
+                    continue
+                a = next(a for a, i in enumerate(self.db) if s[i] != t[i])
+                whose = ("own", 0) if s[self.db[a]] in self.mine else ("address", a)
+                out.setdefault(whose, set()).add(t)
+        if not out:
+            return Miss((), (), True)
+        return {whose: frozenset(states) for whose, states in out.items()}
 
     # -- growing by one address -----------------------------------------------------------------
 
