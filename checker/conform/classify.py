@@ -16,7 +16,7 @@ retransmission into one message and one answer, so folding is what makes a captu
 
 from __future__ import annotations
 
-import ipaddress
+import socket
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -55,7 +55,7 @@ class DhcpPacket:
 
 
 def _ip(raw: bytes) -> str:
-    return str(ipaddress.IPv4Address(raw))
+    return socket.inet_ntoa(raw)
 
 
 def decode(packet: UdpPacket) -> DhcpPacket | None:

@@ -7,8 +7,11 @@ client ``c`` for address ``a`` is freed only by the administrator's delete, a RE
 server's expiry, and the server may expire it only once ``c`` no longer refers to ``a`` (it holds
 another address or none, and no message naming ``a`` is in flight). So an entry is certain from
 the OFFER or ACK that made it until its client shows on the wire that it may have let go: a
-DISCOVER, a RELEASE, a request for another address or a SELECTING request (its offer may time
-out unanswered), a REBINDING request (its lease may expire unseen), a NAK to it. With lost
+DISCOVER, a RELEASE, a request for another address, a REBINDING request (its lease may expire
+unseen), a NAK to it. (A SELECTING request for an address offered to its client keeps it: the
+server's record then points at that offer, so it cannot be stale, and it ACKs.) A lease its
+client RELEASEs is certainly free once that client sends again (the server has read the RELEASE
+by then), until the next OFFER or ACK of it. With lost
 messages allowed, a client may never have received its OFFER or ACK, and with reboots that
 forget the lease it may drop it unseen: then no entry is ever certain.
 
@@ -28,13 +31,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from leasecheck.checker.conform.classify import Observed
-from leasecheck.model.values import REBINDING, SELECTING, Ack, Discover, Nak, Offer, Release, Request
+from leasecheck.model.values import REBINDING, Ack, Discover, Nak, Offer, Release, Request
 
 #: what an address's entry may be, seen from one client's projection: a set of these bits
 FREE = 1  # free
 OFFERED = 2  # offered to another client (no delete removes it)
 BOUND = 4  # another client's lease (the administrator may delete it)
 UNKNOWN = FREE | BOUND  # no message has tied it to a client: free, or a lease older than the capture
+NOBODY = -1  # the holder of an entry the server has certainly freed (a RELEASE it has read)
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class Holdings:
         self.certain_count = 0
         self.certain_bound = 0
         self.deletes_seen = 0
+        self.releasing: dict[int, int] = {}  # client -> the address of its RELEASE not yet known read
 
     # -- the projection's environment ---------------------------------------------------------
 
@@ -82,7 +87,7 @@ class Holdings:
         e = self.entries.get(address)
         if e is None:
             return UNKNOWN
-        if e.holder == client:
+        if e.holder == client or e.holder == NOBODY:
             return FREE
         kind = BOUND if e.bound else OFFERED
         return kind if e.certain else kind | FREE
@@ -136,18 +141,25 @@ class Holdings:
     def observe(self, o: Observed) -> Conflict | None:
         """Take in one message (global ids); a double commitment the model cannot explain is returned."""
         m, c = o.message, o.client
+        if o.direction == "to server" and c in self.releasing:
+            # the server read the client's RELEASE before the client could send again: freed
+            a = self.releasing.pop(c)
+            e = self.entries.get(a)
+            if e is not None and e.holder == c and e.bound and not self.fragile:
+                self._set(a, _Entry(NOBODY, False, False, o.number, self.deletes_seen))
         if o.direction == "to server":
             if isinstance(m, Request):
                 self.known.add(m.addr)
-                if m.kind in (SELECTING, REBINDING):
+                if m.kind == REBINDING:
                     self._let_go(c)
-                else:
+                else:  # an offer being taken up is read with no silence possible: it stays
                     self._let_go(c, keep=m.addr)
                 if m.addr not in self.entries:  # held before the capture began, or a stray request
                     self._set(m.addr, _Entry(c, True, False, o.number, self.deletes_seen))
             elif isinstance(m, Release):
                 self.known.add(m.addr)
                 self._let_go(c)
+                self.releasing[c] = m.addr
             elif isinstance(m, Discover):
                 self._let_go(c)
             return None
@@ -166,7 +178,7 @@ class Holdings:
 
     def _double(self, o: Observed, a: int) -> Conflict | None:
         e = self.entries.get(a)
-        if e is None or e.holder == o.client or not e.certain:
+        if e is None or e.holder in (o.client, NOBODY) or not e.certain:
             return None
         what = "a lease" if e.bound else "an offer"
         base = (f"address {a} was {'ACKed' if e.bound else 'OFFERed'} to client {e.holder} at packet {e.since}, "

@@ -14,6 +14,7 @@ the number of packets: what bounds its memory is the size of the largest record
 
 from __future__ import annotations
 
+import socket
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ class UdpPacket:
 
 
 def _ip(raw: bytes) -> str:
-    return ".".join(str(b) for b in raw)
+    return socket.inet_ntoa(raw)
 
 
 def _ipv4_udp(number: int, time: float, frame: bytes) -> UdpPacket | None:

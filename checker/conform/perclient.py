@@ -25,7 +25,7 @@ from typing import BinaryIO
 from leasecheck.checker.conform.classify import Classifier, Observed
 from leasecheck.checker.conform.holdings import BOUND, Conflict, Holdings
 from leasecheck.checker.conform.pcap import UdpPacket, stream_udp
-from leasecheck.checker.conform.project import MAX_LOCAL_ADDRESSES, Budgets, Frontier, Miss, Projection
+from leasecheck.checker.conform.project import MAX_LOCAL_ADDRESSES, MEMO_LIMIT, Budgets, Frontier, Miss, Projection
 from leasecheck.checker.conform.validate import ValidationError, check_losses
 from leasecheck.model import values as V
 
@@ -91,13 +91,17 @@ class PerClientReport:
 #: projection started again ("any")
 Tag = None | str | frozenset[int]
 OWN, SOMEONE, ANY = "own", "someone", "any"
+Branches = tuple[tuple[Tag, Frontier], ...]
 
 
 @dataclass
 class _Client:
     local: dict[int, int] = field(default_factory=dict)  # global address -> local number
-    frontiers: list[dict[Tag, Frontier]] = field(default_factory=list)  # per variant, by whose lease was deleted
+    #: per variant, its branches by whose lease the delete removed: one tuple, so that a client's
+    #: whole view is one hashable key of the judge's memo
+    frontiers: tuple[Branches, ...] = ()
     died: list[dict[Tag, int]] = field(default_factory=list)  # per variant: the packet that ended a branch
+    k: int = 1  # the addresses of its model but the rest of the pool (one even before it names one)
     deletes_applied: int = 0
     deviant: set[str] = field(default_factory=set)  # the variants under which it has a finding
 
@@ -116,6 +120,9 @@ class _Judge:
         self.deviant = {v: 0 for v in variants}
         self.delete_at: tuple[str, int, float] | None = None  # the packet the delete was given before
         self.holders: frozenset[int] = frozenset()  # the clients with a certain lease at the delete
+        self.events: dict[tuple[str, object, int | None], tuple[str, object]] = {}
+        self.memo: dict[tuple[object, ...], tuple[tuple[Branches, ...], tuple[tuple[int, Miss], ...],
+                                                  tuple[tuple[int, Tag], ...]]] = {}
 
     def model(self, i: int, k: int) -> Projection:
         models = self.models[i]
@@ -135,9 +142,20 @@ class _Judge:
             client.deviant.add(variant)
             self.deviant[variant] += 1
 
+    def event(self, direction: str, message: object, local: int | None) -> tuple[str, object]:
+        """The message in the client's own address numbers, one object per distinct message (so that
+        the memo's keys compare and hash fast)."""
+        key = (direction, message, local)
+        got = self.events.get(key)
+        if got is None:
+            got = self.events[key] = (direction, message if local is None else _with_addr(message, local))
+        return got
+
     def env(self, c: int, client: _Client) -> tuple[int, ...]:
-        return tuple(self.holdings.others(c, a) for a in client.local) + (
-            self.holdings.rest_of_pool(c, client.local),)
+        """What each address of the client's model may be now; a slot it has not named yet, and the
+        last address, stand for the rest of the pool."""
+        rest = self.holdings.rest_of_pool(c, client.local)
+        return tuple(self.holdings.others(c, a) for a in client.local) + (rest,) * (client.k + 1 - len(client.local))
 
     def _victim(self, c: int, client: _Client, whose: tuple[str, int], env: tuple[int, ...]) -> Tag:
         if whose[0] == "own":
@@ -151,9 +169,9 @@ class _Judge:
         return frozenset((e.holder,))
 
     def _apply_delete(self, c: int, client: _Client, i: int, env: tuple[int, ...]) -> dict[Tag, Frontier]:
-        model = self.model(i, len(client.local))
+        model = self.model(i, client.k)
         out: dict[Tag, Frontier] = {}
-        for tag, frontier in client.frontiers[i].items():
+        for tag, frontier in client.frontiers[i]:
             if tag is not None:
                 out[tag] = frontier
                 continue
@@ -174,13 +192,15 @@ class _Judge:
             env = self.env(c, client)
             client.deletes_applied += 1
             failed = []
+            frontiers = []
             for i, variant in enumerate(self.variants):
                 got = self._apply_delete(c, client, i, env)
                 if not got:
                     failed.append(variant)
                     self.deviate(client, variant)
-                    got = {ANY: self.model(i, len(client.local)).start}
-                client.frontiers[i] = got
+                    got = {ANY: self.model(i, client.k).start}
+                frontiers.append(tuple(got.items()))
+            client.frontiers = tuple(frontiers)
             if failed:
                 self.add(Finding(tuple(failed), source, number, time, macs[c], c, "the administrator's delete",
                                  "admin", "no lease is bound in this client's view of the model, so the "
@@ -191,51 +211,69 @@ class _Judge:
         named = getattr(o.message, "addr", None)
         if client is None:
             client = self.clients[o.client] = _Client()
-            if named is not None:
-                client.local[named] = 0
-            k = len(client.local)
-            client.frontiers = [{None: self.model(i, k).start} for i in range(len(self.variants))]
+            client.frontiers = tuple(((None, self.model(i, 1).start),) for i in range(len(self.variants)))
             client.died = [{} for _ in self.variants]
-        elif named is not None and named not in client.local:
+        if named is not None and named not in client.local:
             k = len(client.local)
             if k >= MAX_LOCAL_ADDRESSES:
                 raise ValidationError(f"packet {o.number}: client {mac} names more than {MAX_LOCAL_ADDRESSES} "
                                       f"addresses, more than its projection of the model takes")
             client.local[named] = k
-            small, big = k, k + 1
-            client.frontiers = [{tag: self.model(i, small).grow(f, self.model(i, big)) for tag, f in fs.items()}
-                                for i, fs in enumerate(client.frontiers)]
-        k = len(client.local)
+            if k + 1 > client.k:  # the model takes one address more (a client's first needs none)
+                small, big = client.k, k + 1
+                client.frontiers = tuple(tuple((tag, self.model(i, small).grow(f, self.model(i, big))) for tag, f in fs)
+                                         for i, fs in enumerate(client.frontiers))
+                client.k = big
         env = self.env(o.client, client)
-        message = o.message
-        if named is not None:
-            message = _with_addr(message, client.local[named])
-        event = (o.direction, message)
+        event = self.event(o.direction, o.message, None if named is None else client.local[named])
         pending = self.holdings.deletes_seen - client.deletes_applied
         client.deletes_applied = self.holdings.deletes_seen
+        key = (client.k, client.frontiers, env, event)
+        got = None if pending else self.memo.get(key)
+        if got is None:
+            got = self._advance(o.client, client, env, event, pending)
+            if not pending:
+                if len(self.memo) >= MEMO_LIMIT:
+                    self.memo.clear()
+                self.memo[key] = got
+        frontiers, misses, died = got
+        client.frontiers = frontiers
+        for i, tag in died:
+            client.died[i].setdefault(tag, o.number)
         failures: dict[str, list[str]] = {}
-        for i, variant in enumerate(self.variants):
-            model = self.model(i, k)
-            if pending:
-                client.frontiers[i] = self._apply_delete(o.client, client, i, env)
-            survivors: dict[Tag, Frontier] = {}
-            miss: Miss | None = Miss((), (), True)
-            for tag, frontier in client.frontiers[i].items():
-                got = model.step(frontier, env, event, self.delete_marked)
-                if isinstance(got, Miss):
-                    client.died[i].setdefault(tag, o.number)
-                    miss = got
-                else:
-                    survivors[tag] = got
-            if not survivors:
-                assert miss is not None
-                failures.setdefault(self._why(miss, o, client.local, ips), []).append(variant)
-                self.deviate(client, variant)
-                survivors = {ANY if self.holdings.deletes_seen else None: model.start}
-            client.frontiers[i] = survivors
+        for i, miss in misses:
+            failures.setdefault(self._why(miss, o, client.local, ips), []).append(self.variants[i])
+            self.deviate(client, self.variants[i])
         for reason, variants in failures.items():
             self.add(Finding(tuple(variants), source, o.number, o.time, mac, o.client, _shown(o.message, ips),
                              o.direction, reason))
+
+    def _advance(self, c: int, client: _Client, env: tuple[int, ...], event: tuple[str, object],
+                 pending: int) -> tuple[tuple[Branches, ...], tuple[tuple[int, Miss], ...], tuple[tuple[int, Tag], ...]]:
+        """Every variant's branches after one message: the new branches, the variants with no branch
+        left (and why), the branches that ended."""
+        frontiers = []
+        misses = []
+        died = []
+        for i in range(len(self.variants)):
+            model = self.model(i, client.k)
+            branches: Iterable[tuple[Tag, Frontier]] = client.frontiers[i]
+            if pending:
+                branches = tuple(self._apply_delete(c, client, i, env).items())
+            survivors: list[tuple[Tag, Frontier]] = []
+            miss: Miss | None = None
+            for tag, frontier in branches:
+                got = model.step(frontier, env, event, self.delete_marked)
+                if isinstance(got, Miss):
+                    died.append((i, tag))
+                    miss = got
+                else:
+                    survivors.append((tag, got))
+            if not survivors:
+                misses.append((i, miss or Miss((), (), True)))
+                survivors = [(ANY if self.holdings.deletes_seen else None, model.start)]
+            frontiers.append(tuple(survivors))
+        return tuple(frontiers), tuple(misses), tuple(died)
 
     def one_delete(self, macs: Sequence[str]) -> None:
         """The given delete removed one lease: some one choice of it must suit every client's view.
@@ -244,7 +282,7 @@ class _Judge:
             return
         source, number, time = self.delete_at
         for i, variant in enumerate(self.variants):
-            alive = {c: set(client.frontiers[i]) for c, client in self.clients.items()}
+            alive = {c: {tag for tag, _f in client.frontiers[i]} for c, client in self.clients.items()}
             candidates: list[int | None] = [c for c, tags in alive.items() if OWN in tags or ANY in tags] + [None]
 
             def objector(victim: int | None, alive: dict[int, set[Tag]] = alive) -> int | None:

@@ -160,15 +160,8 @@ class Projection:
         seen: set[State] = set()
         for s in frontier:
             seen.update(self._environment(s, env, delete_marked, reboot))
-        queue = deque(seen)
-        commands, sent = self.system.commands, self.stepper.sent
-        while queue:
-            s = queue.popleft()
-            for cmd, t in self.successors(s):
-                if t in seen or sent(s, t) is not None or (delete_marked and commands[cmd].action == DELETE):
-                    continue
-                seen.add(t)
-                queue.append(t)
+        self._closure(seen, delete_marked)
+        commands = self.system.commands
         nxt: set[State] = set()
         alternatives: set[Sent] = set()
         near: set[str] = set()
@@ -187,8 +180,23 @@ class Projection:
                 elif message is not None:
                     alternatives.add(message)
         if nxt:
+            # the unseen steps right after the message, under the holdings of its moment: a server
+            # that answers the client's request with silence does so before the others move on
+            self._closure(nxt, delete_marked)
             return frozenset(nxt)
         return Miss(tuple(sorted(alternatives, key=str)), tuple(sorted(near)), event is None)
+
+    def _closure(self, seen: set[State], delete_marked: bool) -> None:
+        """Add to ``seen`` every state reachable from it by unobserved steps."""
+        queue = deque(seen)
+        commands, sent = self.system.commands, self.stepper.sent
+        while queue:
+            s = queue.popleft()
+            for cmd, t in self.successors(s):
+                if t in seen or sent(s, t) is not None or (delete_marked and commands[cmd].action == DELETE):
+                    continue
+                seen.add(t)
+                queue.append(t)
 
     def _matches(self, event: tuple[str, object], s: State, t: State) -> tuple[str, Sent | None]:
         sent = self.stepper.sent(s, t)
