@@ -53,7 +53,13 @@ class Conflict:
     holder: int
     held_by: str  # "an offer" or "a lease": what ``holder`` had
     since: int  # the packet that committed it to ``holder``
-    reason: str
+    why: str  # "offer": no delete removes an offer; "marked": no delete between; "budget": the delete is spent
+
+    def __str__(self) -> str:
+        what = {"offer": "no delete removes an offer", "marked": "no administrator's delete lies between the two",
+                "budget": "the one administrator's delete the model allows is needed for another"}[self.why]
+        return (f"packet {self.number}: address {self.address} is {self.message.split('(')[0]}ed to client "
+                f"{self.client} while {self.held_by} of client {self.holder} (packet {self.since}) holds it: {what}")
 
 
 @dataclass
@@ -181,16 +187,13 @@ class Holdings:
         if e is None or e.holder in (o.client, NOBODY) or not e.certain:
             return None
         what = "a lease" if e.bound else "an offer"
-        base = (f"address {a} was {'ACKed' if e.bound else 'OFFERed'} to client {e.holder} at packet {e.since}, "
-                f"which has not let go of it, and is now {'ACKed' if isinstance(o.message, Ack) else 'OFFERed'} "
-                f"to client {o.client}")
         if not e.bound:
-            reason = f"{base}: the server's table holds one entry per address, and no delete removes an offer"
+            why = "offer"
         elif self.deletes_marked:
-            reason = f"{base}: no administrator's delete lies between the two"
+            why = "marked"
         elif self.deletes_left > 0:
             self.deletes_left -= 1  # the one delete the model allows explains this double binding
             return None
         else:
-            reason = f"{base}: every administrator's delete the model allows is already needed for another"
-        return Conflict(o.number, o.time, o.client, a, str(o.message), e.holder, what, e.since, reason)
+            why = "budget"
+        return Conflict(o.number, o.time, o.client, a, str(o.message), e.holder, what, e.since, why)

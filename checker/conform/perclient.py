@@ -9,8 +9,9 @@ What it keeps grows with the clients and addresses, never with the packets.
 
 A message a projection cannot take is a :class:`Finding`: the client's hardware address, the
 packet's number, time and file, the message, why the model does not allow it, and a Wireshark
-display filter that shows the packet. The client's projection then starts again from any state
-the model could be in at the start of a capture, so one deviation does not hide the next.
+display filter that shows the packet. The client's projection then starts again just after that
+message, from any state of its view that could send it (or from any state at all), so that one
+deviation does not hide the next.
 
 May import: leasecheck.errors, leasecheck.model, leasecheck.checker.explicit, leasecheck.checker.conform.
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 import time as clock
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from leasecheck.checker.conform.classify import Classifier, Observed
 from leasecheck.checker.conform.holdings import BOUND, Conflict, Holdings
@@ -79,6 +80,8 @@ class PerClientReport:
     left_out_count: int
     deletes: int
     seconds: float
+    start_time: float  # the first DHCP message's time
+    delete_time: float | None  # the time of the packet the delete was placed before
 
     @property
     def consistent_variants(self) -> tuple[str, ...]:
@@ -198,7 +201,7 @@ class _Judge:
                 if not got:
                     failed.append(variant)
                     self.deviate(client, variant)
-                    got = {ANY: self.model(i, client.k).start}
+                    got = {ANY: self.model(i, client.k).anywhere}
                 frontiers.append(tuple(got.items()))
             client.frontiers = tuple(frontiers)
             if failed:
@@ -271,7 +274,10 @@ class _Judge:
                     survivors.append((tag, got))
             if not survivors:
                 misses.append((i, miss or Miss((), (), True)))
-                survivors = [(ANY if self.holdings.deletes_seen else None, model.start)]
+                # start again just after the message if some state of the view can send it, else anywhere
+                again = model.step(model.anywhere, env, event, self.delete_marked)
+                survivors = [(ANY if self.holdings.deletes_seen else None,
+                              again if isinstance(again, frozenset) else model.anywhere)]
             frontiers.append(tuple(survivors))
         return tuple(frontiers), tuple(misses), tuple(died)
 
@@ -353,94 +359,98 @@ def _shown(message: object, ips: Sequence[str]) -> str:
     return str(message) if a is None else _shown_local(message, ips[a])
 
 
-def _budgets(variant: str, deletes: int, losses: int, reboots: int, restart: bool, client_nak: str,
-             client_reboot: str) -> Budgets:
-    return Budgets(variant, deletes, losses, reboots, restart, client_nak, client_reboot)
-
-
 Source = tuple[str, BinaryIO]
 
 
-def judge_stream(sources: Iterable[Source], *, label: str = "", delete_time: float | None = None,
-                 delete_packet: int | None = None, delete_offset: float | None = None, losses: int = 0,
-                 client_nak: str = "obey", restart: bool = False, client_reboot: str = "keep-on-silence",
-                 reboots: int = 0, variants: Sequence[str] = V.VARIANTS,
-                 progress: Callable[[str], None] | None = None,
-                 prefix: Iterable[tuple[str, UdpPacket]] = ()) -> PerClientReport:
-    """Judge the captures ``sources`` (name, binary stream), read in sequence as one capture, client
-    by client. ``prefix`` gives packets already read from the first source (they come first). The
+def stream_packets(sources: Iterable[Source]) -> Iterator[tuple[str, UdpPacket]]:
+    """The UDP packets of the captures ``sources`` (name, binary stream), one after another."""
+    for name, stream in sources:
+        for packet in stream_udp(stream):
+            yield name, packet
+
+
+def judge_stream(sources: Iterable[Source], **options: Any) -> PerClientReport:
+    """:func:`judge_packets` of captures read from binary streams, in sequence as one capture."""
+    return judge_packets(stream_packets(sources), **options)
+
+
+def judge_packets(packets: Iterable[tuple[str, UdpPacket]], *, label: str = "", delete_time: float | None = None,
+                  delete_packet: int | None = None, delete_offset: float | None = None, losses: int = 0,
+                  client_nak: str = "obey", restart: bool = False, client_reboot: str = "keep-on-silence",
+                  reboots: int = 0, variants: Sequence[str] = V.VARIANTS,
+                  progress: Callable[[str], None] | None = None) -> PerClientReport:
+    """Judge a capture given as (file name, packet) pairs, client by client. The administrator's
     delete, when given, is at ``delete_time`` (capture clock), before packet ``delete_packet`` (of
-    the first source), or ``delete_offset`` seconds after the first DHCP message."""
+    the first file), or ``delete_offset`` seconds after the first DHCP message; not given, the
+    model may delete one lease at any moment."""
     check_losses(losses)
     marked = delete_time is not None or delete_packet is not None or delete_offset is not None
-    deletes = 1
-    holdings = Holdings(deletes_marked=marked, delete_budget=deletes, losses=losses,
+    holdings = Holdings(deletes_marked=marked, delete_budget=1, losses=losses,
                         forgetful_reboots=client_reboot == "forget" and reboots > 0)
-    judge = _Judge(variants, lambda v: _budgets(v, deletes, losses, reboots, restart, client_nak, client_reboot),
+    judge = _Judge(variants, lambda v: Budgets(v, 1, losses, reboots, restart, client_nak, client_reboot),
                    marked, holdings)
     classifier = Classifier(strict=False)
     started = clock.monotonic()
     last_report = started
     names: list[str] = []
-    packets = 0
+    count = 0
     first_time: float | None = None
+    last: tuple[str, int, float] = ("-", 0, 0.0)
     delete_done = not marked
-
-    def packets_of() -> Iterator[tuple[str, UdpPacket]]:
-        yield from prefix
-        for name, stream in sources:
-            names.append(name)
-            for packet in stream_udp(stream):
-                yield name, packet
-
-    mac_list, ip_list = classifier.ids.macs, classifier.ids.ips
-    for name, packet in packets_of():
+    macs, ips = classifier.ids.macs, classifier.ids.ips
+    for name, packet in packets:
         if not names or names[-1] != name:
             names.append(name)
-        packets += 1
+        count += 1
         got = classifier.feed(packet)
+        if progress is not None and count % 1024 == 0:
+            now = clock.monotonic()
+            if now - last_report >= PROGRESS_EVERY:
+                last_report = now
+                progress(f"{count:,} packets, {classifier.count:,} DHCP messages, {len(macs):,} clients, "
+                         f"{len(judge.findings) + judge.dropped:,} findings, {now - started:.0f} s")
         if not isinstance(got, Observed):
             continue
+        last = (name, got.number, got.time)
         if first_time is None:
             first_time = got.time
             if delete_offset is not None:
                 delete_time = got.time + delete_offset
         if not delete_done and ((delete_time is not None and got.time >= delete_time)
                                 or (delete_packet is not None and name == names[0] and got.number >= delete_packet)):
-            judge.delete(name, got.number, got.time, mac_list)
+            judge.delete(name, got.number, got.time, macs)
             holdings.delete()
             delete_done = True
-        judge.message(got, name, mac_list[got.client], ip_list)
+        judge.message(got, name, macs[got.client], ips)
         conflict = holdings.observe(got)
         if conflict is not None:
-            judge.add(_global(conflict, name, mac_list, ip_list, judge.variants))
+            judge.add(_global(conflict, name, macs, ips, judge.variants))
             for v in judge.variants:
                 judge.deviate(judge.clients[got.client], v)
-        if progress is not None and packets % 1024 == 0:
-            now = clock.monotonic()
-            if now - last_report >= PROGRESS_EVERY:
-                last_report = now
-                progress(f"{packets:,} packets, {classifier.count:,} DHCP messages, {len(mac_list):,} clients, "
-                         f"{len(judge.findings) + judge.dropped:,} findings, {now - started:.0f} s")
-    judge.one_delete(mac_list)
     if classifier.count == 0:
         raise ValidationError("the capture holds no DHCP message")
-    if marked and not delete_done:
-        if delete_packet is not None:
+    if not delete_done:
+        if delete_packet is not None and (len(names) > 1 or delete_packet > last[1] + 1):
             raise ValidationError(f"packet {delete_packet} is after the last DHCP message of the capture")
-        judge.delete(names[-1] if names else "-", packets, first_time or 0.0, mac_list)
+        judge.delete(last[0], last[1], last[2], macs)
         holdings.delete()
-    return PerClientReport(label or (names[0] if names else "-"), tuple(dict.fromkeys(names)), tuple(variants),
-                           len(mac_list), len(ip_list), classifier.count, packets, tuple(judge.findings), judge.dropped,
-                           dict(judge.deviant), tuple(classifier.notes), classifier.left_out,
-                           holdings.deletes_seen if marked else 0, clock.monotonic() - started)
+    judge.one_delete(macs)
+    return PerClientReport(label or (names[0] if names else "-"), tuple(names), tuple(variants), len(macs), len(ips),
+                           classifier.count, count, tuple(judge.findings), judge.dropped, dict(judge.deviant),
+                           tuple(classifier.notes), classifier.left_out, holdings.deletes_seen,
+                           clock.monotonic() - started, first_time or 0.0,
+                           judge.delete_at[2] if judge.delete_at is not None else None)
 
 
 def _global(conflict: Conflict, source: str, macs: Sequence[str], ips: Sequence[str],
             variants: Sequence[str]) -> Finding:
-    reason = conflict.reason.replace(f"address {conflict.address} ", f"address {ips[conflict.address]} ").replace(
-        f"client {conflict.holder} ", f"client {macs[conflict.holder]} ").replace(
-        f"client {conflict.client}", f"client {macs[conflict.client]}")
-    message = conflict.message[:conflict.message.index("(") + 1] + ips[conflict.address] + ")"
+    ip = ips[conflict.address]
+    verb = "ACKed" if conflict.message.startswith("ACK") else "OFFERed"
+    base = (f"{ip} was {'ACKed' if conflict.held_by == 'a lease' else 'OFFERed'} to {macs[conflict.holder]} at packet "
+            f"{conflict.since}, which has not let go of it, and is now {verb} to {macs[conflict.client]}")
+    reason = {"offer": f"{base}: the server's table holds one entry per address, and no delete removes an offer",
+              "marked": f"{base}: no administrator's delete lies between the two",
+              "budget": f"{base}: the one administrator's delete the model allows is needed for another"}[conflict.why]
+    message = conflict.message[:conflict.message.index("(") + 1] + ip + ")"
     return Finding(tuple(variants), source, conflict.number, conflict.time, macs[conflict.client], conflict.client,
                    message, "to client", reason, "global")

@@ -97,6 +97,25 @@ class Projection:
                           and v.group in ("st", "addr", "err", "to_srv", "to_cli", "mem"))
         self.memo: dict[tuple[object, ...], Frontier | Miss] = {}
         self.start = self._start()
+        self._anywhere: Frontier | None = None
+
+    @property
+    def anywhere(self) -> Frontier:
+        """Every state with nothing in flight that the client's view can reach, whatever the others
+        hold and the administrator does: where a view starts again after a deviation."""
+        if self._anywhere is None:
+            seen: set[State] = set()
+            for s in self.start:
+                seen.update(self._environment(s, (FREE | OFFERED | BOUND,) * len(self.db), False, False))
+            queue = deque(seen)
+            while queue:
+                s = queue.popleft()
+                for _cmd, t in self.successors(s):
+                    if t not in seen:
+                        seen.add(t)
+                        queue.append(t)
+            self._anywhere = frozenset(s for s in seen if self.stepper.quiet(s))
+        return self._anywhere
 
     def successors(self, s: State) -> Iterable[tuple[int, State]]:
         allowed = self.allowed
