@@ -262,6 +262,8 @@ class Projection:
                 out.setdefault(whose, set()).add(t)
         if not out:
             return Miss((), (), True)
+        for states in out.values():  # the unseen steps right after the delete, under its moment's holdings
+            self._closure(states, True)
         return {whose: frozenset(states) for whose, states in out.items()}
 
     # -- growing by one address -----------------------------------------------------------------
