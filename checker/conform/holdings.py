@@ -83,6 +83,7 @@ class Holdings:
         self.known: set[int] = set()  # every address named so far
         self.certain_count = 0
         self.certain_bound = 0
+        self.free_count = 0  # entries certainly free (NOBODY)
         self.deletes_seen = 0
         self.releasing: dict[int, int] = {}  # client -> the address of its RELEASE not yet known read
 
@@ -100,15 +101,23 @@ class Holdings:
 
     def rest_of_pool(self, client: int, local: dict[int, int]) -> int:
         """What the addresses outside ``local`` (those ``client`` has named) may be, taken together as
-        one: an offer nothing frees when there are none (no address at all), taken when all are
-        certainly held by others, free or another's lease otherwise."""
+        one: an offer nothing frees when there are none (no address at all); free if one of them may
+        be; another's lease if one may be; an offer if all are certainly held and none by a lease."""
         outside = len(self.known) - len(local)
         if outside <= 0:
             return OFFERED
-        inside = [e for a in local if (e := self.entries.get(a)) is not None and e.certain]
-        if self.certain_count - len(inside) >= outside:
-            return BOUND if self.certain_bound - sum(e.bound for e in inside) > 0 else OFFERED
-        return UNKNOWN
+        held = bound = free = 0
+        for a in local:
+            e = self.entries.get(a)
+            if e is not None and e.holder == NOBODY:
+                free += 1
+            elif e is not None and e.certain:
+                held += 1
+                bound += e.bound
+        held, bound, free = self.certain_count - held, self.certain_bound - bound, self.free_count - free
+        unsure = outside - held - free
+        mask = (FREE if free or unsure else 0) | (BOUND if bound or unsure else 0)
+        return mask or OFFERED
 
     # -- the record, message by message ----------------------------------------------------------
 
@@ -117,6 +126,7 @@ class Holdings:
         if old is not None:
             self.certain_count -= old.certain
             self.certain_bound -= old.certain and old.bound
+            self.free_count -= old.holder == NOBODY
             self.by_client.get(old.holder, set()).discard(address)
         if entry is None:
             self.entries.pop(address, None)
@@ -124,6 +134,7 @@ class Holdings:
         self.entries[address] = entry
         self.certain_count += entry.certain
         self.certain_bound += entry.certain and entry.bound
+        self.free_count += entry.holder == NOBODY
         self.by_client.setdefault(entry.holder, set()).add(address)
 
     def _let_go(self, client: int, keep: int | None = None) -> None:
