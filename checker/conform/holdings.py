@@ -22,8 +22,6 @@ after the administrator's delete of that other client's lease (never of an offer
 delete's moment given, a delete between the two; with it not given, one delete of the budget per
 such commitment, anywhere. Anything beyond that is a :class:`Conflict`, which no server variant
 explains.
-
-May import: leasecheck.errors, leasecheck.model, leasecheck.checker.conform.
 """
 
 from __future__ import annotations

@@ -12,8 +12,6 @@ packet's number, time and file, the message, why the model does not allow it, an
 display filter that shows the packet. The client's projection then starts again just after that
 message, from any state of its view that could send it (or from any state at all), so that one
 deviation does not hide the next.
-
-May import: leasecheck.errors, leasecheck.model, leasecheck.checker.explicit, leasecheck.checker.conform.
 """
 
 from __future__ import annotations

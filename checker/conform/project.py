@@ -18,8 +18,6 @@ which may remove another client's lease as in the model of every client.
 
 Each judged step is memoised on (the set of states, the environment, the message): the clients
 of a capture go through the same few exchanges, so most steps are a dictionary look-up.
-
-May import: leasecheck.errors, leasecheck.model, leasecheck.checker.explicit, leasecheck.checker.conform.
 """
 
 from __future__ import annotations

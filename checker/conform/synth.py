@@ -11,8 +11,6 @@ client sends only once it has handled the server's last answer) and gives its me
 moment of the administrator's delete; :func:`renewals` gives ``clients`` clients that each get a
 lease and renew it, interleaved, for benchmarks. Both are for tests and benchmarks: a capture of
 known origin to judge.
-
-May import: leasecheck.errors, leasecheck.model, leasecheck.checker.explicit, leasecheck.checker.conform.
 """
 
 from __future__ import annotations
