@@ -62,16 +62,36 @@ def test_a_recorded_capture_gets_the_same_verdicts_client_by_client_as_from_the_
     assert split == whole
 
 
-@pytest.mark.parametrize("clients,addresses,seeds", [(2, 2, range(12)), (3, 2, range(4)), (2, 3, range(4))])
-@pytest.mark.parametrize("variant", VARIANTS)
-def test_a_run_of_the_model_gets_the_same_verdicts_both_ways_and_fits_its_own_variant(
-        variant: str, clients: int, addresses: int, seeds: range) -> None:
+@pytest.mark.long  # every recorded capture of the matrix: about 170, a few minutes under load
+@pytest.mark.parametrize("path", [p for i, p in enumerate(MATRIX) if i % 12], ids=lambda p: p.name)
+def test_every_capture_of_the_matrix_gets_the_same_verdicts_both_ways(path: Path) -> None:
+    whole, split = both(path.read_bytes(), _delete_time(path))
+    assert split == whole
+
+
+def _agree_on_runs(variant: str, clients: int, addresses: int, seeds: range) -> None:
     for seed in seeds:
         run = model_run(Config(clients, addresses, variant, 1), 40, random.Random(seed))
         data = capture(run.messages)
         whole, split = both(data, run.delete_time)
         assert variant in whole, (seed, whole)
         assert split == whole, (seed, run.delete_time)
+
+
+@pytest.mark.parametrize("clients,addresses,seeds", [(2, 2, range(4)), (3, 2, range(1)), (2, 3, range(1))])
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_run_of_the_model_gets_the_same_verdicts_both_ways_and_fits_its_own_variant(
+        variant: str, clients: int, addresses: int, seeds: range) -> None:
+    _agree_on_runs(variant, clients, addresses, seeds)
+
+
+@pytest.mark.long  # 200 more runs: about four minutes under load
+@pytest.mark.parametrize("clients,addresses,seeds", [(2, 2, range(4, 24)), (3, 2, range(1, 10)),
+                                                     (2, 3, range(1, 10)), (3, 3, range(4))])
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_many_runs_of_the_model_get_the_same_verdicts_both_ways(
+        variant: str, clients: int, addresses: int, seeds: range) -> None:
+    _agree_on_runs(variant, clients, addresses, seeds)
 
 
 def test_a_run_with_a_message_changed_gets_the_same_verdicts_both_ways() -> None:

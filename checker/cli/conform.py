@@ -15,9 +15,9 @@ import os
 import signal
 import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from leasecheck.checker.cli.options import add_format, add_quiet, seconds, whole
 from leasecheck.checker.cli.paths import announce, check_output_paths, check_results_path
@@ -189,7 +189,7 @@ def read_sidecar(path: Path) -> dict[str, object]:
     return meta
 
 
-def _delete_options(args: argparse.Namespace, meta: dict[str, object]) -> dict[str, float | int | None]:
+def _delete_options(args: argparse.Namespace, meta: dict[str, object]) -> dict[str, Any]:
     """The delete as the options give it, or as the sidecar recorded it."""
     given = args.delete_time is not None or args.delete_packet is not None
     recorded = meta.get("delete_time")
@@ -201,7 +201,7 @@ def _delete_options(args: argparse.Namespace, meta: dict[str, object]) -> dict[s
     }
 
 
-def _model_options(args: argparse.Namespace) -> dict[str, object]:
+def _model_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"losses": args.losses, "client_nak": args.client_nak, "client_reboot": args.client_reboot,
             "reboots": _forced_reboots(args)}
 
@@ -250,7 +250,7 @@ def _per_client_case(args: argparse.Namespace, paths: list[Path], err: TextIO,
             streams.append(stream)
             sources.append((shown_path(path.name) if path != STDIN else "-", stream))
         case = judge_stream(sources, label=label, progress=_progress(args, err), **_delete_options(args, meta),
-                            **_model_options(args))  # type: ignore[arg-type]
+                            **_model_options(args))
     except (PcapError, CaptureError, ValidationError) as exc:
         raise ConformUsageError(f"{label}: {exc}") from None
     finally:
@@ -277,10 +277,10 @@ def _capture_case(args: argparse.Namespace, path: Path, err: TextIO,
         packets = read_udp(data)
         if args.judge == "auto" and _beyond_whole(packets):
             case: Judged = judge_packets(((label, p) for p in packets), label=label, progress=_progress(args, err),
-                                         **_delete_options(args, meta), **_model_options(args))  # type: ignore[arg-type]
+                                         **_delete_options(args, meta), **_model_options(args))
         else:
             case = analyse_packets(label, packets, **_delete_options(args, meta),
-                                   **_model_options(args))  # type: ignore[arg-type]
+                                   **_model_options(args))
     except (PcapError, CaptureError, ValidationError) as exc:
         raise ConformUsageError(f"{name}: {exc}") from None
     server, client = meta.get("server"), meta.get("client")
@@ -449,7 +449,7 @@ def _run_cleaning_up_on_sigterm(scenario: Scenario) -> RunResult:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _print(cases: list[tuple[str | None, str | None, Judged]], rebound: list[bool], args: argparse.Namespace,
+def _print(cases: Sequence[tuple[str | None, str | None, Judged]], rebound: list[bool], args: argparse.Namespace,
            out: TextIO) -> int:
     whole = [(s or "", c or "", case) for s, c, case in cases if isinstance(case, CaseReport)]
     if args.format == "json":

@@ -27,6 +27,7 @@ from leasecheck.model import values as V
 
 DHCP_TYPES = {1: "DISCOVER", 2: "OFFER", 3: "REQUEST", 4: "DECLINE", 5: "ACK", 6: "NAK", 7: "RELEASE", 8: "INFORM"}
 MAGIC_COOKIE = b"\x63\x82\x53\x63"
+_READ = frozenset((50, 53, 54))  # the options classification reads
 ZERO = "0.0.0.0"
 BROADCAST = "255.255.255.255"
 
@@ -67,19 +68,20 @@ def decode(packet: UdpPacket) -> DhcpPacket | None:
         return None
     op, _htype, hlen = p[0], p[1], min(p[2], 16)
     xid, _secs, flags = struct.unpack_from("!IHH", p, 4)
-    options: dict[int, bytes] = {}
-    pos = 240
-    while pos < len(p):
+    options: dict[int, bytes] = {}  # the first of each of options 50, 53 and 54: all that is read
+    pos, end = 240, len(p)
+    while pos < end:
         code = p[pos]
         if code == 255:
             break
         if code == 0:
             pos += 1
             continue
-        if pos + 1 >= len(p):
+        if pos + 1 >= end:
             break
         length = p[pos + 1]
-        options.setdefault(code, p[pos + 2:pos + 2 + length])
+        if code in _READ and code not in options:
+            options[code] = p[pos + 2:pos + 2 + length]
         pos += 2 + length
     kind = options.get(53, b"")
     if len(kind) != 1 or kind[0] not in DHCP_TYPES:

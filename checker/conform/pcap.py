@@ -28,6 +28,8 @@ MAX_PACKETS = 200_000
 
 #: the largest packet record or pcapng block :func:`stream_udp` reads (a DHCP frame is under 1,500 bytes)
 MAX_RECORD_BYTES = 16 * 1024 * 1024
+#: how much of a classic pcap :func:`stream_udp` reads ahead at a time
+CHUNK_BYTES = 256 * 1024
 
 LINK_ETHERNET = 1
 LINK_RAW = 101
@@ -193,17 +195,32 @@ def _stream_classic(stream: BinaryIO, magic: bytes) -> Iterator[tuple[float, int
     order, per_second = _CLASSIC[magic]
     header = _exactly(stream, 20, "pcap header", 4)
     link = struct.unpack_from(order + "I", header, 16)[0] & 0x0FFFFFFF
-    pos = 24
+    record = struct.Struct(order + "IIII")
+    buffer, at, pos = b"", 0, 24  # the bytes read ahead, where the next record starts in them, in the file
     while True:
-        head = stream.read(16)
-        if not head:
-            return
-        if len(head) < 16:
-            head += _exactly(stream, 16 - len(head), "packet record", pos)
-        sec, frac, incl, _orig = struct.unpack(order + "IIII", head)
-        frame = _exactly(stream, incl, "packet record", pos)
-        yield (sec * per_second + frac) / per_second, link, frame
+        if len(buffer) - at < 16:
+            more = stream.read(CHUNK_BYTES)
+            buffer = buffer[at:] + more
+            at = 0
+            if not more:
+                if buffer:
+                    raise PcapError(f"truncated packet record at byte {pos}")
+                return
+            continue
+        sec, frac, incl, _orig = record.unpack_from(buffer, at)
+        if incl > MAX_RECORD_BYTES:
+            raise PcapError(f"a packet record of {incl:,} bytes at byte {pos}, more than leasecheck reads")
+        end = at + 16 + incl
+        if end > len(buffer):
+            more = stream.read(max(CHUNK_BYTES, end - len(buffer)))
+            if not more:
+                raise PcapError(f"truncated packet record at byte {pos}")
+            buffer = buffer[at:] + more
+            at = 0
+            continue
+        yield (sec * per_second + frac) / per_second, link, buffer[at + 16:end]
         pos += 16 + incl
+        at = end
 
 
 def _stream_pcapng(stream: BinaryIO, first: bytes) -> Iterator[tuple[float, int, bytes]]:

@@ -129,8 +129,8 @@ def model_run(cfg: Config, steps: int, rng: random.Random) -> Run:
     left out; a client's message waits until it has handled the server's last answer."""
     system = dhcp_system(cfg)
     successors = compile_successors(system)
-    to_srv = {v.key: i for i, v in enumerate(system.variables) if v.group == "to_srv"}
-    to_cli = {v.key: i for i, v in enumerate(system.variables) if v.group == "to_cli"}
+    to_srv: dict[int, int] = {v.key: i for i, v in enumerate(system.variables) if v.group == "to_srv" and v.key is not None}
+    to_cli: dict[int, int] = {v.key: i for i, v in enumerate(system.variables) if v.group == "to_cli" and v.key is not None}
     none_cli = {c: system.variables[i].domain.index(None) for c, i in to_cli.items()}
     s = system.initial
     out: list[Message] = []
