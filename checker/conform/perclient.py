@@ -16,6 +16,7 @@ deviation does not hide the next.
 
 from __future__ import annotations
 
+import dataclasses
 import time as clock
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -87,10 +88,11 @@ class PerClientReport:
 
 
 #: whose lease the given delete removed, in one branch of a client's projection: not yet deleted
-#: (None), the client's own, one of some other clients' (their numbers), someone the capture does
-#: not pin down ("someone": an address that may be free or unseen), or unknown after the
-#: projection started again ("any")
-Tag = None | str | frozenset[int]
+#: (None), the client's own, another client's (("one", its number)), one of the clients that
+#: certainly held a lease at the delete but this one (("pool", this client's number)), someone the
+#: capture does not pin down ("someone": an address that may be free or unseen), or unknown after
+#: the projection started again ("any")
+Tag = None | str | tuple[str, int]
 OWN, SOMEONE, ANY = "own", "someone", "any"
 Branches = tuple[tuple[Tag, Frontier], ...]
 
@@ -165,9 +167,9 @@ class _Judge:
         if env[local] != BOUND:  # an entry that may be free: no client's lease for certain
             return SOMEONE
         if local >= len(client.local):  # the rest of the pool, all of it certainly held
-            return frozenset(self.holders - {c})
+            return ("pool", c)
         e = self.holdings.entries[list(client.local)[local]]
-        return frozenset((e.holder,))
+        return ("one", e.holder)
 
     def _apply_delete(self, c: int, client: _Client, i: int, env: tuple[int, ...]) -> dict[Tag, Frontier]:
         model = self.model(i, client.k)
@@ -281,42 +283,46 @@ class _Judge:
 
     def one_delete(self, macs: Sequence[str]) -> None:
         """The given delete removed one lease: some one choice of it must suit every client's view.
-        A variant under which none does gets a finding at the delete."""
+        A variant under which none does gets a finding at the delete. Linear in the clients: a
+        client whose view took the delete as someone's it cannot name fits any choice; the others
+        ("restricted") fit only the clients their branches name."""
         if self.delete_at is None:
             return
         source, number, time = self.delete_at
         for i, variant in enumerate(self.variants):
-            alive = {c: {tag for tag, _f in client.frontiers[i]} for c, client in self.clients.items()}
-            candidates: list[int | None] = [c for c, tags in alive.items() if OWN in tags or ANY in tags] + [None]
+            tags = {c: {tag for tag, _f in client.frontiers[i]} for c, client in self.clients.items()}
+            free = {c for c, t in tags.items() if t & {SOMEONE, ANY, None}}
+            restricted = [c for c in tags if c not in free]
+            pool = {c for c in restricted if any(isinstance(t, tuple) and t[0] == "pool" for t in tags[c])}
+            named: dict[int, int] = {}  # victim -> how many restricted clients name it, pool aside
+            named_beside_pool: dict[int, int] = {}
+            for c in restricted:
+                for t in tags[c]:
+                    if isinstance(t, tuple) and t[0] == "one":
+                        named[t[1]] = named.get(t[1], 0) + 1
+                        if c not in pool:
+                            named_beside_pool[t[1]] = named_beside_pool.get(t[1], 0) + 1
 
-            def objector(victim: int | None, alive: dict[int, set[Tag]] = alive) -> int | None:
-                for c, tags in alive.items():
-                    if ANY in tags or None in tags:
-                        continue
-                    fits = OWN in tags if c == victim else (SOMEONE in tags or any(
-                        isinstance(t, frozenset) and victim in t for t in tags))
-                    if not fits:
-                        return c
-                return None
-
-            objections = {v: objector(v) for v in candidates}
-            if any(o is None for o in objections.values()):
+            found = not restricted
+            for v in tags if restricted else ():
+                needed = len(restricted) - (v in pool or v in restricted)
+                got = (len(pool) - (v in pool) + named_beside_pool.get(v, 0)) if v in self.holders else named.get(v, 0)
+                if tags[v] & {OWN, ANY} and got == needed:
+                    found = True
+                    break
+            if found:
                 continue
-            victim, c = next((v, o) for v, o in objections.items() if v is not None) if len(objections) > 1 else (
-                None, objections[None])
-            assert c is not None
+            c = restricted[0]
             client = self.clients[c]
-            if victim is None:
-                why = "a lease of another client, as every client's view needs,"
-            else:
-                why = f"client {macs[victim]}'s lease, the only one whose deletion that client's view allows,"
             died = client.died[i]
-            at = died.get(SOMEONE if victim != c else OWN) or min(died.values(), default=number)
+            at = died.get(SOMEONE) or died.get(OWN) or min(died.values(), default=number)
             self.deviate(client, variant)
             self.add(Finding((variant,), source, number, time, macs[c], c, "the administrator's delete", "admin",
-                             f"the delete removes one lease, and no one choice of it fits every client: if it "
-                             f"removed {why} client {macs[c]}'s messages are no run of the model (they stop "
-                             f"fitting at packet {at})", "global"))
+                             f"the delete removes one lease, and no one choice of it fits every client's view: "
+                             f"client {macs[c]}'s view fits only the deletion of another client's lease, and "
+                             f"no such client's own view fits the deletion of its lease (client {macs[c]}'s "
+                             f"messages stop fitting its other choices at packet {at})", "global"))
+
 
     def _why(self, miss: Miss, o: Observed, local: dict[int, int], ips: Sequence[str]) -> str:
         back = {n: ips[g] for g, n in local.items()}
@@ -342,8 +348,6 @@ class _Judge:
 
 
 def _with_addr(message: object, addr: int) -> object:
-    import dataclasses
-
     return dataclasses.replace(message, addr=addr)  # type: ignore[type-var]
 
 
