@@ -288,14 +288,16 @@ def _capture_case(args: argparse.Namespace, path: Path, err: TextIO,
 
 
 def _beyond_whole(packets: list[UdpPacket]) -> bool:
-    """Whether a capture is beyond what the model of all its clients takes (clients, addresses, messages)."""
+    """Whether a capture is beyond what the model of all its clients takes (clients, addresses,
+    messages); a capture the model cannot classify is left to the whole model, which names the packet."""
+    beyond = False
     try:
         check_size(classify(packets))
     except ValidationError:
-        return True
+        beyond = True
     except CaptureError:
-        return False  # the whole-model path names the packet
-    return False
+        pass
+    return beyond
 
 
 def _forced_reboots(args: argparse.Namespace) -> int:
