@@ -12,6 +12,9 @@ address) is the same model message sent again when it has the same xid or no ans
 the two (NetworkManager repeats an unanswered rebinding request with a new xid), and a server
 answer equal to one already given since the client's last new message is the same answer again. The model abstracts
 retransmission into one message and one answer, so folding is what makes a capture comparable.
+
+:class:`Classifier` does the same one packet at a time, for a capture read as a stream;
+:func:`classify` is it applied to a whole capture.
 """
 
 from __future__ import annotations
