@@ -21,7 +21,7 @@ from typing import Any, BinaryIO, TextIO
 
 from leasecheck.checker.cli.options import add_format, add_quiet, seconds, whole
 from leasecheck.checker.cli.paths import announce, check_output_paths, check_results_path
-from leasecheck.checker.conform.classify import CaptureError, classify
+from leasecheck.checker.conform.classify import CaptureError, Classifier
 from leasecheck.checker.conform.matrix import (
     MEASURED,
     MatrixError,
@@ -51,7 +51,6 @@ from leasecheck.checker.conform.validate import (
     MAX_LOSSES,
     MAX_MESSAGES,
     ValidationError,
-    check_size,
 )
 from leasecheck.checker.render.inputfile import InputFileError, load_json, read_bounded, shown_path
 from leasecheck.errors import ExitStatus, UserError, quoted
@@ -289,15 +288,12 @@ def _capture_case(args: argparse.Namespace, path: Path, err: TextIO,
 
 def _beyond_whole(packets: list[UdpPacket]) -> bool:
     """Whether a capture is beyond what the model of all its clients takes (clients, addresses,
-    messages); a capture the model cannot classify is left to the whole model, which names the packet."""
-    beyond = False
-    try:
-        check_size(classify(packets))
-    except ValidationError:
-        beyond = True
-    except CaptureError:
-        pass
-    return beyond
+    messages), counted with the messages the model has no name for left out."""
+    counter = Classifier(strict=False)
+    for packet in packets:
+        counter.feed(packet)
+    return (len(counter.ids.macs) > MAX_CLIENTS or len(counter.ids.ips) > MAX_ADDRESSES
+            or counter.count > MAX_MESSAGES)
 
 
 def _forced_reboots(args: argparse.Namespace) -> int:
