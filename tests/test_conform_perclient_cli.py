@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -115,3 +116,19 @@ def test_a_deviation_is_printed_with_its_client_packet_and_wireshark_filter(tmp_
 def test_a_mistake_with_the_new_options_is_one_line_and_exit_2(argv: tuple[str, ...], message: str) -> None:
     code, out, err = run(*argv)
     assert code == 2 and message in err and out == ""
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark (Wireshark) is not installed")
+def test_wireshark_shows_exactly_the_packet_of_a_findings_display_filter(tmp_path: Path) -> None:
+    messages = list(renewals(6, 40, random.Random(8)))
+    t = messages[-1].time
+    offer = Message(t + 2, 7, "to client", V.Offer(1))  # client 1's address, offered to client 7
+    messages += [Message(t + 1, 7, "to server", V.DISCOVER), offer]
+    path = tmp_path / "seeded.pcap"
+    path.write_bytes(capture(messages))
+    code, out, err = run("--pcap", str(path), "--delete-time", str(t + 10), "--format", "json")
+    [finding, *_] = json.loads(out)[0]["findings"]
+    shown = subprocess.run(["tshark", "-r", str(path), "-Y", finding["display_filter"], "-T", "fields", "-e",
+                            "frame.number", "-e", "dhcp.hw.mac_addr"], capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split() == [str(messages.index(offer) + 1), mac_of(7).hex(":")]
