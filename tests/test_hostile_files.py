@@ -351,11 +351,15 @@ def clients_capture(n: int) -> bytes:
     return out
 
 
-def test_five_clients_are_refused_at_once_and_three_are_judged(tmp_path) -> None:
+def test_five_clients_are_refused_at_once_by_the_whole_model_judged_client_by_client_and_three_are_judged(
+        tmp_path) -> None:
     five = tmp_path / "five.pcap"
     five.write_bytes(clients_capture(5))
-    err = refused(["conform", "--pcap", str(five)], within=5)
-    assert "5 DHCP clients" in err and f"at most {MAX_CLIENTS}" in err
+    err = refused(["conform", "--pcap", str(five), "--judge", "whole"], within=5)
+    assert "5 DHCP clients" in err and f"at most {MAX_CLIENTS}" in err and "--judge per-client" in err
+    code, out, err = run(["conform", "--pcap", str(five)])
+    assert code == 0, err
+    assert "client by client" in out and "5 clients" in out
     three = tmp_path / "three.pcap"
     three.write_bytes(clients_capture(3))
     code, out, err = run(["conform", "--pcap", str(three), "--summary"])

@@ -11,13 +11,17 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import signal
+import stat
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, BinaryIO, TextIO
 
 from leasecheck.checker.cli.options import add_format, add_quiet, seconds, whole
 from leasecheck.checker.cli.paths import announce, check_output_paths, check_results_path
-from leasecheck.checker.conform.classify import CaptureError
+from leasecheck.checker.conform.classify import CaptureError, Classifier
 from leasecheck.checker.conform.matrix import (
     MEASURED,
     MatrixError,
@@ -27,9 +31,10 @@ from leasecheck.checker.conform.matrix import (
     rewrite_results,
     run_matrix,
 )
-from leasecheck.checker.conform.pcap import MAX_CAPTURE_BYTES, PcapError
-from leasecheck.checker.conform.render import case_json, render_case, render_table
-from leasecheck.checker.conform.report import CaseReport, analyse_capture
+from leasecheck.checker.conform.pcap import MAX_CAPTURE_BYTES, PcapError, UdpPacket, read_udp
+from leasecheck.checker.conform.perclient import PerClientReport, Source, judge_packets, judge_stream
+from leasecheck.checker.conform.render import case_json, per_client_json, render_case, render_per_client, render_table
+from leasecheck.checker.conform.report import CaseReport, analyse_capture, analyse_packets
 from leasecheck.checker.conform.runner import (
     CLIENTS,
     SERVERS,
@@ -40,7 +45,13 @@ from leasecheck.checker.conform.runner import (
     run_scenario,
 )
 from leasecheck.checker.conform.scenarios import SCENARIO_NAMES
-from leasecheck.checker.conform.validate import MAX_LOSSES, ValidationError
+from leasecheck.checker.conform.validate import (
+    MAX_ADDRESSES,
+    MAX_CLIENTS,
+    MAX_LOSSES,
+    MAX_MESSAGES,
+    ValidationError,
+)
 from leasecheck.checker.render.inputfile import InputFileError, load_json, read_bounded, shown_path
 from leasecheck.errors import ExitStatus, UserError, quoted
 from leasecheck.model.dhcp import CLIENT_NAK_MODES, CLIENT_REBOOT_MODES
@@ -48,6 +59,9 @@ from leasecheck.model.dhcp import CLIENT_NAK_MODES, CLIENT_REBOOT_MODES
 EXIT_NONE_CONSISTENT = ExitStatus.VIOLATED  # no variant explains a capture
 EXIT_USAGE = ExitStatus.USAGE
 EXIT_NOT_REBOUND = ExitStatus.UNKNOWN  # the client never got a lease back: undecided
+JUDGES = ("auto", "whole", "per-client")
+STDIN = Path("-")
+Judged = CaseReport | PerClientReport
 
 
 class ConformUsageError(UserError):
@@ -94,9 +108,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--save-pcap", type=Path, metavar="FILE",
                    help="keep the capture of a single run here (and its delete time in FILE.json; default: not kept)")
     p.add_argument("--pcap", type=Path, metavar="FILE", nargs="+",
-                   help="read these captures (pcap or pcapng) instead of running; FILE.json beside a capture, "
-                        "as --save-pcap writes it, gives its delete time and its server and client (default: run "
-                        "the daemons)")
+                   help="read these captures (pcap or pcapng; - is standard input) instead of running; FILE.json "
+                        "beside a capture, as --save-pcap writes it, gives its delete time and its server and "
+                        "client (default: run the daemons)")
+    p.add_argument("--judge", choices=JUDGES, default="auto",
+                   help="with --pcap: judge against the model of all the capture's clients at once (whole), or "
+                        "client by client, each against the model of one client whose environment is what the "
+                        "others hold, plus a global check (per-client; read as a stream, any size); auto: whole "
+                        f"when the capture has at most {MAX_CLIENTS} clients, {MAX_ADDRESSES} addresses and "
+                        f"{MAX_MESSAGES:,} messages, per-client otherwise; standard input is always per-client "
+                        "(default auto)")
+    p.add_argument("--concat", action="store_true",
+                   help="with --pcap: read the files in sequence as one capture (a capture rotated by tcpdump "
+                        "-C or -G), client by client (default: each file is a capture of its own)")
     p.add_argument("--delete-time", type=_delete_time, metavar="TIME",
                    help="with --pcap: when the lease was deleted, in the capture's clock (seconds since the epoch), "
                         "or +SECONDS after the capture's first DHCP message (default: from FILE.json)")
@@ -164,30 +188,112 @@ def read_sidecar(path: Path) -> dict[str, object]:
     return meta
 
 
-def _capture_case(args: argparse.Namespace, path: Path) -> tuple[str | None, str | None, CaseReport]:
+def _delete_options(args: argparse.Namespace, meta: dict[str, object]) -> dict[str, Any]:
+    """The delete as the options give it, or as the sidecar recorded it."""
+    given = args.delete_time is not None or args.delete_packet is not None
+    recorded = meta.get("delete_time")
+    return {
+        "delete_time": args.delete_time[1] if args.delete_time and args.delete_time[0] == "at" else (
+            float(recorded) if not given and isinstance(recorded, int | float) else None),
+        "delete_offset": args.delete_time[1] if args.delete_time and args.delete_time[0] == "after" else None,
+        "delete_packet": args.delete_packet,
+    }
+
+
+def _model_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"losses": args.losses, "client_nak": args.client_nak, "client_reboot": args.client_reboot,
+            "reboots": _forced_reboots(args)}
+
+
+def _sidecar(path: Path) -> dict[str, object]:
+    sidecar = path.with_name(path.name + ".json")
+    return read_sidecar(sidecar) if path != STDIN and sidecar.exists() else {}
+
+
+def _open_stream(path: Path, stdin: BinaryIO) -> BinaryIO:
+    """A capture to read as a stream: standard input, or a regular file (not a device or a FIFO)."""
+    if path == STDIN:
+        return stdin
+    name = shown_path(path)
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise ConformUsageError(f"cannot read {name}: not a regular file")
+        return open(path, "rb")  # noqa: SIM115 - closed by the caller
+    except OSError as exc:
+        raise ConformUsageError(f"cannot read {name}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise ConformUsageError(f"cannot read {name}: {exc}") from None
+
+
+def _progress(args: argparse.Namespace, err: TextIO) -> Callable[[str], None] | None:
+    if args.quiet:
+        return None
+
+    def say(line: str) -> None:
+        err.write(f"leasecheck: {line}\n")
+        err.flush()
+
+    return say
+
+
+def _per_client_case(args: argparse.Namespace, paths: list[Path], err: TextIO,
+                     stdin: BinaryIO) -> tuple[str | None, str | None, Judged]:
+    """The captures ``paths``, read in sequence as one, judged client by client."""
+    meta = _sidecar(paths[0]) if len(paths) == 1 else {}
+    label = ", ".join(shown_path(p.name) if p != STDIN else "standard input" for p in paths)
+    streams: list[BinaryIO] = []
+    try:
+        sources: list[Source] = []
+        for path in paths:
+            stream = _open_stream(path, stdin)
+            streams.append(stream)
+            sources.append((shown_path(path.name) if path != STDIN else "-", stream))
+        case = judge_stream(sources, label=label, progress=_progress(args, err), **_delete_options(args, meta),
+                            **_model_options(args))
+    except (PcapError, CaptureError, ValidationError) as exc:
+        raise ConformUsageError(f"{label}: {exc}") from None
+    finally:
+        for stream in streams:
+            if stream is not stdin:
+                stream.close()
+    server, client = meta.get("server"), meta.get("client")
+    return (server if isinstance(server, str) else label, client if isinstance(client, str) else "?", case)
+
+
+def _capture_case(args: argparse.Namespace, path: Path, err: TextIO,
+                  stdin: BinaryIO) -> tuple[str | None, str | None, Judged]:
+    if path == STDIN or args.judge == "per-client":
+        return _per_client_case(args, [path], err, stdin)
     name = shown_path(path)
     try:
         data = read_bounded(path, MAX_CAPTURE_BYTES, "capture")
     except InputFileError as exc:
-        raise ConformUsageError(str(exc)) from None
-    delete_time = args.delete_time[1] if args.delete_time and args.delete_time[0] == "at" else None
-    delete_offset = args.delete_time[1] if args.delete_time and args.delete_time[0] == "after" else None
-    delete_packet = args.delete_packet
-    sidecar = path.with_name(path.name + ".json")
-    meta: dict[str, object] = read_sidecar(sidecar) if sidecar.exists() else {}
-    given = args.delete_time is not None or delete_packet is not None
-    recorded = meta.get("delete_time")
-    if not given and isinstance(recorded, int | float):
-        delete_time = float(recorded)
+        hint = "" if args.judge == "whole" else "; --judge per-client reads a capture of any size as a stream"
+        raise ConformUsageError(f"{exc}{hint}") from None
+    meta = _sidecar(path)
     label = shown_path(path.name)
     try:
-        case = analyse_capture(label, data, delete_time=delete_time, delete_packet=delete_packet,
-                               delete_offset=delete_offset, losses=args.losses, client_nak=args.client_nak,
-                               client_reboot=args.client_reboot, reboots=_forced_reboots(args))
+        packets = read_udp(data)
+        if args.judge == "auto" and _beyond_whole(packets):
+            case: Judged = judge_packets(((label, p) for p in packets), label=label, progress=_progress(args, err),
+                                         **_delete_options(args, meta), **_model_options(args))
+        else:
+            case = analyse_packets(label, packets, **_delete_options(args, meta),
+                                   **_model_options(args))
     except (PcapError, CaptureError, ValidationError) as exc:
         raise ConformUsageError(f"{name}: {exc}") from None
     server, client = meta.get("server"), meta.get("client")
     return (server if isinstance(server, str) else label, client if isinstance(client, str) else "?", case)
+
+
+def _beyond_whole(packets: list[UdpPacket]) -> bool:
+    """Whether a capture is beyond what the model of all its clients takes (clients, addresses,
+    messages), counted with the messages the model has no name for left out."""
+    counter = Classifier(strict=False)
+    for packet in packets:
+        counter.feed(packet)
+    return (len(counter.ids.macs) > MAX_CLIENTS or len(counter.ids.ips) > MAX_ADDRESSES
+            or counter.count > MAX_MESSAGES)
 
 
 def _forced_reboots(args: argparse.Namespace) -> int:
@@ -195,7 +301,7 @@ def _forced_reboots(args: argparse.Namespace) -> int:
     return 1 if args.client_reboot == "forget" else 0
 
 
-def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO | None = None) -> int:
     if args.matrix:
         return _run_matrix(args, out, err)
     if args.scenario is not None:
@@ -208,6 +314,10 @@ def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                                 f"of a short exchange be lost")
     if not args.time_limit > 0:
         raise ConformUsageError("--time-limit must be more than 0 seconds")
+    if stdin is None:
+        stdin = sys.stdin.buffer
+    if args.pcap is None and (args.concat or args.judge != "auto"):
+        raise ConformUsageError("--judge and --concat go with --pcap")
     if args.pcap is not None:
         if args.server or args.client:
             raise ConformUsageError("give either --pcap or --server/--client, not both")
@@ -215,9 +325,18 @@ def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise ConformUsageError(f"--delete-packet counts packets from 1, not {args.delete_packet}")
         if args.delete_time is not None and args.delete_packet is not None:
             raise ConformUsageError("give the delete as --delete-time or --delete-packet, not both")
-        if len(args.pcap) > 1 and (args.delete_time is not None or args.delete_packet is not None):
-            raise ConformUsageError("--delete-time and --delete-packet go with a single capture")
-        found = [_capture_case(args, path) for path in args.pcap]
+        if sum(1 for p in args.pcap if p == STDIN) > 1:
+            raise ConformUsageError("standard input (-) can be read only once")
+        if args.concat:
+            if args.judge == "whole":
+                raise ConformUsageError("--concat judges client by client; it does not go with --judge whole")
+            if args.delete_packet is not None and len(args.pcap) > 1:
+                raise ConformUsageError("--delete-packet goes with a single capture (packets are numbered per file)")
+            found = [_per_client_case(args, list(args.pcap), err, stdin)]
+        else:
+            if len(args.pcap) > 1 and (args.delete_time is not None or args.delete_packet is not None):
+                raise ConformUsageError("--delete-time and --delete-packet go with a single capture")
+            found = [_capture_case(args, path, err, stdin) for path in args.pcap]
         return _print(found, [True] * len(found), args, out)
     if not args.server or not args.client:
         raise ConformUsageError("give --server and --client to run the scenario, or --pcap FILE to read a capture")
@@ -328,20 +447,33 @@ def _run_cleaning_up_on_sigterm(scenario: Scenario) -> RunResult:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _print(cases: list[tuple[str | None, str | None, CaseReport]], rebound: list[bool], args: argparse.Namespace,
+def _print(cases: Sequence[tuple[str | None, str | None, Judged]], rebound: list[bool], args: argparse.Namespace,
            out: TextIO) -> int:
+    whole = [(s or "", c or "", case) for s, c, case in cases if isinstance(case, CaseReport)]
     if args.format == "json":
-        out.write(json.dumps([dict(case_json(c), server=s, client=cl) for s, cl, c in cases], indent=2) + "\n")
+        docs = [dict(case_json(c) if isinstance(c, CaseReport) else per_client_json(c), server=s, client=cl)
+                for s, cl, c in cases]
+        out.write(json.dumps(docs, indent=2) + "\n")
     elif args.summary:
-        out.write(render_table([(s or "", c or "", case) for s, c, case in cases]))
+        for _s, _c, case in cases:
+            if isinstance(case, PerClientReport):
+                out.write(render_per_client(case) + "\n")
+        if whole:
+            out.write(render_table(whole))
     elif len(cases) == 1:
-        out.write(render_case(cases[0][2]))
+        case = cases[0][2]
+        out.write(render_case(case) if isinstance(case, CaseReport) else render_per_client(case))
     else:
         for _s, _c, case in cases:
-            out.write(render_case(case) + "\n")
-        out.write(render_table([(s or "", c or "", case) for s, c, case in cases]))
+            out.write((render_case(case) if isinstance(case, CaseReport) else render_per_client(case)) + "\n")
+        if whole:
+            out.write(render_table(whole))
     if not all(rebound):
         return EXIT_NOT_REBOUND
-    if any(not case.validation.consistent_variants for _s, _c, case in cases):
+    if any(not _consistent(case) for _s, _c, case in cases):
         return EXIT_NONE_CONSISTENT
     return ExitStatus.OK
+
+
+def _consistent(case: Judged) -> tuple[str, ...]:
+    return case.validation.consistent_variants if isinstance(case, CaseReport) else case.consistent_variants

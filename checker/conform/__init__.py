@@ -4,7 +4,10 @@
 daemons (``daemons``) in network namespaces and records the traffic; ``matrix`` runs every
 server x client x scenario, resumably, and ``matrix_render`` draws it; ``pcap`` reads the capture; ``classify`` names each DHCP message as RFC 2131 table 4
 does and maps it onto model ids; ``validate`` decides, per server variant, whether the observed
-sequence is a behaviour of the model; ``report`` holds the outcome of one case as data and
+sequence is a behaviour of the model of all the capture's clients; ``perclient`` judges a capture
+of any size client by client, as a stream, each client against its view of the model
+(``project``) with the lease table the capture shows (``holdings``) as its environment and a
+global check beside; ``synth`` writes captures from model messages; ``report`` holds the outcome of one case as data and
 ``render`` draws it. The command itself is :mod:`leasecheck.checker.cli.conform`.
 
 May import: leasecheck.errors, leasecheck.model, leasecheck.properties, leasecheck.checker.results,

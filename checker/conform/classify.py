@@ -12,14 +12,18 @@ address) is the same model message sent again when it has the same xid or no ans
 the two (NetworkManager repeats an unanswered rebinding request with a new xid), and a server
 answer equal to one already given since the client's last new message is the same answer again. The model abstracts
 retransmission into one message and one answer, so folding is what makes a capture comparable.
+
+:class:`Classifier` does the same one packet at a time, for a capture read as a stream;
+:func:`classify` is it applied to a whole capture.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import socket
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from leasecheck.checker.conform.pcap import UdpPacket
 from leasecheck.errors import UserError
@@ -27,6 +31,7 @@ from leasecheck.model import values as V
 
 DHCP_TYPES = {1: "DISCOVER", 2: "OFFER", 3: "REQUEST", 4: "DECLINE", 5: "ACK", 6: "NAK", 7: "RELEASE", 8: "INFORM"}
 MAGIC_COOKIE = b"\x63\x82\x53\x63"
+_READ = frozenset((50, 53, 54))  # the options classification reads
 ZERO = "0.0.0.0"
 BROADCAST = "255.255.255.255"
 
@@ -35,9 +40,8 @@ class CaptureError(UserError):
     """A capture whose DHCP messages the model cannot describe."""
 
 
-@dataclass(frozen=True)
-class DhcpPacket:
-    """The fields of one DHCP message that classification reads."""
+class DhcpPacket(NamedTuple):
+    """The fields of one DHCP message that classification reads (an immutable record)."""
 
     number: int
     time: float
@@ -55,7 +59,7 @@ class DhcpPacket:
 
 
 def _ip(raw: bytes) -> str:
-    return str(ipaddress.IPv4Address(raw))
+    return socket.inet_ntoa(raw)
 
 
 def decode(packet: UdpPacket) -> DhcpPacket | None:
@@ -67,19 +71,20 @@ def decode(packet: UdpPacket) -> DhcpPacket | None:
         return None
     op, _htype, hlen = p[0], p[1], min(p[2], 16)
     xid, _secs, flags = struct.unpack_from("!IHH", p, 4)
-    options: dict[int, bytes] = {}
-    pos = 240
-    while pos < len(p):
+    options: dict[int, bytes] = {}  # the first of each of options 50, 53 and 54: all that is read
+    pos, end = 240, len(p)
+    while pos < end:
         code = p[pos]
         if code == 255:
             break
         if code == 0:
             pos += 1
             continue
-        if pos + 1 >= len(p):
+        if pos + 1 >= end:
             break
         length = p[pos + 1]
-        options.setdefault(code, p[pos + 2:pos + 2 + length])
+        if code in _READ and code not in options:
+            options[code] = p[pos + 2:pos + 2 + length]
         pos += 2 + length
     kind = options.get(53, b"")
     if len(kind) != 1 or kind[0] not in DHCP_TYPES:
@@ -110,9 +115,9 @@ def request_kind(p: DhcpPacket) -> tuple[str, str, str]:
     return V.RENEWING, p.ciaddr, "ciaddr, no server identifier, unicast: RENEWING"
 
 
-@dataclass(frozen=True)
-class Observed:
-    """One DHCP message of the capture as a model message of one client."""
+class Observed(NamedTuple):
+    """One DHCP message of the capture as a model message of one client (an immutable record, a
+    tuple for speed: a segment's capture has millions)."""
 
     number: int  # the packet number in the capture
     time: float
@@ -145,12 +150,22 @@ class _Ids:
     def __init__(self) -> None:
         self.clients: dict[str, int] = {}
         self.addresses: dict[str, int] = {}
+        self.macs: list[str] = []  # hardware address of client i
+        self.ips: list[str] = []  # IPv4 address of address i
 
     def client(self, mac: str) -> int:
-        return self.clients.setdefault(mac, len(self.clients))
+        got = self.clients.get(mac)
+        if got is None:
+            got = self.clients[mac] = len(self.macs)
+            self.macs.append(mac)
+        return got
 
     def address(self, ip: str) -> int:
-        return self.addresses.setdefault(ip, len(self.addresses))
+        got = self.addresses.get(ip)
+        if got is None:
+            got = self.addresses[ip] = len(self.ips)
+            self.ips.append(ip)
+        return got
 
 
 def _model_message(p: DhcpPacket, ids: _Ids) -> tuple[object, str]:
@@ -171,40 +186,75 @@ def _model_message(p: DhcpPacket, ids: _Ids) -> tuple[object, str]:
     raise CaptureError(f"packet {p.number}: DHCP{p.msg_type} has no counterpart in the model")
 
 
-def classify(packets: Sequence[UdpPacket], fold: bool = True) -> Classified:
-    """The DHCP messages of a capture as model messages, retransmissions folded when ``fold``."""
-    ids = _Ids()
-    out: list[Observed] = []
-    ignored: list[str] = []
-    folds: dict[int, list[int]] = {}  # index in out -> packet numbers of its retransmissions
-    last_sent: dict[int, tuple[object, int, int]] = {}  # client -> (message, xid, index in out)
-    answers: dict[int, dict[object, int]] = {}  # client -> {answer: index in out} since its last new message
-    for packet in packets:
+class Classifier:
+    """Classification one packet at a time, for a capture read as a stream: the model ids and the
+    folding state, per client, are all it keeps (memory grows with the clients and addresses,
+    not with the packets). :meth:`feed` gives each new model message, or the index of the
+    message a retransmission folds into; ``strict=False`` leaves out a DHCP message the model
+    cannot name (a SELECTING request without an address, ...) instead of refusing the capture,
+    counting it in :attr:`left_out` and keeping the first :data:`MAX_NOTES` reasons."""
+
+    MAX_NOTES = 100
+
+    def __init__(self, fold: bool = True, strict: bool = True) -> None:
+        self.fold, self.strict = fold, strict
+        self.ids = _Ids()
+        self.count = 0  # model messages given so far
+        self.notes: list[str] = []
+        self.left_out = 0
+        self._last_sent: dict[int, tuple[object, int, int]] = {}  # client -> (message, xid, index)
+        self._answers: dict[int, dict[object, int]] = {}  # client -> {answer: index} since its last new message
+
+    def _leave_out(self, note: str) -> None:
+        self.left_out += 1
+        if len(self.notes) < self.MAX_NOTES:
+            self.notes.append(note)
+
+    def feed(self, packet: UdpPacket) -> Observed | int | None:
         p = decode(packet)
         if p is None:
-            continue
+            return None
         if p.msg_type in ("DECLINE", "INFORM"):
-            ignored.append(f"packet {p.number}: DHCP{p.msg_type} (not in the model)")
-            continue
-        client = ids.client(p.chaddr)
-        message, why = _model_message(p, ids)
+            self._leave_out(f"packet {p.number}: DHCP{p.msg_type} (not in the model)")
+            return None
+        try:
+            message, why = _model_message(p, self.ids)
+        except CaptureError as exc:
+            if self.strict:
+                raise
+            self._leave_out(str(exc))
+            return None
+        client = self.ids.client(p.chaddr)
         direction = "to server" if p.op == 1 else "to client"
-        if fold and direction == "to server":
-            prev = last_sent.get(client)
-            unanswered = not answers.get(client)
+        if self.fold and direction == "to server":
+            prev = self._last_sent.get(client)
+            unanswered = not self._answers.get(client)
             if prev is not None and prev[0] == message and (prev[1] == p.xid or unanswered):
-                folds.setdefault(prev[2], []).append(p.number)
-                continue
-            last_sent[client] = (message, p.xid, len(out))
-            answers[client] = {}
-        elif fold:
-            earlier = answers.get(client, {}).get(message)
+                return prev[2]
+            self._last_sent[client] = (message, p.xid, self.count)
+            self._answers[client] = {}
+        elif self.fold:
+            earlier = self._answers.get(client, {}).get(message)
             if earlier is not None:
-                folds.setdefault(earlier, []).append(p.number)
-                continue
-            answers.setdefault(client, {})[message] = len(out)
-        out.append(Observed(p.number, p.time, client, direction, message, why))
+                return earlier
+            self._answers.setdefault(client, {})[message] = self.count
+        self.count += 1
+        return Observed(p.number, p.time, client, direction, message, why)
+
+
+def classify(packets: Iterable[UdpPacket], fold: bool = True) -> Classified:
+    """The DHCP messages of a capture as model messages, retransmissions folded when ``fold``."""
+    classifier = Classifier(fold)
+    out: list[Observed] = []
+    folds: dict[int, list[int]] = {}  # index in out -> packet numbers of its retransmissions
+    for packet in packets:
+        got = classifier.feed(packet)
+        if isinstance(got, Observed):
+            out.append(got)
+        elif got is not None:
+            folds.setdefault(got, []).append(packet.number)
     for index, numbers in folds.items():
         o = out[index]
         out[index] = Observed(o.number, o.time, o.client, o.direction, o.message, o.why, tuple(numbers))
-    return Classified(tuple(out), tuple(ids.clients), tuple(ids.addresses), tuple(ignored))
+    ids = classifier.ids
+    return Classified(tuple(out), tuple(ids.clients), tuple(ids.addresses), tuple(classifier.notes))

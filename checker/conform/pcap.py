@@ -5,19 +5,30 @@ link types a DHCP capture comes in (Ethernet, Linux cooked v1 and v2, raw IP) an
 packet, its number (1-based, as Wireshark counts), its time and its IPv4/UDP header fields.
 Bytes that are not such a capture (a wrong magic number, a truncated header or record, a length
 beyond the end) are a :class:`PcapError`; so is a capture of more than :data:`MAX_PACKETS` packets.
+
+:func:`read_udp` reads a capture held in memory; :func:`stream_udp` reads one from a binary
+stream (a file, standard input) record by record, holding one record at a time, with no limit on
+the number of packets: what bounds its memory is the size of the largest record
+(:data:`MAX_RECORD_BYTES`).
 """
 
 from __future__ import annotations
 
+import socket
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import BinaryIO, NamedTuple
 
 from leasecheck.errors import UserError
 
 #: the largest capture file read, and the most packets (of any kind) a capture may hold
 MAX_CAPTURE_BYTES = 64 * 1024 * 1024
 MAX_PACKETS = 200_000
+
+#: the largest packet record or pcapng block :func:`stream_udp` reads (a DHCP frame is under 1,500 bytes)
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+#: how much of a classic pcap :func:`stream_udp` reads ahead at a time
+CHUNK_BYTES = 256 * 1024
 
 LINK_ETHERNET = 1
 LINK_RAW = 101
@@ -30,8 +41,9 @@ class PcapError(UserError):
     """The file is not a capture this reader understands."""
 
 
-@dataclass(frozen=True)
-class UdpPacket:
+class UdpPacket(NamedTuple):
+    """One IPv4/UDP packet: an immutable record, a tuple for speed (a capture has millions)."""
+
     number: int  # 1-based position among all packets of the capture
     time: float  # seconds since the epoch
     src: str
@@ -42,7 +54,7 @@ class UdpPacket:
 
 
 def _ip(raw: bytes) -> str:
-    return ".".join(str(b) for b in raw)
+    return socket.inet_ntoa(raw)
 
 
 def _ipv4_udp(number: int, time: float, frame: bytes) -> UdpPacket | None:
@@ -159,3 +171,115 @@ def read_udp(data: bytes) -> list[UdpPacket]:
     except (struct.error, IndexError, ValueError, OverflowError) as exc:
         raise PcapError(f"malformed capture: {exc}") from None
     return out
+
+
+_CLASSIC = {b"\xd4\xc3\xb2\xa1": ("<", 10**6), b"\xa1\xb2\xc3\xd4": (">", 10**6),
+            b"\x4d\x3c\xb2\xa1": ("<", 10**9), b"\xa1\xb2\x3c\x4d": (">", 10**9)}
+
+
+def _exactly(stream: BinaryIO, n: int, what: str, where: int) -> bytes:
+    """``n`` bytes of ``stream``, or a :class:`PcapError` naming the truncated ``what``."""
+    if n > MAX_RECORD_BYTES:
+        raise PcapError(f"a {what} of {n:,} bytes at byte {where}, more than leasecheck reads")
+    chunks, left = [], n
+    while left:
+        chunk = stream.read(left)
+        if not chunk:
+            raise PcapError(f"truncated {what} at byte {where}")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _stream_classic(stream: BinaryIO, magic: bytes) -> Iterator[tuple[float, int, bytes]]:
+    order, per_second = _CLASSIC[magic]
+    header = _exactly(stream, 20, "pcap header", 4)
+    link = struct.unpack_from(order + "I", header, 16)[0] & 0x0FFFFFFF
+    record = struct.Struct(order + "IIII")
+    buffer, at, pos = b"", 0, 24  # the bytes read ahead, where the next record starts in them, in the file
+    while True:
+        if len(buffer) - at < 16:
+            more = stream.read(CHUNK_BYTES)
+            buffer = buffer[at:] + more
+            at = 0
+            if not more:
+                if buffer:
+                    raise PcapError(f"truncated packet record at byte {pos}")
+                return
+            continue
+        sec, frac, incl, _orig = record.unpack_from(buffer, at)
+        if incl > MAX_RECORD_BYTES:
+            raise PcapError(f"a packet record of {incl:,} bytes at byte {pos}, more than leasecheck reads")
+        end = at + 16 + incl
+        if end > len(buffer):
+            more = stream.read(max(CHUNK_BYTES, end - len(buffer)))
+            if not more:
+                raise PcapError(f"truncated packet record at byte {pos}")
+            buffer = buffer[at:] + more
+            at = 0
+            continue
+        yield (sec * per_second + frac) / per_second, link, buffer[at + 16:end]
+        pos += 16 + incl
+        at = end
+
+
+def _stream_pcapng(stream: BinaryIO, first: bytes) -> Iterator[tuple[float, int, bytes]]:
+    order = "<"
+    links: list[tuple[int, int]] = []
+    pos = 0
+    head = first
+    while True:
+        if not head:
+            head = stream.read(8)
+            if not head:
+                return
+        if len(head) < 8:
+            head += _exactly(stream, 8 - len(head), "pcapng block", pos)
+        btype = struct.unpack_from(order + "I", head, 0)[0]
+        if btype == 0x0A0D0D0A:  # section header: its byte-order magic follows the length
+            bom = _exactly(stream, 4, "pcapng section header", pos)
+            order = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">"
+            links = []
+            blen = struct.unpack_from(order + "I", head, 4)[0]
+            if blen < 16:
+                raise PcapError(f"truncated pcapng block at byte {pos}")
+            body = bom + _exactly(stream, blen - 12, "pcapng block", pos)
+        else:
+            blen = struct.unpack_from(order + "I", head, 4)[0]
+            if blen < 12:
+                raise PcapError(f"truncated pcapng block at byte {pos}")
+            body = _exactly(stream, blen - 8, "pcapng block", pos)
+        body = body[:-4]
+        if btype == 1:
+            link = struct.unpack_from(order + "H", body, 0)[0]
+            links.append((link, _if_tsresol(body[8:], order)))
+        elif btype == 6:
+            iface, hi, lo, incl = struct.unpack_from(order + "IIII", body, 0)
+            link, per_second = links[iface]
+            yield ((hi << 32) | lo) / per_second, link, body[20:20 + incl]
+        elif btype == 3:
+            yield 0.0, links[0][0], body[4:]
+        pos += blen
+        head = b""
+
+
+def stream_udp(stream: BinaryIO) -> Iterator[UdpPacket]:
+    """Every IPv4/UDP packet of a classic pcap or pcapng capture read from ``stream``, in capture
+    order, one record in memory at a time; numbered from 1 as Wireshark numbers the file."""
+    magic = stream.read(4)
+    if magic in _CLASSIC:
+        records = _stream_classic(stream, magic)
+    elif magic == b"\x0a\x0d\x0d\x0a":
+        records = _stream_pcapng(stream, magic + _exactly(stream, 4, "pcapng section header", 0))
+    else:
+        raise PcapError("not a pcap or pcapng capture (unknown magic number)")
+    try:
+        for number, (time, link, frame) in enumerate(records, start=1):
+            ip = _network_layer(link, frame)
+            if ip is None:
+                continue
+            packet = _ipv4_udp(number, time, ip)
+            if packet is not None:
+                yield packet
+    except (struct.error, IndexError, ValueError, OverflowError) as exc:
+        raise PcapError(f"malformed capture: {exc}") from None

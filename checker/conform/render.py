@@ -1,4 +1,5 @@
-"""Rendering conformance results: one case in detail, a server x client table, or JSON."""
+"""Rendering conformance results: one case in detail, a server x client table, or JSON; a capture
+judged client by client with its findings."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from leasecheck.checker.conform.classify import Observed
+from leasecheck.checker.conform.perclient import PerClientReport
 from leasecheck.checker.conform.report import CaseReport
 from leasecheck.checker.conform.validate import Delete, VariantResult
 from leasecheck.checker.render.text import table
@@ -105,4 +107,78 @@ def case_json(case: CaseReport) -> dict[str, Any]:
                       "losses_used": r.losses_used, "witness": list(r.witness)} for r in case.validation.results],
         "consistent_variants": list(case.validation.consistent_variants),
         "undecided_by": list(case.telling_apart),
+        "judged": "whole",
+    }
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n:,} {what}" + ("" if n == 1 else "es" if what.endswith("s") else "s")
+
+
+#: the findings a text report lists (JSON lists every one kept)
+SHOWN_FINDINGS = 50
+
+
+def _variant_verdict(report: PerClientReport, variant: str) -> str:
+    n = report.deviant.get(variant, 0)
+    if n == 0:
+        return "consistent: every client's messages fit its view of the model, and no address is committed twice"
+    found = sum(1 for f in report.findings if variant in f.variants)
+    return f"{n:,} client{'s' if n != 1 else ''} deviate ({found:,} finding{'s' if found != 1 else ''})"
+
+
+def render_per_client(report: PerClientReport) -> str:
+    """A capture judged client by client: the verdict per variant, then the findings, each with the
+    client, the packet and a display filter that shows it in Wireshark."""
+    lines = [f"conformance, client by client: {report.label}",
+             f"{report.packets:,} packets read ({', '.join(report.sources)}): {report.messages:,} DHCP messages "
+             f"(retransmissions folded) of {_count(report.clients, 'client')}, {_count(report.addresses, 'address')}; "
+             f"judged in {report.seconds:.2f} s"]
+    if report.delete_time is not None:
+        lines.append(f"the administrator's delete: at {report.delete_time - report.start_time:.3f} s "
+                     "(given by the run or the user)")
+    else:
+        lines.append("the administrator's delete: not given (the model may delete one lease at any moment)")
+    if report.left_out_count:
+        lines.append(f"left out: {report.left_out_count:,} DHCP messages the model has no counterpart for"
+                     + (f" (first: {report.left_out[0]})" if report.left_out else ""))
+    lines += ["", table(["variant", "verdict"], [[v, _variant_verdict(report, v)] for v in report.variants]), ""]
+    if report.findings:
+        shown = report.findings[:SHOWN_FINDINGS]
+        total = len(report.findings) + report.findings_dropped
+        lines.append(f"findings ({len(shown):,} of {total:,}" + ("; --format json lists every one kept)"
+                                                              if total > len(shown) else ")") + ":")
+        for f in shown:
+            t = f.time - report.start_time
+            where = f"{f.source} packet {f.number}" if len(report.sources) > 1 else f"packet {f.number}"
+            lines.append(f"  {where} at {t:.3f} s, client {f.mac}: {f.message}"
+                         + (f" {f.direction}" if f.direction != "admin" else "")
+                         + f" [{', '.join(f.variants) if len(f.variants) < len(report.variants) else 'every variant'}]")
+            lines.append(f"    {f.reason}")
+            lines.append(f"    wireshark: {f.display_filter}")
+        lines.append("")
+    consistent = report.consistent_variants
+    lines.append(f"consistent with: {', '.join(consistent) if consistent else 'none'}")
+    return "\n".join(lines) + "\n"
+
+
+def per_client_json(report: PerClientReport) -> dict[str, Any]:
+    return {
+        "label": report.label,
+        "judged": "per-client",
+        "sources": list(report.sources),
+        "packets": report.packets,
+        "messages": report.messages,
+        "clients": report.clients,
+        "addresses": report.addresses,
+        "delete_time": report.delete_time,
+        "seconds": report.seconds,
+        "variants": [{"variant": v, "consistent": report.deviant.get(v, 0) == 0,
+                      "deviant_clients": report.deviant.get(v, 0)} for v in report.variants],
+        "consistent_variants": list(report.consistent_variants),
+        "findings": [{"variants": list(f.variants), "kind": f.kind, "source": f.source, "packet": f.number,
+                      "time": f.time, "client_mac": f.mac, "message": f.message, "direction": f.direction,
+                      "reason": f.reason, "display_filter": f.display_filter} for f in report.findings],
+        "findings_not_kept": report.findings_dropped,
+        "left_out": report.left_out_count,
     }

@@ -7,10 +7,11 @@ user) and the renderers in :mod:`leasecheck.checker.conform.render`; it never pr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from leasecheck.checker.conform.classify import CaptureError, Classified, Observed, classify
-from leasecheck.checker.conform.pcap import read_udp
+from leasecheck.checker.conform.pcap import UdpPacket, read_udp
 from leasecheck.checker.conform.validate import (
     Delete,
     Event,
@@ -75,8 +76,18 @@ def analyse_capture(label: str, data: bytes, *, delete_time: float | None = None
     """Read, classify and validate one capture (pcap or pcapng bytes). The delete is given by the
     capture's clock (``delete_time``), a packet number, or seconds after the first DHCP message.
     The loss budget and the capture's size (clients, addresses, messages) are checked first."""
+    return analyse_packets(label, read_udp(data), delete_time=delete_time, delete_packet=delete_packet,
+                           delete_offset=delete_offset, losses=losses, client_nak=client_nak, restart=restart,
+                           client_reboot=client_reboot, reboots=reboots)
+
+
+def analyse_packets(label: str, packets: Sequence[UdpPacket], *, delete_time: float | None = None,
+                    delete_packet: int | None = None, delete_offset: float | None = None, losses: int = 0,
+                    client_nak: str = "obey", restart: bool = False, client_reboot: str = "keep-on-silence",
+                    reboots: int = 0) -> CaseReport:
+    """:func:`analyse_capture` of a capture already read into its UDP packets."""
     check_losses(losses)
-    classified = classify(read_udp(data))
+    classified = classify(packets)
     if not classified.messages:
         raise CaptureError("the capture holds no DHCP message")
     check_size(classified)

@@ -281,8 +281,9 @@ def check_size(classified: Classified) -> None:
     clients, addresses, messages = len(classified.clients), len(classified.addresses), len(classified.messages)
     if clients > MAX_CLIENTS:
         raise ValidationError(f"the capture has {clients} DHCP clients; leasecheck compares at most {MAX_CLIENTS} "
-                              f"with the model, whose states grow about tenfold per client; keep only the "
-                              f"client of interest (for example tcpdump -r IN -w OUT ether host MAC)")
+                              f"with the model of all its clients at once, whose states grow about tenfold per "
+                              f"client; judge it client by client (--judge per-client) or keep only the client "
+                              f"of interest (for example tcpdump -r IN -w OUT ether host MAC)")
     if addresses > MAX_ADDRESSES:
         raise ValidationError(f"the capture's DHCP messages name {addresses} addresses; leasecheck compares at "
                               f"most {MAX_ADDRESSES} with the model")
