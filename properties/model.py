@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from leasecheck.model.lang import System
+from leasecheck.model.lang import Sort, System
 from leasecheck.properties.spec import Property, PropertyError, PropertyInfo
 
 
@@ -86,6 +86,12 @@ class Model:
     @property
     def name(self) -> str:
         return self.system.name
+
+    @property
+    def sorts(self) -> tuple[Sort, ...]:
+        """The symmetry the model declares: its sorts of interchangeable ids and the variable
+        groups each indexes (the system's own declaration)."""
+        return self.system.sorts
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -27,7 +27,7 @@ from leasecheck.checker.render.text import render_report
 from leasecheck.checker.replay import ClaimNotShown, check_claim, replay
 from leasecheck.checker.results import Method
 from leasecheck.checker.run import CheckOptions, run_check
-from leasecheck.checker.symmetry import Symmetry, client_swap
+from leasecheck.checker.symmetry import Symmetry, SymmetryError, client_swap
 from leasecheck.model.lang import (
     BOOL,
     Action,
@@ -231,6 +231,7 @@ def test_the_lock_models_traces_replay_and_its_claims_are_held_to_them() -> None
 def test_symmetry_reduction_reads_the_sorts_the_lock_declares() -> None:
     model = lock_model(3)
     full = explore(model.system)
+    assert [(s.name, s.indexes) for s in model.sorts] == [("process", ("pc",))]
     sym = Symmetry(model.system)
     assert sym.describe() == "every renaming of processes"
     # the classes, counted independently of the canonical form: the multiset of process states
@@ -272,3 +273,16 @@ def test_a_model_is_compared_with_itself_verdict_by_verdict() -> None:
     first, _ = explicit_report(lock_model(2), explorer="scalar")
     second, _ = explicit_report(lock_model(2), explorer="vector")
     assert not compare(first, second).disagreements and len(compare(first, second).pairs) == 7
+
+
+def test_symmetry_refuses_a_declaration_its_exact_form_does_not_cover() -> None:
+    # a lock that records its holder: a scalar whose value is a process id, which no key holds
+    pc = Domain("process state", (IDLE, WAITING, CRITICAL))
+    holder = Domain("holder", (None, 0, 1))
+    variables = [Variable(f"pc[{p}]", pc, IDLE, "pc", p) for p in range(2)] + [Variable("holder", holder, None, "holder", None)]
+    system = build_system("lock with holder", variables, [], {}, (Sort("process", 2, ("pc",), valued=("holder",)),))
+    with pytest.raises(SymmetryError, match="holder names ids of a sort but belongs to none"):
+        Symmetry(system)
+    undeclared = build_system("lock without sorts", variables, [], {})
+    with pytest.raises(SymmetryError, match="declares no interchangeable ids"):
+        Symmetry(undeclared)
