@@ -183,6 +183,10 @@ def describe_config(cfg: Config) -> str:
     )
 
 
+def _instances(cfg: Config, system: System, name: str) -> list[Property]:
+    return dhcp_properties(system, cfg, [name])
+
+
 @lru_cache(maxsize=64)
 def dhcp_model(cfg: Config) -> Model:
     """The DHCP model of ``cfg`` as the engines read it: the traced system, every property that
@@ -192,7 +196,7 @@ def dhcp_model(cfg: Config) -> Model:
                                        "kb_restart_workaround speaks of AdminRestart: it needs --restart"),)
     return Model(
         trace=functools.partial(dhcp_system, cfg),
-        instances=lambda system, name: dhcp_properties(system, cfg, [name]),
+        instances=functools.partial(_instances, cfg),
         catalogue=PROPERTIES,
         defaults=default_names(cfg),
         description=describe_config(cfg),

@@ -122,6 +122,13 @@ class Model:
                 raise PropertyError(refused[n])
         return [p for n in chosen for p in self._of(n)]
 
+    def __getstate__(self) -> dict[str, Any]:
+        """A model crosses to another process without what it traced (it traces again there)."""
+        return {**self.__dict__, "_traced": {}}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
     def _of(self, name: str) -> tuple[Property, ...]:
         key = f"property {name}"
         if key not in self._traced:

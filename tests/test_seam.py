@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import pickle
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -286,3 +287,12 @@ def test_symmetry_refuses_a_declaration_its_exact_form_does_not_cover() -> None:
     undeclared = build_system("lock without sorts", variables, [], {})
     with pytest.raises(SymmetryError, match="declares no interchangeable ids"):
         Symmetry(undeclared)
+
+
+def test_a_report_crosses_to_another_process_with_its_model() -> None:
+    # process pools (the sweep, the tests' own) send models and reports across: no traced state goes
+    report, _ = explicit_report(lock_model(2), ["starvation_free"])
+    again = pickle.loads(pickle.dumps(report))
+    assert [(r.property, r.client, r.verdict, r.reason) for r in again.results] == \
+        [(r.property, r.client, r.verdict, r.reason) for r in report.results]
+    assert again.model.select(["starvation_free"])[0].words == critical_words(0)

@@ -194,7 +194,7 @@ def agreement(configs: list[Config], z3: list[bool]) -> Tally:
     # which would make Spacer's course, and so whether it finishes in time, depend on the order
     with ProcessPoolExecutor(_z3_workers(), mp_context=multiprocessing.get_context("spawn"),
                              max_tasks_per_child=1) as pool:
-        runs = [pool.submit(z3_report, cfg, _names(cfg), SWEEP_Z3) if with_z3 else None
+        runs = [pool.submit(z3_report, dhcp_model(cfg), _names(cfg), SWEEP_Z3) if with_z3 else None
                 for cfg, with_z3 in zip(configs, z3, strict=True)]
         for cfg, run in zip(configs, runs, strict=True):
             names = _names(cfg)
