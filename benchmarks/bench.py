@@ -67,7 +67,7 @@ def run_job(job: Job) -> dict[str, Any]:
     cfg = Config(job.clients, job.addresses, job.variant, job.deletes, job.losses, job.reboots, job.restart)
     start = time.perf_counter()
     if job.mode == "check":
-        from leasecheck.checker.run import CheckOptions, run_check
+        from leasecheck import CheckOptions, run_check
 
         options = CheckOptions(job.properties or None, explorer=job.explorer, symmetry=job.symmetry,
                                timeout=job.timeout)

@@ -96,7 +96,7 @@ def child(root: str, job: Job) -> dict[str, Any]:
         digest = hashlib.sha256(bytes(graph.dst) + bytes(graph.parent)).hexdigest()[:16]
         verdicts: dict[str, str] = {}
     else:
-        from leasecheck.checker.run import CheckOptions, run_check
+        from leasecheck import CheckOptions, run_check
 
         report = run_check(cfg, CheckOptions(job.properties or None, symmetry=job.symmetry)).report
         s = report.stats

@@ -16,7 +16,8 @@ from leasecheck.checker.results import CheckResult, combine
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.lang import System
 from leasecheck.properties.claims import Claim, catalogue
-from leasecheck.properties.dhcp import dhcp_properties
+from leasecheck.properties.dhcp import dhcp_model, dhcp_properties
+from leasecheck.properties.model import Model
 from leasecheck.properties.spec import Verdict
 
 
@@ -26,6 +27,8 @@ class ClaimResult:
     computed: Verdict
     results: tuple[CheckResult, ...]
     states: int
+    #: the model of the claim's configuration, as renderers read it
+    model: Model
 
     @property
     def ok(self) -> bool:
@@ -59,5 +62,5 @@ def check_claims(
         props = dhcp_properties(an.graph.system, cfg, [claim.property])
         results = tuple(decide(an, p) for p in props)
         computed = combine([r.verdict for r in results])
-        out.append(ClaimResult(claim, computed, results, len(an.graph.states)))
+        out.append(ClaimResult(claim, computed, results, len(an.graph.states), dhcp_model(cfg)))
     return ClaimsReport(tuple(out), time.perf_counter() - start)

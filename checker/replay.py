@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from leasecheck.checker.results import Trace
 from leasecheck.errors import InternalError, UserError
 from leasecheck.model import interp
-from leasecheck.model.dhcp import Config
 from leasecheck.model.lang import Expr, System
-from leasecheck.properties.dhcp import PropertyError, dhcp_properties
+from leasecheck.properties.model import Model
 from leasecheck.properties.spec import (
     AfterAction,
     Invariant,
     Property,
+    PropertyError,
     Reachable,
     Recoverable,
     Recovery,
@@ -184,8 +184,8 @@ def mismatch(system: System, prop: Property, verdict: Verdict, trace: Trace,
 
 
 def _goal(prop: Recovery | AfterAction | Recoverable | StuckReachable) -> str:
-    """The goal as the properties' statements name it: holds(c) for client c."""
-    return "the goal" if prop.client is None else f"holds({prop.client})"
+    """The goal as the property's own wording names it (DHCP: holds(c) for client c)."""
+    return prop.words.goal
 
 
 def _never_the_goal(system: System, prop: Recovery | AfterAction, trace: Trace) -> Mismatch | None:
@@ -228,7 +228,7 @@ def confirm(system: System, prop: Property, verdict: Verdict, trace: Trace) -> N
         raise UnconfirmedTrace(f"{prop.name}: the engine's trace does not show that it is {verdict}: {why.reason}")
 
 
-def check_claim(system: System, cfg: Config, name: str | None, client: int | None, verdict: str | None,
+def check_claim(model: Model, name: str | None, client: int | None, verdict: str | None,
                 trace: Trace) -> Property | None:
     """The property a trace's recorded claim names, after checking that ``trace`` (replayed) shows
     ``verdict`` for it; None for a trace that records no claim. :class:`ClaimNotShown` names the
@@ -246,7 +246,7 @@ def check_claim(system: System, cfg: Config, name: str | None, client: int | Non
     if name is None or verdict is None:
         raise refuse("a claim needs both a property and a verdict")
     try:
-        props = dhcp_properties(system, cfg, [name])
+        props = model.select([name])
     except PropertyError as exc:
         raise refuse(f"the configuration has no such property ({exc})") from None
     chosen = [p for p in props if p.client == client]
@@ -258,6 +258,7 @@ def check_claim(system: System, cfg: Config, name: str | None, client: int | Non
         shown = Verdict(verdict)
     except ValueError:
         raise refuse("not a verdict") from None
+    system = model.system
     limit = min(CONFIRM_SEARCH_LIMIT, max(1, CLAIM_SEARCH_WORK // len(system.commands)))
     why = mismatch(system, prop, shown, trace, limit)
     if why is not None:

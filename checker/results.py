@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
 from leasecheck.errors import ExitStatus
-from leasecheck.model.dhcp import Config
+from leasecheck.properties.model import Model
 from leasecheck.properties.spec import Verdict
 
 
@@ -124,12 +125,34 @@ class Stats:
     stop_reason: str = ""
 
 
+class Engine(enum.StrEnum):
+    """Which engine wrote a report: the explicit engine (on the full graph, or on the symmetry
+    quotient) or the Z3 engine."""
+
+    EXPLICIT = "explicit"
+    Z3 = "z3"
+
+
 @dataclass(frozen=True)
 class Report:
-    config: Config
+    """One engine's verdicts on one :class:`~leasecheck.properties.model.Model`. ``engine`` names
+    the engine in words (with the symmetry group it reduced by); ``kind`` says which it is."""
+
+    model: Model
     engine: str
     stats: Stats
     results: tuple[CheckResult, ...]
+    kind: Engine = field(default=Engine.EXPLICIT, kw_only=True)
+
+    @property
+    def config(self) -> Any:
+        """The configuration the model was built from (what the model's own tools read)."""
+        return self.model.config
+
+    @property
+    def symbolic(self) -> bool:
+        """Whether the engine enumerated no states (its stats count none)."""
+        return self.kind is Engine.Z3
 
     @property
     def exit_code(self) -> ExitStatus:

@@ -22,15 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from leasecheck.checker.budget import INTERRUPTED, Budget, Cancellation
 from leasecheck.checker.compare import Comparison, compare
 from leasecheck.checker.explicit.explore import EXPLORERS, Limits, Progress
-from leasecheck.checker.results import CheckResult, Report, Stats, exit_code
+from leasecheck.checker.results import CheckResult, Engine, Report, Stats, exit_code
 from leasecheck.errors import ExitStatus, UserError
-from leasecheck.model.dhcp import Config
-from leasecheck.properties.dhcp import PROPERTY_NAMES
+from leasecheck.properties.model import Model
 
 if TYPE_CHECKING:
     from leasecheck.checker.z3.engine import ProvedCertificate
@@ -71,9 +70,6 @@ class CheckOptions:
             raise OptionError("properties is a sequence of names, not one string")
         if self.properties is not None:
             object.__setattr__(self, "properties", tuple(self.properties))
-            unknown = [p for p in self.properties if p not in PROPERTY_NAMES]
-            if unknown:
-                raise OptionError(f"unknown property {unknown[0]!r}; choose from {', '.join(PROPERTY_NAMES)}")
         if self.engine not in ENGINES:
             raise OptionError(f"unknown engine {self.engine!r}; choose one of {', '.join(ENGINES)}")
         if self.explorer not in EXPLORERS:
@@ -105,11 +101,16 @@ class CheckRun:
     """What one check found: each engine's report (explicit first), and with both engines their
     comparison. ``certificates`` are the Z3 engine's re-checked proofs (SMT-LIB 2 on demand)."""
 
-    config: Config
+    model: Model
     options: CheckOptions
     reports: tuple[Report, ...]
     comparison: Comparison | None = None
     certificates: tuple[ProvedCertificate, ...] = field(default=())
+
+    @property
+    def config(self) -> Any:
+        """The configuration the model was built from."""
+        return self.model.config
 
     @property
     def report(self) -> Report:
@@ -140,13 +141,18 @@ class CheckRun:
 
 
 def run_check(
-    config: Config,
+    model: Model,
     options: CheckOptions = CheckOptions(),
     progress: Callable[[Progress], None] | None = None,
     cancel: Cancellation | None = None,
 ) -> CheckRun:
-    """Check ``config`` as ``options`` say; ``progress`` is called now and then while exploring;
-    ``cancel``, once set (by a signal handler), stops the run with what it reached."""
+    """Check ``model`` (one configuration, built by its model's builder) as ``options`` say;
+    ``progress`` is called now and then while exploring; ``cancel``, once set (by a signal
+    handler), stops the run with what it reached. :class:`OptionError` for a property name the
+    model does not offer."""
+    unknown = [p for p in options.properties or () if p not in model.names]
+    if unknown:
+        raise OptionError(f"unknown property {unknown[0]!r}; choose from {', '.join(model.names)}")
     budget = Budget.start(options.timeout, cancel)
     names: Sequence[str] | None = options.properties
     reports: list[Report] = []
@@ -159,19 +165,20 @@ def run_check(
                 from leasecheck.checker.z3.engine import Z3Options, z3_run
         if options.engine in ("explicit", "both"):
             limits = Limits(options.max_states, None, budget, options.max_memory)
-            report, _ = explicit_report(config, names, limits, progress, options.explorer, options.symmetry)
+            report, _ = explicit_report(model, names, limits, progress, options.explorer, options.symmetry)
             reports.append(report)
             if report.stats.stop_reason == INTERRUPTED:
-                return CheckRun(config, options, tuple(reports))
+                return CheckRun(model, options, tuple(reports))
         if options.engine in ("z3", "both"):
-            z3 = z3_run(config, names, Z3Options(depth=options.depth, budget=budget))
+            z3 = z3_run(model, names, Z3Options(depth=options.depth, budget=budget))
             reports.append(z3.report)
             certificates = z3.certificates
     except KeyboardInterrupt:  # between the engines, or while one was being imported
         stats = Stats(0, 0, 0.0, False, budget.stop_reason() or INTERRUPTED)
-        engine = "z3" if options.engine == "z3" or reports else "explicit"
-        reports.append(Report(config, engine, stats, ()))
+        z3_engine = options.engine == "z3" or bool(reports)
+        reports.append(Report(model, "z3" if z3_engine else "explicit", stats, (),
+                              kind=Engine.Z3 if z3_engine else Engine.EXPLICIT))
         if stats.stop_reason == INTERRUPTED:
-            return CheckRun(config, options, tuple(reports))
+            return CheckRun(model, options, tuple(reports))
     comparison = compare(reports[0], reports[1]) if len(reports) == 2 and all(r.results for r in reports) else None
-    return CheckRun(config, options, tuple(reports), comparison, certificates)
+    return CheckRun(model, options, tuple(reports), comparison, certificates)

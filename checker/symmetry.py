@@ -1,24 +1,30 @@
-"""Symmetry reduction for the DHCP model: an exact canonical representative of every state.
+"""Symmetry reduction: an exact canonical representative of every state, for the sorts a model declares.
 
-Clients are interchangeable, and so are addresses (docs/model.md section 8): renaming client ids
-by a permutation ``sigma`` and address ids by a permutation ``pi``, in every variable index and
-in every value that names a client or an address, maps behaviours to behaviours. Two states are
-*equivalent* when one is such a renaming of the other.
+A model declares its interchangeable ids as :class:`~leasecheck.model.lang.Sort` s on its
+system (DHCP: clients and addresses, docs/model.md section 8): renaming the ids of a sort by a
+permutation, in every variable index and in every value that names one, maps behaviours to
+behaviours. Two states are *equivalent* when one is such a renaming of the other. This module
+reads only those declarations; it knows no model's variables.
 
-The canonical form is exact: two states get the same representative exactly when they are
-equivalent. For a fixed address permutation ``pi``, a state is described completely by its
-budgets and, per client, a *client key*: its own variables with addresses renamed by ``pi``, and
-the sets of addresses (renamed) that the lease table marks OFFERED or BOUND to it. Sorting the
-client keys forgets the client ids, so the sorted keys are the same for every client renaming.
-The representative is the state decoded from the smallest sorted key tuple over all ``pi``: it
-depends only on the equivalence class and is a member of it.
+The first sort declared is *keyed* (its ids' keys are sorted), the second, if any, is
+*enumerated* (every permutation of its ids is tried). For a fixed permutation ``pi`` of the
+enumerated ids, a state is described completely by its scalars and, per keyed id, a *key*: its
+own variables (the groups the keyed sort indexes) with enumerated ids renamed by ``pi``, and, for
+each variable group the enumerated sort indexes and each kind of value there that names a keyed
+id, the set of enumerated ids (renamed) whose variable holds that value for it (DHCP: the
+addresses the lease table marks OFFERED, and BOUND, to the client). Sorting the keys forgets the
+keyed ids, so the sorted keys are the same for every renaming of them. The representative is the
+state decoded from the smallest sorted key tuple over all ``pi``: it depends only on the
+equivalence class and is a member of it.
 
-With ``fixed`` clients (the subgroup that leaves those client ids alone), the fixed clients' keys
-keep their positions and only the others are sorted: per-client properties of a fixed client
-are preserved by that subgroup.
+With ``fixed`` keyed ids (the subgroup that leaves those ids alone), the fixed ids' keys keep
+their positions and only the others are sorted: per-client properties of a fixed client are
+preserved by that subgroup.
 
-Only this module knows how the DHCP variables mention clients and addresses; a system whose
-variables it does not recognise is refused with :class:`SymmetryError`.
+What the exact form needs of the declarations, and :class:`SymmetryError` refuses otherwise: at
+most two sorts; keyed-indexed values that name no keyed id; enumerated-indexed values that name
+no enumerated id and, except for one value (DHCP: FREE), exactly one keyed id; scalars that name
+no id.
 """
 
 from __future__ import annotations
@@ -30,46 +36,60 @@ from dataclasses import dataclass
 import numpy as np
 
 from leasecheck.errors import UserError
-from leasecheck.model import values as V
-from leasecheck.model.lang import System
-
-#: client-indexed variable groups, in the order their fields appear in a client key
-CLIENT_GROUPS = ("st", "err", "addr", "to_srv", "to_cli", "mem")
-ADDRESS_GROUPS = ("db",)
+from leasecheck.model.lang import Domain, Sort, System, mentions, rename
 
 
 class SymmetryError(UserError):
-    """The system is not one whose symmetry this module knows how to reduce."""
+    """The system declares no symmetry this module knows how to reduce."""
 
 
-def _rename(value: Hashable, pi: Sequence[int], address_valued: bool) -> Hashable:
-    """A message or address value with its address renamed by ``pi``."""
+def _renamed(value: Hashable, sort: Sort, perm: Sequence[int], valued: bool) -> Hashable:
+    """``value`` with the ids of ``sort`` renamed by ``perm``: the value itself when the
+    variable's values are ids of the sort (``valued``), else the ids inside it."""
     if value is None:
         return None
-    if address_valued:
-        return pi[value]  # type: ignore[call-overload]
-    if isinstance(value, V.Request):
-        return V.Request(value.kind, pi[value.addr])
-    if isinstance(value, V.Release | V.Offer | V.Ack):
-        return type(value)(pi[value.addr])
-    return value
+    if valued:
+        return perm[value]  # type: ignore[call-overload]
+    return rename(value, sort.name, perm)
+
+
+def _names(domain: Domain, sort: Sort, group: str) -> bool:
+    """Whether the values of ``group`` (of ``domain``) name ids of ``sort``."""
+    return group in sort.valued or any(mentions(v, sort.name) for v in domain.values)
 
 
 @dataclass(frozen=True)
 class _Field:
     group: str
-    variables: tuple[int, ...]  # per client
+    variables: tuple[int, ...]  # per keyed id
     width: int
     shift: int
-    renames: bool  # values mention addresses
+    renames: bool  # values name enumerated ids
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """One kind of value, in one group the enumerated sort indexes, that names a keyed id: per
+    keyed id, the index of that value naming it; a set of enumerated ids per keyed id in the key."""
+
+    variables: tuple[int, ...]  # per enumerated id
+    index: tuple[int, ...]  # per keyed id
+    empty: int  # the index of the one value that names no keyed id
 
 
 class Symmetry:
-    """The canonical-form map for one DHCP system and one group (all renamings fixing ``fixed``)."""
+    """The canonical-form map for one system and one group (all renamings fixing ``fixed``)."""
 
     def __init__(self, system: System, fixed: tuple[int, ...] = ()):
         self.system = system
         self.fixed = tuple(sorted(set(fixed)))
+        if not system.sorts:
+            raise SymmetryError(f"{system.name} declares no interchangeable ids to reduce by")
+        if len(system.sorts) > 2:
+            raise SymmetryError(f"{system.name} declares {len(system.sorts)} sorts; symmetry reduction takes two at most")
+        keyed = system.sorts[0]
+        enumerated = system.sorts[1] if len(system.sorts) > 1 else Sort("", 0, ())
+        self.keyed, self.enumerated = keyed, enumerated
         groups: dict[str, dict[int, int]] = {}
         scalars: list[int] = []
         for i, v in enumerate(system.variables):
@@ -77,69 +97,105 @@ class Symmetry:
                 scalars.append(i)
             else:
                 groups.setdefault(v.group, {})[v.key] = i
-        known = set(CLIENT_GROUPS) | set(ADDRESS_GROUPS)
-        if set(groups) != known:
-            raise SymmetryError(f"symmetry reduction knows the DHCP model only, not {system.name}")
-        self.clients = len(groups["st"])
-        self.addresses = len(groups["db"])
+        declared = set(keyed.indexes) | set(enumerated.indexes)
+        if set(groups) != declared:
+            extra = sorted(set(groups) ^ declared)
+            raise SymmetryError(f"the sorts of {system.name} do not declare exactly its indexed variables ({', '.join(extra)})")
+        for s in (keyed, enumerated):
+            for g in s.indexes:
+                if sorted(groups[g]) != list(range(s.size)):
+                    raise SymmetryError(f"{g} is not indexed by the {s.size} {s.plural}")
+        for i in scalars:
+            v = system.variables[i]
+            if any(_names(v.domain, s, v.group) for s in (keyed, enumerated)):
+                raise SymmetryError(f"{v.name} names ids of a sort but belongs to none")
+        self.clients = keyed.size
+        self.addresses = enumerated.size
         if any(c >= self.clients or c < 0 for c in self.fixed):
-            raise SymmetryError(f"no client {self.fixed} to keep fixed")
+            raise SymmetryError(f"no {keyed.name} {self.fixed} to keep fixed")
         self.free = tuple(c for c in range(self.clients) if c not in self.fixed)
         self.scalars = tuple(scalars)
         A = self.addresses
         self.perms = list(itertools.permutations(range(A)))
         fields: list[_Field] = []
         shift = 0
-        for g in CLIENT_GROUPS:
+        for g in keyed.indexes:
             vars_ = tuple(groups[g][c] for c in range(self.clients))
             dom = system.variables[vars_[0]].domain
+            if _names(dom, keyed, g):
+                raise SymmetryError(f"the values of {g} name {keyed.plural}, which its index already is")
             width = max(1, (len(dom) - 1).bit_length())
-            renames = g in ("addr", "to_srv", "to_cli", "mem")
-            fields.append(_Field(g, vars_, width, shift, renames))
+            fields.append(_Field(g, vars_, width, shift, _names(dom, enumerated, g)))
             shift += width
         self.fields = tuple(fields)
-        self.offered_shift = shift
-        self.bound_shift = shift + A
-        if shift + 2 * A > 63:
-            raise SymmetryError("the configuration is too large for symmetry reduction (client keys exceed 63 bits)")
-        # value renaming tables per address permutation: tables[field][perm] -> new index by old
+        self.slots = self._slots(groups)
+        self.set_shift = shift
+        if shift + len(self.slots) * A > 63:
+            raise SymmetryError("the configuration is too large for symmetry reduction (keys exceed 63 bits)")
+        # value renaming tables per enumerated permutation: tables[field][perm] -> new index by old
         self.tables: dict[str, np.ndarray] = {}
         for f in self.fields:
             if not f.renames:
                 continue
             dom = system.variables[f.variables[0]].domain
-            address_valued = f.group in ("addr", "mem")
             t = np.empty((len(self.perms), len(dom)), dtype=np.int64)
             for p, pi in enumerate(self.perms):
                 for i, value in enumerate(dom.values):
-                    t[p, i] = dom.index(_rename(value, pi, address_valued))
+                    t[p, i] = dom.index(_renamed(value, enumerated, pi, f.group in enumerated.valued))
             self.tables[f.group] = t
-        # permuting the bits of an address set: bits[perm][mask]
+        # permuting the bits of a set of enumerated ids: bits[perm][mask]
         self.bits = np.zeros((len(self.perms), 1 << A), dtype=np.int64)
         for p, pi in enumerate(self.perms):
             for m in range(1 << A):
                 self.bits[p, m] = sum(1 << pi[a] for a in range(A) if m >> a & 1)
-        self.db_vars = tuple(groups["db"][a] for a in range(A))
-        lease = system.variables[self.db_vars[0]].domain
-        self.free_index = lease.index(V.FREE)
-        self.offered_index = tuple(lease.index(V.Offered(c)) for c in range(self.clients))
-        self.bound_index = tuple(lease.index(V.Bound(c)) for c in range(self.clients))
-        # one table per permutation for all renamed fields of a client at once, indexed by the
-        # mixed-radix number of their values; and one for the two address sets together
+        # one table per permutation for all renamed fields of a keyed id at once, indexed by the
+        # mixed-radix number of their values; and one for all its sets together
         self.renamed = tuple(f for f in self.fields if f.renames)
         self.radix = tuple(len(system.variables[f.variables[0]].domain) for f in self.renamed)
-        size = int(np.prod(self.radix))
-        combo = np.zeros((len(self.perms), size), dtype=np.int64)
-        digits = np.indices(self.radix).reshape(len(self.radix), -1)
-        for p in range(len(self.perms)):
-            for f, d in zip(self.renamed, digits, strict=True):
-                combo[p] |= self.tables[f.group][p][d] << f.shift
+        combo = np.zeros((len(self.perms), int(np.prod(self.radix))), dtype=np.int64)
+        if self.renamed:
+            digits = np.indices(self.radix).reshape(len(self.radix), -1)
+            for p in range(len(self.perms)):
+                for f, d in zip(self.renamed, digits, strict=True):
+                    combo[p] |= self.tables[f.group][p][d] << f.shift
         self.combo = combo
-        sets = np.arange(1 << (2 * A))
-        self.sets = (self.bits[:, sets >> A] << self.offered_shift) | (self.bits[:, sets & ((1 << A) - 1)] << self.bound_shift)
-        # client keys packed several to a word, most significant first, for comparisons
-        self.key_bits = self.bound_shift + A
+        T, mask = len(self.slots), (1 << A) - 1
+        sets = np.arange(1 << (T * A))
+        table = np.zeros((len(self.perms), 1 << (T * A)), dtype=np.int64)
+        for k in range(T):  # slot k's set: bits A*(T-1-k) up in the index, at set_shift + A*k in the key
+            table |= self.bits[:, (sets >> (A * (T - 1 - k))) & mask] << (self.set_shift + A * k)
+        self.sets = table
+        # keys packed several to a word, most significant first, for comparisons
+        self.key_bits = self.set_shift + T * A
         self.per_word = max(1, 63 // self.key_bits)
+
+    def _slots(self, groups: dict[str, dict[int, int]]) -> tuple[_Slot, ...]:
+        keyed, enumerated = self.keyed, self.enumerated
+        everyone = tuple(range(keyed.size))
+        out = []
+        for g in enumerated.indexes:
+            vars_ = tuple(groups[g][a] for a in range(enumerated.size))
+            dom = self.system.variables[vars_[0]].domain
+            if _names(dom, enumerated, g):
+                raise SymmetryError(f"the values of {g} name {enumerated.plural}, which its index already is")
+            tags: list[Hashable] = []
+            empty = []
+            for value in dom.values:
+                named = (value,) if g in keyed.valued else mentions(value, keyed.name)
+                if value is None or not named:
+                    empty.append(value)
+                    continue
+                if len(named) != 1:
+                    raise SymmetryError(f"a value of {g} names {len(named)} {keyed.plural}: {value}")
+                tag = 0 if g in keyed.valued else rename(value, keyed.name, [0] * keyed.size)
+                if tag not in tags:
+                    tags.append(tag)
+            if len(empty) != 1:
+                raise SymmetryError(f"{g} has {len(empty)} values that name no {keyed.name}; the exact form needs one")
+            for tag in tags:
+                index = tuple(dom.index(_renamed(tag, keyed, [c] * keyed.size, g in keyed.valued)) for c in everyone)
+                out.append(_Slot(vars_, index, dom.index(empty[0])))
+        return tuple(out)
 
     @property
     def order(self) -> int:
@@ -148,10 +204,13 @@ class Symmetry:
         return len(self.perms) * int(np.prod(range(1, free + 1)))
 
     def describe(self) -> str:
-        if not self.fixed:
-            return "every renaming of clients and of addresses"
+        keyed, enumerated = self.keyed.plural, self.enumerated.plural
         which = ", ".join(map(str, self.fixed))
-        return f"every renaming of addresses and of the clients other than {which}"
+        if not self.addresses:
+            return f"every renaming of {keyed}" if not self.fixed else f"every renaming of the {keyed} other than {which}"
+        if not self.fixed:
+            return f"every renaming of {keyed} and of {enumerated}"
+        return f"every renaming of {enumerated} and of the {keyed} other than {which}"
 
     def canonical(self, states: np.ndarray) -> np.ndarray:
         """The class representative of every row of ``states`` (n, variables)."""
@@ -169,12 +228,12 @@ class Symmetry:
             for f, r in zip(self.renamed, self.radix, strict=True):
                 k = k * r + x[:, f.variables[c]]
             combo.append(k)
-            # the addresses the lease table offers (high bits) and binds (low bits) to client c
+            # per slot, the enumerated ids whose variable holds its value for c (first slot highest)
             m = np.zeros(n, dtype=np.int64)
-            for a, var in enumerate(self.db_vars):
-                col = x[:, var]
-                m |= ((col == self.offered_index[c]).astype(np.int64) << (A + a)) | (
-                    (col == self.bound_index[c]).astype(np.int64) << a)
+            for t, slot in enumerate(self.slots):
+                up = A * (len(self.slots) - 1 - t)
+                for a, var in enumerate(slot.variables):
+                    m |= (x[:, var] == slot.index[c]).astype(np.int64) << (up + a)
             sets.append(m)
         order = list(self.fixed) + list(self.free)
         nfixed = len(self.fixed)
@@ -226,13 +285,14 @@ class Symmetry:
             key = best[:, j]
             for f in self.fields:
                 out[:, f.variables[c]] = (key >> f.shift) & ((1 << f.width) - 1)
-        for a, var in enumerate(self.db_vars):
-            col = np.full(states.shape[0], self.free_index, dtype=np.int64)
-            for j, c in enumerate(positions):
-                key = best[:, j]
-                col = np.where((key >> (self.offered_shift + a)) & 1 == 1, self.offered_index[c], col)
-                col = np.where((key >> (self.bound_shift + a)) & 1 == 1, self.bound_index[c], col)
-            out[:, var] = col
+        for t, slot in enumerate(self.slots):
+            shift = self.set_shift + self.addresses * t
+            for a, var in enumerate(slot.variables):
+                col = out[:, var] if t and slot.variables == self.slots[t - 1].variables else \
+                    np.full(states.shape[0], slot.empty, dtype=np.int64)
+                for j, c in enumerate(positions):
+                    col = np.where((best[:, j] >> (shift + a)) & 1 == 1, slot.index[c], col)
+                out[:, var] = col
         for var in self.scalars:
             out[:, var] = states[:, var]
         return out
@@ -244,8 +304,9 @@ class Symmetry:
 
 @dataclass(frozen=True)
 class ClientRenaming:
-    """Renaming client ids by the permutation ``sigma`` (client ``c`` becomes ``sigma[c]``), on
-    states, on ``(variable, value)`` literals and on action instances of one DHCP system.
+    """Renaming the ids of a system's keyed sort (its first: DHCP's clients) by the permutation
+    ``sigma`` (client ``c`` becomes ``sigma[c]``), on states, on ``(variable, value)`` literals
+    and on action instances.
 
     ``variable[v]`` is the index of the variable that ``v`` becomes, ``value[v][i]`` the value
     index (in that variable's domain) that value index ``i`` of ``v`` becomes. Clients are
@@ -269,40 +330,32 @@ class ClientRenaming:
         return self.variable[v], self.value[v][i]
 
     def params(self, action: str, params: Sequence[int]) -> tuple[int, ...]:
-        """The parameters of an instance of ``action``, with the client ones renamed."""
+        """The parameters of an instance of ``action``, with the keyed ones (clients) renamed."""
         names = next(a.params for a in self.system.actions if a.name == action)
-        return tuple(self.sigma[p] if kind == "client" else p for kind, p in zip(names, params, strict=True))
+        keyed = self.system.sorts[0].name
+        return tuple(self.sigma[p] if kind == keyed else p for kind, p in zip(names, params, strict=True))
 
 
 def client_renaming(system: System, sigma: Sequence[int]) -> ClientRenaming:
-    """The renaming of ``system``'s client ids by ``sigma``; :class:`SymmetryError` for a system
-    that is not the DHCP model."""
+    """The renaming of ``system``'s keyed ids (clients) by ``sigma``; :class:`SymmetryError` for a
+    system whose declared sorts :class:`Symmetry` refuses."""
     sym = Symmetry(system)
     sigma = tuple(sigma)
     if sorted(sigma) != list(range(sym.clients)):
-        raise SymmetryError(f"{sigma} is not a permutation of the {sym.clients} clients")
+        raise SymmetryError(f"{sigma} is not a permutation of the {sym.clients} {sym.keyed.plural}")
     variable = list(range(len(system.variables)))
     for f in sym.fields:
         for c, v in enumerate(f.variables):
             variable[v] = f.variables[sigma[c]]
-    value: list[tuple[int, ...]] = []
-    for v, var in enumerate(system.variables):
-        if v in sym.db_vars:
-            def renamed(x: object) -> object:
-                if isinstance(x, V.Offered | V.Bound):
-                    return type(x)(sigma[x.client])
-                return x
-
-            value.append(tuple(var.domain.index(renamed(x)) for x in var.domain.values))
-        else:
-            value.append(tuple(range(len(var.domain))))
-    return ClientRenaming(system, sigma, tuple(variable), tuple(value))
+    value = tuple(tuple(var.domain.index(_renamed(x, sym.keyed, sigma, var.group in sym.keyed.valued))
+                        for x in var.domain.values) for var in system.variables)
+    return ClientRenaming(system, sigma, tuple(variable), value)
 
 
 def client_swap(system: System, client: int) -> ClientRenaming:
     """The renaming that swaps clients 0 and ``client``."""
     sigma = list(range(Symmetry(system).clients))
     if not 0 <= client < len(sigma):
-        raise SymmetryError(f"no client {client} to swap with client 0")
+        raise SymmetryError(f"no {system.sorts[0].name} {client} to swap with {system.sorts[0].name} 0")
     sigma[0], sigma[client] = client, 0
     return client_renaming(system, sigma)

@@ -35,10 +35,11 @@ if TYPE_CHECKING:
         render_text,
         render_trace,
         replay,
+        run_check,
         write_trace,
     )
     from leasecheck.checker.results import CheckResult, LoopFairness, Method, Report, Stats, Step, Trace
-    from leasecheck.checker.run import CheckOptions, CheckRun, run_check
+    from leasecheck.checker.run import CheckOptions, CheckRun
     from leasecheck.errors import ExitStatus, InternalError, LeasecheckError, UserError
     from leasecheck.model.dhcp import Config
     from leasecheck.model.policy import Policy, policy_space
@@ -73,7 +74,7 @@ _HOMES = {
     "Trace": "leasecheck.checker.results",
     "CheckOptions": "leasecheck.checker.run",
     "CheckRun": "leasecheck.checker.run",
-    "run_check": "leasecheck.checker.run",
+    "run_check": "leasecheck.api",
     "ExitStatus": "leasecheck.errors",
     "InternalError": "leasecheck.errors",
     "LeasecheckError": "leasecheck.errors",

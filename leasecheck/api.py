@@ -14,10 +14,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from leasecheck.checker.run import CheckOptions, CheckRun, run_check
+from leasecheck.checker.run import CheckOptions, CheckRun
 from leasecheck.model.dhcp import Config
 
 if TYPE_CHECKING:
+    from leasecheck.checker.budget import Cancellation
     from leasecheck.checker.claims import ClaimsReport
     from leasecheck.checker.cli.prove import ProofRun
     from leasecheck.checker.conform.report import CaseReport
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from leasecheck.checker.render.itf import TraceFile
     from leasecheck.checker.render.narrate import StepStory
     from leasecheck.checker.results import CheckResult, Report, Trace
+    from leasecheck.properties.model import Model
 
 
 def check(
@@ -68,6 +70,22 @@ def check(
     options = CheckOptions(None if properties is None else tuple(properties), engine, explorer, symmetry,
                            max_states, timeout, depth, max_memory)
     return run_check(Config() if config is None else config, options, progress)
+
+
+def run_check(
+    subject: Config | Model,
+    options: CheckOptions | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: Cancellation | None = None,
+) -> CheckRun:
+    """Check a DHCP configuration (its model built here, once) or any model built through
+    :class:`leasecheck.properties.model.Model`, as ``options`` say: the front door
+    :func:`leasecheck.checker.run.run_check` with the model made for it."""
+    from leasecheck.checker.run import run_check as run_model
+    from leasecheck.properties.dhcp import dhcp_model
+
+    model = dhcp_model(subject) if isinstance(subject, Config) else subject
+    return run_model(model, options or CheckOptions(), progress, cancel)
 
 
 def claims() -> ClaimsReport:
@@ -265,9 +283,9 @@ def render_text(result: object) -> str:
 def render_trace(config: Config, trace: Trace) -> str:
     """A trace of ``config``'s model step by step, as ``leasecheck check`` prints it."""
     from leasecheck.checker.render.text import render_trace as trace_text
-    from leasecheck.model.dhcp import dhcp_system
+    from leasecheck.properties.dhcp import dhcp_model
 
-    return trace_text(dhcp_system(config), trace)
+    return trace_text(dhcp_model(config), trace)
 
 
 def narrate(config: Config, trace: Trace) -> list[StepStory]:
@@ -275,10 +293,11 @@ def narrate(config: Config, trace: Trace) -> list[StepStory]:
     variables changed, the notes a reader needs (``StepStory``: ``events``, ``changes``, ``notes``,
     ``silent``)."""
     from leasecheck.checker.render.narrate import story
-    from leasecheck.model.dhcp import dhcp_system
+    from leasecheck.properties.dhcp import dhcp_model
 
-    system = dhcp_system(config)
-    return [story(system, before.state, step) for before, step in zip(trace.steps, trace.steps[1:], strict=False)]
+    model = dhcp_model(config)
+    return [story(model.system, before.state, step, model.narration)
+            for before, step in zip(trace.steps, trace.steps[1:], strict=False)]
 
 
 def chart_text(config: Config, trace: Trace) -> str:

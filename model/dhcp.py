@@ -19,6 +19,7 @@ from leasecheck.model.lang import (
     Action,
     Domain,
     Expr,
+    Sort,
     StateView,
     System,
     Variable,
@@ -447,4 +448,12 @@ def dhcp_system(cfg: Config) -> System:
     """The traced DHCP system for one configuration (cached: tracing is deterministic)."""
     variables, actions = dhcp_actions(cfg)
     ranges: dict[str, Sequence[int]] = {"client": tuple(range(cfg.clients)), "address": tuple(range(cfg.addresses))}
-    return build_system(f"dhcp[{cfg.describe()}]", variables, actions, ranges)
+    return build_system(f"dhcp[{cfg.describe()}]", variables, actions, ranges, dhcp_sorts(cfg))
+
+
+def dhcp_sorts(cfg: Config) -> tuple[Sort, ...]:
+    """Clients and addresses are interchangeable (docs/model.md section 8): the client-indexed
+    variables, in the order a client's symmetry key lists them, and the lease table indexed by
+    address; ``addr`` and ``mem`` hold addresses, messages and lease entries name them inside."""
+    return (Sort("client", cfg.clients, ("st", "err", "addr", "to_srv", "to_cli", "mem")),
+            Sort("address", cfg.addresses, ("db",), valued=("addr", "mem"), plural_name="addresses"))

@@ -34,6 +34,7 @@ first-order trace enforces it and refuses anything else with the line that does 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -414,6 +415,59 @@ class Variable:
     key: int | None
 
 
+def render_value(value: object) -> object:
+    """A JSON-friendly form of a domain value: None, int and str stay; other values (messages,
+    lease entries) become their ``str``."""
+    if value is None or isinstance(value, int | str):
+        return value
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Sort:
+    """A set of interchangeable ids (``0 .. size-1``) that the model declares: renaming them maps
+    behaviours to behaviours.
+
+    ``indexes``: the variable groups with one variable per id (``st[c]``), in the order a
+    symmetry reduction lays out its key; ``valued``: the groups whose values are ids of the sort
+    (or None). Values that mention ids inside them (a message carrying an address) say so with
+    :func:`names_sort` on their dataclass fields. An action parameter of kind ``name`` is an id of
+    the sort.
+    """
+
+    name: str
+    size: int
+    indexes: tuple[str, ...]
+    valued: tuple[str, ...] = ()
+    #: the name of several ids, in words ("" for the name and an s)
+    plural_name: str = ""
+
+    @property
+    def plural(self) -> str:
+        return self.plural_name or f"{self.name}s"
+
+
+def names_sort(sort: str) -> Any:
+    """A dataclass field (of a domain value) that holds an id of ``sort``."""
+    return field(metadata={"sort": sort})
+
+
+def mentions(value: Hashable, sort: str) -> tuple[int, ...]:
+    """The ids of ``sort`` that a dataclass value holds in its :func:`names_sort` fields."""
+    if not dataclasses.is_dataclass(value):
+        return ()
+    return tuple(getattr(value, f.name) for f in dataclasses.fields(value) if f.metadata.get("sort") == sort)
+
+
+def rename(value: Hashable, sort: str, perm: Sequence[int]) -> Hashable:
+    """``value`` with the ids of ``sort`` in its :func:`names_sort` fields renamed by ``perm``
+    (id ``i`` becomes ``perm[i]``); other values unchanged."""
+    if not dataclasses.is_dataclass(value) or isinstance(value, type):
+        return value
+    changes = {f.name: perm[getattr(value, f.name)] for f in dataclasses.fields(value) if f.metadata.get("sort") == sort}
+    return dataclasses.replace(value, **changes) if changes else value
+
+
 @dataclass(frozen=True)
 class Action:
     """A parameterised action: one instance per parameter tuple, traced into commands.
@@ -467,6 +521,14 @@ class System:
     commands: tuple[GuardedCommand, ...]
     instances: tuple[Instance, ...]
     actions: tuple[Action, ...]
+    #: the sorts of interchangeable ids the model declares (symmetry reduction reads them)
+    sorts: tuple[Sort, ...] = ()
+
+    def sort(self, name: str) -> Sort:
+        for s in self.sorts:
+            if s.name == name:
+                return s
+        raise ModelError(f"the model declares no sort {name!r}")
 
     def var_index(self, name: str) -> int:
         for i, v in enumerate(self.variables):
@@ -706,8 +768,10 @@ def build_system(
     variables: Sequence[Variable],
     actions: Sequence[Action],
     ranges: Mapping[str, Sequence[int]],
+    sorts: Sequence[Sort] = (),
 ) -> System:
-    """Trace every action for every parameter tuple into a :class:`System`."""
+    """Trace every action for every parameter tuple into a :class:`System` (``sorts``: the
+    interchangeable ids the model declares)."""
     commands: list[GuardedCommand] = []
     instances: list[Instance] = []
     for action in actions:
@@ -722,7 +786,7 @@ def build_system(
                     GuardedCommand(len(commands), action.name, tuple(params), inst.index, label, guard, updates)
                 )
     initial = tuple(v.domain.index(v.initial) for v in variables)
-    return System(name, tuple(variables), initial, tuple(commands), tuple(instances), tuple(actions))
+    return System(name, tuple(variables), initial, tuple(commands), tuple(instances), tuple(actions), tuple(sorts))
 
 
 def predicate(variables: Sequence[Variable], fn: Callable[[StateView], object]) -> Expr:

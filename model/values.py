@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from leasecheck.model.lang import names_sort
+from leasecheck.model.lang import render_value as render_value  # where it was first defined
+
 INIT = "INIT"
 SELECTING = "SELECTING"
 REQUESTING = "REQUESTING"
@@ -36,7 +39,7 @@ class Discover:
 @dataclass(frozen=True)
 class Request:
     kind: str
-    addr: int
+    addr: int = names_sort("address")
 
     def __str__(self) -> str:
         return f"REQUEST({self.kind},{self.addr})"
@@ -44,7 +47,7 @@ class Request:
 
 @dataclass(frozen=True)
 class Release:
-    addr: int
+    addr: int = names_sort("address")
 
     def __str__(self) -> str:
         return f"RELEASE({self.addr})"
@@ -52,7 +55,7 @@ class Release:
 
 @dataclass(frozen=True)
 class Offer:
-    addr: int
+    addr: int = names_sort("address")
 
     def __str__(self) -> str:
         return f"OFFER({self.addr})"
@@ -60,7 +63,7 @@ class Offer:
 
 @dataclass(frozen=True)
 class Ack:
-    addr: int
+    addr: int = names_sort("address")
 
     def __str__(self) -> str:
         return f"ACK({self.addr})"
@@ -80,7 +83,7 @@ class Free:
 
 @dataclass(frozen=True)
 class Offered:
-    client: int
+    client: int = names_sort("client")
 
     def __str__(self) -> str:
         return f"OFFERED({self.client})"
@@ -88,7 +91,7 @@ class Offered:
 
 @dataclass(frozen=True)
 class Bound:
-    client: int
+    client: int = names_sort("client")
 
     def __str__(self) -> str:
         return f"BOUND({self.client})"
@@ -138,10 +141,3 @@ def parse_value(text: object) -> object:
         except ValueError:
             return text
     return text
-
-
-def render_value(value: object) -> object:
-    """A JSON-friendly form: None, int and str stay; message and lease values become strings."""
-    if value is None or isinstance(value, int | str):
-        return value
-    return str(value)

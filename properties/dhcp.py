@@ -1,4 +1,5 @@
-"""The properties of docs/model.md section 7 for one traced DHCP system.
+"""The properties of docs/model.md section 7 for one traced DHCP system, and the DHCP model as
+the engines read it (:func:`dhcp_model`).
 
 :func:`dhcp_properties` turns property names into :mod:`leasecheck.properties.spec` objects, one per client
 for the per-client properties. :data:`PROPERTIES` lists every name with its statement; without
@@ -8,34 +9,30 @@ an explicit selection, :func:`default_names` picks the ones that apply to a conf
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict
+from functools import lru_cache
 
-from leasecheck.errors import UserError
 from leasecheck.model import values as V
-from leasecheck.model.dhcp import Config, holding, holds
+from leasecheck.model.dhcp import Config, dhcp_system, holding, holds
 from leasecheck.model.lang import BOOL, Expr, StateView, System, all_, predicate
+from leasecheck.properties.model import Model, Narration
 from leasecheck.properties.spec import (
     AfterAction,
+    GoalWords,
     Invariant,
     Property,
+    PropertyError,
+    PropertyInfo,
     Reachable,
     Recoverable,
     Recovery,
     StuckReachable,
 )
 
-
-class PropertyError(UserError):
-    """A property that does not exist, or does not make sense for the configuration."""
-
-
-@dataclass(frozen=True)
-class PropertyInfo:
-    name: str
-    per_client: bool
-    kind: str
-    statement: str
+__all__ = ["PROPERTIES", "PROPERTY_NAMES", "PropertyError", "PropertyInfo", "default_names", "dhcp_model",
+           "dhcp_properties", "info"]
 
 
 PROPERTIES: tuple[PropertyInfo, ...] = (
@@ -124,15 +121,23 @@ def dhcp_properties(system: System, cfg: Config, names: Sequence[str] | None = N
     return out
 
 
+def lease_words(c: int) -> GoalWords:
+    """How the per-client properties name their goal, holds(c), in a verdict's reason."""
+    return GoalWords(goal=f"holds({c})", holds="holds a lease", held="the client holds its lease",
+                     not_held="the client does not hold a lease", without="without a lease",
+                     get="get the client a lease", gets="gets the client a lease", thing="a lease")
+
+
 def _per_client(name: str, c: int, statement: str, system: System, cfg: Config) -> Property:
     var = system.variables
     goal = predicate(var, lambda s: holds(s, c))
+    words = lease_words(c)
     text = statement.replace("(c)", f"({c})").replace("[c]", f"[{c}]")
     after_delete = predicate(var, lambda s: s.deletes_left == 0)
     if name == "recovery":
-        return Recovery(name, c, text, goal)
+        return Recovery(name, c, text, goal, words=words)
     if name == "recoverable":
-        return Recoverable(name, c, text, goal)
+        return Recoverable(name, c, text, goal, words=words)
     if name == "kb_symptom":
         target = predicate(
             var,
@@ -140,12 +145,65 @@ def _per_client(name: str, c: int, statement: str, system: System, cfg: Config) 
             & (s.st[c] == V.RENEWING)
             & (s.err[c] == 1),
         )
-        return Reachable(name, c, text, target)
+        return Reachable(name, c, text, target, words=words)
     if name == "kb_release_workaround":
-        return AfterAction(name, c, text, after_delete, "Release", (c,), goal)
+        return AfterAction(name, c, text, after_delete, "Release", (c,), goal, words=words)
     if name == "kb_restart_workaround":
-        return AfterAction(name, c, text, after_delete, "AdminRestart", (), goal)
+        return AfterAction(name, c, text, after_delete, "AdminRestart", (), goal, words=words)
     if name == "kb_stuck_after_expiry":
         target = predicate(var, lambda s: s.st[c] == V.INIT)
-        return StuckReachable(name, c, text, target, goal, ("AdminRestart",))
+        return StuckReachable(name, c, text, target, goal, ("AdminRestart",), words=words)
     raise PropertyError(f"unknown property {name!r}")
+
+
+#: what the abstract actions stand for on a real client or server
+MEANINGS: tuple[tuple[str, str], ...] = (
+    ("T1", "lease timer T1, or IPCONFIG /RENEW"),
+    ("T2", "lease timer T2"),
+    ("Expire", "the lease runs out on the client"),
+    ("Release", "IPCONFIG /RELEASE"),
+    ("Reboot", "the client reboots (INIT-REBOOT)"),
+    ("AdminDelete", "the administrator deletes the active lease"),
+    ("AdminRestart", "the administrator restarts the DHCP Server service"),
+    ("ExpireLease", "the lease runs out on the server"),
+)
+
+
+def describe_config(cfg: Config) -> str:
+    """The configuration in words, as a report's first line gives it."""
+    def n(count: int, word: str) -> str:
+        return f"{count} {word}{'' if count == 1 else 'es' if word.endswith('ss') else 's'}"
+
+    return (
+        f"variant {cfg.variant}, {n(cfg.clients, 'client')}, {n(cfg.addresses, 'address')}, "
+        f"deletes {cfg.deletes}, losses {cfg.losses}, reboots {cfg.reboots}, "
+        f"restart {'on' if cfg.restart else 'off'}"
+        + ("" if cfg.client_nak == "obey" else f", client NAK {cfg.client_nak}")
+        + ("" if cfg.client_reboot == "keep-on-silence" else f", client reboot {cfg.client_reboot}")
+    )
+
+
+def _instances(cfg: Config, system: System, name: str) -> list[Property]:
+    return dhcp_properties(system, cfg, [name])
+
+
+@lru_cache(maxsize=64)
+def dhcp_model(cfg: Config) -> Model:
+    """The DHCP model of ``cfg`` as the engines read it: the traced system, every property that
+    applies to the configuration (``kb_restart_workaround`` only with a server that can restart),
+    the default selection, and the model's words (cached: one model per configuration, traced once)."""
+    refused = () if cfg.restart else (("kb_restart_workaround",
+                                       "kb_restart_workaround speaks of AdminRestart: it needs --restart"),)
+    return Model(
+        trace=functools.partial(dhcp_system, cfg),
+        instances=functools.partial(_instances, cfg),
+        catalogue=PROPERTIES,
+        defaults=default_names(cfg),
+        description=describe_config(cfg),
+        title=cfg.describe(),
+        parameters=tuple(asdict(cfg).items()),
+        refused=refused,
+        narration=Narration(MEANINGS, quiet=("to_srv", "to_cli"),
+                            signs=(("err", 1, 'client {key} shows "unable to obtain an IP network address"'),)),
+        config=cfg,
+    )

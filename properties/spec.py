@@ -11,14 +11,57 @@ Each kind says what "holds" means; engines decide it and never reinterpret it:
   action instance ``action`` lies where every fair run reaches ``goal``.
 * :class:`StuckReachable`: some reachable state satisfies ``target`` and no run from it that avoids
   the actions ``excluding`` reaches ``goal`` (holds = such a state is reachable).
+
+Every property carries its own wording (:class:`GoalWords`): engines phrase a verdict's reason
+from it ("a fair run never again holds a lease") and never know what the goal means.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from leasecheck.errors import UserError
 from leasecheck.model.lang import Expr
+
+
+class PropertyError(UserError):
+    """A property that does not exist, or does not make sense for the configuration."""
+
+
+@dataclass(frozen=True)
+class PropertyInfo:
+    """One property name a model offers: one instance per id of a sort (``per_client``) or one
+    in all, its kind in words, and its statement."""
+
+    name: str
+    per_client: bool
+    kind: str
+    statement: str
+
+
+@dataclass(frozen=True)
+class GoalWords:
+    """How a property names its goal in a verdict's reason; each phrase fits the sentence shown.
+
+    ``goal``: the goal itself ("holds(0)"); ``holds``: "a fair run never again ..."; ``held``:
+    "a state where ..."; ``not_held``: "a deadlock where ..."; ``without``: "no fair loop ...";
+    ``get`` and ``gets``: "no run can ever ... again", "every fair run ..."; ``thing``: "a path
+    to ...".
+    """
+
+    goal: str = "the goal"
+    holds: str = "reaches the goal"
+    held: str = "the goal holds"
+    not_held: str = "the goal does not hold"
+    without: str = "without the goal"
+    get: str = "reach the goal"
+    gets: str = "reaches the goal"
+    thing: str = "the goal"
+
+
+#: the wording of a property that says nothing of its own
+PLAIN = GoalWords()
 
 
 class Verdict(enum.Enum):
@@ -39,6 +82,7 @@ class Invariant:
     client: int | None
     statement: str
     good: Expr
+    words: GoalWords = field(default=PLAIN, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -47,6 +91,7 @@ class Reachable:
     client: int | None
     statement: str
     target: Expr
+    words: GoalWords = field(default=PLAIN, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -55,6 +100,7 @@ class Recovery:
     client: int | None
     statement: str
     goal: Expr
+    words: GoalWords = field(default=PLAIN, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -63,6 +109,7 @@ class Recoverable:
     client: int | None
     statement: str
     goal: Expr
+    words: GoalWords = field(default=PLAIN, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -74,6 +121,7 @@ class AfterAction:
     action: str
     params: tuple[int, ...]
     goal: Expr
+    words: GoalWords = field(default=PLAIN, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -84,6 +132,8 @@ class StuckReachable:
     target: Expr
     goal: Expr
     excluding: tuple[str, ...]
+    words: GoalWords = field(default=PLAIN, kw_only=True)
 
 
 Property = Invariant | Reachable | Recovery | Recoverable | AfterAction | StuckReachable
+

@@ -24,6 +24,7 @@ from leasecheck.checker.explicit.explore import Limits, explore
 from leasecheck.model import dhcp
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.lang import TraceError
+from leasecheck.properties.dhcp import dhcp_model
 from leasecheck.properties.spec import Verdict
 
 from .mutation import Mutant, load
@@ -95,7 +96,7 @@ def _finite(module: ModuleType, clients: int, addresses: int, variant: str = "nt
     from leasecheck.checker.explicit.engine import explicit_report
 
     with model_of(module):
-        report, _ = explicit_report(Config(clients, addresses, variant, deletes=0), [PROPERTY])
+        report, _ = explicit_report(dhcp_model(Config(clients, addresses, variant, deletes=0)), [PROPERTY])
     return report.results[0].verdict
 
 

@@ -22,13 +22,14 @@ from leasecheck.checker.z3.certificate import KEY, certificate_text, header_for,
 from leasecheck.checker.z3.engine import Z3Options, z3_run
 from leasecheck.errors import UserError
 from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.properties.dhcp import dhcp_model
 
 NT40 = Config(1, 1, "nt40")
 
 
 @cache
 def genuine(prop: str) -> str:
-    return {c.property: c.smtlib for c in z3_run(NT40, None, Z3Options(depth=8, timeout=60)).certificates}[prop]
+    return {c.property: c.smtlib for c in z3_run(dhcp_model(NT40), None, Z3Options(depth=8, timeout=60)).certificates}[prop]
 
 
 def run(tmp_path: Path, text: str, *options: str) -> tuple[int, str, str]:
@@ -256,6 +257,6 @@ def test_nesting_past_the_stack_is_not_a_certificate(tmp_path: Path) -> None:
 
 
 def test_a_reachability_certificate_says_that_it_proves_the_property_violated(tmp_path: Path) -> None:
-    (cert,) = z3_run(NT40, ["kb_symptom"], Z3Options(depth=8, timeout=60)).certificates  # unreachable for nt40
+    (cert,) = z3_run(dhcp_model(NT40), ["kb_symptom"], Z3Options(depth=8, timeout=60)).certificates  # unreachable for nt40
     code, out, _ = run(tmp_path, cert.smtlib, "--solver", "z3")
     assert code == 0 and "claim: kb_symptom is violated, the opposite of:" in out

@@ -34,6 +34,7 @@ from leasecheck.checker.z3.certificate import (
 from leasecheck.checker.z3.engine import ProvedCertificate, Z3Options, z3_run
 from leasecheck.errors import ExitStatus
 from leasecheck.model.dhcp import Config
+from leasecheck.properties.dhcp import dhcp_model
 
 pytest.importorskip("cvc5")
 
@@ -45,7 +46,7 @@ NT35_D0 = Config(1, 1, "nt35", deletes=0)
 
 @cache
 def _proofs(cfg: Config) -> dict[str, ProvedCertificate]:
-    return {c.property: c for c in z3_run(cfg, None, OPTIONS).certificates}
+    return {c.property: c for c in z3_run(dhcp_model(cfg), None, OPTIONS).certificates}
 
 
 @cache

@@ -12,7 +12,8 @@ import pytest
 
 from leasecheck.checker.cli.main import main
 from leasecheck.checker.render.text import render_trace
-from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.model.dhcp import Config
+from leasecheck.properties.dhcp import dhcp_model
 
 from .test_lasso import recovery_trace
 
@@ -77,7 +78,7 @@ def test_json_report_follows_the_contract():
 
 def test_rendered_counterexample_matches_the_golden_text():
     cfg = Config(1, 1, "nt35")
-    text = render_trace(dhcp_system(cfg), recovery_trace(cfg)) + "\n"
+    text = render_trace(dhcp_model(cfg), recovery_trace(cfg)) + "\n"
     golden = GOLDEN / "nt35_recovery_1x1.txt"
     assert text == golden.read_text()
 

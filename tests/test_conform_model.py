@@ -12,6 +12,7 @@ from leasecheck.checker.explicit.engine import explicit_report
 from leasecheck.checker.explicit.explore import Limits, explore
 from leasecheck.model.dhcp import Config, ConfigError, dhcp_system
 from leasecheck.model.values import NAK, Bound
+from leasecheck.properties.dhcp import dhcp_model
 from leasecheck.properties.spec import Verdict
 
 # docs/model.md section 8, every row.
@@ -36,7 +37,7 @@ def test_the_default_client_obeys_a_nak_so_the_reference_counts_are_unchanged(cf
 
 def test_a_client_that_ignores_a_nak_while_renewing_still_recovers_under_a_nak_server() -> None:
     cfg = Config(1, 1, "nt40", 1, client_nak="ignore-while-renewing")
-    report, graph = explicit_report(cfg, ["recovery", "recoverable"])
+    report, graph = explicit_report(dhcp_model(cfg), ["recovery", "recoverable"])
     assert graph.complete
     assert {r.property: r.verdict for r in report.results} == {"recovery": Verdict.HOLDS, "recoverable": Verdict.HOLDS}
 
@@ -95,7 +96,7 @@ def test_under_nt40_the_rebinding_nak_brings_back_a_client_that_ignored_the_rene
 
 @pytest.mark.parametrize("variant", ["nt40", "dnsmasq", "authoritative", "rfc2131"])
 def test_recovery_holds_for_a_client_that_ignores_a_nak_while_renewing(variant: str) -> None:
-    report, graph = explicit_report(Config(2, 2, variant, 1, client_nak="ignore-while-renewing"), ["recovery"])
+    report, graph = explicit_report(dhcp_model(Config(2, 2, variant, 1, client_nak="ignore-while-renewing")), ["recovery"])
     assert graph.complete
     assert [r.verdict for r in report.results] == [Verdict.HOLDS, Verdict.HOLDS]
 

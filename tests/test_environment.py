@@ -22,6 +22,7 @@ from leasecheck.checker.explicit.explore import Limits
 from leasecheck.checker.results import Method
 from leasecheck.checker.run import CheckOptions, OptionError
 from leasecheck.model.dhcp import Config
+from leasecheck.properties.dhcp import dhcp_model
 from leasecheck.properties.spec import Verdict
 
 PYTHON = sys.executable
@@ -184,7 +185,7 @@ def test_max_memory_stops_the_exploration():
 
 @pytest.mark.parametrize("explorer", ["vector", "scalar"])
 def test_a_budget_already_spent_stops_both_explorers(explorer):
-    report, _ = explicit_report(Config(variant="nt40", clients=2, addresses=2), ["recovery"],
+    report, _ = explicit_report(dhcp_model(Config(variant="nt40", clients=2, addresses=2)), ["recovery"],
                                 Limits(max_memory=1), explorer=explorer)
     assert report.stats.stop_reason == "memory limit of 1 MB reached"
     assert [r.verdict for r in report.results] == [Verdict.UNKNOWN, Verdict.UNKNOWN]
@@ -200,7 +201,7 @@ def test_an_analysis_out_of_memory_is_an_unknown_verdict(monkeypatch):
         return real(analysis, prop)
 
     monkeypatch.setattr(explicit_engine, "decide", decide)
-    report, _ = explicit_report(Config(variant="nt40"), ["recovery", "no_duplicate_address"])
+    report, _ = explicit_report(dhcp_model(Config(variant="nt40")), ["recovery", "no_duplicate_address"])
     first, second = report.results
     assert first.verdict is Verdict.UNKNOWN and first.method is Method.LIMIT
     assert "ran out of memory on 55 states (explored in full)" in first.reason

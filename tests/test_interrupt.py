@@ -166,10 +166,11 @@ def test_an_interrupted_solver_call_is_no_proof_step() -> None:
     from leasecheck.checker.budget import Cancellation
     from leasecheck.checker.run import CheckOptions, run_check
     from leasecheck.model.dhcp import Config
+    from leasecheck.properties.dhcp import dhcp_model
 
     cancel = Cancellation()
     cancel.cancel()
-    run = run_check(Config(1, 1, "nt40"), CheckOptions(("recovery",), engine="z3"), cancel=cancel)
+    run = run_check(dhcp_model(Config(1, 1, "nt40")), CheckOptions(("recovery",), engine="z3"), cancel=cancel)
     assert run.interrupted and int(run.exit_status) == 130
     assert [(r.verdict.value, r.method.value) for r in run.results] == [("unknown", "limit")]
 
@@ -177,8 +178,9 @@ def test_an_interrupted_solver_call_is_no_proof_step() -> None:
 def test_a_run_within_its_budget_is_unchanged() -> None:
     from leasecheck.checker.run import CheckOptions, run_check
     from leasecheck.model.dhcp import Config
+    from leasecheck.properties.dhcp import dhcp_model
 
-    run = run_check(Config(1, 1, "nt40"), CheckOptions(("recovery",), engine="both", timeout=120))
+    run = run_check(dhcp_model(Config(1, 1, "nt40")), CheckOptions(("recovery",), engine="both", timeout=120))
     assert not run.interrupted and int(run.exit_status) == 0
     assert all(r.stats.stop_reason == "" for r in run.reports)
 
@@ -252,6 +254,7 @@ AFTER_ANSWER = """
 import os, signal, sys
 import leasecheck.__main__ as entry
 import leasecheck.checker.cli.main as cli
+from leasecheck.properties.dhcp import dhcp_model
 where, sig = sys.argv[1], int(sys.argv[2])
 check, signals_exit = cli._check, cli._Signals.__exit__
 

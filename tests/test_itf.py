@@ -13,6 +13,7 @@ from leasecheck.checker.cli.main import main
 from leasecheck.checker.explicit.engine import explicit_report
 from leasecheck.checker.render.itf import TraceFileError, itf_document, read_itf
 from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.properties.dhcp import dhcp_model
 
 NT35 = Config(variant="nt35")
 #: a trace file written before format version 2 (string values, the loop's first state repeated)
@@ -26,7 +27,7 @@ def run(*argv: str) -> tuple[int, str, str]:
 
 
 def recovery_counterexample(cfg: Config = NT35):
-    report, _ = explicit_report(cfg, ["recovery"])
+    report, _ = explicit_report(dhcp_model(cfg), ["recovery"])
     (result,) = report.results
     assert result.trace is not None
     return result

@@ -13,13 +13,14 @@ from leasecheck.checker.render.msc import Arrow, Note, build_chart, render_chart
 from leasecheck.checker.replay import successor_by
 from leasecheck.checker.results import Step, Trace
 from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.properties.dhcp import dhcp_model
 
 GOLDEN = Path(__file__).parent / "golden" / "msc_nt35_1x1_recovery.txt"
 
 
 def nt35_deadlock_chart():
     cfg = Config(variant="nt35")
-    report, _ = explicit_report(cfg, ["recovery"])
+    report, _ = explicit_report(dhcp_model(cfg), ["recovery"])
     (result,) = report.results
     assert result.trace is not None
     return build_chart(dhcp_system(cfg), result.trace, "nt35 1x1: recovery violated")

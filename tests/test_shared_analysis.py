@@ -15,7 +15,7 @@ from leasecheck.checker.explicit.vanalysis import VectorAnalysis
 from leasecheck.checker.explicit.vexplore import explore_vector
 from leasecheck.checker.symmetry import Symmetry
 from leasecheck.model.dhcp import Config, dhcp_system
-from leasecheck.properties.dhcp import dhcp_properties
+from leasecheck.properties.dhcp import dhcp_model, dhcp_properties
 
 CONFIGS = [
     Config(2, 1, "nt35", 1, 1, 1, True),
@@ -27,12 +27,12 @@ CONFIGS = [
 
 
 def _alone_and_together(cfg: Config, symmetry: bool, explorer: str = "vector") -> None:
-    together, _ = explicit_report(cfg, symmetry=symmetry, explorer=explorer)
+    together, _ = explicit_report(dhcp_model(cfg), symmetry=symmetry, explorer=explorer)
     assert together.stats.complete
     names = sorted({r.property for r in together.results})
     alone = []
     for name in names:
-        report, _ = explicit_report(cfg, [name], symmetry=symmetry, explorer=explorer)
+        report, _ = explicit_report(dhcp_model(cfg), [name], symmetry=symmetry, explorer=explorer)
         alone.extend(report.results)
     key = lambda r: (r.property, -1 if r.client is None else r.client)  # noqa: E731
     assert sorted(together.results, key=key) == sorted(alone, key=key)
@@ -53,7 +53,7 @@ def test_symmetry_reduced_properties_decided_together_are_decided_as_alone(cfg: 
     assert together == alone
     assert len(props) >= 4
     # and the engine's own run gives the same results
-    report, _ = explicit_report(cfg, symmetry=True)
+    report, _ = explicit_report(dhcp_model(cfg), symmetry=True)
     assert list(report.results) == together
 
 

@@ -36,7 +36,7 @@ from leasecheck.checker.results import Report
 from leasecheck.checker.z3.engine import Z3Options, z3_report
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.values import VARIANTS
-from leasecheck.properties.dhcp import PROPERTY_NAMES, dhcp_properties
+from leasecheck.properties.dhcp import PROPERTY_NAMES, dhcp_model, dhcp_properties
 from leasecheck.properties.spec import Invariant, Reachable, Recovery, Verdict
 
 H, X = Verdict.HOLDS, Verdict.VIOLATED
@@ -114,9 +114,9 @@ class Tally:
 def explicit_agreement(cfg: Config, names: list[str]) -> tuple[Report, int, int]:
     """The scalar explorer's report, after checking it against the table and against the vector
     explorer with and without symmetry; and how many verdicts each check compared."""
-    scalar, _ = explicit_report(cfg, names, explorer="scalar")
-    vector, vgraph = explicit_report(cfg, names, explorer="vector")
-    reduced, _ = explicit_report(cfg, names, explorer="vector", symmetry=True)
+    scalar, _ = explicit_report(dhcp_model(cfg), names, explorer="scalar")
+    vector, vgraph = explicit_report(dhcp_model(cfg), names, explorer="vector")
+    reduced, _ = explicit_report(dhcp_model(cfg), names, explorer="vector", symmetry=True)
     assert scalar.stats.complete
     assert scalar.stats.states == vector.stats.states == len(vgraph.states)
     assert _verdicts(vector) == _verdicts(scalar), cfg.describe()
@@ -194,7 +194,7 @@ def agreement(configs: list[Config], z3: list[bool]) -> Tally:
     # which would make Spacer's course, and so whether it finishes in time, depend on the order
     with ProcessPoolExecutor(_z3_workers(), mp_context=multiprocessing.get_context("spawn"),
                              max_tasks_per_child=1) as pool:
-        runs = [pool.submit(z3_report, cfg, _names(cfg), SWEEP_Z3) if with_z3 else None
+        runs = [pool.submit(z3_report, dhcp_model(cfg), _names(cfg), SWEEP_Z3) if with_z3 else None
                 for cfg, with_z3 in zip(configs, z3, strict=True)]
         for cfg, run in zip(configs, runs, strict=True):
             names = _names(cfg)

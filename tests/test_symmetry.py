@@ -20,7 +20,7 @@ from leasecheck.checker.symmetry import Symmetry
 from leasecheck.model import values as V
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.interp import holds
-from leasecheck.properties.dhcp import dhcp_properties
+from leasecheck.properties.dhcp import dhcp_model, dhcp_properties
 from leasecheck.properties.spec import Invariant, Reachable
 
 
@@ -133,7 +133,7 @@ CONFIGS = [Config(2, 2, "nt35"), Config(2, 2, "nt40"), Config(2, 2, "rfc2131"), 
 def test_reduced_verdicts_are_the_full_graphs_verdicts_for_client_zero(cfg):
     names = ["recovery", "recoverable", "no_duplicate_address", "single_binding", "kb_symptom", "kb_stuck_after_expiry",
              "kb_release_workaround"] + (["kb_restart_workaround"] if cfg.restart else [])
-    report, _ = explicit_report(cfg, names, symmetry=True)
+    report, _ = explicit_report(dhcp_model(cfg), names, symmetry=True)
     system = dhcp_system(cfg)
     full = GraphAnalysis(explore(system))
     expected = {(p.name, p.client): decide(full, p).verdict for p in dhcp_properties(system, cfg, names)}
@@ -146,7 +146,7 @@ def test_reduced_verdicts_are_the_full_graphs_verdicts_for_client_zero(cfg):
 
 
 def test_the_kb_deadlock_is_a_concrete_fair_lasso_under_symmetry():
-    report, _ = explicit_report(Config(2, 2, "nt35"), ["recovery"], symmetry=True)
+    report, _ = explicit_report(dhcp_model(Config(2, 2, "nt35")), ["recovery"], symmetry=True)
     (r,) = report.results
     assert str(r.verdict) == "violated" and r.trace is not None and r.trace.loop_start is not None
     loop = [s.action for s in r.trace.steps[r.trace.loop_start + 1:]]
@@ -160,8 +160,8 @@ def run(*argv):
 
 def test_the_release_workaround_fails_under_symmetry_with_losses_as_without():
     """With a lost message the Release workaround can fail; the reduced engine shows a concrete lasso."""
-    report, _ = explicit_report(Config(2, 2, "nt35", 1, 1, 0), ["kb_release_workaround"], symmetry=True)
-    full, _ = explicit_report(Config(2, 2, "nt35", 1, 1, 0), ["kb_release_workaround"])
+    report, _ = explicit_report(dhcp_model(Config(2, 2, "nt35", 1, 1, 0)), ["kb_release_workaround"], symmetry=True)
+    full, _ = explicit_report(dhcp_model(Config(2, 2, "nt35", 1, 1, 0)), ["kb_release_workaround"])
     (r,) = report.results
     assert str(r.verdict) == "violated" and r.trace is not None
     assert {str(x.verdict) for x in full.results} == {"violated"}
@@ -197,8 +197,8 @@ def test_a_state_limit_under_symmetry_is_unknown_never_holds():
 def test_three_by_three_recovery_and_recoverable_agree_with_the_full_graph(variant):
     cfg = Config(3, 3, variant)
     names = ["recovery", "recoverable"]
-    report, _ = explicit_report(cfg, names, symmetry=True)
-    full, _ = explicit_report(cfg, names)
+    report, _ = explicit_report(dhcp_model(cfg), names, symmetry=True)
+    full, _ = explicit_report(dhcp_model(cfg), names)
     expected = {(r.property, r.client): r.verdict for r in full.results}
     for r in report.results:
         assert all(v == r.verdict for (name, _), v in expected.items() if name == r.property)

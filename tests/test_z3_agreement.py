@@ -15,6 +15,7 @@ from leasecheck.checker.results import Method
 from leasecheck.checker.z3.engine import Z3Options, z3_report
 from leasecheck.model.dhcp import Config
 from leasecheck.model.values import VARIANTS
+from leasecheck.properties.dhcp import dhcp_model
 from leasecheck.properties.spec import Verdict
 
 SAFETY = ["no_duplicate_address", "single_binding"]
@@ -22,8 +23,8 @@ OPTIONS = Z3Options(depth=14, timeout=60)
 
 
 def agree(cfg: Config, names: list[str], options: Z3Options = OPTIONS) -> None:
-    explicit, _ = explicit_report(cfg, names)
-    symbolic = z3_report(cfg, names, options)
+    explicit, _ = explicit_report(dhcp_model(cfg), names)
+    symbolic = z3_report(dhcp_model(cfg), names, options)
     comparison = compare(explicit, symbolic)
     assert not comparison.disagreements
     for pair in comparison.pairs:
@@ -49,7 +50,7 @@ def test_safety_verdicts_agree_at_2x2_without_deletes() -> None:
 @pytest.mark.sweep
 def test_invariants_that_pdr_did_not_prove_are_proved_with_the_mined_invariant() -> None:
     for cfg, name in ((Config(2, 2, "authoritative"), "single_binding"), (Config(2, 2, "nt40", deletes=0), "no_duplicate_address")):
-        (result,) = z3_report(cfg, [name], OPTIONS).results
+        (result,) = z3_report(dhcp_model(cfg), [name], OPTIONS).results
         assert result.verdict is Verdict.HOLDS and result.method is Method.MINED_INVARIANT, (cfg.describe(), result.reason)
 
 
@@ -65,8 +66,8 @@ def test_safety_verdicts_agree_at_2x3() -> None:
 
 def test_nt35_recovery_lasso_replays_and_is_no_longer_than_the_explicit_one() -> None:
     cfg = Config(1, 1, "nt35")
-    explicit, _ = explicit_report(cfg, ["recovery"])
-    symbolic = z3_report(cfg, ["recovery"], Z3Options(depth=16, timeout=60))
+    explicit, _ = explicit_report(dhcp_model(cfg), ["recovery"])
+    symbolic = z3_report(dhcp_model(cfg), ["recovery"], Z3Options(depth=16, timeout=60))
     (mine,), (theirs,) = symbolic.results, explicit.results
     assert mine.verdict is theirs.verdict is Verdict.VIOLATED
     assert mine.trace is not None and mine.trace.is_lasso and theirs.trace is not None
@@ -79,11 +80,11 @@ def test_nt35_recovery_lasso_replays_and_is_no_longer_than_the_explicit_one() ->
 
 
 def test_a_lasso_too_long_for_the_depth_gives_unknown_not_holds() -> None:
-    (result,) = z3_report(Config(1, 1, "nt35"), ["recovery"], Z3Options(depth=5, timeout=20)).results
+    (result,) = z3_report(dhcp_model(Config(1, 1, "nt35")), ["recovery"], Z3Options(depth=5, timeout=20)).results
     assert result.verdict is Verdict.UNKNOWN and result.method is Method.LIMIT
     assert "5 steps" in result.reason  # the reason names the depth the search stopped at
 
 
 def test_properties_the_engine_does_not_decide_are_unknown_and_unsupported() -> None:
-    report = z3_report(Config(1, 1, "nt35"), ["recoverable", "kb_release_workaround", "kb_stuck_after_expiry"])
+    report = z3_report(dhcp_model(Config(1, 1, "nt35")), ["recoverable", "kb_release_workaround", "kb_stuck_after_expiry"])
     assert all(r.verdict is Verdict.UNKNOWN and r.method is Method.UNSUPPORTED for r in report.results)

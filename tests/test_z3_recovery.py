@@ -24,7 +24,7 @@ from leasecheck.checker.z3.cubes import CubeSets, union_formula
 from leasecheck.checker.z3.engine import Z3Options, z3_report, z3_run
 from leasecheck.checker.z3.translate import Translator
 from leasecheck.model.dhcp import Config, dhcp_system
-from leasecheck.properties.dhcp import dhcp_properties
+from leasecheck.properties.dhcp import dhcp_model, dhcp_properties
 from leasecheck.properties.spec import Recovery, Verdict
 
 OPTIONS = Z3Options(depth=16, timeout=120)
@@ -107,13 +107,13 @@ def test_nt35_ranking_leaves_reachable_states_and_the_lasso_replays() -> None:
     assert horn.solve(pdr.exclusion_problem(tr, left, "left over states are unreachable"), 60).reachable
     found = liveness.find_loop_then_path(tr, prop.goal, left, 16, 60)
     assert found.trace is not None and found.trace.is_lasso
-    (result,) = z3_report(cfg, ["recovery"], OPTIONS).results  # the engine replays what it reports
+    (result,) = z3_report(dhcp_model(cfg), ["recovery"], OPTIONS).results  # the engine replays what it reports
     assert result.verdict is Verdict.VIOLATED and result.trace is not None
 
 
 @pytest.mark.sweep
 def test_nt40_recovery_is_proved_at_2x2_for_every_client() -> None:
-    run = z3_run(Config(2, 2, "nt40"), ["recovery"], OPTIONS)
+    run = z3_run(dhcp_model(Config(2, 2, "nt40")), ["recovery"], OPTIONS)
     assert [r.verdict for r in run.report.results] == [Verdict.HOLDS, Verdict.HOLDS]
     assert len(run.certificates) == 2
 
@@ -121,7 +121,7 @@ def test_nt40_recovery_is_proved_at_2x2_for_every_client() -> None:
 @pytest.mark.parametrize(("timeout", "search_time"), [(0.001, None), (0.5, 0.5), (60, 0.2)])
 def test_a_recovery_proof_cut_short_is_unknown_never_holds(timeout: float, search_time: float | None) -> None:
     options = Z3Options(depth=16, timeout=timeout, search_time=search_time)
-    (result,) = z3_report(Config(1, 1, "nt40"), ["recovery"], options).results
+    (result,) = z3_report(dhcp_model(Config(1, 1, "nt40")), ["recovery"], options).results
     assert result.verdict is Verdict.UNKNOWN and result.method is Method.LIMIT
 
 
@@ -138,7 +138,7 @@ def test_a_search_of_many_calls_gets_ten_times_the_time_of_one_unless_told() -> 
 def test_recovery_verdicts_agree_at_2x2(variant: str) -> None:
     cfg = Config(2, 2, variant)
     options = Z3Options(depth=24, timeout=300)
-    comparison = compare(explicit_report(cfg, ["recovery"])[0], z3_report(cfg, ["recovery"], options))
+    comparison = compare(explicit_report(dhcp_model(cfg), ["recovery"])[0], z3_report(dhcp_model(cfg), ["recovery"], options))
     assert not comparison.disagreements
     if variant != "nt35":  # the proof closes for every recovering variant; the nt35 lasso may take longer
         assert all(p.second.verdict is Verdict.HOLDS for p in comparison.pairs), [p.second.reason for p in comparison.pairs]

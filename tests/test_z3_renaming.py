@@ -20,7 +20,7 @@ from leasecheck.checker.z3 import horn, ranking
 from leasecheck.checker.z3.engine import Z3Options, z3_run
 from leasecheck.model import interp
 from leasecheck.model.dhcp import Config, dhcp_system
-from leasecheck.properties.dhcp import dhcp_properties
+from leasecheck.properties.dhcp import dhcp_model, dhcp_properties
 from leasecheck.properties.spec import Recovery, Verdict
 
 OPTIONS = Z3Options(depth=20, timeout=120)
@@ -47,7 +47,7 @@ def test_a_renaming_that_is_no_permutation_is_refused() -> None:
 @pytest.mark.sweep
 def test_client_one_gets_client_zeros_certificate_renamed_and_it_rechecks() -> None:
     cfg = Config(2, 2, "nt40")
-    run = z3_run(cfg, ["recovery"], OPTIONS)
+    run = z3_run(dhcp_model(cfg), ["recovery"], OPTIONS)
     first, second = run.report.results
     assert first.verdict is second.verdict is Verdict.HOLDS
     assert first.method is second.method is Method.RANKING
@@ -68,7 +68,7 @@ def test_client_one_gets_client_zeros_certificate_renamed_and_it_rechecks() -> N
 
 
 def test_client_one_gets_client_zeros_lasso_renamed_and_it_replays() -> None:
-    run = z3_run(Config(2, 1, "nt40"), ["recovery"], OPTIONS)  # one address: the other client may keep it
+    run = z3_run(dhcp_model(Config(2, 1, "nt40")), ["recovery"], OPTIONS)  # one address: the other client may keep it
     first, second = run.report.results
     assert first.verdict is second.verdict is Verdict.VIOLATED
     assert first.trace is not None and second.trace is not None and second.trace.is_lasso
@@ -79,12 +79,12 @@ def test_client_one_gets_client_zeros_lasso_renamed_and_it_replays() -> None:
 
 @pytest.mark.sweep
 def test_client_one_gets_client_zeros_safety_results_renamed() -> None:
-    proved = z3_run(Config(2, 1, "nt40"), ["kb_symptom"], OPTIONS)
+    proved = z3_run(dhcp_model(Config(2, 1, "nt40")), ["kb_symptom"], OPTIONS)
     first, second = proved.report.results
     assert first.verdict is second.verdict is Verdict.VIOLATED  # unreachable: the KB symptom never occurs
     assert second.renamed_from == 0 and first.renamed_from is None and second.method is first.method
     assert len(proved.certificates) == 2 and all(horn.recheck(c.certificate) is None for c in proved.certificates)
-    found = z3_run(Config(2, 1, "nt35"), ["kb_symptom"], OPTIONS)
+    found = z3_run(dhcp_model(Config(2, 1, "nt35")), ["kb_symptom"], OPTIONS)
     first, second = found.report.results
     assert first.verdict is second.verdict is Verdict.HOLDS and first.method is second.method is Method.BMC
     assert second.renamed_from == 0 and first.renamed_from is None

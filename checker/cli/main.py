@@ -424,15 +424,17 @@ def _check_in(args: argparse.Namespace, out: TextIO, err: TextIO, signals: _Sign
             raise OutputError(str(exc)) from None
     with signals.cancel.shield():  # an import cut short by a signal leaves a half-made module
         from leasecheck.checker.run import CheckOptions, run_check
+        from leasecheck.properties.dhcp import dhcp_model
     if signals.cancel.cause is not None:
         raise KeyboardInterrupt
     options = CheckOptions(tuple(args.properties) if args.properties else None, args.engine, args.explorer,
                            args.symmetry, args.max_states, args.timeout, args.depth, max_memory=args.max_memory)
     show = not args.quiet and err.isatty() and os.environ.get("CI") is None
     printer = _ProgressPrinter(err) if show else None
+    model = dhcp_model(cfg)
     signals.arm()
     try:
-        run = run_check(cfg, options, printer, signals.cancel)
+        run = run_check(model, options, printer, signals.cancel)
     finally:
         signals.disarm()
         if printer is not None:

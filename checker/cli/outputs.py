@@ -84,8 +84,9 @@ def replay_command(file: str, chart: str | None, fmt: str, out: TextIO) -> int:
     from leasecheck.checker.render.inputfile import shown_path
     from leasecheck.checker.render.itf import TraceFileError, load_itf, replay_trace_file
     from leasecheck.checker.render.msc import build_chart, render_chart_text
-    from leasecheck.checker.render.text import describe_config, render_trace
+    from leasecheck.checker.render.text import render_trace
     from leasecheck.checker.replay import ClaimNotShown, ReplayError
+    from leasecheck.properties.dhcp import describe_config, dhcp_model
 
     if chart is not None:
         check_output_paths(chart)
@@ -115,7 +116,7 @@ def replay_command(file: str, chart: str | None, fmt: str, out: TextIO) -> int:
     if tf.format_version == 1:
         out.write("read as a trace file of format version 1 (string values, the loop's first state repeated)\n")
     if fmt in ("text", "both"):
-        out.write("\n" + render_trace(system, tf.trace) + "\n")
+        out.write("\n" + render_trace(dhcp_model(tf.config), tf.trace) + "\n")
     if fmt in ("chart", "both"):
         out.write("\n" + render_chart_text(build_chart(system, tf.trace)))
     if chart:

@@ -46,7 +46,7 @@ from leasecheck.checker.results import CheckResult
 from leasecheck.errors import ExitStatus, UserError
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.values import VARIANTS
-from leasecheck.properties.dhcp import dhcp_properties
+from leasecheck.properties.dhcp import dhcp_model, dhcp_properties
 from leasecheck.properties.spec import Verdict
 
 #: The properties ``prove`` speaks of, and whether each needs A >= C.
@@ -296,7 +296,7 @@ def _finite_counterexample(cfg: Config, prop: str) -> tuple[Config, CheckResult]
         if PROPERTIES[prop] and a < c:
             continue
         net = dataclasses.replace(cfg, clients=c, addresses=a)
-        run = run_check(net, CheckOptions(properties=(prop,)))
+        run = run_check(dhcp_model(net), CheckOptions(properties=(prop,)))
         for r in run.report.results:
             if r.verdict is Verdict.VIOLATED:
                 return net, r
@@ -327,7 +327,7 @@ def render_text(run: ProofRun) -> str:
                      f"candidates true in {'; '.join(run.learned_from)}):")
         lines += [f"    {t}" for t in run.invariant] or ["    (the property alone is inductive)"]
     if run.counterexample is not None and run.counterexample_config is not None:
-        lines.append(render_result_trace(dhcp_system(run.counterexample_config), run.counterexample))
+        lines.append(render_result_trace(dhcp_model(run.counterexample_config), run.counterexample))
     return "\n".join(lines) + "\n"
 
 

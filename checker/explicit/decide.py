@@ -88,18 +88,18 @@ def _recovery(an: GraphAnalysis, prop: Recovery) -> CheckResult:
         prefix = an.graph.path_to(best)
         if best in deadlocks:
             trace = an.trace(prefix)
-            return _result(an, prop, Verdict.VIOLATED, Method.DEADLOCK, "a run ends in a deadlock where the client does not hold a lease", trace)
+            return _result(an, prop, Verdict.VIOLATED, Method.DEADLOCK, f"a run ends in a deadlock where {prop.words.not_held}", trace)
         comp = next(c for c in fair if best in c)
         trace = an.lasso_from(prefix, comp)
         loop = len(trace.steps) - 1 - (trace.loop_start or 0)
         return _result(
             an, prop, Verdict.VIOLATED, Method.FAIR_CYCLE,
-            f"a fair run never again holds a lease: a {loop}-step loop after a {trace.loop_start}-step prefix",
+            f"a fair run never again {prop.words.holds}: a {loop}-step loop after a {trace.loop_start}-step prefix",
             trace,
         )
     if not an.graph.complete:
-        return _result(an, prop, Verdict.UNKNOWN, Method.LIMIT, f"no fair loop without a lease among the states seen, but {_incomplete(an)}")
-    return _result(an, prop, Verdict.HOLDS, Method.EXHAUSTIVE, "every fair cycle of the reachable graph passes a state where the client holds its lease")
+        return _result(an, prop, Verdict.UNKNOWN, Method.LIMIT, f"no fair loop {prop.words.without} among the states seen, but {_incomplete(an)}")
+    return _result(an, prop, Verdict.HOLDS, Method.EXHAUSTIVE, f"every fair cycle of the reachable graph passes a state where {prop.words.held}")
 
 
 def _recoverable(an: GraphAnalysis, prop: Recoverable) -> CheckResult:
@@ -112,10 +112,10 @@ def _recoverable(an: GraphAnalysis, prop: Recoverable) -> CheckResult:
         trace = an.trace(an.graph.path_to(i))
         return _result(
             an, prop, Verdict.VIOLATED, Method.BACKWARD,
-            f"after these {len(trace)} steps no run can ever get the client a lease again",
+            f"after these {len(trace)} steps no run can ever {prop.words.get} again",
             trace,
         )
-    return _result(an, prop, Verdict.HOLDS, Method.BACKWARD, f"each of the {len(can)} reachable states has a path to a lease")
+    return _result(an, prop, Verdict.HOLDS, Method.BACKWARD, f"each of the {len(can)} reachable states has a path to {prop.words.thing}")
 
 
 def _escape_set(an: GraphAnalysis, goal: object) -> bytearray:
@@ -142,15 +142,15 @@ def _after_action(an: GraphAnalysis, prop: AfterAction) -> CheckResult:
         path = prefix + tail
         end = path[-1][1]
         if end in deadlocks:
-            return _result(an, prop, Verdict.VIOLATED, Method.DEADLOCK, "after the action, a run deadlocks without a lease", an.trace(path))
+            return _result(an, prop, Verdict.VIOLATED, Method.DEADLOCK, f"after the action, a run deadlocks {prop.words.without}", an.trace(path))
         comp = next(c for c in fair if end in c)
         trace = an.lasso_from(path, comp)
         return _result(
             an, prop, Verdict.VIOLATED, Method.FAIR_CYCLE,
-            f"after {prop.action} at step {len(prefix) - 1}, a fair run never gets the client a lease",
+            f"after {prop.action} at step {len(prefix) - 1}, a fair run never {prop.words.gets}",
             trace,
         )
-    return _result(an, prop, Verdict.HOLDS, Method.BACKWARD, f"after each of the {checked} such {prop.action} transitions, every fair run gets the client a lease")
+    return _result(an, prop, Verdict.HOLDS, Method.BACKWARD, f"after each of the {checked} such {prop.action} transitions, every fair run {prop.words.gets}")
 
 
 def action_edges(an: GraphAnalysis, prop: AfterAction) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -226,5 +226,5 @@ def _stuck_reachable(an: GraphAnalysis, prop: StuckReachable) -> CheckResult:
     if stuck.size:
         i = int(stuck[0])
         trace = an.trace(an.graph.path_to(i))
-        return _result(an, prop, Verdict.HOLDS, Method.BACKWARD, f"reached in {len(trace)} steps; from there no run{without} gets the client a lease", trace)
-    return _result(an, prop, Verdict.VIOLATED, Method.BACKWARD, f"every reachable such state can still get the client a lease{without}")
+        return _result(an, prop, Verdict.HOLDS, Method.BACKWARD, f"reached in {len(trace)} steps; from there no run{without} {prop.words.gets}", trace)
+    return _result(an, prop, Verdict.VIOLATED, Method.BACKWARD, f"every reachable such state can still {prop.words.get}{without}")

@@ -1,7 +1,9 @@
-"""The explicit engine: explore a configuration once, then decide every asked property on the graph.
+"""The explicit engine: explore a model's system once, then decide every asked property on the graph.
 
 :func:`explicit_report` is the engine's one entry (the front door, :mod:`leasecheck.checker.run`,
-calls it). Three explorers build the same graph: ``vector`` (:mod:`.vexplore`, numpy, the default),
+calls it). It reads a :class:`~leasecheck.properties.model.Model` (the traced system and its
+properties, traced here on first use, within the run's budget) and knows no particular model.
+Three explorers build the same graph: ``vector`` (:mod:`.vexplore`, numpy, the default),
 analysed by :class:`~.vanalysis.VectorAnalysis`, ``scalar`` (:mod:`.explore`, compiled
 Python), analysed by :class:`~.analysis.GraphAnalysis`, and ``compiled`` (:mod:`.compiled`,
 generated C), analysed as the vector one's graph; without a C compiler it explores with the
@@ -30,20 +32,19 @@ from leasecheck.checker.budget import INTERRUPTED, Interrupted, OutOfTime
 from leasecheck.checker.explicit.decide import decide
 from leasecheck.checker.explicit.explore import EXPLORERS, Limits, Progress, StateGraph
 from leasecheck.checker.results import CheckResult, Method, Report, Stats
-from leasecheck.model.dhcp import Config, dhcp_system
-from leasecheck.properties.dhcp import PropertyError, dhcp_properties
-from leasecheck.properties.spec import Property, Verdict
+from leasecheck.properties.model import Model
+from leasecheck.properties.spec import Property, PropertyError, Verdict
 
 
 def explicit_report(
-    cfg: Config,
+    model: Model,
     properties: Sequence[str] | None = None,
     limits: Limits | None = None,
     progress: Callable[[Progress], None] | None = None,
     explorer: str = "vector",
     symmetry: bool = False,
 ) -> tuple[Report, StateGraph | None]:
-    """Explore ``cfg`` and decide the named properties (default: those that apply); the graph
+    """Explore ``model``'s system and decide the named properties (default: those that apply); the graph
     is None when the run's budget stopped the engine before it explored."""
     limits = limits or Limits()
     if explorer not in EXPLORERS:
@@ -61,9 +62,8 @@ def explicit_report(
             from leasecheck.checker.explicit import analysis, compiled, explore, reduced, vanalysis, vexplore
             from leasecheck.checker.symmetry import Symmetry
         _between(limits)
-        system = dhcp_system(cfg)
-        _between(limits)
-        props = dhcp_properties(system, cfg, properties)
+        system = model.system
+        props = model.select(properties)
         _between(limits)
         if explorer == "scalar":
             graph = explore.explore(system, limits, progress)
@@ -100,10 +100,10 @@ def explicit_report(
         results += [CheckResult(p.name, p.client, Verdict.UNKNOWN, why, method=Method.LIMIT) for p in props[len(results):]]
     if graph is None:
         stats = Stats(0, 0, time.perf_counter() - start, False, stopped)
-        return Report(cfg, engine, stats, tuple(results)), None
+        return Report(model, engine, stats, tuple(results)), None
     stats = Stats(len(graph.states), graph.transitions, time.perf_counter() - start, graph.complete and not stopped,
                   graph.stop_reason or stopped)
-    return Report(cfg, engine, stats, tuple(results)), graph
+    return Report(model, engine, stats, tuple(results)), graph
 
 
 def _shielded(limits: Limits) -> contextlib.AbstractContextManager[None]:

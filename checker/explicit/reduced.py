@@ -61,9 +61,11 @@ class UnsupportedUnderSymmetry(UserError):
 def check_supported(system: System, props: Sequence[Property], fixed: tuple[int, ...]) -> None:
     """Refuse what the quotient cannot decide: an action instance the group does not fix."""
     kinds = {a.name: a.params for a in system.actions}
+    sorts = [s.name for s in system.sorts]
     for p in props:
         if isinstance(p, AfterAction):
-            moved = [v for kind, v in zip(kinds[p.action], p.params, strict=True) if kind != "client" or v not in fixed]
+            moved = [v for kind, v in zip(kinds[p.action], p.params, strict=True)
+                     if kind in sorts and (kind != sorts[0] or v not in fixed)]
             if moved:
                 raise UnsupportedUnderSymmetry(
                     f"{p.name} speaks of {p.action}{p.params}, which symmetry reduction renames; "
@@ -177,7 +179,7 @@ def decide_reduced(an: QuotientAnalysis, prop: Property) -> CheckResult:
     result = replace(result, reason=result.reason.replace(" reachable states", " classes of reachable states"),
                      quotient=True)
     if prop.client is not None:
-        result = replace(result, reason=f"{result.reason} (by symmetry, the same for every client)")
+        result = replace(result, reason=f"{result.reason} (by symmetry, the same for every {an.symmetry.keyed.name})")
     return result
 
 
@@ -195,9 +197,9 @@ def _fixed_bits(an: QuotientAnalysis) -> np.ndarray:
         inst = system.instances[c.instance]
         fixed = inst.fair
         for kind, value in zip(kinds[c.action], c.params, strict=True):
-            if kind == "client":
+            if kind == sym.keyed.name:
                 fixed &= value in sym.fixed or len(sym.free) == 1
-            else:
+            elif kind == sym.enumerated.name:
                 fixed &= sym.addresses == 1
         if fixed:
             pos = position.setdefault(c.instance, len(position))
@@ -260,7 +262,7 @@ def _recovery(an: QuotientAnalysis, prop: Recovery) -> CheckResult:
             loop = len(verdict.steps) - 1 - (verdict.loop_start or 0)
             return CheckResult(
                 prop.name, prop.client, Verdict.VIOLATED,
-                f"a fair run never again holds a lease: a {loop}-step loop after a {verdict.loop_start}-step prefix",
+                f"a fair run never again {prop.words.holds}: a {loop}-step loop after a {verdict.loop_start}-step prefix",
                 verdict, method=Method.FAIR_CYCLE,
             )
         if verdict is None:
@@ -270,7 +272,7 @@ def _recovery(an: QuotientAnalysis, prop: Recovery) -> CheckResult:
         trace = _trace(g, steps, None, None)
         confirm(g.system, prop, Verdict.VIOLATED, trace)
         return CheckResult(prop.name, prop.client, Verdict.VIOLATED,
-                           "a run ends in a deadlock where the client does not hold a lease", trace,
+                           f"a run ends in a deadlock where {prop.words.not_held}", trace,
                            method=Method.DEADLOCK)
     if unsettled:
         return CheckResult(prop.name, prop.client, Verdict.UNKNOWN,
@@ -278,10 +280,10 @@ def _recovery(an: QuotientAnalysis, prop: Recovery) -> CheckResult:
                            f"(over {LIFT_LIMIT} concrete states)", method=Method.LIMIT)
     if not g.complete:
         return CheckResult(prop.name, prop.client, Verdict.UNKNOWN,
-                           f"no fair loop without a lease among the states seen, but exploration stopped "
+                           f"no fair loop {prop.words.without} among the states seen, but exploration stopped "
                            f"({g.stop_reason}) after {n} states", method=Method.LIMIT)
     return CheckResult(prop.name, prop.client, Verdict.HOLDS,
-                       "every fair cycle of the reduced graph passes a state where the client holds its lease",
+                       f"every fair cycle of the reduced graph passes a state where {prop.words.held}",
                        method=Method.EXHAUSTIVE)
 
 
@@ -319,13 +321,13 @@ def _after_action(an: QuotientAnalysis, prop: AfterAction) -> CheckResult:
         end = path[-1][1]
         if end in deadlocks:
             trace = _trace(g, concrete, None, None)
-            reason, method = "after the action, a run deadlocks without a lease", Method.DEADLOCK
+            reason, method = f"after the action, a run deadlocks {prop.words.without}", Method.DEADLOCK
         else:
             lasso = _lift_component(an, concrete, next(c for c in fair if end in c))
             if not isinstance(lasso, Trace):
                 raise RuntimeError("internal error: a fair component's renaming is not fair")
             trace = lasso
-            reason = f"after {prop.action} at step {len(g.path_to(i))}, a fair run never gets the client a lease"
+            reason = f"after {prop.action} at step {len(g.path_to(i))}, a fair run never {prop.words.gets}"
             method = Method.FAIR_CYCLE
         confirm(system, prop, Verdict.VIOLATED, trace)
         return CheckResult(prop.name, prop.client, Verdict.VIOLATED, reason, trace, method=method)
@@ -335,7 +337,7 @@ def _after_action(an: QuotientAnalysis, prop: AfterAction) -> CheckResult:
                            f"(over {LIFT_LIMIT} concrete states)", method=Method.LIMIT)
     return CheckResult(prop.name, prop.client, Verdict.HOLDS,
                        f"after each of the {checked} such {prop.action} transitions of the reduced graph, "
-                       "every fair run gets the client a lease", method=Method.BACKWARD)
+                       f"every fair run {prop.words.gets}", method=Method.BACKWARD)
 
 
 def _lift_component(an: QuotientAnalysis, prefix: list[tuple[int, tuple[int, ...]]],

@@ -7,7 +7,6 @@ from typing import Any
 from leasecheck.checker.claims import ClaimsReport
 from leasecheck.checker.render.jsondoc import config_json, result_json
 from leasecheck.checker.render.text import table
-from leasecheck.model.dhcp import dhcp_system
 
 
 def render_claims_text(report: ClaimsReport) -> str:
@@ -35,7 +34,7 @@ def render_claims_text(report: ClaimsReport) -> str:
 def claims_json(report: ClaimsReport) -> dict[str, Any]:
     out = []
     for r in report.results:
-        system = dhcp_system(r.claim.config)
+        system = r.model.system
         out.append({
             "property": r.claim.property,
             "config": config_json(r.claim.config),

@@ -48,7 +48,7 @@ from leasecheck.errors import UserError
 from leasecheck.model.dhcp import Config, ConfigError, dhcp_system
 from leasecheck.model.lang import Domain, ModelError, System
 from leasecheck.model.values import parse_value
-from leasecheck.properties.dhcp import PROPERTY_NAMES
+from leasecheck.properties.dhcp import PROPERTY_NAMES, dhcp_model
 
 FORMAT_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
 #: the format version written now; files without one are of version 1
@@ -483,5 +483,5 @@ def replay_trace_file(tf: TraceFile) -> System:
             options = successor_by(system, tf.trace.steps[n - 1].state, step.action, step.params, step.label)
             if tuple(step.state) not in options:
                 raise ReplayError(n, f"{step.instance} does not follow the rule {step.label!r} to the state given")
-    check_claim(system, tf.config, tf.property, tf.client, tf.verdict, tf.trace)
+    check_claim(dhcp_model(tf.config), tf.property, tf.client, tf.verdict, tf.trace)
     return system

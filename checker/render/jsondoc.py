@@ -6,17 +6,15 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from leasecheck.checker.results import CheckResult, Report, Trace
-from leasecheck.model.dhcp import Config, dhcp_system
-from leasecheck.model.lang import System
-from leasecheck.model.values import render_value
+from leasecheck.model.lang import System, render_value
 
 if TYPE_CHECKING:
     from leasecheck.checker.run import CheckRun
 
 
-def config_json(cfg: Config) -> dict[str, Any]:
-    """The configuration as JSON: every field of :class:`Config`, always, whatever its value
-    (docs/json.md lists them)."""
+def config_json(cfg: Any) -> dict[str, Any]:
+    """A configuration (a dataclass, DHCP's ``Config``) as JSON: every field, always, whatever
+    its value (docs/json.md lists them)."""
     return asdict(cfg)
 
 
@@ -55,11 +53,11 @@ def result_json(system: System | None, r: CheckResult) -> dict[str, Any]:
 
 
 def report_json(report: Report) -> dict[str, Any]:
-    # built only when a trace needs it (a run stopped by its deadline may not have built it)
-    system = dhcp_system(report.config) if any(r.trace is not None for r in report.results) else None
+    # traced only when a trace needs it (a run stopped by its deadline may not have traced it)
+    system = report.model.system if any(r.trace is not None for r in report.results) else None
     s = report.stats
     return {
-        "config": config_json(report.config),
+        "config": dict(report.model.parameters),
         "engine": report.engine,
         "stats": {"states": s.states, "transitions": s.transitions, "seconds": round(s.seconds, 3),
                   "complete": s.complete, "stop_reason": s.stop_reason or None},

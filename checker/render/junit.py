@@ -13,7 +13,6 @@ from pathlib import Path
 from leasecheck.checker.claims import ClaimResult, ClaimsReport
 from leasecheck.checker.cli.outputs import OutputError
 from leasecheck.checker.render.text import render_result_trace
-from leasecheck.model.dhcp import dhcp_system
 
 
 def case_name(r: ClaimResult) -> str:
@@ -22,14 +21,13 @@ def case_name(r: ClaimResult) -> str:
 
 
 def _details(r: ClaimResult) -> str:
-    system = dhcp_system(r.claim.config)
     lines = [f"expected {r.claim.expected}, computed {r.computed} ({r.claim.source}); {r.states:,} states"]
     for x in r.results:
         who = "" if x.client is None else f" client {x.client}"
         lines.append(f"{x.property}{who}: {x.verdict}: {x.reason}")
     for x in r.results:
         if x.trace is not None:
-            lines += ["", render_result_trace(system, x)]
+            lines += ["", render_result_trace(r.model, x)]
     return "\n".join(lines) + "\n"
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from leasecheck.checker.results import Step
-from leasecheck.model.lang import System
-from leasecheck.model.values import render_value
+from leasecheck.model.lang import System, render_value
+from leasecheck.properties.model import Narration
 
 
 @dataclass(frozen=True)
@@ -49,24 +49,13 @@ class StepStory:
     notes: tuple[str, ...] = ()  # what the step means to a person (timers, the error message)
 
 
-#: what the abstract client actions stand for on a real client
-_MEANING = {
-    "T1": "lease timer T1, or IPCONFIG /RENEW",
-    "T2": "lease timer T2",
-    "Expire": "the lease runs out on the client",
-    "Release": "IPCONFIG /RELEASE",
-    "Reboot": "the client reboots (INIT-REBOOT)",
-    "AdminDelete": "the administrator deletes the active lease",
-    "AdminRestart": "the administrator restarts the DHCP Server service",
-    "ExpireLease": "the lease runs out on the server",
-}
-
-
 def _show(v: object) -> str:
     return "none" if v is None else str(render_value(v))
 
 
-def story(system: System, prev: tuple[int, ...], step: Step) -> StepStory:
+def story(system: System, prev: tuple[int, ...], step: Step, narration: Narration | None = None) -> StepStory:
+    """The step from ``prev``: messages sent, received or lost, the variables changed, and the
+    notes the model's ``narration`` gives (what the action stands for, what a change shows)."""
     changes = []
     events = []
     for v, old, new in zip(system.variables, prev, step.state, strict=True):
@@ -91,8 +80,12 @@ def story(system: System, prev: tuple[int, ...], step: Step) -> StepStory:
     events.sort(key=lambda e: e.event == "sent")  # what arrives or is lost, then what is sent
     serve = step.action in ("ServeDiscover", "ServeRequest")
     answered = any(e.direction == "to client" and e.event == "sent" for e in events)
-    notes = [_MEANING[step.action]] if step.action in _MEANING else []
-    for ch in changes:
-        if ch.variable.startswith("err[") and ch.new == 1:
-            notes.append(f"client {ch.variable[4:-1]} shows \"unable to obtain an IP network address\"")
+    narration = narration or Narration()
+    meaning = narration.meaning(step.action)
+    notes = [meaning] if meaning else []
+    for v, old, new in zip(system.variables, prev, step.state, strict=True):
+        if old != new:
+            shown = narration.shown(v.group, v.domain.values[new])
+            if shown:
+                notes.append(shown.format(key=v.key))
     return StepStory(tuple(events), tuple(changes), serve and not answered, tuple(notes))

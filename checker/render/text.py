@@ -7,25 +7,12 @@ from typing import TYPE_CHECKING
 from leasecheck.checker.compare import Comparison
 from leasecheck.checker.render.narrate import story
 from leasecheck.checker.results import CheckResult, Report, Trace
-from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.lang import System
+from leasecheck.properties.model import Model
 from leasecheck.properties.spec import Verdict
 
 if TYPE_CHECKING:
     from leasecheck.checker.run import CheckRun
-
-
-def describe_config(cfg: Config) -> str:
-    def n(count: int, word: str) -> str:
-        return f"{count} {word}{'' if count == 1 else 'es' if word.endswith('ss') else 's'}"
-
-    return (
-        f"variant {cfg.variant}, {n(cfg.clients, 'client')}, {n(cfg.addresses, 'address')}, "
-        f"deletes {cfg.deletes}, losses {cfg.losses}, reboots {cfg.reboots}, "
-        f"restart {'on' if cfg.restart else 'off'}"
-        + ("" if cfg.client_nak == "obey" else f", client NAK {cfg.client_nak}")
-        + ("" if cfg.client_reboot == "keep-on-silence" else f", client reboot {cfg.client_reboot}")
-    )
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
@@ -40,8 +27,8 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 def render_report(report: Report) -> str:
     s = report.stats
     head = [
-        f"leasecheck: {describe_config(report.config)}",
-        (f"engine {report.engine}: symbolic, no states enumerated, {s.seconds:.2f} s" if report.engine == "z3" else
+        f"leasecheck: {report.model.description}",
+        (f"engine {report.engine}: symbolic, no states enumerated, {s.seconds:.2f} s" if report.symbolic else
          f"engine {report.engine}: {s.states:,} states, {s.transitions:,} transitions, {s.seconds:.2f} s")
         + ("" if s.complete else f" (incomplete: {s.stop_reason})"),
         "",
@@ -51,30 +38,30 @@ def render_report(report: Report) -> str:
         for r in report.results
     ]
     out = head + [table(["property", "client", "verdict", "reason"], rows)]
-    traced = [r for r in report.results if r.trace is not None]
-    system = dhcp_system(report.config) if traced else None  # built only for a trace
-    for r in traced:
-        assert system is not None
-        out += ["", render_result_trace(system, r)]
+    for r in report.results:
+        if r.trace is not None:
+            out += ["", render_result_trace(report.model, r)]
     return "\n".join(out) + "\n"
 
 
-def render_result_trace(system: System, r: CheckResult) -> str:
+def render_result_trace(model: Model, r: CheckResult) -> str:
     assert r.trace is not None
     who = "" if r.client is None else f", client {r.client}"
     kind = "witness" if str(r.verdict) == "holds" else "counterexample"
     title = f"{r.property}{who}: {r.verdict} ({kind}, {len(r.trace)} steps)"
-    return f"== {title} ==\n{render_trace(system, r.trace)}"
+    return f"== {title} ==\n{render_trace(model, r.trace)}"
 
 
-def render_trace(system: System, trace: Trace) -> str:
+def render_trace(model: Model, trace: Trace) -> str:
+    """``trace`` step by step, told in the model's own words (its narration)."""
+    system, narration = model.system, model.narration
     lines = []
     first = trace.steps[0]
     lines.append(f"  0  initial state: {_state_line(system, first.state)}")
     for n in range(1, len(trace.steps)):
         step = trace.steps[n]
         prev = trace.steps[n - 1].state
-        st = story(system, prev, step)
+        st = story(system, prev, step, narration)
         action = step.instance + (f" [{step.label}]" if step.label else "")
         if trace.loop_start is not None and n == trace.loop_start + 1:
             lines.append(f"     -- loop: steps {n} to {len(trace.steps) - 1} repeat forever --")
@@ -83,7 +70,8 @@ def render_trace(system: System, trace: Trace) -> str:
             lines.append(f"       {e}")
         if st.silent:
             lines.append("       server answers nothing")
-        changes = [c for c in st.changes if not c.variable.startswith(("to_srv", "to_cli"))]
+        quiet = {v.name for v in system.variables if v.group in narration.quiet}
+        changes = [c for c in st.changes if c.variable not in quiet]
         if changes:
             lines.append("       " + ", ".join(str(c) for c in changes))
     if trace.loop_start is not None:
@@ -99,7 +87,7 @@ def render_trace(system: System, trace: Trace) -> str:
 
 
 def _state_line(system: System, state: tuple[int, ...]) -> str:
-    from leasecheck.model.values import render_value
+    from leasecheck.model.lang import render_value
 
     parts = []
     for k, v in system.decode(state).items():

@@ -18,6 +18,7 @@ from leasecheck.checker.explicit.timeline import recovery_after_delete
 from leasecheck.checker.results import Verdict, combine
 from leasecheck.checker.run import CheckOptions, run_check
 from leasecheck.checker.sweep.grid import Point
+from leasecheck.properties.dhcp import dhcp_model
 
 #: The properties every point decides: those that apply to every policy.
 PROPERTIES = ("recovery", "recoverable", "no_duplicate_address", "single_binding")
@@ -45,7 +46,7 @@ def _decide(p: Point, limits: dict[str, Any]) -> dict[str, Any]:
     cfg = p.config()
     options = CheckOptions(properties=PROPERTIES, symmetry=p.symmetry, timeout=limits.get("timeout"),
                            max_states=limits.get("max_states"), max_memory=limits.get("max_memory"))
-    run = run_check(cfg, options)
+    run = run_check(dhcp_model(cfg), options)
     report = run.report
     verdicts: dict[str, str] = {}
     reasons: dict[str, str] = {}

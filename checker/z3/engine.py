@@ -37,20 +37,19 @@ import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import z3
 
 from leasecheck.checker.budget import INTERRUPTED, Budget, Interrupted, OutOfTime
 from leasecheck.checker.replay import confirm
-from leasecheck.checker.results import CheckResult, Method, Report, Stats, Trace
+from leasecheck.checker.results import CheckResult, Engine, Method, Report, Stats, Trace
 from leasecheck.checker.z3 import backward, bits, bmc, horn, houdini, induction, liveness, pdr, ranking, sample
 from leasecheck.checker.z3.cubes import Cube, CubeSets, Undecided, union_formula
 from leasecheck.checker.z3.paths import SearchOutcome, trace_of
 from leasecheck.checker.z3.translate import State, Substitution, Translator
-from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.lang import Expr, System, not_
-from leasecheck.properties.dhcp import dhcp_properties
+from leasecheck.properties.model import Model
 from leasecheck.properties.spec import Invariant, Property, Reachable, Recovery, Verdict
 
 if TYPE_CHECKING:
@@ -97,7 +96,8 @@ class ProvedCertificate:
     client: int | None
     certificate: horn.Certificate
     title: str
-    config: Config
+    #: the configuration the model was built from (the certificate's header records it)
+    config: Any
     #: a recovery proof's levels (their helpful actions go into the certificate)
     levels: tuple[ranking.Level, ...] = ()
 
@@ -126,12 +126,12 @@ class _Decision:
     levels: tuple[ranking.Level, ...] = ()
 
 
-def z3_run(cfg: Config, names: Sequence[str] | None = None, options: Z3Options = Z3Options()) -> Z3Run:
-    """Decide the named properties of ``cfg`` symbolically; a stop asked by ``options.budget``
+def z3_run(model: Model, names: Sequence[str] | None = None, options: Z3Options = Z3Options()) -> Z3Run:
+    """Decide the named properties of ``model`` symbolically; a stop asked by ``options.budget``
     leaves the properties not yet decided unknown."""
     start = time.perf_counter()
-    system = dhcp_system(cfg)
-    props = dhcp_properties(system, cfg, names)
+    system = model.system
+    props = model.select(names)
     decisions: list[_Decision] = []
     stopped = ""
     budget = options.budget
@@ -148,11 +148,11 @@ def z3_run(cfg: Config, names: Sequence[str] | None = None, options: Z3Options =
     certs = tuple(
         ProvedCertificate(d.result.property, d.result.client, d.certificate,
                           d.result.property + ("" if d.result.client is None else f" for client {d.result.client}")
-                          + f", {cfg.describe()}", cfg, d.levels)
+                          + f", {model.title}", model.config, d.levels)
         for d in decisions if d.certificate is not None
     )
     stats = Stats(0, 0, time.perf_counter() - start, not stopped, stopped)
-    return Z3Run(Report(cfg, "z3", stats, tuple(d.result for d in decisions)), certs)
+    return Z3Run(Report(model, "z3", stats, tuple(d.result for d in decisions), kind=Engine.Z3), certs)
 
 
 #: the stop reason when Z3 (or Python) ran out of memory: the properties not decided are unknown
@@ -189,8 +189,8 @@ def _decide_all(system: System, props: Sequence[Property], options: Z3Options, d
     return ""
 
 
-def z3_report(cfg: Config, names: Sequence[str] | None = None, options: Z3Options = Z3Options()) -> Report:
-    return z3_run(cfg, names, options).report
+def z3_report(model: Model, names: Sequence[str] | None = None, options: Z3Options = Z3Options()) -> Report:
+    return z3_run(model, names, options).report
 
 
 class _Mining:
@@ -362,9 +362,9 @@ def _recovery(tr: Translator, prop: Recovery, options: Z3Options, mined: _Mining
         assert trace is not None
         if trace.loop_start is None:
             return _Decision(_result(tr.system, prop, Verdict.VIOLATED, Method.LASSO_SEARCH,
-                                     "a run ends in a deadlock where the client does not hold a lease", trace))
+                                     f"a run ends in a deadlock where {prop.words.not_held}", trace))
         loop = len(trace) - trace.loop_start
-        why = f"a fair run never again holds a lease: a {loop}-step loop after a {trace.loop_start}-step prefix"
+        why = f"a fair run never again {prop.words.holds}: a {loop}-step loop after a {trace.loop_start}-step prefix"
         return _Decision(_result(tr.system, prop, Verdict.VIOLATED, Method.LASSO_SEARCH, why, trace))
 
     def search(within: Callable[[State], z3.BoolRef] | None, why: str) -> _Decision:
@@ -393,7 +393,7 @@ def _recovery(tr: Translator, prop: Recovery, options: Z3Options, mined: _Mining
             problem = ranking.ranking_problem(tr, prop.goal, levels, f"{prop.name}: {prop.statement}")
             cert = horn.Certificate(problem, (z3.And(care[1:]), *(union_formula(lv.cubes, xs) for lv in levels)))
             stronger = f" and {strengthened} from PDR" if strengthened else ""
-            why = (f"every fair run gets the client a lease: {len(levels)} levels of helpful actions over an inductive invariant "
+            why = (f"every fair run {prop.words.gets}: {len(levels)} levels of helpful actions over an inductive invariant "
                    f"({len(invariant.clauses)} mined clauses{stronger}), re-checked")
             return dataclasses.replace(_proved(tr, prop, Verdict.HOLDS, Method.RANKING, cert, why, options), levels=levels)
         if strengthened == options.strengthenings:
