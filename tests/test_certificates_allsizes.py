@@ -12,6 +12,7 @@ tests/data/certificates/nt40-single_binding-D1.smt2`` (the ``proofs`` tier does 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -24,6 +25,7 @@ from hypothesis import strategies as st
 from leasecheck import check_certificate
 from leasecheck.checker.allsizes.fo import fingerprint, first_order_system
 from leasecheck.checker.cli.main import main
+from leasecheck.checker.kernel import allsizes as allsizes_kernel
 from leasecheck.checker.kernel.allsizes import AllSizesHeader
 from leasecheck.model.dhcp import Config
 
@@ -32,6 +34,8 @@ DATA = Path(__file__).resolve().parent / "data" / "certificates"
 SINGLE = DATA / "nt40-single_binding-D1.smt2"
 #: NT 4.0's no_duplicate_address without deletes: the property and the learned clauses it needs
 NO_DUP = DATA / "nt40-no_duplicate_address-D0.smt2"
+#: NT 4.0's recovery with one delete, for every network with A >= C: the ranking rule
+RECOVERY = DATA / "nt40-recovery-D1.smt2"
 
 
 def check(tmp_path: Path, text: str, *options: str) -> tuple[int, str, str]:
@@ -81,6 +85,25 @@ def test_the_learned_invariant_certificate_is_valid_and_each_solver_is_asked() -
     assert isinstance(result.header, AllSizesHeader) and result.header.property == "no_duplicate_address"
     assert result.solvers == ("z3", "cvc5") and result.valid, result.failed("sat") + result.failed("unknown")
     assert len(inv_conjuncts(NO_DUP.read_text())) > 50  # the property alone is not inductive
+
+
+@pytest.mark.proofs
+@pytest.mark.slow  # 645 obligations, each asked of both solvers: about 160 s of CPU
+def test_nt40_recovery_for_every_network_is_a_valid_certificate_for_both_solvers() -> None:
+    result = check_certificate(RECOVERY)
+    assert isinstance(result.header, AllSizesHeader) and result.header.property == "recovery"
+    assert result.solvers == ("z3", "cvc5") and result.valid, result.failed("sat") + result.failed("unknown")
+
+
+def test_obligations_over_every_address_are_decided_by_cvc5_too() -> None:
+    """A silent server ("no free address") makes obligations say something of every address; in the
+    decidable fragment cvc5 decides them with finite model finding, where its default
+    instantiation answers unknown."""
+    audited = allsizes_kernel.audit(RECOVERY.read_text())
+    silent = tuple(g for g in audited.goals if "silent: no free address" in g[0] and "conjuncts 1 to" not in g[0])
+    assert len(silent) >= 3
+    answers = allsizes_kernel.discharge_cvc5(dataclasses.replace(audited, goals=silent), None)
+    assert [a.answer for a in answers] == ["unsat"] * len(silent), answers
 
 
 def test_the_header_fingerprints_the_model_the_checker_traces() -> None:

@@ -471,6 +471,9 @@ def discharge_cvc5(audited: Audit, timeout: float | None) -> tuple[SolverAnswer,
     for name, assertions in audited.goals:
         tm = cvc5.TermManager()
         solver = cvc5.Solver(tm)
+        # every obligation is in the decidable fragment (checked above), where finite model
+        # finding is complete: cvc5's default instantiation may answer "unknown" there
+        solver.setOption("finite-model-find", "true")
         if timeout is not None:
             solver.setOption("tlimit-per", str(max(1, int(timeout * 1000))))
         symbols_ = cvc5.SymbolManager(tm)
