@@ -138,25 +138,9 @@ def test_single_binding_for_every_budget_writes_a_certificate(tmp_path) -> None:
     assert text.count("(expected: unsat)") >= 30 and "(check-sat)" in text
 
 
-@pytest.mark.proofs
-@pytest.mark.slow
-def test_no_duplicate_address_without_deletes_for_every_network_and_its_obligations_recheck(tmp_path) -> None:
-    cert = tmp_path / "nda.smt2"
-    code, out, _ = run("prove", "--variant", "nt40", "--property", "no_duplicate_address", "--deletes", "0",
-                       "--format", "json", "--certificate", str(cert))
-    doc = json.loads(out)
-    assert code == 0 and doc["verdict"] == "holds" and doc["sizes"] == "all" and doc["rechecked"], doc["reason"]
-    assert len(doc["invariant"]) > 50  # the property alone is not inductive (above)
-    # every obligation of the certificate, read back from its text by a solver of its own: unsat
-    import z3
-
-    bodies = [part.split("\n(push)\n", 1)[1].rsplit("(pop)", 1)[0] for part in cert.read_text().split("; obligation: ")[1:]]
-    assert len(bodies) > 100
-    for body in bodies:
-        s = z3.Solver(ctx=z3.Context())
-        s.set("timeout", 60_000)
-        s.from_string(body.replace("(check-sat)", ""))
-        assert s.check() == z3.unsat
+# the proof of no_duplicate_address without deletes for every network, learned again with its
+# certificate's obligations read back, is tests/test_proofs_committed.py's (its invariant is
+# committed there and re-checked by the README's test command)
 
 
 def test_a_recheck_after_its_deadline_is_unknown_not_holds() -> None:
