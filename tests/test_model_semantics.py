@@ -47,9 +47,7 @@ def single_binding(cfg: Config, decoded: dict) -> bool:
     )
 
 
-@settings(max_examples=150, deadline=None)
-@given(cfg=configs, choices=st.lists(st.integers(0, 10_000), min_size=1, max_size=60))
-def test_random_walks_take_only_the_transitions_semantics_allows(cfg, choices):
+def _test_random_walks_take_only_the_transitions_semantics_allows(cfg, choices):
     system = dhcp_system(cfg)
     compiled = compile_successors(system)
     state = system.initial
@@ -62,6 +60,14 @@ def test_random_walks_take_only_the_transitions_semantics_allows(cfg, choices):
         successors = interp.successors(system, state)
         assert successors, "docs/model.md: no state of this system is a deadlock"
         state = successors[choice % len(successors)][1]
+
+
+#: the README's test command takes 50 random walks, the sweep tier 150
+_RANDOM_WALKS = given(cfg=configs, choices=st.lists(st.integers(0, 10_000), min_size=1, max_size=60))
+test_random_walks_take_only_the_transitions_semantics_allows = settings(max_examples=50, deadline=None)(
+    _RANDOM_WALKS(_test_random_walks_take_only_the_transitions_semantics_allows))
+test_random_walks_take_only_the_transitions_semantics_allows_150_times = pytest.mark.sweep(settings(max_examples=150, deadline=None)(
+    _RANDOM_WALKS(_test_random_walks_take_only_the_transitions_semantics_allows)))
 
 
 @pytest.mark.parametrize(

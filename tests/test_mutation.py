@@ -28,31 +28,33 @@ def test_every_mutant_is_in_exactly_one_class():
     assert len(classes()) >= 5
 
 
+def _killed(mutant: mutation.Mutant) -> bool:
+    """Whether some check of the suite kills ``mutant``: the quickest checks first, and the first
+    that kills it is enough."""
+    killers = dict(mutation.KILLERS)
+    return any(mutation.run(mutant, killers=((name, killers[name]),)).killed_by for name in ("counts", "oracle", "claims"))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", list(classes()))
 def test_the_first_mutant_of_each_class_is_killed(kind: str):
     mutant = next(m for m in mutation.CATALOGUE if m.name == classes()[kind][0])
     assert mutant.name not in mutation.equivalent_mutants()
-    killers = dict(mutation.KILLERS)
-    for name in ("counts", "oracle", "claims"):  # the quickest first; the first that kills it is enough
-        if mutation.run(mutant, killers=((name, killers[name]),)).killed_by:
-            return
-    pytest.fail(f"{mutant.name} ({kind}) survives every check")
+    if not _killed(mutant):
+        pytest.fail(f"{mutant.name} ({kind}) survives every check")
 
 
 @pytest.mark.sweep
 @pytest.mark.slow
-def test_every_mutant_is_killed_or_explained():
-    equivalent = mutation.equivalent_mutants()
+@pytest.mark.parametrize("name", [m.name for m in mutation.CATALOGUE])
+def test_every_mutant_is_killed_or_explained(name: str):
+    # one test per mutant, so that pytest-xdist shares them out
     assert len(mutation.CATALOGUE) >= 20
-    unexplained = []
-    for mutant in mutation.CATALOGUE:
-        outcome = mutation.run(mutant)
-        if outcome.killed_by:
-            assert mutant.name not in equivalent, f"{mutant.name} is killed now: remove it from MUTANTS.md"
-        elif mutant.name not in equivalent:
-            unexplained.append(mutant.name)
-    assert not unexplained, f"surviving mutants without an explanation in tests/MUTANTS.md: {unexplained}"
+    mutant = next(m for m in mutation.CATALOGUE if m.name == name)
+    if _killed(mutant):
+        assert name not in mutation.equivalent_mutants(), f"{name} is killed now: remove it from MUTANTS.md"
+    else:
+        assert name in mutation.equivalent_mutants(), f"a surviving mutant without an explanation in tests/MUTANTS.md: {name}"
 
 
 def test_every_mutant_still_applies_to_the_model():

@@ -38,9 +38,7 @@ argument_lists = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(command=st.sampled_from(["check", "claims", "replay", "graph", "nope", ""]), args=argument_lists)
-def test_fuzzed_command_lines_never_crash(command, args):
+def _test_fuzzed_command_lines_never_crash(command, args):
     # keep generated runs small: large models are not what this test is about
     argv = [command, *args] if command else args
     if command == "check":
@@ -52,6 +50,14 @@ def test_fuzzed_command_lines_never_crash(command, args):
     assert code in (0, 1, 2, 3), (argv, code, err)
     if code == 2:
         assert out == "" and err.count("\n") == 1 and err.startswith("leasecheck"), (argv, err)
+
+
+#: the README's test command tries 100 command lines, the sweep tier 300
+_FUZZED_COMMAND_LINES = given(command=st.sampled_from(["check", "claims", "replay", "graph", "nope", ""]), args=argument_lists)
+test_fuzzed_command_lines_never_crash = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])(
+    _FUZZED_COMMAND_LINES(_test_fuzzed_command_lines_never_crash))
+test_fuzzed_command_lines_never_crash_300_times = pytest.mark.sweep(settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])(
+    _FUZZED_COMMAND_LINES(_test_fuzzed_command_lines_never_crash)))
 
 
 def test_ctrl_c_during_a_long_exploration_prints_what_was_reached_and_exits_130():

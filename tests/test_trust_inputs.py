@@ -97,14 +97,20 @@ def test_random_json_as_a_trace(tmp_path_factory, doc):
     assert _replay(tmp_path_factory, json.dumps(doc)) == 2
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data())
-def test_edited_traces_replay_or_are_refused_with_one_line(tmp_path_factory, good_trace, data):
+def _test_edited_traces_replay_or_are_refused_with_one_line(tmp_path_factory, good_trace, data):
     doc = copy.deepcopy(good_trace)
     for _ in range(data.draw(st.integers(1, 3))):
         node, key = _pick(doc, data)
         node[key] = data.draw(json_values)
     _replay(tmp_path_factory, json.dumps(doc))
+
+
+#: the README's test command replays 60 edited traces, the sweep tier 200
+_EDITED_TRACES = given(data=st.data())
+test_edited_traces_replay_or_are_refused_with_one_line = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])(
+    _EDITED_TRACES(_test_edited_traces_replay_or_are_refused_with_one_line))
+test_edited_traces_replay_or_are_refused_with_one_line_200_times = pytest.mark.sweep(settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])(
+    _EDITED_TRACES(_test_edited_traces_replay_or_are_refused_with_one_line)))
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -58,10 +58,16 @@ formulas = st.recursive(atoms, lambda sub: st.one_of(
     max_leaves=4)
 
 
-@settings(max_examples=25, deadline=None)
-@given(formulas)
-def test_generated_formulas_mean_the_same_over_bit_vectors(formula: z3.BoolRef) -> None:
+def _test_generated_formulas_mean_the_same_over_bit_vectors(formula: z3.BoolRef) -> None:
     same_everywhere(formula)
+
+
+#: the README's test command tries 10 generated formulas, the sweep tier 25
+_GENERATED_FORMULAS = given(formulas)
+test_generated_formulas_mean_the_same_over_bit_vectors = settings(max_examples=10, deadline=None)(
+    _GENERATED_FORMULAS(_test_generated_formulas_mean_the_same_over_bit_vectors))
+test_generated_formulas_mean_the_same_over_bit_vectors_25_times = pytest.mark.sweep(settings(max_examples=25, deadline=None)(
+    _GENERATED_FORMULAS(_test_generated_formulas_mean_the_same_over_bit_vectors)))
 
 
 @pytest.mark.parametrize("formula", [a / 2 >= 1, a * b == 2, a % 2 == 0])

@@ -7,6 +7,7 @@ instance's indicator names an instance that really leads there.
 
 from __future__ import annotations
 
+import pytest
 import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -50,9 +51,7 @@ def z3_successors(tr: Translator, state: tuple[int, ...]) -> set[tuple[tuple[int
     return found
 
 
-@settings(max_examples=40, deadline=None)
-@given(config=st.sampled_from(CONFIGS), walk=st.lists(st.integers(0, 1000), max_size=25))
-def test_z3_step_has_exactly_the_interpreters_successors(config: Config, walk: list[int]) -> None:
+def _test_z3_step_has_exactly_the_interpreters_successors(config: Config, walk: list[int]) -> None:
     system = dhcp_system(config)
     tr = Translator(system)
     state = random_reachable(system, walk)
@@ -61,12 +60,24 @@ def test_z3_step_has_exactly_the_interpreters_successors(config: Config, walk: l
     assert z3_successors(tr, state) == expected
 
 
-@settings(max_examples=20, deadline=None)
-@given(walk=st.lists(st.integers(0, 1000), max_size=25))
-def test_bitvector_translation_agrees_with_the_integer_one(walk: list[int]) -> None:
+#: the README's test command asks Z3 for the successors of 15 states, the sweep tier 40
+_Z3_STEPS = given(config=st.sampled_from(CONFIGS), walk=st.lists(st.integers(0, 1000), max_size=25))
+test_z3_step_has_exactly_the_interpreters_successors = settings(max_examples=15, deadline=None)(_Z3_STEPS(_test_z3_step_has_exactly_the_interpreters_successors))
+test_z3_step_has_exactly_the_interpreters_successors_40_times = pytest.mark.sweep(settings(max_examples=40, deadline=None)(_Z3_STEPS(_test_z3_step_has_exactly_the_interpreters_successors)))
+
+
+def _test_bitvector_translation_agrees_with_the_integer_one(walk: list[int]) -> None:
     system = dhcp_system(Config(2, 2, "nt35"))
     state = random_reachable(system, walk)
     assert z3_successors(Translator(system, bitvectors=True), state) == z3_successors(Translator(system), state)
+
+
+#: the README's test command compares 8 states, the sweep tier 20
+_BITVECTOR_STATES = given(walk=st.lists(st.integers(0, 1000), max_size=25))
+test_bitvector_translation_agrees_with_the_integer_one = settings(max_examples=8, deadline=None)(
+    _BITVECTOR_STATES(_test_bitvector_translation_agrees_with_the_integer_one))
+test_bitvector_translation_agrees_with_the_integer_one_20_times = pytest.mark.sweep(settings(max_examples=20, deadline=None)(
+    _BITVECTOR_STATES(_test_bitvector_translation_agrees_with_the_integer_one)))
 
 
 def test_state_constants_are_named_after_the_variable_and_the_step() -> None:
