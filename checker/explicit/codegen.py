@@ -34,18 +34,10 @@ signals and memory budget between them.
 
 from __future__ import annotations
 
+from leasecheck.checker.explicit.compile import ExprPrinter
 from leasecheck.checker.explicit.pack import Layout, layout
 from leasecheck.model.lang import (
-    And,
-    Const,
-    Eq,
-    Expr,
     GuardedCommand,
-    Ite,
-    Map,
-    Not,
-    Or,
-    Read,
     System,
     conjuncts,
 )
@@ -287,36 +279,13 @@ int lc_expand(lc_graph *g, int64_t count) {
 """
 
 
-class _Writer:
+class _Writer(ExprPrinter):
     """C expressions over the fields ``v0``, ``v1``, ... and the constant tables they use."""
 
-    def __init__(self) -> None:
-        self.tables: dict[tuple[int, ...], str] = {}
+    NOT, AND, OR = "!", " && ", " || "
 
-    def table(self, t: tuple[int, ...]) -> str:
-        name = self.tables.get(t)
-        if name is None:
-            name = self.tables[t] = f"T{len(self.tables)}"
-        return name
-
-    def expr(self, e: Expr) -> str:
-        if isinstance(e, Const):
-            return str(e.index)
-        if isinstance(e, Read):
-            return f"v{e.var}"
-        if isinstance(e, Map):
-            return f"{self.table(e.table)}[{self.expr(e.arg)}]"
-        if isinstance(e, Eq):
-            return f"({self.expr(e.left)} == {self.expr(e.right)})"
-        if isinstance(e, Not):
-            return f"(!{self.expr(e.arg)})"
-        if isinstance(e, And):
-            return "(" + " && ".join(self.expr(a) for a in e.args) + ")"
-        if isinstance(e, Or):
-            return "(" + " || ".join(self.expr(a) for a in e.args) + ")"
-        if isinstance(e, Ite):
-            return f"({self.expr(e.cond)} ? {self.expr(e.then)} : {self.expr(e.orelse)})"
-        raise TypeError(f"unknown expression node {type(e).__name__}")
+    def ite(self, cond: str, then: str, orelse: str) -> str:
+        return f"({cond} ? {then} : {orelse})"
 
     def declarations(self) -> list[str]:
         out = []

@@ -32,17 +32,23 @@ Successors = Callable[[tuple[int, ...]], list[tuple[int, tuple[int, ...]]]]
 Predicate = Callable[[tuple[int, ...]], bool]
 
 
-class _Emitter:
+class ExprPrinter:
+    """Expressions of the modelling language printed as source over the fields ``v0``, ``v1``,
+    ... and the constant tables they use (named ``T0``, ``T1``, ...); Python's syntax here, a
+    subclass gives another language's (:mod:`.codegen`, C)."""
+
+    NOT, AND, OR = "not ", " and ", " or "
+
     def __init__(self) -> None:
         self.tables: dict[tuple[int, ...], str] = {}
-
-    def namespace(self) -> dict[str, object]:
-        return {name: table for table, name in self.tables.items()}
 
     def table(self, t: tuple[int, ...]) -> str:
         if t not in self.tables:
             self.tables[t] = f"T{len(self.tables)}"
         return self.tables[t]
+
+    def ite(self, cond: str, then: str, orelse: str) -> str:
+        return f"({then} if {cond} else {orelse})"
 
     def expr(self, e: Expr) -> str:
         if isinstance(e, Const):
@@ -54,14 +60,19 @@ class _Emitter:
         if isinstance(e, Eq):
             return f"({self.expr(e.left)} == {self.expr(e.right)})"
         if isinstance(e, Not):
-            return f"(not {self.expr(e.arg)})"
+            return f"({self.NOT}{self.expr(e.arg)})"
         if isinstance(e, And):
-            return "(" + " and ".join(self.expr(a) for a in e.args) + ")"
+            return "(" + self.AND.join(self.expr(a) for a in e.args) + ")"
         if isinstance(e, Or):
-            return "(" + " or ".join(self.expr(a) for a in e.args) + ")"
+            return "(" + self.OR.join(self.expr(a) for a in e.args) + ")"
         if isinstance(e, Ite):
-            return f"({self.expr(e.then)} if {self.expr(e.cond)} else {self.expr(e.orelse)})"
+            return self.ite(self.expr(e.cond), self.expr(e.then), self.expr(e.orelse))
         raise TypeError(f"unknown expression node {type(e).__name__}")
+
+
+class _Emitter(ExprPrinter):
+    def namespace(self) -> dict[str, object]:
+        return {name: table for table, name in self.tables.items()}
 
     def value(self, e: Expr) -> str:
         code = self.expr(e)
