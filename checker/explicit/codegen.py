@@ -42,8 +42,8 @@ from leasecheck.model.lang import (
     conjuncts,
 )
 
-#: the interface the generated library exports (cffi's ``cdef``); the C file defines it
-CDEF = """
+#: the graph the generated search fills: one struct, declared to cffi and defined in the C file
+_GRAPH = """
 typedef struct {
     uint64_t *keys;
     int32_t *parent;
@@ -63,7 +63,10 @@ typedef struct {
     int32_t *scratch_cmd;
     uint64_t *scratch_hash;
 } lc_graph;
+"""
 
+#: the interface the generated library exports (cffi's ``cdef``); the C file defines it
+CDEF = _GRAPH + """
 int lc_words(void);
 int lc_commands(void);
 lc_graph *lc_new(const uint64_t *initial, int64_t max_states);
@@ -78,27 +81,7 @@ MORE, DONE, STATE_LIMIT, NO_MEMORY, TOO_MANY = 0, 1, 2, -1, 3
 #: state numbers are ``int32``, as in the other explorers' graphs
 MAX_STATES = 2**31 - 1
 
-_RUNTIME = r"""
-typedef struct {
-    uint64_t *keys;
-    int32_t *parent;
-    int32_t *parent_cmd;
-    int64_t *offsets;
-    int32_t *dst;
-    int32_t *cmd;
-    int64_t states;
-    int64_t expanded;
-    int64_t edges;
-    int64_t max_states;
-    int64_t cap_states;
-    int64_t cap_edges;
-    uint64_t *slots;
-    uint64_t slot_mask;
-    uint64_t *scratch;
-    int32_t *scratch_cmd;
-    uint64_t *scratch_hash;
-} lc_graph;
-
+_RUNTIME = _GRAPH + r"""
 int lc_words(void) { return W; }
 int lc_commands(void) { return NCMD; }
 

@@ -26,7 +26,7 @@ from leasecheck.checker.allsizes.fo_z3 import Vocabulary, key_label
 from leasecheck.checker.allsizes.ghost import with_ghost
 from leasecheck.checker.allsizes.recovery import C0, STATEMENT, goal
 from leasecheck.checker.allsizes.safety import SAFETY, STATEMENTS, fo_property
-from leasecheck.checker.kernel.fixed import SolverAnswer, header_value
+from leasecheck.checker.kernel.fixed import SolverAnswer, cvc5_answer, cvc5_answers, header_value
 from leasecheck.checker.kernel.reader import Atom, Expr, Node, NotACertificate, read, show, strict_json
 from leasecheck.checker.kernel.terms import RESERVED, symbol
 from leasecheck.errors import quoted
@@ -465,30 +465,14 @@ def cvc5_script(assertions: Sequence[z3.BoolRef]) -> str:
 
 
 def discharge_cvc5(audited: Audit, timeout: float | None) -> tuple[SolverAnswer, ...]:
-    import cvc5
-
     out = []
     for name, assertions in audited.goals:
-        tm = cvc5.TermManager()
-        solver = cvc5.Solver(tm)
         # every obligation is in the decidable fragment (checked above), where finite model
         # finding is complete: cvc5's default instantiation may answer "unknown" there
-        solver.setOption("finite-model-find", "true")
-        if timeout is not None:
-            solver.setOption("tlimit-per", str(max(1, int(timeout * 1000))))
-        symbols_ = cvc5.SymbolManager(tm)
-        parser = cvc5.InputParser(solver, symbols_)
-        parser.setStringInput(cvc5.InputLanguage.SMT_LIB_2_6, cvc5_script(assertions), "obligation")
-        answers = []
         try:
-            while not (command := parser.nextCommand()).isNull():
-                result = command.invoke(solver, symbols_).strip()
-                if str(command).startswith("(check-sat"):
-                    answers.append(result)
+            answers = cvc5_answers(cvc5_script(assertions), {"finite-model-find": "true"}, timeout)
         except RuntimeError as exc:
             out.append(SolverAnswer(name, "unknown", f"cvc5 failed: {str(exc).strip()[:200]}"))
             continue
-        a = answers[0] if len(answers) == 1 else "no single answer"
-        out.append(SolverAnswer(name, a if a in ("sat", "unsat") else "unknown",
-                                "" if a in ("sat", "unsat") else f"cvc5 could not decide: {a}"))
+        out.append(cvc5_answer(name, answers[0] if len(answers) == 1 else "no single answer"))
     return tuple(out)

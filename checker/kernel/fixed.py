@@ -11,7 +11,7 @@ writer, :mod:`..certificate`, prints it); :func:`audit` reads a file and says wh
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 
 import z3
@@ -512,32 +512,40 @@ def cvc5_script(audited: Audit) -> str:
     return "\n".join(lines) + "\n"
 
 
-def discharge_cvc5(audited: Audit, timeout: float | None) -> tuple[SolverAnswer, ...]:
-    """Each obligation's negation checked by cvc5 (its own parser reads :func:`cvc5_script`)."""
+def cvc5_answers(script: str, options: Mapping[str, str], timeout: float | None) -> list[str]:
+    """cvc5's answer to each ``check-sat`` of ``script``, read by its own parser with ``options``
+    set (a failure of cvc5 is a ``RuntimeError``)."""
     import cvc5
 
     tm = cvc5.TermManager()
     solver = cvc5.Solver(tm)
-    solver.setOption("incremental", "true")
+    for key, value in options.items():
+        solver.setOption(key, value)
     if timeout is not None:
         solver.setOption("tlimit-per", str(max(1, int(timeout * 1000))))
     symbols = cvc5.SymbolManager(tm)
     parser = cvc5.InputParser(solver, symbols)
-    parser.setStringInput(cvc5.InputLanguage.SMT_LIB_2_6, cvc5_script(audited), "certificate")
+    parser.setStringInput(cvc5.InputLanguage.SMT_LIB_2_6, script, "certificate")
     answers: list[str] = []
+    while not (command := parser.nextCommand()).isNull():
+        result = command.invoke(solver, symbols).strip()
+        if str(command).startswith("(check-sat"):
+            answers.append(result)
+    return answers
+
+
+def cvc5_answer(name: str, answer: str) -> SolverAnswer:
+    decided = answer in ("sat", "unsat")
+    return SolverAnswer(name, answer if decided else "unknown", "" if decided else f"cvc5 could not decide: {answer}")
+
+
+def discharge_cvc5(audited: Audit, timeout: float | None) -> tuple[SolverAnswer, ...]:
+    """Each obligation's negation checked by cvc5 (its own parser reads :func:`cvc5_script`)."""
     try:
-        while True:
-            command = parser.nextCommand()
-            if command.isNull():
-                break
-            result = command.invoke(solver, symbols).strip()
-            if str(command).startswith("(check-sat"):
-                answers.append(result)
+        answers = cvc5_answers(cvc5_script(audited), {"incremental": "true"}, timeout)
     except RuntimeError as exc:
         why = f"cvc5 failed: {_line(exc)}"
         return tuple(SolverAnswer(name, "unknown", why) for name, _, _ in audited.goals)
     if len(answers) != len(audited.goals):
         return tuple(SolverAnswer(name, "unknown", "cvc5 answered another number of queries") for name, _, _ in audited.goals)
-    return tuple(SolverAnswer(name, a if a in ("sat", "unsat") else "unknown",
-                              "" if a in ("sat", "unsat") else f"cvc5 could not decide: {a}")
-                 for (name, _, _), a in zip(audited.goals, answers, strict=True))
+    return tuple(cvc5_answer(name, a) for (name, _, _), a in zip(audited.goals, answers, strict=True))
