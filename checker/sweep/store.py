@@ -14,24 +14,14 @@ import io
 import json
 import os
 from collections.abc import Iterable, Mapping
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from leasecheck import __version__
 from leasecheck.checker.render.inputfile import parse_json
 from leasecheck.checker.sweep.grid import Point, SweepError
 from leasecheck.checker.sweep.task import PROPERTIES
 from leasecheck.model.policy import FIELDS, parse_policy
-
-
-def _version() -> str:
-    try:
-        return metadata.version("leasecheck")
-    except metadata.PackageNotFoundError:  # a checkout that was never installed
-        return "unknown"
-
-
-__version__ = _version()
 
 #: The first line of a results file: records from another version of leasecheck may not be the
 #: model's of today, so they are not mixed with new ones.
