@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from leasecheck.properties.dhcp import PROPERTY_NAMES
     from leasecheck.properties.spec import Verdict
 
-__version__ = "0.2.0"
+from leasecheck.version import __version__
 
 #: where each public name lives
 _HOMES = {

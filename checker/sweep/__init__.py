@@ -7,6 +7,6 @@ file that makes a sweep resumable, and its CSV form (:mod:`.store`); the sweep i
 progress and interruption (:mod:`.sweep`). Pictures and findings are drawn by
 :mod:`leasecheck.checker.render.sweep`.
 
-May import: leasecheck.errors, leasecheck.model, leasecheck.properties, leasecheck.checker,
+May import: leasecheck.errors, leasecheck.version, leasecheck.model, leasecheck.properties, leasecheck.checker,
 leasecheck.checker.explicit.
 """

@@ -17,11 +17,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from leasecheck import __version__
 from leasecheck.checker.render.inputfile import parse_json
 from leasecheck.checker.sweep.grid import Point, SweepError
 from leasecheck.checker.sweep.task import PROPERTIES
 from leasecheck.model.policy import FIELDS, parse_policy
+from leasecheck.version import __version__
 
 #: The first line of a results file: records from another version of leasecheck may not be the
 #: model's of today, so they are not mixed with new ones.
