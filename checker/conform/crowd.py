@@ -27,6 +27,7 @@ May import: leasecheck.errors, leasecheck.checker.conform.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import shutil
@@ -71,9 +72,11 @@ POOL_FIRST = 10
 #: the most addresses a pool can have in the /24 (10 to 254)
 MAX_POOL = 255 - POOL_FIRST
 #: the fewest and the most clients of a crowd
-MIN_CLIENTS, MAX_CLIENTS = 2, 240
+MIN_CROWD, MAX_CROWD = 2, 240
 #: how long to wait for the crowd to be bound before the disturbances start anyway
 SETTLE_SECONDS = 30.0
+#: how long a crowd's traffic runs by default, from the first client's start
+CROWD_SECONDS = 60.0
 #: the pause between two disturbances, and after the last one at least
 PAUSE_SECONDS = 8.0
 
@@ -90,7 +93,7 @@ class Crowd:
     deletes: int = 5  # clients whose lease the server forgets while it runs
     reboots: int = 5  # clients killed and started again
     restart: bool = True  # the server restarted with its lease table lost
-    seconds: float = 60.0  # of traffic, from the first client's start
+    seconds: float = CROWD_SECONDS  # of traffic, from the first client's start
     seed: int = 1  # chooses the clients disturbed
 
     def problems(self) -> list[str]:
@@ -104,8 +107,8 @@ class Crowd:
                            f"through their hook), not {kind!r}")
         if not self.clients:
             out.append("a crowd needs at least one kind of client")
-        if not MIN_CLIENTS <= self.count <= MAX_CLIENTS:
-            out.append(f"a crowd has {MIN_CLIENTS} to {MAX_CLIENTS} clients, not {self.count}")
+        if not MIN_CROWD <= self.count <= MAX_CROWD:
+            out.append(f"a crowd has {MIN_CROWD} to {MAX_CROWD} clients, not {self.count}")
         if self.spare < 0 or self.count + self.spare > MAX_POOL:
             out.append(f"the pool ({self.count} clients + {self.spare} spare) must fit in {MAX_POOL} addresses")
         if not 0 <= self.deletes + self.reboots <= self.count:
@@ -361,4 +364,38 @@ def run_crowd(crowd: Crowd, keep: Path | None = None, progress: Callable[[str], 
                     d.rmdir()
 
 
-__all__ = ["CLIENTS", "CROWD_CLIENTS", "Crowd", "CrowdResult", "Mark", "Member", "member_mac", "run_crowd"]
+def sidecar(result: CrowdResult) -> dict[str, object]:
+    """The capture's sidecar, in the format every capture has (``leasecheck conform --pcap`` reads
+    it): no delete time, since a crowd has several deletes and a restart."""
+    crowd = result.crowd
+    return {"server": crowd.server, "client": ",".join(dict.fromkeys(crowd.clients)), "scenario": "crowd",
+            "rebound": result.bound_after == crowd.count}
+
+
+def harness_log(result: CrowdResult) -> dict[str, object]:
+    """What the harness did and knows from outside the wire, as JSON: the crowd, each client's
+    kind and hardware address, and each operation with its moment (the capture's clock)."""
+    crowd = result.crowd
+    return {
+        "server": crowd.server, "clients": list(crowd.clients), "count": crowd.count, "spare": crowd.spare,
+        "pool": list(crowd.pool), "deletes": crowd.deletes, "reboots": crowd.reboots, "restart": crowd.restart,
+        "seconds": crowd.seconds, "seed": crowd.seed, "bound_before": result.bound_before,
+        "bound_after": result.bound_after, "seconds_to_settle": round(result.seconds_to_settle, 3),
+        "members": [{"mac": m.mac, "kind": m.kind} for m in result.members],
+        "marks": [{"step": k.step, "time": k.time, "mac": k.mac, "address": k.address} for k in result.marks],
+    }
+
+
+def log_text(log: dict[str, object]) -> str:
+    """The harness log as JSON text, one client or operation a line."""
+    lines = []
+    for key, value in log.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            rows = ",\n".join("  " + json.dumps(v) for v in value)
+            lines.append(f"{json.dumps(key)}: [\n{rows}\n ]")
+        else:
+            lines.append(f"{json.dumps(key)}: {json.dumps(value)}")
+    return "{\n " + ",\n ".join(lines) + "\n}\n"
+
+
+__all__ = ["CLIENTS", "CROWD_CLIENTS", "Crowd", "CrowdResult", "Mark", "Member", "member_mac", "harness_log", "log_text", "run_crowd", "sidecar"]
