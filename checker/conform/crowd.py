@@ -159,11 +159,17 @@ class CrowdResult:
     seconds_to_settle: float  # from the first client's start until the disturbances started
 
 
-def _crowd_options(server: str) -> list[str]:
-    """What a server is given beyond its scenario configuration when it serves a crowd: dnsmasq
-    pings an address for about 3 s before offering it, one address at a time, and answers nothing
-    else meanwhile, so a crowd of 50 would take minutes to be bound; ``--no-ping`` offers at once."""
-    return ["--no-ping"] if server.startswith("dnsmasq") else []
+def _crowd_argv(server: str, argv: list[str]) -> list[str]:
+    """How a server is started to serve a crowd: its scenario configuration, and no slow probe of
+    each address before it is offered. dnsmasq pings an address for about 3 s, one address at a
+    time, and answers nothing else meanwhile; udhcpd ARP-pings it for 2 s, one at a time. A crowd
+    of 50 would take minutes to be bound (udhcpd's bound none in 30 s), so dnsmasq gets
+    ``--no-ping`` and udhcpd ``-a 100`` (100 ms)."""
+    if server.startswith("dnsmasq"):
+        return [*argv, "--no-ping"]
+    if server == "udhcpd":
+        return [argv[0], "-a", "100", *argv[1:]]
+    return argv
 
 
 class _Run:
@@ -212,7 +218,7 @@ class _Run:
         self.server = self.daemons.start(
             self.crowd.server, self.srv_ns,
             ["env", f"KEA_LOCKFILE_DIR={env}", f"KEA_PIDFILE_DIR={env}",
-             *server_argv(self.crowd.server, self.tmp, self.crowd.pool), *_crowd_options(self.crowd.server)],
+             *_crowd_argv(self.crowd.server, server_argv(self.crowd.server, self.tmp, self.crowd.pool))],
             self.limit, log)
         time.sleep(1.0)
         if self.server.poll() is not None:
