@@ -13,8 +13,12 @@ from __future__ import annotations
 import io
 import json
 import os
+import select
+import signal
 import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +30,7 @@ from leasecheck.checker.conform.crowd import Crowd, member_mac, run_crowd
 from leasecheck.checker.conform.pcap import read_udp
 from leasecheck.checker.conform.perclient import PerClientReport, judge_packets
 from leasecheck.model.values import Nak
+from tests.children import default_signals
 
 DATA = Path(__file__).parent / "data" / "crowd"
 CAPTURES = sorted(DATA.glob("*.pcap"))
@@ -281,7 +286,7 @@ def _live_skip_reason() -> str | None:
 def _left_behind(pid: int) -> dict[str, list[str]]:
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=10, check=False).stdout
     names = sorted(n.split()[0] for n in out.splitlines() if n.startswith((f"lc-srv-{pid}-", f"lc-cli-{pid}-")))
-    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, timeout=10, check=False).stdout
+    ps = subprocess.run(["ps", "-ewwo", "args"], capture_output=True, text=True, timeout=10, check=False).stdout
     procs = [line for line in ps.splitlines() if f"leasecheck-conform-{pid}-" in line]
     folders = sorted(str(p) for p in Path(tempfile.gettempdir()).glob(f"leasecheck-conform-{pid}-*"))
     dhcpcd = sorted(str(p) for d in (Path("/var/lib/dhcpcd"), Path("/run/dhcpcd")) if d.exists() for p in d.iterdir())
@@ -321,3 +326,44 @@ def test_a_crowd_of_150_real_clients_reads_as_its_server(server: str) -> None:
     else:
         assert all(f.message.startswith(("REQUEST(REBINDING", "ACK(")) for f in report.findings
                    if len(f.variants) == len(report.variants)), report.findings
+
+
+@pytest.mark.live
+@pytest.mark.slow
+def test_an_interrupted_crowd_leaves_nothing_behind(tmp_path: Path) -> None:
+    """SIGTERM while 40 clients run: every namespace, process and folder of the run is gone once
+    the command has ended, and nothing is written."""
+    reason = _live_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "leasecheck", "conform", "--server", "dnsmasq", "--client", "udhcpc,dhclient,dhcpcd",
+         "--crowd", "40", "--save-pcap", str(tmp_path / "crowd.pcap")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=default_signals)
+    before = _left_behind(os.getpid())
+    said: list[str] = []
+    try:
+        assert proc.stderr is not None
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not any("clients bound after" in line for line in said):
+            ready, _, _ = select.select([proc.stderr], [], [], 1.0)
+            if ready:
+                said.append(proc.stderr.readline())
+        assert any("40 of 40 clients bound" in line for line in said), said
+        time.sleep(2)  # the disturbances under way
+        proc.send_signal(signal.SIGTERM)
+        _, rest = proc.communicate(timeout=120)
+        stderr = "".join(said) + rest
+    finally:
+        if proc.poll() is None:  # a failure above: still let the run clean up after itself
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode != 0 and "interrupted" in stderr
+    left = _left_behind(proc.pid)
+    assert left["namespaces"] == [] and left["processes"] == [] and left["folders"] == [], left
+    assert left["dhcpcd"] == before["dhcpcd"]
+    assert list(tmp_path.iterdir()) == []
