@@ -66,6 +66,7 @@ def test_a_crowd_is_refused_with_its_reasons_before_anything_runs() -> None:
     assert any("not 'connman'" in p for p in Crowd("kea", ("udhcpc", "connman")).problems())
     assert any("unknown server" in p for p in Crowd("dhcpd").problems())
     assert any("different clients" in p for p in Crowd("kea", count=4, deletes=3, reboots=2).problems())
+    assert any("0 or more" in p for p in Crowd("kea", count=4, deletes=-1, reboots=2).problems())
 
 
 def test_each_member_of_a_crowd_has_its_own_hardware_address() -> None:

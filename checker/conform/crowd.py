@@ -111,7 +111,9 @@ class Crowd:
             out.append(f"a crowd has {MIN_CROWD} to {MAX_CROWD} clients, not {self.count}")
         if self.spare < 0 or self.count + self.spare > MAX_POOL:
             out.append(f"the pool ({self.count} clients + {self.spare} spare) must fit in {MAX_POOL} addresses")
-        if not 0 <= self.deletes + self.reboots <= self.count:
+        if self.deletes < 0 or self.reboots < 0:
+            out.append("the deletes and reboots are counts of clients: 0 or more")
+        elif self.deletes + self.reboots > self.count:
             out.append("the clients deleted and rebooted are different clients: at most the crowd, together")
         if self.seconds <= 0:
             out.append("a crowd runs for more than 0 seconds")
