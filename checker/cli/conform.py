@@ -171,6 +171,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                         "lost, and judge the capture client by client (default: one client)")
     p.add_argument("--crowd-seconds", type=seconds(), default=CROWD_SECONDS, metavar="SECONDS",
                    help=f"with --crowd: how long the crowd's traffic runs (default {CROWD_SECONDS:.0f})")
+    p.add_argument("--crowd-replace", type=whole(0, MAX_CROWD), default=0, metavar="N",
+                   help="with --crowd: N more clients killed for good, each followed on its link by a new client "
+                        "with a hardware address of its own (another machine, while the server holds the old one's "
+                        "lease: the pool is contended) (default 0)")
     add_format(p, "conform")
     add_quiet(p)
 
@@ -348,8 +352,8 @@ def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Binar
                                 "keeps its one delete")
     if args.deletes is not None and args.pcap is None and args.crowd is None:
         raise ConformUsageError("--deletes goes with --pcap or --crowd")
-    if args.crowd is None and args.crowd_seconds != CROWD_SECONDS:
-        raise ConformUsageError("--crowd-seconds goes with --crowd")
+    if args.crowd is None and (args.crowd_seconds != CROWD_SECONDS or args.crowd_replace):
+        raise ConformUsageError("--crowd-seconds and --crowd-replace go with --crowd")
     if args.crowd is not None and args.pcap is not None:
         raise ConformUsageError("give either --pcap or --crowd, not both")
     if args.pcap is not None:
@@ -414,7 +418,7 @@ def _run_crowd(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.delete_time is not None or args.delete_packet is not None:
         raise ConformUsageError("--delete-time and --delete-packet go with --pcap")
     crowd = Crowd(args.server[0], tuple(args.client), args.crowd, deletes=max(1, args.crowd // 10),
-                  reboots=max(1, args.crowd // 10), seconds=args.crowd_seconds)
+                  reboots=max(1, args.crowd // 10), replacements=args.crowd_replace, seconds=args.crowd_seconds)
     problems = crowd.problems()
     if problems:
         raise ConformUsageError("; ".join(problems))

@@ -14,7 +14,10 @@ operation marked with its moment (:class:`Mark`):
    none (its lost table, step 3, is the delete);
 2. ``reboot-client``: a few other bound clients are killed (SIGKILL), their address removed, and
    started again with the files they kept;
-3. ``stop-server``, ``wipe-leases``, ``start-server``: the server restarts with its lease table lost;
+3. ``replace-client`` (none unless asked for): a few other bound clients are killed for good and a
+   client of the same kind starts on each one's link with a hardware address of its own and no
+   lease (``start-client``): another machine, while the server still holds the old one's lease;
+4. ``stop-server``, ``wipe-leases``, ``start-server``: the server restarts with its lease table lost;
 
 then the traffic runs on until :attr:`Crowd.seconds` after the first client started. Every process
 runs under ``timeout`` and is ended by its process group; whatever still runs in the run's
@@ -92,6 +95,7 @@ class Crowd:
     spare: int = 2
     deletes: int = 5  # clients whose lease the server forgets while it runs
     reboots: int = 5  # clients killed and started again
+    replacements: int = 0  # clients killed for good, another machine (a new hardware address) in their place
     restart: bool = True  # the server restarted with its lease table lost
     seconds: float = CROWD_SECONDS  # of traffic, from the first client's start
     seed: int = 1  # chooses the clients disturbed
@@ -111,10 +115,12 @@ class Crowd:
             out.append(f"a crowd has {MIN_CROWD} to {MAX_CROWD} clients, not {self.count}")
         if self.spare < 0 or self.count + self.spare > MAX_POOL:
             out.append(f"the pool ({self.count} clients + {self.spare} spare) must fit in {MAX_POOL} addresses")
-        if self.deletes < 0 or self.reboots < 0:
-            out.append("the deletes and reboots are counts of clients: 0 or more")
-        elif self.deletes + self.reboots > self.count:
-            out.append("the clients deleted and rebooted are different clients: at most the crowd, together")
+        if min(self.deletes, self.reboots, self.replacements) < 0:
+            out.append("the deletes, reboots and replacements are counts of clients: 0 or more")
+        elif self.deletes + self.reboots + self.replacements > self.count:
+            out.append("the clients deleted, rebooted and replaced are different clients: at most the crowd, "
+                       "together")
+
         if self.seconds <= 0:
             out.append("a crowd runs for more than 0 seconds")
         return out
@@ -138,6 +144,7 @@ class Member:
     number: int
     kind: str
     mac: str
+    slot: int  # the namespace and interface ``c<slot>`` it runs on (a replacement takes its predecessor's)
 
 
 @dataclass(frozen=True)
@@ -181,7 +188,8 @@ class _Run:
         self.crowd, self.tmp, self.daemons, self.limit = crowd, tmp, daemons, limit
         self.srv_ns = f"lc-srv-{tag}"
         self.cli_prefix = f"lc-cli-{tag}-"
-        self.members = tuple(Member(n, crowd.kind(n), member_mac(n)) for n in range(crowd.count))
+        self.members = [Member(n, crowd.kind(n), member_mac(n), n) for n in range(crowd.count)]
+        self.current = {m.slot: m for m in self.members}  # who runs on each slot now
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
         self.server: subprocess.Popen[bytes] | None = None
         self.marks: list[Mark] = []
@@ -200,7 +208,7 @@ class _Run:
                  f"ip -n {self.srv_ns} link add s0 type bridge", f"ip -n {self.srv_ns} link set s0 up",
                  f"ip -n {self.srv_ns} addr add {SERVER_IP}/24 dev s0"]
         for m in self.members:
-            ns = self.ns(m.number)
+            ns = self.ns(m.slot)
             lines += [f"ip netns add {ns}",
                       f"ip -n {self.srv_ns} link add v{m.number} type veth peer name c{m.number} netns {ns}",
                       f"ip -n {self.srv_ns} link set v{m.number} master s0 up",
@@ -228,8 +236,8 @@ class _Run:
 
     def start_client(self, m: Member) -> None:
         folder = self.folder(m.number)
-        self.procs[m.number] = self.daemons.start(
-            f"{m.kind} {m.number}", self.ns(m.number), client_argv(m.kind, folder, f"c{m.number}"), self.limit,
+        self.procs[m.slot] = self.daemons.start(
+            f"{m.kind} {m.number}", self.ns(m.slot), client_argv(m.kind, folder, f"c{m.slot}"), self.limit,
             folder / f"client-{len([p for p in folder.glob('client-*.log')])}.log")
 
     def address(self, n: int) -> str:
@@ -242,7 +250,7 @@ class _Run:
         return address if reason in _BOUND_REASONS else ""
 
     def bound(self) -> list[Member]:
-        return [m for m in self.members if self.address(m.number)]
+        return [m for m in self.current.values() if self.address(m.number)]
 
     def mark(self, step: str, mac: str = "", address: str = "") -> None:
         self.marks.append(Mark(step, time.time(), mac, address))
@@ -261,16 +269,37 @@ class _Run:
         if m.kind in RENEW_NOW:
             time.sleep(0.3)
             self.mark("renew", m.mac, address)
-            renew(m.kind, self.ns(m.number), self.folder(m.number), f"c{m.number}")
+            renew(m.kind, self.ns(m.slot), self.folder(m.number), f"c{m.slot}")
 
     def reboot(self, m: Member) -> None:
         self.mark("reboot-client", m.mac, self.address(m.number))
-        proc = self.procs.get(m.number)
-        if proc is not None:
-            self.daemons.kill(proc)
-        _run(["ip", "-n", self.ns(m.number), "addr", "flush", "dev", f"c{m.number}", "scope", "global"])
+        self.power_off(m)
         time.sleep(0.3)
         self.start_client(m)
+
+    def power_off(self, m: Member) -> None:
+        proc = self.procs.get(m.slot)
+        if proc is not None:
+            self.daemons.kill(proc)
+        _run(["ip", "-n", self.ns(m.slot), "addr", "flush", "dev", f"c{m.slot}", "scope", "global"])
+
+    def replace(self, m: Member) -> None:
+        """Another machine in ``m``'s place: ``m`` is killed, never to come back, and a client of the
+        same kind starts on its link with a hardware address of its own and no lease."""
+        self.mark("replace-client", m.mac, self.address(m.number))
+        self.power_off(m)
+        new = Member(len(self.members), m.kind, member_mac(len(self.members)), m.slot)
+        self.members.append(new)
+        self.current[m.slot] = new
+        command(["ip", "-n", self.ns(m.slot), "link", "set", f"c{m.slot}", "address", new.mac])
+        if m.kind == "dhcpcd":  # its lease file is named after the interface, which the new one keeps
+            (DHCPCD_LEASE_DIR / f"c{m.slot}.lease").unlink(missing_ok=True)
+        folder = self.folder(new.number)
+        folder.mkdir()
+        (folder / "hook.sh").write_text(HOOK.format(events=folder / "events"))
+        (folder / "hook.sh").chmod(0o755)
+        self.mark("start-client", new.mac)
+        self.start_client(new)
 
     def restart_server(self) -> None:
         self.mark("stop-server")
@@ -327,16 +356,15 @@ def run_crowd(crowd: Crowd, keep: Path | None = None, progress: Callable[[str], 
         if not bound:
             raise ConformError(f"no client was bound within {SETTLE_SECONDS:.0f} s")
         chooser = random.Random(crowd.seed)
-        chosen = chooser.sample(bound, min(len(bound), crowd.deletes + crowd.reboots))
+        chosen = chooser.sample(bound, min(len(bound), crowd.deletes + crowd.reboots + crowd.replacements))
         to_delete = [] if crowd.server in DELETE_BY_RESTART else chosen[:crowd.deletes]
-        for m in to_delete:
-            run.delete(m)
-        if to_delete:
-            time.sleep(PAUSE_SECONDS)
-        for m in chosen[crowd.deletes:]:
-            run.reboot(m)
-        if chosen[crowd.deletes:]:
-            time.sleep(PAUSE_SECONDS)
+        to_reboot = chosen[crowd.deletes:crowd.deletes + crowd.reboots]
+        to_replace = chosen[crowd.deletes + crowd.reboots:]
+        for group, operation in ((to_delete, run.delete), (to_reboot, run.reboot), (to_replace, run.replace)):
+            for m in group:
+                operation(m)
+            if group:
+                time.sleep(PAUSE_SECONDS)
         if crowd.restart:
             run.restart_server()
         rest = max(PAUSE_SECONDS, started + crowd.seconds - time.time())
@@ -354,7 +382,7 @@ def run_crowd(crowd: Crowd, keep: Path | None = None, progress: Callable[[str], 
                 for path in run.folder(m.number).glob("*"):
                     if path.name == "events" or path.suffix == ".log":
                         shutil.copy(path, keep / f"c{m.number}-{path.name}")
-        return CrowdResult(crowd, data, run.members, tuple(run.marks), len(bound), after, settled)
+        return CrowdResult(crowd, data, tuple(run.members), tuple(run.marks), len(bound), after, settled)
     finally:
         daemons.stop_all()
         for ns in run.namespaces():
@@ -386,10 +414,12 @@ def harness_log(result: CrowdResult) -> dict[str, object]:
     crowd = result.crowd
     return {
         "server": crowd.server, "clients": list(crowd.clients), "count": crowd.count, "spare": crowd.spare,
-        "pool": list(crowd.pool), "deletes": crowd.deletes, "reboots": crowd.reboots, "restart": crowd.restart,
+        "pool": list(crowd.pool), "deletes": crowd.deletes, "reboots": crowd.reboots,
+        **({"replacements": crowd.replacements} if crowd.replacements else {}), "restart": crowd.restart,
         "seconds": crowd.seconds, "seed": crowd.seed, "bound_before": result.bound_before,
         "bound_after": result.bound_after, "seconds_to_settle": round(result.seconds_to_settle, 3),
-        "members": [{"mac": m.mac, "kind": m.kind} for m in result.members],
+        "members": [{"mac": m.mac, "kind": m.kind, **({"replaces": result.members[m.slot].mac} if m.slot != m.number
+                                                      else {})} for m in result.members],
         "marks": [{"step": k.step, "time": k.time, "mac": k.mac, "address": k.address} for k in result.marks],
     }
 
