@@ -3,15 +3,15 @@
 :func:`run_crowd` builds a server namespace holding a bridge ``s0`` (the server's interface, with
 the server's address) and one namespace per client, each joined to the bridge by a veth pair
 (interface ``c<n>`` in the client's namespace, a fixed locally administered hardware address per
-client). The pool is only :attr:`Crowd.spare` addresses larger than the crowd, so addresses are
-contended. ``dumpcap`` captures DHCP on the bridge: every message of every client and of the server
+client). The pool is only :attr:`Crowd.spare` addresses larger than the crowd (the servers give a
+client the address it had, so it runs short only when new machines replace clients). ``dumpcap`` captures DHCP on the bridge: every message of every client and of the server
 passes there. Once the clients are bound (or a limit has passed) the harness disturbs them, each
 operation marked with its moment (:class:`Mark`):
 
 1. ``delete``: the server forgets the lease of a few bound clients, each with its own delete
    command (:func:`~leasecheck.checker.conform.daemons.delete_lease`), and each such client that
    can be made to renew at once renews (``renew``); udhcpd has no delete command, so its crowd has
-   none (its lost table, step 3, is the delete);
+   none (its lost table, step 4, is the delete);
 2. ``reboot-client``: a few other bound clients are killed (SIGKILL), their address removed, and
    started again with the files they kept;
 3. ``replace-client`` (none unless asked for): a few other bound clients are killed for good and a
