@@ -9,6 +9,7 @@ bound again within the time limit (the verdicts are printed all the same).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import math
 import os
@@ -22,6 +23,17 @@ from typing import Any, BinaryIO, TextIO
 from leasecheck.checker.cli.options import add_format, add_quiet, seconds, whole
 from leasecheck.checker.cli.paths import announce, check_output_paths, check_results_path
 from leasecheck.checker.conform.classify import CaptureError, Classifier
+from leasecheck.checker.conform.crowd import (
+    CROWD_CLIENTS,
+    CROWD_SECONDS,
+    MAX_CROWD,
+    MIN_CROWD,
+    Crowd,
+    harness_log,
+    log_text,
+    run_crowd,
+    sidecar,
+)
 from leasecheck.checker.conform.matrix import (
     MEASURED,
     MatrixError,
@@ -31,8 +43,8 @@ from leasecheck.checker.conform.matrix import (
     rewrite_results,
     run_matrix,
 )
-from leasecheck.checker.conform.pcap import MAX_CAPTURE_BYTES, PcapError, UdpPacket, read_udp
-from leasecheck.checker.conform.perclient import PerClientReport, Source, judge_packets, judge_stream
+from leasecheck.checker.conform.pcap import MAX_CAPTURE_BYTES, PcapError, UdpPacket, read_udp, stream_udp
+from leasecheck.checker.conform.perclient import MAX_DELETES, PerClientReport, Source, judge_packets, judge_stream
 from leasecheck.checker.conform.render import case_json, per_client_json, render_case, render_per_client, render_table
 from leasecheck.checker.conform.report import CaseReport, analyse_capture, analyse_packets
 from leasecheck.checker.conform.runner import (
@@ -129,6 +141,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--losses", type=whole(0, MAX_LOSSES), metavar="N",
                    help="messages the model may lose (default: 1 for a live run, where udhcpc can miss a very fast "
                         "answer; 0 for --pcap; at most 8); a consistent variant shows the fewest it needs")
+    p.add_argument("--deletes", type=whole(1, MAX_DELETES), metavar="N",
+                   help=f"with --pcap or --crowd, judging client by client: the leases the model may delete in "
+                        f"each client's view, and the double commitments of an address it may explain, when no "
+                        f"delete's moment is given (a capture whose server lost leases several times; 1 to "
+                        f"{MAX_DELETES}; given, --judge auto judges client by client; default 1)")
     p.add_argument("--client-nak", choices=CLIENT_NAK_MODES, default="obey",
                    help="how the model's client treats a DHCPNAK (default obey, as RFC 2131)")
     p.add_argument("--client-reboot", choices=CLIENT_REBOOT_MODES, default="keep-on-silence",
@@ -147,6 +164,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--results", type=Path, metavar="FILE",
                    help="with --matrix: the results file, one JSON cell a line, appended to and resumed from "
                         "(default DIR/results.jsonl)")
+    p.add_argument("--crowd", type=whole(MIN_CROWD, MAX_CROWD), metavar="N",
+                   help=f"run N clients ({MIN_CROWD} to {MAX_CROWD}; the kinds --client names, in turn: "
+                        f"{', '.join(CROWD_CLIENTS)}) against the one --server on one bridge, with a pool 2 "
+                        "addresses larger, lease deletes, client reboots and a server restart with its table "
+                        "lost, and judge the capture client by client (default: one client)")
+    p.add_argument("--crowd-seconds", type=seconds(), default=CROWD_SECONDS, metavar="SECONDS",
+                   help=f"with --crowd: how long the crowd's traffic runs (default {CROWD_SECONDS:.0f})")
+    p.add_argument("--crowd-replace", type=whole(0, MAX_CROWD), default=0, metavar="N",
+                   help="with --crowd: N more clients killed for good, each followed on its link by a new client "
+                        "with a hardware address of its own (another machine, while the server holds the old one's "
+                        "lease: the pool is contended) (default 0)")
     add_format(p, "conform")
     add_quiet(p)
 
@@ -249,7 +277,7 @@ def _per_client_case(args: argparse.Namespace, paths: list[Path], err: TextIO,
             streams.append(stream)
             sources.append((shown_path(path.name) if path != STDIN else "-", stream))
         case = judge_stream(sources, label=label, progress=_progress(args, err), **_delete_options(args, meta),
-                            **_model_options(args))
+                            **_model_options(args), deletes=args.deletes or 1)
     except (PcapError, CaptureError, ValidationError) as exc:
         raise ConformUsageError(f"{label}: {exc}") from None
     finally:
@@ -274,9 +302,10 @@ def _capture_case(args: argparse.Namespace, path: Path, err: TextIO,
     label = shown_path(path.name)
     try:
         packets = read_udp(data)
-        if args.judge == "auto" and _beyond_whole(packets):
+        if args.judge == "auto" and (args.deletes is not None or _beyond_whole(packets)):
             case: Judged = judge_packets(((label, p) for p in packets), label=label, progress=_progress(args, err),
-                                         **_delete_options(args, meta), **_model_options(args))
+                                         **_delete_options(args, meta), **_model_options(args),
+                                         deletes=args.deletes or 1)
         else:
             case = analyse_packets(label, packets, **_delete_options(args, meta),
                                    **_model_options(args))
@@ -318,6 +347,15 @@ def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Binar
         stdin = sys.stdin.buffer
     if args.pcap is None and (args.concat or args.judge != "auto"):
         raise ConformUsageError("--judge and --concat go with --pcap")
+    if args.deletes is not None and args.judge == "whole":
+        raise ConformUsageError("--deletes goes with judging client by client; the model of all the clients "
+                                "keeps its one delete")
+    if args.deletes is not None and args.pcap is None and args.crowd is None:
+        raise ConformUsageError("--deletes goes with --pcap or --crowd")
+    if args.crowd is None and (args.crowd_seconds != CROWD_SECONDS or args.crowd_replace):
+        raise ConformUsageError("--crowd-seconds and --crowd-replace go with --crowd")
+    if args.crowd is not None and args.pcap is not None:
+        raise ConformUsageError("give either --pcap or --crowd, not both")
     if args.pcap is not None:
         if args.server or args.client:
             raise ConformUsageError("give either --pcap or --server/--client, not both")
@@ -340,6 +378,8 @@ def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Binar
         return _print(found, [True] * len(found), args, out)
     if not args.server or not args.client:
         raise ConformUsageError("give --server and --client to run the scenario, or --pcap FILE to read a capture")
+    if args.crowd is not None:
+        return _run_crowd(args, out, err)
     if args.delete_time is not None or args.delete_packet is not None:
         raise ConformUsageError("--delete-time and --delete-packet go with --pcap")
     pairs = [(s, c) for s in args.server for c in args.client]
@@ -368,6 +408,56 @@ def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Binar
         cases.append((s, c, case))
         rebound.append(result.rebound)
     return _print(cases, rebound, args, out)
+
+
+def _run_crowd(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``--crowd N``: the crowd run once, its capture judged client by client (exit 3 when some
+    client was not bound at the end)."""
+    if len(args.server) != 1:
+        raise ConformUsageError("--crowd runs against one --server")
+    if args.delete_time is not None or args.delete_packet is not None:
+        raise ConformUsageError("--delete-time and --delete-packet go with --pcap")
+    crowd = Crowd(args.server[0], tuple(args.client), args.crowd, deletes=max(1, args.crowd // 10),
+                  reboots=max(1, args.crowd // 10), replacements=args.crowd_replace, seconds=args.crowd_seconds)
+    problems = crowd.problems()
+    if problems:
+        raise ConformUsageError("; ".join(problems))
+    check_output_paths(args.save_pcap)
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        result = run_crowd(crowd, progress=_progress(args, err))
+    except ConformError as exc:
+        raise ConformUsageError(f"{crowd.server} x {crowd.count} {','.join(args.client)}: {exc}") from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if args.save_pcap is not None:
+        _write_whole(args.save_pcap, result.pcap, err, args.quiet, "capture")
+        _write_whole(args.save_pcap.with_name(args.save_pcap.name + ".json"),
+                     (json.dumps(sidecar(result), indent=2) + "\n").encode(), err, args.quiet, "its server and clients")
+        _write_whole(args.save_pcap.with_name(args.save_pcap.name + ".crowd.json"),
+                     log_text(harness_log(result)).encode(), err, args.quiet,
+                     "what the harness did, and when")
+    label = f"{crowd.server} x {crowd.count} clients ({', '.join(dict.fromkeys(crowd.clients))})"
+    try:
+        case = judge_packets((("capture", p) for p in stream_udp(io.BytesIO(result.pcap))), label=label,
+                             **_model_options(args), deletes=args.deletes or 1)
+    except (PcapError, CaptureError, ValidationError) as exc:
+        raise ConformUsageError(f"{label}: {exc}") from None
+    return _print([(crowd.server, ",".join(args.client), case)], [result.bound_after == crowd.count], args, out)
+
+
+def _write_whole(path: Path, data: bytes, err: TextIO, quiet: bool, what: str) -> None:
+    from leasecheck.checker.render.files import atomic_write
+
+    try:
+        atomic_write(path, data)
+    except OSError as exc:
+        raise ConformUsageError(f"cannot write {shown_path(path)}: {exc.strerror or exc}") from None
+    announce(err, quiet, path, what)
 
 
 def _run_matrix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

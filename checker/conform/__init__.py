@@ -1,7 +1,7 @@
 """Conformance of real DHCP servers and clients with the model (``leasecheck.checker.conform``).
 
 ``runner`` plays a scenario (``scenarios``: the KB's and four more, as data) against real
-daemons (``daemons``) in network namespaces and records the traffic; ``matrix`` runs every
+daemons (``daemons``) in network namespaces and records the traffic; ``crowd`` runs many real clients on one bridge against one server, disturbed while they run; ``matrix`` runs every
 server x client x scenario, resumably, and ``matrix_render`` draws it; ``pcap`` reads the capture; ``classify`` names each DHCP message as RFC 2131 table 4
 does and maps it onto model ids; ``validate`` decides, per server variant, whether the observed
 sequence is a behaviour of the model of all the capture's clients; ``perclient`` judges a capture

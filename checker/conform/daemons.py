@@ -110,7 +110,7 @@ def kea_hook() -> Path | None:
     return found[0] if found else None
 
 
-def kea_config(tmp: Path) -> dict[str, object]:
+def kea_config(tmp: Path, pool: tuple[str, str] = POOL) -> dict[str, object]:
     return {
         "Dhcp4": {
             "interfaces-config": {"interfaces": ["s0"]},
@@ -121,7 +121,7 @@ def kea_config(tmp: Path) -> dict[str, object]:
             "renew-timer": T1_SECONDS,
             "rebind-timer": T2_SECONDS,
             "authoritative": False,
-            "subnet4": [{"id": 1, "subnet": "10.77.0.0/24", "pools": [{"pool": f"{POOL[0]} - {POOL[1]}"}]}],
+            "subnet4": [{"id": 1, "subnet": "10.77.0.0/24", "pools": [{"pool": f"{pool[0]} - {pool[1]}"}]}],
             "loggers": [{"name": "kea-dhcp4", "severity": "INFO",
                          "output_options": [{"output": str(tmp / "kea.log")}]}],
         }
@@ -156,27 +156,28 @@ def lease_seconds(server: str) -> int:
     return LEASE_SECONDS if server.startswith("dnsmasq") else SHORT_LEASE_SECONDS
 
 
-def server_argv(server: str, tmp: Path) -> list[str]:
+def server_argv(server: str, tmp: Path, pool: tuple[str, str] = POOL) -> list[str]:
+    """How ``server`` is started, its files in ``tmp``, handing out the addresses ``pool`` (first, last)."""
     if server == "kea":
-        (tmp / "kea.json").write_text(json.dumps(kea_config(tmp)))
+        (tmp / "kea.json").write_text(json.dumps(kea_config(tmp, pool)))
         return ["kea-dhcp4", "-c", str(tmp / "kea.json")]
     if server.startswith("isc-dhcpd"):
         conf = ISC_DHCPD_CONF.format(lease=SHORT_LEASE_SECONDS, t1=T1_SECONDS, t2=T2_SECONDS, omapi=OMAPI_PORT,
                                      authoritative="authoritative;" if server == "isc-dhcpd-auth" else "",
-                                     pool_start=POOL[0], pool_end=POOL[1])
+                                     pool_start=pool[0], pool_end=pool[1])
         (tmp / "dhcpd.conf").write_text(conf)
         (tmp / "dhcpd.leases").touch()
         return ["dhcpd", "-4", "-f", "-d", "-cf", str(tmp / "dhcpd.conf"), "-lf", str(tmp / "dhcpd.leases"),
                 "-pf", str(tmp / "dhcpd.pid"), "s0"]
     if server == "udhcpd":
         (tmp / "udhcpd.conf").write_text(UDHCPD_CONF.format(
-            pool_start=POOL[0], pool_end=POOL[1], leases=tmp / "udhcpd.leases", pid=tmp / "udhcpd.pid",
+            pool_start=pool[0], pool_end=pool[1], leases=tmp / "udhcpd.leases", pid=tmp / "udhcpd.pid",
             lease=SHORT_LEASE_SECONDS, t1=T1_SECONDS, t2=T2_SECONDS))
         (tmp / "udhcpd.leases").touch()
         return ["udhcpd", "-f", str(tmp / "udhcpd.conf")]
     argv = [
         "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--interface=s0", "--bind-interfaces",
-        f"--dhcp-range={POOL[0]},{POOL[1]},{LEASE_SECONDS}", f"--dhcp-leasefile={tmp / 'dnsmasq.leases'}",
+        f"--dhcp-range={pool[0]},{pool[1]},{LEASE_SECONDS}", f"--dhcp-leasefile={tmp / 'dnsmasq.leases'}",
         f"--pid-file={tmp / 'dnsmasq.pid'}", "--log-dhcp", f"--log-facility={tmp / 'dnsmasq.log'}",
         "--user=root", "--group=root", f"--dhcp-option=option:T1,{T1_SECONDS}", f"--dhcp-option=option:T2,{T2_SECONDS}",
     ]
@@ -318,15 +319,17 @@ def _write_client_files(client: str, tmp: Path) -> Path:
     return script
 
 
-def client_argv(client: str, tmp: Path) -> list[str]:
+def client_argv(client: str, tmp: Path, iface: str = "c0") -> list[str]:
+    """How ``client`` is started on ``iface``, its files in ``tmp`` (only the hook clients take another
+    interface than ``c0``)."""
     hook = str(tmp / "hook.sh")
     if client == "udhcpc":
-        return ["udhcpc", "-f", "-i", "c0", "-s", hook, "-p", str(tmp / "udhcpc.pid"), "-t", "20", "-T", "3", "-A", "3"]
+        return ["udhcpc", "-f", "-i", iface, "-s", hook, "-p", str(tmp / "udhcpc.pid"), "-t", "20", "-T", "3", "-A", "3"]
     if client == "dhclient":
         return ["dhclient", "-d", "-4", "-v", "-sf", hook, "-lf", str(tmp / "dhclient.leases"),
-                "-pf", str(tmp / "dhclient.pid"), "c0"]
+                "-pf", str(tmp / "dhclient.pid"), iface]
     if client == "dhcpcd":
-        return ["dhcpcd", "-4", "-B", "-f", "/dev/null", "-c", hook, "--noipv4ll", "c0"]
+        return ["dhcpcd", "-4", "-B", "-f", "/dev/null", "-c", hook, "--noipv4ll", iface]
     if not (tmp / f"{client}.sh").exists():
         _write_client_files(client, tmp)
     return ["unshare", "-m", "sh", str(tmp / f"{client}.sh")]
@@ -354,13 +357,13 @@ def delete_lease(server: str, srv_ns: str, tmp: Path, ip: str, mac: str) -> None
         command(["ip", "netns", "exec", srv_ns, "dhcp_release", "s0", ip, mac])
 
 
-def renew(client: str, cli_ns: str, tmp: Path) -> None:
+def renew(client: str, cli_ns: str, tmp: Path, iface: str = "c0") -> None:
     """Make the client renew now; dhclient has no way to, so it renews at the short T1 the server gives."""
     if client == "udhcpc":
         pid = int((tmp / "udhcpc.pid").read_text().split()[0])
         os.kill(pid, signal.SIGUSR1)  # the udhcpc process itself, by the PID it wrote
     elif client == "dhcpcd":
-        command(["ip", "netns", "exec", cli_ns, "dhcpcd", "-4", "-N", "c0"])
+        command(["ip", "netns", "exec", cli_ns, "dhcpcd", "-4", "-N", iface])
 
 
 _VERSION_COMMANDS: dict[str, list[str]] = {

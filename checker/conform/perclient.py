@@ -31,6 +31,8 @@ from leasecheck.model import values as V
 
 #: the most findings kept (the rest are counted)
 MAX_FINDINGS = 10_000
+#: the most deletes a client's view may make (``deletes``; each one more makes its model larger)
+MAX_DELETES = 4
 #: how often progress is reported, in seconds
 PROGRESS_EVERY = 1.0
 
@@ -81,6 +83,7 @@ class PerClientReport:
     seconds: float
     start_time: float  # the first DHCP message's time
     delete_time: float | None  # the time of the packet the delete was placed before
+    delete_budget: int = 1  # the deletes each client's view may make when none is given
 
     @property
     def consistent_variants(self) -> tuple[str, ...]:
@@ -380,16 +383,22 @@ def judge_packets(packets: Iterable[tuple[str, UdpPacket]], *, label: str = "", 
                   delete_packet: int | None = None, delete_offset: float | None = None, losses: int = 0,
                   client_nak: str = "obey", restart: bool = False, client_reboot: str = "keep-on-silence",
                   reboots: int = 0, variants: Sequence[str] = V.VARIANTS,
-                  progress: Callable[[str], None] | None = None) -> PerClientReport:
+                  progress: Callable[[str], None] | None = None, deletes: int = 1) -> PerClientReport:
     """Judge a capture given as (file name, packet) pairs, client by client. The administrator's
     delete, when given, is at ``delete_time`` (capture clock), before packet ``delete_packet`` (of
     the first file), or ``delete_offset`` seconds after the first DHCP message; not given, the
-    model may delete one lease at any moment."""
+    model may delete one lease at any moment (``deletes`` leases in each client's view, and as many
+    double commitments in the global check: a capture whose server lost leases several times)."""
     check_losses(losses)
     marked = delete_time is not None or delete_packet is not None or delete_offset is not None
-    holdings = Holdings(deletes_marked=marked, delete_budget=1, losses=losses,
+    if not 1 <= deletes <= MAX_DELETES:
+        raise ValidationError(f"deletes must be from 1 to {MAX_DELETES}, not {deletes}")
+    if marked and deletes != 1:
+        raise ValidationError("a delete whose moment is given is the model's only one: more deletes go with a "
+                              "capture whose deletes are not given")
+    holdings = Holdings(deletes_marked=marked, delete_budget=deletes, losses=losses,
                         forgetful_reboots=client_reboot == "forget" and reboots > 0)
-    judge = _Judge(variants, lambda v: Budgets(v, 1, losses, reboots, restart, client_nak, client_reboot),
+    judge = _Judge(variants, lambda v: Budgets(v, deletes, losses, reboots, restart, client_nak, client_reboot),
                    marked, holdings)
     classifier = Classifier(strict=False)
     started = clock.monotonic()
@@ -441,7 +450,7 @@ def judge_packets(packets: Iterable[tuple[str, UdpPacket]], *, label: str = "", 
                            classifier.count, count, tuple(judge.findings), judge.dropped, dict(judge.deviant),
                            tuple(classifier.notes), classifier.left_out, holdings.deletes_seen,
                            clock.monotonic() - started, first_time or 0.0,
-                           judge.delete_at[2] if judge.delete_at is not None else None)
+                           judge.delete_at[2] if judge.delete_at is not None else None, deletes)
 
 
 def _global(conflict: Conflict, source: str, macs: Sequence[str], ips: Sequence[str],

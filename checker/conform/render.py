@@ -138,7 +138,9 @@ def render_per_client(report: PerClientReport) -> str:
         lines.append(f"the administrator's delete: at {report.delete_time - report.start_time:.3f} s "
                      "(given by the run or the user)")
     else:
-        lines.append("the administrator's delete: not given (the model may delete one lease at any moment)")
+        lines.append("the administrator's delete: not given (the model may delete "
+                     + ("one lease at any moment)" if report.delete_budget == 1 else
+                        f"up to {report.delete_budget} leases at any moment in each client's view)"))
     if report.left_out_count:
         lines.append(f"left out: {report.left_out_count:,} DHCP messages the model has no counterpart for"
                      + (f" (first: {report.left_out[0]})" if report.left_out else ""))
