@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import re
 from functools import cache
 from pathlib import Path
 
@@ -31,6 +32,8 @@ from leasecheck.checker.explicit.explore import Limits, explore
 from leasecheck.model.dhcp import Config, dhcp_system
 
 PROOFS = Path(__file__).resolve().parent / "data" / "proofs"
+#: the committed all-sizes certificates, named as the proofs are (tests/test_certificates_allsizes.py)
+CERTIFICATES = Path(__file__).resolve().parent / "data" / "certificates"
 COMMITTED = sorted(PROOFS.glob("*.json"))
 
 
@@ -111,3 +114,19 @@ def test_the_proof_learned_again_agrees_with_the_committed_one_and_its_certifica
     assert recheck(doc) == (True, "")
     result = check_certificate(cert)
     assert result.valid and len(result.obligations) > 100 and result.solvers == ("z3", "cvc5")
+    # the committed certificate of the same claim is what the proof writes today: the same header
+    # (model fingerprint, configuration, claim), and either the same text, so that the check above
+    # is its check too, or another invariant that must be valid with both solvers as well
+    committed = CERTIFICATES / f"{path.stem}.smt2"
+    if committed.exists():
+        assert _header(cert.read_text()) == _header(committed.read_text())
+        if cert.read_text() != committed.read_text():
+            again = check_certificate(committed)
+            assert again.valid and again.solvers == ("z3", "cvc5"), again.failed("sat") + again.failed("unknown")
+
+
+def _header(text: str) -> dict:
+    """The JSON header of an all-sizes certificate."""
+    match = re.search(r"\(set-info :leasecheck-certificate \|(.*)\|\)", text)
+    assert match, "no leasecheck header"
+    return json.loads(match.group(1))
