@@ -5,7 +5,14 @@ reverse edges and fair components are computed with array operations (strongly c
 components by ``scipy.sparse.csgraph``) instead of Python loops. It computes the same sets as
 its parent: the same masks, the same in-edges, the same components up to their numbering, the
 same fair components and deadlocks; so :func:`leasecheck.checker.explicit.decide.decide` gives the same verdicts
-on either. Lasso construction is inherited unchanged.
+on either. Lasso construction is inherited unchanged; the instances enabled in a state are computed
+when the lasso asks for that state, not stored for every state.
+
+When a C compiler is at hand the heavy loops run in C (:mod:`leasecheck.checker.explicit.graphalgo`):
+the fair components of a goal in one pass over the edges (strong components with their fairness
+settled as each is completed, one int32 label per state and no edge array copied), the in-edges as
+one CSR built once, and backward reachability over them. Without one, the numpy and scipy forms
+below compute the same sets.
 
 One analysis serves every property of a run, so what several properties need is computed once
 and kept: the edge arrays, the edges sorted by destination (a stable counting sort), the
@@ -17,13 +24,14 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence, Set
 
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
-from leasecheck.checker.explicit.analysis import GraphAnalysis
+from leasecheck.checker.explicit import graphalgo
+from leasecheck.checker.explicit.analysis import Escape, GraphAnalysis
 from leasecheck.checker.explicit.explore import StateGraph
 from leasecheck.model.lang import Expr, structure
 
@@ -62,6 +70,59 @@ class VectorAnalysis(GraphAnalysis):
         self._reversed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._components: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._unstarved: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._algo: graphalgo.GraphAlgo | None | bool = False  # False: not loaded yet
+        self._escapes: dict[tuple, VectorEscape] = {}
+        self._in_edges: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    @property
+    def algo(self) -> graphalgo.GraphAlgo | None:
+        """The analyses in C, or None without a C compiler or cffi."""
+        if self._algo is False:
+            self._algo = graphalgo.load()
+        return self._algo  # type: ignore[return-value]
+
+    @property
+    def enabled(self) -> Sequence[int]:
+        return _EnabledAt(self.graph, self.cmd_bit)
+
+    def fair_escape(self, goal: Expr) -> Escape:
+        algo = self.algo
+        if algo is None or not self._vector_bits:
+            return super().fair_escape(goal)
+        key = structure(goal)
+        hit = self._escapes.get(key)
+        if hit is None:
+            g = self.graph
+            n = len(g.states)
+            allowed = np.zeros(n, dtype=np.uint8)
+            allowed[: g.expanded] = np.frombuffer(self.mask(goal), dtype=np.uint8)[: g.expanded] == 0
+            label, kept = algo.fair(g.offsets, g.dst, g.cmd, self._compact_bits(), allowed)
+            degree = np.diff(_np(g.offsets, np.int64))
+            deadlock = np.zeros(n, dtype=bool)
+            deadlock[: g.expanded] = (degree == 0) & (allowed[: g.expanded] == 1)
+            hit = self._escapes[key] = VectorEscape(label, kept, deadlock)
+        return hit
+
+    def _compact_bits(self) -> np.ndarray:
+        """Per command, its instance's bit among the fair instances numbered 0.. (0 if not fair)."""
+        return np.array([1 << self._compact[c.instance] if c.instance in self._compact else 0
+                         for c in self.graph.system.commands], dtype=np.int64)
+
+    def backward_marked(self, targets: bytearray, allowed: bytearray | None = None,
+                        skip_cmd: set[int] | None = None) -> bytearray:
+        algo = self.algo
+        if algo is None:
+            return super().backward_marked(targets, allowed, skip_cmd)
+        g = self.graph
+        if self._in_edges is None:
+            self._in_edges = algo.reverse(len(g.states), g.expanded, g.offsets, g.dst, g.cmd)
+        skip = None
+        if skip_cmd:
+            skip = np.zeros(len(g.system.commands), dtype=np.uint8)
+            skip[sorted(skip_cmd)] = 1
+        allow = None if allowed is None else np.frombuffer(allowed, dtype=np.uint8)
+        seen = algo.backward(self._in_edges, np.frombuffer(targets, dtype=np.uint8), allow, skip)
+        return bytearray(seen.tobytes())
 
     def mask(self, e: Expr) -> bytearray:
         fast = getattr(self.graph.states, "mask", None)
@@ -130,6 +191,10 @@ class VectorAnalysis(GraphAnalysis):
         if skip_cmd:
             keep &= ~np.isin(cmd, np.fromiter(skip_cmd, dtype=np.int64))
         seeds = np.fromiter(targets, dtype=np.int64)
+        if self.algo is not None:
+            mark = np.zeros(len(self.graph.states), dtype=np.uint8)
+            mark[seeds] = 1
+            return self.backward_marked(bytearray(mark.tobytes()), allowed, skip_cmd)
         seen = self._reached(dst[keep], src[keep], seeds)
         return bytearray(seen.astype(np.uint8).tobytes())
 
@@ -244,3 +309,83 @@ class VectorAnalysis(GraphAnalysis):
             fair = [set(part.tolist()) for part in np.split(members, cuts)]
         deadlocks = states[degree[states] == 0].tolist()
         return comp.tolist(), fair, deadlocks
+
+
+class _EnabledAt(Sequence[int]):
+    """The instances enabled in each expanded state (bit = instance index), computed from the
+    state's out-edges when asked: a lasso asks for a few states, not for all of them."""
+
+    def __init__(self, graph: StateGraph, cmd_bit: list[int]):
+        self.graph, self.cmd_bit = graph, cmd_bit
+
+    def __len__(self) -> int:
+        return self.graph.expanded
+
+    def __getitem__(self, v: int) -> int:  # type: ignore[override]
+        g, bit = self.graph, self.cmd_bit
+        m = 0
+        for e in range(g.offsets[v], g.offsets[v + 1]):
+            m |= bit[g.cmd[e]]
+        return m
+
+
+class _Members(Set[int]):
+    """The states of one component, read from the labels (no set of them is built)."""
+
+    def __init__(self, label: np.ndarray, component: int):
+        self.label, self.component = label, component
+
+    def __contains__(self, v: object) -> bool:
+        return isinstance(v, int | np.integer) and 0 <= int(v) < self.label.size and int(self.label[v]) == self.component
+
+    def _all(self) -> np.ndarray:
+        return np.flatnonzero(self.label == self.component)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._all().tolist())
+
+    def __len__(self) -> int:
+        return int(np.count_nonzero(self.label == self.component))
+
+
+class VectorEscape(Escape):
+    """:class:`Escape` as arrays: a component label per state, which components are fair, and
+    which states are deadlocks."""
+
+    def __init__(self, label: np.ndarray, kept: np.ndarray, deadlock: np.ndarray):
+        self.label, self.kept, self.deadlock = label, kept, deadlock
+        self.n = label.size
+        inside = label >= 0
+        marked = np.zeros(self.n, dtype=bool)
+        marked[inside] = kept[label[inside]].astype(bool)
+        marked |= deadlock
+        self._marked = marked
+
+    @property  # type: ignore[override]
+    def fair(self) -> list[Set[int]]:  # type: ignore[override]
+        fair_ids = np.flatnonzero(self.kept)
+        return [_Members(self.label, int(c)) for c in fair_ids]
+
+    @property  # type: ignore[override]
+    def deadlocks(self) -> list[int]:  # type: ignore[override]
+        return np.flatnonzero(self.deadlock).tolist()  # type: ignore[no-any-return]
+
+    def found(self) -> bool:
+        return bool(self._marked.any())
+
+    def first(self) -> int:
+        return int(np.argmax(self._marked))
+
+    def is_deadlock(self, v: int) -> bool:
+        return bool(self.deadlock[v])
+
+    def component(self, v: int) -> Set[int]:
+        if self.label[v] < 0 or not self.kept[self.label[v]]:
+            raise ValueError(f"state {v} is in no fair component")
+        return _Members(self.label, int(self.label[v]))
+
+    def marks(self) -> bytearray:
+        return bytearray(self._marked.astype(np.uint8).tobytes())
+
+    def __contains__(self, v: int) -> bool:
+        return bool(self._marked[v])
