@@ -20,109 +20,136 @@ void ga_enabled(int64_t expanded, const int64_t *off, const int32_t *cmd, const 
 }
 
 /* Strong components of the subgraph on the states ``allowed`` marks (each one expanded), with the
- * fairness of each settled as it is completed.
+ * fairness of each settled in the same pass over the edges.
  *
- * The search is Pearce's space-saving form of Tarjan's: ``rindex`` holds a visit number while a
- * state is open and its component's number (counted down from n - 1) once the component is
- * complete, so that one int32 per state serves as index, low link and label. When a component is
- * complete its members lie on top of the stack; one more pass over their edges finds the bits of
- * the instances enabled in all of them (``everywhere``) and taken on an edge inside it
- * (``taken``), and whether it has an inner edge at all. The component is kept (``kept[c] = 1``)
- * when it has an inner edge and everywhere & ~taken == 0.
+ * An iterative Tarjan search with one int32 per state, ``mark``: 0 for a state not visited yet,
+ * its visit number (from 1) lowered to its low link while its component is open, and -(c + 1)
+ * once it belongs to the completed component c (components are numbered 0, 1, ... in the order
+ * they complete); a state not allowed holds INT32_MIN from the start, so each edge costs one look
+ * at ``mark`` of its destination.
  *
- * On return ``label[v]`` is the component of v, numbered 0, 1, ... in the order the components
- * are completed, or -1 for a state not allowed. Returns the number of components, or -1 when
- * memory runs out. */
+ * An edge v -> w lies inside a component exactly when, as it is scanned, w is open (every open
+ * state reaches the state being searched), or when it is the tree edge to a child w whose
+ * component is still open when w is finished. So each open state carries, beside its frame, the
+ * bits of the instances enabled in it (``cmd_bits`` of all its out-edges, ORed) and of those
+ * taken on its inner edges; a completed component ANDs the first and ORs the second over its
+ * members and is fair when it has an inner edge and none of the instances enabled in all its
+ * states is missing from the taken ones.
+ *
+ * On return ``label[v]`` is the component of v or -1 for a state not allowed, and ``flags[v]`` is
+ * 1 for a state of a fair component, 2 for a deadlock (an allowed state without out-edges) and 0
+ * otherwise. Returns the number of components, or -1 when memory runs out. */
 int64_t ga_fair(int64_t n, const int64_t *off, const int32_t *dst, const int32_t *cmd,
-                const int64_t *cmd_bits, const uint8_t *allowed, int32_t *label, uint8_t *kept)
+                const int64_t *cmd_bits, const uint8_t *allowed, int32_t *label, uint8_t *flags)
 {
-    int32_t *rindex = label;
-    int32_t *stack = malloc((size_t)(n > 0 ? n : 1) * sizeof(int32_t));
-    int32_t *fv = malloc((size_t)(n > 0 ? n : 1) * sizeof(int32_t));
-    int64_t *fe = malloc((size_t)(n > 0 ? n : 1) * sizeof(int64_t));
-    uint8_t *root = malloc((size_t)(n > 0 ? n : 1));
-    if (!stack || !fv || !fe || !root) {
-        free(stack); free(fv); free(fe); free(root);
+    size_t room = (size_t)(n > 0 ? n : 1);
+    int32_t *mark = label;
+    int32_t *fv = malloc(room * sizeof(int32_t));     /* the search's frames: state, */
+    int64_t *fe = malloc(room * sizeof(int64_t));     /* next edge, */
+    int64_t *fen = malloc(room * sizeof(int64_t));    /* instances enabled, */
+    int64_t *ftk = malloc(room * sizeof(int64_t));    /* instances taken inside, */
+    uint8_t *fst = malloc(room);                      /* 1: a root so far, 2: a self-loop */
+    int32_t *sv = malloc(room * sizeof(int32_t));     /* finished open states, with */
+    int64_t *sen = malloc(room * sizeof(int64_t));    /* their enabled and */
+    int64_t *stk = malloc(room * sizeof(int64_t));    /* taken instances */
+    if (!fv || !fe || !fen || !ftk || !fst || !sv || !sen || !stk) {
+        free(fv); free(fe); free(fen); free(ftk); free(fst); free(sv); free(sen); free(stk);
         return -1;
     }
-    memset(rindex, 0, (size_t)n * sizeof(int32_t));
+    for (int64_t v = 0; v < n; v++) {
+        mark[v] = allowed[v] ? 0 : INT32_MIN;
+        flags[v] = 0;
+    }
     int64_t sp = 0, top = 0;
-    int32_t index = 1, c = (int32_t)(n - 1);
+    int32_t index = 1, ncomp = 0;
     for (int64_t r = 0; r < n; r++) {
-        if (!allowed[r] || rindex[r] != 0)
+        if (mark[r] != 0)
             continue;
-        rindex[r] = index++;
-        root[r] = 1;
-        fv[0] = (int32_t)r;
-        fe[0] = off[r];
+        mark[r] = index++;
+        fv[0] = (int32_t)r; fe[0] = off[r]; fen[0] = 0; ftk[0] = 0; fst[0] = 1;
         top = 1;
         while (top > 0) {
-            int32_t v = fv[top - 1];
-            int64_t e = fe[top - 1];
-            if (e < off[v + 1]) {
+            int64_t t = top - 1;
+            int32_t v = fv[t];
+            int64_t e = fe[t], end = off[v + 1];
+            int descended = 0;
+            while (e < end) {
                 int32_t w = dst[e];
-                fe[top - 1] = e + 1;
-                if (!allowed[w])
-                    continue;
-                if (rindex[w] == 0) {
-                    rindex[w] = index++;
-                    root[w] = 1;
-                    fv[top] = w;
-                    fe[top] = off[w];
+                int64_t b = cmd_bits[cmd[e]];
+                int32_t m = mark[w];
+                fen[t] |= b;
+                e++;
+                if (m == 0) {
+                    fe[t] = e;
+                    mark[w] = index++;
+                    fv[top] = w; fe[top] = off[w]; fen[top] = 0; ftk[top] = 0; fst[top] = 1;
                     top++;
-                    continue;
+                    descended = 1;
+                    break;
                 }
-                if (rindex[w] < rindex[v]) {
-                    rindex[v] = rindex[w];
-                    root[v] = 0;
-                }
-                continue;
-            }
-            top--;
-            if (root[v]) {
-                /* v's component: v and the stack's states above the first with a smaller index */
-                int64_t first = sp;
-                while (first > 0 && rindex[v] <= rindex[stack[first - 1]])
-                    first--;
-                index -= (int32_t)(sp - first) + 1;
-                for (int64_t i = first; i < sp; i++)
-                    rindex[stack[i]] = c;
-                rindex[v] = c;
-                int64_t everywhere = -1, taken = 0;
-                int inner = 0;
-                for (int64_t i = first; i <= sp; i++) {
-                    int32_t u = i < sp ? stack[i] : v;
-                    int64_t en = 0;
-                    for (int64_t f = off[u]; f < off[u + 1]; f++) {
-                        int64_t b = cmd_bits[cmd[f]];
-                        int32_t x = dst[f];
-                        en |= b;
-                        if (allowed[x] && rindex[x] == c) {
-                            taken |= b;
-                            inner = 1;
-                        }
+                if (m > 0) {  /* open: the edge is inside v's component */
+                    ftk[t] |= b;
+                    if (w == v)
+                        fst[t] |= 2;
+                    if (m < mark[v]) {
+                        mark[v] = m;
+                        fst[t] &= (uint8_t)~1;
                     }
-                    everywhere &= en;
                 }
-                kept[(n - 1) - c] = (uint8_t)(inner && (everywhere & ~taken) == 0);
+            }
+            if (descended)
+                continue;
+            /* v is finished */
+            top--;
+            int64_t en = fen[t], tk = ftk[t];
+            int still_open;
+            if (fst[t] & 1) {
+                /* v's component: v and the finished open states above the first with a smaller mark */
+                int64_t first = sp;
+                while (first > 0 && mark[v] <= mark[sv[first - 1]])
+                    first--;
+                int64_t everywhere = en, taken = tk;
+                for (int64_t i = first; i < sp; i++) {
+                    everywhere &= sen[i];
+                    taken |= stk[i];
+                }
+                int fair = (sp > first || (fst[t] & 2)) && (everywhere & ~taken) == 0;
+                int32_t done = -(ncomp + 1);
+                for (int64_t i = first; i < sp; i++) {
+                    mark[sv[i]] = done;
+                    if (fair)
+                        flags[sv[i]] = 1;
+                }
+                mark[v] = done;
+                if (fair)
+                    flags[v] = 1;
+                else if (off[v] == end)
+                    flags[v] = 2;
+                ncomp++;
                 sp = first;
-                c--;
+                still_open = 0;
             } else {
-                stack[sp++] = v;
+                sv[sp] = v; sen[sp] = en; stk[sp] = tk;
+                sp++;
+                still_open = 1;
             }
             if (top > 0) {
-                int32_t u = fv[top - 1];
-                if (rindex[v] < rindex[u]) {
-                    rindex[u] = rindex[v];
-                    root[u] = 0;
+                int64_t p = top - 1;
+                int32_t u = fv[p];
+                if (still_open) {  /* the tree edge u -> v is inside u's component */
+                    ftk[p] |= cmd_bits[cmd[fe[p] - 1]];
+                    if (mark[v] < mark[u]) {
+                        mark[u] = mark[v];
+                        fst[p] &= (uint8_t)~1;
+                    }
                 }
             }
         }
     }
-    free(stack); free(fv); free(fe); free(root);
+    free(fv); free(fe); free(fen); free(ftk); free(fst); free(sv); free(sen); free(stk);
     for (int64_t v = 0; v < n; v++)
-        label[v] = allowed[v] ? (int32_t)((n - 1) - rindex[v]) : -1;
-    return (n - 1) - c;
+        label[v] = mark[v] == INT32_MIN ? -1 : -(mark[v] + 1);
+    return ncomp;
 }
 
 /* The in-edges in CSR form: roff[n + 1] (filled here), and the source and command of each edge in

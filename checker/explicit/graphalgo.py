@@ -5,9 +5,9 @@ as the compiled explorer's search is (:mod:`leasecheck.checker.explicit.compiled
 ``int64``, destinations and commands ``int32``) and numpy arrays, and return numpy arrays:
 
 * :meth:`GraphAlgo.enabled`: per expanded state, the bits of the fair instances enabled there;
-* :meth:`GraphAlgo.fair`: the strong components of a subgraph and, per component, whether a fair
-  run can stay in it (one pass of Pearce's form of Tarjan's search, fairness settled as each
-  component is completed), with one int32 per state for the labels;
+* :meth:`GraphAlgo.fair`: the strong components of a subgraph and, per state, whether it lies in a
+  component where a fair run can stay, or is a deadlock (one pass of an iterative Tarjan search
+  over the edges, the fairness of each component settled as it completes; one int32 per state);
 * :meth:`GraphAlgo.reverse` and :meth:`GraphAlgo.backward`: the in-edges in CSR form and a
   breadth-first search backwards over them.
 
@@ -38,7 +38,7 @@ SOURCE = Path(__file__).with_name("graphalgo.c")
 CDEF = """
 void ga_enabled(int64_t expanded, const int64_t *off, const int32_t *cmd, const int64_t *cmd_bits, int64_t *out);
 int64_t ga_fair(int64_t n, const int64_t *off, const int32_t *dst, const int32_t *cmd,
-                const int64_t *cmd_bits, const uint8_t *allowed, int32_t *label, uint8_t *kept);
+                const int64_t *cmd_bits, const uint8_t *allowed, int32_t *label, uint8_t *flags);
 void ga_reverse(int64_t n, int64_t expanded, const int64_t *off, const int32_t *dst, const int32_t *cmd,
                 int64_t *roff, int32_t *rsrc, int32_t *rcmd);
 int64_t ga_backward(int64_t n, const int64_t *roff, const int32_t *rsrc, const int32_t *rcmd,
@@ -114,22 +114,23 @@ class GraphAlgo:
         return out
 
     def fair(self, offsets: Any, dst: Any, cmd: Any, cmd_bits: np.ndarray, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(label: the component of each state or -1 where ``allowed`` is 0, kept: per component,
-        1 when it has an inner edge and each instance ``cmd_bits`` marks that is enabled in all its
-        states is taken on an inner edge). ``allowed`` (uint8, one per state) marks expanded states only."""
+        """(label: the component of each state, -1 where ``allowed`` is 0; flags: 1 for a state of a
+        fair component, 2 for a deadlock, else 0). ``allowed`` (uint8, one per state) marks expanded
+        states only; a component is fair when it has an inner edge and each instance ``cmd_bits``
+        marks that is enabled in all its states is taken on an inner edge."""
         n = allowed.size
         label = np.empty(n, dtype=np.int32)
-        kept = np.zeros(n, dtype=np.uint8)
+        flags = np.zeros(n, dtype=np.uint8)
         bits = np.ascontiguousarray(cmd_bits, dtype=np.int64)
         allow = np.ascontiguousarray(allowed, dtype=np.uint8)
         if not n:
-            return label, kept
+            return label, flags
         count = self._lib.ga_fair(n, self._in("int64_t[]", offsets), self._in("int32_t[]", dst), self._in("int32_t[]", cmd),
                                   self._in("int64_t[]", bits), self._in("uint8_t[]", allow),
-                                  self._in("int32_t[]", label), self._in("uint8_t[]", kept))
+                                  self._in("int32_t[]", label), self._in("uint8_t[]", flags))
         if count < 0:
             raise MemoryError("the strong-component search ran out of memory")
-        return label, kept[:count].copy()
+        return label, flags
 
     def reverse(self, n: int, expanded: int, offsets: Any, dst: Any, cmd: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The in-edges: (offsets, source, command), ordered by destination, then as the out-edges are."""

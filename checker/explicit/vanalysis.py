@@ -96,11 +96,10 @@ class VectorAnalysis(GraphAnalysis):
             n = len(g.states)
             allowed = np.zeros(n, dtype=np.uint8)
             allowed[: g.expanded] = np.frombuffer(self.mask(goal), dtype=np.uint8)[: g.expanded] == 0
-            label, kept = algo.fair(g.offsets, g.dst, g.cmd, self._compact_bits(), allowed)
-            degree = np.diff(_np(g.offsets, np.int64))
-            deadlock = np.zeros(n, dtype=bool)
-            deadlock[: g.expanded] = (degree == 0) & (allowed[: g.expanded] == 1)
-            hit = self._escapes[key] = VectorEscape(label, kept, deadlock)
+            label, flags = algo.fair(g.offsets, g.dst, g.cmd, self._compact_bits(), allowed)
+            del allowed
+            self._escapes.clear()  # one goal's labels kept at a time: an int32 per state each
+            hit = self._escapes[key] = VectorEscape(label, flags)
         return hit
 
     def _compact_bits(self) -> np.ndarray:
@@ -349,43 +348,38 @@ class _Members(Set[int]):
 
 
 class VectorEscape(Escape):
-    """:class:`Escape` as arrays: a component label per state, which components are fair, and
-    which states are deadlocks."""
+    """:class:`Escape` as arrays: the component of each state (-1 outside the subgraph) and its
+    flags (1: in a fair component, 2: a deadlock)."""
 
-    def __init__(self, label: np.ndarray, kept: np.ndarray, deadlock: np.ndarray):
-        self.label, self.kept, self.deadlock = label, kept, deadlock
+    def __init__(self, label: np.ndarray, flags: np.ndarray):
+        self.label, self.flags = label, flags
         self.n = label.size
-        inside = label >= 0
-        marked = np.zeros(self.n, dtype=bool)
-        marked[inside] = kept[label[inside]].astype(bool)
-        marked |= deadlock
-        self._marked = marked
 
     @property  # type: ignore[override]
     def fair(self) -> list[Set[int]]:  # type: ignore[override]
-        fair_ids = np.flatnonzero(self.kept)
-        return [_Members(self.label, int(c)) for c in fair_ids]
+        ids = np.unique(self.label[self.flags == 1])
+        return [_Members(self.label, int(c)) for c in ids]
 
     @property  # type: ignore[override]
     def deadlocks(self) -> list[int]:  # type: ignore[override]
-        return np.flatnonzero(self.deadlock).tolist()  # type: ignore[no-any-return]
+        return np.flatnonzero(self.flags == 2).tolist()  # type: ignore[no-any-return]
 
     def found(self) -> bool:
-        return bool(self._marked.any())
+        return bool(self.flags.any())
 
     def first(self) -> int:
-        return int(np.argmax(self._marked))
+        return int(np.argmax(self.flags != 0))
 
     def is_deadlock(self, v: int) -> bool:
-        return bool(self.deadlock[v])
+        return bool(self.flags[v] == 2)
 
     def component(self, v: int) -> Set[int]:
-        if self.label[v] < 0 or not self.kept[self.label[v]]:
+        if self.flags[v] != 1:
             raise ValueError(f"state {v} is in no fair component")
         return _Members(self.label, int(self.label[v]))
 
     def marks(self) -> bytearray:
-        return bytearray(self._marked.astype(np.uint8).tobytes())
+        return bytearray((self.flags != 0).astype(np.uint8).tobytes())
 
     def __contains__(self, v: int) -> bool:
-        return bool(self._marked[v])
+        return bool(self.flags[v])
