@@ -59,7 +59,8 @@ def _strong_components(m: csr_matrix) -> tuple[int, np.ndarray]:
 class VectorAnalysis(GraphAnalysis):
     """:class:`GraphAnalysis` with vectorised internals (same results)."""
 
-    def __init__(self, graph: StateGraph):
+    def __init__(self, graph: StateGraph, in_c: bool = True):
+        """``in_c`` False keeps the numpy and scipy forms even where C could be built."""
         super().__init__(graph)
         self._vmasks: dict[int, tuple[Expr, bytearray]] = {}
         self._edges: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -70,7 +71,7 @@ class VectorAnalysis(GraphAnalysis):
         self._reversed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._components: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._unstarved: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
-        self._algo: graphalgo.GraphAlgo | None | bool = False  # False: not loaded yet
+        self._algo: graphalgo.GraphAlgo | None | bool = False if in_c else None  # False: not loaded yet
         self._escapes: dict[tuple, VectorEscape] = {}
         self._in_edges: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
