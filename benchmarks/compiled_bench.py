@@ -215,7 +215,15 @@ def main() -> int:
     parser.add_argument("--decide", metavar="PROPERTY", help="also run the command line deciding PROPERTY with the compiled explorer")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"the figures' file (default {RESULTS.relative_to(ROOT)})")
     parser.add_argument("--child", nargs=2, metavar=("EXPLORER", "CONFIG"), help=argparse.SUPPRESS)
+    parser.add_argument("--build", metavar="CONFIG", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.build:
+        sys.path.insert(0, str(ROOT))
+        from leasecheck.checker.explicit import compiled
+        from leasecheck.model.dhcp import dhcp_system
+
+        compiled.build(dhcp_system(_config(args.build)))
+        return 0
     if args.child:
         print(json.dumps(child(*args.child)))
         return 0
@@ -234,8 +242,9 @@ def main() -> int:
                 runs["compiled, cold"].append(run_leasecheck("compiled", args.config, cache))
                 runs["compiled, warm"].append(run_leasecheck("compiled", args.config, cache))
             if args.decide:
-                if "compiled" not in explorers:  # a build for the cache first
-                    run_leasecheck("compiled", args.config, cache)
+                if "compiled" not in explorers:  # the search built into the cache first (nothing explored)
+                    subprocess.run([sys.executable, __file__, "--build", args.config], cwd=ROOT, check=True,
+                                   env={**os.environ, "LEASECHECK_CACHE_DIR": str(cache)})
                 runs[f"compiled, deciding {args.decide}"].append(run_deciding(args.decide, args.config, cache))
             if "vector" in explorers:
                 runs["vector"].append(run_leasecheck("vector", args.config, cache))
