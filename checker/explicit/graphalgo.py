@@ -15,8 +15,6 @@ The library's name is the SHA-256 of the C file, the compiler and its options, i
 explorer's cache folder. Without a C compiler or cffi, :func:`load` returns None and the analyses
 keep their numpy and scipy forms (:mod:`leasecheck.checker.explicit.vanalysis`), which compute the same sets.
 An allocation that fails inside C raises :class:`MemoryError` (the engine makes that property unknown).
-
-May import: leasecheck.checker.explicit.compiled, leasecheck.errors, numpy, cffi.
 """
 
 from __future__ import annotations
