@@ -263,8 +263,18 @@ class Escape:
     goal is false, and its deadlocks (expanded states without a successor)."""
 
     def __init__(self, fair: list[set[int]], deadlocks: list[int], n: int):
-        self.fair, self.deadlocks, self.n = fair, deadlocks, n
+        self._fair, self._deadlocks, self.n = fair, deadlocks, n
         self._deadlock = set(deadlocks)
+
+    @property
+    def fair(self) -> list[set[int]]:
+        """The fair components."""
+        return self._fair
+
+    @property
+    def deadlocks(self) -> list[int]:
+        """The deadlocks, in state order."""
+        return sorted(self._deadlocks)
 
     def found(self) -> bool:
         """Whether there is a fair component or a deadlock."""

@@ -361,8 +361,8 @@ class VectorEscape(Escape):
         ids = np.unique(self.label[self.flags == 1])
         return [_Members(self.label, int(c)) for c in ids]
 
-    @property  # type: ignore[override]
-    def deadlocks(self) -> list[int]:  # type: ignore[override]
+    @property
+    def deadlocks(self) -> list[int]:
         return np.flatnonzero(self.flags == 2).tolist()  # type: ignore[no-any-return]
 
     def found(self) -> bool:
