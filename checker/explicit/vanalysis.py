@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Iterable, Iterator, Sequence, Set
+from collections.abc import Iterable, Sequence, Set
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -99,7 +99,7 @@ class VectorAnalysis(GraphAnalysis):
             allowed[: g.expanded] = np.frombuffer(self.mask(goal), dtype=np.uint8)[: g.expanded] == 0
             label, flags = algo.fair(g.offsets, g.dst, g.cmd, self._compact_bits(), allowed)
             del allowed
-            self._escapes.clear()  # one goal's labels kept at a time: an int32 per state each
+            # kept per goal: a byte per state, and the labels of the fair components' states only
             hit = self._escapes[key] = VectorEscape(label, flags)
         return hit
 
@@ -329,37 +329,22 @@ class _EnabledAt(Sequence[int]):
         return m
 
 
-class _Members(Set[int]):
-    """The states of one component, read from the labels (no set of them is built)."""
-
-    def __init__(self, label: np.ndarray, component: int):
-        self.label, self.component = label, component
-
-    def __contains__(self, v: object) -> bool:
-        return isinstance(v, int | np.integer) and 0 <= int(v) < self.label.size and int(self.label[v]) == self.component
-
-    def _all(self) -> np.ndarray:
-        return np.flatnonzero(self.label == self.component)
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._all().tolist())
-
-    def __len__(self) -> int:
-        return int(np.count_nonzero(self.label == self.component))
-
-
 class VectorEscape(Escape):
-    """:class:`Escape` as arrays: the component of each state (-1 outside the subgraph) and its
-    flags (1: in a fair component, 2: a deadlock)."""
+    """:class:`Escape` as arrays: per state its flags (1: in a fair component, 2: a deadlock),
+    and the component of each state of a fair component (the other states' labels are let go)."""
 
     def __init__(self, label: np.ndarray, flags: np.ndarray):
-        self.label, self.flags = label, flags
-        self.n = label.size
+        self.flags = flags
+        self.n = flags.size
+        self._fair_states = np.flatnonzero(flags == 1)
+        self._fair_labels = label[self._fair_states]
 
-    @property  # type: ignore[override]
-    def fair(self) -> list[Set[int]]:  # type: ignore[override]
-        ids = np.unique(self.label[self.flags == 1])
-        return [_Members(self.label, int(c)) for c in ids]
+    @property
+    def fair(self) -> list[set[int]]:
+        order = np.argsort(self._fair_labels, kind="stable")
+        states, labels = self._fair_states[order], self._fair_labels[order]
+        cuts = np.flatnonzero(np.diff(labels)) + 1
+        return [set(part.tolist()) for part in np.split(states, cuts)] if states.size else []
 
     @property
     def deadlocks(self) -> list[int]:
@@ -375,9 +360,10 @@ class VectorEscape(Escape):
         return bool(self.flags[v] == 2)
 
     def component(self, v: int) -> Set[int]:
-        if self.flags[v] != 1:
+        at = int(np.searchsorted(self._fair_states, v))
+        if at >= self._fair_states.size or self._fair_states[at] != v:
             raise ValueError(f"state {v} is in no fair component")
-        return _Members(self.label, int(self.label[v]))
+        return set(self._fair_states[self._fair_labels == self._fair_labels[at]].tolist())
 
     def marks(self) -> bytearray:
         return bytearray((self.flags != 0).astype(np.uint8).tobytes())
