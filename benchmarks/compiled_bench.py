@@ -7,6 +7,8 @@ Run from the repository's top::
     python benchmarks/compiled_bench.py --no-spin      # leave SPIN out
     python benchmarks/compiled_bench.py --config 3,3,nt35,1,1,1,restart   # another configuration
     python benchmarks/compiled_bench.py --explorers compiled --no-spin   # the compiled explorer alone
+    python benchmarks/compiled_bench.py --config 3,3,nt35,1,1,1,restart --explorers compiled --no-spin \
+        --repeat 1 --decide recovery    # and the command line deciding recovery on that graph
 
 Every run is its own process, measured with ``wait4`` (wall seconds, CPU seconds of the process
 and of the compiler processes it waited for, peak resident MB):
@@ -23,6 +25,9 @@ and of the compiler processes it waited for, peak resident MB):
 
 Each leasecheck child explores (it decides nothing) and digests the graph (the edges and the
 parent links); the table says whether the compiled and the vector explorers gave the same graph.
+With ``--decide PROPERTY`` one more row per round, **compiled, deciding PROPERTY**: the command
+line ``python -m leasecheck check ... --explorer compiled --property PROPERTY`` (the search's
+and the graph analyses' libraries both in the cache), so the exploration, the graph analyses and the traces' replay together, with its verdicts.
 Figures go to ``benchmarks/compiled_results.json`` with the load average, since the machine may
 be shared.
 """
@@ -104,6 +109,32 @@ def run_leasecheck(explorer: str, config: str, cache: Path) -> dict[str, Any]:
     return {**json.loads(out), "seconds": round(wall, 2), "cpu_seconds": round(cpu, 2), "peak_mb": round(peak)}
 
 
+def cli_flags(config: str) -> list[str]:
+    """The ``check`` command's options for a configuration written as ``--config`` takes it."""
+    cfg = _config(config)
+    flags = ["--clients", str(cfg.clients), "--addresses", str(cfg.addresses), "--variant", cfg.variant,
+             "--deletes", str(cfg.deletes), "--losses", str(cfg.losses), "--reboots", str(cfg.reboots)]
+    return flags + (["--restart"] if cfg.restart else [])
+
+
+def run_deciding(prop: str, config: str, cache: Path) -> dict[str, Any]:
+    """The command line deciding ``prop`` with the compiled explorer: wall, CPU, peak, verdicts."""
+    env = {**os.environ, "LEASECHECK_CACHE_DIR": str(cache)}
+    # the graph analyses' library built into the cache first, so that the run measured finds it
+    subprocess.run([sys.executable, "-c", "from leasecheck.checker.explicit import graphalgo; graphalgo.load()"],
+                   cwd=ROOT, env=env, check=True)
+    argv = [sys.executable, "-m", "leasecheck", "check", *cli_flags(config), "--explorer", "compiled",
+            "--property", prop, "--format", "json"]
+    out, wall, cpu, peak, status = measured(argv, ROOT, env)
+    if status not in (0, 1):
+        return {"error": f"exit status {status}"}
+    doc = json.loads(out)
+    stats = doc.get("stats", {})
+    verdicts = [f"{r.get('client')}: {r.get('verdict')}" for r in doc.get("results", [])]
+    return {"states": stats.get("states"), "transitions": stats.get("transitions"), "verdicts": verdicts,
+            "seconds": round(wall, 2), "cpu_seconds": round(cpu, 2), "peak_mb": round(peak)}
+
+
 def run_spin(config: str, folder: Path, states: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """SPIN cold (``spin -a``, ``gcc``, ``pan``) and warm (``pan`` again), its hash table sized
     for ``states``."""
@@ -156,7 +187,8 @@ def summary(name: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
             "seconds": _median(runs, "seconds"), "cpu_seconds": _median(runs, "cpu_seconds"),
             "build_seconds": _median(runs, "build_seconds") or _median(runs, "compile_seconds"),
             "peak_mb": max(r.get("peak_mb", 0) for r in runs), "digest": first.get("digest"),
-            "seconds_each": [r.get("seconds") for r in runs], "cpu_each": [r.get("cpu_seconds") for r in runs]}
+            "seconds_each": [r.get("seconds") for r in runs], "cpu_each": [r.get("cpu_seconds") for r in runs],
+            **({"verdicts": first["verdicts"]} if "verdicts" in first else {})}
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -180,9 +212,18 @@ def main() -> int:
     parser.add_argument("--no-spin", action="store_true", help="leave SPIN out")
     parser.add_argument("--explorers", default="compiled,vector",
                         help="the leasecheck explorers to run, of compiled and vector (default both)")
+    parser.add_argument("--decide", metavar="PROPERTY", help="also run the command line deciding PROPERTY with the compiled explorer")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"the figures' file (default {RESULTS.relative_to(ROOT)})")
     parser.add_argument("--child", nargs=2, metavar=("EXPLORER", "CONFIG"), help=argparse.SUPPRESS)
+    parser.add_argument("--build", metavar="CONFIG", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.build:
+        sys.path.insert(0, str(ROOT))
+        from leasecheck.checker.explicit import compiled
+        from leasecheck.model.dhcp import dhcp_system
+
+        compiled.build(dhcp_system(_config(args.build)))
+        return 0
     if args.child:
         print(json.dumps(child(*args.child)))
         return 0
@@ -192,13 +233,19 @@ def main() -> int:
     load = os.getloadavg()
     runs: dict[str, list[dict[str, Any]]] = {"compiled, cold": [], "compiled, warm": [], "vector": [],
                                              "SPIN 6.5.2 safety, cold (spin -a, gcc, pan)": [],
-                                             "SPIN 6.5.2 safety, warm (pan)": []}
+                                             "SPIN 6.5.2 safety, warm (pan)": [],
+                                             f"compiled, deciding {args.decide}": []}
     with tempfile.TemporaryDirectory(prefix="leasecheck-compiled-bench-") as tmp:
         for n in range(args.repeat):
             cache = Path(tmp, f"cache{n}")
             if "compiled" in explorers:
                 runs["compiled, cold"].append(run_leasecheck("compiled", args.config, cache))
                 runs["compiled, warm"].append(run_leasecheck("compiled", args.config, cache))
+            if args.decide:
+                if "compiled" not in explorers:  # the search built into the cache first (nothing explored)
+                    subprocess.run([sys.executable, __file__, "--build", args.config], cwd=ROOT, check=True,
+                                   env={**os.environ, "LEASECHECK_CACHE_DIR": str(cache)})
+                runs[f"compiled, deciding {args.decide}"].append(run_deciding(args.decide, args.config, cache))
             if "vector" in explorers:
                 runs["vector"].append(run_leasecheck("vector", args.config, cache))
             if not args.no_spin:
@@ -212,6 +259,9 @@ def main() -> int:
     digests = {r.get("digest") for r in rows if r["run"] in ("compiled, cold", "vector")}
     same = None if len(runs["vector"]) == 0 or len(runs["compiled, cold"]) == 0 else len(digests) == 1 and None not in digests
     print(table(rows))
+    for r in rows:
+        if r.get("verdicts"):
+            print(f"{r['run']}: {', '.join(r['verdicts'])}")
     if same is not None:
         print(f"\nthe compiled and the vector explorers gave the same graph: {'yes' if same else 'NO'}")
     print(f"load average at the start {load[0]:.2f}, now {os.getloadavg()[0]:.2f} (1-minute load averages of a shared machine)")

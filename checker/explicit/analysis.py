@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence, Set
 
 import numpy as np
 
@@ -56,8 +56,8 @@ class GraphAnalysis:
         return mask
 
     @property
-    def enabled(self) -> list[int]:
-        """Per expanded state, the bit set of fair instances enabled there."""
+    def enabled(self) -> Sequence[int]:
+        """Per expanded state, the bit set of fair instances enabled there (bit = instance index)."""
         if self._enabled is None:
             g, bit = self.graph, self.cmd_bit
             out = []
@@ -139,6 +139,11 @@ class GraphAnalysis:
                 queue.append(u)
         return seen
 
+    def backward_marked(self, targets: bytearray, allowed: bytearray | None = None,
+                        skip_cmd: set[int] | None = None) -> bytearray:
+        """:meth:`backward` from the states the mask ``targets`` marks."""
+        return self.backward(self.hits(targets), allowed, skip_cmd)
+
     def trace(self, path: list[tuple[int, int]], loop_start: int | None = None,
               fairness: LoopFairness | None = None) -> Trace:
         system = self.graph.system
@@ -191,7 +196,12 @@ class GraphAnalysis:
         fair = [set(members[c]) for c in sorted(nontrivial) if everywhere[c] & ~taken[c] == 0]
         return comp, fair, deadlocks
 
-    def lasso_from(self, prefix: list[tuple[int, int]], component: set[int]) -> Trace:
+    def fair_escape(self, goal: Expr) -> Escape:
+        """The fair components and deadlocks of the subgraph where ``goal`` is false."""
+        _, fair, deadlocks = self.fair_components(goal)
+        return Escape(fair, deadlocks, len(self.graph.states))
+
+    def lasso_from(self, prefix: list[tuple[int, int]], component: Set[int]) -> Trace:
         """The prefix (ending in ``component``), then a fair loop inside the component."""
         g = self.graph
         entry = prefix[-1][1]
@@ -248,10 +258,58 @@ class GraphAnalysis:
         return LoopFairness(taken, tuple(disabled))
 
 
+class Escape:
+    """Where a fair run can avoid a goal forever: the fair components of the subgraph where the
+    goal is false, and its deadlocks (expanded states without a successor)."""
+
+    def __init__(self, fair: list[set[int]], deadlocks: list[int], n: int):
+        self._fair, self._deadlocks, self.n = fair, deadlocks, n
+        self._deadlock = set(deadlocks)
+
+    @property
+    def fair(self) -> list[set[int]]:
+        """The fair components."""
+        return self._fair
+
+    @property
+    def deadlocks(self) -> list[int]:
+        """The deadlocks, in state order."""
+        return sorted(self._deadlocks)
+
+    def found(self) -> bool:
+        """Whether there is a fair component or a deadlock."""
+        return bool(self.fair or self.deadlocks)
+
+    def first(self) -> int:
+        """The smallest state (the closest to the initial state in BFS order) in a fair component
+        or a deadlock."""
+        return min([min(c) for c in self.fair] + self.deadlocks)
+
+    def is_deadlock(self, v: int) -> bool:
+        return v in self._deadlock
+
+    def component(self, v: int) -> Set[int]:
+        """The fair component holding ``v``."""
+        return next(c for c in self.fair if v in c)
+
+    def marks(self) -> bytearray:
+        """1 for every state in a fair component or a deadlock."""
+        out = bytearray(self.n)
+        for c in self.fair:
+            for v in c:
+                out[v] = 1
+        for v in self.deadlocks:
+            out[v] = 1
+        return out
+
+    def __contains__(self, v: int) -> bool:
+        return v in self._deadlock or any(v in c for c in self.fair)
+
+
 def _bfs_inside(
     g: StateGraph,
     start: int,
-    inside: set[int],
+    inside: Set[int],
     target_state: Callable[[int], bool],
     target_edge: Callable[[int], bool],
     min_len: int = 0,

@@ -10,9 +10,10 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from leasecheck.checker.explicit.analysis import GraphAnalysis
+from leasecheck.checker.explicit.analysis import Escape, GraphAnalysis
 from leasecheck.checker.replay import confirm
 from leasecheck.checker.results import CheckResult, Method, Trace
+from leasecheck.model.lang import Expr
 from leasecheck.properties.spec import (
     AfterAction,
     Invariant,
@@ -75,22 +76,16 @@ def _reachable(an: GraphAnalysis, prop: Reachable) -> CheckResult:
     return _result(an, prop, Verdict.VIOLATED, Method.EXHAUSTIVE, f"no reachable state of {len(target)} is such a state")
 
 
-def _fair_escape(an: GraphAnalysis, goal: object) -> tuple[list[set[int]], list[int]]:
-    _, fair, deadlocks = an.fair_components(goal)  # type: ignore[arg-type]
-    return fair, deadlocks
-
-
 def _recovery(an: GraphAnalysis, prop: Recovery) -> CheckResult:
-    fair, deadlocks = _fair_escape(an, prop.goal)
-    if fair or deadlocks:
+    escape = an.fair_escape(prop.goal)
+    if escape.found():
         # the fair component or deadlock closest to the initial state gives the shortest prefix
-        best = min([min(c) for c in fair] + deadlocks)
+        best = escape.first()
         prefix = an.graph.path_to(best)
-        if best in deadlocks:
+        if escape.is_deadlock(best):
             trace = an.trace(prefix)
             return _result(an, prop, Verdict.VIOLATED, Method.DEADLOCK, f"a run ends in a deadlock where {prop.words.not_held}", trace)
-        comp = next(c for c in fair if best in c)
-        trace = an.lasso_from(prefix, comp)
+        trace = an.lasso_from(prefix, escape.component(best))
         loop = len(trace.steps) - 1 - (trace.loop_start or 0)
         return _result(
             an, prop, Verdict.VIOLATED, Method.FAIR_CYCLE,
@@ -106,7 +101,7 @@ def _recoverable(an: GraphAnalysis, prop: Recoverable) -> CheckResult:
     if not an.graph.complete:
         return _result(an, prop, Verdict.UNKNOWN, Method.LIMIT, _incomplete(an))
     goal = an.mask(prop.goal)
-    can = an.backward(an.hits(goal))
+    can = an.backward_marked(goal)
     i = can.find(0)
     if i >= 0:
         trace = an.trace(an.graph.path_to(i))
@@ -118,12 +113,10 @@ def _recoverable(an: GraphAnalysis, prop: Recoverable) -> CheckResult:
     return _result(an, prop, Verdict.HOLDS, Method.BACKWARD, f"each of the {len(can)} reachable states has a path to {prop.words.thing}")
 
 
-def _escape_set(an: GraphAnalysis, goal: object) -> bytearray:
+def _escape_set(an: GraphAnalysis, goal: Expr) -> bytearray:
     """States from which some fair run avoids the goal forever."""
-    fair, deadlocks = _fair_escape(an, goal)
-    seeds = [v for c in fair for v in c] + deadlocks
-    goal_mask = an.mask(goal)  # type: ignore[arg-type]
-    return an.backward(seeds, allowed=negated(goal_mask))
+    seeds = an.fair_escape(goal).marks()
+    return an.backward_marked(seeds, allowed=negated(an.mask(goal)))
 
 
 def _after_action(an: GraphAnalysis, prop: AfterAction) -> CheckResult:
@@ -137,14 +130,12 @@ def _after_action(an: GraphAnalysis, prop: AfterAction) -> CheckResult:
     if first >= 0:
         i, k, j = int(src[first]), int(cmd[first]), int(dst[first])
         prefix = g.path_to(i) + [(k, j)]
-        fair, deadlocks = _fair_escape(an, prop.goal)
-        tail = _path_to_escape(an, j, fair, deadlocks, prop.goal)
-        path = prefix + tail
+        fair = an.fair_escape(prop.goal)
+        path = prefix + _path_into(an, j, fair.marks(), prop.goal)
         end = path[-1][1]
-        if end in deadlocks:
+        if fair.is_deadlock(end):
             return _result(an, prop, Verdict.VIOLATED, Method.DEADLOCK, f"after the action, a run deadlocks {prop.words.without}", an.trace(path))
-        comp = next(c for c in fair if end in c)
-        trace = an.lasso_from(path, comp)
+        trace = an.lasso_from(path, fair.component(end))
         return _result(
             an, prop, Verdict.VIOLATED, Method.FAIR_CYCLE,
             f"after {prop.action} at step {len(prefix) - 1}, a fair run never {prop.words.gets}",
@@ -184,14 +175,18 @@ def first_marked(mask: bytearray, states: np.ndarray) -> int:
     return int(hit[0]) if hit.size else -1
 
 
-def _path_to_escape(an: GraphAnalysis, start: int, fair: list[set[int]], deadlocks: list[int], goal: object) -> list[tuple[int, int]]:
+def _path_to_escape(an: GraphAnalysis, start: int, fair: list[set[int]], deadlocks: list[int], goal: Expr) -> list[tuple[int, int]]:
     """Shortest path from ``start`` through not-goal states into a fair component or deadlock."""
+    return _path_into(an, start, Escape(fair, deadlocks, len(an.graph.states)).marks(), goal)
+
+
+def _path_into(an: GraphAnalysis, start: int, ends: bytearray, goal: Expr) -> list[tuple[int, int]]:
+    """Shortest path from ``start`` through not-goal states into a state ``ends`` marks."""
     from collections import deque
 
     g = an.graph
-    goal_mask = an.mask(goal)  # type: ignore[arg-type]
-    ends = set(deadlocks).union(*fair) if fair else set(deadlocks)
-    if start in ends:
+    goal_mask = an.mask(goal)
+    if ends[start]:
         return []
     prev = {start: (-1, -1)}
     queue = deque([start])
@@ -202,7 +197,7 @@ def _path_to_escape(an: GraphAnalysis, start: int, fair: list[set[int]], deadloc
             if w in prev or goal_mask[w]:
                 continue
             prev[w] = (g.cmd[e], u)
-            if w in ends:
+            if ends[w]:
                 out = []
                 while w != start:
                     k, p = prev[w]
@@ -219,7 +214,7 @@ def _stuck_reachable(an: GraphAnalysis, prop: StuckReachable) -> CheckResult:
     system = an.graph.system
     skip = {c.index for c in system.commands if c.action in prop.excluding}
     goal = an.mask(prop.goal)
-    can = an.backward(an.hits(goal), skip_cmd=skip)
+    can = an.backward_marked(goal, skip_cmd=skip)
     target = an.mask(prop.target)
     without = f" without {', '.join(prop.excluding)}" if prop.excluding else ""
     stuck = np.flatnonzero(np.frombuffer(target, dtype=np.uint8) > np.frombuffer(can, dtype=np.uint8))

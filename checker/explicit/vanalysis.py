@@ -5,7 +5,14 @@ reverse edges and fair components are computed with array operations (strongly c
 components by ``scipy.sparse.csgraph``) instead of Python loops. It computes the same sets as
 its parent: the same masks, the same in-edges, the same components up to their numbering, the
 same fair components and deadlocks; so :func:`leasecheck.checker.explicit.decide.decide` gives the same verdicts
-on either. Lasso construction is inherited unchanged.
+on either. Lasso construction is inherited unchanged; the instances enabled in a state are computed
+when the lasso asks for that state, not stored for every state.
+
+When a C compiler is at hand the heavy loops run in C (:mod:`leasecheck.checker.explicit.graphalgo`):
+the fair components of a goal in one pass over the edges (strong components with their fairness
+settled as each is completed, one int32 label per state and no edge array copied), the in-edges as
+one CSR built once, and backward reachability over them. Without one, the numpy and scipy forms
+below compute the same sets.
 
 One analysis serves every property of a run, so what several properties need is computed once
 and kept: the edge arrays, the edges sorted by destination (a stable counting sort), the
@@ -17,13 +24,14 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence, Set
 
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
-from leasecheck.checker.explicit.analysis import GraphAnalysis
+from leasecheck.checker.explicit import graphalgo
+from leasecheck.checker.explicit.analysis import Escape, GraphAnalysis
 from leasecheck.checker.explicit.explore import StateGraph
 from leasecheck.model.lang import Expr, structure
 
@@ -51,7 +59,8 @@ def _strong_components(m: csr_matrix) -> tuple[int, np.ndarray]:
 class VectorAnalysis(GraphAnalysis):
     """:class:`GraphAnalysis` with vectorised internals (same results)."""
 
-    def __init__(self, graph: StateGraph):
+    def __init__(self, graph: StateGraph, in_c: bool = True):
+        """``in_c`` False keeps the numpy and scipy forms even where C could be built."""
         super().__init__(graph)
         self._vmasks: dict[int, tuple[Expr, bytearray]] = {}
         self._edges: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -62,6 +71,58 @@ class VectorAnalysis(GraphAnalysis):
         self._reversed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._components: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._unstarved: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._algo: graphalgo.GraphAlgo | None | bool = False if in_c else None  # False: not loaded yet
+        self._escapes: dict[tuple, VectorEscape] = {}
+        self._in_edges: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    @property
+    def algo(self) -> graphalgo.GraphAlgo | None:
+        """The analyses in C, or None without a C compiler or cffi."""
+        if self._algo is False:
+            self._algo = graphalgo.load()
+        return self._algo  # type: ignore[return-value]
+
+    @property
+    def enabled(self) -> Sequence[int]:
+        return _EnabledAt(self.graph, self.cmd_bit)
+
+    def fair_escape(self, goal: Expr) -> Escape:
+        algo = self.algo
+        if algo is None or not self._vector_bits:
+            return super().fair_escape(goal)
+        key = structure(goal)
+        hit = self._escapes.get(key)
+        if hit is None:
+            g = self.graph
+            n = len(g.states)
+            allowed = np.zeros(n, dtype=np.uint8)
+            allowed[: g.expanded] = np.frombuffer(self.mask(goal), dtype=np.uint8)[: g.expanded] == 0
+            label, flags = algo.fair(g.offsets, g.dst, g.cmd, self._compact_bits(), allowed)
+            del allowed
+            # kept per goal: a byte per state, and the labels of the fair components' states only
+            hit = self._escapes[key] = VectorEscape(label, flags)
+        return hit
+
+    def _compact_bits(self) -> np.ndarray:
+        """Per command, its instance's bit among the fair instances numbered 0.. (0 if not fair)."""
+        return np.array([1 << self._compact[c.instance] if c.instance in self._compact else 0
+                         for c in self.graph.system.commands], dtype=np.int64)
+
+    def backward_marked(self, targets: bytearray, allowed: bytearray | None = None,
+                        skip_cmd: set[int] | None = None) -> bytearray:
+        algo = self.algo
+        if algo is None:
+            return super().backward_marked(targets, allowed, skip_cmd)
+        g = self.graph
+        if self._in_edges is None:
+            self._in_edges = algo.reverse(len(g.states), g.expanded, g.offsets, g.dst, g.cmd)
+        skip = None
+        if skip_cmd:
+            skip = np.zeros(len(g.system.commands), dtype=np.uint8)
+            skip[sorted(skip_cmd)] = 1
+        allow = None if allowed is None else np.frombuffer(allowed, dtype=np.uint8)
+        seen = algo.backward(self._in_edges, np.frombuffer(targets, dtype=np.uint8), allow, skip)
+        return bytearray(seen.tobytes())
 
     def mask(self, e: Expr) -> bytearray:
         fast = getattr(self.graph.states, "mask", None)
@@ -130,6 +191,10 @@ class VectorAnalysis(GraphAnalysis):
         if skip_cmd:
             keep &= ~np.isin(cmd, np.fromiter(skip_cmd, dtype=np.int64))
         seeds = np.fromiter(targets, dtype=np.int64)
+        if self.algo is not None:
+            mark = np.zeros(len(self.graph.states), dtype=np.uint8)
+            mark[seeds] = 1
+            return self.backward_marked(bytearray(mark.tobytes()), allowed, skip_cmd)
         seen = self._reached(dst[keep], src[keep], seeds)
         return bytearray(seen.astype(np.uint8).tobytes())
 
@@ -244,3 +309,64 @@ class VectorAnalysis(GraphAnalysis):
             fair = [set(part.tolist()) for part in np.split(members, cuts)]
         deadlocks = states[degree[states] == 0].tolist()
         return comp.tolist(), fair, deadlocks
+
+
+class _EnabledAt(Sequence[int]):
+    """The instances enabled in each expanded state (bit = instance index), computed from the
+    state's out-edges when asked: a lasso asks for a few states, not for all of them."""
+
+    def __init__(self, graph: StateGraph, cmd_bit: list[int]):
+        self.graph, self.cmd_bit = graph, cmd_bit
+
+    def __len__(self) -> int:
+        return self.graph.expanded
+
+    def __getitem__(self, v: int) -> int:  # type: ignore[override]
+        g, bit = self.graph, self.cmd_bit
+        m = 0
+        for e in range(g.offsets[v], g.offsets[v + 1]):
+            m |= bit[g.cmd[e]]
+        return m
+
+
+class VectorEscape(Escape):
+    """:class:`Escape` as arrays: per state its flags (1: in a fair component, 2: a deadlock),
+    and the component of each state of a fair component (the other states' labels are let go)."""
+
+    def __init__(self, label: np.ndarray, flags: np.ndarray):
+        self.flags = flags
+        self.n = flags.size
+        self._fair_states = np.flatnonzero(flags == 1)
+        self._fair_labels = label[self._fair_states]
+
+    @property
+    def fair(self) -> list[set[int]]:
+        order = np.argsort(self._fair_labels, kind="stable")
+        states, labels = self._fair_states[order], self._fair_labels[order]
+        cuts = np.flatnonzero(np.diff(labels)) + 1
+        return [set(part.tolist()) for part in np.split(states, cuts)] if states.size else []
+
+    @property
+    def deadlocks(self) -> list[int]:
+        return np.flatnonzero(self.flags == 2).tolist()  # type: ignore[no-any-return]
+
+    def found(self) -> bool:
+        return bool(self.flags.any())
+
+    def first(self) -> int:
+        return int(np.argmax(self.flags != 0))
+
+    def is_deadlock(self, v: int) -> bool:
+        return bool(self.flags[v] == 2)
+
+    def component(self, v: int) -> Set[int]:
+        at = int(np.searchsorted(self._fair_states, v))
+        if at >= self._fair_states.size or self._fair_states[at] != v:
+            raise ValueError(f"state {v} is in no fair component")
+        return set(self._fair_states[self._fair_labels == self._fair_labels[at]].tolist())
+
+    def marks(self) -> bytearray:
+        return bytearray((self.flags != 0).astype(np.uint8).tobytes())
+
+    def __contains__(self, v: int) -> bool:
+        return bool(self.flags[v])
