@@ -253,8 +253,9 @@ def recovery_after_delete(config: Config, client: int = 0) -> RecoveryRun:
     False
     """
     from leasecheck.checker.explicit.timeline import recovery_after_delete as quickest
+    from leasecheck.properties.dhcp import dhcp_model
 
-    return quickest(config, client)
+    return quickest(dhcp_model(config), client)
 
 
 def render_text(result: object) -> str:

@@ -17,7 +17,7 @@ from functools import lru_cache
 from leasecheck.model import values as V
 from leasecheck.model.dhcp import Config, dhcp_system, holding, holds
 from leasecheck.model.lang import BOOL, Expr, StateView, System, all_, predicate
-from leasecheck.properties.model import Model, Narration
+from leasecheck.properties.model import Disruption, Model, ModelFamily, Narration
 from leasecheck.properties.spec import (
     AfterAction,
     GoalWords,
@@ -31,7 +31,7 @@ from leasecheck.properties.spec import (
     StuckReachable,
 )
 
-__all__ = ["PROPERTIES", "PROPERTY_NAMES", "PropertyError", "PropertyInfo", "default_names", "dhcp_model",
+__all__ = ["DHCP", "PROPERTIES", "PROPERTY_NAMES", "PropertyError", "PropertyInfo", "default_names", "dhcp_model",
            "dhcp_properties", "info"]
 
 
@@ -206,4 +206,22 @@ def dhcp_model(cfg: Config) -> Model:
         narration=Narration(MEANINGS, quiet=("to_srv", "to_cli"),
                             signs=(("err", 1, 'client {key} shows "unable to obtain an IP network address"'),)),
         config=cfg,
+        disruption=_delete(cfg),
+        family=DHCP,
     )
+
+
+#: the lease timer events a client's recovery is counted in (RFC 2131 4.4.5)
+LEASE_TIMERS = ("T1", "T2", "Expire")
+
+
+def _delete(cfg: Config) -> Disruption:
+    """AdminDelete removes a client's lease; it has recovered when it holds a lease again."""
+    return Disruption("AdminDelete", "client {key}'s lease", "recovery", LEASE_TIMERS,
+                      ("ServeRequest", "ServeDiscover"),
+                      "" if cfg.deletes >= 1 else "a recovery after a delete needs a configuration with deletes >= 1",
+                      "never: no run of the protocol's own actions gets the lease back")
+
+
+#: every DHCP configuration; ``client_reboot`` came after the first trace files of format version 2
+DHCP = ModelFamily("DHCP", Config, dhcp_model, added=("client_reboot",))

@@ -73,7 +73,7 @@ class AllSizesHeader:
         if not isinstance(cfg, dict) or set(cfg) != set(CONFIG_KEYS):
             raise NotACertificate(f"its configuration needs exactly the keys {', '.join(CONFIG_KEYS)}")
         try:
-            config = Config(1, 1, **cfg)
+            config = Config(clients=1, addresses=1, **cfg)
         except (ConfigError, TypeError) as exc:
             raise NotACertificate(f"its configuration: {exc}") from None
         prop, rule, model, anyb = doc["property"], doc["rule"], doc["model"], doc["any_budget"]
