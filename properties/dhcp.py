@@ -169,20 +169,6 @@ MEANINGS: tuple[tuple[str, str], ...] = (
 )
 
 
-def describe_config(cfg: Config) -> str:
-    """The configuration in words, as a report's first line gives it."""
-    def n(count: int, word: str) -> str:
-        return f"{count} {word}{'' if count == 1 else 'es' if word.endswith('ss') else 's'}"
-
-    return (
-        f"variant {cfg.variant}, {n(cfg.clients, 'client')}, {n(cfg.addresses, 'address')}, "
-        f"deletes {cfg.deletes}, losses {cfg.losses}, reboots {cfg.reboots}, "
-        f"restart {'on' if cfg.restart else 'off'}"
-        + ("" if cfg.client_nak == "obey" else f", client NAK {cfg.client_nak}")
-        + ("" if cfg.client_reboot == "keep-on-silence" else f", client reboot {cfg.client_reboot}")
-    )
-
-
 def _instances(cfg: Config, system: System, name: str) -> list[Property]:
     return dhcp_properties(system, cfg, [name])
 
@@ -199,7 +185,7 @@ def dhcp_model(cfg: Config) -> Model:
         instances=functools.partial(_instances, cfg),
         catalogue=PROPERTIES,
         defaults=default_names(cfg),
-        description=describe_config(cfg),
+        description=cfg.describe(words=True),
         title=cfg.describe(),
         parameters=tuple(asdict(cfg).items()),
         refused=refused,
