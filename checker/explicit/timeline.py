@@ -19,7 +19,12 @@ from leasecheck.checker.explicit.analysis import GraphAnalysis
 from leasecheck.checker.explicit.explore import explore
 from leasecheck.checker.replay import replay
 from leasecheck.checker.results import Trace
+from leasecheck.errors import UserError
 from leasecheck.properties.model import Model
+
+
+class NothingToRecoverFrom(UserError):
+    """The model names no disruption here, or it never hits the participant asked about."""
 
 
 @dataclass(frozen=True)
@@ -41,13 +46,13 @@ class RecoveryRun:
 
 def recovery_after_delete(model: Model, client: int = 0) -> RecoveryRun:
     """The run back to ``client``'s goal after the model's disruption (a delete) with the fewest
-    counted events (lease timer events); ValueError when the model names no disruption here."""
+    counted events (lease timer events); :class:`NothingToRecoverFrom` when there is none to measure."""
     hit = model.disruption
     if hit is None or hit.refused:
-        raise ValueError(hit.refused if hit else f"{model.description} names no disruption to recover from")
+        raise NothingToRecoverFrom(hit.refused if hit else f"{model.description} names no disruption to recover from")
     wanted = [p for p in model.select([hit.goal]) if p.client == client]
     if not wanted:
-        raise ValueError(f"{hit.goal} does not speak of {client} in {model.description}")
+        raise NothingToRecoverFrom(f"{hit.goal} does not speak of {client} in {model.description}")
     system = model.system
     graph = explore(system)
     an = GraphAnalysis(graph)
@@ -67,7 +72,7 @@ def recovery_after_delete(model: Model, client: int = 0) -> RecoveryRun:
         if start is not None:
             break
     if start is None:
-        raise ValueError(f"in {model.title} no {hit.action} hits {client} while its goal holds")
+        raise NothingToRecoverFrom(f"in {model.title} no {hit.action} hits {client} while its goal holds")
     u, e = start
     prefix = graph.path_to(u) + [(graph.cmd[e], graph.dst[e])]
     after = graph.dst[e]
