@@ -107,7 +107,8 @@ def var_types(system: System, config: dict[str, Any]) -> dict[str, str]:
 
 def parameters(config: object) -> dict[str, Any]:
     """A configuration's parameters by name, in field order (a str-valued enum as its string)."""
-    assert is_dataclass(config) and not isinstance(config, type), config
+    if not is_dataclass(config) or isinstance(config, type):
+        raise ModelError(f"a trace file records a configuration whose fields are its parameters, not {config!r}")
     return {f.name: _plain(getattr(config, f.name)) for f in fields(config)}
 
 
