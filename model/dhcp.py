@@ -90,7 +90,7 @@ class ConfigError(UserError):
 @dataclass(frozen=True, kw_only=True)
 class Config:
     """The parameters of docs/model.md section 2; defaults as there. Given by keyword only:
-    ``Config(variant="nt40", clients=2, addresses=2, client_nak="obey")``.
+    ``Config(clients=2, addresses=2, client_nak="obey")``.
 
     This is the one place a configuration is checked: a value it does not define is a
     :class:`ConfigError`. A name given for :attr:`client_nak` or :attr:`client_reboot` becomes its
@@ -113,7 +113,7 @@ class Config:
     client_reboot: ClientReboot = ClientReboot.KEEP_ON_SILENCE
 
     if TYPE_CHECKING:  # what a caller may give: the generated __init__, with names and a Policy accepted
-        def __init__(self, *, clients: int = 1, addresses: int = 1, variant: str | Policy = "nt35", deletes: int = 1,
+        def __init__(self, *, clients: int = 1, addresses: int = 1, variant: str | Policy = variant, deletes: int = 1,
                      losses: int = 0, reboots: int = 0, restart: bool = False,
                      client_nak: ClientNak | str = ClientNak.OBEY,
                      client_reboot: ClientReboot | str = ClientReboot.KEEP_ON_SILENCE) -> None: ...
