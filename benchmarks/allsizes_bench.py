@@ -56,7 +56,7 @@ def said(line):
         log.write(line + "\\n")
         log.flush()
 
-run = prove(Config(1, 1, v, d, l, r, rs), p, anyb, t, progress=said, trace=seen)
+run = prove(Config(clients=1, addresses=1, variant=v, deletes=d, losses=l, reboots=r, restart=rs), p, anyb, t, progress=said, trace=seen)
 said(f"{{run.verdict}}: {{run.reason}}")
 print(json.dumps({{"verdict": str(run.verdict), "clauses": len(run.invariant), "candidates": run.candidates,
                   "calls": run.queries, "work": work[0], "reason": run.reason}}))

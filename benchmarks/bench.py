@@ -64,7 +64,8 @@ def run_job(job: Job) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     from leasecheck.model.dhcp import Config, dhcp_system
 
-    cfg = Config(job.clients, job.addresses, job.variant, job.deletes, job.losses, job.reboots, job.restart)
+    cfg = Config(clients=job.clients, addresses=job.addresses, variant=job.variant,
+                 deletes=job.deletes, losses=job.losses, reboots=job.reboots, restart=job.restart)
     start = time.perf_counter()
     if job.mode == "check":
         from leasecheck import CheckOptions, run_check

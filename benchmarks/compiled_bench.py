@@ -59,7 +59,8 @@ def _config(text: str) -> Any:
     parts = text.split(",")
     clients, addresses, variant = int(parts[0]), int(parts[1]), parts[2]
     numbers = [int(p) for p in parts[3:6]] + [1, 0, 0][len(parts[3:6]):]
-    return Config(clients, addresses, variant, numbers[0], numbers[1], numbers[2], "restart" in parts[6:])
+    return Config(clients=clients, addresses=addresses, variant=variant,
+                  deletes=numbers[0], losses=numbers[1], reboots=numbers[2], restart="restart" in parts[6:])
 
 
 def child(explorer: str, config: str) -> dict[str, Any]:

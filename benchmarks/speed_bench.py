@@ -86,7 +86,8 @@ def child(root: str, job: Job) -> dict[str, Any]:
         raise SystemExit(f"leasecheck imported from {leasecheck.__file__}, not from {root}")
     from leasecheck.model.dhcp import Config, dhcp_system
 
-    cfg = Config(job.clients, job.addresses, job.variant, job.deletes, job.losses, job.reboots, job.restart)
+    cfg = Config(clients=job.clients, addresses=job.addresses, variant=job.variant,
+                 deletes=job.deletes, losses=job.losses, reboots=job.reboots, restart=job.restart)
     start = time.perf_counter()
     if job.mode == "explore":
         from leasecheck.checker.explicit.vexplore import explore_vector
@@ -136,7 +137,8 @@ def run_spin(job: Job, folder: Path, states: int) -> dict[str, Any]:
     from leasecheck.checker.render.promela import promela_model
     from leasecheck.model.dhcp import Config
 
-    cfg = Config(job.clients, job.addresses, job.variant, job.deletes, job.losses, job.reboots, job.restart)
+    cfg = Config(clients=job.clients, addresses=job.addresses, variant=job.variant,
+                 deletes=job.deletes, losses=job.losses, reboots=job.reboots, restart=job.restart)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "model.pml").write_text(promela_model(cfg, ("single_binding",)).text)
     start = time.perf_counter()

@@ -73,13 +73,13 @@ def main() -> None:
     options = CheckOptions(("recovery",), engine="z3", timeout=args.timeout, depth=args.depth)
     if args.largest:
         for clients, addresses in GROWING:
-            if not report(Config(clients, addresses, "nt40"), options, args.limit):
+            if not report(Config(clients=clients, addresses=addresses, variant="nt40"), options, args.limit):
                 break
         return
     for shape in args.shapes.split(","):
         clients, addresses = (int(n) for n in shape.split("x"))
         for variant in args.variants.split(","):
-            report(Config(clients, addresses, variant), options, args.limit)
+            report(Config(clients=clients, addresses=addresses, variant=variant), options, args.limit)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ import tarfile
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import astuple
+from dataclasses import asdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +45,7 @@ from leasecheck import CheckOptions, Config, Method, Verdict, run_check
 import leasecheck
 fields, names = json.loads(sys.argv[1])
 start = time.perf_counter()
-report = run_check(Config(*fields), CheckOptions(tuple(names), engine="z3")).report
+report = run_check(Config(**fields), CheckOptions(tuple(names), engine="z3")).report
 seconds = time.perf_counter() - start
 unknown = [f"{r.property}/{r.client}" for r in report.results
            if r.verdict is Verdict.UNKNOWN and r.method is not Method.UNSUPPORTED]
@@ -72,7 +72,7 @@ def unpack(rev: str, into: Path, name: str) -> Path:
 def measure(tree: Path, cfg: Config, names: list[str], limit: float) -> dict[str, object]:
     """One configuration in a fresh interpreter importing the code of ``tree``."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    arg = json.dumps([list(astuple(cfg)), names])
+    arg = json.dumps([asdict(cfg), names])
     start = time.perf_counter()
     try:
         done = subprocess.run([sys.executable, "-c", CHILD, arg], env=env, cwd=tree, capture_output=True,
@@ -125,7 +125,7 @@ def main() -> int:
         rows: list[dict[str, object]] = []
         two_by_two = [c for c in sweep_configs() if (c.clients, c.addresses) == (2, 2)]
         if "recovery" in jobs:
-            cfg = Config(3, 3, "nt40")
+            cfg = Config(clients=3, addresses=3, variant="nt40")
             for label, tree in trees.items():  # one at a time: the figure is one run's wall time
                 row = measure(tree, cfg, ["recovery"], args.limit)
                 rows.append({"job": "recovery", "code": label, "config": cfg.describe(), **row})

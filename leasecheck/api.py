@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from leasecheck.checker.run import CheckOptions, CheckRun
+from leasecheck.errors import UserError
 from leasecheck.model.dhcp import Config
 
 if TYPE_CHECKING:
@@ -253,8 +254,9 @@ def recovery_after_delete(config: Config, client: int = 0) -> RecoveryRun:
     False
     """
     from leasecheck.checker.explicit.timeline import recovery_after_delete as quickest
+    from leasecheck.properties.dhcp import dhcp_model
 
-    return quickest(config, client)
+    return quickest(dhcp_model(config), client)
 
 
 def render_text(result: object) -> str:
@@ -350,15 +352,15 @@ def write_trace(path: str | Path, report: Report, result: CheckResult) -> Path:
     True
     """
     from leasecheck.checker.render.itf import itf_document, write_itf
-    from leasecheck.model.dhcp import dhcp_system
 
     if result.trace is None:
-        raise ValueError(f"{result.property} has no trace to write (verdict {result.verdict})")
+        raise UserError(f"{result.property} has no trace to write (verdict {result.verdict})")
     who = "" if result.client is None else f", client {result.client}"
     kind = "witness" if str(result.verdict) == "holds" else "counterexample"
-    doc = itf_document(dhcp_system(report.config), report.config, result.trace, prop=result.property,
+    model = report.model
+    doc = itf_document(model.system, model.config, result.trace, prop=result.property,
                        client=result.client, verdict=str(result.verdict),
-                       description=f"{result.property}{who}: {result.verdict} ({kind}) — {report.config.describe()}")
+                       description=f"{result.property}{who}: {result.verdict} ({kind}) — {model.title}")
     target = Path(path)
     write_itf(target, doc)
     return target

@@ -7,9 +7,11 @@ share (``holding``, ``mine``, ``holds``, ...) live here too, so that no DHCP rul
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from leasecheck.errors import UserError, quoted
 from leasecheck.model import values as V
@@ -30,15 +32,38 @@ from leasecheck.model.lang import (
     first,
     ite,
 )
-from leasecheck.model.policy import Policy, PolicyError, canonical_variant, parse_policy
+from leasecheck.model.policy import Policy, PolicyError, parse_policy, policy_name
 
-#: How a client may treat a DHCPNAK (``Config.client_nak``); ``obey`` is RFC 2131's client.
-CLIENT_NAK_MODES = ("obey", "ignore-while-renewing")
-#: How a client reboots (``Config.client_reboot``). ``keep-on-silence``: INIT-REBOOT, and with no
-#: answer it keeps using its lease (RFC 2131 3.2 lets it); ``discover-on-silence``: INIT-REBOOT,
-#: and with no answer it starts again from INIT; ``forget``: it keeps no lease across the reboot
-#: and starts from INIT at once.
-CLIENT_REBOOT_MODES = ("keep-on-silence", "discover-on-silence", "forget")
+
+class ClientNak(enum.StrEnum):
+    """How a client treats a DHCPNAK (``Config.client_nak``): ``obey`` is RFC 2131's client (back
+    to INIT); ``ignore-while-renewing`` discards a NAK that arrives while RENEWING, as dhcpcd 9.4.1
+    does. A member is its name as a string (in JSON, text and comparisons alike)."""
+
+    OBEY = "obey"
+    IGNORE_WHILE_RENEWING = "ignore-while-renewing"
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+class ClientReboot(enum.StrEnum):
+    """How a client reboots (``Config.client_reboot``). ``keep-on-silence``: INIT-REBOOT, and with
+    no answer it keeps using its lease (RFC 2131 3.2 lets it); ``discover-on-silence``:
+    INIT-REBOOT, and with no answer it starts again from INIT; ``forget``: it keeps no lease across
+    the reboot and starts from INIT at once."""
+
+    KEEP_ON_SILENCE = "keep-on-silence"
+    DISCOVER_ON_SILENCE = "discover-on-silence"
+    FORGET = "forget"
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+#: the names of the client NAK handlings and the client reboot behaviours, in order
+CLIENT_NAK_MODES: tuple[str, ...] = tuple(m.value for m in ClientNak)
+CLIENT_REBOOT_MODES: tuple[str, ...] = tuple(m.value for m in ClientReboot)
 
 
 #: The sorts of a first-order reading of the model (checker/allsizes/fo.py), which is not tied to one
@@ -62,24 +87,36 @@ class ConfigError(UserError):
     """A configuration that docs/model.md section 2 does not define (bad counts, unknown variant)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Config:
-    """The parameters of docs/model.md section 2; defaults as there."""
+    """The parameters of docs/model.md section 2; defaults as there. Given by keyword only:
+    ``Config(clients=2, addresses=2, client_nak="obey")``.
+
+    This is the one place a configuration is checked: a value it does not define is a
+    :class:`ConfigError`. A name given for :attr:`client_nak` or :attr:`client_reboot` becomes its
+    enum member, a :class:`Policy` given as :attr:`variant` becomes its name, and :attr:`policy`
+    is the server policy, read once here.
+    """
 
     clients: int = 1
     addresses: int = 1
-    #: The server's behaviour: a variant name (``nt35``, ...) or a written policy
-    #: (:mod:`leasecheck.model.policy`). A written policy that a name aliases becomes that name.
+    #: The server's behaviour by the name users see: a variant name (``nt35``, ...) or a written
+    #: policy (:mod:`leasecheck.model.policy`). A written policy that a name aliases becomes that name.
     variant: str = "nt35"
     deletes: int = 1
     losses: int = 0
     reboots: int = 0
     restart: bool = False
-    #: How the client treats a DHCPNAK: ``obey`` (RFC 2131: back to INIT) or
-    #: ``ignore-while-renewing`` (a NAK that arrives while RENEWING is discarded, as dhcpcd 9.4.1 does).
-    client_nak: str = "obey"
-    #: How the client reboots: one of :data:`CLIENT_REBOOT_MODES`.
-    client_reboot: str = "keep-on-silence"
+    #: How the client treats a DHCPNAK (a :class:`ClientNak`, or its name).
+    client_nak: ClientNak = ClientNak.OBEY
+    #: How the client reboots (a :class:`ClientReboot`, or its name).
+    client_reboot: ClientReboot = ClientReboot.KEEP_ON_SILENCE
+
+    if TYPE_CHECKING:  # what a caller may give: the generated __init__, with names and a Policy accepted
+        def __init__(self, *, clients: int = 1, addresses: int = 1, variant: str | Policy = variant, deletes: int = 1,
+                     losses: int = 0, reboots: int = 0, restart: bool = False,
+                     client_nak: ClientNak | str = ClientNak.OBEY,
+                     client_reboot: ClientReboot | str = ClientReboot.KEEP_ON_SILENCE) -> None: ...
 
     def __post_init__(self) -> None:
         for name, low, high in (("clients", 1, MAX_HOSTS), ("addresses", 1, MAX_HOSTS), ("deletes", 0, MAX_BUDGET),
@@ -87,28 +124,53 @@ class Config:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise ConfigError(f"{name} must be a whole number from {low} to {high:,}, not {quoted(value)}")
+        variant: Any = self.variant
         try:
-            object.__setattr__(self, "variant", canonical_variant(self.variant))
+            policy = variant if isinstance(variant, Policy) else parse_policy(variant)
         except PolicyError as exc:
             raise ConfigError(str(exc)) from None
+        object.__setattr__(self, "variant", policy_name(policy))
+        object.__setattr__(self, "_policy", policy)
         if not isinstance(self.restart, bool):
             raise ConfigError(f"restart must be true or false, not {self.restart!r}")
-        if self.client_nak not in CLIENT_NAK_MODES:
-            raise ConfigError(f"unknown client NAK handling {self.client_nak!r}; choose one of {', '.join(CLIENT_NAK_MODES)}")
-        if self.client_reboot not in CLIENT_REBOOT_MODES:
+        try:
+            object.__setattr__(self, "client_nak", ClientNak(self.client_nak))
+        except ValueError:
+            raise ConfigError(f"unknown client NAK handling {self.client_nak!r}; "
+                              f"choose one of {', '.join(CLIENT_NAK_MODES)}") from None
+        try:
+            object.__setattr__(self, "client_reboot", ClientReboot(self.client_reboot))
+        except ValueError:
             raise ConfigError(f"unknown client reboot behaviour {quoted(self.client_reboot)}; choose one of "
-                              f"{', '.join(CLIENT_REBOOT_MODES)}")
+                              f"{', '.join(CLIENT_REBOOT_MODES)}") from None
 
     @property
     def policy(self) -> Policy:
-        """The server policy :attr:`variant` names."""
-        return parse_policy(self.variant)
+        """The server policy :attr:`variant` names (read once, when the configuration was made)."""
+        policy: Policy = self.__dict__["_policy"]
+        return policy
 
-    def describe(self) -> str:
-        extra = f", D={self.deletes}, L={self.losses}, R={self.reboots}"
-        nak = "" if self.client_nak == "obey" else f", client NAK {self.client_nak}"
-        reboot = "" if self.client_reboot == "keep-on-silence" else f", client reboot {self.client_reboot}"
-        return f"{self.variant} {self.clients}x{self.addresses}{extra}{', restart' if self.restart else ''}{nak}{reboot}"
+    def modes(self) -> str:
+        """The client's modes where they differ from RFC 2131's client, as the descriptions add them
+        (``", client NAK ignore-while-renewing"``; "" for RFC 2131's client)."""
+        nak = "" if self.client_nak is ClientNak.OBEY else f", client NAK {self.client_nak}"
+        reboot = "" if self.client_reboot is ClientReboot.KEEP_ON_SILENCE else f", client reboot {self.client_reboot}"
+        return nak + reboot
+
+    def describe(self, *, words: bool = False) -> str:
+        """The configuration in one line: short (``nt35 1x1, D=1, L=0, R=0``: a report's title, a
+        trace's and a certificate's description), or in ``words`` (``variant nt35, 1 client, 1
+        address, deletes 1, ...``: a report's first line). The one rendering of a configuration."""
+        if not words:
+            return (f"{self.variant} {self.clients}x{self.addresses}, D={self.deletes}, L={self.losses}, "
+                    f"R={self.reboots}{', restart' if self.restart else ''}{self.modes()}")
+
+        def n(count: int, word: str) -> str:
+            return f"{count} {word}{'' if count == 1 else 'es' if word.endswith('ss') else 's'}"
+
+        return (f"variant {self.variant}, {n(self.clients, 'client')}, {n(self.addresses, 'address')}, "
+                f"deletes {self.deletes}, losses {self.losses}, reboots {self.reboots}, "
+                f"restart {'on' if self.restart else 'off'}{self.modes()}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -217,7 +279,7 @@ class _Dhcp:
         """RFC 2131: a waiting client obeys a NAK. With ``client_nak="ignore-while-renewing"`` a
         NAK that arrives while RENEWING is not obeyed, so Discard consumes it instead."""
         guard = (s.to_cli[c] == V.NAK) & waiting(s, c)
-        if self.cfg.client_nak == "ignore-while-renewing":
+        if self.cfg.client_nak is ClientNak.IGNORE_WHILE_RENEWING:
             guard = guard & (s.st[c] != V.RENEWING)
         return guard
 
@@ -277,7 +339,7 @@ class _Dhcp:
             s.st[c] = V.INIT
             s.addr[c] = None
         with s.case(s.st[c] == V.REBOOTING, "no answer to the reboot request"):
-            if self.cfg.client_reboot == "discover-on-silence":
+            if self.cfg.client_reboot is ClientReboot.DISCOVER_ON_SILENCE:
                 s.st[c] = V.INIT
                 s.addr[c] = None
             else:
@@ -295,7 +357,7 @@ class _Dhcp:
 
     def reboot(self, s: StateView, c: int) -> None:
         s.require(holding(s, c), s.to_srv[c] == None, _positive(s.reboots_left))  # noqa: E711
-        if self.cfg.client_reboot == "forget":
+        if self.cfg.client_reboot is ClientReboot.FORGET:
             s.st[c] = V.INIT
             s.addr[c] = None
         else:

@@ -32,7 +32,8 @@ def catalogue(sizes: tuple[tuple[int, int], ...] = SIZES) -> tuple[Claim, ...]:
     for clients, addresses in sizes:
 
         def cfg(variant: str, deletes: int = 1, restart: bool = False, size: tuple[int, int] = (clients, addresses)) -> Config:
-            return Config(size[0], size[1], variant, deletes, 0, 0, restart)
+            return Config(clients=size[0], addresses=size[1], variant=variant,
+                          deletes=deletes, losses=0, reboots=0, restart=restart)
 
         for v in VARIANTS:
             out.append(Claim("recovery", cfg(v), X if v == "nt35" else H,

@@ -17,7 +17,7 @@ from functools import lru_cache
 from leasecheck.model import values as V
 from leasecheck.model.dhcp import Config, dhcp_system, holding, holds
 from leasecheck.model.lang import BOOL, Expr, StateView, System, all_, predicate
-from leasecheck.properties.model import Model, Narration
+from leasecheck.properties.model import Disruption, Model, ModelFamily, Narration
 from leasecheck.properties.spec import (
     AfterAction,
     GoalWords,
@@ -31,7 +31,7 @@ from leasecheck.properties.spec import (
     StuckReachable,
 )
 
-__all__ = ["PROPERTIES", "PROPERTY_NAMES", "PropertyError", "PropertyInfo", "default_names", "dhcp_model",
+__all__ = ["DHCP", "PROPERTIES", "PROPERTY_NAMES", "PropertyError", "PropertyInfo", "default_names", "dhcp_model",
            "dhcp_properties", "info"]
 
 
@@ -169,20 +169,6 @@ MEANINGS: tuple[tuple[str, str], ...] = (
 )
 
 
-def describe_config(cfg: Config) -> str:
-    """The configuration in words, as a report's first line gives it."""
-    def n(count: int, word: str) -> str:
-        return f"{count} {word}{'' if count == 1 else 'es' if word.endswith('ss') else 's'}"
-
-    return (
-        f"variant {cfg.variant}, {n(cfg.clients, 'client')}, {n(cfg.addresses, 'address')}, "
-        f"deletes {cfg.deletes}, losses {cfg.losses}, reboots {cfg.reboots}, "
-        f"restart {'on' if cfg.restart else 'off'}"
-        + ("" if cfg.client_nak == "obey" else f", client NAK {cfg.client_nak}")
-        + ("" if cfg.client_reboot == "keep-on-silence" else f", client reboot {cfg.client_reboot}")
-    )
-
-
 def _instances(cfg: Config, system: System, name: str) -> list[Property]:
     return dhcp_properties(system, cfg, [name])
 
@@ -199,11 +185,29 @@ def dhcp_model(cfg: Config) -> Model:
         instances=functools.partial(_instances, cfg),
         catalogue=PROPERTIES,
         defaults=default_names(cfg),
-        description=describe_config(cfg),
+        description=cfg.describe(words=True),
         title=cfg.describe(),
         parameters=tuple(asdict(cfg).items()),
         refused=refused,
         narration=Narration(MEANINGS, quiet=("to_srv", "to_cli"),
                             signs=(("err", 1, 'client {key} shows "unable to obtain an IP network address"'),)),
         config=cfg,
+        disruption=_delete(cfg),
+        family=DHCP,
     )
+
+
+#: the lease timer events a client's recovery is counted in (RFC 2131 4.4.5)
+LEASE_TIMERS = ("T1", "T2", "Expire")
+
+
+def _delete(cfg: Config) -> Disruption:
+    """AdminDelete removes a client's lease; it has recovered when it holds a lease again."""
+    return Disruption("AdminDelete", "client {key}'s lease", "recovery", LEASE_TIMERS,
+                      ("ServeRequest", "ServeDiscover"),
+                      "" if cfg.deletes >= 1 else "a recovery after a delete needs a configuration with deletes >= 1",
+                      "never: no run of the protocol's own actions gets the lease back")
+
+
+#: every DHCP configuration; ``client_reboot`` came after the first trace files of format version 2
+DHCP = ModelFamily("DHCP", Config, dhcp_model, added=("client_reboot",))

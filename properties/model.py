@@ -16,17 +16,24 @@ holds, as data:
   configuration), ``parameters`` (the configuration as name/value pairs, for JSON), and
   ``narration`` (what the model's actions stand for, and which variable groups a step's list of
   changes leaves out);
-* ``config``: the configuration the model was built from, opaque here; only the model's own
-  tools (its trace files, its certificates) read it.
+* ``config``: the configuration the model was built from: a dataclass whose fields are the
+  parameters; a trace file records it and reads it back through the model's ``family``;
+* ``disruption``: the disruption after which the model measures recovery, if it names one
+  (:mod:`leasecheck.checker.explicit.timeline` reads it).
 
-A model's builder (:func:`leasecheck.properties.dhcp.dhcp_model` for DHCP) makes one; the
-front ends build it once per configuration.
+A :class:`ModelFamily` is every configuration of one model: the configuration's class and the
+builder of a model from one (for DHCP, :data:`leasecheck.properties.dhcp.DHCP`), which is how a
+trace file's recorded configuration becomes a model again. A model's builder
+(:func:`leasecheck.properties.dhcp.dhcp_model` for DHCP) makes one; the front ends build it once
+per configuration.
+
+The ids a per-id property speaks of (``Property.client``) are ids of the model's first sort.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from leasecheck.model.lang import Sort, System
@@ -53,6 +60,28 @@ class Narration:
         return next((note for g, v, note in self.signs if g == group and v == value), None)
 
 
+@dataclass(frozen=True)
+class Disruption:
+    """A disruption after which a model measures how a participant recovers.
+
+    ``action`` disrupts, and its instance labelled ``label`` (``{key}``: the participant's id)
+    hits the participant; the participant has recovered when the goal of its instance of the
+    property ``goal`` holds again. ``counted``: the actions of the participant a recovery is
+    counted in; ``answers``: the actions whose label tells how the other side answered.
+    ``refused``: why this configuration has no such disruption ("" when it has); ``never``: what
+    is said when no run gets back.
+    """
+
+    action: str
+    label: str
+    goal: str
+    counted: tuple[str, ...]
+    answers: tuple[str, ...] = ()
+    refused: str = ""
+    #: the answer when no run gets back to the goal
+    never: str = "never: no run of the model's own actions gets back to the goal"
+
+
 @dataclass(frozen=True, eq=False)
 class Model:
     """One configuration of a model, as the engines and renderers read it (see the module).
@@ -73,6 +102,8 @@ class Model:
     refused: tuple[tuple[str, str], ...] = ()
     narration: Narration = Narration()
     config: Any = None
+    disruption: Disruption | None = None
+    family: ModelFamily | None = None
     _traced: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     @property
@@ -92,6 +123,11 @@ class Model:
         """The symmetry the model declares: its sorts of interchangeable ids and the variable
         groups each indexes (the system's own declaration)."""
         return self.system.sorts
+
+    @property
+    def ids(self) -> int:
+        """How many ids a per-id property may speak of: the size of the first sort (0 without one)."""
+        return self.sorts[0].size if self.sorts else 0
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -135,3 +171,22 @@ class Model:
             self._traced[key] = tuple(self.instances(self.system, name))
         found: tuple[Property, ...] = self._traced[key]
         return found
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """Every configuration of one model: ``config``, the configuration's class (a dataclass, one
+    field per parameter, that raises a :class:`~leasecheck.errors.UserError` for values it does not
+    define), and ``build``, the model of one configuration. ``added``: parameters added after
+    files recording the configuration were first written; a file may leave them out, and then
+    they take their defaults."""
+
+    name: str
+    config: type
+    build: Callable[[Any], Model]
+    added: tuple[str, ...] = ()
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """The parameters' names, in the configuration's field order."""
+        return tuple(f.name for f in fields(self.config))

@@ -158,7 +158,7 @@ def load(mutant: Mutant) -> types.ModuleType:
 
 def kill_by_counts(system_of: Callable[[Config], System]) -> str | None:
     for C, A, D, L, R, variant, restart, states in REFERENCE:
-        cfg = Config(C, A, variant, D, L, R, restart)
+        cfg = Config(clients=C, addresses=A, variant=variant, deletes=D, losses=L, reboots=R, restart=restart)
         graph = explore(system_of(cfg), Limits(max_states=4 * states))
         if len(graph.states) != states:
             return f"{cfg.describe()}: {len(graph.states)} states instead of {states}"
@@ -174,8 +174,8 @@ def kill_by_claims(system_of: Callable[[Config], System]) -> str | None:
     return None
 
 
-ORACLE_CONFIGS = [Config(1, 1, v, 1, 1, 1, True) for v in ("nt35", "nt40", "rfc2131", "dnsmasq", "authoritative")]
-ORACLE_CONFIGS += [Config(2, 1, "nt35", 1, 1, 0, True), Config(1, 2, "nt40", 1, 0, 1)]
+ORACLE_CONFIGS = [Config(clients=1, addresses=1, variant=v, deletes=1, losses=1, reboots=1, restart=True) for v in ("nt35", "nt40", "rfc2131", "dnsmasq", "authoritative")]
+ORACLE_CONFIGS += [Config(clients=2, addresses=1, variant="nt35", deletes=1, losses=1, reboots=0, restart=True), Config(clients=1, addresses=2, variant="nt40", deletes=1, losses=0, reboots=1)]
 
 
 def kill_by_oracle(system_of: Callable[[Config], System]) -> str | None:

@@ -62,44 +62,45 @@ SMALL = [(v, c, a) for v in VARIANTS for c, a in ((1, 1), (1, 2), (2, 1), (2, 2)
 
 @pytest.mark.parametrize(("variant", "clients", "addresses"), SMALL)
 def test_every_state_of_the_small_networks(variant: str, clients: int, addresses: int) -> None:
-    checked = _compare(Config(clients, addresses, variant, deletes=1), None)
+    checked = _compare(Config(clients=clients, addresses=addresses, variant=variant, deletes=1), None)
     assert checked > 10
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_a_sample_of_2x2_with_every_budget_and_restart(variant: str) -> None:
-    assert _compare(Config(2, 2, variant, 1, 1, 1, True), 600) >= 600
+    assert _compare(Config(clients=2, addresses=2, variant=variant, deletes=1, losses=1, reboots=1, restart=True), 600) >= 600
 
 
 @pytest.mark.sweep
 @pytest.mark.parametrize(("variant", "budgets"), [*((v, (1, 0, 0)) for v in VARIANTS),
                                                  ("nt35", (0, 1, 1)), ("nt40", (0, 1, 1))])
 def test_a_sample_of_3x3(variant: str, budgets: tuple[int, int, int]) -> None:
-    assert _compare(Config(3, 3, variant, *budgets, restart=budgets[0] == 0), 400) >= 400
+    assert _compare(Config(clients=3, addresses=3, variant=variant, **dict(zip(("deletes", "losses", "reboots"), budgets, strict=True)),
+                           restart=budgets[0] == 0), 400) >= 400
 
 
 def test_the_client_nak_mode_too() -> None:
-    _compare(Config(2, 2, "nt40", 1, 0, 0, client_nak="ignore-while-renewing"), None)
+    _compare(Config(clients=2, addresses=2, variant="nt40", deletes=1, losses=0, reboots=0, client_nak="ignore-while-renewing"), None)
 
 
 @pytest.mark.sweep
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_a_sample_of_3x3_without_deletes(variant: str) -> None:
-    assert _compare(Config(3, 3, variant, 0, 0, 0), 2_000) >= 2_000
+    assert _compare(Config(clients=3, addresses=3, variant=variant, deletes=0, losses=0, reboots=0), 2_000) >= 2_000
 
 
 @pytest.mark.long  # the sweep tier compares a sample of these states (above)
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_state_of_3x3_without_deletes(variant: str) -> None:
-    _compare(Config(3, 3, variant, 0, 0, 0), None)
+    _compare(Config(clients=3, addresses=3, variant=variant, deletes=0, losses=0, reboots=0), None)
 
 
 @pytest.mark.long  # the README's test command compares a sample of these states (above)
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", ["nt35", "nt40"])
 def test_every_state_of_2x2_with_every_budget_and_restart(variant: str) -> None:
-    _compare(Config(2, 2, variant, 1, 1, 1, True), None)
+    _compare(Config(clients=2, addresses=2, variant=variant, deletes=1, losses=1, reboots=1, restart=True), None)
 
 
 def test_an_unbounded_budget_keeps_the_guards_open() -> None:

@@ -13,7 +13,7 @@ from leasecheck.model.dhcp import Config, dhcp_system
 
 
 def _pool(variant: str) -> tuple:
-    cfg = Config(2, 2, variant, deletes=1)
+    cfg = Config(clients=2, addresses=2, variant=variant, deletes=1)
     system = dhcp_system(cfg)
     graph = explore(system)
     fs = first_order_system(cfg)
@@ -42,7 +42,7 @@ def test_each_clause_formula_holds_where_its_data_said_so() -> None:
 def test_a_clause_the_data_refute_is_not_kept() -> None:
     fs, reading, states, pool = _pool("nt35")
     # "no client is ever BOUND" is false in the 2x2 network: no clause saying it may be kept
-    bound = [s for s in states if "BOUND" in dhcp_system(Config(2, 2, "nt35", 1)).decode(s)["st"]]
+    bound = [s for s in states if "BOUND" in dhcp_system(Config(clients=2, addresses=2, variant="nt35", deletes=1)).decode(s)["st"]]
     assert bound
     for clause in pool:
         assert all(reading.holds(clause.formula(), s) for s in bound[:5]), clause.text()

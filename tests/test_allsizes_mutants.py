@@ -96,7 +96,7 @@ def _finite(module: ModuleType, clients: int, addresses: int, variant: str = "nt
     from leasecheck.checker.explicit.engine import explicit_report
 
     with model_of(module):
-        report, _ = explicit_report(dhcp_model(Config(clients, addresses, variant, deletes=0)), [PROPERTY])
+        report, _ = explicit_report(dhcp_model(Config(clients=clients, addresses=addresses, variant=variant, deletes=0)), [PROPERTY])
     return report.results[0].verdict
 
 
@@ -181,13 +181,13 @@ def test_the_model_itself_passes_the_safety_nets() -> None:
     cfg = Config(variant="nt40", restart=True)
     assert fo_check.template_disagreement(cfg) is None
     assert fo_check.template_disagreement(cfg, unbounded=True) is None
-    net = Config(2, 4, "nt40", 1, 0, 0, True)
+    net = Config(clients=2, addresses=4, variant="nt40", deletes=1, losses=0, reboots=0, restart=True)
     graph = explore(dhcp_system(net), Limits(max_states=5000))
     assert fo_check.relation_disagreement(net, fo_check.sample_of(graph.states, 200)) is None
 
 
 def test_the_relation_check_names_a_step_only_one_side_takes() -> None:
-    net = Config(2, 4, "nt35", 1, 0, 0, True)
+    net = Config(clients=2, addresses=4, variant="nt35", deletes=1, losses=0, reboots=0, restart=True)
     graph = explore(dhcp_system(net), Limits(max_states=5000))
     with model_of(load(FIRST_OF_MANY)):
         why = fo_check.relation_disagreement(net, fo_check.sample_of(graph.states, 200))

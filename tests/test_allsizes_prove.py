@@ -91,7 +91,7 @@ def test_a_function_back_from_address_to_client_would_be_named() -> None:
 @pytest.mark.parametrize("variant", ["nt35", "authoritative"])
 def test_the_first_order_property_is_the_finite_property_in_reachable_states(name: str, variant: str) -> None:
     for c, a in ((2, 2), (3, 2)):
-        cfg = Config(c, a, variant, deletes=1)
+        cfg = Config(clients=c, addresses=a, variant=variant, deletes=1)
         system = dhcp_system(cfg)
         graph = explore(system)
         fs = first_order_system(cfg)

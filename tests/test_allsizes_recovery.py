@@ -66,7 +66,7 @@ def test_the_ghost_lemmas_and_single_binding_are_inductive_for_every_network() -
 # -- the view of one client ----------------------------------------------------------------------
 
 def test_each_part_of_the_view_takes_exactly_one_option_in_every_reachable_state() -> None:
-    cfg = Config(2, 2, "nt40", deletes=1, losses=1)
+    cfg = Config(clients=2, addresses=2, variant="nt40", deletes=1, losses=1)
     fs = first_order_system(cfg)
     comps = recovery.components(with_ghost(fs))
     reading = FiniteReading(fs, 2, 2)

@@ -98,12 +98,12 @@ def _z3_successors(reading: FiniteReading, vocab: Vocabulary, state: tuple[int, 
 
 
 @pytest.mark.parametrize(("cfg", "sample"), [
-    pytest.param(Config(2, 2, "nt35", 1, 1, 1, True), 12, marks=pytest.mark.sweep),
-    (Config(2, 2, "nt40", 1, 0, 0), 6),  # the README's test command: 6 states; the sweep tier 12
-    pytest.param(Config(2, 2, "nt40", 1, 0, 0), 12, marks=pytest.mark.sweep),
-    (Config(2, 2, "authoritative", 1, 0, 1, True), 6),
-    pytest.param(Config(2, 2, "authoritative", 1, 0, 1, True), 12, marks=pytest.mark.sweep),
-    pytest.param(Config(3, 2, "dnsmasq", 1, 0, 0), 5, marks=pytest.mark.sweep),
+    pytest.param(Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=1, restart=True), 12, marks=pytest.mark.sweep),
+    (Config(clients=2, addresses=2, variant="nt40", deletes=1, losses=0, reboots=0), 6),  # the README's test command: 6 states; the sweep tier 12
+    pytest.param(Config(clients=2, addresses=2, variant="nt40", deletes=1, losses=0, reboots=0), 12, marks=pytest.mark.sweep),
+    (Config(clients=2, addresses=2, variant="authoritative", deletes=1, losses=0, reboots=1, restart=True), 6),
+    pytest.param(Config(clients=2, addresses=2, variant="authoritative", deletes=1, losses=0, reboots=1, restart=True), 12, marks=pytest.mark.sweep),
+    pytest.param(Config(clients=3, addresses=2, variant="dnsmasq", deletes=1, losses=0, reboots=0), 5, marks=pytest.mark.sweep),
 ])
 def test_z3_allows_exactly_the_explicit_successors(cfg: Config, sample: int) -> None:
     system = dhcp_system(cfg)

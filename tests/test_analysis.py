@@ -16,7 +16,7 @@ from leasecheck.model.values import BOUND, INIT
 
 def test_masks_of_short_lived_predicates_are_never_mixed_up():
     # predicates made and dropped one after another often reuse the same object id
-    system = dhcp_system(Config(1, 1, "nt35"))
+    system = dhcp_system(Config(clients=1, addresses=1, variant="nt35"))
     an = GraphAnalysis(explore(system))
     for n in range(40):
         wanted = (INIT, BOUND)[n % 2]
@@ -29,7 +29,7 @@ def test_masks_of_short_lived_predicates_are_never_mixed_up():
 def test_structure_tells_trees_apart_and_identifies_equal_ones():
     from leasecheck.model.lang import structure
 
-    system = dhcp_system(Config(2, 2, "nt35"))
+    system = dhcp_system(Config(clients=2, addresses=2, variant="nt35"))
     a = predicate(system.variables, lambda s: (s.st[0] == INIT) & (s.st[1] == BOUND))
     b = predicate(system.variables, lambda s: (s.st[0] == INIT) & (s.st[1] == BOUND))
     c = predicate(system.variables, lambda s: (s.st[0] == BOUND) & (s.st[1] == INIT))

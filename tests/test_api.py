@@ -40,7 +40,7 @@ def test_every_public_name_is_documented() -> None:
 
 # --- one door --------------------------------------------------------------------------------
 
-BOTH = Config(2, 2, "nt40")
+BOTH = Config(clients=2, addresses=2, variant="nt40")
 
 
 @pytest.mark.slow
@@ -99,7 +99,7 @@ def test_a_check_returns_frozen_data_with_an_exit_status() -> None:
 
 
 def test_a_limit_makes_holds_unknown_and_the_exit_status_says_so() -> None:
-    run = check(Config(2, 2, "nt40"), properties=["single_binding"], max_states=50)
+    run = check(Config(clients=2, addresses=2, variant="nt40"), properties=["single_binding"], max_states=50)
     assert run.report.results[0].verdict is Verdict.UNKNOWN and not run.report.stats.complete
     assert run.exit_status == ExitStatus.UNKNOWN
 

@@ -24,7 +24,7 @@ from leasecheck.errors import UserError
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.properties.dhcp import dhcp_model
 
-NT40 = Config(1, 1, "nt40")
+NT40 = Config(clients=1, addresses=1, variant="nt40")
 
 
 @cache
@@ -79,7 +79,7 @@ def test_a_false_recovery_claim_with_commands_in_a_quoted_symbol_is_not_a_certif
     invariant hides commands that would make every obligation unsat, is no certificate."""
     import z3
 
-    cfg = Config(1, 1, "nt35", deletes=1)
+    cfg = Config(clients=1, addresses=1, variant="nt35", deletes=1)
     h = header_for(cfg, "recovery", 0, "bitvector", (None,))
     xs = [z3.BitVec(f"v{i}", 4) for i in range(len(dhcp_system(cfg).variables))]
     honest = certificate_text(h, [z3.BoolVal(True), z3.BoolVal(True)], xs)

@@ -39,12 +39,12 @@ from leasecheck.properties.dhcp import dhcp_model
 pytest.importorskip("cvc5")
 
 OPTIONS = Z3Options(depth=8, timeout=60)
-NT40 = Config(1, 1, "nt40")
-NT40_1x2 = Config(1, 2, "nt40")  # at 1x1, single_binding is true of every state
-NT35_D0 = Config(1, 1, "nt35", deletes=0)
+NT40 = Config(clients=1, addresses=1, variant="nt40")
+NT40_1x2 = Config(clients=1, addresses=2, variant="nt40")  # at 1x1, single_binding is true of every state
+NT35_D0 = Config(clients=1, addresses=1, variant="nt35", deletes=0)
 
 
-NT35 = Config(1, 1, "nt35")
+NT35 = Config(clients=1, addresses=1, variant="nt35")
 #: the properties decided where the tests need fewer than all (deciding every property of nt35
 #: takes a lasso search and several reachability questions for the one certificate used)
 DECIDED = {NT35: ["no_duplicate_address"]}
@@ -314,7 +314,7 @@ def test_a_level_dropped_with_its_obligations_is_refuted() -> None:
 def test_the_nt35_deadlock_cannot_be_certified_by_relabelling_a_d0_proof() -> None:
     """The header and the whole model part rewritten for D=1, the D=0 proof kept: refuted."""
     cert = _proofs(NT35_D0)["recovery"]
-    forged = _with_proof(genuine(NT35_D0, "recovery"), cert, cert.certificate.formulas, config=Config(1, 1, "nt35", 1))
+    forged = _with_proof(genuine(NT35_D0, "recovery"), cert, cert.certificate.formulas, config=Config(clients=1, addresses=1, variant="nt35", deletes=1))
     result = verdict.check_certificate_text(forged)
     assert result.refusals == () and result.status is ExitStatus.VIOLATED
     assert {s for s, _ in result.failed("sat")} == {"z3", "cvc5"}

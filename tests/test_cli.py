@@ -77,7 +77,7 @@ def test_json_report_follows_the_contract():
 
 
 def test_rendered_counterexample_matches_the_golden_text():
-    cfg = Config(1, 1, "nt35")
+    cfg = Config(clients=1, addresses=1, variant="nt35")
     text = render_trace(dhcp_model(cfg), recovery_trace(cfg)) + "\n"
     golden = GOLDEN / "nt35_recovery_1x1.txt"
     assert text == golden.read_text()

@@ -20,7 +20,7 @@ TIMERS = ("T1", "T2", "Expire")
 def timer_events_after_delete_and_reboot(variant: str, mode: str) -> int | None:
     """Lease timer events, at the fewest, from the first reboot of a client whose lease was deleted
     (1x1, one delete, one reboot) until it holds a lease again; None: never."""
-    system = dhcp_system(Config(1, 1, variant, 1, 0, 1, False, "obey", mode))
+    system = dhcp_system(Config(clients=1, addresses=1, variant=variant, deletes=1, losses=0, reboots=1, restart=False, client_nak="obey", client_reboot=mode))
     graph = explore(system)
     goal = GraphAnalysis(graph).mask(predicate(system.variables, lambda s: holds(s, 0)))
     commands = system.commands
@@ -74,14 +74,14 @@ def run(system, start: dict, steps: list[tuple[str, tuple[int, ...]]]) -> dict:
 
 def test_an_unanswered_reboot_request_keeps_the_lease_or_starts_again():
     for mode, after in (("keep-on-silence", "BOUND"), ("discover-on-silence", "INIT")):
-        system = dhcp_system(Config(1, 1, "rfc2131", 0, 0, 1, False, "obey", mode))
+        system = dhcp_system(Config(clients=1, addresses=1, variant="rfc2131", deletes=0, losses=0, reboots=1, restart=False, client_nak="obey", client_reboot=mode))
         deleted = {"st": ["BOUND"], "addr": [0], "db": [Free()], "mem": [None]}  # its lease deleted
         last = run(system, deleted, [("Reboot", (0,)), ("ServeRequest", (0,)), ("Timeout", (0,))])
         assert last["st"][0] == after and (last["addr"][0] is None) == (after == "INIT")
 
 
 def test_a_client_that_forgets_reboots_into_init_and_sends_nothing():
-    system = dhcp_system(Config(1, 1, "nt40", 0, 0, 1, False, "obey", "forget"))
+    system = dhcp_system(Config(clients=1, addresses=1, variant="nt40", deletes=0, losses=0, reboots=1, restart=False, client_nak="obey", client_reboot="forget"))
     bound = {"st": ["BOUND"], "addr": [0], "db": [Bound(0)], "mem": [0]}
     last = run(system, bound, [("Reboot", (0,))])
     assert (last["st"][0], last["addr"][0], last["to_srv"][0], last["reboots_left"]) == ("INIT", None, None, 0)

@@ -50,9 +50,9 @@ def whole_graph(graph: StateGraph) -> tuple:
 
 
 CONFIGS = [
-    Config(1, 1, "nt35"), Config(1, 1, "nt40"), Config(1, 2, "nt35", 1, 1, 1, True),
-    Config(2, 1, "nt35", 1, 1, 0, True), Config(2, 2, "nt40"), Config(2, 2, "nt40", 1, 0, 1, True),
-    Config(2, 2, "nt35", 1, 1, 1, True), Config(2, 3, "nt40"), Config(2, 2, "rfc2131", 0, 1, 0),
+    Config(clients=1, addresses=1, variant="nt35"), Config(clients=1, addresses=1, variant="nt40"), Config(clients=1, addresses=2, variant="nt35", deletes=1, losses=1, reboots=1, restart=True),
+    Config(clients=2, addresses=1, variant="nt35", deletes=1, losses=1, reboots=0, restart=True), Config(clients=2, addresses=2, variant="nt40"), Config(clients=2, addresses=2, variant="nt40", deletes=1, losses=0, reboots=1, restart=True),
+    Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=1, restart=True), Config(clients=2, addresses=3, variant="nt40"), Config(clients=2, addresses=2, variant="rfc2131", deletes=0, losses=1, reboots=0),
 ]
 
 
@@ -70,7 +70,7 @@ def test_the_compiled_explorer_builds_the_vector_explorers_graph(cfg: Config) ->
 @needs_compiler
 @pytest.mark.slow
 def test_the_3x3_nt40_graph_has_the_figures_of_the_vector_explorer() -> None:
-    system = dhcp_system(Config(3, 3, "nt40"))
+    system = dhcp_system(Config(clients=3, addresses=3, variant="nt40"))
     ours, theirs = compiled.explore_compiled(system), explore_vector(system)
     assert (len(ours.states), ours.transitions) == (len(theirs.states), theirs.transitions) == (441_151, 2_115_372)
     assert np.array_equal(ours.states.keys, theirs.states.keys)  # type: ignore[attr-defined]
@@ -80,7 +80,7 @@ def test_the_3x3_nt40_graph_has_the_figures_of_the_vector_explorer() -> None:
 @needs_compiler
 @pytest.mark.parametrize("limit", [1, 7, 100, 1000])
 def test_a_state_limit_keeps_the_first_states_as_the_scalar_explorer_does(limit: int) -> None:
-    system = dhcp_system(Config(2, 2, "nt40"))
+    system = dhcp_system(Config(clients=2, addresses=2, variant="nt40"))
     ours, scalar = compiled.explore_compiled(system, Limits(max_states=limit)), explore(system, Limits(max_states=limit))
     assert whole_graph(ours) == whole_graph(scalar)
     assert ours.stop_reason == scalar.stop_reason == f"state limit of {limit} reached"
@@ -88,7 +88,7 @@ def test_a_state_limit_keeps_the_first_states_as_the_scalar_explorer_does(limit:
 
 @needs_compiler
 def test_a_state_packed_in_two_words_is_explored_as_the_scalar_explorer_does() -> None:
-    system = dhcp_system(Config(4, 2, "nt40"))
+    system = dhcp_system(Config(clients=4, addresses=2, variant="nt40"))
     assert layout(system).words == 2
     ours, scalar = compiled.explore_compiled(system, Limits(max_states=5000)), explore(system, Limits(max_states=5000))
     assert whole_graph(ours) == whole_graph(scalar) and ours.expanded > 1000
@@ -111,7 +111,7 @@ def without_timings(document: dict) -> dict:
 
 
 @needs_compiler
-@pytest.mark.parametrize("cfg", [Config(2, 2, "nt40", 1, 1, 0), Config(2, 1, "nt35", 1, 1, 0, True)], ids=str)
+@pytest.mark.parametrize("cfg", [Config(clients=2, addresses=2, variant="nt40", deletes=1, losses=1, reboots=0), Config(clients=2, addresses=1, variant="nt35", deletes=1, losses=1, reboots=0, restart=True)], ids=str)
 def test_an_invariants_counterexample_is_the_reference_explorers(cfg: Config) -> None:
     names = [n for n in PROPERTY_NAMES if cfg.restart or n != "kb_restart_workaround"]
     ours = check(cfg, properties=names, explorer="compiled")
@@ -176,7 +176,7 @@ def test_without_a_compiler_the_engine_explores_with_the_vector_explorer_and_say
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(compiled.CACHE_ENV, str(tmp_path))  # nothing built there
     monkeypatch.setenv("CC", "/nonexistent/cc")
-    cfg = Config(2, 1, "nt35")
+    cfg = Config(clients=2, addresses=1, variant="nt35")
     ours = check(cfg, properties=["no_duplicate_address", "recovery"], explorer="compiled")
     theirs = check(cfg, properties=["no_duplicate_address", "recovery"], explorer="vector")
     assert ours.report.engine == ("explicit, vector explorer (the compiled explorer cannot run here: "
@@ -189,7 +189,7 @@ def test_without_a_compiler_the_engine_explores_with_the_vector_explorer_and_say
 
 @needs_compiler
 def test_a_spent_budget_or_a_past_deadline_stops_the_compiled_explorer_with_the_reason() -> None:
-    system = dhcp_system(Config(2, 2, "nt40"))
+    system = dhcp_system(Config(clients=2, addresses=2, variant="nt40"))
     graph = compiled.explore_compiled(system, Limits(max_memory=1))
     assert not graph.complete and graph.stop_reason == "memory limit of 1 MB reached"
     assert len(graph.parent) == len(graph.states) and len(graph.offsets) == graph.expanded + 1

@@ -17,15 +17,15 @@ from leasecheck.properties.spec import Verdict
 
 # docs/model.md section 8, every row.
 REFERENCE_COUNTS = [
-    (Config(1, 1, "nt35", 1), 65),
-    (Config(1, 1, "nt40", 1), 55),
-    (Config(1, 1, "rfc2131", 1), 58),
-    (Config(1, 1, "authoritative", 1), 46),
-    (Config(2, 2, "nt35", 1), 5288),
-    (Config(2, 2, "nt40", 1), 4084),
-    (Config(2, 2, "rfc2131", 1), 5968),
-    (Config(2, 2, "nt35", 1, restart=True), 10616),
-    (Config(2, 2, "nt40", 1, 1, 1, True), 66436),
+    (Config(clients=1, addresses=1, variant="nt35", deletes=1), 65),
+    (Config(clients=1, addresses=1, variant="nt40", deletes=1), 55),
+    (Config(clients=1, addresses=1, variant="rfc2131", deletes=1), 58),
+    (Config(clients=1, addresses=1, variant="authoritative", deletes=1), 46),
+    (Config(clients=2, addresses=2, variant="nt35", deletes=1), 5288),
+    (Config(clients=2, addresses=2, variant="nt40", deletes=1), 4084),
+    (Config(clients=2, addresses=2, variant="rfc2131", deletes=1), 5968),
+    (Config(clients=2, addresses=2, variant="nt35", deletes=1, restart=True), 10616),
+    (Config(clients=2, addresses=2, variant="nt40", deletes=1, losses=1, reboots=1, restart=True), 66436),
 ]
 
 
@@ -36,7 +36,7 @@ def test_the_default_client_obeys_a_nak_so_the_reference_counts_are_unchanged(cf
 
 
 def test_a_client_that_ignores_a_nak_while_renewing_still_recovers_under_a_nak_server() -> None:
-    cfg = Config(1, 1, "nt40", 1, client_nak="ignore-while-renewing")
+    cfg = Config(clients=1, addresses=1, variant="nt40", deletes=1, client_nak="ignore-while-renewing")
     report, graph = explicit_report(dhcp_model(cfg), ["recovery", "recoverable"])
     assert graph.complete
     assert {r.property: r.verdict for r in report.results} == {"recovery": Verdict.HOLDS, "recoverable": Verdict.HOLDS}
@@ -80,23 +80,23 @@ def _nak_while_renewing_states(cfg: Config) -> tuple[bool, bool]:
 
 def test_under_dnsmasq_a_client_that_ignores_the_renewal_nak_recovers_only_through_lease_expiry() -> None:
     """dnsmasq NAKs the renewal and is silent to the rebinding request: Expire is the only way back."""
-    without_expire, at_all = _nak_while_renewing_states(Config(1, 1, "dnsmasq", 1, client_nak="ignore-while-renewing"))
+    without_expire, at_all = _nak_while_renewing_states(Config(clients=1, addresses=1, variant="dnsmasq", deletes=1, client_nak="ignore-while-renewing"))
     assert at_all and not without_expire
 
 
 def test_under_dnsmasq_an_obeying_client_recovers_from_the_nak_before_its_lease_expires() -> None:
-    without_expire, at_all = _nak_while_renewing_states(Config(1, 1, "dnsmasq", 1))
+    without_expire, at_all = _nak_while_renewing_states(Config(clients=1, addresses=1, variant="dnsmasq", deletes=1))
     assert at_all and without_expire
 
 
 def test_under_nt40_the_rebinding_nak_brings_back_a_client_that_ignored_the_renewal_nak() -> None:
-    without_expire, at_all = _nak_while_renewing_states(Config(1, 1, "nt40", 1, client_nak="ignore-while-renewing"))
+    without_expire, at_all = _nak_while_renewing_states(Config(clients=1, addresses=1, variant="nt40", deletes=1, client_nak="ignore-while-renewing"))
     assert at_all and without_expire
 
 
 @pytest.mark.parametrize("variant", ["nt40", "dnsmasq", "authoritative", "rfc2131"])
 def test_recovery_holds_for_a_client_that_ignores_a_nak_while_renewing(variant: str) -> None:
-    report, graph = explicit_report(dhcp_model(Config(2, 2, variant, 1, client_nak="ignore-while-renewing")), ["recovery"])
+    report, graph = explicit_report(dhcp_model(Config(clients=2, addresses=2, variant=variant, deletes=1, client_nak="ignore-while-renewing")), ["recovery"])
     assert graph.complete
     assert [r.verdict for r in report.results] == [Verdict.HOLDS, Verdict.HOLDS]
 

@@ -71,7 +71,7 @@ def test_every_capture_of_the_matrix_gets_the_same_verdicts_both_ways(path: Path
 
 def _agree_on_runs(variant: str, clients: int, addresses: int, seeds: range) -> None:
     for seed in seeds:
-        run = model_run(Config(clients, addresses, variant, 1), 40, random.Random(seed))
+        run = model_run(Config(clients=clients, addresses=addresses, variant=variant, deletes=1), 40, random.Random(seed))
         data = capture(run.messages)
         whole, split = both(data, run.delete_time)
         assert variant in whole, (seed, whole)
@@ -99,7 +99,7 @@ def test_a_run_with_a_message_changed_gets_the_same_verdicts_both_ways() -> None
     rng = random.Random(7)
     judged = 0
     for seed in range(24):
-        run = model_run(Config(2, 2, VARIANTS[seed % 5], 1), 30, random.Random(seed))
+        run = model_run(Config(clients=2, addresses=2, variant=VARIANTS[seed % 5], deletes=1), 30, random.Random(seed))
         answers = [i for i, m in enumerate(run.messages) if m.direction == "to client"]
         if not answers:
             continue

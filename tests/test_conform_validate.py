@@ -166,7 +166,7 @@ def _observe_random_run(variant: str, choices: list[int], client_nak: str) -> li
     from leasecheck.checker.explicit.compile import compile_successors
     from leasecheck.model.dhcp import Config, dhcp_system
 
-    system = dhcp_system(Config(1, 1, variant, 1, 1, 0, False, client_nak))
+    system = dhcp_system(Config(clients=1, addresses=1, variant=variant, deletes=1, losses=1, reboots=0, restart=False, client_nak=client_nak))
     successors = compile_successors(system)
     to_srv = next(i for i, v in enumerate(system.variables) if v.group == "to_srv")
     to_cli = next(i for i, v in enumerate(system.variables) if v.group == "to_cli")

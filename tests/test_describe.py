@@ -48,7 +48,7 @@ def test_describe_prints_every_action_and_variable_and_marks_the_fair_actions(va
     args = ["--clients", "2", "--addresses", "2", "--losses", "1", "--reboots", "1", "--restart"]
     code, out, err = run("describe", "--variant", variant, "--format", fmt, *args)
     assert (code, err) == (0, "")
-    system = dhcp_system(Config(2, 2, variant, 1, 1, 1, True))
+    system = dhcp_system(Config(clients=2, addresses=2, variant=variant, deletes=1, losses=1, reboots=1, restart=True))
     for v in system.variables:
         assert v.name in out, v.name
     for inst in system.instances:
@@ -66,7 +66,7 @@ def test_the_default_size_is_one_client_one_address(variant: str) -> None:
 
 
 def test_the_description_holds_every_command_of_the_traced_system() -> None:
-    cfg = Config(2, 2, "nt35", 1, 1, 1, True)
+    cfg = Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=1, restart=True)
     system = dhcp_system(cfg)
     d = describe_model(cfg)
     assert [a.name for a in d.actions] == [a.name for a in system.actions]
@@ -157,7 +157,7 @@ def model_md() -> str:
 def test_docs_model_names_every_action_variant_and_property() -> None:
     text = model_md()
     words = set(re.findall(r"[A-Za-z_0-9]+", text))
-    actions = [a.name for a in dhcp_system(Config(2, 2, restart=True)).actions]
+    actions = [a.name for a in dhcp_system(Config(clients=2, addresses=2, restart=True)).actions]
     missing = [n for n in (*actions, *VARIANTS, *PROPERTY_NAMES) if n not in words]
     assert not missing, f"docs/model.md does not mention {', '.join(missing)}"
 
@@ -192,7 +192,7 @@ def _reference_rows() -> list[tuple[Config, int]]:
     pattern = r"^\| `(\w+)` \| (\d+) x (\d+) \| (\d+) \| (\d+) \| (\d+) \| (on|off) \| ([\d,]+) \|$"
     for m in re.finditer(pattern, section, flags=re.M):
         variant, c, a, d, loss, r, restart, states = m.groups()
-        cfg = Config(int(c), int(a), variant, int(d), int(loss), int(r), restart == "on")
+        cfg = Config(clients=int(c), addresses=int(a), variant=variant, deletes=int(d), losses=int(loss), reboots=int(r), restart=restart == "on")
         rows.append((cfg, int(states.replace(",", ""))))
     return rows
 

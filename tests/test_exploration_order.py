@@ -49,13 +49,13 @@ def graph_order(graph: StateGraph) -> tuple[list[tuple[int, ...]], list[int], li
     return list(graph.states), list(graph.parent), list(graph.parent_cmd), list(zip(graph.dst, graph.cmd, strict=True))
 
 
-SMALL = [Config(c, a, v, d, loss, r, restart)
+SMALL = [Config(clients=c, addresses=a, variant=v, deletes=d, losses=loss, reboots=r, restart=restart)
          for v, (c, a), d, loss, r, restart in itertools.product(
              ("nt35", "nt40", "rfc2131", "dnsmasq", "authoritative"), ((1, 1), (1, 2), (2, 1)), (0, 1), (0, 1), (0, 1), (False, True))
          if not (loss and r)]
 
 
-@pytest.mark.parametrize("cfg", SMALL[::9] + [Config(2, 2, "nt35", 1, 1, 0)], ids=str)
+@pytest.mark.parametrize("cfg", SMALL[::9] + [Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=0)], ids=str)
 def test_both_explorers_number_the_states_in_the_models_order(cfg: Config) -> None:
     expected = model_order(cfg)
     system = dhcp_system(cfg)
@@ -65,7 +65,7 @@ def test_both_explorers_number_the_states_in_the_models_order(cfg: Config) -> No
 
 @pytest.mark.parametrize("limit", [1, 7, 100, 1000])
 def test_a_state_limit_keeps_the_same_first_states_in_both_explorers(limit: int) -> None:
-    system = dhcp_system(Config(2, 2, "nt40"))
+    system = dhcp_system(Config(clients=2, addresses=2, variant="nt40"))
     scalar, vector = explore(system, Limits(max_states=limit)), explore_vector(system, Limits(max_states=limit))
     assert list(scalar.states) == list(vector.states)
     assert list(scalar.parent) == list(vector.parent) and list(scalar.parent_cmd) == list(vector.parent_cmd)
@@ -90,9 +90,9 @@ def without_timings(document: dict) -> dict:
 
 
 @pytest.mark.parametrize("cfg", [
-    Config(1, 1, "nt35"), Config(1, 1, "nt35", losses=1), Config(1, 1, "rfc2131", reboots=1),
-    Config(2, 2, "nt35"), Config(2, 1, "nt40"), Config(2, 2, "dnsmasq", restart=True),
-    Config(1, 2, "authoritative", 1, 1, 0, True), Config(2, 2, "nt35", 1, 1, 0),
+    Config(clients=1, addresses=1, variant="nt35"), Config(clients=1, addresses=1, variant="nt35", losses=1), Config(clients=1, addresses=1, variant="rfc2131", reboots=1),
+    Config(clients=2, addresses=2, variant="nt35"), Config(clients=2, addresses=1, variant="nt40"), Config(clients=2, addresses=2, variant="dnsmasq", restart=True),
+    Config(clients=1, addresses=2, variant="authoritative", deletes=1, losses=1, reboots=0, restart=True), Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=0),
 ], ids=str)
 def test_both_explorers_give_the_same_json_counterexamples_and_all(cfg: Config) -> None:
     names = [n for n in PROPERTY_NAMES if cfg.restart or n != "kb_restart_workaround"]

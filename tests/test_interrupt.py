@@ -170,7 +170,7 @@ def test_an_interrupted_solver_call_is_no_proof_step() -> None:
 
     cancel = Cancellation()
     cancel.cancel()
-    run = run_check(dhcp_model(Config(1, 1, "nt40")), CheckOptions(("recovery",), engine="z3"), cancel=cancel)
+    run = run_check(dhcp_model(Config(clients=1, addresses=1, variant="nt40")), CheckOptions(("recovery",), engine="z3"), cancel=cancel)
     assert run.interrupted and int(run.exit_status) == 130
     assert [(r.verdict.value, r.method.value) for r in run.results] == [("unknown", "limit")]
 
@@ -180,7 +180,7 @@ def test_a_run_within_its_budget_is_unchanged() -> None:
     from leasecheck.model.dhcp import Config
     from leasecheck.properties.dhcp import dhcp_model
 
-    run = run_check(dhcp_model(Config(1, 1, "nt40")), CheckOptions(("recovery",), engine="both", timeout=120))
+    run = run_check(dhcp_model(Config(clients=1, addresses=1, variant="nt40")), CheckOptions(("recovery",), engine="both", timeout=120))
     assert not run.interrupted and int(run.exit_status) == 0
     assert all(r.stats.stop_reason == "" for r in run.reports)
 

@@ -15,7 +15,7 @@ from .conftest import analysis
 
 @pytest.mark.parametrize(
     "cfg",
-    [Config(2, 2, "nt40", 1, 1, 1, True), Config(2, 3, "nt35", 1, 1, 1, True), Config(1, 3, "authoritative", 2, 2, 2)],
+    [Config(clients=2, addresses=2, variant="nt40", deletes=1, losses=1, reboots=1, restart=True), Config(clients=2, addresses=3, variant="nt35", deletes=1, losses=1, reboots=1, restart=True), Config(clients=1, addresses=3, variant="authoritative", deletes=2, losses=2, reboots=2)],
     ids=str,
 )
 def test_an_ack_to_a_waiting_client_carries_its_address(cfg):

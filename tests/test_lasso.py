@@ -31,7 +31,7 @@ def loop_of(trace: Trace) -> list[tuple[str, str]]:
 
 
 def test_the_nt35_loop_is_discover_silence_timeout():
-    trace = recovery_trace(Config(1, 1, "nt35"))
+    trace = recovery_trace(Config(clients=1, addresses=1, variant="nt35"))
     assert loop_of(trace) == [
         ("Discover(0)", ""),
         ("ServeDiscover(0)", "silent: stale record"),
@@ -40,15 +40,15 @@ def test_the_nt35_loop_is_discover_silence_timeout():
 
 
 def test_the_prefix_deletes_the_active_lease():
-    trace = recovery_trace(Config(1, 1, "nt35"))
+    trace = recovery_trace(Config(clients=1, addresses=1, variant="nt35"))
     prefix = [s.action for s in trace.steps[1:trace.loop_start + 1]]
     assert "AdminDelete" in prefix
     assert prefix.index("RecvAck") < prefix.index("AdminDelete")
 
 
 def test_the_loop_shows_the_error_message():
-    trace = recovery_trace(Config(1, 1, "nt35"))
-    system = analysis(Config(1, 1, "nt35")).graph.system
+    trace = recovery_trace(Config(clients=1, addresses=1, variant="nt35"))
+    system = analysis(Config(clients=1, addresses=1, variant="nt35")).graph.system
     loop_states = [system.decode(s.state) for s in trace.steps[trace.loop_start:]]
     assert all(s["err"] == [1] for s in loop_states)  # "unable to obtain an IP network address"
     assert all(s["db"] == [FREE] and s["mem"] == [0] for s in loop_states)  # the stale record
@@ -56,14 +56,14 @@ def test_the_loop_shows_the_error_message():
 
 @pytest.mark.parametrize("client", [0, 1])
 def test_with_two_clients_the_stuck_client_still_loops_through_silent_discovers(client):
-    trace = recovery_trace(Config(2, 2, "nt35"), client)
+    trace = recovery_trace(Config(clients=2, addresses=2, variant="nt35"), client)
     loop = loop_of(trace)
     assert (f"ServeDiscover({client})", "silent: stale record") in loop
     assert (f"Timeout({client})", "no offer") in loop
 
 
 def test_the_lasso_replays_and_its_loop_is_fair():
-    cfg = Config(2, 2, "nt35")
+    cfg = Config(clients=2, addresses=2, variant="nt35")
     trace = recovery_trace(cfg)
     system = analysis(cfg).graph.system
     replay(system, trace)
@@ -83,7 +83,7 @@ def test_the_lasso_replays_and_its_loop_is_fair():
 def test_a_loop_that_starves_a_fair_action_is_refused_by_replay():
     # client 0 cycles through silent discovers while client 1 sits BOUND with T1 enabled
     # throughout and never taken: a real cycle, but not a fair run
-    cfg = Config(2, 2, "nt35")
+    cfg = Config(clients=2, addresses=2, variant="nt35")
     an = analysis(cfg)
     system = an.graph.system
     start = next(
@@ -103,7 +103,7 @@ def test_a_loop_that_starves_a_fair_action_is_refused_by_replay():
 
 
 def test_a_loop_that_does_not_close_is_refused_by_replay():
-    cfg = Config(1, 1, "nt35")
+    cfg = Config(clients=1, addresses=1, variant="nt35")
     trace = recovery_trace(cfg)
     system = analysis(cfg).graph.system
     with pytest.raises(ReplayError, match="loop does not close"):
@@ -111,7 +111,7 @@ def test_a_loop_that_does_not_close_is_refused_by_replay():
 
 
 def test_nt40_recovers_and_has_no_lasso():
-    cfg = Config(2, 2, "nt40")
+    cfg = Config(clients=2, addresses=2, variant="nt40")
     an = analysis(cfg)
     for prop in dhcp_properties(an.graph.system, cfg, ["recovery"]):
         result = decide(an, prop)

@@ -59,7 +59,7 @@ def _kinds(cfg: Config) -> dict[str, str]:
 @pytest.mark.parametrize("variant", sorted(EXPECTED))
 @pytest.mark.parametrize("explorer", ["vector", "scalar"])
 def test_each_kinds_verdict_at_1x1_carries_the_explicit_engines_method(variant: str, explorer: str) -> None:
-    cfg = Config(1, 1, variant, restart=True)
+    cfg = Config(clients=1, addresses=1, variant=variant, restart=True)
     want = EXPECTED[variant]
     assert {name: kind for name, (kind, _, _) in want.items()} == _kinds(cfg)
     run = check(cfg, properties=PROPERTY_NAMES, explorer=explorer)
@@ -74,7 +74,7 @@ def test_each_kinds_verdict_at_1x1_carries_the_explicit_engines_method(variant: 
 
 @pytest.mark.parametrize("variant", sorted(EXPECTED))
 def test_on_the_symmetry_quotient_the_methods_are_the_same_and_marked(variant: str) -> None:
-    cfg = Config(1, 1, variant, restart=True)
+    cfg = Config(clients=1, addresses=1, variant=variant, restart=True)
     run = check(cfg, properties=PROPERTY_NAMES, symmetry=True)
     assert {r.property: r.method for r in run.results} == {n: m for n, (_, _, m) in EXPECTED[variant].items()}
     assert all(r.quotient and r.renamed_from is None for r in run.results)
@@ -82,10 +82,10 @@ def test_on_the_symmetry_quotient_the_methods_are_the_same_and_marked(variant: s
 
 def test_the_other_verdicts_of_each_kind_carry_their_methods() -> None:
     cases = [
-        (Config(2, 1, "nt40"), "no_duplicate_address", V, Method.SHORTEST_PATH),  # a deleted lease handed out again
-        (Config(2, 1, "nt40"), "recovery", V, Method.FAIR_CYCLE),  # one address: the other client keeps it
-        (Config(1, 1, "nt35", losses=1), "kb_release_workaround", V, Method.FAIR_CYCLE),  # the RELEASE is lost
-        (Config(1, 1, "nt35"), "recoverable", V, Method.BACKWARD),  # without a restart nothing helps
+        (Config(clients=2, addresses=1, variant="nt40"), "no_duplicate_address", V, Method.SHORTEST_PATH),  # a deleted lease handed out again
+        (Config(clients=2, addresses=1, variant="nt40"), "recovery", V, Method.FAIR_CYCLE),  # one address: the other client keeps it
+        (Config(clients=1, addresses=1, variant="nt35", losses=1), "kb_release_workaround", V, Method.FAIR_CYCLE),  # the RELEASE is lost
+        (Config(clients=1, addresses=1, variant="nt35"), "recoverable", V, Method.BACKWARD),  # without a restart nothing helps
     ]
     for cfg, name, verdict, method in cases:
         results = check(cfg, properties=[name]).results
@@ -95,7 +95,7 @@ def test_the_other_verdicts_of_each_kind_carry_their_methods() -> None:
 
 def test_an_exploration_cut_short_leaves_unknown_by_a_limit() -> None:
     for symmetry in (False, True):
-        run = check(Config(1, 1, "nt35", restart=True), properties=PROPERTY_NAMES, max_states=10, symmetry=symmetry)
+        run = check(Config(clients=1, addresses=1, variant="nt35", restart=True), properties=PROPERTY_NAMES, max_states=10, symmetry=symmetry)
         assert not run.report.stats.complete
         # a witness or counterexample found before the limit still counts; nothing else is decided
         for r in run.results:
@@ -133,7 +133,7 @@ Z3_EXPECTED: dict[str, dict[str, tuple[Verdict, Method]]] = {
 @pytest.mark.parametrize("variant", sorted(Z3_EXPECTED))
 def test_the_z3_engine_at_1x1_names_its_search_or_proof(variant: str) -> None:
     want = Z3_EXPECTED[variant]
-    run = check(Config(1, 1, variant, restart=True), properties=list(want), engine="z3", depth=16)
+    run = check(Config(clients=1, addresses=1, variant=variant, restart=True), properties=list(want), engine="z3", depth=16)
     assert {r.property: (r.verdict, r.method) for r in run.results} == want
     assert all(not r.quotient and r.renamed_from is None for r in run.results)
 
@@ -143,7 +143,7 @@ def test_when_the_first_brief_pdr_gives_up_backward_reachability_proves_the_targ
     from leasecheck.checker.z3 import engine
 
     monkeypatch.setattr(engine, "FIRST_PDR", 0.001)  # Spacer cannot finish in a millisecond
-    run = check(Config(1, 1, "nt40", restart=True), properties=["kb_symptom"], engine="z3", depth=16)
+    run = check(Config(clients=1, addresses=1, variant="nt40", restart=True), properties=["kb_symptom"], engine="z3", depth=16)
     (result,) = run.results
     assert (result.verdict, result.method) == (V, Method.BACKWARD), result.reason
     assert "include no initial state, re-checked" in result.reason

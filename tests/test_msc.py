@@ -31,7 +31,7 @@ def test_the_terminal_chart_of_the_nt35_deadlock_matches_the_golden_text() -> No
 
 
 def test_the_chart_has_a_lane_per_client_the_server_and_the_administrator() -> None:
-    chart = build_chart(dhcp_system(Config(2, 2)), Trace((Step(None, (), "", dhcp_system(Config(2, 2)).initial),)))
+    chart = build_chart(dhcp_system(Config(clients=2, addresses=2)), Trace((Step(None, (), "", dhcp_system(Config(clients=2, addresses=2)).initial),)))
     assert chart.lanes == ("client 0", "client 1", "server", "admin")
 
 

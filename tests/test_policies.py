@@ -72,7 +72,7 @@ def test_a_written_variant_is_its_name(name):
 def test_the_variants_keep_todays_state_and_transition_counts(key):
     variant, C, A, D, L, R, restart = key
     # built from the written policy: the model sees fields only
-    graph = explore(dhcp_system(Config(C, A, ALIASES[variant].spec(), D, L, R, restart)))
+    graph = explore(dhcp_system(Config(clients=C, addresses=A, variant=ALIASES[variant].spec(), deletes=D, losses=L, reboots=R, restart=restart)))
     assert graph.complete
     assert (len(graph.states), int(graph.offsets[-1])) == TODAY[key]
 
@@ -80,7 +80,7 @@ def test_the_variants_keep_todays_state_and_transition_counts(key):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_the_variants_keep_todays_verdicts(variant):
     for expected, (L, R, restart) in zip(VERDICTS[variant], ((0, 0, False), (1, 1, True)), strict=True):
-        run = check(Config(2, 2, ALIASES[variant].spec(), 1, L, R, restart), properties=list(GENERAL))
+        run = check(Config(clients=2, addresses=2, variant=ALIASES[variant].spec(), deletes=1, losses=L, reboots=R, restart=restart), properties=list(GENERAL))
         got = {r.property: r.verdict.value for r in run.report.results}
         assert " ".join(got[p] for p in GENERAL) == expected
 
@@ -92,7 +92,7 @@ def test_the_model_has_no_code_path_per_variant():
 
 
 def _graph_size(policy: Policy, **budgets: int) -> tuple[int, int]:
-    cfg = Config(1, 1, policy.spec(), restart=False, **budgets)
+    cfg = Config(clients=1, addresses=1, variant=policy.spec(), restart=False, **budgets)
     graph = explore(dhcp_system(cfg))
     return len(graph.states), int(graph.offsets[-1])
 

@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from leasecheck import check
+from leasecheck import check, recovery_after_delete
 from leasecheck.checker.cli.main import main
-from leasecheck.checker.explicit.timeline import recovery_after_delete
 from leasecheck.checker.sweep import task as task_module
 from leasecheck.checker.sweep.executors import DaskExecutor, LocalExecutor, make_executor
 from leasecheck.checker.sweep.grid import (
@@ -103,13 +102,13 @@ def test_a_point_has_the_verdicts_check_gives_and_the_timelines_latency(variant)
     point = Point(variant, 2, 2, 1, 0, 0, False, False)
     record = run_point(point.as_dict(), LIMITS)
     assert record["status"] == "done" and record["key"] == point.key
-    run = check(Config(2, 2, variant, 1, 0, 0, False), properties=list(PROPERTIES))
+    run = check(Config(clients=2, addresses=2, variant=variant, deletes=1, losses=0, reboots=0, restart=False), properties=list(PROPERTIES))
     for name in PROPERTIES:
         verdicts = {r.verdict.value for r in run.report.results if r.property == name}
         expected = "violated" if "violated" in verdicts else "unknown" if "unknown" in verdicts else "holds"
         assert record["verdicts"][name] == expected
     assert record["states"] == run.report.stats.states
-    assert record["latency"] == recovery_after_delete(Config(2, 2, variant, 1)).timer_events
+    assert record["latency"] == recovery_after_delete(Config(clients=2, addresses=2, variant=variant, deletes=1)).timer_events
     assert (record["latency"] is None) == (variant == "nt35")
 
 

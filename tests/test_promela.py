@@ -82,14 +82,14 @@ def leasecheck_figures(cfg: Config) -> tuple[int, int, bool]:
 
 
 CONFIGS = [
-    *(Config(1, 1, v, deletes=d, restart=r, losses=loss)
+    *(Config(clients=1, addresses=1, variant=v, deletes=d, restart=r, losses=loss)
       for v in VARIANTS for d, r, loss in ((0, False, 0), (1, False, 0), (1, True, 0), (1, False, 1))),
-    *(Config(2, 1, v) for v in VARIANTS),
-    Config(2, 2, "nt40"),
-    Config(2, 2, "nt40", deletes=0),
-    Config(2, 2, "nt35", deletes=0),
-    Config(1, 1, "nt35", reboots=1),
-    Config(1, 1, "nt40", client_nak="ignore-while-renewing"),
+    *(Config(clients=2, addresses=1, variant=v) for v in VARIANTS),
+    Config(clients=2, addresses=2, variant="nt40"),
+    Config(clients=2, addresses=2, variant="nt40", deletes=0),
+    Config(clients=2, addresses=2, variant="nt35", deletes=0),
+    Config(clients=1, addresses=1, variant="nt35", reboots=1),
+    Config(clients=1, addresses=1, variant="nt40", client_nak="ignore-while-renewing"),
 ]
 
 
@@ -106,7 +106,7 @@ def test_spin_stores_exactly_leasecheck_reachable_states(cfg: Config, tmp_path: 
 
 @needs_spin
 def test_spin_finds_the_duplicate_address_after_a_delete_with_two_clients(tmp_path: Path) -> None:
-    cfg = Config(2, 2, "nt40")
+    cfg = Config(clients=2, addresses=2, variant="nt40")
     assert leasecheck_figures(cfg)[2]
     folder = compile_pan(cfg, tmp_path)
     run = pan(folder, "-N", "no_duplicate_address")
@@ -127,7 +127,7 @@ def test_spin_finds_the_duplicate_address_after_a_delete_with_two_clients(tmp_pa
 
 @needs_spin
 def test_spin_finds_no_duplicate_address_without_a_delete(tmp_path: Path) -> None:
-    folder = compile_pan(Config(2, 2, "nt40", deletes=0), tmp_path)
+    folder = compile_pan(Config(clients=2, addresses=2, variant="nt40", deletes=0), tmp_path)
     run = pan(folder, "-N", "no_duplicate_address")
     assert run.errors == 0
     assert not (folder / "model.pml.trail").exists()
@@ -143,7 +143,7 @@ def run_cli(*argv: str) -> tuple[int, str, str]:
 
 
 def test_export_writes_one_branch_per_guarded_command() -> None:
-    cfg = Config(2, 2, "nt40")
+    cfg = Config(clients=2, addresses=2, variant="nt40")
     code, out, _ = run_cli("export", "--promela", "--clients", "2", "--addresses", "2", "--variant", "nt40")
     assert code == 0
     assert out == promela_model(cfg).text
@@ -177,7 +177,7 @@ def test_export_property_picks_the_claims() -> None:
 
 
 def test_names_are_identifiers() -> None:
-    names = promela_names(dhcp_system(Config(2, 2, "nt35")).variables)
+    names = promela_names(dhcp_system(Config(clients=2, addresses=2, variant="nt35")).variables)
     assert names[:2] == ("st_0", "addr_0")
     assert all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n) for n in names)
     clash = [Variable(n, BOOL, False, n, None) for n in ("do", "old_x", "1a")]

@@ -23,18 +23,18 @@ REFERENCE = [
 
 @pytest.mark.parametrize("C, A, D, L, R, variant, restart, states", REFERENCE)
 def test_reachable_state_count_matches_the_reference(C, A, D, L, R, variant, restart, states):
-    graph = explore(dhcp_system(Config(C, A, variant, D, L, R, restart)))
+    graph = explore(dhcp_system(Config(clients=C, addresses=A, variant=variant, deletes=D, losses=L, reboots=R, restart=restart)))
     assert graph.complete
     assert len(graph.states) == states
 
 
 @pytest.mark.slow
 def test_three_clients_three_addresses_nt40():
-    graph = explore(dhcp_system(Config(3, 3, "nt40", 1)))
+    graph = explore(dhcp_system(Config(clients=3, addresses=3, variant="nt40", deletes=1)))
     assert len(graph.states) == 441_151
 
 
 @pytest.mark.parametrize("variant", ["nt35", "nt40", "rfc2131", "dnsmasq", "authoritative"])
 def test_no_reachable_state_is_a_deadlock(variant):
-    graph = explore(dhcp_system(Config(2, 2, variant, 1, 1, 1, True)))
+    graph = explore(dhcp_system(Config(clients=2, addresses=2, variant=variant, deletes=1, losses=1, reboots=1, restart=True)))
     assert all(graph.offsets[i] < graph.offsets[i + 1] for i in range(graph.expanded))

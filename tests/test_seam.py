@@ -12,7 +12,9 @@ With one process there is no one to starve it.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
+import json
 import pickle
 import re
 from collections.abc import Sequence
@@ -23,12 +25,15 @@ import pytest
 from leasecheck.checker.compare import compare
 from leasecheck.checker.explicit.engine import explicit_report
 from leasecheck.checker.explicit.explore import explore
+from leasecheck.checker.explicit.timeline import recovery_after_delete
+from leasecheck.checker.render.itf import TraceFileError, itf_document, read_itf, replay_trace_file
 from leasecheck.checker.render.jsondoc import report_json
 from leasecheck.checker.render.text import render_report
 from leasecheck.checker.replay import ClaimNotShown, check_claim, replay
 from leasecheck.checker.results import Method
 from leasecheck.checker.run import CheckOptions, run_check
 from leasecheck.checker.symmetry import Symmetry, SymmetryError, client_swap
+from leasecheck.errors import UserError
 from leasecheck.model.lang import (
     BOOL,
     Action,
@@ -40,7 +45,7 @@ from leasecheck.model.lang import (
     build_system,
     predicate,
 )
-from leasecheck.properties.model import Model, Narration
+from leasecheck.properties.model import Disruption, Model, ModelFamily, Narration
 from leasecheck.properties.spec import (
     GoalWords,
     Invariant,
@@ -69,17 +74,21 @@ SEAM_SIDE = (
 DHCP_MODULES = ("leasecheck.model.dhcp", "leasecheck.model.values", "leasecheck.model.policy",
                 "leasecheck.properties.dhcp", "leasecheck.properties.claims")
 
-#: modules on the seam's side that still import the DHCP model, and why; this list only shrinks
-NOT_YET_MIGRATED = {
-    # recovery after an AdminDelete counted in lease-timer events: a DHCP analysis that lives
-    # beside the explicit engine
-    "checker/explicit/timeline.py",
-    # the trace file records a DHCP Config and reads it back into one
-    "checker/render/itf.py",
-}
+#: the certificate kernel's modules, which may not import the DHCP model either; not
+#: checker/kernel/allsizes.py, which checks proofs about DHCP's first-order reading (checker/allsizes)
+NO_DHCP = (
+    "checker/kernel/fixed.py", "checker/kernel/reader.py", "checker/kernel/terms.py", "checker/kernel/verdict.py",
+    "checker/kernel/cvc5_check.py",
+)
+
+#: the one module through which the generic side may reach the DHCP model without being handed it
+#: (the families leasecheck ships), and who does: the trace file's reader and the fixed-size
+#: certificate's checker, whose files record a configuration and no family
+FAMILIES = "leasecheck.properties.families"
+FAMILY_DEFAULT_USERS = ["checker/kernel/fixed.py", "checker/render/itf.py"]
 
 
-def dhcp_imports(path: str) -> list[str]:
+def dhcp_imports(path: str, modules: Sequence[str] = DHCP_MODULES) -> list[str]:
     """The DHCP modules ``path`` imports, anywhere in it (functions and TYPE_CHECKING blocks too)."""
     tree = ast.parse((ROOT / path).read_text(), path)
     found = []
@@ -89,23 +98,24 @@ def dhcp_imports(path: str) -> list[str]:
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module:
             names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-        found += [n for n in names if n in DHCP_MODULES]
+        found += [n for n in names if n in modules]
     return found
 
 
-@pytest.mark.parametrize("path", [p for p in SEAM_SIDE if p not in NOT_YET_MIGRATED])
+@pytest.mark.parametrize("path", [*SEAM_SIDE, *NO_DHCP])
 def test_the_generic_side_reads_the_model_through_the_seam(path: str) -> None:
     assert not dhcp_imports(path), f"{path} imports the DHCP model: read it from the Model instead"
 
 
-@pytest.mark.parametrize("path", sorted(NOT_YET_MIGRATED))
-def test_the_list_of_modules_not_yet_migrated_is_true(path: str) -> None:
-    # a module that no longer imports the DHCP model leaves the list
-    assert path in SEAM_SIDE and dhcp_imports(path)
+def test_only_the_readers_of_files_without_a_family_default_to_a_shipped_one() -> None:
+    users = sorted(p for p in (*SEAM_SIDE, *NO_DHCP) if dhcp_imports(p, (FAMILIES,)))
+    assert users == FAMILY_DEFAULT_USERS
 
 
 def test_the_rule_sees_every_module_it_names() -> None:
-    assert all((ROOT / p).is_file() for p in SEAM_SIDE)
+    assert all((ROOT / p).is_file() for p in (*SEAM_SIDE, *NO_DHCP))
+    assert {p.name for p in (ROOT / "checker" / "kernel").glob("*.py")} - {"__init__.py", "allsizes.py"} == \
+        {Path(p).name for p in NO_DHCP}
     assert len([p for p in SEAM_SIDE if "checker/explicit/" in p]) >= 10
 
 
@@ -172,6 +182,27 @@ def lock_properties(processes: int, system: System, name: str) -> Sequence[Prope
     return out
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LockConfig:
+    """The lock model's one parameter."""
+
+    processes: int = 1
+
+    def __post_init__(self) -> None:
+        if isinstance(self.processes, bool) or not isinstance(self.processes, int) or not 1 <= self.processes <= 4:
+            raise UserError(f"processes must be a whole number from 1 to 4, not {self.processes!r}")
+
+
+def lock_of(cfg: LockConfig) -> Model:
+    return lock_model(cfg.processes)
+
+
+#: every lock: how a trace file's recorded configuration becomes a lock model again
+LOCK = ModelFamily("lock", LockConfig, lock_of)
+#: a process that gives the lock back waits for it again: counted in its requests
+GIVES_BACK = Disruption("Release", "", "starvation_free", ("Request",), ("Acquire",))
+
+
 def lock_model(processes: int) -> Model:
     return Model(
         trace=functools.partial(lock_system, processes),
@@ -182,6 +213,9 @@ def lock_model(processes: int) -> Model:
         title=f"lock {processes}",
         parameters=(("processes", processes),),
         narration=Narration((("Acquire", "the process takes the lock"),)),
+        config=LockConfig(processes=processes),
+        disruption=GIVES_BACK,
+        family=LOCK,
     )
 
 
@@ -296,3 +330,55 @@ def test_a_report_crosses_to_another_process_with_its_model() -> None:
     assert [(r.property, r.client, r.verdict, r.reason) for r in again.results] == \
         [(r.property, r.client, r.verdict, r.reason) for r in report.results]
     assert again.model.select(["starvation_free"])[0].words == critical_words(0)
+
+
+# --- the lock through the trace file and the timeline ---------------------------------------------
+
+
+def starved_trace(model: Model):  # noqa: ANN201
+    report, _ = explicit_report(model, ["starvation_free"])
+    trace = report.results[0].trace
+    assert trace is not None and trace.is_lasso
+    return trace
+
+
+def test_the_lock_is_written_as_a_trace_file_and_read_back_as_a_lock() -> None:
+    model = lock_model(2)
+    trace = starved_trace(model)
+    doc = json.loads(json.dumps(itf_document(model.system, model.config, trace, prop="starvation_free", client=0,
+                                             verdict="violated")))
+    assert doc["params"] == ["processes"] and doc["vars"] == ["pc", "locked"]
+    assert doc["#meta"]["varTypes"] == {"processes": "Int", "pc": "Seq(Str)", "locked": "Bool"}
+    assert doc["#meta"]["leasecheck"]["config"] == {"processes": 2}
+    assert doc["states"][0] == {"#meta": {"index": 0, "action": None}, "processes": 2, "pc": ["idle", "idle"],
+                                "locked": False}
+    back = read_itf(doc, LOCK)
+    assert back.config == LockConfig(processes=2)
+    assert (back.trace.steps, back.trace.loop_start) == (trace.steps, trace.loop_start)
+    assert back.model is not None and back.model.names == model.names
+    assert replay_trace_file(back).name == "lock[2]"
+    # the lock's own names are what the reader holds a lock's file to
+    doc["#meta"]["leasecheck"]["client"] = 2
+    with pytest.raises(TraceFileError, match="the client is 2, not a client of the configuration"):
+        read_itf(doc, LOCK)
+    doc["#meta"]["leasecheck"].update(client=0, config={"processes": 9})
+    with pytest.raises(TraceFileError, match="processes must be a whole number from 1 to 4"):
+        read_itf(doc, LOCK)
+
+
+def test_a_lock_trace_file_is_not_read_as_dhcp() -> None:
+    model = lock_model(2)
+    doc = itf_document(model.system, model.config, starved_trace(model))
+    with pytest.raises(TraceFileError, match="unknown fields: \"processes\""):
+        read_itf(doc)
+
+
+def test_the_timeline_measures_the_lock_s_way_back_in_its_own_events() -> None:
+    run = recovery_after_delete(lock_model(2), 0)
+    assert run.config == LockConfig(processes=2)
+    assert run.trace.steps[run.delete_step].instance == "Release(0)"
+    assert run.timer_events == 1 and run.timers == ("Request",)
+    assert run.trace.steps[-1].instance == "Acquire(0)"
+    replay(lock_model(2).system, run.trace)
+    with pytest.raises(ValueError, match="names no disruption"):
+        recovery_after_delete(dataclasses.replace(lock_model(2), disruption=None))

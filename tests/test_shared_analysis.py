@@ -18,11 +18,11 @@ from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.properties.dhcp import dhcp_model, dhcp_properties
 
 CONFIGS = [
-    Config(2, 1, "nt35", 1, 1, 1, True),
-    Config(2, 2, "nt35", 1, 0, 0, False),
-    Config(2, 2, "nt35", 1, 1, 0, True),
-    Config(2, 2, "nt40", 1, 1, 1, False),
-    pytest.param(Config(3, 2, "nt35", 1, 0, 0, True), marks=pytest.mark.sweep),
+    Config(clients=2, addresses=1, variant="nt35", deletes=1, losses=1, reboots=1, restart=True),
+    Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=0, reboots=0, restart=False),
+    Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=0, restart=True),
+    Config(clients=2, addresses=2, variant="nt40", deletes=1, losses=1, reboots=1, restart=False),
+    pytest.param(Config(clients=3, addresses=2, variant="nt35", deletes=1, losses=0, reboots=0, restart=True), marks=pytest.mark.sweep),
 ]
 
 
@@ -72,7 +72,7 @@ def test_the_scalar_analyses_decide_as_the_vector_ones_on_one_graph(cfg: Config)
 
 
 def test_vector_backward_and_forward_are_the_scalar_ones() -> None:
-    system = dhcp_system(Config(2, 2, "nt35", 1, 1, 0, True))
+    system = dhcp_system(Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=0, restart=True))
     graph = explore_vector(system)
     an = VectorAnalysis(graph)
     rng = np.random.default_rng(7)

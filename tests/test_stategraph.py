@@ -28,7 +28,7 @@ def test_nt40_has_no_stuck_state_and_no_fair_loop_avoiding_holds() -> None:
 
 def test_large_configurations_are_refused() -> None:
     with pytest.raises(GraphTooLarge, match="too many to draw"):
-        state_graph_view(Config(2, 2), max_states=100)
+        state_graph_view(Config(clients=2, addresses=2), max_states=100)
 
 
 def test_graph_command_writes_an_svg(tmp_path: Path) -> None:

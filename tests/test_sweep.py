@@ -44,7 +44,7 @@ H, X = Verdict.HOLDS, Verdict.VIOLATED
 
 def sweep_configs() -> list[Config]:
     return [
-        Config(C, A, v, D, L, R, restart)
+        Config(clients=C, addresses=A, variant=v, deletes=D, losses=L, reboots=R, restart=restart)
         for C, A in ((1, 1), (1, 2), (2, 1), (2, 2))
         for D, L, R in itertools.product((0, 1), repeat=3)
         for restart in (False, True)
@@ -253,7 +253,7 @@ FEW_2X2 = {
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_engine_agrees_on_a_few_2x2_configurations(variant: str) -> None:
-    both, explicit = (Config(2, 2, variant, D, L, R, restart) for D, L, R, restart in FEW_2X2[variant])
+    both, explicit = (Config(clients=2, addresses=2, variant=variant, deletes=D, losses=L, reboots=R, restart=restart) for D, L, R, restart in FEW_2X2[variant])
     tally = agreement([both, explicit], [True, False])
     assert not tally.z3_unknown, "\n".join(tally.z3_unknown)
     assert tally.z3 == 6
@@ -291,7 +291,7 @@ def test_every_engine_agrees_everywhere_at_2x2_the_rest(variant: str, deletes: i
 
 
 def test_the_few_2x2_configurations_hold_every_budget_value_and_a_delete_per_variant() -> None:
-    both = [Config(2, 2, v, *FEW_2X2[v][0]) for v in VARIANTS]
+    both = [Config(clients=2, addresses=2, variant=v, **dict(zip(("deletes", "losses", "reboots", "restart"), FEW_2X2[v][0], strict=True))) for v in VARIANTS]
     assert all(half(cfg) == 0 and cfg.deletes == 0 for cfg in both)
     assert all(FEW_2X2[v][1][0] == 1 for v in VARIANTS)
     for field in ("losses", "reboots", "restart"):

@@ -65,14 +65,14 @@ def renamings(C, A, fixed=()):
 
 @pytest.mark.parametrize("variant, classes", [("nt40", 1_046), ("nt35", 1_347)])
 def test_two_clients_two_addresses_have_the_reference_number_of_classes(variant, classes):
-    system = dhcp_system(Config(2, 2, variant, 1))
+    system = dhcp_system(Config(clients=2, addresses=2, variant=variant, deletes=1))
     graph = explore_vector(system, canonical=Symmetry(system).canonical)
     assert graph.complete and len(graph.states) == classes
 
 
 @pytest.mark.parametrize("cfg, fixed", [
-    (Config(2, 2, "nt40"), ()), (Config(2, 2, "nt35"), (0,)), (Config(2, 2, "nt40", 1, 1, 1, True), ()),
-    (Config(3, 1, "nt35", 1, 0, 1), (0,)),
+    (Config(clients=2, addresses=2, variant="nt40"), ()), (Config(clients=2, addresses=2, variant="nt35"), (0,)), (Config(clients=2, addresses=2, variant="nt40", deletes=1, losses=1, reboots=1, restart=True), ()),
+    (Config(clients=3, addresses=1, variant="nt35", deletes=1, losses=0, reboots=1), (0,)),
 ])
 def test_the_reduced_count_is_the_number_of_orbits_of_the_full_graph(cfg, fixed):
     system = dhcp_system(cfg)
@@ -92,7 +92,7 @@ def _reachable(cfg: Config) -> list[tuple[int, ...]]:
 
 @pytest.mark.parametrize("fixed", [(), (0,)])
 def test_the_representative_is_a_renaming_and_the_same_for_the_whole_class(fixed):
-    cfg = Config(3, 2, "nt35", 1, 0, 0, True)
+    cfg = Config(clients=3, addresses=2, variant="nt35", deletes=1, losses=0, reboots=0, restart=True)
     system = dhcp_system(cfg)
     sym = Symmetry(system, fixed)
     rng = random.Random(7)
@@ -106,7 +106,7 @@ def test_the_representative_is_a_renaming_and_the_same_for_the_whole_class(fixed
 
 
 def test_states_of_different_classes_get_different_representatives():
-    cfg = Config(2, 3, "nt40")
+    cfg = Config(clients=2, addresses=3, variant="nt40")
     system = dhcp_system(cfg)
     states = list(explore(system).states)
     sym = Symmetry(system)
@@ -118,7 +118,7 @@ def test_states_of_different_classes_get_different_representatives():
 
 
 def test_client_zero_predicates_are_invariant_under_the_subgroup_that_fixes_client_zero():
-    cfg = Config(3, 2, "nt35", 1, 0, 1)
+    cfg = Config(clients=3, addresses=2, variant="nt35", deletes=1, losses=0, reboots=1)
     system = dhcp_system(cfg)
     sym = Symmetry(system, (0,))
     states = list(explore(system).states)[::37]
@@ -130,9 +130,9 @@ def test_client_zero_predicates_are_invariant_under_the_subgroup_that_fixes_clie
         assert all(holds(e, s) == holds(e, r) for s, r in zip(states, reps, strict=True))
 
 
-CONFIGS = [Config(2, 2, "nt35"), Config(2, 2, "nt40"), Config(2, 2, "rfc2131"), Config(2, 2, "authoritative"),
-           Config(2, 2, "nt35", restart=True), Config(2, 2, "dnsmasq", 1, 1, 0),
-           pytest.param(Config(3, 2, "nt40"), marks=pytest.mark.sweep)]
+CONFIGS = [Config(clients=2, addresses=2, variant="nt35"), Config(clients=2, addresses=2, variant="nt40"), Config(clients=2, addresses=2, variant="rfc2131"), Config(clients=2, addresses=2, variant="authoritative"),
+           Config(clients=2, addresses=2, variant="nt35", restart=True), Config(clients=2, addresses=2, variant="dnsmasq", deletes=1, losses=1, reboots=0),
+           pytest.param(Config(clients=3, addresses=2, variant="nt40"), marks=pytest.mark.sweep)]
 
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=str)
@@ -152,7 +152,7 @@ def test_reduced_verdicts_are_the_full_graphs_verdicts_for_client_zero(cfg):
 
 
 def test_the_kb_deadlock_is_a_concrete_fair_lasso_under_symmetry():
-    report, _ = explicit_report(dhcp_model(Config(2, 2, "nt35")), ["recovery"], symmetry=True)
+    report, _ = explicit_report(dhcp_model(Config(clients=2, addresses=2, variant="nt35")), ["recovery"], symmetry=True)
     (r,) = report.results
     assert str(r.verdict) == "violated" and r.trace is not None and r.trace.loop_start is not None
     loop = [s.action for s in r.trace.steps[r.trace.loop_start + 1:]]
@@ -166,8 +166,8 @@ def run(*argv):
 
 def test_the_release_workaround_fails_under_symmetry_with_losses_as_without():
     """With a lost message the Release workaround can fail; the reduced engine shows a concrete lasso."""
-    report, _ = explicit_report(dhcp_model(Config(2, 2, "nt35", 1, 1, 0)), ["kb_release_workaround"], symmetry=True)
-    full, _ = explicit_report(dhcp_model(Config(2, 2, "nt35", 1, 1, 0)), ["kb_release_workaround"])
+    report, _ = explicit_report(dhcp_model(Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=0)), ["kb_release_workaround"], symmetry=True)
+    full, _ = explicit_report(dhcp_model(Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=0)), ["kb_release_workaround"])
     (r,) = report.results
     assert str(r.verdict) == "violated" and r.trace is not None
     assert {str(x.verdict) for x in full.results} == {"violated"}
@@ -201,7 +201,7 @@ def test_a_state_limit_under_symmetry_is_unknown_never_holds():
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", ["nt35", "nt40"])
 def test_three_by_three_recovery_and_recoverable_agree_with_the_full_graph(variant):
-    cfg = Config(3, 3, variant)
+    cfg = Config(clients=3, addresses=3, variant=variant)
     names = ["recovery", "recoverable"]
     report, _ = explicit_report(dhcp_model(cfg), names, symmetry=True)
     full, _ = explicit_report(dhcp_model(cfg), names)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leasecheck.checker.explicit.timeline import recovery_after_delete
+from leasecheck.api import recovery_after_delete
 from leasecheck.model.dhcp import Config
 
 

@@ -28,7 +28,7 @@ def edges(graph) -> set[tuple[tuple[int, ...], int, tuple[int, ...]]]:
 
 @pytest.mark.parametrize("C, A, D, L, R, variant, restart, states", REFERENCE)
 def test_the_vector_explorer_reaches_the_reference_count_and_the_scalar_graph(C, A, D, L, R, variant, restart, states):
-    system = dhcp_system(Config(C, A, variant, D, L, R, restart))
+    system = dhcp_system(Config(clients=C, addresses=A, variant=variant, deletes=D, losses=L, reboots=R, restart=restart))
     vector, scalar = explore_vector(system), explore(system)
     assert vector.complete and len(vector.states) == states
     assert set(vector.states) == set(scalar.states)
@@ -36,12 +36,12 @@ def test_the_vector_explorer_reaches_the_reference_count_and_the_scalar_graph(C,
 
 
 def test_every_transition_is_the_scalar_explorers_transition():
-    system = dhcp_system(Config(2, 2, "nt35", 1, 1, 1, True))
+    system = dhcp_system(Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=1, restart=True))
     assert edges(explore_vector(system)) == edges(explore(system))
 
 
 def test_parent_links_are_shortest_paths():
-    system = dhcp_system(Config(2, 2, "nt40", 1, 1, 0))
+    system = dhcp_system(Config(clients=2, addresses=2, variant="nt40", deletes=1, losses=1, reboots=0))
     vector, scalar = explore_vector(system), explore(system)
 
     def depths(graph) -> dict[tuple[int, ...], int]:
@@ -51,8 +51,8 @@ def test_parent_links_are_shortest_paths():
 
 
 @pytest.mark.parametrize("cfg", [
-    Config(1, 1, "nt35"), Config(1, 1, "nt40"), Config(1, 1, "dnsmasq"), Config(1, 1, "authoritative", reboots=1),
-    Config(2, 2, "nt35"), Config(2, 2, "nt40"), Config(2, 2, "nt35", restart=True), Config(2, 1, "rfc2131"),
+    Config(clients=1, addresses=1, variant="nt35"), Config(clients=1, addresses=1, variant="nt40"), Config(clients=1, addresses=1, variant="dnsmasq"), Config(clients=1, addresses=1, variant="authoritative", reboots=1),
+    Config(clients=2, addresses=2, variant="nt35"), Config(clients=2, addresses=2, variant="nt40"), Config(clients=2, addresses=2, variant="nt35", restart=True), Config(clients=2, addresses=1, variant="rfc2131"),
 ])
 def test_verdicts_are_those_of_the_scalar_explorer(cfg):
     system = dhcp_system(cfg)
@@ -69,7 +69,7 @@ def test_verdicts_are_those_of_the_scalar_explorer(cfg):
 
 
 def test_vectorised_fair_components_are_the_loop_versions():
-    cfg = Config(2, 2, "nt35", 1, 1, 0)
+    cfg = Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=0)
     system = dhcp_system(cfg)
     graph = explore_vector(system)
     for p in dhcp_properties(system, cfg, ["recovery"]):
@@ -82,7 +82,7 @@ def test_vectorised_fair_components_are_the_loop_versions():
 
 
 def test_a_state_limit_keeps_exactly_that_many_states_and_is_never_holds():
-    cfg = Config(2, 2, "nt40")
+    cfg = Config(clients=2, addresses=2, variant="nt40")
     system = dhcp_system(cfg)
     graph = explore_vector(system, Limits(max_states=1000))
     assert not graph.complete and len(graph.states) == 1000 and "state limit of 1000" in graph.stop_reason
@@ -93,13 +93,13 @@ def test_a_state_limit_keeps_exactly_that_many_states_and_is_never_holds():
 
 
 def test_a_timeout_stops_the_search_incomplete():
-    graph = explore_vector(dhcp_system(Config(3, 3, "nt40")), Limits(timeout=0.05))
+    graph = explore_vector(dhcp_system(Config(clients=3, addresses=3, variant="nt40")), Limits(timeout=0.05))
     assert not graph.complete and graph.stop_reason.startswith("timeout after 0.05 s")
     assert 0 < len(graph.states) < 441_151
 
 
 def test_packing_is_a_bijection_on_reachable_states():
-    system = dhcp_system(Config(2, 2, "nt35", 1, 1, 1, True))
+    system = dhcp_system(Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=1, restart=True))
     lay = layout(system)
     states: np.ndarray = np.asarray(list(explore(system).states))
     keys = pack(lay, states)
@@ -108,7 +108,7 @@ def test_packing_is_a_bijection_on_reachable_states():
 
 
 def test_four_clients_need_two_words():
-    assert layout(dhcp_system(Config(4, 3, "nt40"))).words == 2
+    assert layout(dhcp_system(Config(clients=4, addresses=3, variant="nt40"))).words == 2
 
 
 def test_the_key_table_numbers_distinct_keys_in_order_and_finds_them_again():
@@ -125,7 +125,7 @@ def test_the_key_table_numbers_distinct_keys_in_order_and_finds_them_again():
     assert again.first.size == 0 and (again.ids[::-1] == added.ids).all()
 
 
-@pytest.mark.parametrize("cfg", [Config(2, 2, "nt35", 1, 1, 1, True), Config(3, 2, "authoritative", 2, 0, 1)], ids=str)
+@pytest.mark.parametrize("cfg", [Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=1, restart=True), Config(clients=3, addresses=2, variant="authoritative", deletes=2, losses=0, reboots=1)], ids=str)
 def test_successors_of_arbitrary_states_agree_with_the_reference_interpreter(cfg):
     """Random states, reachable or not: every guard and update evaluated over arrays as by leasecheck.model.interp."""
     system = dhcp_system(cfg)
@@ -142,5 +142,5 @@ def test_successors_of_arbitrary_states_agree_with_the_reference_interpreter(cfg
 
 
 def test_three_clients_three_addresses_nt40_has_the_reference_count():
-    graph = explore_vector(dhcp_system(Config(3, 3, "nt40")))
+    graph = explore_vector(dhcp_system(Config(clients=3, addresses=3, variant="nt40")))
     assert graph.complete and len(graph.states) == 441_151

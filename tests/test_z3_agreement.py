@@ -44,33 +44,33 @@ def agree(cfg: Config, names: list[str], options: Z3Options = OPTIONS) -> None:
 @pytest.mark.parametrize("variant", [v if v == "nt35" else pytest.param(v, marks=pytest.mark.sweep) for v in VARIANTS])
 def test_safety_verdicts_agree_at_2x2(variant: str) -> None:
     # the README's test command: nt35 (the KB's); the other variants in the sweep tier
-    agree(Config(2, 2, variant), SAFETY)
+    agree(Config(clients=2, addresses=2, variant=variant), SAFETY)
 
 
 @pytest.mark.sweep  # the README's test command has Z3's invariants at 2x2 without deletes in tests/test_sweep.py
 def test_safety_verdicts_agree_at_2x2_without_deletes() -> None:
-    agree(Config(2, 2, "nt40", deletes=0), SAFETY)
+    agree(Config(clients=2, addresses=2, variant="nt40", deletes=0), SAFETY)
 
 
 @pytest.mark.sweep
 def test_invariants_that_pdr_did_not_prove_are_proved_with_the_mined_invariant() -> None:
-    for cfg, name in ((Config(2, 2, "authoritative"), "single_binding"), (Config(2, 2, "nt40", deletes=0), "no_duplicate_address")):
+    for cfg, name in ((Config(clients=2, addresses=2, variant="authoritative"), "single_binding"), (Config(clients=2, addresses=2, variant="nt40", deletes=0), "no_duplicate_address")):
         (result,) = z3_report(dhcp_model(cfg), [name], OPTIONS).results
         assert result.verdict is Verdict.HOLDS and result.method is Method.MINED_INVARIANT, (cfg.describe(), result.reason)
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (2, 2)])
 def test_kb_symptom_witness_has_the_explicit_engines_length(shape: tuple[int, int]) -> None:
-    agree(Config(*shape, "nt35"), ["kb_symptom"])
+    agree(Config(clients=shape[0], addresses=shape[1], variant="nt35"), ["kb_symptom"])
 
 
 @pytest.mark.long
 def test_safety_verdicts_agree_at_2x3() -> None:
-    agree(Config(2, 3, "nt40"), SAFETY + ["kb_symptom"])
+    agree(Config(clients=2, addresses=3, variant="nt40"), SAFETY + ["kb_symptom"])
 
 
 def test_nt35_recovery_lasso_replays_and_is_no_longer_than_the_explicit_one() -> None:
-    cfg = Config(1, 1, "nt35")
+    cfg = Config(clients=1, addresses=1, variant="nt35")
     explicit, _ = explicit_report(dhcp_model(cfg), ["recovery"])
     symbolic = z3_report(dhcp_model(cfg), ["recovery"], Z3Options(depth=16, timeout=60))
     (mine,), (theirs,) = symbolic.results, explicit.results
@@ -85,11 +85,11 @@ def test_nt35_recovery_lasso_replays_and_is_no_longer_than_the_explicit_one() ->
 
 
 def test_a_lasso_too_long_for_the_depth_gives_unknown_not_holds() -> None:
-    (result,) = z3_report(dhcp_model(Config(1, 1, "nt35")), ["recovery"], Z3Options(depth=5, timeout=20)).results
+    (result,) = z3_report(dhcp_model(Config(clients=1, addresses=1, variant="nt35")), ["recovery"], Z3Options(depth=5, timeout=20)).results
     assert result.verdict is Verdict.UNKNOWN and result.method is Method.LIMIT
     assert "5 steps" in result.reason  # the reason names the depth the search stopped at
 
 
 def test_properties_the_engine_does_not_decide_are_unknown_and_unsupported() -> None:
-    report = z3_report(dhcp_model(Config(1, 1, "nt35")), ["recoverable", "kb_release_workaround", "kb_stuck_after_expiry"])
+    report = z3_report(dhcp_model(Config(clients=1, addresses=1, variant="nt35")), ["recoverable", "kb_release_workaround", "kb_stuck_after_expiry"])
     assert all(r.verdict is Verdict.UNKNOWN and r.method is Method.UNSUPPORTED for r in report.results)

@@ -92,7 +92,7 @@ def _closure(cfg: Config, name: str):
 
 def test_backward_reachability_proves_an_unreachable_target_with_a_certificate_that_rechecks() -> None:
     # nt40 answers DHCPNAK: the KB symptom (renewing, with an error, after a delete) never happens
-    problem, invariant, sets, closure = _closure(Config(1, 1, "nt40"), "kb_symptom")
+    problem, invariant, sets, closure = _closure(Config(clients=1, addresses=1, variant="nt40"), "kb_symptom")
     assert closure
     xs = problem.unknowns[0].formals
     cert = horn.Certificate(problem, (z3.And(invariant.formula(xs), z3.Not(sets.union(closure))),))
@@ -104,4 +104,4 @@ def test_backward_reachability_proves_an_unreachable_target_with_a_certificate_t
 
 def test_backward_reachability_reaches_the_initial_state_of_a_reachable_target() -> None:
     # nt35: the KB symptom is reachable
-    assert _closure(Config(1, 1, "nt35"), "kb_symptom")[3] is None
+    assert _closure(Config(clients=1, addresses=1, variant="nt35"), "kb_symptom")[3] is None

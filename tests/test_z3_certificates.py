@@ -17,7 +17,7 @@ from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.properties.dhcp import dhcp_model, dhcp_properties
 from leasecheck.properties.spec import Invariant, Verdict
 
-CFG = Config(2, 2, "nt40")
+CFG = Config(clients=2, addresses=2, variant="nt40")
 
 
 def _proof() -> horn.Certificate:
@@ -50,7 +50,7 @@ def test_the_smtlib_certificate_answers_unsat_and_a_corrupted_one_does_not() -> 
 
 
 def test_every_proved_property_of_a_run_carries_a_rechecking_certificate() -> None:
-    run = z3_run(dhcp_model(Config(1, 1, "nt40")), ["no_duplicate_address", "single_binding"], Z3Options(depth=6, timeout=60))
+    run = z3_run(dhcp_model(Config(clients=1, addresses=1, variant="nt40")), ["no_duplicate_address", "single_binding"], Z3Options(depth=6, timeout=60))
     assert [r.verdict for r in run.report.results] == [Verdict.HOLDS, Verdict.HOLDS]
     assert len(run.certificates) == 2
     assert all(check_certificate_text(c.smtlib, ["z3"]).valid for c in run.certificates)

@@ -58,7 +58,7 @@ def _certificate(cfg: Config) -> horn.Certificate:
 
 @pytest.mark.parametrize("shape", [(1, 1), pytest.param((2, 2), marks=pytest.mark.sweep)])
 def test_the_mined_invariant_is_inductive_and_true_in_every_reachable_state(shape: tuple[int, int]) -> None:
-    cfg = Config(*shape, "nt40")
+    cfg = Config(clients=shape[0], addresses=shape[1], variant="nt40")
     tr, _, mined = _setup(cfg)
     graph = explore(tr.system)
     assert graph.complete
@@ -71,7 +71,7 @@ def test_the_mined_invariant_is_inductive_and_true_in_every_reachable_state(shap
 
 def test_the_mined_invariant_excludes_unreachable_states() -> None:
     # not a trivial invariant: at 1x1 the clauses leave far fewer states than the type allows
-    tr, _, mined = _setup(Config(1, 1, "nt40"))
+    tr, _, mined = _setup(Config(clients=1, addresses=1, variant="nt40"))
     xs = tr.state("x")
     solver = z3.Solver()
     solver.add(tr.in_range(xs), mined.formula(xs))
@@ -84,13 +84,13 @@ def test_the_mined_invariant_excludes_unreachable_states() -> None:
 
 @pytest.mark.parametrize("shape", [(1, 1), pytest.param((2, 2), marks=pytest.mark.sweep)])
 def test_nt40_recovery_ranking_is_complete_and_its_certificate_rechecks(shape: tuple[int, int]) -> None:
-    cert = _certificate(Config(*shape, "nt40"))
+    cert = _certificate(Config(clients=shape[0], addresses=shape[1], variant="nt40"))
     assert horn.recheck(cert) is None
     assert horn.recheck_smtlib(horn.certificate_smtlib(cert)) is None
 
 
 def test_a_corrupted_ranking_certificate_is_rejected() -> None:
-    cert = _certificate(Config(1, 1, "nt40"))
+    cert = _certificate(Config(clients=1, addresses=1, variant="nt40"))
     levels = len(cert.formulas) - 1
     assert horn.recheck(cert.replace(0, z3.BoolVal(True))) is not None  # the invariant weakened
     emptied = horn.recheck(cert.replace(levels, z3.BoolVal(False)))  # the last level's states dropped
@@ -100,7 +100,7 @@ def test_a_corrupted_ranking_certificate_is_rejected() -> None:
 
 
 def test_nt35_ranking_leaves_reachable_states_and_the_lasso_replays() -> None:
-    cfg = Config(1, 1, "nt35")
+    cfg = Config(clients=1, addresses=1, variant="nt35")
     tr, prop, _, ranked = _ranked(cfg)
     assert not ranked.complete and ranked.remainder
     left = functools.partial(union_formula, ranked.remainder)
@@ -113,7 +113,7 @@ def test_nt35_ranking_leaves_reachable_states_and_the_lasso_replays() -> None:
 
 @pytest.mark.sweep
 def test_nt40_recovery_is_proved_at_2x2_for_every_client() -> None:
-    run = z3_run(dhcp_model(Config(2, 2, "nt40")), ["recovery"], OPTIONS)
+    run = z3_run(dhcp_model(Config(clients=2, addresses=2, variant="nt40")), ["recovery"], OPTIONS)
     assert [r.verdict for r in run.report.results] == [Verdict.HOLDS, Verdict.HOLDS]
     assert len(run.certificates) == 2
 
@@ -121,7 +121,7 @@ def test_nt40_recovery_is_proved_at_2x2_for_every_client() -> None:
 @pytest.mark.parametrize(("timeout", "search_time"), [(0.001, None), (0.5, 0.5), (60, 0.2)])
 def test_a_recovery_proof_cut_short_is_unknown_never_holds(timeout: float, search_time: float | None) -> None:
     options = Z3Options(depth=16, timeout=timeout, search_time=search_time)
-    (result,) = z3_report(dhcp_model(Config(1, 1, "nt40")), ["recovery"], options).results
+    (result,) = z3_report(dhcp_model(Config(clients=1, addresses=1, variant="nt40")), ["recovery"], options).results
     assert result.verdict is Verdict.UNKNOWN and result.method is Method.LIMIT
 
 
@@ -136,7 +136,7 @@ def test_a_search_of_many_calls_gets_ten_times_the_time_of_one_unless_told() -> 
 @pytest.mark.long
 @pytest.mark.parametrize("variant", ["rfc2131", "dnsmasq", "authoritative", "nt35"])
 def test_recovery_verdicts_agree_at_2x2(variant: str) -> None:
-    cfg = Config(2, 2, variant)
+    cfg = Config(clients=2, addresses=2, variant=variant)
     options = Z3Options(depth=24, timeout=300)
     comparison = compare(explicit_report(dhcp_model(cfg), ["recovery"])[0], z3_report(dhcp_model(cfg), ["recovery"], options))
     assert not comparison.disagreements

@@ -26,7 +26,7 @@ from leasecheck.properties.spec import Recovery, Verdict
 OPTIONS = Z3Options(depth=20, timeout=120)
 
 
-@pytest.mark.parametrize("cfg", [Config(2, 2, "nt35", restart=True), Config(3, 1, "rfc2131")],
+@pytest.mark.parametrize("cfg", [Config(clients=2, addresses=2, variant="nt35", restart=True), Config(clients=3, addresses=1, variant="rfc2131")],
                          ids=lambda c: c.describe())
 def test_renaming_clients_maps_every_transition_to_a_transition(cfg: Config) -> None:
     system = dhcp_system(cfg)
@@ -47,12 +47,12 @@ def test_renaming_clients_maps_every_transition_to_a_transition(cfg: Config) -> 
 
 def test_a_renaming_that_is_no_permutation_is_refused() -> None:
     with pytest.raises(SymmetryError):
-        client_renaming(dhcp_system(Config(2, 1, "nt40")), (0, 0))
+        client_renaming(dhcp_system(Config(clients=2, addresses=1, variant="nt40")), (0, 0))
 
 
 @pytest.mark.sweep
 def test_client_one_gets_client_zeros_certificate_renamed_and_it_rechecks() -> None:
-    cfg = Config(2, 2, "nt40")
+    cfg = Config(clients=2, addresses=2, variant="nt40")
     run = z3_run(dhcp_model(cfg), ["recovery"], OPTIONS)
     first, second = run.report.results
     assert first.verdict is second.verdict is Verdict.HOLDS
@@ -74,26 +74,26 @@ def test_client_one_gets_client_zeros_certificate_renamed_and_it_rechecks() -> N
 
 
 def test_client_one_gets_client_zeros_lasso_renamed_and_it_replays() -> None:
-    run = z3_run(dhcp_model(Config(2, 1, "nt40")), ["recovery"], OPTIONS)  # one address: the other client may keep it
+    run = z3_run(dhcp_model(Config(clients=2, addresses=1, variant="nt40")), ["recovery"], OPTIONS)  # one address: the other client may keep it
     first, second = run.report.results
     assert first.verdict is second.verdict is Verdict.VIOLATED
     assert first.trace is not None and second.trace is not None and second.trace.is_lasso
     assert len(first.trace) == len(second.trace) and second.renamed_from == 0 and second.method is first.method
-    swap = client_swap(dhcp_system(Config(2, 1, "nt40")), 1)
+    swap = client_swap(dhcp_system(Config(clients=2, addresses=1, variant="nt40")), 1)
     assert [swap.state(s.state) for s in first.trace.steps] == [s.state for s in second.trace.steps]
 
 
 @pytest.mark.sweep
 def test_client_one_gets_client_zeros_safety_results_renamed() -> None:
-    proved = z3_run(dhcp_model(Config(2, 1, "nt40")), ["kb_symptom"], OPTIONS)
+    proved = z3_run(dhcp_model(Config(clients=2, addresses=1, variant="nt40")), ["kb_symptom"], OPTIONS)
     first, second = proved.report.results
     assert first.verdict is second.verdict is Verdict.VIOLATED  # unreachable: the KB symptom never occurs
     assert second.renamed_from == 0 and first.renamed_from is None and second.method is first.method
     assert len(proved.certificates) == 2 and all(horn.recheck(c.certificate) is None for c in proved.certificates)
-    found = z3_run(dhcp_model(Config(2, 1, "nt35")), ["kb_symptom"], OPTIONS)
+    found = z3_run(dhcp_model(Config(clients=2, addresses=1, variant="nt35")), ["kb_symptom"], OPTIONS)
     first, second = found.report.results
     assert first.verdict is second.verdict is Verdict.HOLDS and first.method is second.method is Method.BMC
     assert second.renamed_from == 0 and first.renamed_from is None
     assert first.trace is not None and second.trace is not None and len(first.trace) == len(second.trace)
-    swap = client_swap(dhcp_system(Config(2, 1, "nt35")), 1)
+    swap = client_swap(dhcp_system(Config(clients=2, addresses=1, variant="nt35")), 1)
     assert [swap.state(s.state) for s in first.trace.steps] == [s.state for s in second.trace.steps]

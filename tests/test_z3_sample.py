@@ -28,7 +28,7 @@ def _depths(graph: StateGraph) -> list[int]:
 
 
 def test_a_complete_search_meets_every_reachable_state_with_shortest_paths() -> None:
-    system = dhcp_system(Config(2, 1, "nt35", losses=1))
+    system = dhcp_system(Config(clients=2, addresses=1, variant="nt35", losses=1))
     found = sample.sample(system)
     graph = explore(system)
     assert found.complete and not found.extra
@@ -45,7 +45,7 @@ def test_a_complete_search_meets_every_reachable_state_with_shortest_paths() -> 
 
 
 def test_a_search_stopped_short_says_so_and_samples_only_reachable_states() -> None:
-    system = dhcp_system(Config(2, 2, "nt40"))
+    system = dhcp_system(Config(clients=2, addresses=2, variant="nt40"))
     found = sample.sample(system, searched=500)
     reachable = set(explore(system).states)
     assert not found.complete
@@ -57,7 +57,7 @@ def test_a_search_stopped_short_says_so_and_samples_only_reachable_states() -> N
 
 
 def test_the_lasso_search_finds_as_long_a_lasso_with_the_samples_paths(monkeypatch: pytest.MonkeyPatch) -> None:
-    cfg = Config(1, 1, "nt35")
+    cfg = Config(clients=1, addresses=1, variant="nt35")
     system = dhcp_system(cfg)
     (prop, *_) = dhcp_properties(system, cfg, ["recovery"])
     assert isinstance(prop, Recovery)
@@ -90,7 +90,7 @@ def test_the_lasso_search_finds_as_long_a_lasso_with_the_samples_paths(monkeypat
 def test_houdinis_drops_from_concrete_steps_leave_the_same_invariant(monkeypatch: pytest.MonkeyPatch) -> None:
     # the greatest inductive subset of the candidates is unique: the clauses dropped after a
     # concrete search from each counterexample to induction must all lie outside it
-    system = dhcp_system(Config(2, 1, "nt40", losses=1))
+    system = dhcp_system(Config(clients=2, addresses=1, variant="nt40", losses=1))
     found = sample.sample(system)
     helped = houdini.mine(Translator(system), 60, sampled=found).invariant
     monkeypatch.setattr(houdini, "NEARBY", 0)

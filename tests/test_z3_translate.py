@@ -18,11 +18,11 @@ from leasecheck.model import interp
 from leasecheck.model.dhcp import Config, dhcp_system
 
 CONFIGS = (
-    Config(1, 1, "nt35"),
-    Config(2, 2, "nt40"),
-    Config(2, 2, "nt35", losses=1, reboots=1, restart=True),
-    Config(2, 1, "authoritative", deletes=2),
-    Config(1, 2, "dnsmasq", losses=1),
+    Config(clients=1, addresses=1, variant="nt35"),
+    Config(clients=2, addresses=2, variant="nt40"),
+    Config(clients=2, addresses=2, variant="nt35", losses=1, reboots=1, restart=True),
+    Config(clients=2, addresses=1, variant="authoritative", deletes=2),
+    Config(clients=1, addresses=2, variant="dnsmasq", losses=1),
 )
 
 
@@ -67,7 +67,7 @@ test_z3_step_has_exactly_the_interpreters_successors_40_times = pytest.mark.swee
 
 
 def _test_bitvector_translation_agrees_with_the_integer_one(walk: list[int]) -> None:
-    system = dhcp_system(Config(2, 2, "nt35"))
+    system = dhcp_system(Config(clients=2, addresses=2, variant="nt35"))
     state = random_reachable(system, walk)
     assert z3_successors(Translator(system, bitvectors=True), state) == z3_successors(Translator(system), state)
 
@@ -81,7 +81,7 @@ test_bitvector_translation_agrees_with_the_integer_one_20_times = pytest.mark.sw
 
 
 def test_state_constants_are_named_after_the_variable_and_the_step() -> None:
-    tr = Translator(dhcp_system(Config(1, 1, "nt40")))
+    tr = Translator(dhcp_system(Config(clients=1, addresses=1, variant="nt40")))
     names = [str(x) for x in tr.state(3)]
     assert "st[0]@3" in names and "deletes_left@3" in names
     assert [str(f) for f in tr.fire(3)][0].endswith("@3")

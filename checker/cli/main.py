@@ -130,8 +130,9 @@ def _add_config_options(p: argparse.ArgumentParser) -> None:
 
 
 def _config(args: argparse.Namespace) -> Config:
-    return Config(args.clients, args.addresses, args.variant, args.deletes, args.losses, args.reboots, args.restart,
-                  args.client_nak, args.client_reboot)
+    return Config(clients=args.clients, addresses=args.addresses, variant=args.variant,
+                  deletes=args.deletes, losses=args.losses, reboots=args.reboots, restart=args.restart,
+                  client_nak=args.client_nak, client_reboot=args.client_reboot)
 
 
 def build_parser() -> argparse.ArgumentParser:

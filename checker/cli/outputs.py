@@ -86,7 +86,7 @@ def replay_command(file: str, chart: str | None, fmt: str, out: TextIO) -> int:
     from leasecheck.checker.render.msc import build_chart, render_chart_text
     from leasecheck.checker.render.text import render_trace
     from leasecheck.checker.replay import ClaimNotShown, ReplayError
-    from leasecheck.properties.dhcp import describe_config, dhcp_model
+    from leasecheck.properties.dhcp import dhcp_model
 
     if chart is not None:
         check_output_paths(chart)
@@ -105,7 +105,7 @@ def replay_command(file: str, chart: str | None, fmt: str, out: TextIO) -> int:
         raise OutputError(f"{name}: not a behaviour of the model: {exc}") from None
     except ClaimNotShown as exc:
         raise OutputError(f"{name}: {exc}") from None
-    out.write(f"{name}: {len(tf.trace)} steps replay in the model ({describe_config(tf.config)})\n")
+    out.write(f"{name}: {len(tf.trace)} steps replay in the model ({tf.config.describe(words=True)})\n")
     title = name
     if tf.property is not None and tf.verdict is not None:
         who = "" if tf.client is None else f", client {tf.client}"

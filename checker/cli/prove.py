@@ -361,7 +361,8 @@ def render_json(run: ProofRun) -> dict[str, Any]:
 
 
 def run_prove(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    cfg = Config(1, 1, args.variant, args.deletes, args.losses, args.reboots, args.restart, args.client_nak)
+    cfg = Config(clients=1, addresses=1, variant=args.variant,
+                 deletes=args.deletes, losses=args.losses, reboots=args.reboots, restart=args.restart, client_nak=args.client_nak)
     if args.any_budget and args.prop == "recovery":
         raise ProveUsageError("--any-budget is for invariants: recovery needs a finite budget of deletes")
 

@@ -74,8 +74,9 @@ class Projection:
 
     def __init__(self, budgets: Budgets, k: int):
         self.budgets, self.k = budgets, k
-        cfg = Config(2, k + 1, budgets.variant, budgets.deletes, budgets.losses, budgets.reboots + 1,
-                     budgets.restart, budgets.client_nak, budgets.client_reboot)
+        cfg = Config(clients=2, addresses=k + 1, variant=budgets.variant,
+                     deletes=budgets.deletes, losses=budgets.losses, reboots=budgets.reboots + 1,
+                     restart=budgets.restart, client_nak=budgets.client_nak, client_reboot=budgets.client_reboot)
         self.system = dhcp_system(cfg)
         self.stepper = _Stepper(self.system)
         variables = self.system.variables

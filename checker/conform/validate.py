@@ -264,8 +264,9 @@ def model_config(classified: Classified, events: Sequence[Event], variant: str, 
     deletes = sum(1 for e in events if isinstance(e, Delete)) or 1
     seen = sum(1 for e in events if isinstance(e, Observed) and isinstance(e.message, Request)
                and e.message.kind == "REBOOTING")
-    return Config(max(1, len(classified.clients)), max(1, len(classified.addresses)), variant, deletes, losses,
-                  max(seen, reboots), restart, client_nak, client_reboot)
+    return Config(clients=max(1, len(classified.clients)), addresses=max(1, len(classified.addresses)), variant=variant,
+                  deletes=deletes, losses=losses,
+                  reboots=max(seen, reboots), restart=restart, client_nak=client_nak, client_reboot=client_reboot)
 
 
 def check_losses(losses: object) -> None:

@@ -29,6 +29,7 @@ import numpy as np
 from leasecheck.checker.explicit.compile import compile_predicate
 from leasecheck.checker.explicit.explore import StateGraph
 from leasecheck.checker.results import LoopFairness, Step, Trace
+from leasecheck.errors import InternalError
 from leasecheck.model.lang import Expr, structure
 
 
@@ -226,7 +227,7 @@ class GraphAnalysis:
 
             step = _bfs_inside(g, cur, component, is_target_state, is_target_edge)
             if step is None:  # cannot happen for a fair component
-                raise RuntimeError("internal error: a fair component has no witness for an instance")
+                raise InternalError("a fair component has no witness for an instance")
             for k, v in step:
                 loop.append((k, v))
                 taken |= bit[k]
@@ -235,7 +236,7 @@ class GraphAnalysis:
         if not loop or cur != entry:
             back = _bfs_inside(g, cur, component, lambda u: u == entry, lambda k: False, min_len=1)
             if back is None:
-                raise RuntimeError("internal error: a component's state cannot return to its entry")
+                raise InternalError("a component's state cannot return to its entry")
             loop.extend(back)
         path = prefix + loop
         loop_start = len(prefix) - 1

@@ -13,6 +13,7 @@ import numpy as np
 from leasecheck.checker.explicit.analysis import Escape, GraphAnalysis
 from leasecheck.checker.replay import confirm
 from leasecheck.checker.results import CheckResult, Method, Trace
+from leasecheck.errors import InternalError
 from leasecheck.model.lang import Expr
 from leasecheck.properties.spec import (
     AfterAction,
@@ -205,7 +206,7 @@ def _path_into(an: GraphAnalysis, start: int, ends: bytearray, goal: Expr) -> li
                     w = p
                 return out[::-1]
             queue.append(w)
-    raise RuntimeError("internal error: an escaping state has no path to a fair component")
+    raise InternalError("an escaping state has no path to a fair component")
 
 
 def _stuck_reachable(an: GraphAnalysis, prop: StuckReachable) -> CheckResult:

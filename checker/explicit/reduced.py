@@ -46,7 +46,7 @@ from leasecheck.checker.explicit.vanalysis import VectorAnalysis
 from leasecheck.checker.replay import confirm
 from leasecheck.checker.results import CheckResult, LoopFairness, Method, Step, Trace
 from leasecheck.checker.symmetry import Symmetry
-from leasecheck.errors import UserError
+from leasecheck.errors import InternalError, UserError
 from leasecheck.model.lang import Expr, System, structure
 from leasecheck.properties.spec import AfterAction, Property, Recovery, Verdict
 
@@ -102,7 +102,7 @@ class QuotientAnalysis(VectorAnalysis):
         reps = self.symmetry.canonical(np.asarray([s for _, s in options], dtype=np.int64))
         matches = [(k, nxt) for (k, nxt), rep in zip(options, reps.tolist(), strict=True) if tuple(rep) == want]
         if not matches:
-            raise RuntimeError("internal error: a quotient step has no concrete counterpart")
+            raise InternalError("a quotient step has no concrete counterpart")
         # prefer the quotient step's own action instance (the same whenever the group fixes it)
         same = [m for m in matches if commands[m[0]].action == commands[step].action
                 and commands[m[0]].params == commands[step].params]
@@ -119,7 +119,7 @@ class QuotientAnalysis(VectorAnalysis):
         if i not in self._tree:  # the initial state
             state = g.system.initial
             if self.symmetry.canonical_state(state) != tuple(g.states[i]):
-                raise RuntimeError("internal error: the initial state is not its own representative")
+                raise InternalError("the initial state is not its own representative")
             self._tree[i] = (-1, state)
         for j in reversed(chain):
             self._tree[j] = self._step(self._tree[g.parent[j]][1], g.parent_cmd[j], j)
@@ -135,7 +135,7 @@ class QuotientAnalysis(VectorAnalysis):
         """Concrete (command, state) steps whose states' representatives follow ``path``."""
         g = self.graph
         if path[0][1] != 0 or g.parent[0] != -1:
-            raise RuntimeError("internal error: a quotient path that does not start at the initial state")
+            raise InternalError("a quotient path that does not start at the initial state")
         tree = 1  # how long a prefix of the path follows the BFS tree
         while tree < len(path) and g.parent[path[tree][1]] == path[tree - 1][1] \
                 and g.parent_cmd[path[tree][1]] == path[tree][0]:
@@ -150,7 +150,7 @@ class QuotientAnalysis(VectorAnalysis):
     def trace(self, path: list[tuple[int, int]], loop_start: int | None = None,
               fairness: LoopFairness | None = None) -> Trace:
         if loop_start is not None:
-            raise RuntimeError("internal error: quotient lassos are built by the reduced engine only")
+            raise InternalError("quotient lassos are built by the reduced engine only")
         return _trace(self.graph, self.lift(path), None, None)
 
 
@@ -204,7 +204,7 @@ def _fixed_bits(an: QuotientAnalysis) -> np.ndarray:
         if fixed:
             pos = position.setdefault(c.instance, len(position))
             if pos > 62:
-                raise RuntimeError("internal error: too many fixed instances for one bit set")
+                raise InternalError("too many fixed instances for one bit set")
             out.append(1 << pos)
         else:
             out.append(0)
@@ -325,7 +325,7 @@ def _after_action(an: QuotientAnalysis, prop: AfterAction) -> CheckResult:
         else:
             lasso = _lift_component(an, concrete, next(c for c in fair if end in c))
             if not isinstance(lasso, Trace):
-                raise RuntimeError("internal error: a fair component's renaming is not fair")
+                raise InternalError("a fair component's renaming is not fair")
             trace = lasso
             reason = f"after {prop.action} at step {len(g.path_to(i))}, a fair run never {prop.words.gets}"
             method = Method.FAIR_CYCLE
@@ -425,7 +425,7 @@ def _lasso(an: QuotientAnalysis, prefix: list[tuple[int, tuple[int, ...]]], stat
                 if w not in prev:
                     prev[w] = (k, u)
                     queue.append(w)
-        raise RuntimeError("internal error: no path inside a strongly connected component")
+        raise InternalError("no path inside a strongly connected component")
 
     loop: list[tuple[int, int]] = []
     everywhere = enabled[0]

@@ -1,53 +1,63 @@
-"""How a client gets a lease back after the administrator deletes it, counted in lease timer events.
+"""How a participant recovers after the disruption its model names, counted in the model's own events.
 
-:func:`recovery_after_delete` explores a configuration, takes the first reachable moment where
-AdminDelete removes the lease of a client that holds it, and searches the protocol's own (fair)
-actions for the run back to ``holds`` that passes the fewest lease timer events (T1, T2, Expire;
-RFC 2131 4.4.5). The answer is computed from the model: a count and the timer at which the
-recovering exchange starts, or ``None`` when no such run exists. The run is replayed through the
-reference interpreter before it is returned.
+:func:`recovery_after_delete` reads the model's :class:`~leasecheck.properties.model.Disruption`
+(for DHCP: AdminDelete removes a client's lease; recovery is ``holds(c)`` again, counted in lease
+timer events T1, T2, Expire, RFC 2131 4.4.5). It explores the model, takes the first reachable
+moment where the disruption hits a participant whose goal holds, and searches the model's own
+(fair) actions for the run back to the goal that passes the fewest counted events. The answer is
+computed from the model: a count and the events on the way, or ``None`` when no such run exists.
+The run is replayed through the reference interpreter before it is returned.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 from leasecheck.checker.explicit.analysis import GraphAnalysis
 from leasecheck.checker.explicit.explore import explore
 from leasecheck.checker.replay import replay
 from leasecheck.checker.results import Trace
-from leasecheck.model.dhcp import Config, dhcp_system, holds
-from leasecheck.model.lang import predicate
+from leasecheck.errors import UserError
+from leasecheck.properties.model import Model
 
-LEASE_TIMERS = ("T1", "T2", "Expire")
+
+class NothingToRecoverFrom(UserError):
+    """The model names no disruption here, or it never hits the participant asked about."""
 
 
 @dataclass(frozen=True)
 class RecoveryRun:
-    """The quickest recovery after a delete: ``timer_events`` is None when there is none."""
+    """The quickest recovery after a disruption (a delete): ``timer_events`` is None when there is none."""
 
-    config: Config
+    config: Any  # the model's configuration
     client: int
-    delete_step: int  # index of the AdminDelete step in ``trace``
+    delete_step: int  # index of the disrupting step (AdminDelete) in ``trace``
     timer_events: int | None
-    timers: tuple[str, ...]  # the lease timer events on the way back, in order
-    answer: str  # how the server answered the request that followed the last timer
-    trace: Trace  # from the initial state, through the delete, back to holds (or up to the delete)
+    timers: tuple[str, ...]  # the counted events (lease timers) on the way back, in order
+    answer: str  # how the other side answered after the last counted event
+    trace: Trace  # from the initial state, through the disruption, back to the goal (or up to it)
 
     @property
     def recovers(self) -> bool:
         return self.timer_events is not None
 
 
-def recovery_after_delete(cfg: Config, client: int = 0) -> RecoveryRun:
-    """The run back to ``holds(client)`` after its lease is deleted with the fewest lease timer events."""
-    if cfg.deletes < 1:
-        raise ValueError("a recovery after a delete needs a configuration with deletes >= 1")
-    system = dhcp_system(cfg)
+def recovery_after_delete(model: Model, client: int = 0) -> RecoveryRun:
+    """The run back to ``client``'s goal after the model's disruption (a delete) with the fewest
+    counted events (lease timer events); :class:`NothingToRecoverFrom` when there is none to measure."""
+    hit = model.disruption
+    if hit is None or hit.refused:
+        raise NothingToRecoverFrom(hit.refused if hit else f"{model.description} names no disruption to recover from")
+    wanted = [p for p in model.select([hit.goal]) if p.client == client]
+    if not wanted:
+        raise NothingToRecoverFrom(f"{hit.goal} does not speak of {client} in {model.description}")
+    system = model.system
     graph = explore(system)
     an = GraphAnalysis(graph)
-    goal = an.mask(predicate(system.variables, lambda s: holds(s, client)))
+    goal = an.mask(wanted[0].goal)  # type: ignore[union-attr]
+    label = hit.label.format(key=client)
     commands = system.commands
     fair = [system.instances[c.instance].fair for c in commands]
     start = None
@@ -56,17 +66,17 @@ def recovery_after_delete(cfg: Config, client: int = 0) -> RecoveryRun:
             continue
         for e in graph.out_edges(u):
             cmd = commands[graph.cmd[e]]
-            if cmd.action == "AdminDelete" and not goal[graph.dst[e]] and cmd.label == f"client {client}'s lease":
+            if cmd.action == hit.action and not goal[graph.dst[e]] and cmd.label == label:
                 start = (u, e)
                 break
         if start is not None:
             break
     if start is None:
-        raise ValueError(f"in {cfg.describe()} no delete removes the lease of client {client} while it holds it")
+        raise NothingToRecoverFrom(f"in {model.title} no {hit.action} hits {client} while its goal holds")
     u, e = start
     prefix = graph.path_to(u) + [(graph.cmd[e], graph.dst[e])]
     after = graph.dst[e]
-    # 0-1 breadth-first search: a lease timer of the client costs 1, every other fair action 0
+    # 0-1 breadth-first search: a counted event of the participant costs 1, every other fair action 0
     cost = {after: 0}
     back: dict[int, tuple[int, int]] = {}
     queue = deque([after])
@@ -80,7 +90,7 @@ def recovery_after_delete(cfg: Config, client: int = 0) -> RecoveryRun:
             c = graph.cmd[k]
             if not fair[c]:
                 continue
-            step = 1 if commands[c].action in LEASE_TIMERS and commands[c].params == (client,) else 0
+            step = 1 if commands[c].action in hit.counted and commands[c].params == (client,) else 0
             w, nc = graph.dst[k], cost[v] + step
             if nc < cost.get(w, 1 << 30):
                 cost[w] = nc
@@ -98,12 +108,12 @@ def recovery_after_delete(cfg: Config, client: int = 0) -> RecoveryRun:
     replay(system, trace)
     delete_step = len(prefix) - 1
     steps = trace.steps[delete_step + 1:]
-    timers = tuple(s.action for s in steps if s.action in LEASE_TIMERS and s.params == (client,))
-    answer = "never: no run of the protocol's own actions gets the lease back"
+    timers = tuple(s.action for s in steps if s.action in hit.counted and s.params == (client,))
+    answer = hit.never
     if found is not None:
-        last_timer = max((n for n, s in enumerate(steps) if s.action in LEASE_TIMERS and s.params == (client,)),
+        last_timer = max((n for n, s in enumerate(steps) if s.action in hit.counted and s.params == (client,)),
                          default=-1)
         served = [s.label for s in steps[last_timer + 1:]
-                  if s.action in ("ServeRequest", "ServeDiscover") and s.params == (client,)]
-        answer = served[0] if served else "no server answer needed"
-    return RecoveryRun(cfg, client, delete_step, None if found is None else cost[found], timers, answer, trace)
+                  if s.action in hit.answers and s.params == (client,)]
+        answer = served[0] if served else "no answer needed"
+    return RecoveryRun(model.config, client, delete_step, None if found is None else cost[found], timers, answer, trace)

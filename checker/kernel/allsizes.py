@@ -73,7 +73,7 @@ class AllSizesHeader:
         if not isinstance(cfg, dict) or set(cfg) != set(CONFIG_KEYS):
             raise NotACertificate(f"its configuration needs exactly the keys {', '.join(CONFIG_KEYS)}")
         try:
-            config = Config(1, 1, **cfg)
+            config = Config(clients=1, addresses=1, **cfg)
         except (ConfigError, TypeError) as exc:
             raise NotACertificate(f"its configuration: {exc}") from None
         prop, rule, model, anyb = doc["property"], doc["rule"], doc["model"], doc["any_budget"]
@@ -89,8 +89,7 @@ class AllSizesHeader:
     def describe(self) -> str:
         c = self.config
         budgets = "every budget" if self.any_budget else f"D={c.deletes}, L={c.losses}, R={c.reboots}"
-        extra = "".join([", restart" if c.restart else "", "" if c.client_nak == "obey" else f", client NAK {c.client_nak}",
-                         "" if c.client_reboot == "keep-on-silence" else f", client reboot {c.client_reboot}"])
+        extra = (", restart" if c.restart else "") + c.modes()
         sizes = "every number of clients and addresses" + (" A >= C" if self.rule == "ranking" else "")
         return f"{self.property}, {c.variant}, {budgets}{extra}, {sizes}"
 

@@ -6,13 +6,18 @@ the kernel built (docs/certificates.md).
 :func:`expected_part` is the one generator of what a certificate of a header must contain (the
 writer, :mod:`..certificate`, prints it); :func:`audit` reads a file and says what differs;
 :func:`discharge` asks one solver about every obligation of an audited file.
+
+A header records a configuration and no model family, so the kernel reads it as the default
+family's (:data:`leasecheck.properties.families.DEFAULT_FAMILY`, its one way to DHCP) and reads
+the rest from that family's :class:`~leasecheck.properties.model.Model`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import z3
 
@@ -20,10 +25,10 @@ from leasecheck.checker.kernel.reader import HEADER_KEY, Atom, Expr, Node, NotAC
 from leasecheck.checker.kernel.terms import Definition, define, smtlib, term
 from leasecheck.checker.z3.translate import Translator
 from leasecheck.errors import UserError, quoted
-from leasecheck.model.dhcp import Config, ConfigError, dhcp_system
 from leasecheck.model.lang import Expr as ModelExpr
 from leasecheck.model.lang import System, not_
-from leasecheck.properties.dhcp import PROPERTY_NAMES, dhcp_properties
+from leasecheck.properties.families import DEFAULT_FAMILY
+from leasecheck.properties.model import Model
 from leasecheck.properties.spec import Invariant, Property, Reachable, Recovery
 
 #: the version of the format written and read
@@ -39,7 +44,7 @@ class Header:
     over states encoded as ``sort``; for the ranking rule, each level's helpful instance (None: a
     level every step leaves)."""
 
-    config: Config
+    config: Any  #: a configuration of the default family (DHCP's ``Config``)
     property: str
     client: int | None
     rule: str
@@ -65,15 +70,15 @@ class Header:
         if set(doc) != want:
             raise NotACertificate(f"its header needs exactly the keys {', '.join(sorted(want))}")
         cfg = doc["config"]
-        names = {f.name for f in fields(Config)}
+        names = set(DEFAULT_FAMILY.parameters)
         if not isinstance(cfg, dict) or set(cfg) != names:
             raise NotACertificate(f"its configuration needs exactly the keys {', '.join(sorted(names))}")
         try:
-            config = Config(**cfg)
-        except ConfigError as exc:
+            config = DEFAULT_FAMILY.config(**cfg)
+        except UserError as exc:
             raise NotACertificate(f"its configuration: {exc}") from None
         prop, client, rule, sort, levels = (doc[k] for k in ("property", "client", "rule", "sort", "levels"))
-        if not isinstance(prop, str) or prop not in PROPERTY_NAMES:
+        if not isinstance(prop, str) or prop not in model_of(config).names:
             raise NotACertificate(f"unknown property {quoted(prop)}")
         if client is not None and type(client) is not int:
             raise NotACertificate(f"client must be a number or null, not {quoted(client)}")
@@ -85,7 +90,12 @@ class Header:
 
     def describe(self) -> str:
         who = "" if self.client is None else f" for client {self.client}"
-        return f"{self.property}{who}, {self.config.describe()}"
+        return f"{self.property}{who}, {model_of(self.config).title}"
+
+
+def model_of(config: Any) -> Model:
+    """The model of a header's configuration (built once per configuration by the family)."""
+    return DEFAULT_FAMILY.build(config)
 
 
 def json_dumps(doc: object) -> str:
@@ -127,9 +137,9 @@ class ModelMismatch(UserError):
 
 
 def _property(system: System, header: Header) -> Property:
-    props = [p for p in dhcp_properties(system, header.config, [header.property]) if p.client == header.client]
+    props = [p for p in model_of(header.config).select([header.property]) if p.client == header.client]
     if not props:
-        raise ModelMismatch(f"{header.property} has no client {header.client} in {header.config.describe()}")
+        raise ModelMismatch(f"{header.property} has no client {header.client} in {model_of(header.config).title}")
     return props[0]
 
 
@@ -143,10 +153,10 @@ def _goal(prop: Property) -> tuple[str, ModelExpr]:
     raise ModelMismatch(f"{prop.name} is not a property a certificate proves")
 
 
-def header_for(config: Config, prop: str, client: int | None, sort: str, levels: Sequence[str | None] = ()) -> Header:
+def header_for(config: Any, prop: str, client: int | None, sort: str, levels: Sequence[str | None] = ()) -> Header:
     """The header of a proof of ``prop`` (for ``client``), its rule read off the property's kind."""
     draft = Header(config, prop, client, "invariant", sort, tuple(levels))
-    rule, _ = _goal(_property(dhcp_system(config), draft))
+    rule, _ = _goal(_property(model_of(config).system, draft))
     return Header(config, prop, client, rule, sort, tuple(levels))
 
 
@@ -175,7 +185,7 @@ def command_note(system: System, k: int) -> str:
 def expected_part(header: Header) -> Part:
     """The legend, declarations, model definitions and obligations of a certificate of ``header``,
     rebuilt from the model of its configuration."""
-    system = dhcp_system(header.config)
+    system = model_of(header.config).system
     prop = _property(system, header)
     rule, goal = _goal(prop)
     if rule != header.rule:
@@ -416,7 +426,7 @@ def _audit(text: str) -> Audit:
     for name in order:
         if name not in model_names and name not in proof_names:
             m = re.fullmatch(r"(?:cmd|guard)_(\d+)", name)
-            what = (f"command {m.group(1)}, which the model of {header.config.describe()} does not have" if m
+            what = (f"command {m.group(1)}, which the model of {model_of(header.config).title} does not have" if m
                     else f"{name}, which is neither the model's nor the {header.rule} rule's")
             wrong.append(f"it defines {what}")
     expected_order = [d.name for d in part.model] + [name for name, _ in part.proof] + [d.name for d in part.derived]

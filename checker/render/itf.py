@@ -39,37 +39,81 @@ the limits of :mod:`leasecheck.checker.render.inputfile`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
 from leasecheck.checker.results import Step, Trace
 from leasecheck.errors import UserError
-from leasecheck.model.dhcp import Config, ConfigError, dhcp_system
 from leasecheck.model.lang import Domain, ModelError, System
-from leasecheck.model.values import parse_value
-from leasecheck.properties.dhcp import PROPERTY_NAMES, dhcp_model
+from leasecheck.properties.families import DEFAULT_FAMILY
+from leasecheck.properties.model import Model, ModelFamily
 
 FORMAT_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
 #: the format version written now; files without one are of version 1
 FORMAT_VERSION = 2
 OLD_NONE = "none"
 
-#: the type of each configuration field and of each variable, in Apalache's type syntax
 _UNIT = "UNIT"
-_OPTIONAL_ADDRESS = f"Seq(SOME({{addr: Int}}) | NONE({_UNIT}))"
-VAR_TYPES: dict[str, str] = {
-    "clients": "Int", "addresses": "Int", "variant": "Str", "deletes": "Int", "losses": "Int",
-    "reboots": "Int", "restart": "Bool", "client_nak": "Str", "client_reboot": "Str",
-    "st": "Seq(Str)",
-    "addr": _OPTIONAL_ADDRESS,
-    "err": "Seq(Int)",
-    "to_srv": f"Seq(DISCOVER({_UNIT}) | REQUEST({{kind: Str, addr: Int}}) | RELEASE({{addr: Int}}) | NONE({_UNIT}))",
-    "to_cli": f"Seq(OFFER({{addr: Int}}) | ACK({{addr: Int}}) | NAK({_UNIT}) | NONE({_UNIT}))",
-    "db": f"Seq(FREE({_UNIT}) | OFFERED({{client: Int}}) | BOUND({{client: Int}}))",
-    "mem": _OPTIONAL_ADDRESS,
-    "deletes_left": "Int", "losses_left": "Int", "reboots_left": "Int",
-}
+
+
+def _scalar_type(value: object) -> str | None:
+    """The ITF type of a plain value (a str-valued enum is a string), None for anything else."""
+    if isinstance(value, bool):
+        return "Bool"
+    if isinstance(value, int):
+        return "Int"
+    if isinstance(value, str):
+        return "Str"
+    return None
+
+
+def itf_type(domain: Domain, sequence: bool = False) -> str:
+    """The type of a variable over ``domain`` in Apalache's syntax, from its values: a plain type
+    (``Int``, ``Str``, ``Bool``), an optional number ``SOME({addr: Int}) | NONE(UNIT)``, or the
+    tagged variants of dataclass values in the domain's order (``NONE(UNIT)`` last); ``Seq(...)``
+    around it for a variable group indexed by ids."""
+    values = [x for x in domain.values if x is not None]
+    plain = {_scalar_type(x) for x in values}
+    if len(plain) == 1 and None not in plain and (None not in domain.values or plain == {"Int"}):
+        (kind,) = plain
+        assert kind is not None
+        text = kind if None not in domain.values else f"SOME({{addr: {kind}}}) | NONE({_UNIT})"
+    else:
+        tags: dict[str, str] = {}
+        for x in values:
+            if not is_dataclass(x) or isinstance(x, type):
+                raise ModelError(f"the domain {domain.name} mixes values that a trace file cannot type")
+            record = ", ".join(f"{f.name}: {_scalar_type(getattr(x, f.name))}" for f in fields(x))
+            tags.setdefault(str(x).partition("(")[0], f"{{{record}}}" if record else _UNIT)
+        if None in domain.values:
+            tags["NONE"] = _UNIT
+        text = " | ".join(f"{tag}({payload})" for tag, payload in tags.items())
+    return f"Seq({text})" if sequence else text
+
+
+def var_types(system: System, config: dict[str, Any]) -> dict[str, str]:
+    """The type of each parameter and each variable group, in Apalache's syntax (``#meta.varTypes``)."""
+    types: dict[str, str] = {}
+    for name, value in config.items():
+        kind = _scalar_type(value)
+        if kind is None:
+            raise ModelError(f"the parameter {name} is not a number, a string or a truth value")
+        types[name] = kind
+    for v in system.variables:
+        types.setdefault(v.group, itf_type(v.domain, v.key is not None))
+    return types
+
+
+def parameters(config: object) -> dict[str, Any]:
+    """A configuration's parameters by name, in field order (a str-valued enum as its string)."""
+    if not is_dataclass(config) or isinstance(config, type):
+        raise ModelError(f"a trace file records a configuration whose fields are its parameters, not {config!r}")
+    return {f.name: _plain(getattr(config, f.name)) for f in fields(config)}
+
+
+def _plain(value: object) -> object:
+    return str(value) if isinstance(value, str) and type(value) is not str else value
 
 
 class TraceFileError(UserError):
@@ -78,9 +122,10 @@ class TraceFileError(UserError):
 
 @dataclass(frozen=True)
 class TraceFile:
-    """A trace read from a file, with the configuration and the claim recorded alongside it."""
+    """A trace read from a file, with the configuration and the claim recorded alongside it, and
+    the model of that configuration (``model``, built by the family it was read as)."""
 
-    config: Config
+    config: Any
     trace: Trace
     property: str | None = None
     client: int | None = None
@@ -88,6 +133,7 @@ class TraceFile:
     description: str = ""
     #: the file's format version: 1 (written before leasecheck wrote ``params``) or 2
     format_version: int = FORMAT_VERSION
+    model: Model | None = field(default=None, compare=False, repr=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,12 +166,14 @@ def _action(step: Step) -> dict[str, Any]:
     return {"name": step.action, "params": list(step.params), "rule": step.label}
 
 
-def itf_document(system: System, cfg: Config, trace: Trace, *, prop: str | None = None,
+def itf_document(system: System, cfg: object, trace: Trace, *, prop: str | None = None,
                  client: int | None = None, verdict: str | None = None, description: str = "") -> dict[str, Any]:
-    """The ITF document of ``trace`` (a behaviour of ``system``, built for ``cfg``)."""
+    """The ITF document of ``trace`` (a behaviour of ``system``, built for the configuration ``cfg``,
+    a dataclass whose fields are the parameters: a :attr:`Model.config`)."""
     domains = {v.group: v.domain for v in system.variables}
     groups = list(domains)
-    config = {f.name: getattr(cfg, f.name) for f in fields(cfg)}
+    config = parameters(cfg)
+    types = var_types(system, config)
     steps = trace.steps[:-1] if trace.loop_start is not None else trace.steps
     states = []
     for n, step in enumerate(steps):
@@ -144,7 +192,7 @@ def itf_document(system: System, cfg: Config, trace: Trace, *, prop: str | None 
         "format-description": FORMAT_DESCRIPTION,
         "source": _source(),
         "description": description or f"a behaviour of {system.name}",
-        "varTypes": {name: VAR_TYPES[name] for name in (*config, *groups)},
+        "varTypes": {name: types[name] for name in (*config, *groups)},
         "leasecheck": own,
     }
     doc: dict[str, Any] = {"#meta": meta, "params": list(config), "vars": groups, "states": states}
@@ -218,12 +266,16 @@ def _bigint(raw: object) -> int | None:
     return None
 
 
-def _old_value(raw: object, where: str) -> object:
+def _old_table(domain: Domain) -> dict[str, object]:
+    """The version 1 text of each value of ``domain`` that is not a number: the value as ``str``
+    writes it (the model's notation, docs/model.md section 3.1), ``none`` for None."""
+    return {OLD_NONE if x is None else str(x): x for x in domain.values if not _is_int(x)}
+
+
+def _old_value(raw: object, table: dict[str, object], where: str) -> object:
     """A value of a version 1 file: a string in the model's notation, "none", or an integer."""
-    if raw == OLD_NONE:
-        return None
     if isinstance(raw, str) and len(raw) <= MAX_VALUE:
-        return parse_value(raw)
+        return table.get(raw, raw)  # a text that names no value is refused by the system's encoding
     if _is_int(raw):
         return raw
     big = _bigint(raw)
@@ -274,7 +326,8 @@ def _version(doc: dict[str, Any]) -> int:
     return FORMAT_VERSION
 
 
-def _config(meta: object, version: int) -> Config:
+def _config(meta: object, version: int, family: ModelFamily) -> tuple[Any, dict[str, Any]]:
+    """The recorded configuration, built by ``family``, and as recorded."""
     _expect(isinstance(meta, dict), "the trace has no \"#meta\" object")
     assert isinstance(meta, dict)
     _only(meta, META_KEYS[version], "\"#meta\"")
@@ -288,22 +341,22 @@ def _config(meta: object, version: int) -> Config:
     assert isinstance(own, dict)
     _only(own, OWN_KEYS[version], "\"#meta\".leasecheck")
     raw = own["config"]
-    known = [f.name for f in fields(Config)]
+    known = family.parameters
     unknown = [k for k in raw if k not in known]
     _expect(not unknown, f"the recorded configuration has unknown fields: {', '.join(map(_shown, unknown[:3]))}")
     try:
-        return Config(**raw)
-    except ConfigError as exc:
+        return family.config(**raw), raw
+    except UserError as exc:
         raise TraceFileError(f"the recorded configuration is not valid: {exc}") from None
 
 
-def _claim(own: dict[str, Any], cfg: Config) -> tuple[str | None, int | None, str | None]:
+def _claim(own: dict[str, Any], model: Model) -> tuple[str | None, int | None, str | None]:
     """The recorded property, client and verdict, each checked against what leasecheck writes."""
     prop, client, verdict = own.get("property"), own.get("client"), own.get("verdict")
     where = "\"#meta\".leasecheck"
-    _expect(prop is None or prop in PROPERTY_NAMES,
+    _expect(prop is None or prop in model.names,
             f"{where}: the property is {_shown(prop)}, not one of the model's or null")
-    _expect(client is None or (_is_int(client) and 0 <= client < cfg.clients),
+    _expect(client is None or (_is_int(client) and 0 <= client < model.ids),
             f"{where}: the client is {_shown(client)}, not a client of the configuration or null")
     _expect(verdict is None or verdict in VERDICTS,
             f"{where}: the verdict is {_shown(verdict)}, not one of {', '.join(VERDICTS)} or null")
@@ -334,7 +387,7 @@ class _Reading:
 
     def value(self, group: str, raw: object, where: str) -> object:
         if self.version == 1:
-            return _old_value(raw, where)
+            return _old_value(raw, self.tables[group], where)
         return _new_value(raw, self.tables[group], where)
 
 
@@ -389,31 +442,33 @@ def _step(r: _Reading, n: int, raw: object) -> Step:
     return Step(*_action_of(action, where, r.actions), state)
 
 
-def read_itf(doc: object) -> TraceFile:
+def read_itf(doc: object, family: ModelFamily = DEFAULT_FAMILY) -> TraceFile:
     """Read an ITF document written by :func:`itf_document`, or by leasecheck before format version 2,
-    (strictly) back into a trace: an entry leasecheck does not write, a missing or extra variable, a
-    value of the wrong type is refused, naming the first offending place."""
+    (strictly) back into a trace of a model of ``family``: an entry leasecheck does not write, a
+    missing or extra variable, a value of the wrong type is refused, naming the first offending place."""
     _expect(isinstance(doc, dict), "an ITF trace is a JSON object")
     assert isinstance(doc, dict)
     version = _version(doc)
     _only(doc, TOP_KEYS[version], "the trace")
-    cfg = _config(doc.get("#meta"), version)
+    cfg, recorded = _config(doc.get("#meta"), version, family)
     meta = doc["#meta"]
     own = meta["leasecheck"]
-    prop, client, verdict = _claim(own, cfg)
-    system = dhcp_system(cfg)
+    model = family.build(cfg)
+    system = model.system
+    prop, client, verdict = _claim(own, model)
     shape = _shape(system)
     groups = list(shape)
     params: dict[str, object] = {}
-    tables: dict[str, dict[str, object]] = {}
+    tables = {v.group: _old_table(v.domain) for v in system.variables}
     if version == FORMAT_VERSION:
-        params = {f.name: getattr(cfg, f.name) for f in fields(cfg)}
-        if doc.get("params") == list(params)[:-1] and cfg.client_reboot == "keep-on-silence":
-            del params["client_reboot"]  # written before the field existed: its default
+        params = parameters(cfg)
+        for name in family.added:  # written before the parameter existed: it takes its default
+            if name not in recorded and doc.get("params") == [p for p in params if p != name]:
+                del params[name]
         _expect(doc.get("params") == list(params),
                 f"\"params\" must list the configuration's fields: {', '.join(params)}")
-        types = {name: VAR_TYPES[name] for name in (*params, *groups)}
-        _expect(meta.get("varTypes") == types,
+        types = var_types(system, params)
+        _expect(meta.get("varTypes") == {name: types[name] for name in (*params, *groups)},
                 "\"#meta\".varTypes must give the types leasecheck writes for its parameters and variables")
         tables = {v.group: _value_table(v.domain) for v in system.variables}
     _expect(doc.get("vars") == groups, f"\"vars\" must list the model's variables: {', '.join(groups)}")
@@ -444,10 +499,11 @@ def read_itf(doc: object) -> TraceFile:
         verdict=verdict,
         description="".join(ch if ch.isprintable() else " " for ch in description),
         format_version=version,
+        model=model,
     )
 
 
-def load_itf(path: Path) -> TraceFile:
+def load_itf(path: Path, family: ModelFamily = DEFAULT_FAMILY) -> TraceFile:
     """Read an ITF file within the limits of :mod:`leasecheck.checker.render.inputfile` (size,
     nesting, integers, UTF-8); :class:`TraceFileError`, naming the file, for a missing, unreadable,
     oversized or malformed file."""
@@ -458,7 +514,7 @@ def load_itf(path: Path) -> TraceFile:
     except InputFileError as exc:
         raise TraceFileError(str(exc)) from None
     try:
-        return read_itf(doc)
+        return read_itf(doc, family)
     except TraceFileError as exc:
         raise TraceFileError(f"{shown_path(path)}: {exc}") from None
 
@@ -475,7 +531,8 @@ def replay_trace_file(tf: TraceFile) -> System:
     """
     from leasecheck.checker.replay import ReplayError, check_claim, replay, successor_by
 
-    system = dhcp_system(tf.config)
+    model = tf.model if tf.model is not None else DEFAULT_FAMILY.build(tf.config)
+    system = model.system
     replay(system, tf.trace)
     for n in range(1, len(tf.trace.steps)):
         step = tf.trace.steps[n]
@@ -483,5 +540,5 @@ def replay_trace_file(tf: TraceFile) -> System:
             options = successor_by(system, tf.trace.steps[n - 1].state, step.action, step.params, step.label)
             if tuple(step.state) not in options:
                 raise ReplayError(n, f"{step.instance} does not follow the rule {step.label!r} to the state given")
-    check_claim(dhcp_model(tf.config), tf.property, tf.client, tf.verdict, tf.trace)
+    check_claim(model, tf.property, tf.client, tf.verdict, tf.trace)
     return system

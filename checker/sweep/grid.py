@@ -48,7 +48,8 @@ class Point:
         return f"{self.clients}x{self.addresses}"
 
     def config(self) -> Config:
-        return Config(self.clients, self.addresses, self.policy, self.deletes, self.losses, self.reboots, self.restart)
+        return Config(clients=self.clients, addresses=self.addresses, variant=self.policy,
+                      deletes=self.deletes, losses=self.losses, reboots=self.reboots, restart=self.restart)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -70,7 +70,7 @@ def _latency(p: Point, complete: bool) -> tuple[int | None, str]:
         return None, f"measured only on whole graphs up to {LATENCY_UP_TO} client x address pairs"
     if not complete:
         return None, "the exploration was cut short"
-    run = recovery_after_delete(p.config(), 0)
+    run = recovery_after_delete(dhcp_model(p.config()), 0)
     if run.timer_events is None:
         return None, "never: no run of the protocol's own actions gets the lease back"
     return run.timer_events, f"recovers after {run.timer_events} lease timer event(s): {run.answer}"

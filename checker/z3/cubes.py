@@ -29,7 +29,7 @@ import z3
 from leasecheck.checker.z3.solver import Solver, Timeout
 from leasecheck.checker.z3.terms import conj, disj
 from leasecheck.checker.z3.translate import State, Substitution, Translator
-from leasecheck.errors import Signal
+from leasecheck.errors import InternalError, Signal
 from leasecheck.model.lang import GuardedCommand
 
 Cube = tuple[tuple[int, int], ...]
@@ -149,7 +149,7 @@ class CubeSets:
         that the formula still contains within the care set, found by dropping literals."""
         assumed = [self._indicator[(v, a)] for v, a in enumerate(state)]
         if self._check(self._force, *assumed):
-            raise RuntimeError("internal error: a state of a formula does not force it")
+            raise InternalError("a state of a formula does not force it")
         core = self._narrow(assumed)
         k = 0
         while k < len(core):

@@ -48,6 +48,7 @@ from leasecheck.checker.z3 import backward, bits, bmc, horn, houdini, induction,
 from leasecheck.checker.z3.cubes import Cube, CubeSets, Undecided, union_formula
 from leasecheck.checker.z3.paths import SearchOutcome, trace_of
 from leasecheck.checker.z3.translate import State, Substitution, Translator
+from leasecheck.errors import InternalError
 from leasecheck.model.lang import Expr, System, not_
 from leasecheck.properties.model import Model
 from leasecheck.properties.spec import Invariant, Property, Reachable, Recovery, Verdict
@@ -352,7 +353,7 @@ def _proved(tr: Translator, prop: Property, verdict: Verdict, method: Method, ce
             options: Z3Options) -> _Decision:
     failed = horn.recheck(cert, options.call)
     if failed is not None:
-        raise RuntimeError(f"internal error: {prop.name}: a proof's certificate does not re-check: {failed}")
+        raise InternalError(f"{prop.name}: a proof's certificate does not re-check: {failed}")
     return _Decision(_result(tr.system, prop, verdict, method, why), cert)
 
 

@@ -21,6 +21,7 @@ import z3
 
 from leasecheck.checker.z3.solver import Solver, Timeout, horn_solver, state_solver
 from leasecheck.checker.z3.translate import Substitution
+from leasecheck.errors import InternalError
 
 Predicate = Callable[..., z3.BoolRef]
 
@@ -106,7 +107,7 @@ def _interpretation(model: z3.ModelRef, pred: z3.FuncDeclRef, unknown: Unknown) 
         return z3.BoolVal(False)
     if isinstance(interp, z3.FuncInterp):
         if interp.num_entries():
-            raise RuntimeError("internal error: Spacer gave a predicate a table, not a formula")
+            raise InternalError("Spacer gave a predicate a table, not a formula")
         return z3.substitute_vars(interp.else_value(), *unknown.formals)  # type: ignore[return-value]
     return interp  # type: ignore[return-value]
 

@@ -28,6 +28,7 @@ import z3
 
 from leasecheck.checker.z3.solver import Solver, Timeout, state_solver
 from leasecheck.checker.z3.terms import conj, disj
+from leasecheck.errors import InternalError
 from leasecheck.model.lang import BOOL, And, Const, Eq, Expr, GuardedCommand, Instance, Ite, Map, Not, Or, Read, System
 
 State = tuple[z3.ArithRef, ...]
@@ -233,4 +234,4 @@ class Translator:
         for inst, f in zip(self.system.instances, fire, strict=True):
             if z3.is_true(model.eval(f, model_completion=True)):
                 return inst
-        raise RuntimeError("internal error: a model of a step fires no action instance")
+        raise InternalError("a model of a step fires no action instance")
