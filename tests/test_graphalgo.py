@@ -29,13 +29,13 @@ CAN_BUILD = compiled.compiler() is not None and importlib.util.find_spec("cffi")
 needs_compiler = pytest.mark.skipif(not CAN_BUILD, reason="no C compiler or no cffi here")
 
 CONFIGS = [
-    Config(1, 2, "nt35", 1, 1, 1, True),
-    Config(2, 1, "nt35", 1, 1, 0, True),
-    Config(2, 2, "nt35", 1, 0, 0, False),
-    Config(2, 2, "nt40", 1, 1, 1, False),
-    Config(2, 2, "rfc2131", 0, 1, 0),
+    Config(clients=1, addresses=2, variant="nt35", deletes=1, losses=1, reboots=1, restart=True),
+    Config(clients=2, addresses=1, variant="nt35", deletes=1, losses=1, reboots=0, restart=True),
+    Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=0, reboots=0, restart=False),
+    Config(clients=2, addresses=2, variant="nt40", deletes=1, losses=1, reboots=1, restart=False),
+    Config(clients=2, addresses=2, variant="rfc2131", deletes=0, losses=1, reboots=0),
     # the largest: every fault and the restart (a minute or more with the scalar reference)
-    pytest.param(Config(2, 2, "nt35", 1, 1, 1, True), marks=pytest.mark.sweep),
+    pytest.param(Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=1, restart=True), marks=pytest.mark.sweep),
 ]
 
 
@@ -154,7 +154,7 @@ def test_on_random_graphs_the_fair_components_are_the_definitions(seed: int) -> 
 
 @needs_compiler
 def test_backward_reachability_is_the_scalar_ones() -> None:
-    cfg = Config(2, 1, "nt35", 1, 1, 0, True)
+    cfg = Config(clients=2, addresses=1, variant="nt35", deletes=1, losses=1, reboots=0, restart=True)
     graph = _compiled_graph(cfg)
     fast = VectorAnalysis(graph)
     slow = GraphAnalysis(explore(dhcp_system(cfg)))
