@@ -34,8 +34,10 @@ signals and memory budget between them.
 
 from __future__ import annotations
 
+from leasecheck.checker.explicit.ccanon import c_canonical
 from leasecheck.checker.explicit.compile import ExprPrinter
 from leasecheck.checker.explicit.pack import Layout, layout
+from leasecheck.checker.symmetry import Symmetry
 from leasecheck.model.lang import (
     GuardedCommand,
     System,
@@ -69,6 +71,8 @@ typedef struct {
 CDEF = _GRAPH + """
 int lc_words(void);
 int lc_commands(void);
+int lc_symmetric(void);
+int64_t lc_canonical(const uint64_t *in, uint64_t *out, int64_t n, int full);
 lc_graph *lc_new(const uint64_t *initial, int64_t max_states);
 int lc_expand(lc_graph *g, int64_t count);
 void lc_drop(void *p);
@@ -84,6 +88,13 @@ MAX_STATES = 2**31 - 1
 _RUNTIME = _GRAPH + r"""
 int lc_words(void) { return W; }
 int lc_commands(void) { return NCMD; }
+int lc_symmetric(void) { return SYM; }
+#if !SYM
+int64_t lc_canonical(const uint64_t *in, uint64_t *out, int64_t n, int full) {
+    (void)in; (void)out; (void)n; (void)full;
+    return -1;
+}
+#endif
 
 static uint64_t lc_hash(const uint64_t *k) {
     uint64_t h = 0;
@@ -228,6 +239,20 @@ int lc_expand(lc_graph *g, int64_t count) {
                 if (slot[W] == 0 || lc_same(slot, key)) break;
                 p = (p + 1) & g->slot_mask;
             }
+#if SYM
+            /* stored as it is: a representative (the table holds only those); else its own */
+            uint64_t rep[W];
+            if (slot[W] == 0) {
+                lc_canon_one(key, rep);
+                key = rep;
+                p = lc_hash(key) & g->slot_mask;
+                for (;;) {
+                    slot = g->slots + p * (W + 1);
+                    if (slot[W] == 0 || lc_same(slot, key)) break;
+                    p = (p + 1) & g->slot_mask;
+                }
+            }
+#endif
             int32_t j;
             if (slot[W] == 0) {
                 if (g->max_states >= 0 && g->states >= g->max_states) {
@@ -309,11 +334,15 @@ def _successors(system: System, lay: Layout, w: _Writer) -> list[str]:
     return lines
 
 
-def c_source(system: System) -> str:
-    """The C file of ``system``'s search (its text decides the build's cache key)."""
+def c_source(system: System, symmetry: Symmetry | None = None) -> str:
+    """The C file of ``system``'s search (its text decides the build's cache key); with
+    ``symmetry``, the search of the quotient: every successor stored as its class representative
+    (:mod:`leasecheck.checker.explicit.ccanon`), as the vector explorer stores it."""
     lay = layout(system)
     w = _Writer()
     body = _successors(system, lay, w)
+    if symmetry is not None:
+        body += [c_canonical(symmetry, lay)]
     head = [
         f"/* leasecheck: the breadth-first search of {_comment(system.name)}, generated from its guarded commands */",
         "#define _DEFAULT_SOURCE",
@@ -325,6 +354,7 @@ def c_source(system: System) -> str:
         "#endif",
         f"#define W {lay.words}",
         f"#define NCMD {len(system.commands)}",
+        f"#define SYM {int(symmetry is not None)}",
         *w.declarations(),
     ]
     return "\n".join([*head, *body, _RUNTIME])
