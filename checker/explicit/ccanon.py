@@ -71,18 +71,20 @@ def _renamed_values(sym: Symmetry, group: str, size: int) -> tuple[list[int], li
             named.append(-1)
             new.append([int(col[0])] * A)
             continue
+        depends = False  # on the new position of one id alone
         for a in range(sym.addresses):
             by_pos = [set(col[perms[:, a] == pos].tolist()) for pos in range(sym.addresses)]
             if all(len(s) == 1 for s in by_pos):
+                depends = True
                 row = [next(iter(s)) for s in by_pos]
-                if any(x >= y for x, y in zip(row, row[1:], strict=False)):
-                    raise NotCompilable(f"a value of {group} does not grow with the position of the "
-                                        f"{sym.enumerated.name} it names")
-                named.append(a)
-                new.append(row)
-                break
+                if all(x < y for x, y in zip(row, row[1:], strict=False)):
+                    named.append(a)
+                    new.append(row)
+                    break
         else:
-            raise NotCompilable(f"a value of {group} names more than one {sym.enumerated.name}")
+            raise NotCompilable(f"a value of {group} " + (
+                f"does not grow with the position of the {sym.enumerated.name} it names" if depends
+                else f"names more than one {sym.enumerated.name}"))
     return named, new
 
 
