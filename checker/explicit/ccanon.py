@@ -53,9 +53,10 @@ class NotCompilable(Exception):
 
 
 def _array(ctype: str, name: str, values: Sequence[int] | np.ndarray, dims: Sequence[int]) -> str:
-    flat = [int(v) for v in np.asarray(values).ravel()] or [0]
+    flat = [int(v) for v in np.asarray(values, dtype=object).ravel()] or [0]
     shape = "".join(f"[{max(1, d)}]" for d in dims)
-    return f"static const {ctype} {name}{shape} = {{{', '.join(map(str, flat))}}};"
+    text = [f"{v:#x}ULL" for v in flat] if ctype == "uint64_t" else [str(v) for v in flat]
+    return f"static const {ctype} {name}{shape} = {{{', '.join(text)}}};"
 
 
 def _renamed_values(sym: Symmetry, group: str, size: int) -> tuple[list[int], list[list[int]]]:
@@ -108,36 +109,89 @@ def c_canonical(sym: Symmetry, lay: Layout) -> str:
         named[i, :size] = n
         new[i, :size] = m
     positions = list(sym.fixed) + list(sym.free)
-    nv = len(system.variables)
-    fields = list(sym.fields)
     lines = [
         "/* the symmetry reduction's canonical form (ccanon.py) */",
         f"#define SC {C}", f"#define SA {A}", f"#define ST {T}", f"#define SFIX {len(sym.fixed)}",
-        f"#define SNB {len(base)}", f"#define SNR {len(renamed)}", f"#define SNF {len(fields)}",
-        f"#define SNS {len(sym.scalars)}", f"#define SNV {nv}", f"#define SSETS {sym.set_shift}",
+        f"#define SNR {len(renamed)}", f"#define SSETS {sym.set_shift}",
         f"#define SMAXB {MAX_BRANCHES}",
-        _array("uint8_t", "s_vword", lay.word, [nv]), _array("uint8_t", "s_vshift", lay.shift, [nv]),
-        _array("uint8_t", "s_vwidth", lay.width, [nv]),
         _array("int16_t", "s_pos", positions, [C]),
-        _array("int16_t", "s_base_var", [f.variables for f in base], [len(base), C]),
-        _array("uint8_t", "s_base_shift", [f.shift for f in base], [len(base)]),
-        _array("int16_t", "s_ren_var", [f.variables for f in renamed], [len(renamed), C]),
         _array("uint8_t", "s_ren_shift", [f.shift for f in renamed], [len(renamed)]),
         _array("int16_t", "s_ren_named", named, [len(renamed), dmax]),
         _array("uint16_t", "s_ren_new", new, [len(renamed), dmax, max(1, A)]),
-        _array("int16_t", "s_slot_var", [s.variables for s in sym.slots], [T, A]),
-        _array("uint16_t", "s_slot_index", [s.index for s in sym.slots], [T, C]),
-        _array("uint16_t", "s_slot_empty", [s.empty for s in sym.slots], [T]),
-        _array("int16_t", "s_field_var", [f.variables for f in fields], [len(fields), C]),
-        _array("uint8_t", "s_field_shift", [f.shift for f in fields], [len(fields)]),
-        _array("uint8_t", "s_field_width", [f.width for f in fields], [len(fields)]),
-        _array("int16_t", "s_scalar", sym.scalars, [len(sym.scalars)]),
+        _array("uint8_t", "s_slot_word", [[lay.word[v] for v in s.variables] for s in sym.slots], [T, A]),
+        _array("uint8_t", "s_slot_shift", [[lay.shift[v] for v in s.variables] for s in sym.slots], [T, A]),
+        _array("uint64_t", "s_slot_mask", [[lay.field_mask(v) for v in s.variables] for s in sym.slots], [T, A]),
+        _TYPES,
+        *_read(sym, lay, base, renamed),
+        *_decode(sym, lay),
         _CANON,
     ]
     return "\n".join(lines)
 
 
-_CANON = r"""
+def _get(lay: Layout, v: int) -> str:
+    """C: variable ``v``'s value index in the packed key ``k``."""
+    return f"((k[{lay.word[v]}] >> {lay.shift[v]}) & {(1 << lay.width[v]) - 1}u)"
+
+
+def _read(sym: Symmetry, lay: Layout, base: list, renamed: list) -> list[str]:
+    """``lc_sym_read``: a packed state's per-client parts, written out variable by variable."""
+    out = ["static void lc_sym_read(const uint64_t *k, lc_sym_in *s) {", "    memset(s, 0, sizeof *s);"]
+    for c in range(sym.clients):
+        parts = [f"((uint64_t){_get(lay, f.variables[c])} << {f.shift})" for f in base] or ["0"]
+        out.append(f"    s->base[{c}] = {' | '.join(parts)};")
+        for i, f in enumerate(renamed):
+            out.append(f"    s->ren[{c}][{i}] = (uint16_t){_get(lay, f.variables[c])};")
+    for t, slot in enumerate(sym.slots):
+        size = len(sym.system.variables[slot.variables[0]].domain)
+        owner = [-1] * size
+        for c, index in enumerate(slot.index):
+            owner[index] = c
+        out.append(f"    {{ static const int8_t owner[{size}] = {{{', '.join(map(str, owner))}}};")
+        for a, v in enumerate(slot.variables):
+            out.append(f"      {{ int c = owner[{_get(lay, v)}]; if (c >= 0) s->set[c][{t}] |= {1 << a}u; }}")
+        out.append("    }")
+    out.append("    for (int c = 0; c < SC; c++) {")
+    out.append("        uint32_t any = 0;")
+    out.append("        for (int t = 0; t < ST; t++) any |= s->set[c][t];")
+    out.append("        if (!any) s->plain |= 1u << c;")
+    out.append("    }")
+    out.append("}")
+    return out
+
+
+def _decode(sym: Symmetry, lay: Layout) -> list[str]:
+    """``lc_sym_decode``: the representative whose key sequence is ``seq`` (positions fixed...,
+    free...), packed, its scalars those of ``in``; written out field by field."""
+    keep = [0] * lay.words  # the scalars' bits
+    empty = [0] * lay.words  # every slot variable at its one value naming no client
+    for v in sym.scalars:
+        keep[lay.word[v]] |= lay.field_mask(v)
+    for slot in sym.slots:
+        for v in slot.variables:
+            empty[lay.word[v]] = (empty[lay.word[v]] & ~lay.field_mask(v)) | (slot.empty << lay.shift[v])
+    out = ["static void lc_sym_decode(const uint64_t *seq, const uint64_t *in, uint64_t *out) {"]
+    for w in range(lay.words):
+        out.append(f"    out[{w}] = (in[{w}] & {keep[w]:#x}ULL) | {empty[w]:#x}ULL;")
+    positions = list(sym.fixed) + list(sym.free)
+    for j, c in enumerate(positions):
+        out.append(f"    {{ const uint64_t k = seq[{j}];")
+        for f in sym.fields:
+            v = f.variables[c]
+            out.append(f"      out[{lay.word[v]}] |= ((k >> {f.shift}) & {(1 << f.width) - 1}ULL) << {lay.shift[v]};")
+        for t, slot in enumerate(sym.slots):
+            out.append(f"      for (uint32_t m = (uint32_t)(k >> {sym.set_shift + sym.addresses * t}) & "
+                       f"{(1 << sym.addresses) - 1}u; m; m &= m - 1) {{")
+            out.append("        int a = __builtin_ctz(m);")
+            out.append(f"        out[s_slot_word[{t}][a]] = (out[s_slot_word[{t}][a]] & ~s_slot_mask[{t}][a]) | "
+                       f"((uint64_t){slot.index[c]} << s_slot_shift[{t}][a]);")
+            out.append("      }")
+        out.append("    }")
+    out.append("}")
+    return out
+
+
+_TYPES = r"""
 typedef struct {
     uint64_t base[SC];          /* the fields no renaming changes, in place */
     uint16_t ren[SC][SNR + 1];  /* the renamed fields' value indexes, most significant first */
@@ -145,29 +199,9 @@ typedef struct {
     uint32_t plain;             /* clients with no set: their keys differ by their own fields only */
 } lc_sym_in;
 
-static unsigned lc_sget(const uint64_t *k, int v) {
-    return (unsigned)((k[s_vword[v]] >> s_vshift[v]) & ((1u << s_vwidth[v]) - 1u));
-}
+"""
 
-static void lc_sym_read(const uint64_t *k, lc_sym_in *s) {
-    memset(s, 0, sizeof *s);
-    for (int c = 0; c < SC; c++) {
-        uint64_t b = 0;
-        for (int f = 0; f < SNB; f++) b |= (uint64_t)lc_sget(k, s_base_var[f][c]) << s_base_shift[f];
-        s->base[c] = b;
-        for (int f = 0; f < SNR; f++) s->ren[c][f] = (uint16_t)lc_sget(k, s_ren_var[f][c]);
-        uint32_t any = 0;
-        for (int t = 0; t < ST; t++) {
-            uint32_t m = 0;
-            for (int a = 0; a < SA; a++)
-                if (lc_sget(k, s_slot_var[t][a]) == s_slot_index[t][c]) m |= 1u << a;
-            s->set[c][t] = m;
-            any |= m;
-        }
-        if (!any) s->plain |= 1u << c;
-    }
-}
-
+_CANON = r"""
 /* client c's key when enumerated id a goes to position pi[a] */
 static uint64_t lc_sym_key(const lc_sym_in *s, int c, const uint8_t *pi) {
     uint64_t k = s->base[c];
@@ -186,25 +220,6 @@ static uint64_t lc_sym_key(const lc_sym_in *s, int c, const uint8_t *pi) {
         k |= (uint64_t)bits << (SSETS + SA * t);
     }
     return k;
-}
-
-/* the representative whose key sequence (positions s_pos) is `seq`, packed like `in` */
-static void lc_sym_decode(const uint64_t *seq, const uint64_t *in, uint64_t *out) {
-    unsigned v[SNV + 1];
-    for (int i = 0; i < SNS; i++) v[s_scalar[i]] = lc_sget(in, s_scalar[i]);
-    for (int t = 0; t < ST; t++)
-        for (int a = 0; a < SA; a++) v[s_slot_var[t][a]] = s_slot_empty[t];
-    for (int j = 0; j < SC; j++) {
-        int c = s_pos[j];
-        uint64_t k = seq[j];
-        for (int f = 0; f < SNF; f++)
-            v[s_field_var[f][c]] = (unsigned)((k >> s_field_shift[f]) & ((1u << s_field_width[f]) - 1u));
-        for (int t = 0; t < ST; t++)
-            for (int a = 0; a < SA; a++)
-                if ((k >> (SSETS + SA * t + a)) & 1u) v[s_slot_var[t][a]] = s_slot_index[t][c];
-    }
-    for (int w = 0; w < W; w++) out[w] = 0;
-    for (int i = 0; i < SNV; i++) out[s_vword[i]] |= (uint64_t)v[i] << s_vshift[i];
 }
 
 /* every renaming tried: the definition itself (the pruned search's fallback, and its check) */
@@ -295,6 +310,24 @@ static uint64_t lc_refine(const lc_sym_in *s, lc_branch *b, int c) {
     return lc_sym_key(s, c, pi);
 }
 
+/* a lower bound of client c's key under any renaming: its most significant set at the first
+   positions, its next set at the first positions left, every renamed field at its smallest value */
+static uint64_t lc_bound(const lc_sym_in *s, int c) {
+    uint64_t k = s->base[c];
+    for (int f = 0; f < SNR; f++) k |= (uint64_t)s_ren_new[f][s->ren[c][f]][0] << s_ren_shift[f];
+#if ST >= 1
+    uint32_t top = s->set[c][ST - 1];
+    int n = __builtin_popcount(top);
+    k |= (uint64_t)((1u << n) - 1u) << (SSETS + SA * (ST - 1));
+#if ST >= 2
+    uint32_t next = s->set[c][ST - 2];
+    int both = __builtin_popcount(next & top), rest = __builtin_popcount(next & ~top);
+    k |= (uint64_t)(((1u << both) - 1u) | (((1u << rest) - 1u) << n)) << (SSETS + SA * (ST - 2));
+#endif
+#endif
+    return k;
+}
+
 static int lc_same_branch(const lc_branch *x, const lc_branch *y) {
     return x->cut == y->cut && x->used == y->used && memcmp(x->ord, y->ord, SA) == 0;
 }
@@ -306,27 +339,43 @@ static int lc_canon_one(const uint64_t *in, uint64_t *out) {
     lc_sym_read(in, &s);
     static lc_branch bufs[2][SMAXB];  /* the search is single-threaded */
     lc_branch *cur = bufs[0], *nxt = bufs[1];
-    int nb = 1;
     for (int a = 0; a < SA; a++) cur[0].ord[a] = (uint8_t)a;
     cur[0].cut = 1u;
     cur[0].used = 0;
+    /* the free clients in the order of a lower bound of their keys (lc_bound), so that a
+       position stops at the first whose bound exceeds the best key found */
+    uint64_t lb[SC];
+    int order[SC];
+    uint32_t twins[SC];
+    int nfree = 0;
+    for (int q = SFIX; q < SC; q++) {
+        int c = s_pos[q];
+        lb[c] = lc_bound(&s, c);
+        int m = nfree++;
+        while (m > 0 && lb[order[m - 1]] > lb[c]) { order[m] = order[m - 1]; m--; }
+        order[m] = c;
+        /* an earlier unplaced client just like it (own variables, no set) gives the same branch */
+        twins[c] = 0;
+        if ((s.plain >> c) & 1u)
+            for (int r = SFIX; r < q; r++) {
+                int d = s_pos[r];
+                if (((s.plain >> d) & 1u) && s.base[d] == s.base[c] && memcmp(s.ren[d], s.ren[c], sizeof s.ren[c]) == 0)
+                    twins[c] |= 1u << d;
+            }
+    }
+    int nb = 1;
     uint64_t seq[SC];
     for (int j = 0; j < SC; j++) {
         uint64_t best = UINT64_MAX;
         int nn = 0;
         for (int bi = 0; bi < nb; bi++) {
             const lc_branch *b = cur + bi;
-            for (int q = (j < SFIX ? j : SFIX); q < (j < SFIX ? j + 1 : SC); q++) {
-                int c = s_pos[q];
-                if ((b->used >> c) & 1u) continue;
-                if ((s.plain >> c) & 1u) {  /* an earlier unplaced client just like it gives the same */
-                    int twin = 0;
-                    for (int r = SFIX; r < q && !twin; r++) {
-                        int d = s_pos[r];
-                        if (!((b->used >> d) & 1u) && ((s.plain >> d) & 1u) && s.base[d] == s.base[c]
-                            && memcmp(s.ren[d], s.ren[c], sizeof s.ren[c]) == 0) twin = 1;
-                    }
-                    if (twin) continue;
+            for (int q = 0; q < (j < SFIX ? 1 : nfree); q++) {
+                int c = j < SFIX ? s_pos[j] : order[q];
+                if (j >= SFIX) {
+                    if ((b->used >> c) & 1u) continue;
+                    if (lb[c] > best) break;
+                    if (twins[c] & ~b->used) continue;
                 }
                 lc_branch x = *b;
                 uint64_t k = lc_refine(&s, &x, c);
