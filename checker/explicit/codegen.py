@@ -230,6 +230,31 @@ int lc_expand(lc_graph *g, int64_t count) {
             __builtin_prefetch(g->slots + at[k] * (W + 1));
 #endif
         }
+#if SYM
+        /* a successor stored as it is is a representative (the table holds only those); every
+           other one is replaced by its representative before any is looked up again, and those
+           look-ups' first slots asked for at once (the successors are then taken in order, as
+           without symmetry, so that two with one representative get one state) */
+        for (int k = 0; k < n; k++) {
+            uint64_t *key = g->scratch + (int64_t)k * W;
+            uint64_t p = at[k];
+            uint64_t *slot;
+            for (;;) {
+                slot = g->slots + p * (W + 1);
+                if (slot[W] == 0 || lc_same(slot, key)) break;
+                p = (p + 1) & g->slot_mask;
+            }
+            if (slot[W] == 0) {
+                uint64_t rep[W];
+                lc_canon_one(key, rep);
+                memcpy(key, rep, sizeof rep);
+                at[k] = lc_hash(key) & g->slot_mask;
+#if defined(__GNUC__)
+                __builtin_prefetch(g->slots + at[k] * (W + 1));
+#endif
+            }
+        }
+#endif
         for (int k = 0; k < n; k++) {
             const uint64_t *key = g->scratch + (int64_t)k * W;
             uint64_t p = at[k];
@@ -239,20 +264,6 @@ int lc_expand(lc_graph *g, int64_t count) {
                 if (slot[W] == 0 || lc_same(slot, key)) break;
                 p = (p + 1) & g->slot_mask;
             }
-#if SYM
-            /* stored as it is: a representative (the table holds only those); else its own */
-            uint64_t rep[W];
-            if (slot[W] == 0) {
-                lc_canon_one(key, rep);
-                key = rep;
-                p = lc_hash(key) & g->slot_mask;
-                for (;;) {
-                    slot = g->slots + p * (W + 1);
-                    if (slot[W] == 0 || lc_same(slot, key)) break;
-                    p = (p + 1) & g->slot_mask;
-                }
-            }
-#endif
             int32_t j;
             if (slot[W] == 0) {
                 if (g->max_states >= 0 && g->states >= g->max_states) {
