@@ -52,7 +52,7 @@ class NotCompilable(Exception):
     """The declared symmetry is of a shape the generated canonical form does not cover."""
 
 
-def _array(ctype: str, name: str, values: Sequence[int] | np.ndarray, dims: Sequence[int]) -> str:
+def _array(ctype: str, name: str, values: Sequence[int] | Sequence[Sequence[int]] | np.ndarray, dims: Sequence[int]) -> str:
     flat = [int(v) for v in np.asarray(values, dtype=object).ravel()] or [0]
     shape = "".join(f"[{max(1, d)}]" for d in dims)
     text = [f"{v:#x}ULL" for v in flat] if ctype == "uint64_t" else [str(v) for v in flat]

@@ -28,6 +28,12 @@ What the file holds:
   the states numbered so far are kept and the state being expanded keeps no edges, as in the
   scalar explorer.
 
+With a :class:`~leasecheck.checker.symmetry.Symmetry`, the file also holds its canonical form
+(:mod:`leasecheck.checker.explicit.ccanon`) and the search stores class representatives: a
+successor found in the visited set as it is is one; every other is replaced by its
+representative (all of a state's, before the set is probed again), so the graph is the vector
+explorer's quotient graph.
+
 The search runs in slices of a given number of states, so that the caller checks its deadline,
 signals and memory budget between them.
 """
