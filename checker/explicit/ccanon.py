@@ -29,7 +29,7 @@ addresses in order): :class:`NotCompilable` otherwise, and the engine reduces wi
 explorer. When the branches exceed :data:`MAX_BRANCHES` the state falls back to trying every
 renaming (``lc_canon_full``, also exported for the tests), so the result is the same either way.
 
-May import: leasecheck.checker.symmetry, leasecheck.checker.explicit.pack.
+May import: leasecheck.errors, leasecheck.checker.symmetry, leasecheck.checker.explicit.pack.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ import numpy as np
 
 from leasecheck.checker.explicit.pack import Layout
 from leasecheck.checker.symmetry import Symmetry
+from leasecheck.errors import UserError
 
 #: the branches (partitions with the clients placed so far) kept at one position at most
 MAX_BRANCHES = 256
@@ -48,8 +49,9 @@ MAX_BRANCHES = 256
 MAX_ENUMERATED = 16
 
 
-class NotCompilable(Exception):
-    """The declared symmetry is of a shape the generated canonical form does not cover."""
+class NotCompilable(UserError):
+    """The declared symmetry is of a shape the generated canonical form does not cover (the
+    compiled explorer turns it into its own unavailability: the vector explorer reduces)."""
 
 
 def _array(ctype: str, name: str, values: Sequence[int] | Sequence[Sequence[int]] | np.ndarray, dims: Sequence[int]) -> str:
