@@ -9,6 +9,8 @@ Run from the repository's top::
     python benchmarks/compiled_bench.py --explorers compiled --no-spin   # the compiled explorer alone
     python benchmarks/compiled_bench.py --config 3,3,nt35,1,1,1,restart --explorers compiled --no-spin \
         --repeat 1 --decide recovery    # and the command line deciding recovery on that graph
+    python benchmarks/compiled_bench.py --config 5,5,nt40 --symmetry --property recovery --repeat 1 \
+        --spin-config 3,3,nt35,1,1,1,restart      # recovery decided on the quotient, SPIN on another configuration
 
 Every run is its own process, measured with ``wait4`` (wall seconds, CPU seconds of the process
 and of the compiler processes it waited for, peak resident MB):
@@ -63,24 +65,32 @@ def _config(text: str) -> Any:
                   deletes=numbers[0], losses=numbers[1], reboots=numbers[2], restart="restart" in parts[6:])
 
 
-def child(explorer: str, config: str) -> dict[str, Any]:
-    """Runs in the child process: explore one configuration, report its figures."""
+def child(explorer: str, config: str, symmetry: bool = False, properties: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Runs in the child process: explore one configuration (or, given properties, decide them
+    through the front door), report its figures."""
     sys.path.insert(0, str(ROOT))
     from leasecheck.model.dhcp import dhcp_system
 
     start = time.perf_counter()
+    if properties:
+        return decided(explorer, config, symmetry, properties, start)
     system = dhcp_system(_config(config))
     build_seconds = 0.0
+    sym = None
+    if symmetry:  # the group of the per-client properties: every renaming that keeps client 0
+        from leasecheck.checker.symmetry import Symmetry
+
+        sym = Symmetry(system, (0,))
     if explorer == "compiled":
         from leasecheck.checker.explicit import compiled
 
-        made = compiled.build(system)
+        made = compiled.build(system, symmetry=sym)
         build_seconds = made.seconds
-        graph = compiled.explore_compiled(system)
+        graph = compiled.explore_compiled(system, symmetry=sym)
     else:
         from leasecheck.checker.explicit.vexplore import explore_vector
 
-        graph = explore_vector(system)
+        graph = explore_vector(system, canonical=None if sym is None else sym.canonical)
     h = hashlib.sha256()
     for part in (graph.dst, graph.cmd, graph.parent):  # read in place: no copy adds to the peak
         h.update(memoryview(part).cast("B"))
@@ -88,6 +98,33 @@ def child(explorer: str, config: str) -> dict[str, Any]:
     return {"states": len(graph.states), "transitions": graph.transitions, "complete": graph.complete,
             "build_seconds": round(build_seconds, 2), "engine_seconds": round(time.perf_counter() - start, 2),
             "digest": digest}
+
+
+def decided(explorer: str, config: str, symmetry: bool, properties: tuple[str, ...], start: float) -> dict[str, Any]:
+    """The child's figures when it decides ``properties`` with ``leasecheck.check`` (the
+    compiled explorer's build included when the cache is cold)."""
+    from leasecheck import check
+    from leasecheck.checker.render.jsondoc import run_json
+
+    run = check(_config(config), properties=list(properties), explorer=explorer, symmetry=symmetry)
+    document = run_json(run)
+
+    def strip(node: object) -> None:  # timings differ from run to run
+        if isinstance(node, dict):
+            node.pop("seconds", None)
+            for v in node.values():
+                strip(v)
+        elif isinstance(node, list):
+            for v in node:
+                strip(v)
+
+    strip(document)
+    stats = run.report.stats
+    return {"states": stats.states, "transitions": stats.transitions, "complete": stats.complete,
+            "verdicts": {f"{r.property}[{r.client}]" if r.client is not None else r.property: r.verdict.value
+                         for r in run.report.results},
+            "build_seconds": 0.0, "engine_seconds": round(time.perf_counter() - start, 2),
+            "digest": hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:16]}
 
 
 def measured(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[str, float, float, float, int]:
@@ -102,9 +139,12 @@ def measured(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> t
     return out, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
 
 
-def run_leasecheck(explorer: str, config: str, cache: Path) -> dict[str, Any]:
+def run_leasecheck(explorer: str, config: str, cache: Path, symmetry: bool = False,
+                   properties: tuple[str, ...] = ()) -> dict[str, Any]:
     env = {**os.environ, "LEASECHECK_CACHE_DIR": str(cache)}
-    out, wall, cpu, peak, status = measured([sys.executable, __file__, "--child", explorer, config], ROOT, env)
+    argv = [sys.executable, __file__, "--child", explorer, config, *(["--symmetry"] if symmetry else []),
+            *(a for p in properties for a in ("--property", p))]
+    out, wall, cpu, peak, status = measured(argv, ROOT, env)
     if status != 0:
         return {"error": f"exit status {status}"}
     return {**json.loads(out), "seconds": round(wall, 2), "cpu_seconds": round(cpu, 2), "peak_mb": round(peak)}
@@ -215,6 +255,12 @@ def main() -> int:
                         help="the leasecheck explorers to run, of compiled and vector (default both)")
     parser.add_argument("--decide", metavar="PROPERTY", help="also run the command line deciding PROPERTY with the compiled explorer")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"the figures' file (default {RESULTS.relative_to(ROOT)})")
+    parser.add_argument("--symmetry", action="store_true",
+                        help="the symmetry-reduced search (exploring only: the group that keeps client 0, "
+                             "as per-client properties use; with --property, the engine's own choice)")
+    parser.add_argument("--property", action="append", default=[], dest="properties", metavar="NAME",
+                        help="decide this property through leasecheck.check (repeatable; default: explore only)")
+    parser.add_argument("--spin-config", help="the configuration SPIN searches (default: --config)")
     parser.add_argument("--child", nargs=2, metavar=("EXPLORER", "CONFIG"), help=argparse.SUPPRESS)
     parser.add_argument("--build", metavar="CONFIG", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -226,7 +272,7 @@ def main() -> int:
         compiled.build(dhcp_system(_config(args.build)))
         return 0
     if args.child:
-        print(json.dumps(child(*args.child)))
+        print(json.dumps(child(*args.child, args.symmetry, tuple(args.properties))))
         return 0
     explorers = set(args.explorers.split(",")) - {""}
     if explorers - {"compiled", "vector"}:
@@ -239,20 +285,21 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="leasecheck-compiled-bench-") as tmp:
         for n in range(args.repeat):
             cache = Path(tmp, f"cache{n}")
+            how = (args.symmetry, tuple(args.properties))
             if "compiled" in explorers:
-                runs["compiled, cold"].append(run_leasecheck("compiled", args.config, cache))
-                runs["compiled, warm"].append(run_leasecheck("compiled", args.config, cache))
+                runs["compiled, cold"].append(run_leasecheck("compiled", args.config, cache, *how))
+                runs["compiled, warm"].append(run_leasecheck("compiled", args.config, cache, *how))
             if args.decide:
                 if "compiled" not in explorers:  # the search built into the cache first (nothing explored)
                     subprocess.run([sys.executable, __file__, "--build", args.config], cwd=ROOT, check=True,
                                    env={**os.environ, "LEASECHECK_CACHE_DIR": str(cache)})
                 runs[f"compiled, deciding {args.decide}"].append(run_deciding(args.decide, args.config, cache))
             if "vector" in explorers:
-                runs["vector"].append(run_leasecheck("vector", args.config, cache))
+                runs["vector"].append(run_leasecheck("vector", args.config, cache, *how))
             if not args.no_spin:
                 done = (runs["vector"] or runs["compiled, warm"])[-1] if explorers else {}
-                states = done.get("states") or 1 << 20
-                cold, warm = run_spin(args.config, Path(tmp, f"spin{n}"), states)
+                states = (done.get("states") if not args.spin_config and not args.symmetry else None) or 1 << 25
+                cold, warm = run_spin(args.spin_config or args.config, Path(tmp, f"spin{n}"), states)
                 runs["SPIN 6.5.2 safety, cold (spin -a, gcc, pan)"].append(cold)
                 runs["SPIN 6.5.2 safety, warm (pan)"].append(warm)
             print(f"round {n + 1} of {args.repeat} done", file=sys.stderr)
@@ -261,13 +308,21 @@ def main() -> int:
     same = None if len(runs["vector"]) == 0 or len(runs["compiled, cold"]) == 0 else len(digests) == 1 and None not in digests
     print(table(rows))
     for r in rows:
-        if r.get("verdicts"):
+        if r["run"].startswith("compiled, deciding") and r.get("verdicts"):
             print(f"{r['run']}: {', '.join(r['verdicts'])}")
+    what = "results" if args.properties else "graph"
     if same is not None:
-        print(f"\nthe compiled and the vector explorers gave the same graph: {'yes' if same else 'NO'}")
+        print(f"\nthe compiled and the vector explorers gave the same {what}: {'yes' if same else 'NO'}")
+    verdicts = next((r.get("verdicts") for r in runs["compiled, warm"] + runs["vector"] if r.get("verdicts")), None)
+    if verdicts:
+        print(f"verdicts: {', '.join(f'{k} {v}' for k, v in verdicts.items())}")
+    spin = runs["SPIN 6.5.2 safety, warm (pan)"]
+    if spin and args.spin_config:
+        print(f"SPIN searched {args.spin_config}, not {args.config}")
     print(f"load average at the start {load[0]:.2f}, now {os.getloadavg()[0]:.2f} (1-minute load averages of a shared machine)")
     args.out.write_text(json.dumps({
-        "config": args.config, "repeat": args.repeat, "rows": rows, "same_graph": same,
+        "config": args.config, "symmetry": args.symmetry, "properties": args.properties,
+        "spin_config": args.spin_config or args.config, "repeat": args.repeat, "rows": rows, f"same_{what}": same,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "load_average_at_start": load,
                     "load_average_now": os.getloadavg()},
         "measured": time.strftime("%Y-%m-%d"),

@@ -74,8 +74,8 @@ class CheckOptions:
             raise OptionError(f"unknown engine {self.engine!r}; choose one of {', '.join(ENGINES)}")
         if self.explorer not in EXPLORERS:
             raise OptionError(f"unknown explorer {self.explorer!r}; choose one of {', '.join(EXPLORERS)}")
-        if self.symmetry and self.explorer != "vector":
-            raise OptionError("symmetry reduction needs the vector explorer")
+        if self.symmetry and self.explorer == "scalar":
+            raise OptionError("symmetry reduction needs the vector explorer or the compiled one")
         if self.symmetry and self.engine == "z3":
             raise OptionError("symmetry reduction is an option of the explicit engine (use --engine both to compare)")
         for name, limit in (("a state limit", self.max_states), ("a memory limit", self.max_memory)):

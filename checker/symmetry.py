@@ -29,6 +29,7 @@ no id.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -152,22 +153,33 @@ class Symmetry:
         # mixed-radix number of their values; and one for all its sets together
         self.renamed = tuple(f for f in self.fields if f.renames)
         self.radix = tuple(len(system.variables[f.variables[0]].domain) for f in self.renamed)
+        # (combo and sets, built on first use: the compiled explorer's canonical form needs neither)
+        # keys packed several to a word, most significant first, for comparisons
+        self.key_bits = self.set_shift + len(self.slots) * A
+        self.per_word = max(1, 63 // self.key_bits)
+
+    @functools.cached_property
+    def combo(self) -> np.ndarray:
+        """Per permutation, the renamed fields of a keyed id at their shifts, by the mixed-radix
+        number of their values."""
         combo = np.zeros((len(self.perms), int(np.prod(self.radix))), dtype=np.int64)
         if self.renamed:
             digits = np.indices(self.radix).reshape(len(self.radix), -1)
             for p in range(len(self.perms)):
                 for f, d in zip(self.renamed, digits, strict=True):
                     combo[p] |= self.tables[f.group][p][d] << f.shift
-        self.combo = combo
+        return combo
+
+    @functools.cached_property
+    def sets(self) -> np.ndarray:
+        """Per permutation, every slot's set of enumerated ids renamed, at its place in the key."""
+        A = self.addresses
         T, mask = len(self.slots), (1 << A) - 1
         sets = np.arange(1 << (T * A))
         table = np.zeros((len(self.perms), 1 << (T * A)), dtype=np.int64)
         for k in range(T):  # slot k's set: bits A*(T-1-k) up in the index, at set_shift + A*k in the key
             table |= self.bits[:, (sets >> (A * (T - 1 - k))) & mask] << (self.set_shift + A * k)
-        self.sets = table
-        # keys packed several to a word, most significant first, for comparisons
-        self.key_bits = self.set_shift + T * A
-        self.per_word = max(1, 63 // self.key_bits)
+        return table
 
     def _slots(self, groups: dict[str, dict[int, int]]) -> tuple[_Slot, ...]:
         keyed, enumerated = self.keyed, self.enumerated

@@ -19,11 +19,13 @@ import pytest
 
 from leasecheck import Config, check
 from leasecheck.checker.cli.main import main
-from leasecheck.checker.explicit import codegen, compiled
+from leasecheck.checker.explicit import ccanon, codegen, compiled
+from leasecheck.checker.explicit.engine import explicit_report
 from leasecheck.checker.explicit.explore import Limits, StateGraph, explore
-from leasecheck.checker.explicit.pack import layout
+from leasecheck.checker.explicit.pack import layout, pack, unpack
 from leasecheck.checker.explicit.vexplore import explore_vector
 from leasecheck.checker.render.jsondoc import run_json
+from leasecheck.checker.symmetry import Symmetry
 from leasecheck.errors import InternalError
 from leasecheck.model.dhcp import dhcp_system
 from leasecheck.model.lang import Const, System
@@ -233,7 +235,122 @@ def test_a_compiler_that_builds_nothing_makes_the_explorer_unavailable(tmp_path:
 
 @needs_compiler
 def test_generated_c_that_does_not_compile_is_an_internal_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(codegen, "c_source", lambda system: "this is not C;\n")
+    monkeypatch.setattr(codegen, "c_source", lambda system, symmetry=None: "this is not C;\n")
     env = {compiled.CACHE_ENV: str(tmp_path), "PATH": os.environ.get("PATH", "")}
     with pytest.raises(InternalError, match="the C compiler failed on the generated search"):
         compiled.build(dhcp_system(Config()), env)
+
+
+# --- symmetry reduction: the compiled quotient is the vector explorer's -----------------------------
+
+#: configurations whose concrete states are canonicalised both ways (a state limit keeps them quick)
+CANONICAL_CONFIGS = [
+    (Config(3, 3, "nt40"), None), (Config(3, 3, "nt35", 1, 1, 1, True), 60_000), (Config(4, 3, "nt40"), 60_000),
+    (Config(3, 5, "nt40"), 30_000), (Config(5, 5, "nt40"), 20_000), (Config(2, 4, "rfc2131", 0, 1, 0), None),
+]
+
+
+@needs_compiler
+@pytest.mark.parametrize("fixed", [(), (0,)], ids=["every renaming", "client 0 fixed"])
+@pytest.mark.parametrize("cfg,limit", CANONICAL_CONFIGS, ids=[str(c) for c, _ in CANONICAL_CONFIGS])
+def test_the_compiled_canonical_form_is_the_symmetry_modules_representative(cfg: Config, limit: int | None,
+                                                                            fixed: tuple[int, ...]) -> None:
+    system = dhcp_system(cfg)
+    concrete = explore_vector(system, Limits(max_states=limit))  # states as reached: mostly not representatives
+    lay = concrete.states.layout  # type: ignore[attr-defined]
+    keys = concrete.states.keys  # type: ignore[attr-defined]
+    sym = Symmetry(system, fixed)
+    ffi, lib = compiled.load(system, symmetry=sym)
+    theirs = pack(lay, sym.canonical(unpack(lay, keys)))
+    ours, fell = compiled.canonical_keys(ffi, lib, keys)
+    assert np.array_equal(ours, theirs) and fell == 0
+    every, _ = compiled.canonical_keys(ffi, lib, keys[:3000], every=True)  # every renaming tried
+    assert np.array_equal(every, theirs[:3000])
+    assert len({tuple(k) for k in theirs.tolist()}) < len(keys)  # the states fall into fewer classes
+
+
+@needs_compiler
+def test_when_the_branches_overflow_every_renaming_is_tried_with_the_same_result(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    system = dhcp_system(Config(4, 4, "nt40"))
+    concrete = explore_vector(system, Limits(max_states=20_000))
+    lay, keys = concrete.states.layout, concrete.states.keys  # type: ignore[attr-defined]
+    sym = Symmetry(system, (0,))
+    monkeypatch.setattr(ccanon, "MAX_BRANCHES", 1)
+    ffi, lib = compiled.load(system, symmetry=sym)
+    ours, fell = compiled.canonical_keys(ffi, lib, keys)
+    assert np.array_equal(ours, pack(lay, sym.canonical(unpack(lay, keys))))
+    assert 0 < fell < len(keys)
+
+
+QUOTIENT_CONFIGS = [
+    Config(2, 2, "nt40"), Config(2, 2, "nt35", 1, 1, 1, True), Config(3, 3, "nt40"), Config(3, 2, "nt40", 1, 1, 0),
+    Config(2, 3, "rfc2131", 0, 1, 0),
+]
+
+
+@needs_compiler
+@pytest.mark.parametrize("fixed", [(), (0,)], ids=["every renaming", "client 0 fixed"])
+@pytest.mark.parametrize("cfg", QUOTIENT_CONFIGS, ids=str)
+def test_the_compiled_explorer_builds_the_vector_explorers_quotient_graph(cfg: Config, fixed: tuple[int, ...]) -> None:
+    system = dhcp_system(cfg)
+    sym = Symmetry(system, fixed)
+    ours = compiled.explore_compiled(system, symmetry=sym)
+    theirs = explore_vector(system, canonical=sym.canonical)
+    assert (len(ours.states), ours.transitions) == (len(theirs.states), theirs.transitions)
+    assert whole_graph(ours) == whole_graph(theirs)
+    assert ours.complete
+
+
+@needs_compiler
+@pytest.mark.parametrize("limit", [1, 7, 1000])
+def test_a_state_limit_keeps_the_first_classes_of_the_quotient(limit: int) -> None:
+    system = dhcp_system(Config(3, 3, "nt40"))
+    sym = Symmetry(system, (0,))
+    ours = compiled.explore_compiled(system, Limits(max_states=limit), symmetry=sym)
+    whole = compiled.explore_compiled(system, symmetry=sym)
+    assert ours.stop_reason == f"state limit of {limit} reached" and len(ours.states) == limit
+    assert np.array_equal(ours.states.keys, whole.states.keys[:limit])  # type: ignore[attr-defined]
+    assert ours.parent == whole.parent[:limit] and ours.dst == whole.dst[:len(ours.dst)]
+
+
+@needs_compiler
+@pytest.mark.parametrize("cfg", [Config(2, 2, "nt35", 1, 1, 1, True), Config(3, 3, "nt40"), Config(2, 2, "nt35", 1, 0, 0)],
+                         ids=str)
+def test_with_symmetry_the_compiled_explorer_gives_the_vector_explorers_verdicts_and_traces(cfg: Config) -> None:
+    names = [n for n in PROPERTY_NAMES if cfg.restart or n != "kb_restart_workaround"]
+    ours = check(cfg, properties=names, explorer="compiled", symmetry=True)
+    theirs = check(cfg, properties=names, explorer="vector", symmetry=True)
+    assert ours.report.engine == theirs.report.engine
+    assert ours.report.engine.startswith("explicit, symmetry reduced (")
+    assert without_timings(run_json(ours)) == without_timings(run_json(theirs))
+    assert any(r.trace is not None for r in ours.report.results)
+
+
+@needs_compiler
+def test_the_lock_model_is_reduced_by_the_compiled_explorer_as_by_the_vector_one() -> None:
+    from tests.test_seam import lock_model
+
+    model = lock_model(3)
+    for props in (["mutual_exclusion"], None):
+        ours, ours_graph = explicit_report(model, props, explorer="compiled", symmetry=True)
+        theirs, theirs_graph = explicit_report(model, props, explorer="vector", symmetry=True)
+        assert ours_graph is not None and theirs_graph is not None
+        assert whole_graph(ours_graph) == whole_graph(theirs_graph)
+        assert ours.engine == theirs.engine and ours.results == theirs.results
+    assert len(ours_graph.states) == 13
+
+
+def test_a_symmetry_the_generated_code_does_not_cover_leaves_the_vector_explorer_to_reduce(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(sym: Symmetry, lay: object) -> str:
+        raise ccanon.NotCompilable("a value of db names more than one address")
+
+    monkeypatch.setattr(codegen, "c_canonical", refuse)
+    cfg = Config(2, 2, "nt40")
+    ours = check(cfg, properties=["single_binding"], explorer="compiled", symmetry=True)
+    theirs = check(cfg, properties=["single_binding"], explorer="vector", symmetry=True)
+    assert ours.report.engine == theirs.report.engine + (
+        ", vector explorer (the compiled explorer cannot run here: its symmetry is not compiled: "
+        "a value of db names more than one address)")
+    assert ours.report.results == theirs.report.results

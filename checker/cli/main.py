@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "compiled (generated C, built with the C compiler and cached; vector where there is none)")
     check.add_argument("--symmetry", action="store_true",
                        help="explore one state per class of states equal up to renaming clients and addresses "
-                            "(vector explorer; per-client properties for client 0; see docs/symmetry.md; "
+                            "(vector or compiled explorer; per-client properties for client 0; see docs/symmetry.md; "
                             "default: every state)")
     check.add_argument("--max-states", type=whole(1), metavar="N",
                        help="stop after N states (verdicts become unknown; default: no limit)")

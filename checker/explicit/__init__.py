@@ -1,7 +1,8 @@
 """The explicit-state engine (``leasecheck.checker.explicit``).
 
 Owns: code generation of successors and predicates (:mod:`.compile`), the scalar breadth-first
-explorer and its graph (:mod:`.explore`), the vectorised explorer (:mod:`.vexplore` over
+explorer and its graph (:mod:`.explore`), the compiled explorer (:mod:`.codegen`, :mod:`.ccanon`,
+:mod:`.compiled`), the vectorised explorer (:mod:`.vexplore` over
 :mod:`.vector`, :mod:`.pack` and the visited set :mod:`.keytable`), the graph analyses
 (:mod:`.analysis`, :mod:`.vanalysis`), verdicts with their traces (:mod:`.decide`), the
 symmetry-reduced quotient (:mod:`.reduced`), recovery latency in lease-timer events

@@ -28,14 +28,22 @@ What the file holds:
   the states numbered so far are kept and the state being expanded keeps no edges, as in the
   scalar explorer.
 
+With a :class:`~leasecheck.checker.symmetry.Symmetry`, the file also holds its canonical form
+(:mod:`leasecheck.checker.explicit.ccanon`) and the search stores class representatives: a
+successor found in the visited set as it is is one; every other is replaced by its
+representative (all of a state's, before the set is probed again), so the graph is the vector
+explorer's quotient graph.
+
 The search runs in slices of a given number of states, so that the caller checks its deadline,
 signals and memory budget between them.
 """
 
 from __future__ import annotations
 
+from leasecheck.checker.explicit.ccanon import c_canonical
 from leasecheck.checker.explicit.compile import ExprPrinter
 from leasecheck.checker.explicit.pack import Layout, layout
+from leasecheck.checker.symmetry import Symmetry
 from leasecheck.model.lang import (
     GuardedCommand,
     System,
@@ -69,6 +77,8 @@ typedef struct {
 CDEF = _GRAPH + """
 int lc_words(void);
 int lc_commands(void);
+int lc_symmetric(void);
+int64_t lc_canonical(const uint64_t *in, uint64_t *out, int64_t n, int full);
 lc_graph *lc_new(const uint64_t *initial, int64_t max_states);
 int lc_expand(lc_graph *g, int64_t count);
 void lc_drop(void *p);
@@ -84,6 +94,13 @@ MAX_STATES = 2**31 - 1
 _RUNTIME = _GRAPH + r"""
 int lc_words(void) { return W; }
 int lc_commands(void) { return NCMD; }
+int lc_symmetric(void) { return SYM; }
+#if !SYM
+int64_t lc_canonical(const uint64_t *in, uint64_t *out, int64_t n, int full) {
+    (void)in; (void)out; (void)n; (void)full;
+    return -1;
+}
+#endif
 
 static uint64_t lc_hash(const uint64_t *k) {
     uint64_t h = 0;
@@ -219,6 +236,31 @@ int lc_expand(lc_graph *g, int64_t count) {
             __builtin_prefetch(g->slots + at[k] * (W + 1));
 #endif
         }
+#if SYM
+        /* a successor stored as it is is a representative (the table holds only those); every
+           other one is replaced by its representative before any is looked up again, and those
+           look-ups' first slots asked for at once (the successors are then taken in order, as
+           without symmetry, so that two with one representative get one state) */
+        for (int k = 0; k < n; k++) {
+            uint64_t *key = g->scratch + (int64_t)k * W;
+            uint64_t p = at[k];
+            uint64_t *slot;
+            for (;;) {
+                slot = g->slots + p * (W + 1);
+                if (slot[W] == 0 || lc_same(slot, key)) break;
+                p = (p + 1) & g->slot_mask;
+            }
+            if (slot[W] == 0) {
+                uint64_t rep[W];
+                lc_canon_one(key, rep);
+                memcpy(key, rep, sizeof rep);
+                at[k] = lc_hash(key) & g->slot_mask;
+#if defined(__GNUC__)
+                __builtin_prefetch(g->slots + at[k] * (W + 1));
+#endif
+            }
+        }
+#endif
         for (int k = 0; k < n; k++) {
             const uint64_t *key = g->scratch + (int64_t)k * W;
             uint64_t p = at[k];
@@ -309,11 +351,15 @@ def _successors(system: System, lay: Layout, w: _Writer) -> list[str]:
     return lines
 
 
-def c_source(system: System) -> str:
-    """The C file of ``system``'s search (its text decides the build's cache key)."""
+def c_source(system: System, symmetry: Symmetry | None = None) -> str:
+    """The C file of ``system``'s search (its text decides the build's cache key); with
+    ``symmetry``, the search of the quotient: every successor stored as its class representative
+    (:mod:`leasecheck.checker.explicit.ccanon`), as the vector explorer stores it."""
     lay = layout(system)
     w = _Writer()
     body = _successors(system, lay, w)
+    if symmetry is not None:
+        body += [c_canonical(symmetry, lay)]
     head = [
         f"/* leasecheck: the breadth-first search of {_comment(system.name)}, generated from its guarded commands */",
         "#define _DEFAULT_SOURCE",
@@ -325,6 +371,7 @@ def c_source(system: System) -> str:
         "#endif",
         f"#define W {lay.words}",
         f"#define NCMD {len(system.commands)}",
+        f"#define SYM {int(symmetry is not None)}",
         *w.declarations(),
     ]
     return "\n".join([*head, *body, _RUNTIME])

@@ -45,11 +45,13 @@ from typing import Any
 import numpy as np
 
 from leasecheck.checker.explicit import codegen
+from leasecheck.checker.explicit.ccanon import NotCompilable
 from leasecheck.checker.explicit.explore import Limits, Progress, StateGraph
 from leasecheck.checker.explicit.memory import memory_budget
 from leasecheck.checker.explicit.pack import layout
 from leasecheck.checker.explicit.vector import Program
 from leasecheck.checker.explicit.vexplore import PackedStates
+from leasecheck.checker.symmetry import Symmetry
 from leasecheck.errors import InternalError, UserError
 from leasecheck.model.lang import System
 
@@ -114,10 +116,14 @@ def source_key(source: str, command: list[str] | None) -> str:
     return h.hexdigest()
 
 
-def build(system: System, env: Mapping[str, str] | None = None) -> Build:
-    """The library of ``system``'s search: from the cache, or compiled now (and cached)."""
+def build(system: System, env: Mapping[str, str] | None = None, symmetry: Symmetry | None = None) -> Build:
+    """The library of ``system``'s search (of its quotient by ``symmetry``): from the cache, or
+    compiled now (and cached)."""
     start = time.perf_counter()
-    source = codegen.c_source(system)
+    try:
+        source = codegen.c_source(system, symmetry)
+    except NotCompilable as e:
+        raise CompilerUnavailable(f"its symmetry is not compiled: {e}") from None
     command = compiler(env)
     key = source_key(source, command)
     folder = cache_dir(env)
@@ -175,27 +181,52 @@ def _ffi() -> Any:
     return ffi
 
 
+def load(system: System, env: Mapping[str, str] | None = None, symmetry: Symmetry | None = None) -> tuple[Any, Any]:
+    """cffi and the loaded library of ``system``'s search (built if need be)."""
+    ffi = _ffi()
+    made = build(system, env, symmetry)
+    lib = ffi.dlopen(str(made.path))
+    if made.temporary:  # loaded: the file is no longer needed
+        shutil.rmtree(made.path.parent, ignore_errors=True)
+    lay = layout(system)
+    if lib.lc_words() != lay.words or lib.lc_commands() != len(system.commands) \
+            or lib.lc_symmetric() != (symmetry is not None):
+        raise InternalError(f"the compiled search {made.path} does not match {system.name}")
+    return ffi, lib
+
+
+def canonical_keys(ffi: Any, lib: Any, keys: np.ndarray, every: bool = False) -> tuple[np.ndarray, int]:
+    """The representatives of packed ``keys`` (n, words) by a library built with a symmetry, and
+    how many states fell back to trying every renaming (``every``: all of them do)."""
+    keys = np.ascontiguousarray(keys, dtype=np.uint64)
+    out = np.empty_like(keys)
+    n = keys.shape[0]
+    fell = lib.lc_canonical(ffi.cast("const uint64_t *", keys.ctypes.data), ffi.cast("uint64_t *", out.ctypes.data),
+                            n, int(every))
+    if fell < 0:
+        raise InternalError("the compiled search has no canonical form")
+    return out, int(fell)
+
+
 def explore_compiled(
     system: System,
     limits: Limits | None = None,
     progress: Callable[[Progress], None] | None = None,
     progress_every: float = 1.0,
     env: Mapping[str, str] | None = None,
+    symmetry: Symmetry | None = None,
 ) -> StateGraph:
     """Explore every reachable state up to the limits with the compiled search (the build's
-    time included in the graph's ``seconds``)."""
+    time included in the graph's ``seconds``); with ``symmetry``, every class of reachable
+    states, each stored as the representative the vector explorer stores."""
     limits = limits or Limits()
     start = time.perf_counter()
     deadline = limits.deadline(time.monotonic())
-    ffi = _ffi()
-    made = build(system, env)
-    lib = ffi.dlopen(str(made.path))
-    if made.temporary:  # loaded: the file is no longer needed
-        shutil.rmtree(made.path.parent, ignore_errors=True)
-    lay = layout(system)
-    if lib.lc_words() != lay.words or lib.lc_commands() != len(system.commands):
-        raise InternalError(f"the compiled search {made.path} does not match {system.name}")
-    initial = ffi.new("uint64_t[]", codegen.initial_key(system))
+    ffi, lib = load(system, env, symmetry)
+    first = np.asarray([codegen.initial_key(system)], dtype=np.uint64)
+    if symmetry is not None:
+        first = canonical_keys(ffi, lib, first)[0]
+    initial = ffi.new("uint64_t[]", [int(w) for w in first[0]])
     g = lib.lc_new(initial, -1 if limits.max_states is None else limits.max_states)
     memory = memory_budget(limits.max_memory)
     if g == ffi.NULL:

@@ -7,9 +7,9 @@ Three explorers build the same graph: ``vector`` (:mod:`.vexplore`, numpy, the d
 analysed by :class:`~.vanalysis.VectorAnalysis`, ``scalar`` (:mod:`.explore`, compiled
 Python), analysed by :class:`~.analysis.GraphAnalysis`, and ``compiled`` (:mod:`.compiled`,
 generated C), analysed as the vector one's graph; without a C compiler it explores with the
-vector explorer, and the report's engine line says so. Symmetry reduction needs the vector
-explorer; what it decides and what it refuses is described in :mod:`.reduced` and
-docs/symmetry.md.
+vector explorer, and the report's engine line says so. Symmetry reduction needs the vector or
+the compiled explorer (both store the same representatives, :mod:`.ccanon`); what it decides and
+what it refuses is described in :mod:`.reduced` and docs/symmetry.md.
 
 A run's budget (``Limits.budget``) stops the engine anywhere: a signal (a KeyboardInterrupt
 raised by the command line's handler) or the deadline, checked between the phases and between
@@ -49,8 +49,8 @@ def explicit_report(
     limits = limits or Limits()
     if explorer not in EXPLORERS:
         raise PropertyError(f"unknown explorer {explorer!r}; choose one of {', '.join(EXPLORERS)}")
-    if symmetry and explorer != "vector":
-        raise PropertyError("--symmetry needs the vector explorer")
+    if symmetry and explorer == "scalar":
+        raise PropertyError("--symmetry needs the vector explorer or the compiled one")
     start = time.perf_counter()
     props: list[Property] = []
     results: list[CheckResult] = []
@@ -73,7 +73,13 @@ def explicit_report(
             reduced.check_supported(system, props, fixed)
             sym = Symmetry(system, fixed)
             engine = f"explicit, symmetry reduced ({sym.describe()})"
-            graph = vexplore.explore_vector(system, limits, progress, canonical=sym.canonical)
+            if explorer == "compiled":
+                try:
+                    graph = compiled.explore_compiled(system, limits, progress, symmetry=sym)
+                except compiled.CompilerUnavailable as e:
+                    engine += f", vector explorer (the compiled explorer cannot run here: {e})"
+            if graph is None:
+                graph = vexplore.explore_vector(system, limits, progress, canonical=sym.canonical)
             decider = functools.partial(reduced.decide_reduced, reduced.QuotientAnalysis(graph, sym))
         elif explorer == "compiled":
             try:
