@@ -245,8 +245,8 @@ def test_generated_c_that_does_not_compile_is_an_internal_error(monkeypatch: pyt
 
 #: configurations whose concrete states are canonicalised both ways (a state limit keeps them quick)
 CANONICAL_CONFIGS = [
-    (Config(3, 3, "nt40"), None), (Config(3, 3, "nt35", 1, 1, 1, True), 60_000), (Config(4, 3, "nt40"), 60_000),
-    (Config(3, 5, "nt40"), 30_000), (Config(5, 5, "nt40"), 20_000), (Config(2, 4, "rfc2131", 0, 1, 0), None),
+    (Config(clients=3, addresses=3, variant="nt40"), None), (Config(clients=3, addresses=3, variant="nt35", deletes=1, losses=1, reboots=1, restart=True), 60_000), (Config(clients=4, addresses=3, variant="nt40"), 60_000),
+    (Config(clients=3, addresses=5, variant="nt40"), 30_000), (Config(clients=5, addresses=5, variant="nt40"), 20_000), (Config(clients=2, addresses=4, variant="rfc2131", deletes=0, losses=1, reboots=0), None),
 ]
 
 
@@ -272,7 +272,7 @@ def test_the_compiled_canonical_form_is_the_symmetry_modules_representative(cfg:
 @needs_compiler
 def test_when_the_branches_overflow_every_renaming_is_tried_with_the_same_result(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    system = dhcp_system(Config(4, 4, "nt40"))
+    system = dhcp_system(Config(clients=4, addresses=4, variant="nt40"))
     concrete = explore_vector(system, Limits(max_states=20_000))
     lay, keys = concrete.states.layout, concrete.states.keys  # type: ignore[attr-defined]
     sym = Symmetry(system, (0,))
@@ -284,8 +284,8 @@ def test_when_the_branches_overflow_every_renaming_is_tried_with_the_same_result
 
 
 QUOTIENT_CONFIGS = [
-    Config(2, 2, "nt40"), Config(2, 2, "nt35", 1, 1, 1, True), Config(3, 3, "nt40"), Config(3, 2, "nt40", 1, 1, 0),
-    Config(2, 3, "rfc2131", 0, 1, 0),
+    Config(clients=2, addresses=2, variant="nt40"), Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=1, restart=True), Config(clients=3, addresses=3, variant="nt40"), Config(clients=3, addresses=2, variant="nt40", deletes=1, losses=1, reboots=0),
+    Config(clients=2, addresses=3, variant="rfc2131", deletes=0, losses=1, reboots=0),
 ]
 
 
@@ -305,7 +305,7 @@ def test_the_compiled_explorer_builds_the_vector_explorers_quotient_graph(cfg: C
 @needs_compiler
 @pytest.mark.parametrize("limit", [1, 7, 1000])
 def test_a_state_limit_keeps_the_first_classes_of_the_quotient(limit: int) -> None:
-    system = dhcp_system(Config(3, 3, "nt40"))
+    system = dhcp_system(Config(clients=3, addresses=3, variant="nt40"))
     sym = Symmetry(system, (0,))
     ours = compiled.explore_compiled(system, Limits(max_states=limit), symmetry=sym)
     whole = compiled.explore_compiled(system, symmetry=sym)
@@ -315,7 +315,7 @@ def test_a_state_limit_keeps_the_first_classes_of_the_quotient(limit: int) -> No
 
 
 @needs_compiler
-@pytest.mark.parametrize("cfg", [Config(2, 2, "nt35", 1, 1, 1, True), Config(3, 3, "nt40"), Config(2, 2, "nt35", 1, 0, 0)],
+@pytest.mark.parametrize("cfg", [Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=1, restart=True), Config(clients=3, addresses=3, variant="nt40"), Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=0, reboots=0)],
                          ids=str)
 def test_with_symmetry_the_compiled_explorer_gives_the_vector_explorers_verdicts_and_traces(cfg: Config) -> None:
     names = [n for n in PROPERTY_NAMES if cfg.restart or n != "kb_restart_workaround"]
@@ -347,7 +347,7 @@ def test_a_symmetry_the_generated_code_does_not_cover_leaves_the_vector_explorer
         raise ccanon.NotCompilable("a value of db names more than one address")
 
     monkeypatch.setattr(codegen, "c_canonical", refuse)
-    cfg = Config(2, 2, "nt40")
+    cfg = Config(clients=2, addresses=2, variant="nt40")
     ours = check(cfg, properties=["single_binding"], explorer="compiled", symmetry=True)
     theirs = check(cfg, properties=["single_binding"], explorer="vector", symmetry=True)
     assert ours.report.engine == theirs.report.engine + (
