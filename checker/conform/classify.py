@@ -31,7 +31,6 @@ from leasecheck.model import values as V
 
 DHCP_TYPES = {1: "DISCOVER", 2: "OFFER", 3: "REQUEST", 4: "DECLINE", 5: "ACK", 6: "NAK", 7: "RELEASE", 8: "INFORM"}
 MAGIC_COOKIE = b"\x63\x82\x53\x63"
-_READ = frozenset((50, 53, 54))  # the options classification reads
 ZERO = "0.0.0.0"
 BROADCAST = "255.255.255.255"
 
@@ -62,16 +61,20 @@ def _ip(raw: bytes) -> str:
     return socket.inet_ntoa(raw)
 
 
+#: op, hlen, xid, flags, ciaddr, yiaddr of a BOOTP header
+_BOOTP = struct.Struct("!BxBxIxxH4s4s")
+
+
 def decode(packet: UdpPacket) -> DhcpPacket | None:
     """The DHCP message in a UDP packet between ports 67 and 68, or None for anything else."""
-    if {packet.sport, packet.dport} != {67, 68} and not (packet.sport == 67 and packet.dport == 67):
+    sport, dport = packet.sport, packet.dport
+    if not ((sport == 67 and (dport == 68 or dport == 67)) or (sport == 68 and dport == 67)):
         return None
     p = packet.payload
     if len(p) < 240 or p[236:240] != MAGIC_COOKIE:
         return None
-    op, _htype, hlen = p[0], p[1], min(p[2], 16)
-    xid, _secs, flags = struct.unpack_from("!IHH", p, 4)
-    options: dict[int, bytes] = {}  # the first of each of options 50, 53 and 54: all that is read
+    op, hlen, xid, flags, ciaddr, yiaddr = _BOOTP.unpack_from(p)
+    kind = requested = server_id = None  # the first of each of options 53, 50 and 54: all that is read
     pos, end = 240, len(p)
     while pos < end:
         code = p[pos]
@@ -83,19 +86,20 @@ def decode(packet: UdpPacket) -> DhcpPacket | None:
         if pos + 1 >= end:
             break
         length = p[pos + 1]
-        if code in _READ and code not in options:
-            options[code] = p[pos + 2:pos + 2 + length]
+        if code == 53 and kind is None:
+            kind = p[pos + 2:pos + 2 + length]
+        elif code == 50 and requested is None:
+            requested = p[pos + 2:pos + 2 + length]
+        elif code == 54 and server_id is None:
+            server_id = p[pos + 2:pos + 2 + length]
         pos += 2 + length
-    kind = options.get(53, b"")
-    if len(kind) != 1 or kind[0] not in DHCP_TYPES:
+    if kind is None or len(kind) != 1 or kind[0] not in DHCP_TYPES:
         return None
-    requested = _ip(options[50]) if len(options.get(50, b"")) == 4 else None
-    server_id = _ip(options[54]) if len(options.get(54, b"")) == 4 else None
-    return DhcpPacket(
-        number=packet.number, time=packet.time, src=packet.src, dst=packet.dst, op=op, xid=xid,
-        broadcast_flag=bool(flags & 0x8000), ciaddr=_ip(p[12:16]), yiaddr=_ip(p[16:20]),
-        chaddr=p[28:28 + hlen].hex(":"), msg_type=DHCP_TYPES[kind[0]], requested=requested, server_id=server_id,
-    )
+    ntoa = socket.inet_ntoa
+    return DhcpPacket(packet.number, packet.time, packet.src, packet.dst, op, xid, bool(flags & 0x8000),
+                      ntoa(ciaddr), ntoa(yiaddr), p[28:28 + min(hlen, 16)].hex(":"), DHCP_TYPES[kind[0]],
+                      ntoa(requested) if requested is not None and len(requested) == 4 else None,
+                      ntoa(server_id) if server_id is not None and len(server_id) == 4 else None)
 
 
 def request_kind(p: DhcpPacket) -> tuple[str, str, str]:
@@ -168,22 +172,38 @@ class _Ids:
         return got
 
 
-def _model_message(p: DhcpPacket, ids: _Ids) -> tuple[object, str]:
-    if p.msg_type == "DISCOVER":
+def _model_message(p: DhcpPacket, ids: _Ids, made: dict[tuple[str, str], tuple[object, str]] | None = None
+                   ) -> tuple[object, str]:
+    """The model message of ``p`` and how it was named; ``made`` keeps one per distinct message (so
+    that it is built once, and later look-ups compare and hash the same object)."""
+    mt = p.msg_type
+    if mt == "DISCOVER":
         return V.DISCOVER, "DHCPDISCOVER"
-    if p.msg_type == "REQUEST":
-        kind, ip, why = request_kind(p)
-        return V.Request(kind, ids.address(ip)), why
-    if p.msg_type == "RELEASE":
-        return V.Release(ids.address(p.ciaddr)), "DHCPRELEASE of ciaddr"
-    if p.msg_type == "OFFER":
-        return V.Offer(ids.address(p.yiaddr)), "DHCPOFFER of yiaddr"
-    if p.msg_type == "ACK":
-        ip = p.yiaddr if p.yiaddr != ZERO else p.ciaddr
-        return V.Ack(ids.address(ip)), "DHCPACK of yiaddr"
-    if p.msg_type == "NAK":
+    if mt == "NAK":
         return V.NAK, f"DHCPNAK, {'broadcast' if p.dst == BROADCAST else 'unicast'}"
-    raise CaptureError(f"packet {p.number}: DHCP{p.msg_type} has no counterpart in the model")
+    if mt == "REQUEST":
+        kind, ip, why = request_kind(p)
+    elif mt == "ACK":
+        kind, ip, why = mt, p.yiaddr if p.yiaddr != ZERO else p.ciaddr, "DHCPACK of yiaddr"
+    elif mt == "OFFER":
+        kind, ip, why = mt, p.yiaddr, "DHCPOFFER of yiaddr"
+    elif mt == "RELEASE":
+        kind, ip, why = mt, p.ciaddr, "DHCPRELEASE of ciaddr"
+    else:
+        raise CaptureError(f"packet {p.number}: DHCP{mt} has no counterpart in the model")
+    key = (kind, ip)
+    got = made.get(key) if made is not None else None
+    if got is None:
+        a = ids.address(ip)
+        message = {"ACK": V.Ack, "OFFER": V.Offer, "RELEASE": V.Release}[kind](a) if kind in ("ACK", "OFFER", "RELEASE") \
+            else V.Request(kind, a)
+        got = (message, why)
+        if made is not None:
+            made[key] = got
+    return got
+
+
+_new_tuple = tuple.__new__
 
 
 class Classifier:
@@ -204,6 +224,7 @@ class Classifier:
         self.left_out = 0
         self._last_sent: dict[int, tuple[object, int, int]] = {}  # client -> (message, xid, index)
         self._answers: dict[int, dict[object, int]] = {}  # client -> {answer: index} since its last new message
+        self._made: dict[tuple[str, str], tuple[object, str]] = {}  # one model message per distinct message
 
     def _leave_out(self, note: str) -> None:
         self.left_out += 1
@@ -218,28 +239,34 @@ class Classifier:
             self._leave_out(f"packet {p.number}: DHCP{p.msg_type} (not in the model)")
             return None
         try:
-            message, why = _model_message(p, self.ids)
+            message, why = _model_message(p, self.ids, self._made)
         except CaptureError as exc:
             if self.strict:
                 raise
             self._leave_out(str(exc))
             return None
-        client = self.ids.client(p.chaddr)
+        ids = self.ids
+        client = ids.clients.get(p.chaddr)
+        if client is None:
+            client = ids.client(p.chaddr)
         direction = "to server" if p.op == 1 else "to client"
         if self.fold and direction == "to server":
             prev = self._last_sent.get(client)
-            unanswered = not self._answers.get(client)
-            if prev is not None and prev[0] == message and (prev[1] == p.xid or unanswered):
+            if prev is not None and (prev[0] is message or prev[0] == message) \
+                    and (prev[1] == p.xid or not self._answers.get(client)):
                 return prev[2]
             self._last_sent[client] = (message, p.xid, self.count)
             self._answers[client] = {}
         elif self.fold:
-            earlier = self._answers.get(client, {}).get(message)
+            answers = self._answers.get(client)
+            if answers is None:
+                answers = self._answers[client] = {}
+            earlier = answers.get(message)
             if earlier is not None:
                 return earlier
-            self._answers.setdefault(client, {})[message] = self.count
+            answers[message] = self.count
         self.count += 1
-        return Observed(p.number, p.time, client, direction, message, why)
+        return _new_tuple(Observed, (p.number, p.time, client, direction, message, why, ()))  # Observed(...), faster
 
 
 def classify(packets: Iterable[UdpPacket], fold: bool = True) -> Classified:
