@@ -1,11 +1,15 @@
 """DHCP messages of a capture, classified as RFC 2131 does and mapped onto model ids.
 
-Each BOOTP packet is decoded (op, xid, flags, ciaddr, yiaddr, chaddr, options 50, 53 and 54).
+Each BOOTP packet is decoded (op, xid, flags, ciaddr, yiaddr, giaddr, chaddr, options 50, 53, 54 and 61).
 A DHCPREQUEST is named by RFC 2131 table 4 and section 4.3.2: SELECTING carries a server
 identifier and a requested address; INIT-REBOOT (the model's REBOOTING) a requested address and
 no server identifier; RENEWING and REBINDING carry ciaddr and neither option, RENEWING unicast
-to the server, REBINDING broadcast. Clients are numbered by hardware address and addresses by
-first appearance, in capture order, so that client 0 and address 0 are the model's.
+to the server, REBINDING broadcast; a relay agent forwards only what a client broadcast, so a
+request with ciaddr that came through one (giaddr set) is REBINDING though the relay unicasts it.
+Clients are numbered by the identity the server knows them by (RFC 2131 section 4.2: the client
+identifier, option 61, when the client sends one, else the hardware address) and addresses by
+first appearance, in capture order, so that client 0 and address 0 are the model's. A capture of
+both legs of a relay shows each message twice (client to relay, relay to server): the copies fold.
 
 Retransmissions are folded: a client message equal to that client's previous one (same kind and
 address) is the same model message sent again when it has the same xid or no answer came between
@@ -55,14 +59,17 @@ class DhcpPacket(NamedTuple):
     msg_type: str
     requested: str | None
     server_id: str | None
+    giaddr: str = "0.0.0.0"  # the relay agent's address; not 0.0.0.0 when a relay forwarded it
+    client_id: str | None = None  # option 61, hexadecimal: the client's identity when present
 
 
 def _ip(raw: bytes) -> str:
     return socket.inet_ntoa(raw)
 
 
-#: op, hlen, xid, flags, ciaddr, yiaddr of a BOOTP header
-_BOOTP = struct.Struct("!BxBxIxxH4s4s")
+#: op, hlen, xid, flags, ciaddr, yiaddr, (siaddr,) giaddr of a BOOTP header
+_BOOTP = struct.Struct("!BxBxIxxH4s4s4x4s")
+_ZERO_RAW = bytes(4)
 
 
 def decode(packet: UdpPacket) -> DhcpPacket | None:
@@ -73,8 +80,8 @@ def decode(packet: UdpPacket) -> DhcpPacket | None:
     p = packet.payload
     if len(p) < 240 or p[236:240] != MAGIC_COOKIE:
         return None
-    op, hlen, xid, flags, ciaddr, yiaddr = _BOOTP.unpack_from(p)
-    kind = requested = server_id = None  # the first of each of options 53, 50 and 54: all that is read
+    op, hlen, xid, flags, ciaddr, yiaddr, giaddr = _BOOTP.unpack_from(p)
+    kind = requested = server_id = client_id = None  # the first of each of options 53, 50, 54, 61: all that is read
     pos, end = 240, len(p)
     while pos < end:
         code = p[pos]
@@ -92,6 +99,8 @@ def decode(packet: UdpPacket) -> DhcpPacket | None:
             requested = p[pos + 2:pos + 2 + length]
         elif code == 54 and server_id is None:
             server_id = p[pos + 2:pos + 2 + length]
+        elif code == 61 and client_id is None:
+            client_id = p[pos + 2:pos + 2 + length]
         pos += 2 + length
     if kind is None or len(kind) != 1 or kind[0] not in DHCP_TYPES:
         return None
@@ -99,7 +108,8 @@ def decode(packet: UdpPacket) -> DhcpPacket | None:
     return DhcpPacket(packet.number, packet.time, packet.src, packet.dst, op, xid, bool(flags & 0x8000),
                       ntoa(ciaddr), ntoa(yiaddr), p[28:28 + min(hlen, 16)].hex(":"), DHCP_TYPES[kind[0]],
                       ntoa(requested) if requested is not None and len(requested) == 4 else None,
-                      ntoa(server_id) if server_id is not None and len(server_id) == 4 else None)
+                      ntoa(server_id) if server_id is not None and len(server_id) == 4 else None,
+                      ZERO if giaddr == _ZERO_RAW else ntoa(giaddr), client_id.hex() if client_id else None)
 
 
 def request_kind(p: DhcpPacket) -> tuple[str, str, str]:
@@ -116,6 +126,8 @@ def request_kind(p: DhcpPacket) -> tuple[str, str, str]:
         raise CaptureError(f"packet {p.number}: a REQUEST with ciaddr {p.ciaddr} asks for {p.requested}")
     if p.dst == BROADCAST:
         return V.REBINDING, p.ciaddr, "ciaddr, no server identifier, broadcast: REBINDING"
+    if p.giaddr != ZERO:  # a relay forwards what the client broadcast; a renewal goes to the server directly
+        return V.REBINDING, p.ciaddr, "ciaddr, no server identifier, forwarded by a relay agent: REBINDING"
     return V.RENEWING, p.ciaddr, "ciaddr, no server identifier, unicast: RENEWING"
 
 
@@ -149,20 +161,42 @@ class Classified:
 
 
 class _Ids:
-    """Model ids by first appearance: dictionaries, so that a capture of many packets stays linear."""
+    """Model ids by first appearance: dictionaries, so that a capture of many packets stays linear.
+
+    A client is who RFC 2131 section 4.2 says the server knows it as: its client identifier
+    (option 61) when its messages carry one, its hardware address otherwise. A client first seen
+    without an identifier that then names one stays the same client; a message with no identifier
+    (a server's answer that does not echo it) belongs to the client last seen with its hardware
+    address."""
 
     def __init__(self) -> None:
-        self.clients: dict[str, int] = {}
+        self.clients: dict[str, int] = {}  # hardware address -> the client last seen with it
+        self.identified: dict[str, int] = {}  # client identifier -> client
+        self.identifiers: list[str | None] = []  # client identifier of client i, if it named one
         self.addresses: dict[str, int] = {}
-        self.macs: list[str] = []  # hardware address of client i
+        self.macs: list[str] = []  # hardware address of client i (its first)
         self.ips: list[str] = []  # IPv4 address of address i
 
-    def client(self, mac: str) -> int:
+    def client(self, mac: str, identifier: str | None = None) -> int:
+        if identifier is not None:
+            got = self.identified.get(identifier)
+            if got is None:
+                got = self.clients.get(mac)
+                if got is None or self.identifiers[got] is not None:
+                    got = self._new(mac)
+                self.identifiers[got] = identifier
+                self.identified[identifier] = got
+            self.clients[mac] = got
+            return got
         got = self.clients.get(mac)
         if got is None:
-            got = self.clients[mac] = len(self.macs)
-            self.macs.append(mac)
+            got = self.clients[mac] = self._new(mac)
         return got
+
+    def _new(self, mac: str) -> int:
+        self.macs.append(mac)
+        self.identifiers.append(None)
+        return len(self.macs) - 1
 
     def address(self, ip: str) -> int:
         got = self.addresses.get(ip)
@@ -246,9 +280,9 @@ class Classifier:
             self._leave_out(str(exc))
             return None
         ids = self.ids
-        client = ids.clients.get(p.chaddr)
+        client = ids.clients.get(p.chaddr) if p.client_id is None else None
         if client is None:
-            client = ids.client(p.chaddr)
+            client = ids.client(p.chaddr, p.client_id)
         direction = "to server" if p.op == 1 else "to client"
         if self.fold and direction == "to server":
             prev = self._last_sent.get(client)
@@ -284,4 +318,4 @@ def classify(packets: Iterable[UdpPacket], fold: bool = True) -> Classified:
         o = out[index]
         out[index] = Observed(o.number, o.time, o.client, o.direction, o.message, o.why, tuple(numbers))
     ids = classifier.ids
-    return Classified(tuple(out), tuple(ids.clients), tuple(ids.addresses), tuple(classifier.notes))
+    return Classified(tuple(out), tuple(ids.macs), tuple(ids.ips), tuple(classifier.notes))
