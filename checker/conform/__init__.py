@@ -7,7 +7,8 @@ does and maps it onto model ids; ``validate`` decides, per server variant, wheth
 sequence is a behaviour of the model of all the capture's clients; ``perclient`` judges a capture
 of any size client by client, as a stream, each client against its view of the model
 (``project``) with the lease table the capture shows (``holdings``) as its environment and a
-global check beside; ``synth`` writes captures from model messages; ``report`` holds the outcome of one case as data and
+global check beside; ``synth`` writes captures from model messages and ``assemble`` multiplies
+real ones, with seeded deviations; ``report`` holds the outcome of one case as data and
 ``render`` draws it. The command itself is :mod:`leasecheck.checker.cli.conform`.
 
 May import: leasecheck.errors, leasecheck.model, leasecheck.properties, leasecheck.checker.results,
