@@ -2,7 +2,8 @@
 
 ``runner`` plays a scenario (``scenarios``: the KB's and four more, as data) against real
 daemons (``daemons``) in network namespaces and records the traffic; ``matrix`` runs every
-server x client x scenario, resumably, and ``matrix_render`` draws it; ``pcap`` reads the capture; ``classify`` names each DHCP message as RFC 2131 table 4
+server x client x scenario, resumably, and ``matrix_render`` draws it; ``policies`` finds the
+server policies that explain a server in every measured cell; ``pcap`` reads the capture; ``classify`` names each DHCP message as RFC 2131 table 4
 does and maps it onto model ids; ``validate`` decides, per server variant, whether the observed
 sequence is a behaviour of the model of all the capture's clients; ``perclient`` judges a capture
 of any size client by client, as a stream, each client against its view of the model

@@ -1,0 +1,36 @@
+"""The server policies that explain a real server's measured matrix cells, all of them at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from leasecheck.checker.conform.matrix import MEASURED, read_results
+from leasecheck.checker.conform.policies import server_policies
+from leasecheck.model.policy import policy_name, policy_space
+
+MATRIX = Path(__file__).parent / "data" / "matrix"
+NAMED = ("nt35", "nt40", "rfc2131", "dnsmasq", "authoritative")
+
+
+def test_the_named_variants_fit_a_server_s_cells_as_the_matrix_recorded() -> None:
+    """Judged again under the five named variants, two recorded cells of busybox udhcpd give the
+    variants the matrix recorded, and what fits both is what each cell's modes allow."""
+    cells = [c for c in read_results(MATRIX / "results.jsonl") if c.server == "udhcpd" and c.status == MEASURED
+             and c.scenario in ("delete-renew", "lost-ack") and c.client == "udhcpc"]
+    assert len(cells) == 2
+    got = server_policies(cells, MATRIX / "captures", "udhcpd", NAMED)
+    recorded = [{v for e in c.explanations for v in e.variants} for c in cells]
+    assert [n for _c, _s, n in got.per_cell] == [len(r) for r in recorded]
+    assert {f.policy for f in got.fits} == recorded[0] & recorded[1]
+    for fit in got.fits:
+        for (client, name, mode), cell in zip(fit.modes, cells, strict=True):
+            assert (client, name) == (cell.client, cell.scenario) and fit.policy in cell.explained(mode)
+
+
+def test_a_policy_written_out_is_judged_as_its_named_variant() -> None:
+    cells = [c for c in read_results(MATRIX / "results.jsonl") if c.server == "dnsmasq" and c.status == MEASURED
+             and c.scenario == "delete-renew" and c.client == "udhcpc"]
+    written = [p.spec() for p in policy_space() if policy_name(p) in ("nt40", "dnsmasq")]
+    got = server_policies(cells, MATRIX / "captures", "dnsmasq", written)
+    named = server_policies(cells, MATRIX / "captures", "dnsmasq", ("nt40", "dnsmasq"))
+    assert [n for _c, _s, n in got.per_cell] == [n for _c, _s, n in named.per_cell] == [2]
