@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import pytest
+
+from leasecheck.checker.cli.main import main
 from leasecheck.checker.conform.matrix import MEASURED, read_results
 from leasecheck.checker.conform.policies import server_policies
 from leasecheck.model.policy import policy_name, policy_space
 
-MATRIX = Path(__file__).parent / "data" / "matrix"
+DATA = Path(__file__).parent / "data"
+MATRIX = DATA / "matrix"
 NAMED = ("nt35", "nt40", "rfc2131", "dnsmasq", "authoritative")
 
 
@@ -34,3 +39,16 @@ def test_a_policy_written_out_is_judged_as_its_named_variant() -> None:
     got = server_policies(cells, MATRIX / "captures", "dnsmasq", written)
     named = server_policies(cells, MATRIX / "captures", "dnsmasq", ("nt40", "dnsmasq"))
     assert [n for _c, _s, n in got.per_cell] == [n for _c, _s, n in named.per_cell] == [2]
+
+
+@pytest.mark.parametrize("judge", ["whole", "per-client"])
+def test_conform_pcap_with_policies_names_every_policy_that_explains_the_capture(judge: str) -> None:
+    """dnsmasq NAKs dhclient's renewal of the deleted lease: every policy that NAKs a renewal and
+    clears its record explains it (nt40 and dnsmasq among them), named or written out."""
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["conform", "--pcap", str(DATA / "dnsmasq-dhclient.pcap"), "--policies", "--judge", judge], out, err)
+    assert code == 0, err.getvalue()
+    line = next(line for line in out.getvalue().splitlines() if line.startswith("consistent with: "))
+    named = set(line.removeprefix("consistent with: ").split(", "))
+    expected = {policy_name(p) for p in policy_space() if p.renewing == "nak" and p.delete == "clear-record"}
+    assert named == expected and {"nt40", "dnsmasq"} <= named and len(named) == 9

@@ -55,6 +55,8 @@ from leasecheck.checker.conform.validate import (
 from leasecheck.checker.render.inputfile import InputFileError, load_json, read_bounded, shown_path
 from leasecheck.errors import ExitStatus, UserError, quoted
 from leasecheck.model.dhcp import CLIENT_NAK_MODES, CLIENT_REBOOT_MODES
+from leasecheck.model.policy import policy_name, policy_space
+from leasecheck.model.values import VARIANTS
 
 EXIT_NONE_CONSISTENT = ExitStatus.VIOLATED  # no variant explains a capture
 EXIT_USAGE = ExitStatus.USAGE
@@ -134,6 +136,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--client-reboot", choices=CLIENT_REBOOT_MODES, default="keep-on-silence",
                    help="how the model's client reboots (default keep-on-silence: INIT-REBOOT, keeping its lease "
                         "when unanswered); with forget, the model may reboot a client once without a REBOOTING request")
+    p.add_argument("--policies", action="store_true",
+                   help="with --pcap: judge under every server policy of docs/policies.md (54, the five named "
+                        "variants among them; a policy without a name is shown in its written form), not only "
+                        "the named variants")
     p.add_argument("--summary", action="store_true",
                    help="print only the server x client table (default: each case, then the table)")
     p.add_argument("--matrix", action="store_true",
@@ -202,7 +208,8 @@ def _delete_options(args: argparse.Namespace, meta: dict[str, object]) -> dict[s
 
 def _model_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"losses": args.losses, "client_nak": args.client_nak, "client_reboot": args.client_reboot,
-            "reboots": _forced_reboots(args)}
+            "reboots": _forced_reboots(args),
+            "variants": tuple(policy_name(p) for p in policy_space()) if args.policies else VARIANTS}
 
 
 def _sidecar(path: Path) -> dict[str, object]:
