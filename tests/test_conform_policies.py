@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,16 @@ def test_conform_pcap_with_policies_names_every_policy_that_explains_the_capture
     named = set(line.removeprefix("consistent with: ").split(", "))
     expected = {policy_name(p) for p in policy_space() if p.renewing == "nak" and p.delete == "clear-record"}
     assert named == expected and {"nt40", "dnsmasq"} <= named and len(named) == 9
+
+
+def test_conform_matrix_with_policies_writes_the_policies_of_each_server(tmp_path: Path) -> None:
+    """A resumed matrix (every cell already measured) judges its cells under every policy and
+    writes policies.md: busybox udhcpd's renewal after a delete and its lost ACK are explained by
+    rfc2131 and nt35 (silent), never by authoritative (which ACKs the renewal of a deleted lease)."""
+    shutil.copytree(MATRIX, tmp_path / "m")
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["conform", "--matrix", "--server", "udhcpd", "--client", "udhcpc", "--scenario",
+                 "delete-renew,lost-ack", "--policies", "--out-dir", str(tmp_path / "m"), "--quiet"], out, err)
+    assert code == 0, err.getvalue()
+    row = next(line for line in (tmp_path / "m" / "policies.md").read_text().splitlines() if line.startswith("| udhcpd"))
+    assert "| 2 |" in row and "`rfc2131` (obey)" in row and "`nt35` (obey)" in row and "`authoritative`" not in row

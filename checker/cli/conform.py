@@ -24,6 +24,7 @@ from leasecheck.checker.cli.paths import announce, check_output_paths, check_res
 from leasecheck.checker.conform.classify import CaptureError, Classifier
 from leasecheck.checker.conform.matrix import (
     MEASURED,
+    CellResult,
     MatrixError,
     all_cells,
     read_results,
@@ -139,7 +140,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--policies", action="store_true",
                    help="with --pcap: judge under every server policy of docs/policies.md (54, the five named "
                         "variants among them; a policy without a name is shown in its written form), not only "
-                        "the named variants")
+                        "the named variants; with --matrix: also write policies.md, per server the policies "
+                        "that explain every measured cell")
     p.add_argument("--summary", action="store_true",
                    help="print only the server x client table (default: each case, then the table)")
     p.add_argument("--matrix", action="store_true",
@@ -416,6 +418,8 @@ def _run_matrix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     others = [c for c in read_results(results) if c.key not in {d.key for d in done}]
     rewrite_results(results, others + done)
     paths = write_outputs(done, args.out_dir, versions())
+    if args.policies:
+        paths.append(_write_policies(done, args.out_dir, progress))
     for path in paths:
         announce(err, args.quiet, path)
     if any(c.status != MEASURED for c in done):
@@ -423,6 +427,22 @@ def _run_matrix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if any(not any(e.variants for e in c.explanations) for c in done):
         return EXIT_NONE_CONSISTENT
     return ExitStatus.OK
+
+
+def _write_policies(done: list[CellResult], out_dir: Path, progress: Callable[[str], None]) -> Path:
+    """``--matrix --policies``: per server configuration, the policies (of the 54) that explain
+    every measured cell, written to ``policies.md``."""
+    from leasecheck.checker.conform.policies import policies_markdown, server_policies
+    from leasecheck.checker.render.files import atomic_write
+
+    servers = list(dict.fromkeys(c.server for c in done))
+    found = [server_policies(done, out_dir / "captures", s, progress=progress) for s in servers]
+    path = out_dir / "policies.md"
+    try:
+        atomic_write(path, policies_markdown(found))
+    except OSError as exc:
+        raise ConformUsageError(f"cannot write {shown_path(path)}: {exc.strerror or exc}") from None
+    return path
 
 
 def _save_capture(path: Path, result: RunResult, server: str, client: str, err: TextIO, quiet: bool) -> None:

@@ -68,3 +68,15 @@ def server_policies(cells: Sequence[CellResult], captures: Path, server: str,
     fits = tuple(PolicyFit(name, tuple(modes)) for name, modes in fitting.items()) if mine else ()
     return ServerPolicies(server, tuple((c.client, c.scenario) for c in mine), fits, tuple(unexplained),
                           tuple(per_cell))
+
+
+def policies_markdown(servers: Sequence[ServerPolicies]) -> str:
+    """A Markdown table: each server configuration, the policies that explain every measured cell
+    with the client modes they need, and the cells no policy explains."""
+    rows = ["| server | measured cells | policies that explain every cell (client modes) | cells no policy explains |",
+            "| --- | ---: | --- | --- |"]
+    for s in servers:
+        fits = "; ".join(f"`{f.policy}` ({', '.join(sorted({m for _c, _n, m in f.modes}))})" for f in s.fits)
+        none = ", ".join(f"{c} x {n}" for c, n in s.unexplained)
+        rows.append(f"| {s.server} | {len(s.cells)} | {fits or 'none'} | {none or '-'} |")
+    return "\n".join(rows) + "\n"
