@@ -29,8 +29,8 @@ def main() -> int:
         got = server_policies(cells, MATRIX / "captures", server)
         cpu = time.process_time() - cpu
         print(f"{server}: {len(got.cells)} measured cells, {cpu:.0f} s CPU", flush=True)
-        for client, scenario, count in got.per_cell:
-            print(f"  {client} x {scenario}: {count} policies")
+        for client, scenario, fit in got.per_cell:
+            print(f"  {client} x {scenario}: {len(fit)} policies")
         for client, scenario in got.unexplained:
             print(f"  no policy explains {client} x {scenario}")
         for fit in got.fits:

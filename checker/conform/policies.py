@@ -6,7 +6,10 @@ server configuration, :func:`server_policies` judges each of its measured cells 
 policy and every client mode of the cell's scenario, and keeps the policies that explain every
 cell, each with the client mode it needs in each cell (the first of
 :func:`~leasecheck.checker.conform.matrix.client_modes` that fits, an obeying client first). A
-cell that no policy explains is named: then no policy explains the server in all cells.
+policy explains a cell as the matrix's labels count it: with no more lost messages than the
+cell's simplest explanation needs (in a scenario whose harness loses messages on purpose, no more
+than it knows it lost). A cell that no policy explains is named: then no policy explains the
+server in all cells.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from leasecheck.checker.conform.matrix import MEASURED, CellResult, classify_cell
+from leasecheck.checker.conform.matrix import MEASURED, CellResult, Explanation, classify_cell
 from leasecheck.checker.conform.scenarios import scenario
 from leasecheck.model.policy import policy_name, policy_space
 
@@ -36,7 +39,7 @@ class ServerPolicies:
     cells: tuple[tuple[str, str], ...]  # (client, scenario) of each measured cell judged
     fits: tuple[PolicyFit, ...]
     unexplained: tuple[tuple[str, str], ...]  # cells that no policy explains
-    per_cell: tuple[tuple[str, str, int], ...]  # (client, scenario, how many policies explain it)
+    per_cell: tuple[tuple[str, str, tuple[str, ...]], ...]  # (client, scenario, the policies that explain it)
 
 
 def server_policies(cells: Sequence[CellResult], captures: Path, server: str,
@@ -53,21 +56,38 @@ def server_policies(cells: Sequence[CellResult], captures: Path, server: str,
             progress(f"{server} x {cell.client} x {cell.scenario}")
         data = (captures / str(cell.capture)).read_bytes()
         _observed, explanations = classify_cell(data, scenario(cell.scenario), cell.delete_time, server, names)
-        count = 0
+        fit = _fitting(cell, explanations)
         for name in names:
-            mode = next((e.client_mode for e in explanations if name in e.variants), None)
-            if mode is None:
+            if name not in fit:
                 fitting.pop(name, None)
-                continue
-            count += 1
-            if name in fitting:
-                fitting[name].append((cell.client, cell.scenario, mode))
-        per_cell.append((cell.client, cell.scenario, count))
-        if not count:
+            elif name in fitting:
+                fitting[name].append((cell.client, cell.scenario, fit[name]))
+        per_cell.append((cell.client, cell.scenario, tuple(n for n in names if n in fit)))
+        if not fit:
             unexplained.append((cell.client, cell.scenario))
     fits = tuple(PolicyFit(name, tuple(modes)) for name, modes in fitting.items()) if mine else ()
     return ServerPolicies(server, tuple((c.client, c.scenario) for c in mine), fits, tuple(unexplained),
                           tuple(per_cell))
+
+
+def _fitting(cell: CellResult, explanations: Sequence[Explanation]) -> dict[str, str]:
+    """The policies that explain ``cell`` as the matrix's labels count it (:meth:`CellResult.best`):
+    with no more lost messages than the simplest explanation needs, or, in a scenario whose harness
+    loses messages on purpose, no more than it knows it lost; each with the first client mode
+    (an obeying client first) that needs that few."""
+    need: dict[str, tuple[int, str]] = {}
+    for e in explanations:
+        for name, lost in zip(e.variants, e.losses_used, strict=True):
+            if name not in need or lost < need[name][0]:
+                need[name] = (lost, e.client_mode)
+    if not need:
+        return {}
+    fewest = [lost for lost, _mode in need.values()]
+    if scenario(cell.scenario).planned_losses:
+        limit = cell.known_lost if cell.known_lost is not None else max(fewest)
+    else:
+        limit = min(fewest)
+    return {name: mode for name, (lost, mode) in need.items() if lost <= limit}
 
 
 def policies_markdown(servers: Sequence[ServerPolicies]) -> str:
