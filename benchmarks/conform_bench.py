@@ -11,17 +11,26 @@ printed: on a shared machine the CPU time is the fairer figure, and figures take
     python benchmarks/conform_bench.py                      # the three sizes of benchmarks/README.md
     python benchmarks/conform_bench.py --clients 500 --messages 10000
     python benchmarks/conform_bench.py --write capture.pcap --clients 5000 --messages 100000
+    python benchmarks/conform_bench.py --real 500            # real captures multiplied: speed and recall
+
+``--real N`` multiplies each real capture of tests/data (and busybox udhcpd's renewal after a delete
+from the matrix) into N clients (:func:`leasecheck.checker.conform.assemble.assemble`), judges it,
+then seeds each class of deviation into it and prints, per class, how many were found at the
+packet and client where they were put (recall, found/injected), and the variants closest to the
+capture with the deviation (those with the fewest clients in deviation).
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import json
 import random
 import sys
 import time
 from pathlib import Path
 
+from leasecheck.checker.conform import assemble as A
 from leasecheck.checker.conform.perclient import judge_stream
 from leasecheck.checker.conform.synth import CaptureWriter, renewals
 
@@ -47,12 +56,69 @@ def measure(clients: int, messages: int) -> dict[str, float]:
             "messages_per_second": report.messages / seconds, "messages_per_cpu_second": report.messages / cpu}
 
 
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+
+
+def real_bases() -> list[str]:
+    return sorted(p.stem for p in DATA.glob("*.pcap")) + sorted(
+        f"matrix/captures/{p.stem}" for p in (DATA / "matrix" / "captures").glob("udhcpd-*-delete-renew.pcap"))
+
+
+def recall(copies: int) -> int:
+    """Each real capture multiplied into ``copies`` clients: the judging's speed, then recall per class."""
+    tally = {kind: [0, 0] for kind in A.CLASSES}
+    for name in real_bases():
+        meta = json.loads((DATA / f"{name}.pcap.json").read_text())
+        data = (DATA / f"{name}.pcap").read_bytes()
+        assembled = A.assemble(data, meta["delete_time"], copies)
+        capture = assembled.pcap()
+        for losses in (0, 1):
+            start, cpu = time.perf_counter(), time.process_time()
+            report = judge_stream([(name, io.BytesIO(capture))], delete_time=assembled.delete_time, losses=losses)
+            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+            if report.consistent_variants:
+                break
+        variants = report.consistent_variants
+        print(f"{name}: {report.clients:,} clients, {report.messages:,} messages, {seconds:.2f} s wall, "
+              f"{cpu:.2f} s CPU ({report.messages / cpu:,.0f} messages/s); losses {losses}; explained by "
+              f"{', '.join(variants) or 'none'}", flush=True)
+        for kind in A.CLASSES:
+            applies = {A.DOUBLE_ACK: losses == 0, A.OFFER_BOUND: losses == 0,
+                       A.MISSING_NAK: losses == 0 and "NAK" in report_kinds(assembled),
+                       A.ACK_SILENT: set(variants) <= {"nt35", "rfc2131", "dnsmasq"}}[kind]
+            if not applies or not variants:
+                continue
+            for which in range(0, min(copies - 2, 3)) if kind in (A.DOUBLE_ACK, A.OFFER_BOUND) else (0,):
+                seeded = A.inject(assembled, kind, which)
+                got = judge_stream([(name, io.BytesIO(seeded.capture.pcap()))],
+                                   delete_time=seeded.capture.delete_time, losses=losses)
+                hit = A.found(seeded, got.findings, variants)
+                tally[kind][1] += 1
+                tally[kind][0] += bool(hit)
+                fewest = min(got.deviant.values())
+                closest = [v for v in got.variants if got.deviant[v] == fewest]
+                print(f"  {kind}: packet {seeded.number} of {seeded.mac}: {'found' if hit else 'MISSED'}"
+                      f"{' (' + hit[0].display_filter + ')' if hit else ''}; closest: {', '.join(closest)} "
+                      f"({fewest} client(s) in deviation)", flush=True)
+    for kind, (hit, put) in tally.items():
+        print(f"recall, {kind}: {hit}/{put}")
+    return 0
+
+
+def report_kinds(assembled: A.Assembled) -> set[str]:
+    """The DHCP message types of the whole copy after its delete."""
+    return {p.kind for p in assembled.packets if p.copy == 0 and p.time >= assembled.delete_time}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int)
     parser.add_argument("--messages", type=int)
     parser.add_argument("--write", type=Path, help="only write the capture to this file")
+    parser.add_argument("--real", type=int, metavar="N", help="real captures multiplied into N clients: speed, recall")
     args = parser.parse_args()
+    if args.real is not None:
+        return recall(args.real)
     if args.write is not None:
         args.write.write_bytes(capture(args.clients or 500, args.messages or 10_000))
         return 0

@@ -36,6 +36,7 @@ from leasecheck.checker.conform.crowd import (
 )
 from leasecheck.checker.conform.matrix import (
     MEASURED,
+    CellResult,
     MatrixError,
     all_cells,
     read_results,
@@ -67,6 +68,8 @@ from leasecheck.checker.conform.validate import (
 from leasecheck.checker.render.inputfile import InputFileError, load_json, read_bounded, shown_path
 from leasecheck.errors import ExitStatus, UserError, quoted
 from leasecheck.model.dhcp import CLIENT_NAK_MODES, CLIENT_REBOOT_MODES
+from leasecheck.model.policy import policy_name, policy_space
+from leasecheck.model.values import VARIANTS
 
 EXIT_NONE_CONSISTENT = ExitStatus.VIOLATED  # no variant explains a capture
 EXIT_USAGE = ExitStatus.USAGE
@@ -151,6 +154,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--client-reboot", choices=CLIENT_REBOOT_MODES, default="keep-on-silence",
                    help="how the model's client reboots (default keep-on-silence: INIT-REBOOT, keeping its lease "
                         "when unanswered); with forget, the model may reboot a client once without a REBOOTING request")
+    p.add_argument("--policies", action="store_true",
+                   help="with --pcap: judge under every server policy of docs/policies.md (54, the five named "
+                        "variants among them; a policy without a name is shown in its written form), not only "
+                        "the named variants; with --matrix: also write policies.md, per server the policies "
+                        "that explain every measured cell")
     p.add_argument("--summary", action="store_true",
                    help="print only the server x client table (default: each case, then the table)")
     p.add_argument("--matrix", action="store_true",
@@ -230,7 +238,8 @@ def _delete_options(args: argparse.Namespace, meta: dict[str, object]) -> dict[s
 
 def _model_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"losses": args.losses, "client_nak": args.client_nak, "client_reboot": args.client_reboot,
-            "reboots": _forced_reboots(args)}
+            "reboots": _forced_reboots(args),
+            "variants": tuple(policy_name(p) for p in policy_space()) if args.policies else VARIANTS}
 
 
 def _sidecar(path: Path) -> dict[str, object]:
@@ -499,6 +508,8 @@ def _run_matrix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     others = [c for c in read_results(results) if c.key not in {d.key for d in done}]
     rewrite_results(results, others + done)
     paths = write_outputs(done, args.out_dir, versions())
+    if args.policies:
+        paths.append(_write_policies(done, args.out_dir, progress))
     for path in paths:
         announce(err, args.quiet, path)
     if any(c.status != MEASURED for c in done):
@@ -506,6 +517,22 @@ def _run_matrix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if any(not any(e.variants for e in c.explanations) for c in done):
         return EXIT_NONE_CONSISTENT
     return ExitStatus.OK
+
+
+def _write_policies(done: list[CellResult], out_dir: Path, progress: Callable[[str], None]) -> Path:
+    """``--matrix --policies``: per server configuration, the policies (of the 54) that explain
+    every measured cell, written to ``policies.md``."""
+    from leasecheck.checker.conform.policies import policies_markdown, server_policies
+    from leasecheck.checker.render.files import atomic_write
+
+    servers = list(dict.fromkeys(c.server for c in done))
+    found = [server_policies(done, out_dir / "captures", s, progress=progress) for s in servers]
+    path = out_dir / "policies.md"
+    try:
+        atomic_write(path, policies_markdown(found))
+    except OSError as exc:
+        raise ConformUsageError(f"cannot write {shown_path(path)}: {exc.strerror or exc}") from None
+    return path
 
 
 def _save_capture(path: Path, result: RunResult, server: str, client: str, err: TextIO, quiet: bool) -> None:

@@ -1,11 +1,15 @@
 """DHCP messages of a capture, classified as RFC 2131 does and mapped onto model ids.
 
-Each BOOTP packet is decoded (op, xid, flags, ciaddr, yiaddr, chaddr, options 50, 53 and 54).
+Each BOOTP packet is decoded (op, xid, flags, ciaddr, yiaddr, giaddr, chaddr, options 50, 53, 54 and 61).
 A DHCPREQUEST is named by RFC 2131 table 4 and section 4.3.2: SELECTING carries a server
 identifier and a requested address; INIT-REBOOT (the model's REBOOTING) a requested address and
 no server identifier; RENEWING and REBINDING carry ciaddr and neither option, RENEWING unicast
-to the server, REBINDING broadcast. Clients are numbered by hardware address and addresses by
-first appearance, in capture order, so that client 0 and address 0 are the model's.
+to the server, REBINDING broadcast; a relay agent forwards only what a client broadcast, so a
+request with ciaddr that came through one (giaddr set) is REBINDING though the relay unicasts it.
+Clients are numbered by the identity the server knows them by (RFC 2131 section 4.2: the client
+identifier, option 61, when the client sends one, else the hardware address) and addresses by
+first appearance, in capture order, so that client 0 and address 0 are the model's. A capture of
+both legs of a relay shows each message twice (client to relay, relay to server): the copies fold.
 
 Retransmissions are folded: a client message equal to that client's previous one (same kind and
 address) is the same model message sent again when it has the same xid or no answer came between
@@ -31,7 +35,6 @@ from leasecheck.model import values as V
 
 DHCP_TYPES = {1: "DISCOVER", 2: "OFFER", 3: "REQUEST", 4: "DECLINE", 5: "ACK", 6: "NAK", 7: "RELEASE", 8: "INFORM"}
 MAGIC_COOKIE = b"\x63\x82\x53\x63"
-_READ = frozenset((50, 53, 54))  # the options classification reads
 ZERO = "0.0.0.0"
 BROADCAST = "255.255.255.255"
 
@@ -56,22 +59,29 @@ class DhcpPacket(NamedTuple):
     msg_type: str
     requested: str | None
     server_id: str | None
+    giaddr: str = "0.0.0.0"  # the relay agent's address; not 0.0.0.0 when a relay forwarded it
+    client_id: str | None = None  # option 61, hexadecimal: the client's identity when present
 
 
 def _ip(raw: bytes) -> str:
     return socket.inet_ntoa(raw)
 
 
+#: op, hlen, xid, flags, ciaddr, yiaddr, (siaddr,) giaddr of a BOOTP header
+_BOOTP = struct.Struct("!BxBxIxxH4s4s4x4s")
+_ZERO_RAW = bytes(4)
+
+
 def decode(packet: UdpPacket) -> DhcpPacket | None:
     """The DHCP message in a UDP packet between ports 67 and 68, or None for anything else."""
-    if {packet.sport, packet.dport} != {67, 68} and not (packet.sport == 67 and packet.dport == 67):
+    sport, dport = packet.sport, packet.dport
+    if not ((sport == 67 and (dport == 68 or dport == 67)) or (sport == 68 and dport == 67)):
         return None
     p = packet.payload
     if len(p) < 240 or p[236:240] != MAGIC_COOKIE:
         return None
-    op, _htype, hlen = p[0], p[1], min(p[2], 16)
-    xid, _secs, flags = struct.unpack_from("!IHH", p, 4)
-    options: dict[int, bytes] = {}  # the first of each of options 50, 53 and 54: all that is read
+    op, hlen, xid, flags, ciaddr, yiaddr, giaddr = _BOOTP.unpack_from(p)
+    kind = requested = server_id = client_id = None  # the first of each of options 53, 50, 54, 61: all that is read
     pos, end = 240, len(p)
     while pos < end:
         code = p[pos]
@@ -83,19 +93,23 @@ def decode(packet: UdpPacket) -> DhcpPacket | None:
         if pos + 1 >= end:
             break
         length = p[pos + 1]
-        if code in _READ and code not in options:
-            options[code] = p[pos + 2:pos + 2 + length]
+        if code == 53 and kind is None:
+            kind = p[pos + 2:pos + 2 + length]
+        elif code == 50 and requested is None:
+            requested = p[pos + 2:pos + 2 + length]
+        elif code == 54 and server_id is None:
+            server_id = p[pos + 2:pos + 2 + length]
+        elif code == 61 and client_id is None:
+            client_id = p[pos + 2:pos + 2 + length]
         pos += 2 + length
-    kind = options.get(53, b"")
-    if len(kind) != 1 or kind[0] not in DHCP_TYPES:
+    if kind is None or len(kind) != 1 or kind[0] not in DHCP_TYPES:
         return None
-    requested = _ip(options[50]) if len(options.get(50, b"")) == 4 else None
-    server_id = _ip(options[54]) if len(options.get(54, b"")) == 4 else None
-    return DhcpPacket(
-        number=packet.number, time=packet.time, src=packet.src, dst=packet.dst, op=op, xid=xid,
-        broadcast_flag=bool(flags & 0x8000), ciaddr=_ip(p[12:16]), yiaddr=_ip(p[16:20]),
-        chaddr=p[28:28 + hlen].hex(":"), msg_type=DHCP_TYPES[kind[0]], requested=requested, server_id=server_id,
-    )
+    ntoa = socket.inet_ntoa
+    return DhcpPacket(packet.number, packet.time, packet.src, packet.dst, op, xid, bool(flags & 0x8000),
+                      ntoa(ciaddr), ntoa(yiaddr), p[28:28 + min(hlen, 16)].hex(":"), DHCP_TYPES[kind[0]],
+                      ntoa(requested) if requested is not None and len(requested) == 4 else None,
+                      ntoa(server_id) if server_id is not None and len(server_id) == 4 else None,
+                      ZERO if giaddr == _ZERO_RAW else ntoa(giaddr), client_id.hex() if client_id else None)
 
 
 def request_kind(p: DhcpPacket) -> tuple[str, str, str]:
@@ -112,6 +126,8 @@ def request_kind(p: DhcpPacket) -> tuple[str, str, str]:
         raise CaptureError(f"packet {p.number}: a REQUEST with ciaddr {p.ciaddr} asks for {p.requested}")
     if p.dst == BROADCAST:
         return V.REBINDING, p.ciaddr, "ciaddr, no server identifier, broadcast: REBINDING"
+    if p.giaddr != ZERO:  # a relay forwards what the client broadcast; a renewal goes to the server directly
+        return V.REBINDING, p.ciaddr, "ciaddr, no server identifier, forwarded by a relay agent: REBINDING"
     return V.RENEWING, p.ciaddr, "ciaddr, no server identifier, unicast: RENEWING"
 
 
@@ -145,20 +161,42 @@ class Classified:
 
 
 class _Ids:
-    """Model ids by first appearance: dictionaries, so that a capture of many packets stays linear."""
+    """Model ids by first appearance: dictionaries, so that a capture of many packets stays linear.
+
+    A client is who RFC 2131 section 4.2 says the server knows it as: its client identifier
+    (option 61) when its messages carry one, its hardware address otherwise. A client first seen
+    without an identifier that then names one stays the same client; a message with no identifier
+    (a server's answer that does not echo it) belongs to the client last seen with its hardware
+    address."""
 
     def __init__(self) -> None:
-        self.clients: dict[str, int] = {}
+        self.clients: dict[str, int] = {}  # hardware address -> the client last seen with it
+        self.identified: dict[str, int] = {}  # client identifier -> client
+        self.identifiers: list[str | None] = []  # client identifier of client i, if it named one
         self.addresses: dict[str, int] = {}
-        self.macs: list[str] = []  # hardware address of client i
+        self.macs: list[str] = []  # hardware address of client i (its first)
         self.ips: list[str] = []  # IPv4 address of address i
 
-    def client(self, mac: str) -> int:
+    def client(self, mac: str, identifier: str | None = None) -> int:
+        if identifier is not None:
+            got = self.identified.get(identifier)
+            if got is None:
+                got = self.clients.get(mac)
+                if got is None or self.identifiers[got] is not None:
+                    got = self._new(mac)
+                self.identifiers[got] = identifier
+                self.identified[identifier] = got
+            self.clients[mac] = got
+            return got
         got = self.clients.get(mac)
         if got is None:
-            got = self.clients[mac] = len(self.macs)
-            self.macs.append(mac)
+            got = self.clients[mac] = self._new(mac)
         return got
+
+    def _new(self, mac: str) -> int:
+        self.macs.append(mac)
+        self.identifiers.append(None)
+        return len(self.macs) - 1
 
     def address(self, ip: str) -> int:
         got = self.addresses.get(ip)
@@ -168,22 +206,38 @@ class _Ids:
         return got
 
 
-def _model_message(p: DhcpPacket, ids: _Ids) -> tuple[object, str]:
-    if p.msg_type == "DISCOVER":
+def _model_message(p: DhcpPacket, ids: _Ids, made: dict[tuple[str, str], tuple[object, str]] | None = None
+                   ) -> tuple[object, str]:
+    """The model message of ``p`` and how it was named; ``made`` keeps one per distinct message (so
+    that it is built once, and later look-ups compare and hash the same object)."""
+    mt = p.msg_type
+    if mt == "DISCOVER":
         return V.DISCOVER, "DHCPDISCOVER"
-    if p.msg_type == "REQUEST":
-        kind, ip, why = request_kind(p)
-        return V.Request(kind, ids.address(ip)), why
-    if p.msg_type == "RELEASE":
-        return V.Release(ids.address(p.ciaddr)), "DHCPRELEASE of ciaddr"
-    if p.msg_type == "OFFER":
-        return V.Offer(ids.address(p.yiaddr)), "DHCPOFFER of yiaddr"
-    if p.msg_type == "ACK":
-        ip = p.yiaddr if p.yiaddr != ZERO else p.ciaddr
-        return V.Ack(ids.address(ip)), "DHCPACK of yiaddr"
-    if p.msg_type == "NAK":
+    if mt == "NAK":
         return V.NAK, f"DHCPNAK, {'broadcast' if p.dst == BROADCAST else 'unicast'}"
-    raise CaptureError(f"packet {p.number}: DHCP{p.msg_type} has no counterpart in the model")
+    if mt == "REQUEST":
+        kind, ip, why = request_kind(p)
+    elif mt == "ACK":
+        kind, ip, why = mt, p.yiaddr if p.yiaddr != ZERO else p.ciaddr, "DHCPACK of yiaddr"
+    elif mt == "OFFER":
+        kind, ip, why = mt, p.yiaddr, "DHCPOFFER of yiaddr"
+    elif mt == "RELEASE":
+        kind, ip, why = mt, p.ciaddr, "DHCPRELEASE of ciaddr"
+    else:
+        raise CaptureError(f"packet {p.number}: DHCP{mt} has no counterpart in the model")
+    key = (kind, ip)
+    got = made.get(key) if made is not None else None
+    if got is None:
+        a = ids.address(ip)
+        message = {"ACK": V.Ack, "OFFER": V.Offer, "RELEASE": V.Release}[kind](a) if kind in ("ACK", "OFFER", "RELEASE") \
+            else V.Request(kind, a)
+        got = (message, why)
+        if made is not None:
+            made[key] = got
+    return got
+
+
+_new_tuple = tuple.__new__
 
 
 class Classifier:
@@ -204,6 +258,7 @@ class Classifier:
         self.left_out = 0
         self._last_sent: dict[int, tuple[object, int, int]] = {}  # client -> (message, xid, index)
         self._answers: dict[int, dict[object, int]] = {}  # client -> {answer: index} since its last new message
+        self._made: dict[tuple[str, str], tuple[object, str]] = {}  # one model message per distinct message
 
     def _leave_out(self, note: str) -> None:
         self.left_out += 1
@@ -218,28 +273,34 @@ class Classifier:
             self._leave_out(f"packet {p.number}: DHCP{p.msg_type} (not in the model)")
             return None
         try:
-            message, why = _model_message(p, self.ids)
+            message, why = _model_message(p, self.ids, self._made)
         except CaptureError as exc:
             if self.strict:
                 raise
             self._leave_out(str(exc))
             return None
-        client = self.ids.client(p.chaddr)
+        ids = self.ids
+        client = ids.clients.get(p.chaddr) if p.client_id is None else None
+        if client is None:
+            client = ids.client(p.chaddr, p.client_id)
         direction = "to server" if p.op == 1 else "to client"
         if self.fold and direction == "to server":
             prev = self._last_sent.get(client)
-            unanswered = not self._answers.get(client)
-            if prev is not None and prev[0] == message and (prev[1] == p.xid or unanswered):
+            if prev is not None and (prev[0] is message or prev[0] == message) \
+                    and (prev[1] == p.xid or not self._answers.get(client)):
                 return prev[2]
             self._last_sent[client] = (message, p.xid, self.count)
             self._answers[client] = {}
         elif self.fold:
-            earlier = self._answers.get(client, {}).get(message)
+            answers = self._answers.get(client)
+            if answers is None:
+                answers = self._answers[client] = {}
+            earlier = answers.get(message)
             if earlier is not None:
                 return earlier
-            self._answers.setdefault(client, {})[message] = self.count
+            answers[message] = self.count
         self.count += 1
-        return Observed(p.number, p.time, client, direction, message, why)
+        return _new_tuple(Observed, (p.number, p.time, client, direction, message, why, ()))  # Observed(...), faster
 
 
 def classify(packets: Iterable[UdpPacket], fold: bool = True) -> Classified:
@@ -257,4 +318,4 @@ def classify(packets: Iterable[UdpPacket], fold: bool = True) -> Classified:
         o = out[index]
         out[index] = Observed(o.number, o.time, o.client, o.direction, o.message, o.why, tuple(numbers))
     ids = classifier.ids
-    return Classified(tuple(out), tuple(ids.clients), tuple(ids.addresses), tuple(classifier.notes))
+    return Classified(tuple(out), tuple(ids.macs), tuple(ids.ips), tuple(classifier.notes))

@@ -137,8 +137,12 @@ class Holdings:
 
     def _let_go(self, client: int, keep: int | None = None) -> None:
         """``client`` may have let go of its entries (all but ``keep``): none of them is certain."""
-        for a in list(self.by_client.get(client, ())):
-            e = self.entries[a]
+        held = self.by_client.get(client)
+        if not held:
+            return
+        entries = self.entries
+        for a in held:
+            e = entries[a]
             if a != keep and e.certain:
                 self.certain_count -= 1
                 self.certain_bound -= e.bound

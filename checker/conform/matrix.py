@@ -36,6 +36,7 @@ from leasecheck.checker.conform.scenarios import SCENARIO_NAMES, MatrixScenario,
 from leasecheck.checker.render.inputfile import parse_json
 from leasecheck.errors import UserError
 from leasecheck.model.dhcp import CLIENT_NAK_MODES, CLIENT_REBOOT_MODES
+from leasecheck.model.values import VARIANTS
 
 #: the model's client steps that a lease timer (or a retransmission timer) fires
 TIMER_ACTIONS = ("T1", "T2", "Expire", "Timeout")
@@ -141,15 +142,16 @@ def client_modes(plan: MatrixScenario) -> list[tuple[str, str, str]]:
 
 
 def classify_cell(data: bytes, plan: MatrixScenario, delete_time: float | None,
-                  server: str = "") -> tuple[str, tuple[Explanation, ...]]:
+                  server: str = "", variants: Sequence[str] = VARIANTS) -> tuple[str, tuple[Explanation, ...]]:
     """(the messages after the delete, the explanation per client mode) for one capture; the
-    model may restart the server when the scenario does, or when ``server`` deletes by restarting."""
+    model may restart the server when the scenario does, or when ``server`` deletes by restarting.
+    ``variants``: the named variants or written policies tried."""
     observed = ""
     out = []
     for mode, nak, reboot in client_modes(plan):
         case = analyse_capture(plan.name, data, delete_time=delete_time, losses=plan.losses, client_nak=nak,
                                restart=plan.restart or server in DELETE_BY_RESTART, client_reboot=reboot,
-                               reboots=1 if "Reboot" in plan.model_actions else 0)
+                               reboots=1 if "Reboot" in plan.model_actions else 0, variants=variants)
         if not observed:
             observed = after_delete_text(case) if delete_time is not None else " → ".join(
                 str(o.message) for o in case.classified.messages)

@@ -57,24 +57,41 @@ def _ip(raw: bytes) -> str:
     return socket.inet_ntoa(raw)
 
 
-def _ipv4_udp(number: int, time: float, frame: bytes) -> UdpPacket | None:
-    if len(frame) < 20 or frame[0] >> 4 != 4:
+#: an IPv4 header's version and length, total length, fragment field, protocol, source, destination
+_IP_HEADER = struct.Struct("!BxH2xHxB2x4s4s")
+_UDP_HEADER = struct.Struct("!HHH")
+#: the most distinct addresses whose text one reading keeps
+_TEXT_CACHE = 65_536
+
+
+def _ipv4_udp(number: int, time: float, frame: bytes, text: dict[bytes, str] | None = None) -> UdpPacket | None:
+    """The UDP packet in an IPv4 packet; ``text`` caches addresses written out (a capture names few)."""
+    if len(frame) < 20:
         return None
-    ihl = (frame[0] & 0x0F) * 4
-    total = struct.unpack_from("!H", frame, 2)[0]
-    if frame[9] != 17 or len(frame) < ihl + 8:
+    vihl, total, frag, proto, src, dst = _IP_HEADER.unpack_from(frame)
+    ihl = (vihl & 0x0F) * 4
+    if vihl >> 4 != 4 or proto != 17 or len(frame) < ihl + 8:
         return None
-    frag = struct.unpack_from("!H", frame, 6)[0]
     if frag & 0x1FFF:  # a later fragment carries no UDP header
         return None
-    sport, dport, length = struct.unpack_from("!HHH", frame, ihl)
+    sport, dport, length = _UDP_HEADER.unpack_from(frame, ihl)
     end = min(len(frame), ihl + length, total if total >= ihl + 8 else len(frame))
-    return UdpPacket(number, time, _ip(frame[12:16]), _ip(frame[16:20]), sport, dport, frame[ihl + 8:end])
+    if text is None:
+        return UdpPacket(number, time, _ip(src), _ip(dst), sport, dport, frame[ihl + 8:end])
+    s, d = text.get(src), text.get(dst)
+    if s is None or d is None:
+        if len(text) >= _TEXT_CACHE:
+            text.clear()
+        s = text[src] = _ip(src)
+        d = text[dst] = _ip(dst)
+    return UdpPacket(number, time, s, d, sport, dport, frame[ihl + 8:end])
 
 
 def _network_layer(link: int, frame: bytes) -> bytes | None:
     """The IPv4 packet inside a link-layer frame, or None when it carries something else."""
     if link == LINK_ETHERNET:
+        if frame[12:14] == b"\x08\x00":  # untagged IPv4, the common case
+            return frame[14:]
         offset, ethertype = 14, struct.unpack_from("!H", frame, 12)[0] if len(frame) >= 14 else 0
         while ethertype in (0x8100, 0x88A8) and len(frame) >= offset + 4:  # VLAN tags
             ethertype = struct.unpack_from("!H", frame, offset + 2)[0]
@@ -273,12 +290,30 @@ def stream_udp(stream: BinaryIO) -> Iterator[UdpPacket]:
         records = _stream_pcapng(stream, magic + _exactly(stream, 4, "pcapng section header", 0))
     else:
         raise PcapError("not a pcap or pcapng capture (unknown magic number)")
+    text: dict[bytes, str] = {}
+    ip_header, udp_header = _IP_HEADER.unpack_from, _UDP_HEADER.unpack_from
     try:
         for number, (time, link, frame) in enumerate(records, start=1):
+            if link == LINK_ETHERNET and frame[12:14] == b"\x08\x00" and len(frame) >= 34:
+                # untagged Ethernet, IPv4: the common case, read here without a call
+                vihl, total, frag, proto, src, dst = ip_header(frame, 14)
+                ihl = (vihl & 0x0F) * 4
+                if vihl >> 4 != 4 or proto != 17 or len(frame) < 14 + ihl + 8 or frag & 0x1FFF:
+                    continue
+                sport, dport, length = udp_header(frame, 14 + ihl)
+                end = 14 + min(len(frame) - 14, ihl + length, total if total >= ihl + 8 else len(frame) - 14)
+                s, d = text.get(src), text.get(dst)
+                if s is None or d is None:
+                    if len(text) >= _TEXT_CACHE:
+                        text.clear()
+                    s = text[src] = _ip(src)
+                    d = text[dst] = _ip(dst)
+                yield UdpPacket(number, time, s, d, sport, dport, frame[14 + ihl + 8:end])
+                continue
             ip = _network_layer(link, frame)
             if ip is None:
                 continue
-            packet = _ipv4_udp(number, time, ip)
+            packet = _ipv4_udp(number, time, ip, text)
             if packet is not None:
                 yield packet
     except (struct.error, IndexError, ValueError, OverflowError) as exc:

@@ -126,7 +126,9 @@ class _Judge:
         self.deviant = {v: 0 for v in variants}
         self.delete_at: tuple[str, int, float] | None = None  # the packet the delete was given before
         self.holders: frozenset[int] = frozenset()  # the clients with a certain lease at the delete
-        self.events: dict[tuple[str, object, int | None], tuple[str, object]] = {}
+        #: one object per distinct message in a client's own address numbers, and its number
+        self.events: dict[tuple[str, object, int | None], tuple[tuple[str, object], int]] = {}
+        self.event_numbers: dict[tuple[str, object], int] = {}
         self.memo: dict[tuple[object, ...], tuple[tuple[Branches, ...], tuple[tuple[int, Miss], ...],
                                                   tuple[tuple[int, Tag], ...]]] = {}
 
@@ -148,20 +150,25 @@ class _Judge:
             client.deviant.add(variant)
             self.deviant[variant] += 1
 
-    def event(self, direction: str, message: object, local: int | None) -> tuple[str, object]:
-        """The message in the client's own address numbers, one object per distinct message (so that
-        the memo's keys compare and hash fast)."""
+    def event(self, direction: str, message: object, local: int | None) -> tuple[tuple[str, object], int]:
+        """The message in the client's own address numbers, one object per distinct message, and a
+        number for it (so that the memo's keys compare and hash fast)."""
         key = (direction, message, local)
         got = self.events.get(key)
         if got is None:
-            got = self.events[key] = (direction, message if local is None else _with_addr(message, local))
+            event = (direction, message if local is None else _with_addr(message, local))
+            number = self.event_numbers.setdefault(event, len(self.event_numbers))
+            got = self.events[key] = (event, number)
         return got
 
     def env(self, c: int, client: _Client) -> tuple[int, ...]:
         """What each address of the client's model may be now; a slot it has not named yet, and the
         last address, stand for the rest of the pool."""
-        rest = self.holdings.rest_of_pool(c, client.local)
-        return tuple(self.holdings.others(c, a) for a in client.local) + (rest,) * (client.k + 1 - len(client.local))
+        holdings = self.holdings
+        local = client.local
+        rest = holdings.rest_of_pool(c, local)
+        others = holdings.others
+        return (*[others(c, a) for a in local], *(rest,) * (client.k + 1 - len(local)))
 
     def _victim(self, c: int, client: _Client, whose: tuple[str, int], env: tuple[int, ...]) -> Tag:
         if whose[0] == "own":
@@ -215,6 +222,7 @@ class _Judge:
     def message(self, o: Observed, source: str, mac: str, ips: Sequence[str]) -> None:
         client = self.clients.get(o.client)
         named = getattr(o.message, "addr", None)
+        holdings = self.holdings
         if client is None:
             client = self.clients[o.client] = _Client()
             client.frontiers = tuple(((None, self.model(i, 1).start),) for i in range(len(self.variants)))
@@ -231,10 +239,10 @@ class _Judge:
                                          for i, fs in enumerate(client.frontiers))
                 client.k = big
         env = self.env(o.client, client)
-        event = self.event(o.direction, o.message, None if named is None else client.local[named])
-        pending = self.holdings.deletes_seen - client.deletes_applied
-        client.deletes_applied = self.holdings.deletes_seen
-        key = (client.k, client.frontiers, env, event)
+        event, number = self.event(o.direction, o.message, None if named is None else client.local[named])
+        pending = holdings.deletes_seen - client.deletes_applied
+        client.deletes_applied = holdings.deletes_seen
+        key = (client.k, client.frontiers, env, number)
         got = None if pending else self.memo.get(key)
         if got is None:
             got = self._advance(o.client, client, env, event, pending)
@@ -246,6 +254,12 @@ class _Judge:
         client.frontiers = frontiers
         for i, tag in died:
             client.died[i].setdefault(tag, o.number)
+        if misses:
+            self._failed(o, source, mac, ips, client, misses)
+
+    def _failed(self, o: Observed, source: str, mac: str, ips: Sequence[str], client: _Client,
+                misses: tuple[tuple[int, Miss], ...]) -> None:
+        """The findings of one message that some variants' views cannot take, one per reason."""
         failures: dict[str, list[str]] = {}
         for i, miss in misses:
             failures.setdefault(self._why(miss, o, client.local, ips), []).append(self.variants[i])

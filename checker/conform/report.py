@@ -22,7 +22,7 @@ from leasecheck.checker.conform.validate import (
     with_delete,
 )
 from leasecheck.model.policy import parse_policy
-from leasecheck.model.values import REBINDING, REBOOTING, RENEWING, Ack, Request
+from leasecheck.model.values import REBINDING, REBOOTING, RENEWING, VARIANTS, Ack, Request
 
 
 @dataclass(frozen=True)
@@ -72,20 +72,22 @@ class CaseReport:
 
 def analyse_capture(label: str, data: bytes, *, delete_time: float | None = None, delete_packet: int | None = None,
                     delete_offset: float | None = None, losses: int = 0, client_nak: str = "obey",
-                    restart: bool = False, client_reboot: str = "keep-on-silence", reboots: int = 0) -> CaseReport:
+                    restart: bool = False, client_reboot: str = "keep-on-silence", reboots: int = 0,
+                    variants: Sequence[str] = VARIANTS) -> CaseReport:
     """Read, classify and validate one capture (pcap or pcapng bytes). The delete is given by the
     capture's clock (``delete_time``), a packet number, or seconds after the first DHCP message.
     The loss budget and the capture's size (clients, addresses, messages) are checked first."""
     return analyse_packets(label, read_udp(data), delete_time=delete_time, delete_packet=delete_packet,
                            delete_offset=delete_offset, losses=losses, client_nak=client_nak, restart=restart,
-                           client_reboot=client_reboot, reboots=reboots)
+                           client_reboot=client_reboot, reboots=reboots, variants=variants)
 
 
 def analyse_packets(label: str, packets: Sequence[UdpPacket], *, delete_time: float | None = None,
                     delete_packet: int | None = None, delete_offset: float | None = None, losses: int = 0,
                     client_nak: str = "obey", restart: bool = False, client_reboot: str = "keep-on-silence",
-                    reboots: int = 0) -> CaseReport:
-    """:func:`analyse_capture` of a capture already read into its UDP packets."""
+                    reboots: int = 0, variants: Sequence[str] = VARIANTS) -> CaseReport:
+    """:func:`analyse_capture` of a capture already read into its UDP packets, judged under each of
+    ``variants`` (named variants or written policies)."""
     check_losses(losses)
     classified = classify(packets)
     if not classified.messages:
@@ -95,7 +97,7 @@ def analyse_packets(label: str, packets: Sequence[UdpPacket], *, delete_time: fl
         delete_time = classified.messages[0].time + delete_offset
     events = tuple(with_delete(classified, time=delete_time, packet=delete_packet))
     validation = validate(classified, events, losses=losses, client_nak=client_nak, restart=restart,
-                          client_reboot=client_reboot, reboots=reboots)
+                          client_reboot=client_reboot, reboots=reboots, variants=variants)
     start = classified.messages[0].time if classified.messages else 0.0
     when = delete_time
     if when is None:
