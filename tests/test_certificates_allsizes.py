@@ -88,13 +88,22 @@ def test_nt40_recovery_for_every_network_is_a_valid_certificate_for_both_solvers
 
 def test_obligations_over_every_address_are_decided_by_cvc5_too() -> None:
     """A silent server ("no free address") makes obligations say something of every address; in the
-    decidable fragment cvc5 decides them with finite model finding, where its default
-    instantiation answers unknown."""
+    decidable fragment cvc5 decides them, and finite model finding, complete there, is asked of
+    whatever its default instantiation leaves undecided."""
     audited = allsizes_kernel.audit(RECOVERY.read_text())
     silent = tuple(g for g in audited.goals if "silent: no free address" in g[0] and "conjuncts 1 to" not in g[0])
     assert len(silent) >= 3
-    answers = allsizes_kernel.discharge_cvc5(dataclasses.replace(audited, goals=silent), None)
+    silent_only = dataclasses.replace(audited, goals=silent)
+    answers = allsizes_kernel.discharge_cvc5(silent_only, None)
     assert [a.answer for a in answers] == ["unsat"] * len(silent), answers
+    # finite model finding alone decides them (it is complete in the fragment), and a first way that
+    # gives up (here: a resource limit too small for anything) hands each obligation on to it
+    fmf = {"finite-model-find": "true"}
+    assert [a.answer for a in allsizes_kernel.discharge_cvc5(silent_only, None, ways=(fmf,))] == ["unsat"] * len(silent)
+    starved = allsizes_kernel.discharge_cvc5(silent_only, None, ways=({"rlimit-per": "1"},))
+    assert [a.answer for a in starved] == ["unknown"] * len(silent), starved
+    again = allsizes_kernel.discharge_cvc5(silent_only, None, ways=({"rlimit-per": "1"}, fmf))
+    assert [a.answer for a in again] == ["unsat"] * len(silent), again
 
 
 def test_the_header_fingerprints_the_model_the_checker_traces() -> None:
