@@ -71,7 +71,7 @@ def test_a_query_that_gives_up_is_split_the_same_way_on_every_machine(monkeypatc
         seen: list[Query] = []
         with machine(speed, monkeypatch):
             ghosted, base = _nt40_ghost_invariant()
-            ok, why, _ = safety.recheck(ghosted, base, [], Effort(rlimit=60_000, deadline=time.monotonic() + 1e6,  # type: ignore[arg-type]
+            ok, why = safety.recheck(ghosted, base, [], Effort(rlimit=60_000, deadline=time.monotonic() + 1e6,  # type: ignore[arg-type]
                                                                   trace=seen.append))
         traces.append([(q.what, q.result, q.rlimit, q.work) for q in seen])
         assert ok, why

@@ -46,3 +46,22 @@ def test_a_clause_the_data_refute_is_not_kept() -> None:
     assert bound
     for clause in pool:
         assert all(reading.holds(clause.formula(), s) for s in bound[:5]), clause.text()
+
+
+def test_a_recovery_pool_has_clauses_on_a_client_s_whole_local_state() -> None:
+    """RFC 2131's server is silent to a renewal it has no record of, so a RENEWING client whose
+    request was answered by silence (no message either way) has no entry: four literals, which
+    only the premise of the client's state and both message kinds gives."""
+    cfg = Config(2, 2, "rfc2131", deletes=1)
+    system = dhcp_system(cfg)
+    fs = first_order_system(cfg)
+    reading = FiniteReading(fs, 2, 2, system)
+    states = [tuple(s) for s in explore(system).states]
+    sample = [StateMatrix(reading, states)]
+    wanted = ("for every client c and address a: if st[c] = RENEWING and to_srv[c] = none and to_cli[c] = none "
+              "and db[a] names c then false")
+    assert wanted not in {c.text() for c in safety.learn_pool(fs, sample, budgets=True)}
+    pool = safety.learn_pool(fs, sample, budgets=True, local=True)
+    assert wanted in {c.text() for c in pool}
+    wide = [c for c in pool if len(c.literals) == 4]
+    assert wide and all(all(reading.holds(c.formula(), s) for s in states[::7]) for c in wide)

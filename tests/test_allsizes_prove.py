@@ -115,7 +115,7 @@ def test_the_first_order_property_is_the_finite_property_in_reachable_states(nam
 def test_the_property_alone_is_not_inductive_for_no_duplicate_address() -> None:
     fs = first_order_system(Config(variant="nt40", deletes=0))
     prop = safety.fo_property(fs, "no_duplicate_address")
-    ok, why, _ = safety.recheck(fs, prop, [])
+    ok, why = safety.recheck(fs, prop, [])
     assert not ok and "is not shown to keep" in why
     # without candidates the learner cannot close it: unknown, never holds
     proof = safety.prove_invariant(fs, prop, [], deadline=1e18)
@@ -149,7 +149,7 @@ def test_a_recheck_after_its_deadline_is_unknown_not_holds() -> None:
     fs = first_order_system(Config(variant="nt40"))
     prop = safety.fo_property(fs, "single_binding")
     assert safety.recheck(fs, prop, [])[0]  # inductive on its own
-    ok, why, _ = safety.recheck(fs, prop, [], deadline=0.0)
+    ok, why = safety.recheck(fs, prop, [], deadline=0.0)
     assert not ok and why == "the time ran out during the re-check"
 
 

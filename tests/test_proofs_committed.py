@@ -69,7 +69,7 @@ def recheck(doc: dict) -> tuple[bool, str]:
         return False, f"names no candidate clause: {unknown[0]!r}"
     chosen = [clause for text in doc["invariant"] for clause in by_text[text]]
     fs = first_order_system(cfg)
-    ok, why, _ = safety.recheck(fs, safety.fo_property(fs, doc["property"]), chosen)
+    ok, why = safety.recheck(fs, safety.fo_property(fs, doc["property"]), chosen)
     return ok, why
 
 

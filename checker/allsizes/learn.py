@@ -193,8 +193,11 @@ def literal_bits(atoms_: Sequence[Atom], samples: Iterable[tuple[StateMatrix, di
     return pos_bits, [full ^ b for b in pos_bits], full
 
 
-def true_clauses(shape: Shape, atoms_: Sequence[Atom], bits: tuple[list[int], list[int], int], width: int = 3) -> list[Clause]:
-    """Every clause of at most ``width`` literals true at every sample point, none subsumed by a shorter one."""
+def true_clauses(shape: Shape, atoms_: Sequence[Atom], bits: tuple[list[int], list[int], int], width: int = 3,
+                 premises: Sequence[Sequence[int]] = ()) -> list[Clause]:
+    """Every clause of at most ``width`` literals true at every sample point, none subsumed by a shorter one;
+    and for each of ``premises`` (atom indexes), every clause of its negated atoms and one more literal
+    true at every sample point, none subsumed by one found before it."""
     pos_bits, neg_bits, full = bits
     lits = [(i, True, pos_bits[i]) for i in range(len(atoms_))] + [(i, False, neg_bits[i]) for i in range(len(atoms_))]
     kept: list[tuple[tuple[int, bool], ...]] = []
@@ -214,7 +217,38 @@ def true_clauses(shape: Shape, atoms_: Sequence[Atom], bits: tuple[list[int], li
                 continue
             kept.append(tuple(ids))
             kept_sets.append(s)
+    for premise in premises:
+        # "if the client's local state is this one, then ...": the premise's negated atoms and one
+        # more literal, a clause wider than ``width`` that only this shape of premise may have
+        acc0 = 0
+        for i in premise:
+            acc0 |= neg_bits[i]
+        if acc0 == full:
+            continue  # the premise never holds: a shorter clause says so
+        for i, pos, b in lits:
+            if i in premise or acc0 | b != full:
+                continue
+            s = frozenset([*((j, False) for j in premise), (i, pos)])
+            if any(prev <= s for prev in kept_sets):
+                continue
+            kept.append(tuple(sorted(s)))
+            kept_sets.append(s)
     return [Clause(shape, tuple((atoms_[i], pos) for i, pos in ids)) for ids in kept]
+
+
+#: the parts of a client's state whose kinds together make a premise of a wider clause
+LOCAL_STATE = ("st", "to_srv", "to_cli")
+
+
+def local_premises(atoms_: Sequence[Atom], client: Var) -> list[tuple[int, ...]]:
+    """Each combination of one kind of each of :data:`LOCAL_STATE` for ``client``, as atom indexes:
+    the premises of the clauses "if the client is in state X with messages Y and Z, then L"."""
+    by_group: dict[str, list[int]] = {g: [] for g in LOCAL_STATE}
+    for n, atom in enumerate(atoms_):
+        spec = atom.spec
+        if spec[0] == "kind" and spec[1] in by_group and spec[2] is client:
+            by_group[spec[1]].append(n)
+    return [tuple(p) for p in itertools.product(*by_group.values())]
 
 
 def clause_holds_in(clause: Clause, structure: dict, sizes: dict[str, int]) -> bool:

@@ -45,6 +45,7 @@ from leasecheck.checker.allsizes.learn import (
     atoms,
     clause_holds_in,
     literal_bits,
+    local_premises,
     true_clauses,
 )
 from leasecheck.model import dhcp
@@ -61,7 +62,6 @@ class InvariantProof:
     queries: int = 0
     rechecked: bool = False
     seconds: float = 0.0
-    smt2: list[tuple[str, str]] = field(default_factory=list)
     #: the run's deadline ended the search (not an answer of the solver)
     out_of_time: bool = False
 
@@ -137,7 +137,7 @@ def _step_parts(fs: FoSystem, cmd: Command, pre: Formula, goal: Formula) -> list
 
 
 def recheck(fs: FoSystem, prop: Formula, clauses: Sequence[Clause],
-            deadline: Effort | float | None = None) -> tuple[bool, str, list[tuple[str, str]]]:
+            deadline: Effort | float | None = None) -> tuple[bool, str]:
     """A fresh solver, a fresh context: initiation, consecution for every command, the property.
     Each question gets the effort's work (:mod:`.effort`), and none is asked after its deadline
     (``deadline``: an :class:`.Effort`, or a time of ``time.monotonic()``)."""
@@ -150,19 +150,17 @@ def recheck(fs: FoSystem, prop: Formula, clauses: Sequence[Clause],
     try:
         return _recheck(fs, prop, clauses, ask, effort)
     except OutOfTime:
-        return False, "the time ran out during the re-check", []
+        return False, "the time ran out during the re-check"
 
 
 def _recheck(fs: FoSystem, prop: Formula, clauses: Sequence[Clause],
              ask: Callable[[Sequence[tuple[str, Formula]]], z3.Solver],
-             effort: Effort) -> tuple[bool, str, list[tuple[str, str]]]:
+             effort: Effort) -> tuple[bool, str]:
     inv = conj(prop, *(c.formula() for c in clauses))
     whole = conj(inv, well_formed(fs))
-    smt2: list[tuple[str, str]] = []
     s = ask([("the initial state", initial_formula(fs)), ("the negated invariant", neg(whole))])
-    smt2.append(("initiation", s.to_smt2()))
     if effort.check(s, "the re-check of initiation") != z3.unsat:
-        return False, "the invariant does not hold in the initial state", smt2
+        return False, "the invariant does not hold in the initial state"
     # consecution a few conjuncts at a time: each question negates a handful of clauses, so the
     # solver's search stays small however many clauses the invariant has; a group it cannot
     # decide is asked again one conjunct at a time
@@ -178,14 +176,11 @@ def _recheck(fs: FoSystem, prop: Formula, clauses: Sequence[Clause],
             if r == z3.unknown and len(group) > 1:
                 for n, goal in enumerate(group, first + 1):
                     s = ask(_step_parts(fs, cmd, whole, goal))
-                    smt2.append((f"consecution {where}, conjunct {n}", s.to_smt2()))
                     if (r := effort.check(s, f"the re-check of {where}, conjunct {n}")) != z3.unsat:
                         break
-            else:
-                smt2.append((f"consecution {where}, conjuncts {first + 1} to {first + len(group)}", s.to_smt2()))
             if r != z3.unsat:
-                return False, f"the step {where} is not shown to keep the invariant ({r})", smt2
-    return True, "", smt2
+                return False, f"the step {where} is not shown to keep the invariant ({r})"
+    return True, ""
 
 
 #: how many conjuncts of the invariant one re-check question negates together
@@ -414,8 +409,8 @@ def _grow(fs: FoSystem, prop: Formula, pool: Sequence[Clause], effort: Effort, p
     out.queries += len(fs.commands)
     if need is not None:
         inv[:] = need
-    ok, why, smt2 = recheck(fs, prop, inv, effort)
-    out.rechecked, out.smt2 = ok, smt2
+    ok, why = recheck(fs, prop, inv, effort)
+    out.rechecked = ok
     out.verdict = "holds" if ok else "unknown"
     return finish("inductive" if ok else f"the fresh solver did not confirm the invariant: {why}")
 
@@ -481,9 +476,12 @@ def shapes() -> list[tuple[Shape, int]]:
     return [(Shape((c,), (a,)), 3), (Shape((c,), (a, a2)), 2), (Shape((c, c2), (a,)), 2)]
 
 
-def learn_pool(fs: FoSystem, samples: Sequence[StateMatrix], budgets: bool = False) -> list[Clause]:
+def learn_pool(fs: FoSystem, samples: Sequence[StateMatrix], budgets: bool = False,
+               local: bool = False) -> list[Clause]:
     """Every clause of the shapes above true in every sampled reachable state (with ``budgets``,
-    clauses may also speak of the budgets left)."""
+    clauses may also speak of the budgets left; with ``local``, the shape of one client and one
+    address also has the clauses "if the client's state and message kinds are these, then one
+    more literal": four literals, :func:`.learn.local_premises`)."""
     pool: list[Clause] = []
     for shape, width in shapes():
         usable = [sm for sm in samples
@@ -493,7 +491,8 @@ def learn_pool(fs: FoSystem, samples: Sequence[StateMatrix], budgets: bool = Fal
         vocabulary = atoms(fs, shape, budgets)
         env_of = {id(v): i for vs in (shape.clients, shape.addresses) for i, v in enumerate(vs)}
         bits = literal_bits(vocabulary, [(sm, env_of) for sm in usable])
-        for clause in true_clauses(shape, vocabulary, bits, width):
+        premises = local_premises(vocabulary, shape.clients[0]) if local and len(shape.vars) == 2 else []
+        for clause in true_clauses(shape, vocabulary, bits, width, premises):
             used = {id(v) for lit, _ in clause.literals for v in lit.vars}
             if len(shape.vars) > 2 and len(used) < len(shape.vars):
                 continue  # a clause of a smaller shape

@@ -85,7 +85,6 @@ class ProofRun:
     lemmas: list[str] = field(default_factory=list)
     #: for recovery: the levels, lowest first, each its helpful action and its views
     ranking: list[dict[str, Any]] = field(default_factory=list)
-    smt2: list[tuple[str, str]] = field(default_factory=list)
     #: the proof as an all-sizes certificate (docs/certificates.md), when it holds
     certificate: str = ""
 
@@ -160,7 +159,7 @@ def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300
     pool = safety.learn_pool(fs, samples)
     prop_formula = safety.fo_property(fs, prop)
     proof = safety.prove_invariant(fs, prop_formula, pool, effort)
-    run.candidates, run.queries, run.rechecked, run.smt2 = proof.candidates, proof.queries, proof.rechecked, proof.smt2
+    run.candidates, run.queries, run.rechecked = proof.candidates, proof.queries, proof.rechecked
     run.invariant = [c.text() for c in proof.clauses]
     run.verdict = Verdict.HOLDS if proof.verdict == "holds" and proof.rechecked else Verdict.UNKNOWN
     run.reason = ("an inductive invariant, re-checked by a fresh solver" if run.verdict is Verdict.HOLDS
@@ -260,11 +259,11 @@ def _prove_recovery(cfg: Config, run: ProofRun, effort: Effort, progress: Callab
     if decided is not None:
         run.reason = decided
         return
-    pool = safety.learn_pool(fs, samples, budgets=True)
+    pool = safety.learn_pool(fs, samples, budgets=True, local=True)
     lemmas = [*ghost_lemmas(), ("single_binding", safety.fo_property(ghosted, "single_binding"))]
     proof = recovery.prove_recovery(ghosted, conj(*(f for _, f in lemmas)), pool, graph, comps, effort,
                                    progress=progress)
-    run.candidates, run.queries, run.smt2 = len(pool), proof.queries, proof.smt2
+    run.candidates, run.queries = len(pool), proof.queries
     run.rechecked = proof.verdict == "holds"
     run.lemmas = [safety.STATEMENTS.get(text, text) for text, _ in lemmas]
     run.invariant = [k.text() for k in proof.invariant]
