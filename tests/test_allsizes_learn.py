@@ -52,7 +52,7 @@ def test_a_recovery_pool_has_clauses_on_a_client_s_whole_local_state() -> None:
     """RFC 2131's server is silent to a renewal it has no record of, so a RENEWING client whose
     request was answered by silence (no message either way) has no entry: four literals, which
     only the premise of the client's state and both message kinds gives."""
-    cfg = Config(2, 2, "rfc2131", deletes=1)
+    cfg = Config(clients=2, addresses=2, variant="rfc2131", deletes=1)
     system = dhcp_system(cfg)
     fs = first_order_system(cfg)
     reading = FiniteReading(fs, 2, 2, system)

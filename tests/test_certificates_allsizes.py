@@ -89,8 +89,7 @@ def test_nt40_recovery_for_every_network_is_a_valid_certificate_for_both_solvers
     assert result.solvers == ("z3", "cvc5") and result.valid, result.failed("sat") + result.failed("unknown")
 
 
-@pytest.mark.proofs
-@pytest.mark.slow  # 879 obligations, each asked of both solvers: about 9 min of CPU under load
+@pytest.mark.long  # 879 obligations, each asked of both solvers: minutes of CPU (the default tier checks its start)
 def test_rfc2131_recovery_for_every_network_is_a_valid_certificate_for_both_solvers() -> None:
     result = check_certificate(RFC2131_RECOVERY)
     assert isinstance(result.header, AllSizesHeader) and result.header.property == "recovery"
