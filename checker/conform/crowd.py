@@ -29,7 +29,6 @@ May import: leasecheck.errors, leasecheck.checker.conform.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
@@ -45,7 +44,6 @@ from leasecheck.checker.conform.daemons import (
     CLIENTS,
     DELETE_BY_RESTART,
     DHCPCD_LEASE_DIR,
-    DHCPCD_RUN_DIR,
     HOOK,
     RENEW_NOW,
     SERVER_IP,
@@ -62,8 +60,10 @@ from leasecheck.checker.conform.daemons import (
 from leasecheck.checker.conform.runner import (
     _BOUND_REASONS,
     _Daemons,
+    _dhcpcd_dirs_before,
     _end_namespace_processes,
     _events,
+    _restore_dhcpcd_dirs,
     _run,
     _wait_for,
 )
@@ -333,8 +333,7 @@ def run_crowd(crowd: Crowd, keep: Path | None = None, progress: Callable[[str], 
     daemons = _Daemons()
     limit = crowd.seconds + SETTLE_SECONDS + 3 * PAUSE_SECONDS + 120
     run = _Run(crowd, tag, tmp, daemons, limit)
-    dirs = (DHCPCD_LEASE_DIR, DHCPCD_RUN_DIR) if "dhcpcd" in crowd.clients else ()
-    dhcpcd_before = {d: set(d.glob("*")) if d.exists() else None for d in dirs}
+    dhcpcd_before = _dhcpcd_dirs_before("dhcpcd" in crowd.clients)
     try:
         say(f"building {crowd.count} client namespaces on one bridge")
         run.build()
@@ -389,15 +388,7 @@ def run_crowd(crowd: Crowd, keep: Path | None = None, progress: Callable[[str], 
             _end_namespace_processes(ns)
             _run(["ip", "netns", "del", ns])
         shutil.rmtree(tmp, ignore_errors=True)
-        for d, before in dhcpcd_before.items():
-            if not d.exists():
-                continue
-            for path in set(d.glob("*")) - (before or set()):
-                if path.is_file() or path.is_socket():
-                    path.unlink(missing_ok=True)
-            if before is None:
-                with contextlib.suppress(OSError):
-                    d.rmdir()
+        _restore_dhcpcd_dirs(dhcpcd_before)
 
 
 def sidecar(result: CrowdResult) -> dict[str, object]:

@@ -320,8 +320,7 @@ def run_scenario(scenario: Scenario, keep: Path | None = None) -> RunResult:
     made: list[str] = []
     limit = scenario.time_limit + LEASE_SECONDS + 120
     # dhcpcd's own folders on the host: what is new there after the run is the run's (runs are sequential)
-    dirs = (DHCPCD_LEASE_DIR, DHCPCD_RUN_DIR) if scenario.client == "dhcpcd" else ()
-    dhcpcd_before = {d: set(d.glob("*")) if d.exists() else None for d in dirs}
+    dhcpcd_before = _dhcpcd_dirs_before(scenario.client == "dhcpcd")
     resolv_before = _read_or_none(HOST_RESOLV_CONF)
     try:
         for ns in (srv_ns, cli_ns):
@@ -386,19 +385,32 @@ def run_scenario(scenario: Scenario, keep: Path | None = None) -> RunResult:
             # a client's own hooks (dhcpcd's resolv.conf hook, when it starts without ours) rewrote
             # the host's resolver configuration: put it back as it was
             HOST_RESOLV_CONF.write_bytes(resolv_before)
-        for d, before in dhcpcd_before.items():
-            if not d.exists():
-                continue
-            for path in set(d.glob("*")) - (before or set()):
-                if path.is_file() or path.is_socket():
-                    path.unlink(missing_ok=True)
-            if before is None:
-                with contextlib.suppress(OSError):  # not empty: something else works there
-                    d.rmdir()
+        _restore_dhcpcd_dirs(dhcpcd_before)
 
 
 #: The host's resolver configuration, which no run may change.
 HOST_RESOLV_CONF = Path("/etc/resolv.conf")
+
+
+def _dhcpcd_dirs_before(used: bool) -> dict[Path, set[Path] | None]:
+    """dhcpcd's own folders on the host and what they hold before a run (None: the folder is not
+    there); what is new there after the run is the run's (runs are sequential)."""
+    dirs = (DHCPCD_LEASE_DIR, DHCPCD_RUN_DIR) if used else ()
+    return {d: set(d.glob("*")) if d.exists() else None for d in dirs}
+
+
+def _restore_dhcpcd_dirs(before: dict[Path, set[Path] | None]) -> None:
+    """Remove what a run left in dhcpcd's folders (:func:`_dhcpcd_dirs_before`), and the folders
+    it made when they are empty."""
+    for d, held in before.items():
+        if not d.exists():
+            continue
+        for path in set(d.glob("*")) - (held or set()):
+            if path.is_file() or path.is_socket():
+                path.unlink(missing_ok=True)
+        if held is None:
+            with contextlib.suppress(OSError):  # not empty: something else works there
+                d.rmdir()
 
 
 def _read_or_none(path: Path) -> bytes | None:
