@@ -130,10 +130,15 @@ def _ask(fs: FoSystem, vocab: Vocabulary, parts: Sequence[tuple[str, Formula]], 
     return s
 
 
-def _step_parts(fs: FoSystem, cmd: Command, pre: Formula, goal: Formula) -> list[tuple[str, Formula]]:
+def _step_parts(fs: FoSystem, cmd: Command, pre: Formula, goal: Formula,
+                wf: Formula | None = None, step: Formula | None = None) -> list[tuple[str, Formula]]:
+    """The parts of the question "does ``cmd``'s step keep ``goal`` from a state satisfying ``pre``";
+    ``wf`` and ``step``: the well-formed state and the command's step formula, when the caller asks
+    many questions of one command (the same objects, so the solver's terms are translated once)."""
     where = f"{cmd.action}{'(' + cmd.label + ')' if cmd.label else ''}"
-    return [("the well-formed pre-state", well_formed(fs)), ("the invariant", pre),
-            (f"the step {where}", command_formula(fs, cmd)), ("the negated invariant after the step", neg(rename_post(goal)))]
+    return [("the well-formed pre-state", well_formed(fs) if wf is None else wf), ("the invariant", pre),
+            (f"the step {where}", command_formula(fs, cmd) if step is None else step),
+            ("the negated invariant after the step", neg(rename_post(goal)))]
 
 
 def recheck(fs: FoSystem, prop: Formula, clauses: Sequence[Clause],
@@ -165,17 +170,19 @@ def _recheck(fs: FoSystem, prop: Formula, clauses: Sequence[Clause],
     # solver's search stays small however many clauses the invariant has; a group it cannot
     # decide is asked again one conjunct at a time
     goals = list(whole.args if isinstance(whole, And) else (whole,))
+    wf = well_formed(fs)
     for cmd in fs.commands:
         where = f"{cmd.action} {cmd.label}".strip()
+        step = command_formula(fs, cmd)  # built once per command: its terms are translated once
         for first in range(0, len(goals), RECHECK_GROUP):
             group = goals[first:first + RECHECK_GROUP]
-            s = ask(_step_parts(fs, cmd, whole, conj(*group)))
+            s = ask(_step_parts(fs, cmd, whole, conj(*group), wf, step))
             # a group that gives up at its limit is split, not asked again with more
             r = effort.check(s, f"the re-check of {where}, conjuncts {first + 1} to {first + len(group)}",
                              escalate=len(group) == 1)
             if r == z3.unknown and len(group) > 1:
                 for n, goal in enumerate(group, first + 1):
-                    s = ask(_step_parts(fs, cmd, whole, goal))
+                    s = ask(_step_parts(fs, cmd, whole, goal, wf, step))
                     if (r := effort.check(s, f"the re-check of {where}, conjunct {n}")) != z3.unsat:
                         break
             if r != z3.unsat:
