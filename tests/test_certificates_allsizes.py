@@ -82,7 +82,7 @@ def test_a_genuine_certificate_is_valid_with_each_solver(tmp_path: Path, solver:
 
 
 @pytest.mark.proofs
-@pytest.mark.slow  # 645 obligations, each asked of both solvers: about 160 s of CPU
+@pytest.mark.slow(first=True)  # 645 obligations, each asked of both solvers: about 160 s of CPU
 def test_nt40_recovery_for_every_network_is_a_valid_certificate_for_both_solvers() -> None:
     result = check_certificate(RECOVERY)
     assert isinstance(result.header, AllSizesHeader) and result.header.property == "recovery"

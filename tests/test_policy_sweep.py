@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -205,7 +206,7 @@ def test_two_local_workers_and_a_local_dask_cluster_give_the_same_records(tmp_pa
 @pytest.mark.sweep
 def test_an_unreachable_scheduler_is_a_user_error(tmp_path):
     pytest.importorskip("distributed", reason="the test extra installs Dask's distributed scheduler")
-    executor = make_executor("dask", 1, "tcp://127.0.0.1:9")
+    executor = dataclasses.replace(make_executor("dask", 1, "tcp://127.0.0.1:9"), connect_timeout=2.0)
     with pytest.raises(SweepError, match="cannot reach the Dask scheduler"):
         run_sweep(grid(SMALL)[:1], ResultsFile(tmp_path / "r.jsonl"), executor, LIMITS)
 

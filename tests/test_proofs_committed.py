@@ -90,7 +90,7 @@ def test_a_committed_proof_without_a_needed_clause_or_with_a_foreign_one_is_refu
 
 
 @pytest.mark.proofs
-@pytest.mark.slow
+@pytest.mark.slow(first=True)  # the longest test of the named tiers: started at once, not last
 @pytest.mark.parametrize("path", COMMITTED, ids=[p.stem for p in COMMITTED])
 def test_the_proof_learned_again_agrees_with_the_committed_one_and_its_certificate_is_valid(
         path: Path, tmp_path: Path) -> None:

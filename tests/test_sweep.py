@@ -14,11 +14,11 @@ sweep's Z3 time, benchmarks/README.md), start first.
 The tiers (tests/conftest.py): the README's test command runs every 1x1 configuration through the
 explicit explorers and one half of them (as at 2x2 below) with the Z3 engine too, and at 2x2 one configuration per variant with both engines and one with a delete
 through the explicit explorers. ``pytest -m sweep`` (in ``.ci/run``) runs every configuration
-through the explicit explorers, and the Z3 engine on one half of the configurations of each size
-(a half-fraction of the budgets: each value of losses, reboots and restart appears in it; at 1x1
-the other half, as the README's test command has the first for nt35 and nt40; at 2x2 only those
-without a delete); the rest (the other halves at 1x2, 2x1 and 2x2, and all 40 2x2 configurations
-with a delete) runs under ``pytest -m long``.
+through the explicit explorers, and the Z3 engine on a fraction of the configurations of each
+size in which each budget value appears: at 1x1 the other half (the README's test command has
+the first for nt35 and nt40), at 1x2 and 2x1 one quarter, at 2x2 one half of those without a
+delete; the rest (the other three quarters at 1x2 and 2x1, the other half at 2x2, and all 40 2x2
+configurations with a delete) runs under ``pytest -m long``.
 """
 
 from __future__ import annotations
@@ -171,14 +171,25 @@ def half(cfg: Config) -> int:
     return (cfg.losses + cfg.reboots + int(cfg.restart)) % 2
 
 
+def quarter(cfg: Config) -> int:
+    """Which quarter of a size's sixteen configurations per variant ``cfg`` is in: its half, and
+    the parity of deletes + losses. Each quarter holds four configurations, each value of
+    deletes, losses, reboots and restart twice; quarters 0 and 2 make half 0."""
+    return half(cfg) + 2 * ((cfg.deletes + cfg.losses) % 2)
+
+
+#: the halves, as sets of quarters
+HALVES = (frozenset({0, 2}), frozenset({1, 3}))
+
+
 def sweep(size: tuple[int, int], variant: str, z3: bool = True, deletes: int | None = None,
-          z3_half: int | None = None) -> Tally:
+          z3_quarters: frozenset[int] | None = None) -> Tally:
     """Every configuration of ``size`` and ``variant`` (and ``deletes``, when given): the explicit
     explorers against the table and each other, and (with ``z3``) the Z3 engine against them, on
-    every configuration or, with ``z3_half``, on that half of them."""
+    every configuration or, with ``z3_quarters``, on those quarters of them."""
     configs = [cfg for cfg in sweep_configs() if (cfg.clients, cfg.addresses) == size and cfg.variant == variant
                and deletes in (None, cfg.deletes)]
-    tally = agreement(configs, [z3 and z3_half in (None, half(cfg)) for cfg in configs])
+    tally = agreement(configs, [z3 and (z3_quarters is None or quarter(cfg) in z3_quarters) for cfg in configs])
     # the table states both invariants everywhere; the reduced explorer gives client 0's and the
     # global verdicts of every property
     assert len(configs) == (16 if deletes is None else 8)
@@ -210,12 +221,14 @@ def agreement(configs: list[Config], z3: list[bool]) -> Tally:
 
 
 def _z3_agrees_everywhere(size: tuple[int, int], variant: str, deletes: int | None = None,
-                          z3_half: int | None = None) -> None:
-    tally = sweep(size, variant, deletes=deletes, z3_half=z3_half)
+                          z3_quarters: frozenset[int] | None = None) -> None:
+    tally = sweep(size, variant, deletes=deletes, z3_quarters=z3_quarters)
     # within its default bounds the Z3 engine decides every property whose kind it decides:
     # recovery for each client, the two invariants and the kb_symptom target, per configuration
     assert not tally.z3_unknown, "\n".join(tally.z3_unknown)
-    configs = (16 if deletes is None else 8) // (1 if z3_half is None else 2)
+    chosen = [cfg for cfg in sweep_configs() if (cfg.clients, cfg.addresses) == size and cfg.variant == variant
+              and deletes in (None, cfg.deletes) and (z3_quarters is None or quarter(cfg) in z3_quarters)]
+    configs = len(chosen)
     assert tally.z3 == configs * (4 if size[0] == 1 else 6)
 
 
@@ -228,14 +241,14 @@ def _cases(sizes: list[tuple[int, int]]) -> list[object]:
                                      for v in VARIANTS])
 def test_every_engine_agrees_everywhere_at_1x1(variant: str) -> None:
     # the explicit explorers on all 16, the Z3 engine on one half (a fresh process each)
-    _z3_agrees_everywhere((1, 1), variant, z3_half=0)
+    _z3_agrees_everywhere((1, 1), variant, z3_quarters=HALVES[0])
 
 
 @pytest.mark.sweep
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_engine_agrees_everywhere_at_1x1_the_other_half(variant: str) -> None:
-    _z3_agrees_everywhere((1, 1), variant, z3_half=1)
+    _z3_agrees_everywhere((1, 1), variant, z3_quarters=HALVES[1])
 
 
 #: the 2x2 configurations of the README's test command, (deletes, losses, reboots, restart): per
@@ -264,15 +277,15 @@ def test_every_engine_agrees_on_a_few_2x2_configurations(variant: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize(("size", "variant"), _cases(SIZES[1:3]))
 def test_every_engine_agrees_everywhere(size: tuple[int, int], variant: str) -> None:
-    # the explicit explorers on all 16, the Z3 engine on one half (each budget value in it); the
-    # other half is the long tier's
-    _z3_agrees_everywhere(size, variant, z3_half=0)
+    # the explicit explorers on all 16, the Z3 engine on one quarter (each budget value twice in
+    # it); the other three quarters are the long tier's
+    _z3_agrees_everywhere(size, variant, z3_quarters=frozenset({0}))
 
 
 @pytest.mark.long
 @pytest.mark.parametrize(("size", "variant"), _cases(SIZES[1:3]))
-def test_every_engine_agrees_everywhere_the_other_half(size: tuple[int, int], variant: str) -> None:
-    _z3_agrees_everywhere(size, variant, z3_half=1)
+def test_every_engine_agrees_everywhere_the_other_quarters(size: tuple[int, int], variant: str) -> None:
+    _z3_agrees_everywhere(size, variant, z3_quarters=frozenset({1, 2, 3}))
 
 
 @pytest.mark.sweep
@@ -285,7 +298,7 @@ def test_every_engine_agrees_everywhere_at_2x2(variant: str, deletes: int) -> No
     # without a delete, and the explicit explorers all 80; split by deletes, so no one test holds
     # up the end of the run, and started first
     if deletes == 0:
-        _z3_agrees_everywhere((2, 2), variant, deletes, z3_half=0)
+        _z3_agrees_everywhere((2, 2), variant, deletes, z3_quarters=HALVES[0])
     else:
         sweep((2, 2), variant, z3=False, deletes=deletes)
 
@@ -296,7 +309,7 @@ def test_every_engine_agrees_everywhere_at_2x2(variant: str, deletes: int) -> No
 def test_every_engine_agrees_everywhere_at_2x2_the_rest(variant: str, deletes: int) -> None:
     """The 2x2 configurations that the sweep tier gives the explicit explorers only: with a delete, all
     eight; without one, the other half."""
-    _z3_agrees_everywhere((2, 2), variant, deletes, z3_half=1 if deletes == 0 else None)
+    _z3_agrees_everywhere((2, 2), variant, deletes, z3_quarters=HALVES[1] if deletes == 0 else None)
 
 
 def test_the_few_2x2_configurations_hold_every_budget_value_and_a_delete_per_variant() -> None:
@@ -317,3 +330,14 @@ def test_the_two_halves_split_every_variant_and_budget_evenly() -> None:
         for value in (0, 1):
             for field in ("losses", "reboots", "restart"):
                 assert sum(int(getattr(cfg, field)) == value for cfg in part) == 20
+
+
+def test_each_quarter_holds_each_budget_value_twice_per_variant_and_two_make_a_half() -> None:
+    configs = [cfg for cfg in sweep_configs() if (cfg.clients, cfg.addresses) == (2, 1)]
+    for q in range(4):
+        for variant in VARIANTS:
+            part = [cfg for cfg in configs if quarter(cfg) == q and cfg.variant == variant]
+            assert len(part) == 4
+            for field in ("deletes", "losses", "reboots", "restart"):
+                assert sorted(int(getattr(cfg, field)) for cfg in part) == [0, 0, 1, 1], (q, field)
+    assert all(quarter(cfg) in HALVES[half(cfg)] for cfg in configs)

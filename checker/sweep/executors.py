@@ -63,6 +63,8 @@ class DaskExecutor:
 
     workers: int = 1
     address: str | None = None
+    #: seconds to keep trying to reach the scheduler at ``address``
+    connect_timeout: float = 30.0
 
     @property
     def description(self) -> str:
@@ -80,7 +82,7 @@ class DaskExecutor:
         cluster = None
         try:
             if self.address:
-                client = Client(self.address, timeout=30)
+                client = Client(self.address, timeout=self.connect_timeout)
             else:
                 cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
                                        dashboard_address=None, silence_logs=40)
