@@ -72,20 +72,25 @@ SEAM_SIDE = (
 
 #: what only a model's own builder and its own tools may import
 DHCP_MODULES = ("leasecheck.model.dhcp", "leasecheck.model.values", "leasecheck.model.policy",
-                "leasecheck.properties.dhcp", "leasecheck.properties.claims")
+                "leasecheck.properties.dhcp", "leasecheck.properties.dhcp_fo", "leasecheck.properties.claims")
 
-#: the certificate kernel's modules, which may not import the DHCP model either; not
-#: checker/kernel/allsizes.py, which checks proofs about DHCP's first-order reading (checker/allsizes)
+#: the certificate kernel's modules, which may not import the DHCP model either
 NO_DHCP = (
     "checker/kernel/fixed.py", "checker/kernel/reader.py", "checker/kernel/terms.py", "checker/kernel/verdict.py",
-    "checker/kernel/cvc5_check.py",
+    "checker/kernel/cvc5_check.py", "checker/kernel/allsizes.py",
 )
+
+#: the all-sizes prover, which reads a model's first-order side (its family's ``first_order``)
+#: and never the DHCP model's modules; only the ghost map and the recovery's view of one client
+#: (ghost.py, recovery.py) name DHCP's lease-table constructors (model.values)
+ALLSIZES = tuple(sorted(str(p.relative_to(ROOT)) for p in (ROOT / "checker" / "allsizes").glob("*.py")))
+DHCP_MODEL = ("leasecheck.model.dhcp", "leasecheck.properties.dhcp", "leasecheck.properties.dhcp_fo")
 
 #: the one module through which the generic side may reach the DHCP model without being handed it
 #: (the families leasecheck ships), and who does: the trace file's reader and the fixed-size
 #: certificate's checker, whose files record a configuration and no family
 FAMILIES = "leasecheck.properties.families"
-FAMILY_DEFAULT_USERS = ["checker/kernel/fixed.py", "checker/render/itf.py"]
+FAMILY_DEFAULT_USERS = ["checker/kernel/allsizes.py", "checker/kernel/fixed.py", "checker/render/itf.py"]
 
 
 def dhcp_imports(path: str, modules: Sequence[str] = DHCP_MODULES) -> list[str]:
@@ -107,16 +112,22 @@ def test_the_generic_side_reads_the_model_through_the_seam(path: str) -> None:
     assert not dhcp_imports(path), f"{path} imports the DHCP model: read it from the Model instead"
 
 
+@pytest.mark.parametrize("path", ALLSIZES)
+def test_the_all_sizes_prover_reads_the_model_s_first_order_side(path: str) -> None:
+    assert not dhcp_imports(path, DHCP_MODEL), f"{path} imports the DHCP model: read the FoSystem's side instead"
+    assert not dhcp_imports(path, (FAMILIES,)), f"{path} finds a family itself: it is handed the model's side"
+
+
 def test_only_the_readers_of_files_without_a_family_default_to_a_shipped_one() -> None:
-    users = sorted(p for p in (*SEAM_SIDE, *NO_DHCP) if dhcp_imports(p, (FAMILIES,)))
+    users = sorted(p for p in (*SEAM_SIDE, *NO_DHCP, *ALLSIZES) if dhcp_imports(p, (FAMILIES,)))
     assert users == FAMILY_DEFAULT_USERS
 
 
 def test_the_rule_sees_every_module_it_names() -> None:
-    assert all((ROOT / p).is_file() for p in (*SEAM_SIDE, *NO_DHCP))
-    assert {p.name for p in (ROOT / "checker" / "kernel").glob("*.py")} - {"__init__.py", "allsizes.py"} == \
+    assert all((ROOT / p).is_file() for p in (*SEAM_SIDE, *NO_DHCP, *ALLSIZES))
+    assert {p.name for p in (ROOT / "checker" / "kernel").glob("*.py")} - {"__init__.py"} == \
         {Path(p).name for p in NO_DHCP}
-    assert len([p for p in SEAM_SIDE if "checker/explicit/" in p]) >= 10
+    assert len([p for p in SEAM_SIDE if "checker/explicit/" in p]) >= 10 and len(ALLSIZES) >= 12
 
 
 # --- a second model: processes contending for a lock ----------------------------------------------
@@ -124,17 +135,25 @@ def test_the_rule_sees_every_module_it_names() -> None:
 IDLE, WAITING, CRITICAL = "idle", "waiting", "critical"
 
 
-def lock_system(processes: int) -> System:
-    pc = Domain("process state", (IDLE, WAITING, CRITICAL))
-    variables = [Variable(f"pc[{p}]", pc, IDLE, "pc", p) for p in range(processes)]
-    variables.append(Variable("locked", BOOL, False, "locked", None))
+def lock_actions(cfg: LockConfig, variables: list[Variable] | None = None, *,
+                 guarded: bool = True) -> tuple[list[Variable], list[Action]]:
+    """The lock's state variables and untraced actions (a first-order trace passes the variables
+    as an action body sees them); without ``guarded``, a mutant whose Acquire does not wait for
+    the lock to be free."""
+    if variables is None:
+        pc = Domain("process state", (IDLE, WAITING, CRITICAL))
+        variables = [Variable(f"pc[{p}]", pc, IDLE, "pc", p) for p in range(cfg.processes)]
+        variables.append(Variable("locked", BOOL, False, "locked", None))
 
     def request(s: StateView, p: int) -> None:
         s.require(s.pc[p] == IDLE)
         s.pc[p] = WAITING
 
     def acquire(s: StateView, p: int) -> None:
-        s.require(s.pc[p] == WAITING, s.locked == False)  # noqa: E712
+        if guarded:
+            s.require(s.pc[p] == WAITING, s.locked == False)  # noqa: E712
+        else:
+            s.require(s.pc[p] == WAITING)
         s.pc[p] = CRITICAL
         s.locked = True
 
@@ -145,8 +164,17 @@ def lock_system(processes: int) -> System:
 
     actions = [Action(name, ("process",), body, True, "process")
                for name, body in (("Request", request), ("Acquire", acquire), ("Release", release))]
-    return build_system(f"lock[{processes}]", variables, actions, {"process": tuple(range(processes))},
-                        (Sort("process", processes, ("pc",), plural_name="processes"),))
+    return variables, actions
+
+
+def lock_system_of(cfg: LockConfig, *, guarded: bool = True) -> System:
+    variables, actions = lock_actions(cfg, guarded=guarded)
+    return build_system(f"lock[{cfg.processes}]", variables, actions, {"process": tuple(range(cfg.processes))},
+                        (Sort("process", cfg.processes, ("pc",), plural_name="processes"),))
+
+
+def lock_system(processes: int) -> System:
+    return lock_system_of(LockConfig(processes=processes))
 
 
 CATALOGUE = (
@@ -197,6 +225,8 @@ def lock_of(cfg: LockConfig) -> Model:
     return lock_model(cfg.processes)
 
 
+#: what the all-sizes prover reads of the lock: one sort, processes; mutual exclusion as an
+#: invariant; no recovery (weak fairness lets a process starve)
 #: every lock: how a trace file's recorded configuration becomes a lock model again
 LOCK = ModelFamily("lock", LockConfig, lock_of)
 #: a process that gives the lock back waits for it again: counted in its requests
@@ -382,3 +412,4 @@ def test_the_timeline_measures_the_lock_s_way_back_in_its_own_events() -> None:
     replay(lock_model(2).system, run.trace)
     with pytest.raises(ValueError, match="names no disruption"):
         recovery_after_delete(dataclasses.replace(lock_model(2), disruption=None))
+

@@ -1,7 +1,7 @@
 """Safety for every number of clients and addresses: a learned, quantified inductive invariant.
 
-:func:`prove_invariant` takes the property as a first-order formula (written with the model's
-own predicates over variables) and a pool of candidate clauses that hold in every reachable
+:func:`prove_invariant` takes the property as a first-order formula (the model's first-order side
+writes it with the model's own predicates over variables: :meth:`.fo.FoSystem.invariant`) and a pool of candidate clauses that hold in every reachable
 state of the finite networks explored (:mod:`.learn`). It grows an invariant from the property:
 while some step leads from a state satisfying the invariant to one violating it, the solver's
 counterexample to induction (a finite structure) is read back, and the shortest pool clauses
@@ -24,16 +24,13 @@ from leasecheck.checker.allsizes.epr import Edge, part_edges, require_acyclic, r
 from leasecheck.checker.allsizes.fo import (
     And,
     Command,
-    EqT,
     Formula,
     FoSystem,
     Var,
     command_formula,
     conj,
-    implies,
     initial_formula,
     neg,
-    quant,
     rename_post,
     well_formed,
 )
@@ -48,7 +45,6 @@ from leasecheck.checker.allsizes.learn import (
     local_premises,
     true_clauses,
 )
-from leasecheck.model import dhcp
 
 
 @dataclass
@@ -445,35 +441,7 @@ def _needed(fs: FoSystem, steps: _Steps, prop: Formula, inv: list[Clause], effor
 
 
 # ---------------------------------------------------------------------------------------------
-# The properties, and the pool learned from finite networks
-
-
-#: The invariants this module proves, each written with the model's own predicates.
-SAFETY = ("single_binding", "no_duplicate_address")
-
-
-#: Each property's first-order statement below, in words.
-STATEMENTS = {
-    "single_binding": "for every client c and addresses a1, a2 (all different): "
-                      "not (db[a1] is OFFERED(c) or BOUND(c), and db[a2] is OFFERED(c) or BOUND(c))",
-    "no_duplicate_address": "for every clients c1, c2 (all different): "
-                            "not (st[c1] and st[c2] are BOUND, RENEWING or REBINDING, and addr[c1] = addr[c2])",
-}
-
-
-def fo_property(fs: FoSystem, name: str) -> Formula:
-    """The property as a first-order formula over every network."""
-    v = fs.view()
-    if name == "single_binding":
-        c, a1, a2 = Var("c", "client"), Var("a1", "address"), Var("a2", "address")
-        body = implies(neg(EqT(a1, a2)), neg(conj(dhcp.mine(v, c, a1), dhcp.mine(v, c, a2))))  # type: ignore[arg-type]
-        return quant("forall", (c, a1, a2), body)
-    if name == "no_duplicate_address":
-        c1, c2 = Var("c1", "client"), Var("c2", "client")
-        same = v.addr[c1] == v.addr[c2]
-        body = implies(neg(EqT(c1, c2)), neg(conj(dhcp.holding(v, c1), dhcp.holding(v, c2), same)))  # type: ignore[arg-type]
-        return quant("forall", (c1, c2), body)
-    raise KeyError(name)
+# The pool learned from finite networks
 
 
 def shapes() -> list[tuple[Shape, int]]:
