@@ -95,7 +95,7 @@ def test_a_clause_asked_for_that_a_step_breaks_is_dropped_not_the_end_of_the_sea
     from leasecheck.checker.allsizes.learn import Clause, atoms
 
     ghosted, base = _nt40_ghost_invariant()
-    shape = safety.shapes()[0][0]
+    shape = safety.shapes(ghosted)[0][0]
     init = next(a for a in atoms(ghosted, shape) if a.text == "st[c] = INIT")  # type: ignore[arg-type]
     stays_init = Clause(shape, ((init, True),))
     proof = safety.prove_invariant(ghosted, base, [], deadline=time.monotonic() + 1e6, final=False,  # type: ignore[arg-type]

@@ -100,19 +100,26 @@ def read_structure(vocab: Vocabulary, model: z3.ModelRef, post: bool) -> tuple[d
 
 #: The networks where a counterexample to induction is looked for first, smallest first: there
 #: every quantifier is expanded and the solver is quick. Only when none has one is the question
-#: asked for every network.
-_SMALL = ((1, 1), (2, 1), (1, 2), (2, 2))
+#: asked for every network. By the model's number of sorts (DHCP: clients x addresses).
+SMALL = {2: ((1, 1), (2, 1), (1, 2), (2, 2)), 1: ((1,), (2,))}
 #: Where a counterexample found only in the question for every network is read back, if it fits.
-_READ_BACK = ((3, 2), (2, 3), (3, 3), (4, 4))
+READ_BACK = {2: ((3, 2), (2, 3), (3, 3), (4, 4)), 1: ((3,), (4,))}
+
+Net = tuple[int, ...]
 
 
-def _bounded_cti(fs: FoSystem, parts: Sequence[tuple[str, Formula]], vocabs: dict[tuple[int, int], Vocabulary],
+def network(fs: FoSystem, net: Net) -> Vocabulary:
+    """The vocabulary of the finite network ``net`` (so many ids of each sort), in a context of its own."""
+    return Vocabulary(fs, z3.Context(), dict(zip(fs.sorts, net, strict=True)))
+
+
+def _bounded_cti(fs: FoSystem, parts: Sequence[tuple[str, Formula]], vocabs: dict[Net, Vocabulary],
                  effort: Effort) -> tuple[z3.ModelRef, Vocabulary] | None:
-    for nc, na in _READ_BACK:
-        vocab = vocabs.setdefault((nc, na), Vocabulary(fs, z3.Context(), {"client": nc, "address": na}))
+    for net in READ_BACK[len(fs.sorts)]:
+        vocab = vocabs.setdefault(net, network(fs, net))
         s = _ask(fs, vocab, parts, effort)
         # no second try: a read-back that gives up at its limit is the next size's question
-        if effort.check(s, f"the read-back in {nc}x{na} of {parts[2][0]}", escalate=False) == z3.sat:
+        if effort.check(s, f"the read-back in {'x'.join(map(str, net))} of {parts[2][0]}", escalate=False) == z3.sat:
             return s.model(), vocab
     return None
 
@@ -269,7 +276,7 @@ class _Steps:
 
     def where(self, cmd: Command) -> str:
         sizes = self.vocab.elements
-        net = "every network" if not sizes else "the {}x{} network".format(*(len(sizes[k]) for k in ("client", "address")))
+        net = "every network" if not sizes else f"the {'x'.join(str(len(sizes[k])) for k in self.fs.sorts)} network"
         return f"{cmd.action} {cmd.label}".strip() + f" in {net}"
 
     def counterexample(self, cmd: Command, forms: Sequence[Formula], effort: Effort, split: bool,
@@ -317,7 +324,7 @@ class _Steps:
 
 
 def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadline: Effort | float,
-                    per_round: int = 8, networks: Sequence[tuple[int, int]] = _SMALL,
+                    per_round: int = 8, networks: Sequence[Net] | None = None,
                     final: bool = True, shown: Shown | None = None, seed: Sequence[Clause] = ()) -> InvariantProof:
     """Grow an invariant from the property with pool clauses that exclude counterexamples to induction.
 
@@ -347,7 +354,7 @@ def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadlin
 
 
 def _grow(fs: FoSystem, prop: Formula, pool: Sequence[Clause], effort: Effort, per_round: int,
-          networks: Sequence[tuple[int, int]], final: bool, shown: Shown, out: InvariantProof, inv: list[Clause],
+          networks: Sequence[Net] | None, final: bool, shown: Shown, out: InvariantProof, inv: list[Clause],
           finish: Callable[[str], InvariantProof]) -> InvariantProof:
     vocab = Vocabulary(fs)
     s = _ask(fs, vocab, [("the initial state", initial_formula(fs)), ("the negated property", neg(prop))], effort)
@@ -355,9 +362,9 @@ def _grow(fs: FoSystem, prop: Formula, pool: Sequence[Clause], effort: Effort, p
     if effort.check(s, "the property in the initial state") != z3.unsat:
         return finish("the property does not hold in the initial state of some network")
     pool = list(pool)
-    steps = [_Steps(fs, Vocabulary(fs, z3.Context(), {"client": c, "address": a}), (c, a)) for c, a in networks]
+    steps = [_Steps(fs, network(fs, net), net) for net in (SMALL[len(fs.sorts)] if networks is None else networks)]
     steps.append(_Steps(fs, vocab))
-    readback: dict[tuple[int, int], Vocabulary] = {}
+    readback: dict[Net, Vocabulary] = {}
 
     level, index = 0, 0  # the network size tried, and the command where the last counterexample was
     order = list(fs.commands)
@@ -444,23 +451,29 @@ def _needed(fs: FoSystem, steps: _Steps, prop: Formula, inv: list[Clause], effor
 # The pool learned from finite networks
 
 
-def shapes() -> list[tuple[Shape, int]]:
-    """The clause shapes learned, with the most literals each may have."""
-    c, c2 = Var("c", "client"), Var("d", "client")
-    a, a2 = Var("a", "address"), Var("b", "address")
+def shapes(fs: FoSystem) -> list[tuple[Shape, int]]:
+    """The clause shapes learned, with the most literals each may have: of one or two ids of the
+    first sort (``c``, ``d`` for clients) and, for a model of two, one or two of the second
+    (``a``, ``b`` for addresses)."""
+    def two(sort: str) -> tuple[Var, Var]:
+        return Var(sort[0], sort), Var(chr(ord(sort[0]) + 1), sort)
+    c, c2 = two(fs.sorts[0])
+    if len(fs.sorts) == 1:
+        return [(Shape((c,), ()), 3), (Shape((c, c2), ()), 2)]
+    a, a2 = two(fs.sorts[1])
     return [(Shape((c,), (a,)), 3), (Shape((c,), (a, a2)), 2), (Shape((c, c2), (a,)), 2)]
 
 
 def learn_pool(fs: FoSystem, samples: Sequence[StateMatrix], budgets: bool = False,
                local: bool = False) -> list[Clause]:
     """Every clause of the shapes above true in every sampled reachable state (with ``budgets``,
-    clauses may also speak of the budgets left; with ``local``, the shape of one client and one
+    clauses may also speak of the scalars' values: DHCP's budgets left, whether a lock is taken; with ``local``, the shape of one client and one
     address also has the clauses "if the client's state and message kinds are these, then one
     more literal": four literals, :func:`.learn.local_premises`)."""
     pool: list[Clause] = []
-    for shape, width in shapes():
+    for shape, width in shapes(fs):
         usable = [sm for sm in samples
-                  if sm.reading.sizes["client"] >= len(shape.clients) and sm.reading.sizes["address"] >= len(shape.addresses)]
+                  if all(sm.reading.sizes[vs[0].sort] >= len(vs) for vs in (shape.clients, shape.addresses) if vs)]
         if not usable:
             continue
         vocabulary = atoms(fs, shape, budgets)
