@@ -207,13 +207,13 @@ class Shown:
     found is re-checked by a fresh solver without it."""
 
     def __init__(self) -> None:
-        self._under: dict[tuple[tuple[int, int] | None, Command, Formula], frozenset[Formula]] = {}
+        self._under: dict[tuple[Net | None, Command, Formula], frozenset[Formula]] = {}
 
-    def kept(self, net: tuple[int, int] | None, cmd: Command, f: Formula, pre: frozenset[Formula]) -> bool:
+    def kept(self, net: Net | None, cmd: Command, f: Formula, pre: frozenset[Formula]) -> bool:
         under = self._under.get((net, cmd, f))
         return under is not None and under <= pre
 
-    def add(self, net: tuple[int, int] | None, cmd: Command, kept: Sequence[Formula], pre: frozenset[Formula]) -> None:
+    def add(self, net: Net | None, cmd: Command, kept: Sequence[Formula], pre: frozenset[Formula]) -> None:
         for f in kept:
             self._under[(net, cmd, f)] = pre
 
@@ -226,7 +226,7 @@ def conjuncts(f: Formula) -> list[Formula]:
 class _Steps:
     """Step queries over one vocabulary, the terms of each clause built once."""
 
-    def __init__(self, fs: FoSystem, vocab: Vocabulary, net: tuple[int, int] | None = None):
+    def __init__(self, fs: FoSystem, vocab: Vocabulary, net: Net | None = None):
         self.fs, self.vocab, self.net = fs, vocab, net
         self.terms: dict[int, tuple[z3.BoolRef, z3.BoolRef]] = {}
         self.cmds: dict[int, z3.BoolRef] = {}
