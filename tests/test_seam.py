@@ -56,6 +56,7 @@ from leasecheck.model.lang import (
     build_system,
     predicate,
 )
+from leasecheck.properties.families import FAMILIES as SHIPPED
 from leasecheck.properties.firstorder import FirstOrder, FirstOrderInvariant
 from leasecheck.properties.model import Disruption, Model, ModelFamily, Narration
 from leasecheck.properties.spec import (
@@ -100,7 +101,8 @@ DHCP_MODEL = ("leasecheck.model.dhcp", "leasecheck.properties.dhcp", "leasecheck
 
 #: the one module through which the generic side may reach the DHCP model without being handed it
 #: (the families leasecheck ships), and who does: the trace file's reader and the fixed-size
-#: certificate's checker, whose files record a configuration and no family
+#: certificate's checker, whose files record a configuration and no family, and the all-sizes
+#: certificate's checker, whose headers name a family or none (DHCP's)
 FAMILIES = "leasecheck.properties.families"
 FAMILY_DEFAULT_USERS = ["checker/kernel/allsizes.py", "checker/kernel/fixed.py", "checker/render/itf.py"]
 
@@ -502,6 +504,10 @@ def test_mutual_exclusion_holds_for_every_number_of_processes_and_the_kernel_agr
     # the lock is not a family leasecheck ships: without it, the kernel refuses the file
     with pytest.raises(NotACertificate, match="family 'lock'"):
         check_certificate_text(text, ("z3",))
+    # a header names a family the kernel is given, and only a family other than the default one
+    for named in ('"family": "dhcp"', '"family": ""', '"family": 5', '"family": "Lock"'):
+        with pytest.raises(NotACertificate, match="is not a family of models with a first-order side"):
+            check_certificate_text(text.replace('"family": "lock"', named), ("z3",), families={"lock": LOCK, **SHIPPED})
     # the property alone is no proof: the kernel finds a step that breaks it
     alone = invariant_certificate(fs, fs.cfg, False, "mutual_exclusion", [prop], family="lock")
     assert check_certificate_text(alone, ("z3",), families={"lock": LOCK}).status != 0

@@ -47,6 +47,8 @@ def rules(side: FirstOrder) -> dict[str, str]:
     actions, for A >= C)."""
     out = {p.name: "invariant" for p in side.invariants}
     return {**out, side.recovery.name: "ranking"} if side.recovery is not None else out
+
+
 #: how many conjuncts of the invariant one consecution obligation shows after the step
 GROUP = 6
 
@@ -86,8 +88,8 @@ class AllSizesHeader:
             raise NotACertificate(f"an all-sizes header needs exactly the keys {', '.join(sorted(keys))}, "
                                   f"format {FORMAT} and kind {KIND}")
         family = doc.get("family", "")
-        chosen = families.get(family) if isinstance(family, str) and family else DEFAULT_FAMILY
-        if chosen is None or chosen.first_order is None or (family and chosen is DEFAULT_FAMILY):
+        chosen = families.get(family) if isinstance(family, str) and "family" in doc else DEFAULT_FAMILY
+        if chosen is None or chosen.first_order is None or ("family" in doc and chosen is DEFAULT_FAMILY):
             raise NotACertificate(f"its family {quoted(family)} is not a family of models with a first-order side "
                                   f"(the default one is named by no family)")
         side = chosen.first_order
