@@ -66,13 +66,13 @@ CLIENT_NAK_MODES: tuple[str, ...] = tuple(m.value for m in ClientNak)
 CLIENT_REBOOT_MODES: tuple[str, ...] = tuple(m.value for m in ClientReboot)
 
 
-#: The sorts of a first-order reading of the model (checker/allsizes/fo.py), which is not tied to one
-#: number of clients or addresses: the sort of each array's index, and the sort of the numbers a
-#: value carries (a dataclass field of a message or lease entry, or a bare number in ``addr`` and
-#: ``mem``). Numbers anywhere else (``err``, the budgets) are plain values.
+#: The sorts of a first-order reading of the model (its first-order side, properties/dhcp_fo.py),
+#: which is not tied to one number of clients or addresses: the sort of each array's index, and the
+#: arrays whose values are bare numbers of a sort (``addr`` and ``mem``). The numbers a message or
+#: lease entry carries are its ``names_sort`` fields (model/values.py). Numbers anywhere else
+#: (``err``, the budgets) are plain values.
 INDEX_SORTS = {"st": "client", "addr": "client", "err": "client", "to_srv": "client", "to_cli": "client",
                "db": "address", "mem": "client"}
-FIELD_SORTS = {"addr": "address", "client": "client"}
 BARE_NUMBER_SORTS = {"addr": "address", "mem": "address"}
 
 #: The largest number of clients or of addresses a configuration may have: the model's traced form

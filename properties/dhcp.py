@@ -17,6 +17,7 @@ from functools import lru_cache
 from leasecheck.model import values as V
 from leasecheck.model.dhcp import Config, dhcp_system, holding, holds
 from leasecheck.model.lang import BOOL, Expr, StateView, System, all_, predicate
+from leasecheck.properties.dhcp_fo import DHCP_FIRST_ORDER
 from leasecheck.properties.model import Disruption, Model, ModelFamily, Narration
 from leasecheck.properties.spec import (
     AfterAction,
@@ -209,5 +210,6 @@ def _delete(cfg: Config) -> Disruption:
                       "never: no run of the protocol's own actions gets the lease back")
 
 
-#: every DHCP configuration; ``client_reboot`` came after the first trace files of format version 2
-DHCP = ModelFamily("DHCP", Config, dhcp_model, added=("client_reboot",))
+#: every DHCP configuration; ``client_reboot`` came after the first trace files of format version 2;
+#: the all-sizes prover reads its first-order side (:mod:`leasecheck.properties.dhcp_fo`)
+DHCP = ModelFamily("DHCP", Config, dhcp_model, added=("client_reboot",), first_order=DHCP_FIRST_ORDER)

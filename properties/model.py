@@ -23,7 +23,9 @@ holds, as data:
 
 A :class:`ModelFamily` is every configuration of one model: the configuration's class and the
 builder of a model from one (for DHCP, :data:`leasecheck.properties.dhcp.DHCP`), which is how a
-trace file's recorded configuration becomes a model again. A model's builder
+trace file's recorded configuration becomes a model again, and the model's first-order side
+(:class:`~leasecheck.properties.firstorder.FirstOrder`), which the all-sizes prover and its
+certificate kernel read. A model's builder
 (:func:`leasecheck.properties.dhcp.dhcp_model` for DHCP) makes one; the front ends build it once
 per configuration.
 
@@ -37,6 +39,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from leasecheck.model.lang import Sort, System
+from leasecheck.properties.firstorder import FirstOrder
 from leasecheck.properties.spec import Property, PropertyError, PropertyInfo
 
 
@@ -179,12 +182,14 @@ class ModelFamily:
     field per parameter, that raises a :class:`~leasecheck.errors.UserError` for values it does not
     define), and ``build``, the model of one configuration. ``added``: parameters added after
     files recording the configuration were first written; a file may leave them out, and then
-    they take their defaults."""
+    they take their defaults. ``first_order``: what the all-sizes prover reads of the model
+    (:mod:`leasecheck.properties.firstorder`), None for a model it does not prove."""
 
     name: str
     config: type
     build: Callable[[Any], Model]
     added: tuple[str, ...] = ()
+    first_order: FirstOrder | None = None
 
     @property
     def parameters(self) -> tuple[str, ...]:

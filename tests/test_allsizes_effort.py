@@ -15,6 +15,7 @@ from leasecheck.checker.allsizes import fo, safety
 from leasecheck.checker.allsizes.fo import conj, first_order_system
 from leasecheck.checker.allsizes.ghost import ghost_lemmas, with_ghost
 from leasecheck.model.dhcp import Config
+from leasecheck.properties.dhcp_fo import DHCP_FIRST_ORDER as SIDE
 
 
 @contextmanager
@@ -40,8 +41,8 @@ def machine(speed: float, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def _nt40_ghost_invariant() -> tuple[object, object]:
-    ghosted = with_ghost(first_order_system(Config(variant="nt40")))
-    return ghosted, conj(*(f for _, f in ghost_lemmas()), safety.fo_property(ghosted, "single_binding"))
+    ghosted = with_ghost(first_order_system(SIDE, Config(variant="nt40")))
+    return ghosted, conj(*(f for _, f in ghost_lemmas()), ghosted.invariant("single_binding"))
 
 
 @pytest.mark.proofs
@@ -94,7 +95,7 @@ def test_a_clause_asked_for_that_a_step_breaks_is_dropped_not_the_end_of_the_sea
     from leasecheck.checker.allsizes.learn import Clause, atoms
 
     ghosted, base = _nt40_ghost_invariant()
-    shape = safety.shapes()[0][0]
+    shape = safety.shapes(ghosted)[0][0]
     init = next(a for a in atoms(ghosted, shape) if a.text == "st[c] = INIT")  # type: ignore[arg-type]
     stays_init = Clause(shape, ((init, True),))
     proof = safety.prove_invariant(ghosted, base, [], deadline=time.monotonic() + 1e6, final=False,  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ from leasecheck.checker.allsizes.fo_finite import FiniteReading
 from leasecheck.checker.explicit.explore import StateGraph, explore
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.values import VARIANTS
+from leasecheck.properties.dhcp_fo import DHCP_FIRST_ORDER as SIDE
 
 
 def _edges(graph: StateGraph, i: int) -> set:
@@ -40,7 +41,7 @@ def _compare(cfg: Config, sample: int | None) -> int:
     system = dhcp_system(cfg)
     graph = explore(system)
     assert graph.complete
-    reading = FiniteReading(first_order_system(cfg), cfg.clients, cfg.addresses, system)
+    reading = FiniteReading(first_order_system(SIDE, cfg), cfg.clients, cfg.addresses, system=system)
     n = len(graph.states)
     if sample is None or sample >= n:
         chosen = range(n)
@@ -104,6 +105,6 @@ def test_every_state_of_2x2_with_every_budget_and_restart(variant: str) -> None:
 
 
 def test_an_unbounded_budget_keeps_the_guards_open() -> None:
-    fs = first_order_system(Config(variant="nt35", deletes=1), unbounded=True)
+    fs = first_order_system(SIDE, Config(variant="nt35", deletes=1), unbounded=True)
     assert fs.groups["deletes_left"].keys == (("atom", float("inf")),)
     assert {c.action for c in fs.commands} >= {"AdminDelete", "LoseToServer", "Reboot"}

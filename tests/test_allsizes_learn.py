@@ -10,14 +10,15 @@ from leasecheck.checker.allsizes.fo_finite import FiniteReading
 from leasecheck.checker.allsizes.learn import StateMatrix
 from leasecheck.checker.explicit.explore import explore
 from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.properties.dhcp_fo import DHCP_FIRST_ORDER as SIDE
 
 
 def _pool(variant: str) -> tuple:
     cfg = Config(clients=2, addresses=2, variant=variant, deletes=1)
     system = dhcp_system(cfg)
     graph = explore(system)
-    fs = first_order_system(cfg)
-    reading = FiniteReading(fs, 2, 2, system)
+    fs = first_order_system(SIDE, cfg)
+    reading = FiniteReading(fs, 2, 2, system=system)
     states = [tuple(s) for s in graph.states]
     return fs, reading, states, safety.learn_pool(fs, [StateMatrix(reading, states)])
 
@@ -54,8 +55,8 @@ def test_a_recovery_pool_has_clauses_on_a_client_s_whole_local_state() -> None:
     only the premise of the client's state and both message kinds gives."""
     cfg = Config(clients=2, addresses=2, variant="rfc2131", deletes=1)
     system = dhcp_system(cfg)
-    fs = first_order_system(cfg)
-    reading = FiniteReading(fs, 2, 2, system)
+    fs = first_order_system(SIDE, cfg)
+    reading = FiniteReading(fs, 2, 2, system=system)
     states = [tuple(s) for s in explore(system).states]
     sample = [StateMatrix(reading, states)]
     wanted = ("for every client c and address a: if st[c] = RENEWING and to_srv[c] = none and to_cli[c] = none "

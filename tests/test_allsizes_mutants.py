@@ -10,6 +10,7 @@ explores. Never "holds".
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,13 +18,14 @@ from types import ModuleType
 
 import pytest
 
-from leasecheck.checker.allsizes import fo_check, safety
+from leasecheck.checker.allsizes import fo_check
 from leasecheck.checker.allsizes.fo import TRUE_F, first_order_system
 from leasecheck.checker.cli.prove import prove
 from leasecheck.checker.explicit.explore import Limits, explore
 from leasecheck.model import dhcp
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.lang import TraceError
+from leasecheck.properties import dhcp_fo
 from leasecheck.properties.dhcp import dhcp_model
 from leasecheck.properties.spec import Verdict
 
@@ -70,11 +72,14 @@ NT40 = Config(variant="nt40", deletes=0)
 
 @contextmanager
 def model_of(module: ModuleType) -> Iterator[None]:
-    """Every part of leasecheck reads the mutated model while the block runs, and the model again
-    after it (a module first imported inside the block took the mutated functions: they are put
+    """Every part of leasecheck reads the mutated model while the block runs (its first-order side
+    too), and the model again after it (a module first imported inside the block took the mutated functions: they are put
     back too)."""
-    real = {"dhcp_system": dhcp.dhcp_system, "dhcp_actions": dhcp.dhcp_actions}
-    mutated = {"dhcp_system": module.dhcp_system, "dhcp_actions": module.dhcp_actions}
+    real = {"dhcp_system": dhcp.dhcp_system, "dhcp_actions": dhcp.dhcp_actions,
+            "DHCP_FIRST_ORDER": dhcp_fo.DHCP_FIRST_ORDER}
+    mutated = {"dhcp_system": module.dhcp_system, "dhcp_actions": module.dhcp_actions,
+               "DHCP_FIRST_ORDER": dataclasses.replace(dhcp_fo.DHCP_FIRST_ORDER, actions=module.dhcp_actions,
+                                                       system=module.dhcp_system)}
 
     def point_at(old: dict[str, object], new: dict[str, object]) -> None:
         by_id = {id(f): new[name] for name, f in old.items()}
@@ -116,7 +121,7 @@ def test_each_mutant_is_the_model_up_to_2x2_and_wrong_beyond(mutant: Mutant) -> 
 def test_the_first_order_trace_refuses_a_size_or_a_number_with_its_line(mutant: Mutant, snippet: str, says: str) -> None:
     line = mutant.line_of(snippet)
     with model_of(load(mutant)), pytest.raises(TraceError) as refused:
-        first_order_system(NT40)
+        first_order_system(dhcp_fo.DHCP_FIRST_ORDER, NT40)
     message = str(refused.value)
     assert says in message
     assert f"line {line}:" in message and snippet in message
@@ -130,7 +135,7 @@ def test_prove_refuses_them_too(mutant: Mutant) -> None:
 
 
 def test_an_index_is_opaque_in_the_first_order_trace() -> None:
-    fs = first_order_system(Config(variant="nt40"))
+    fs = first_order_system(dhcp_fo.DHCP_FIRST_ORDER, Config(variant="nt40"))
     v = fs.view()
     c = next(p for cmd in fs.commands for p in cmd.params if p.sort == "client")
     for attempt in (lambda: c < c, lambda: int(c), lambda: [0, 1][c], lambda: c + 1, lambda: v.addr[c] == 0,
@@ -140,18 +145,18 @@ def test_an_index_is_opaque_in_the_first_order_trace() -> None:
 
 
 def test_first_is_exact_only_where_single_binding_leaves_one_index() -> None:
-    fs = first_order_system(Config(variant="nt35", restart=True))
+    fs = first_order_system(dhcp_fo.DHCP_FIRST_ORDER, Config(variant="nt35", restart=True))
     assert fs.obligations and all("return first(" in ob.where for ob in fs.obligations)
     assert "first() at dhcp.py line" in (fo_check.undischarged(fs, TRUE_F) or "")
-    assert fo_check.undischarged(fs, safety.fo_property(fs, "single_binding")) is None
+    assert fo_check.undischarged(fs, fs.invariant("single_binding")) is None
     # without a restart no command relies on first()
-    assert first_order_system(Config(variant="nt35")).obligations == ()
+    assert first_order_system(dhcp_fo.DHCP_FIRST_ORDER, Config(variant="nt35")).obligations == ()
 
 
 def test_first_of_many_is_not_discharged_by_single_binding() -> None:
     with model_of(load(FIRST_OF_MANY)):
-        fs = first_order_system(Config(variant="nt35", restart=True))
-    why = fo_check.undischarged(fs, safety.fo_property(fs, "single_binding"))
+        fs = first_order_system(dhcp_fo.DHCP_FIRST_ORDER, Config(variant="nt35", restart=True))
+    why = fo_check.undischarged(fs, fs.invariant("single_binding"))
     assert why is not None and f"line {FIRST_OF_MANY.line_of('s.db[a] == V.FREE), self.addr_dom')}" in why
 
 
@@ -172,23 +177,23 @@ def test_prove_finds_the_counterexample_in_the_3x3_network_it_explores() -> None
 
 def test_a_size_reached_past_the_whitelist_shows_as_two_templates_disagreeing() -> None:
     with model_of(load(COUNTS_VARIABLES)):
-        assert "differs" in (fo_check.template_disagreement(NT40) or "")
+        assert "differs" in (fo_check.template_disagreement(dhcp_fo.DHCP_FIRST_ORDER, NT40) or "")
         run = prove(NT40, PROPERTY)
     assert run.verdict is Verdict.UNKNOWN and "not the model" in run.reason
 
 
 def test_the_model_itself_passes_the_safety_nets() -> None:
     cfg = Config(variant="nt40", restart=True)
-    assert fo_check.template_disagreement(cfg) is None
-    assert fo_check.template_disagreement(cfg, unbounded=True) is None
+    assert fo_check.template_disagreement(dhcp_fo.DHCP_FIRST_ORDER, cfg) is None
+    assert fo_check.template_disagreement(dhcp_fo.DHCP_FIRST_ORDER, cfg, unbounded=True) is None
     net = Config(clients=2, addresses=4, variant="nt40", deletes=1, losses=0, reboots=0, restart=True)
     graph = explore(dhcp_system(net), Limits(max_states=5000))
-    assert fo_check.relation_disagreement(net, fo_check.sample_of(graph.states, 200)) is None
+    assert fo_check.relation_disagreement(dhcp_fo.DHCP_FIRST_ORDER, net, (net.clients, net.addresses), fo_check.sample_of(graph.states, 200)) is None
 
 
 def test_the_relation_check_names_a_step_only_one_side_takes() -> None:
     net = Config(clients=2, addresses=4, variant="nt35", deletes=1, losses=0, reboots=0, restart=True)
     graph = explore(dhcp_system(net), Limits(max_states=5000))
     with model_of(load(FIRST_OF_MANY)):
-        why = fo_check.relation_disagreement(net, fo_check.sample_of(graph.states, 200))
+        why = fo_check.relation_disagreement(dhcp_fo.DHCP_FIRST_ORDER, net, (net.clients, net.addresses), fo_check.sample_of(graph.states, 200))
     assert why is not None and "only the first-order model takes AdminRestart()" in why

@@ -29,6 +29,7 @@ from leasecheck.checker.explicit.explore import explore
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.interp import holds
 from leasecheck.properties.dhcp import dhcp_properties
+from leasecheck.properties.dhcp_fo import DHCP_FIRST_ORDER as SIDE
 from leasecheck.properties.spec import Invariant
 
 
@@ -43,8 +44,8 @@ def run(*argv: str) -> tuple[int, str, str]:
 
 @pytest.mark.parametrize("variant", ["nt35", "nt40", "authoritative"])
 def test_every_step_query_of_the_model_is_in_the_fragment(variant: str) -> None:
-    fs = first_order_system(Config(variant=variant, restart=True, losses=1, reboots=1))
-    prop = safety.fo_property(fs, "single_binding")
+    fs = first_order_system(SIDE, Config(variant=variant, restart=True, losses=1, reboots=1))
+    prop = fs.invariant("single_binding")
     for cmd in fs.commands:
         parts = [("wf", well_formed(fs)), ("inv", prop), ("step", command_formula(fs, cmd)), ("goal", neg(rename_post(prop)))]
         assert require_epr(fs, parts).ok
@@ -52,7 +53,7 @@ def test_every_step_query_of_the_model_is_in_the_fragment(variant: str) -> None:
 
 
 def test_a_cycle_through_a_quantifier_is_refused_and_named() -> None:
-    fs = first_order_system(Config(variant="nt40"))
+    fs = first_order_system(SIDE, Config(variant="nt40"))
     a, c = Var("a_t", "address"), Var("c_t", "client")
     # for every address some client owns it: address -> client, while addr.value goes client -> address
     bad = Quant("forall", (a,), Quant("exists", (c,), Rel("db", "client", a, c, False)))
@@ -64,7 +65,7 @@ def test_a_cycle_through_a_quantifier_is_refused_and_named() -> None:
 
 
 def test_a_negated_existential_is_universal_and_stays_in_the_fragment() -> None:
-    fs = first_order_system(Config(variant="nt40"))
+    fs = first_order_system(SIDE, Config(variant="nt40"))
     a, c = Var("a_u", "address"), Var("c_u", "client")
     # not (forall a exists c): exists a forall c, no Skolem function
     fine = neg(Quant("forall", (a,), Quant("exists", (c,), Rel("db", "client", a, c, False))))
@@ -74,7 +75,7 @@ def test_a_negated_existential_is_universal_and_stays_in_the_fragment() -> None:
 
 
 def test_a_function_back_from_address_to_client_would_be_named() -> None:
-    fs = first_order_system(Config(variant="nt40"))
+    fs = first_order_system(SIDE, Config(variant="nt40"))
     a = Var("a_v", "address")
     c = Var("c_v", "client")
     # addr.value(c) is a function client -> address; an existential client under a universal address closes it
@@ -94,9 +95,9 @@ def test_the_first_order_property_is_the_finite_property_in_reachable_states(nam
         cfg = Config(clients=c, addresses=a, variant=variant, deletes=1)
         system = dhcp_system(cfg)
         graph = explore(system)
-        fs = first_order_system(cfg)
-        reading = FiniteReading(fs, c, a, system)
-        fo = safety.fo_property(fs, name)
+        fs = first_order_system(SIDE, cfg)
+        reading = FiniteReading(fs, c, a, system=system)
+        fo = fs.invariant(name)
         finite = dhcp_properties(system, cfg, [name])[0]
         assert isinstance(finite, Invariant)
         seen = set()
@@ -113,8 +114,8 @@ def test_the_first_order_property_is_the_finite_property_in_reachable_states(nam
 
 
 def test_the_property_alone_is_not_inductive_for_no_duplicate_address() -> None:
-    fs = first_order_system(Config(variant="nt40", deletes=0))
-    prop = safety.fo_property(fs, "no_duplicate_address")
+    fs = first_order_system(SIDE, Config(variant="nt40", deletes=0))
+    prop = fs.invariant("no_duplicate_address")
     ok, why = safety.recheck(fs, prop, [])
     assert not ok and "is not shown to keep" in why
     # without candidates the learner cannot close it: unknown, never holds
@@ -146,8 +147,8 @@ def test_single_binding_for_every_budget_writes_a_certificate(tmp_path) -> None:
 
 
 def test_a_recheck_after_its_deadline_is_unknown_not_holds() -> None:
-    fs = first_order_system(Config(variant="nt40"))
-    prop = safety.fo_property(fs, "single_binding")
+    fs = first_order_system(SIDE, Config(variant="nt40"))
+    prop = fs.invariant("single_binding")
     assert safety.recheck(fs, prop, [])[0]  # inductive on its own
     ok, why = safety.recheck(fs, prop, [], deadline=0.0)
     assert not ok and why == "the time ran out during the re-check"

@@ -18,6 +18,7 @@ from leasecheck.checker.allsizes.ghost import GHOST, ghost_lemmas, with_ghost
 from leasecheck.checker.cli.main import main
 from leasecheck.checker.explicit.explore import explore
 from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.properties.dhcp_fo import DHCP_FIRST_ORDER as SIDE
 
 
 def run(*argv: str) -> tuple[int, str, str]:
@@ -31,7 +32,7 @@ def run(*argv: str) -> tuple[int, str, str]:
 @pytest.mark.parametrize("variant", ["nt40", "authoritative"])
 def test_the_ghost_changes_no_step_of_the_model(variant: str) -> None:
     """Every command keeps its guard and its updates; the ghost only adds its own update."""
-    fs = first_order_system(Config(variant=variant))
+    fs = first_order_system(SIDE, Config(variant=variant))
     ghosted = with_ghost(fs)
     assert len(ghosted.commands) == len(fs.commands)
     added = 0
@@ -49,7 +50,7 @@ def test_the_ghost_changes_no_step_of_the_model(variant: str) -> None:
                                                                (2, 1, False), (3, 2, False)])
 def test_an_injective_ghost_exists_exactly_when_there_are_enough_addresses(clients: int, addresses: int,
                                                                          exists: bool) -> None:
-    ghosted = with_ghost(first_order_system(Config(variant="nt40")))
+    ghosted = with_ghost(first_order_system(SIDE, Config(variant="nt40")))
     vocab = Vocabulary(ghosted, z3.Context(), {"client": clients, "address": addresses})
     s = z3.Solver(ctx=vocab.ctx)
     s.add(vocab.formula(initial_formula(ghosted)))
@@ -57,8 +58,8 @@ def test_an_injective_ghost_exists_exactly_when_there_are_enough_addresses(clien
 
 
 def test_the_ghost_lemmas_and_single_binding_are_inductive_for_every_network() -> None:
-    ghosted = with_ghost(first_order_system(Config(variant="nt40")))
-    base = conj(*(f for _, f in ghost_lemmas()), safety.fo_property(ghosted, "single_binding"))
+    ghosted = with_ghost(first_order_system(SIDE, Config(variant="nt40")))
+    base = conj(*(f for _, f in ghost_lemmas()), ghosted.invariant("single_binding"))
     ok, why = safety.recheck(ghosted, base, [])
     assert ok, why
 
@@ -67,11 +68,11 @@ def test_the_ghost_lemmas_and_single_binding_are_inductive_for_every_network() -
 
 def test_each_part_of_the_view_takes_exactly_one_option_in_every_reachable_state() -> None:
     cfg = Config(clients=2, addresses=2, variant="nt40", deletes=1, losses=1)
-    fs = first_order_system(cfg)
+    fs = first_order_system(SIDE, cfg)
     comps = recovery.components(with_ghost(fs))
     reading = FiniteReading(fs, 2, 2)
     graph = explore(dhcp_system(cfg))
-    fns = [[reading.compile_formula(f, [recovery.C0]) for _, f in comp.options] for comp in comps]
+    fns = [[reading.compile_formula(f, [fs.participant]) for _, f in comp.options] for comp in comps]
     for state in list(graph.states)[::7]:
         S = reading.structure(state)
         for c in range(2):
@@ -131,14 +132,14 @@ def test_the_ranking_does_not_prove_recovery_for_nt35() -> None:
     import time
 
     cfg = Config(variant="nt35")
-    fs = first_order_system(cfg)
+    fs = first_order_system(SIDE, cfg)
     ghosted = with_ghost(fs)
     comps = recovery.components(ghosted)
     graph = recovery.ViewGraph()
     net = dataclasses.replace(cfg, clients=2, addresses=2)
     explored = explore(dhcp_system(net))
-    recovery.read_views(fs, FiniteReading(first_order_system(net), 2, 2), explored, comps, graph)
-    base = conj(*(f for _, f in ghost_lemmas()), safety.fo_property(ghosted, "single_binding"))
+    recovery.read_views(fs, FiniteReading(first_order_system(SIDE, net), 2, 2), explored, comps, graph)
+    base = conj(*(f for _, f in ghost_lemmas()), ghosted.invariant("single_binding"))
     proof = recovery.prove_recovery(ghosted, base, [], graph, comps, time.monotonic() + 120)
     assert proof.verdict == "unknown"
     assert "no ranking" in proof.reason

@@ -23,6 +23,7 @@ from leasecheck.checker.allsizes.fo_finite import FiniteReading
 from leasecheck.checker.allsizes.fo_z3 import Vocabulary
 from leasecheck.checker.explicit.explore import explore
 from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.properties.dhcp_fo import DHCP_FIRST_ORDER as SIDE
 
 
 def _value(key: tuple, nums: dict[str, int]) -> object:
@@ -108,8 +109,8 @@ def _z3_successors(reading: FiniteReading, vocab: Vocabulary, state: tuple[int, 
 def test_z3_allows_exactly_the_explicit_successors(cfg: Config, sample: int) -> None:
     system = dhcp_system(cfg)
     graph = explore(system)
-    fs = first_order_system(cfg)
-    reading = FiniteReading(fs, cfg.clients, cfg.addresses, system)
+    fs = first_order_system(SIDE, cfg)
+    reading = FiniteReading(fs, cfg.clients, cfg.addresses, system=system)
     vocab = Vocabulary(fs, z3.Context(), {"client": cfg.clients, "address": cfg.addresses})
     n = len(graph.states)
     for i in sorted({0, n - 1, *range(0, n, max(1, n // sample))}):

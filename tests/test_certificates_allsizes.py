@@ -28,6 +28,7 @@ from leasecheck.checker.cli.main import main
 from leasecheck.checker.kernel import allsizes as allsizes_kernel
 from leasecheck.checker.kernel.allsizes import AllSizesHeader
 from leasecheck.model.dhcp import Config
+from leasecheck.properties.dhcp_fo import DHCP_FIRST_ORDER as SIDE
 
 DATA = Path(__file__).resolve().parent / "data" / "certificates"
 #: NT 4.0's single_binding with one delete: the property alone is inductive (33 obligations)
@@ -133,8 +134,8 @@ def test_obligations_over_every_address_are_decided_by_cvc5_too() -> None:
 def test_the_header_fingerprints_the_model_the_checker_traces() -> None:
     doc = header(SINGLE.read_text())
     assert doc["kind"] == "all-sizes" and doc["rule"] == "invariant"
-    assert doc["model"] == fingerprint(first_order_system(Config(variant="nt40", deletes=1)))
-    assert doc["model"] != fingerprint(first_order_system(Config(variant="nt35", deletes=1)))
+    assert doc["model"] == fingerprint(first_order_system(SIDE, Config(variant="nt40", deletes=1)))
+    assert doc["model"] != fingerprint(first_order_system(SIDE, Config(variant="nt35", deletes=1)))
 
 
 # -- tampered certificates: refused or refuted, never valid ------------------------------------
@@ -309,10 +310,9 @@ def tiny_ranking(levels: list[tuple[str, str]], inv: str = "true") -> str:
     from leasecheck.checker.allsizes.certificate import ranking_certificate
     from leasecheck.checker.allsizes.fo import TRUE_F
     from leasecheck.checker.allsizes.ghost import with_ghost
-    from leasecheck.checker.allsizes.recovery import STATEMENT
 
     cfg = Config(variant="nt40")
-    text = ranking_certificate(with_ghost(first_order_system(cfg)), cfg, [TRUE_F], [(h, TRUE_F) for h, _ in levels], STATEMENT)
+    text = ranking_certificate(with_ghost(first_order_system(SIDE, cfg)), cfg, [TRUE_F], [(h, TRUE_F) for h, _ in levels])
     text = text.replace("(define-fun Inv () Bool (and\n  true\n))", f"(define-fun Inv () Bool (and\n  {inv}\n))")
     for i, (_, body) in enumerate(levels, 1):
         text = text.replace(f"(define-fun Level{i} () Bool\n  true)", f"(define-fun Level{i} () Bool\n  {body})")
@@ -381,7 +381,7 @@ def test_every_obligation_of_a_ranking_over_every_helpful_action_is_in_the_fragm
     assert audited.refusals == ()
     names = [name for name, _ in audited.goals]
     assert "level 11 enabled: ServeDiscover(c0)" in names and "cover" in names
-    assert sum(name.startswith("no increase: ") for name in names) == len(first_order_system(Config(variant="nt40")).commands)
+    assert sum(name.startswith("no increase: ") for name in names) == len(first_order_system(SIDE, Config(variant="nt40")).commands)
 
 
 def test_the_file_holds_no_model_and_no_obligation_to_drop(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from leasecheck.checker.cli.main import main
 from leasecheck.checker.cli.prove import _learning_networks
 from leasecheck.checker.explicit.explore import Limits, explore
 from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.properties.dhcp_fo import DHCP_FIRST_ORDER as SIDE
 
 PROOFS = Path(__file__).resolve().parent / "data" / "proofs"
 #: the committed all-sizes certificates, named as the proofs are (tests/test_certificates_allsizes.py)
@@ -47,14 +48,14 @@ def _config(doc: dict) -> Config:
 def candidates(cfg: Config) -> list[Clause]:
     """The candidate clauses the prover learns for ``cfg`` (checker/cli/prove.py, without --any-budget);
     built once per configuration, as both re-checks of the proofs tier read them."""
-    fs = first_order_system(cfg)
+    fs = first_order_system(SIDE, cfg)
     samples = []
     for c, a, budgets in _learning_networks(cfg, False):
         net = dataclasses.replace(cfg, clients=c, addresses=a, deletes=budgets[0], losses=budgets[1],
                                   reboots=budgets[2], restart=budgets[3])
         graph = explore(dhcp_system(net), Limits(max_states=2_000_000))
         assert graph.complete, net.describe()
-        samples.append(StateMatrix(FiniteReading(first_order_system(net), c, a), list(graph.states)))
+        samples.append(StateMatrix(FiniteReading(first_order_system(SIDE, net), c, a), list(graph.states)))
     return safety.learn_pool(fs, samples)
 
 
@@ -68,8 +69,8 @@ def recheck(doc: dict) -> tuple[bool, str]:
     if unknown:
         return False, f"names no candidate clause: {unknown[0]!r}"
     chosen = [clause for text in doc["invariant"] for clause in by_text[text]]
-    fs = first_order_system(cfg)
-    ok, why = safety.recheck(fs, safety.fo_property(fs, doc["property"]), chosen)
+    fs = first_order_system(SIDE, cfg)
+    ok, why = safety.recheck(fs, fs.invariant(doc["property"]), chosen)
     return ok, why
 
 

@@ -17,15 +17,25 @@ import functools
 import json
 import pickle
 import re
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
+from leasecheck.checker.allsizes import fo_check, safety
+from leasecheck.checker.allsizes.certificate import invariant_certificate
+from leasecheck.checker.allsizes.fo import conj, first_order_system
+from leasecheck.checker.allsizes.fo_finite import FiniteReading
+from leasecheck.checker.allsizes.learn import StateMatrix
 from leasecheck.checker.compare import compare
 from leasecheck.checker.explicit.engine import explicit_report
 from leasecheck.checker.explicit.explore import explore
 from leasecheck.checker.explicit.timeline import recovery_after_delete
+from leasecheck.checker.kernel import cvc5_check
+from leasecheck.checker.kernel.allsizes import rules
+from leasecheck.checker.kernel.reader import NotACertificate
+from leasecheck.checker.kernel.verdict import check_certificate_text
 from leasecheck.checker.render.itf import TraceFileError, itf_document, read_itf, replay_trace_file
 from leasecheck.checker.render.jsondoc import report_json
 from leasecheck.checker.render.text import render_report
@@ -41,10 +51,13 @@ from leasecheck.model.lang import (
     Sort,
     StateView,
     System,
+    TraceError,
     Variable,
     build_system,
     predicate,
 )
+from leasecheck.properties.families import FAMILIES as SHIPPED
+from leasecheck.properties.firstorder import FirstOrder, FirstOrderInvariant
 from leasecheck.properties.model import Disruption, Model, ModelFamily, Narration
 from leasecheck.properties.spec import (
     GoalWords,
@@ -72,20 +85,26 @@ SEAM_SIDE = (
 
 #: what only a model's own builder and its own tools may import
 DHCP_MODULES = ("leasecheck.model.dhcp", "leasecheck.model.values", "leasecheck.model.policy",
-                "leasecheck.properties.dhcp", "leasecheck.properties.claims")
+                "leasecheck.properties.dhcp", "leasecheck.properties.dhcp_fo", "leasecheck.properties.claims")
 
-#: the certificate kernel's modules, which may not import the DHCP model either; not
-#: checker/kernel/allsizes.py, which checks proofs about DHCP's first-order reading (checker/allsizes)
+#: the certificate kernel's modules, which may not import the DHCP model either
 NO_DHCP = (
     "checker/kernel/fixed.py", "checker/kernel/reader.py", "checker/kernel/terms.py", "checker/kernel/verdict.py",
-    "checker/kernel/cvc5_check.py",
+    "checker/kernel/cvc5_check.py", "checker/kernel/allsizes.py",
 )
+
+#: the all-sizes prover, which reads a model's first-order side (its family's ``first_order``)
+#: and never the DHCP model's modules; only the ghost map and the recovery's view of one client
+#: (ghost.py, recovery.py) name DHCP's lease-table constructors (model.values)
+ALLSIZES = tuple(sorted(str(p.relative_to(ROOT)) for p in (ROOT / "checker" / "allsizes").glob("*.py")))
+DHCP_MODEL = ("leasecheck.model.dhcp", "leasecheck.properties.dhcp", "leasecheck.properties.dhcp_fo")
 
 #: the one module through which the generic side may reach the DHCP model without being handed it
 #: (the families leasecheck ships), and who does: the trace file's reader and the fixed-size
-#: certificate's checker, whose files record a configuration and no family
+#: certificate's checker, whose files record a configuration and no family, and the all-sizes
+#: certificate's checker, whose headers name a family or none (DHCP's)
 FAMILIES = "leasecheck.properties.families"
-FAMILY_DEFAULT_USERS = ["checker/kernel/fixed.py", "checker/render/itf.py"]
+FAMILY_DEFAULT_USERS = ["checker/kernel/allsizes.py", "checker/kernel/fixed.py", "checker/render/itf.py"]
 
 
 def dhcp_imports(path: str, modules: Sequence[str] = DHCP_MODULES) -> list[str]:
@@ -107,16 +126,22 @@ def test_the_generic_side_reads_the_model_through_the_seam(path: str) -> None:
     assert not dhcp_imports(path), f"{path} imports the DHCP model: read it from the Model instead"
 
 
+@pytest.mark.parametrize("path", ALLSIZES)
+def test_the_all_sizes_prover_reads_the_model_s_first_order_side(path: str) -> None:
+    assert not dhcp_imports(path, DHCP_MODEL), f"{path} imports the DHCP model: read the FoSystem's side instead"
+    assert not dhcp_imports(path, (FAMILIES,)), f"{path} finds a family itself: it is handed the model's side"
+
+
 def test_only_the_readers_of_files_without_a_family_default_to_a_shipped_one() -> None:
-    users = sorted(p for p in (*SEAM_SIDE, *NO_DHCP) if dhcp_imports(p, (FAMILIES,)))
+    users = sorted(p for p in (*SEAM_SIDE, *NO_DHCP, *ALLSIZES) if dhcp_imports(p, (FAMILIES,)))
     assert users == FAMILY_DEFAULT_USERS
 
 
 def test_the_rule_sees_every_module_it_names() -> None:
-    assert all((ROOT / p).is_file() for p in (*SEAM_SIDE, *NO_DHCP))
-    assert {p.name for p in (ROOT / "checker" / "kernel").glob("*.py")} - {"__init__.py", "allsizes.py"} == \
+    assert all((ROOT / p).is_file() for p in (*SEAM_SIDE, *NO_DHCP, *ALLSIZES))
+    assert {p.name for p in (ROOT / "checker" / "kernel").glob("*.py")} - {"__init__.py"} == \
         {Path(p).name for p in NO_DHCP}
-    assert len([p for p in SEAM_SIDE if "checker/explicit/" in p]) >= 10
+    assert len([p for p in SEAM_SIDE if "checker/explicit/" in p]) >= 10 and len(ALLSIZES) >= 12
 
 
 # --- a second model: processes contending for a lock ----------------------------------------------
@@ -124,17 +149,25 @@ def test_the_rule_sees_every_module_it_names() -> None:
 IDLE, WAITING, CRITICAL = "idle", "waiting", "critical"
 
 
-def lock_system(processes: int) -> System:
-    pc = Domain("process state", (IDLE, WAITING, CRITICAL))
-    variables = [Variable(f"pc[{p}]", pc, IDLE, "pc", p) for p in range(processes)]
-    variables.append(Variable("locked", BOOL, False, "locked", None))
+def lock_actions(cfg: LockConfig, variables: list[Variable] | None = None, *,
+                 guarded: bool = True) -> tuple[list[Variable], list[Action]]:
+    """The lock's state variables and untraced actions (a first-order trace passes the variables
+    as an action body sees them); without ``guarded``, a mutant whose Acquire does not wait for
+    the lock to be free."""
+    if variables is None:
+        pc = Domain("process state", (IDLE, WAITING, CRITICAL))
+        variables = [Variable(f"pc[{p}]", pc, IDLE, "pc", p) for p in range(cfg.processes)]
+        variables.append(Variable("locked", BOOL, False, "locked", None))
 
     def request(s: StateView, p: int) -> None:
         s.require(s.pc[p] == IDLE)
         s.pc[p] = WAITING
 
     def acquire(s: StateView, p: int) -> None:
-        s.require(s.pc[p] == WAITING, s.locked == False)  # noqa: E712
+        if guarded:
+            s.require(s.pc[p] == WAITING, s.locked == False)  # noqa: E712
+        else:
+            s.require(s.pc[p] == WAITING)
         s.pc[p] = CRITICAL
         s.locked = True
 
@@ -145,8 +178,17 @@ def lock_system(processes: int) -> System:
 
     actions = [Action(name, ("process",), body, True, "process")
                for name, body in (("Request", request), ("Acquire", acquire), ("Release", release))]
-    return build_system(f"lock[{processes}]", variables, actions, {"process": tuple(range(processes))},
-                        (Sort("process", processes, ("pc",), plural_name="processes"),))
+    return variables, actions
+
+
+def lock_system_of(cfg: LockConfig, *, guarded: bool = True) -> System:
+    variables, actions = lock_actions(cfg, guarded=guarded)
+    return build_system(f"lock[{cfg.processes}]", variables, actions, {"process": tuple(range(cfg.processes))},
+                        (Sort("process", cfg.processes, ("pc",), plural_name="processes"),))
+
+
+def lock_system(processes: int) -> System:
+    return lock_system_of(LockConfig(processes=processes))
 
 
 CATALOGUE = (
@@ -197,8 +239,43 @@ def lock_of(cfg: LockConfig) -> Model:
     return lock_model(cfg.processes)
 
 
+#: what the all-sizes prover reads of the lock: one sort, processes; mutual exclusion as an
+#: invariant; no recovery (weak fairness lets a process starve)
+def lock_sized(cfg: LockConfig, sizes: Sequence[int]) -> LockConfig:
+    return LockConfig(processes=sizes[0])
+
+
+def lock_recorded(recorded: dict[str, object]) -> LockConfig:
+    return LockConfig(**recorded)  # type: ignore[arg-type]
+
+
+def lock_described(cfg: LockConfig, any_budget: bool) -> str:
+    return "a lock"
+
+
+def not_both_critical(s: StateView, p: int, q: int) -> object:
+    return ~(p != q) | ~((s.pc[p] == CRITICAL) & (s.pc[q] == CRITICAL))
+
+
+LOCK_FIRST_ORDER = FirstOrder(
+    sorts=("process",),
+    actions=lock_actions,
+    system=lock_system_of,
+    sized=lock_sized,
+    index_sorts={"pc": "process"},
+    bare_number_sorts={},
+    visible=(),
+    recorded=(),
+    config_of=lock_recorded,
+    describe=lock_described,
+    sizes="every number of processes",
+    invariants=(FirstOrderInvariant(
+        "mutual_exclusion", "for every processes p, q (all different): not (pc[p] and pc[q] are critical)",
+        (("p", "process"), ("q", "process")), not_both_critical),),
+)
+
 #: every lock: how a trace file's recorded configuration becomes a lock model again
-LOCK = ModelFamily("lock", LockConfig, lock_of)
+LOCK = ModelFamily("lock", LockConfig, lock_of, first_order=LOCK_FIRST_ORDER)
 #: a process that gives the lock back waits for it again: counted in its requests
 GIVES_BACK = Disruption("Release", "", "starvation_free", ("Request",), ("Acquire",))
 
@@ -382,3 +459,92 @@ def test_the_timeline_measures_the_lock_s_way_back_in_its_own_events() -> None:
     replay(lock_model(2).system, run.trace)
     with pytest.raises(ValueError, match="names no disruption"):
         recovery_after_delete(dataclasses.replace(lock_model(2), disruption=None))
+
+
+# --- the lock through the all-sizes prover --------------------------------------------------------
+
+
+def lock_proof(side: FirstOrder, prop: str = "mutual_exclusion", seconds: float = 120.0):  # noqa: ANN201
+    """The all-sizes prover on the lock, as ``prove`` runs it on DHCP: the first-order model traced
+    from the lock's first-order side, candidate clauses learned from the reachable states of 2 and 3
+    processes, an invariant grown from the property and re-checked by a fresh solver."""
+    fs = first_order_system(side, LockConfig())
+    samples = []
+    for n in (2, 3):
+        net = side.sized(fs.cfg, (n,))
+        graph = explore(side.system(net))
+        samples.append(StateMatrix(FiniteReading(first_order_system(side, net), n), list(graph.states)))
+    pool = safety.learn_pool(fs, samples, budgets=True)  # the scalar `locked` is an atom too
+    prop_formula = fs.invariant(prop)
+    return fs, prop_formula, safety.prove_invariant(fs, prop_formula, pool, time.monotonic() + seconds)
+
+
+def test_the_lock_s_first_order_model_is_its_model() -> None:
+    side = LOCK_FIRST_ORDER
+    assert fo_check.template_disagreement(side, LockConfig()) is None
+    for n in (2, 3, 4):
+        net = LockConfig(processes=n)
+        states = list(explore(lock_system(n)).states)
+        assert fo_check.relation_disagreement(side, net, (n,), states) is None
+
+
+def test_mutual_exclusion_holds_for_every_number_of_processes_and_the_kernel_agrees() -> None:
+    fs, prop, proof = lock_proof(LOCK_FIRST_ORDER)
+    assert proof.verdict == "holds" and proof.rechecked, proof.reason
+    # the property alone is not inductive: a process critical while the lock is free would let another in
+    assert proof.clauses and any("locked" in c.text() for c in proof.clauses)
+    invariant = [prop, *(c.formula() for c in proof.clauses)]
+    assert fo_check.undischarged(fs, conj(*invariant)) is None
+    text = invariant_certificate(fs, fs.cfg, False, "mutual_exclusion", invariant, family="lock")
+    assert '"family": "lock"' in text and "mutual_exclusion holds for every number of processes: " in text
+    solvers = ("z3", "cvc5") if cvc5_check.available() else ("z3",)
+    checked = check_certificate_text(text, solvers, families={"lock": LOCK})
+    assert checked.status == 0 and not checked.refusals and checked.answers
+    assert all(a.answer == "unsat" for per in checked.answers for a in per)
+    # the lock is not a family leasecheck ships: without it, the kernel refuses the file
+    with pytest.raises(NotACertificate, match="family 'lock'"):
+        check_certificate_text(text, ("z3",))
+    # a header names a family the kernel is given, and only a family other than the default one
+    for named in ('"family": "dhcp"', '"family": ""', '"family": 5', '"family": "Lock"'):
+        with pytest.raises(NotACertificate, match="is not a family of models with a first-order side"):
+            check_certificate_text(text.replace('"family": "lock"', named), ("z3",), families={"lock": LOCK, **SHIPPED})
+    # the property alone is no proof: the kernel finds a step that breaks it
+    alone = invariant_certificate(fs, fs.cfg, False, "mutual_exclusion", [prop], family="lock")
+    assert check_certificate_text(alone, ("z3",), families={"lock": LOCK}).status != 0
+
+
+#: the lock whose Acquire does not wait for the lock to be free
+UNGUARDED = dataclasses.replace(LOCK_FIRST_ORDER, actions=functools.partial(lock_actions, guarded=False),
+                                system=functools.partial(lock_system_of, guarded=False))
+
+
+def test_a_lock_without_the_free_guard_is_never_proved() -> None:
+    # two processes waiting both take the lock: the explicit engine sees it in the 2-process network
+    graph = explore(UNGUARDED.system(LockConfig(processes=2)))
+    assert any(d["pc"] == [CRITICAL, CRITICAL] for d in map(graph.system.decode, graph.states))
+    fs, prop, proof = lock_proof(UNGUARDED, seconds=60)
+    assert proof.verdict == "unknown" and not proof.rechecked
+    # the invariant that proves the lock, claimed of the mutant, is refused: another model, and
+    # with the mutant's fingerprint, a step the kernel shows to break it
+    good_fs, good_prop, good = lock_proof(LOCK_FIRST_ORDER)
+    invariant = [good_prop, *(c.formula() for c in good.clauses)]
+    forged = invariant_certificate(good_fs, good_fs.cfg, False, "mutual_exclusion", invariant, family="lock")
+    mutant = {"lock": dataclasses.replace(LOCK, first_order=UNGUARDED)}
+    refused = check_certificate_text(forged, ("z3",), families=mutant)
+    assert refused.status != 0 and any("is not the first-order model" in r for r in refused.refusals)
+    claimed = invariant_certificate(fs, fs.cfg, False, "mutual_exclusion", invariant, family="lock")
+    assert check_certificate_text(claimed, ("z3",), families=mutant).status != 0
+
+
+def test_the_prover_claims_no_liveness_of_the_lock() -> None:
+    # the lock's first-order side offers no recovery rule (weak fairness lets a process starve:
+    # the explicit engine shows the lasso above), so no proof of it can be asked for or checked
+    fs = first_order_system(LOCK_FIRST_ORDER, LockConfig())
+    assert rules(LOCK_FIRST_ORDER) == {"mutual_exclusion": "invariant"}
+    with pytest.raises(TraceError, match="offers no recovery"):
+        fs.participant  # noqa: B018
+    text = invariant_certificate(fs, fs.cfg, False, "mutual_exclusion", [fs.invariant("mutual_exclusion")],
+                                 family="lock").replace('"property": "mutual_exclusion", "rule": "invariant"',
+                                                        '"property": "starvation_free", "rule": "ranking", "levels": []')
+    with pytest.raises(NotACertificate, match="is not a property and rule"):
+        check_certificate_text(text, ("z3",), families={"lock": LOCK})

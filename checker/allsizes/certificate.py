@@ -12,11 +12,11 @@ the kernel's to rebuild; nothing else in the file is read.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import leasecheck.checker.allsizes.fo as fo
 from leasecheck.checker.kernel.allsizes import AllSizesHeader, constant_name
 from leasecheck.checker.kernel.fixed import KEY
-from leasecheck.model.dhcp import Config
 
 
 def sexpr(f: fo.Formula | fo.Term) -> str:
@@ -50,7 +50,9 @@ def sexpr(f: fo.Formula | fo.Term) -> str:
 
 def legend(fs: fo.FoSystem) -> list[str]:
     """The symbols, in words, for the comments of a certificate."""
-    lines = ["The sorts client and address have any number of elements. The state's symbols:"]
+    sorts = " and ".join(fs.sorts)
+    lines = [f"The sort{'s' if len(fs.sorts) > 1 else ''} {sorts} {'have' if len(fs.sorts) > 1 else 'has'} any number "
+             "of elements. The state's symbols:"]
     for g in fs.groups.values():
         values = ", ".join(constant_name(g.name, k) for k in g.keys)
         lines.append(f"  {g.name}{' : ' + g.index if g.index else ''} -> one of {values}")
@@ -60,27 +62,29 @@ def legend(fs: fo.FoSystem) -> list[str]:
     return lines
 
 
-def invariant_certificate(fs: fo.FoSystem, cfg: Config, any_budget: bool, prop: str,
-                          invariant: Sequence[fo.Formula], statement: str) -> str:
+def invariant_certificate(fs: fo.FoSystem, cfg: Any, any_budget: bool, prop: str,
+                          invariant: Sequence[fo.Formula], family: str = "") -> str:
     """The certificate of an invariant proof: ``invariant`` (the property first, then the clauses
-    that make it inductive) as the conjuncts of ``Inv``."""
-    header = AllSizesHeader(cfg, any_budget, prop, "invariant", fo.fingerprint(fs))
+    that make it inductive) as the conjuncts of ``Inv``; ``family``: the name of the model's
+    family the header records ("": the default one, DHCP)."""
+    header = AllSizesHeader(cfg, any_budget, prop, "invariant", fo.fingerprint(fs), fs.side, family=family)
     rule = ["; rule: an inductive invariant Inv: it holds initially, every step of the first-order model keeps it",
             ";   (and the state well formed), it implies the property and each first() of the model has one choice."]
-    return _text(fs, header, f"{prop} holds for every number of clients and addresses: {statement}", rule, invariant, [])
+    return _text(fs, header, header.claim(), rule, invariant, [])
 
 
-def ranking_certificate(fs: fo.FoSystem, cfg: Config, invariant: Sequence[fo.Formula],
-                        levels: Sequence[tuple[str, fo.Formula]], statement: str) -> str:
+def ranking_certificate(fs: fo.FoSystem, cfg: Any, invariant: Sequence[fo.Formula],
+                        levels: Sequence[tuple[str, fo.Formula]], family: str = "") -> str:
     """The certificate of a recovery proof over the model with the ghost map (``fs``): the invariant,
     and each level (lowest first) with its helpful action, a formula over the state and ``c0``."""
-    header = AllSizesHeader(cfg, False, "recovery", "ranking", fo.fingerprint(fs), tuple(h for h, _ in levels))
+    assert fs.side.recovery is not None
+    header = AllSizesHeader(cfg, False, fs.side.recovery.name, "ranking", fo.fingerprint(fs), fs.side,
+                            tuple(h for h, _ in levels), family)
     rule = ["; rule: a ranking of c0's helpful actions under weak fairness, over an inductive invariant Inv:",
             ";   outside the goal a state is in some level; level i's helpful action (the header's levels[i-1])",
             ";   of c0 is enabled there and each of its steps goes to the goal or a lower level; no step",
             ";   leaves levels 1..i for a higher one. The model has the ghost map (A >= C)."]
-    return _text(fs, header, f"recovery holds for every number of clients and addresses with A >= C: {statement}",
-                 rule, invariant, [f for _, f in levels])
+    return _text(fs, header, header.claim(), rule, invariant, [f for _, f in levels])
 
 
 def level_formula(components: Sequence[tuple[str, Sequence[tuple[str, fo.Formula]]]],

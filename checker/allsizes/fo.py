@@ -1,7 +1,9 @@
 """The model in first-order logic, for any number of clients and addresses.
 
-The action bodies of :mod:`leasecheck.model.dhcp` are traced a second time, on a symbolic view
-(:class:`FoView`): a parameter is a variable of the sort ``client`` or ``address``, and the
+The action bodies of a model are traced a second time, on a symbolic view (:class:`FoView`),
+as the model's first-order side (:class:`~leasecheck.properties.firstorder.FirstOrder`: for DHCP,
+:mod:`leasecheck.properties.dhcp_fo`) gives them: a parameter is a variable of one of its sorts
+(DHCP's ``client`` and ``address``), and the
 quantifier combinators of :mod:`leasecheck.model.lang` (``exists``, ``forall``, ``choose``,
 ``each``, ``first``) stay quantifiers instead of being unrolled. Nothing here writes a DHCP rule.
 
@@ -27,6 +29,7 @@ certificate names the model it was proved against by it).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import itertools
 import linecache
@@ -39,13 +42,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leasecheck.errors import LeasecheckError
-from leasecheck.model import dhcp
-from leasecheck.model.dhcp import Config
 from leasecheck.model.lang import BOOL, Const, Domain, Expr, Symbolic, TraceError, Variable
+from leasecheck.properties.firstorder import FirstOrder
 
-SORTS = ("client", "address")
-#: Fields are functions only from an earlier sort to a later one; the other way they are relations.
-_ORDER = {s: i for i, s in enumerate(SORTS)}
 #: A budget that no run exhausts: ``deletes_left`` is always positive and never falls.
 UNBOUNDED = float("inf")
 
@@ -87,7 +86,7 @@ class Formula(_Bool):
 
 
 class Term(_Bool):
-    """Base of terms of the sorts ``client`` and ``address``.
+    """Base of terms of the model's sorts (DHCP: ``client`` and ``address``).
 
     An index is an opaque value of its sort: it can be compared with another index or value of
     the same sort, used to index an array, and printed in a label; nothing else (no number, no
@@ -311,8 +310,17 @@ class Case:
     pattern: Pattern
 
 
+def field_sorts(value: object) -> dict[str, str]:
+    """The fields of a dataclass value that hold an id, and the sort of each: the model declares
+    them with :func:`leasecheck.model.lang.names_sort`."""
+    if not dataclasses.is_dataclass(value) or isinstance(value, type):
+        return {}
+    return {f.name: f.metadata["sort"] for f in dataclasses.fields(value) if "sort" in f.metadata}
+
+
 def key_of(value: object) -> tuple[tuple, tuple[tuple[str, Any], ...]]:
-    """A finite or symbolic value split into its constructor key and its numbered fields."""
+    """A finite or symbolic value split into its constructor key and its numbered fields (those
+    the model declares to hold ids, :func:`field_sorts`)."""
     if value is None:
         return ("none",), ()
     if isinstance(value, Term | RelRef):
@@ -321,7 +329,7 @@ def key_of(value: object) -> tuple[tuple, tuple[tuple[str, Any], ...]]:
         plain, numbered = [], []
         for f in dataclasses.fields(value):
             v = getattr(value, f.name)
-            if f.name in dhcp.FIELD_SORTS:
+            if "sort" in f.metadata:
                 numbered.append((f.name, v))
             else:
                 plain.append((f.name, v))
@@ -523,10 +531,10 @@ class Group:
         return dict(self.carries)[key]
 
 
-def _group_of(name: str, vs: list[Variable], budget_unbounded: bool) -> Group:
-    index = dhcp.INDEX_SORTS.get(name) if vs[0].key is not None else None
+def _group_of(side: FirstOrder, name: str, vs: list[Variable], budget_unbounded: bool) -> Group:
+    index = side.index_sorts.get(name) if vs[0].key is not None else None
     if vs[0].key is not None and index is None:
-        raise TraceError(f"the array {name} has no index sort in model.dhcp.INDEX_SORTS")
+        raise TraceError(f"the array {name} has no index sort in the model's first-order side")
     domain = vs[0].domain
     if any(v.initial != vs[0].initial for v in vs):
         raise TraceError(f"the cells of {name} start with different values")
@@ -538,13 +546,14 @@ def _group_of(name: str, vs: list[Variable], budget_unbounded: bool) -> Group:
     fields: dict[str, str] = {}
     for v in values:
         numbered: tuple[tuple[str, str], ...]
-        if isinstance(v, int) and not isinstance(v, bool) and name in dhcp.BARE_NUMBER_SORTS:
-            key, numbered = ("index", dhcp.BARE_NUMBER_SORTS[name]), (("", dhcp.BARE_NUMBER_SORTS[name]),)
+        if isinstance(v, int) and not isinstance(v, bool) and name in side.bare_number_sorts:
+            key, numbered = ("index", side.bare_number_sorts[name]), (("", side.bare_number_sorts[name]),)
         else:
             key, raw = key_of(v)
             if key[0] == "ctor":
                 _SAMPLES.setdefault(key, v)
-            numbered = tuple((n, dhcp.FIELD_SORTS[n]) for n, _ in raw)
+            sorts = field_sorts(v)
+            numbered = tuple((n, sorts[n]) for n, _ in raw)
         keys[key] = tuple(n for n, _ in numbered)
         for n, sort in numbered:
             fields[n] = sort
@@ -555,7 +564,7 @@ def _group_of(name: str, vs: list[Variable], budget_unbounded: bool) -> Group:
     for n, sort in fields.items():
         if index is None:
             raise TraceError(f"the scalar {name} carries a number")
-        how = "function" if _ORDER[index] < _ORDER[sort] else "relation"
+        how = "function" if side.sorts.index(index) < side.sorts.index(sort) else "relation"
         out_fields.append((n, sort, how))
     return Group(name, index, tuple(keys), tuple(out_fields), tuple(keys.items()), init_key, domain)
 
@@ -723,23 +732,22 @@ class FoDomain:
     __len__ = __iter__ = __contains__ = _sized
 
 
-#: What an action body may read of its configuration in a first-order trace: how the server and
-#: the clients behave. Not the number of clients or addresses (the model is for every network),
-#: nor the budgets (a budget is a state variable, and may be unbounded).
-VISIBLE_CONFIG = ("variant", "policy", "restart", "client_nak", "client_reboot")
-
-
 class SealedConfig:
-    """The configuration as an action body sees it in a first-order trace: :data:`VISIBLE_CONFIG` only."""
+    """The configuration as an action body sees it in a first-order trace: what the model's
+    first-order side makes ``visible`` (DHCP: how the server and the clients behave), never the
+    number of ids (the model is for every network), nor the budgets (a budget is a state
+    variable, and may be unbounded)."""
 
-    def __init__(self, cfg: Config):
+    def __init__(self, cfg: Any, visible: tuple[str, ...]):
         object.__setattr__(self, "_cfg", cfg)
+        object.__setattr__(self, "_visible", visible)
 
     def __getattr__(self, name: str) -> Any:
-        if name in VISIBLE_CONFIG:
+        visible = object.__getattribute__(self, "_visible")
+        if name in visible:
             return getattr(object.__getattribute__(self, "_cfg"), name)
         raise TraceError(f"an action body may not read the configuration's {name!r}: the first-order model is for "
-                         f"every network and budget (it may read {', '.join(VISIBLE_CONFIG)})")
+                         f"every network and budget (it may read {', '.join(visible)})")
 
     def __setattr__(self, name: str, value: object) -> None:
         raise TraceError("an action body may not change its configuration")
@@ -869,9 +877,11 @@ class ActionInfo:
 
 @dataclass(frozen=True, eq=False)
 class FoSystem:
-    """The model of one variant and budget, for every number of clients and addresses."""
+    """The model of one configuration (DHCP: one variant and budget), for every number of ids of
+    each sort; ``side``: the model's first-order side it was traced from."""
 
-    cfg: Config
+    side: FirstOrder
+    cfg: Any
     unbounded: bool
     groups: dict[str, Group]
     actions: tuple[ActionInfo, ...]
@@ -889,9 +899,35 @@ class FoSystem:
     def commands_of(self, action: str) -> tuple[Command, ...]:
         return tuple(c for c in self.commands if c.action == action)
 
+    @property
+    def sorts(self) -> tuple[str, ...]:
+        """The model's sorts of ids, in order."""
+        return self.side.sorts
 
-def first_order_system(cfg: Config, unbounded: bool = False, template: tuple[int, int] = (1, 1)) -> FoSystem:
-    """Trace the model of ``cfg``'s variant and budgets symbolically (its C and A are not used).
+    def invariant(self, name: str) -> Formula:
+        """The model's invariant ``name`` as a first-order formula over every network: its
+        condition over one variable per bound name, quantified universally."""
+        p = self.side.invariant(name)
+        vs = tuple(Var(n, sort) for n, sort in p.bound)
+        return quant("forall", vs, as_formula(p.condition(self.view(), *vs)))
+
+    @property
+    def participant(self) -> Var:
+        """The one arbitrary id a recovery proof speaks of (DHCP: the client ``c0``)."""
+        if self.side.recovery is None:
+            raise TraceError("the model's first-order side offers no recovery property")
+        return Var(*self.side.recovery.participant)
+
+    def goal(self) -> Formula:
+        """The recovery's goal of :attr:`participant` as a first-order formula."""
+        assert self.side.recovery is not None
+        return as_formula(self.side.recovery.goal(self.view(), self.participant))
+
+
+def first_order_system(side: FirstOrder, cfg: Any, unbounded: bool = False,
+                       template: tuple[int, ...] | None = None) -> FoSystem:
+    """Trace the model of ``cfg`` symbolically, as its first-order ``side`` gives it (its sizes are not used:
+    for DHCP, the model of ``cfg``'s variant and budgets).
 
     With ``unbounded``, every budget counter is :data:`UNBOUNDED`: a run may spend any number of
     deletes, losses and reboots, so its runs include those of every finite budget.
@@ -900,18 +936,18 @@ def first_order_system(cfg: Config, unbounded: bool = False, template: tuple[int
     terms, domains as :class:`FoDomain`, the configuration as :class:`SealedConfig`. Anything else a
     body does is refused with the line that does it. ``template`` is the network whose variables
     give the shape of the state (the constructors of each array's values), the same in every
-    network of at least one client and one address.
+    network of at least one id of each sort (default: one of each).
     """
-    shape = dataclasses.replace(cfg, clients=template[0], addresses=template[1])
-    variables, _ = dhcp.dhcp_actions(shape)
+    shape = side.sized(cfg, template or (1,) * len(side.sorts))
+    variables, _ = side.actions(shape)
     by_group: dict[str, list[Variable]] = {}
     for v in variables:
         by_group.setdefault(v.group, []).append(v)
-    groups = {name: _group_of(name, vs, unbounded) for name, vs in by_group.items()}
-    model_file = dhcp.dhcp_actions.__code__.co_filename
+    groups = {name: _group_of(side, name, vs, unbounded) for name, vs in by_group.items()}
+    model_file = _code_of(side.actions).co_filename
     sealed = [dataclasses.replace(v, domain=FoDomain(v.domain.name, frozenset(groups[v.group].keys)))  # type: ignore[arg-type]
               for v in variables]
-    _, actions = _traced(model_file, "the model's actions", dhcp.dhcp_actions, SealedConfig(cfg), sealed)
+    _, actions = _traced(model_file, "the model's actions", side.actions, SealedConfig(cfg, side.visible), sealed)
     commands: list[Command] = []
     infos: list[ActionInfo] = []
     obligations: list[Obligation] = []
@@ -928,7 +964,14 @@ def first_order_system(cfg: Config, unbounded: bool = False, template: tuple[int
             kept += 1
         if kept:
             obligations += view._obligations
-    return FoSystem(cfg, unbounded, groups, tuple(infos), tuple(commands), obligations=tuple(obligations))
+    return FoSystem(side, cfg, unbounded, groups, tuple(infos), tuple(commands), obligations=tuple(obligations))
+
+
+def _code_of(fn: Any) -> Any:
+    """The code of the model's function (through ``functools.partial``): whose file is the model's."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return fn.__code__
 
 
 def source_line(filename: str, lineno: int) -> str:

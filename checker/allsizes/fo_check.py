@@ -17,8 +17,8 @@ and one closes the argument:
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
 import z3
 
@@ -35,24 +35,35 @@ from leasecheck.checker.allsizes.fo import (
 from leasecheck.checker.allsizes.fo_finite import FiniteReading
 from leasecheck.checker.allsizes.fo_z3 import Vocabulary
 from leasecheck.checker.explicit.compile import compile_successors
-from leasecheck.model.dhcp import Config, dhcp_system
+from leasecheck.properties.firstorder import FirstOrder
 
 State = tuple[int, ...]
 
-#: The two networks whose variables give the state's shape to the two traces compared.
+#: The two networks whose variables give the state's shape to the two traces compared (for a
+#: model of one sort, the first size of each).
 TEMPLATES = ((1, 1), (2, 3))
+
+
+def templates(side: FirstOrder) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The :data:`TEMPLATES` networks of a model with ``side``'s sorts (one of each, and more of each)."""
+    k = len(side.sorts)
+    if k > len(TEMPLATES[0]):
+        raise ValueError(f"no template networks for {k} sorts")
+    return TEMPLATES[0][:k], TEMPLATES[1][:k]
 
 
 # ---------------------------------------------------------------------------------------------
 # Two templates, one model
 
 
-def template_disagreement(cfg: Config, unbounded: bool = False) -> str | None:
+def template_disagreement(side: FirstOrder, cfg: Any, unbounded: bool = False) -> str | None:
     """Where the model traced with the shapes of the :data:`TEMPLATES` networks differs, or None."""
-    first, second = (canonical(first_order_system(cfg, unbounded, t)) for t in TEMPLATES)
+    shapes = templates(side)
+    first, second = (canonical(first_order_system(side, cfg, unbounded, t)) for t in shapes)
+    small, large = ("x".join(map(str, t)) for t in shapes)
     if len(first) != len(second):
-        return (f"the model traced with the state's shape of {TEMPLATES[0][0]}x{TEMPLATES[0][1]} has "
-                f"{len(first) - 1} commands and obligations, with that of {TEMPLATES[1][0]}x{TEMPLATES[1][1]} {len(second) - 1}")
+        return (f"the model traced with the state's shape of {small} has "
+                f"{len(first) - 1} commands and obligations, with that of {large} {len(second) - 1}")
     for i, (a, b) in enumerate(zip(first, second, strict=True)):
         if a != b:
             what = "the state's shape" if i == 0 else f"command {i - 1}"
@@ -74,11 +85,12 @@ def sample_of(states: Sequence[Sequence[int]], size: int) -> list[State]:
     return [tuple(states[i]) for i in chosen]
 
 
-def relation_disagreement(net: Config, states: Sequence[State]) -> str | None:
-    """The first state of ``states`` (of the network ``net``) from which the first-order commands
-    and the explicit engine's successor function allow different steps, said in words; or None."""
-    system = dhcp_system(net)
-    reading = FiniteReading(first_order_system(net), net.clients, net.addresses, system)
+def relation_disagreement(side: FirstOrder, net: Any, sizes: Sequence[int], states: Sequence[State]) -> str | None:
+    """The first state of ``states`` (of the network ``net``, of ``sizes`` ids of each sort) from
+    which the first-order commands and the explicit engine's successor function allow different
+    steps, said in words; or None."""
+    system = side.system(net)
+    reading = FiniteReading(first_order_system(side, net), *sizes, system=system)
     successors = compile_successors(system)
     for state in states:
         theirs = {(system.commands[k].action, system.commands[k].params, after) for k, after in successors(state)}
@@ -88,13 +100,13 @@ def relation_disagreement(net: Config, states: Sequence[State]) -> str | None:
             missing = sorted(theirs - mine)[:1]
             step = (f"only the first-order model takes {extra[0][0]}{extra[0][1]}" if extra
                     else f"only the model takes {missing[0][0]}{missing[0][1]}")
-            return f"in the network of {net.describe()}, from {system.decode(state)}, {step}"
+            return f"in the network {system.name}, from {system.decode(state)}, {step}"
     return None
 
 
-def relation_disagreement_in(cfg: Config, clients: int, addresses: int, states: Sequence[State]) -> str | None:
-    """:func:`relation_disagreement` in a network of ``cfg``'s variant and budgets."""
-    return relation_disagreement(dataclasses.replace(cfg, clients=clients, addresses=addresses), states)
+def relation_disagreement_in(side: FirstOrder, cfg: Any, sizes: Sequence[int], states: Sequence[State]) -> str | None:
+    """:func:`relation_disagreement` in the network of ``sizes`` of ``cfg`` (DHCP: its variant and budgets)."""
+    return relation_disagreement(side, side.sized(cfg, sizes), sizes, states)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The first-order model evaluated in one finite network: C clients, A addresses.
+"""The first-order model evaluated in one finite network: so many ids of each sort (DHCP: C
+clients, A addresses).
 
 :class:`FiniteReading` gives a state of the traced finite system (a tuple of domain indexes) its
 first-order structure (kinds, field functions, relations) and computes, command by command, the
@@ -35,7 +36,6 @@ from leasecheck.checker.allsizes.fo import (
     Var,
     key_of,
 )
-from leasecheck.model.dhcp import BARE_NUMBER_SORTS, Config, dhcp_system
 from leasecheck.model.lang import System
 
 State = tuple[int, ...]
@@ -88,12 +88,13 @@ class _Gen:
 class FiniteReading:
     """One finite network of the first-order model, its states those of the traced system."""
 
-    def __init__(self, fs: FoSystem, clients: int, addresses: int, system: System | None = None):
+    def __init__(self, fs: FoSystem, *sizes: int, system: System | None = None):
+        if len(sizes) != len(fs.sorts):
+            raise ValueError(f"a network of this model gives the size of each of {', '.join(fs.sorts)}")
         self.fs = fs
-        self.sizes = {"client": clients, "address": addresses}
-        cfg = dataclasses.replace(fs.cfg, clients=clients, addresses=addresses)
-        self.cfg: Config = cfg
-        self.system = system or dhcp_system(cfg)
+        self.sizes = dict(zip(fs.sorts, sizes, strict=True))
+        self.cfg = fs.side.sized(fs.cfg, sizes)
+        self.system = system or fs.side.system(self.cfg)
         self.gen = _Gen(fs)
         self.positions: dict[str, list[int]] = {}
         for pos, v in enumerate(self.system.variables):
@@ -113,8 +114,9 @@ class FiniteReading:
     # -- structure ---------------------------------------------------------------------------
 
     def _split(self, group: str, value: Any) -> tuple[tuple, dict[str, int]]:
-        if isinstance(value, int) and not isinstance(value, bool) and group in BARE_NUMBER_SORTS:
-            return ("index", BARE_NUMBER_SORTS[group]), {"": value}
+        bare = self.fs.side.bare_number_sorts
+        if isinstance(value, int) and not isinstance(value, bool) and group in bare:
+            return ("index", bare[group]), {"": value}
         g = self.fs.groups[group]
         if g.index is None and self.fs.unbounded:
             raise ValueError("an unbounded budget has no finite state")

@@ -53,10 +53,10 @@ class Vocabulary:
         self.sizes = sizes
         self.elements: dict[str, list[z3.ExprRef]] = {}
         if sizes is None:
-            self.sorts = {s: z3.DeclareSort(s, self.ctx) for s in ("client", "address")}
+            self.sorts = {s: z3.DeclareSort(s, self.ctx) for s in fs.sorts}
         else:
             self.sorts = {}
-            for s in ("client", "address"):
+            for s in fs.sorts:
                 srt, elems = z3.EnumSort(s, [f"{s}{i}" for i in range(sizes[s])], ctx=self.ctx)
                 self.sorts[s], self.elements[s] = srt, list(elems)
         self._env: dict[tuple[str, str], z3.ExprRef] = {}

@@ -38,7 +38,9 @@ from leasecheck.checker.allsizes.fo_z3 import key_label
 
 @dataclass(frozen=True, eq=False)
 class Shape:
-    """The variables a clause speaks of; variables of one sort stand for different elements."""
+    """The variables a clause speaks of; variables of one sort stand for different elements.
+    ``clients`` are of the model's first sort, ``addresses`` of its second (none for a model of
+    one sort)."""
 
     clients: tuple[Var, ...]
     addresses: tuple[Var, ...]
@@ -50,6 +52,11 @@ class Shape:
     def distinct(self) -> Formula:
         pairs = [(x, y) for vs in (self.clients, self.addresses) for x, y in itertools.combinations(vs, 2)]
         return conj(*(neg(EqT(x, y)) for x, y in pairs))
+
+
+def plural(sort: str) -> str:
+    """Several ids of ``sort``, in words: ``clients``, ``addresses``, ``processes``."""
+    return sort + ("es" if sort.endswith("s") else "s")
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,10 +94,9 @@ class Clause:
         cs = [v for v in self.shape.clients if id(v) in used]
         as_ = [v for v in self.shape.addresses if id(v) in used]
         names = []
-        if cs:
-            names.append(("client " if len(cs) == 1 else "clients ") + ", ".join(map(str, cs)))
-        if as_:
-            names.append(("address " if len(as_) == 1 else "addresses ") + ", ".join(map(str, as_)))
+        for vs in (cs, as_):
+            if vs:
+                names.append(f"{vs[0].sort if len(vs) == 1 else plural(vs[0].sort)} " + ", ".join(map(str, vs)))
         distinct = " (all different)" if len(cs) > 1 or len(as_) > 1 else ""
         negs = [lit.text for lit, pos in self.literals if not pos]
         poss = [lit.text for lit, pos in self.literals if pos]
@@ -101,15 +107,17 @@ class Clause:
 
 
 def atoms(fs: FoSystem, shape: Shape, budgets: bool = False) -> list[Atom]:
-    """The atoms over the shape's variables; with ``budgets``, also the value of each budget counter."""
+    """The atoms over the shape's variables; with ``budgets``, also the value of each scalar (DHCP:
+    each budget counter)."""
     out: list[Atom] = []
     if budgets:
         for g in fs.groups.values():
             if g.index is None and len(g.keys) > 1:
                 for key in g.keys[1:]:
                     out.append(Atom(f"{g.name} = {key_label(key)}", Kind(g.name, None, key, False), ("kind", g.name, None, (key,))))
-    clientish = [g for g in fs.groups.values() if g.index == "client"]
-    addressish = [g for g in fs.groups.values() if g.index == "address"]
+    first, second = (*fs.sorts, None)[:2]
+    clientish = [g for g in fs.groups.values() if g.index == first]
+    addressish = [g for g in fs.groups.values() if second is not None and g.index == second]
     for c in shape.clients:
         for g in clientish:
             for key in g.keys:
@@ -254,8 +262,10 @@ def local_premises(atoms_: Sequence[Atom], client: Var) -> list[tuple[int, ...]]
 def clause_holds_in(clause: Clause, structure: dict, sizes: dict[str, int]) -> bool:
     """Is the clause true in one finite structure (a solver's model, read back)?"""
     shape = clause.shape
-    for cs in itertools.permutations(range(sizes["client"]), len(shape.clients)):
-        for as_ in itertools.permutations(range(sizes["address"]), len(shape.addresses)):
+    n_c = sizes[shape.clients[0].sort] if shape.clients else 0
+    n_a = sizes[shape.addresses[0].sort] if shape.addresses else 0
+    for cs in itertools.permutations(range(n_c), len(shape.clients)):
+        for as_ in itertools.permutations(range(n_a), len(shape.addresses)):
             env = {id(v): x for v, x in zip(shape.vars, (*cs, *as_), strict=True)}
             if not any(_atom_in(lit, structure, env) == pos for lit, pos in clause.literals):
                 return False

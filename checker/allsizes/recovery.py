@@ -68,10 +68,8 @@ from leasecheck.checker.allsizes.fo_finite import FiniteReading
 from leasecheck.checker.allsizes.fo_z3 import Vocabulary, key_label
 from leasecheck.checker.allsizes.learn import Clause, clause_holds_in
 from leasecheck.checker.allsizes.safety import Shown, prove_invariant, read_structure, recheck
-from leasecheck.model import dhcp
 from leasecheck.model import values as V
 
-C0 = Var("c0", "client")
 #: how many learned clauses one counterexample adds to the invariant at most
 KILLERS = 1
 #: how many times ``block`` views outside every level are looked for in one round
@@ -94,7 +92,7 @@ class Component:
 
 def components(fs: FoSystem) -> tuple[Component, ...]:
     """The parts of the view of ``c0``, read off the model's arrays and their constructors."""
-    c = C0
+    c = fs.participant
     out: list[Component] = []
     for name in ("st", "err", "to_srv", "to_cli", "addr"):
         g = fs.groups[name]
@@ -128,18 +126,15 @@ def components(fs: FoSystem) -> tuple[Component, ...]:
     return tuple(out)
 
 
-#: the property in words, for one arbitrary client c0 of a network with A >= C
-STATEMENT = ("for every client c0, in every weakly fair run: infinitely often st[c0] = BOUND and "
-             "db[addr[c0]] = BOUND(c0) (holds(c0))")
-
-
 def goal(fs: FoSystem) -> Formula:
-    """``holds(c0)``: bound, and the lease table agrees."""
-    return dhcp.holds(fs.view(), C0)  # type: ignore[arg-type, return-value]
+    """The goal of the arbitrary client ``c0``, as the model's first-order side writes it (DHCP:
+    ``holds(c0)``, bound and the lease table agrees)."""
+    return fs.goal()
 
 
 def own_fair_actions(fs: FoSystem) -> tuple[str, ...]:
-    return tuple(a.name for a in fs.actions if a.fair and a.params == ("client",))
+    """The fair actions of one id of the participant's sort (DHCP: of one client)."""
+    return tuple(a.name for a in fs.actions if a.fair and a.params == (fs.participant.sort,))
 
 
 #: options that say a part of the view does not apply (left out of the text)
@@ -216,8 +211,9 @@ class ViewGraph:
 def read_views(fs: FoSystem, reading: FiniteReading, graph: Explored, comps: Sequence[Component],
                out: ViewGraph) -> None:
     """Every reachable state of an explored finite network, as the view of each of its clients."""
-    fns = [[reading.compile_formula(f, [C0]) for _, f in comp.options] for comp in comps]
-    goal_fn = reading.compile_formula(goal(fs), [C0])
+    c0 = fs.participant
+    fns = [[reading.compile_formula(f, [c0]) for _, f in comp.options] for comp in comps]
+    goal_fn = reading.compile_formula(goal(fs), [c0])
     sizes = reading.sizes
     system = reading.system
     own = set(own_fair_actions(fs))
@@ -479,7 +475,7 @@ def _own(fs: FoSystem, vocab: Vocabulary, cmd: Command) -> z3.BoolRef | None:
     """``the command's client is c0``, when it is a command of one of the client's fair actions."""
     if cmd.action not in own_fair_actions(fs):
         return None
-    return vocab.formula(EqT(cmd.params[0], C0))
+    return vocab.formula(EqT(cmd.params[0], fs.participant))
 
 
 def _enabled(fs: FoSystem, vocab: Vocabulary, action: str, post: bool = False) -> z3.BoolRef:
@@ -487,7 +483,7 @@ def _enabled(fs: FoSystem, vocab: Vocabulary, action: str, post: bool = False) -
     choice of its bound variables."""
     out = []
     for cmd in fs.commands_of(action):
-        f = quant("exists", (cmd.params[0], *cmd.bound), conj(EqT(cmd.params[0], C0), cmd.guard))
+        f = quant("exists", (cmd.params[0], *cmd.bound), conj(EqT(cmd.params[0], fs.participant), cmd.guard))
         out.append(vocab.formula(rename_post(f) if post else f))
     return z3.Or(out)
 

@@ -1,7 +1,7 @@
 """Safety for every number of clients and addresses: a learned, quantified inductive invariant.
 
-:func:`prove_invariant` takes the property as a first-order formula (written with the model's
-own predicates over variables) and a pool of candidate clauses that hold in every reachable
+:func:`prove_invariant` takes the property as a first-order formula (the model's first-order side
+writes it with the model's own predicates over variables: :meth:`.fo.FoSystem.invariant`) and a pool of candidate clauses that hold in every reachable
 state of the finite networks explored (:mod:`.learn`). It grows an invariant from the property:
 while some step leads from a state satisfying the invariant to one violating it, the solver's
 counterexample to induction (a finite structure) is read back, and the shortest pool clauses
@@ -24,16 +24,13 @@ from leasecheck.checker.allsizes.epr import Edge, part_edges, require_acyclic, r
 from leasecheck.checker.allsizes.fo import (
     And,
     Command,
-    EqT,
     Formula,
     FoSystem,
     Var,
     command_formula,
     conj,
-    implies,
     initial_formula,
     neg,
-    quant,
     rename_post,
     well_formed,
 )
@@ -48,7 +45,6 @@ from leasecheck.checker.allsizes.learn import (
     local_premises,
     true_clauses,
 )
-from leasecheck.model import dhcp
 
 
 @dataclass
@@ -104,19 +100,26 @@ def read_structure(vocab: Vocabulary, model: z3.ModelRef, post: bool) -> tuple[d
 
 #: The networks where a counterexample to induction is looked for first, smallest first: there
 #: every quantifier is expanded and the solver is quick. Only when none has one is the question
-#: asked for every network.
-_SMALL = ((1, 1), (2, 1), (1, 2), (2, 2))
+#: asked for every network. By the model's number of sorts (DHCP: clients x addresses).
+SMALL = {2: ((1, 1), (2, 1), (1, 2), (2, 2)), 1: ((1,), (2,))}
 #: Where a counterexample found only in the question for every network is read back, if it fits.
-_READ_BACK = ((3, 2), (2, 3), (3, 3), (4, 4))
+READ_BACK = {2: ((3, 2), (2, 3), (3, 3), (4, 4)), 1: ((3,), (4,))}
+
+Net = tuple[int, ...]
 
 
-def _bounded_cti(fs: FoSystem, parts: Sequence[tuple[str, Formula]], vocabs: dict[tuple[int, int], Vocabulary],
+def network(fs: FoSystem, net: Net) -> Vocabulary:
+    """The vocabulary of the finite network ``net`` (so many ids of each sort), in a context of its own."""
+    return Vocabulary(fs, z3.Context(), dict(zip(fs.sorts, net, strict=True)))
+
+
+def _bounded_cti(fs: FoSystem, parts: Sequence[tuple[str, Formula]], vocabs: dict[Net, Vocabulary],
                  effort: Effort) -> tuple[z3.ModelRef, Vocabulary] | None:
-    for nc, na in _READ_BACK:
-        vocab = vocabs.setdefault((nc, na), Vocabulary(fs, z3.Context(), {"client": nc, "address": na}))
+    for net in READ_BACK[len(fs.sorts)]:
+        vocab = vocabs.setdefault(net, network(fs, net))
         s = _ask(fs, vocab, parts, effort)
         # no second try: a read-back that gives up at its limit is the next size's question
-        if effort.check(s, f"the read-back in {nc}x{na} of {parts[2][0]}", escalate=False) == z3.sat:
+        if effort.check(s, f"the read-back in {'x'.join(map(str, net))} of {parts[2][0]}", escalate=False) == z3.sat:
             return s.model(), vocab
     return None
 
@@ -204,13 +207,13 @@ class Shown:
     found is re-checked by a fresh solver without it."""
 
     def __init__(self) -> None:
-        self._under: dict[tuple[tuple[int, int] | None, Command, Formula], frozenset[Formula]] = {}
+        self._under: dict[tuple[Net | None, Command, Formula], frozenset[Formula]] = {}
 
-    def kept(self, net: tuple[int, int] | None, cmd: Command, f: Formula, pre: frozenset[Formula]) -> bool:
+    def kept(self, net: Net | None, cmd: Command, f: Formula, pre: frozenset[Formula]) -> bool:
         under = self._under.get((net, cmd, f))
         return under is not None and under <= pre
 
-    def add(self, net: tuple[int, int] | None, cmd: Command, kept: Sequence[Formula], pre: frozenset[Formula]) -> None:
+    def add(self, net: Net | None, cmd: Command, kept: Sequence[Formula], pre: frozenset[Formula]) -> None:
         for f in kept:
             self._under[(net, cmd, f)] = pre
 
@@ -223,7 +226,7 @@ def conjuncts(f: Formula) -> list[Formula]:
 class _Steps:
     """Step queries over one vocabulary, the terms of each clause built once."""
 
-    def __init__(self, fs: FoSystem, vocab: Vocabulary, net: tuple[int, int] | None = None):
+    def __init__(self, fs: FoSystem, vocab: Vocabulary, net: Net | None = None):
         self.fs, self.vocab, self.net = fs, vocab, net
         self.terms: dict[int, tuple[z3.BoolRef, z3.BoolRef]] = {}
         self.cmds: dict[int, z3.BoolRef] = {}
@@ -273,7 +276,7 @@ class _Steps:
 
     def where(self, cmd: Command) -> str:
         sizes = self.vocab.elements
-        net = "every network" if not sizes else "the {}x{} network".format(*(len(sizes[k]) for k in ("client", "address")))
+        net = "every network" if not sizes else f"the {'x'.join(str(len(sizes[k])) for k in self.fs.sorts)} network"
         return f"{cmd.action} {cmd.label}".strip() + f" in {net}"
 
     def counterexample(self, cmd: Command, forms: Sequence[Formula], effort: Effort, split: bool,
@@ -321,7 +324,7 @@ class _Steps:
 
 
 def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadline: Effort | float,
-                    per_round: int = 8, networks: Sequence[tuple[int, int]] = _SMALL,
+                    per_round: int = 8, networks: Sequence[Net] | None = None,
                     final: bool = True, shown: Shown | None = None, seed: Sequence[Clause] = ()) -> InvariantProof:
     """Grow an invariant from the property with pool clauses that exclude counterexamples to induction.
 
@@ -351,7 +354,7 @@ def prove_invariant(fs: FoSystem, prop: Formula, pool: Sequence[Clause], deadlin
 
 
 def _grow(fs: FoSystem, prop: Formula, pool: Sequence[Clause], effort: Effort, per_round: int,
-          networks: Sequence[tuple[int, int]], final: bool, shown: Shown, out: InvariantProof, inv: list[Clause],
+          networks: Sequence[Net] | None, final: bool, shown: Shown, out: InvariantProof, inv: list[Clause],
           finish: Callable[[str], InvariantProof]) -> InvariantProof:
     vocab = Vocabulary(fs)
     s = _ask(fs, vocab, [("the initial state", initial_formula(fs)), ("the negated property", neg(prop))], effort)
@@ -359,9 +362,9 @@ def _grow(fs: FoSystem, prop: Formula, pool: Sequence[Clause], effort: Effort, p
     if effort.check(s, "the property in the initial state") != z3.unsat:
         return finish("the property does not hold in the initial state of some network")
     pool = list(pool)
-    steps = [_Steps(fs, Vocabulary(fs, z3.Context(), {"client": c, "address": a}), (c, a)) for c, a in networks]
+    steps = [_Steps(fs, network(fs, net), net) for net in (SMALL[len(fs.sorts)] if networks is None else networks)]
     steps.append(_Steps(fs, vocab))
-    readback: dict[tuple[int, int], Vocabulary] = {}
+    readback: dict[Net, Vocabulary] = {}
 
     level, index = 0, 0  # the network size tried, and the command where the last counterexample was
     order = list(fs.commands)
@@ -445,54 +448,32 @@ def _needed(fs: FoSystem, steps: _Steps, prop: Formula, inv: list[Clause], effor
 
 
 # ---------------------------------------------------------------------------------------------
-# The properties, and the pool learned from finite networks
+# The pool learned from finite networks
 
 
-#: The invariants this module proves, each written with the model's own predicates.
-SAFETY = ("single_binding", "no_duplicate_address")
-
-
-#: Each property's first-order statement below, in words.
-STATEMENTS = {
-    "single_binding": "for every client c and addresses a1, a2 (all different): "
-                      "not (db[a1] is OFFERED(c) or BOUND(c), and db[a2] is OFFERED(c) or BOUND(c))",
-    "no_duplicate_address": "for every clients c1, c2 (all different): "
-                            "not (st[c1] and st[c2] are BOUND, RENEWING or REBINDING, and addr[c1] = addr[c2])",
-}
-
-
-def fo_property(fs: FoSystem, name: str) -> Formula:
-    """The property as a first-order formula over every network."""
-    v = fs.view()
-    if name == "single_binding":
-        c, a1, a2 = Var("c", "client"), Var("a1", "address"), Var("a2", "address")
-        body = implies(neg(EqT(a1, a2)), neg(conj(dhcp.mine(v, c, a1), dhcp.mine(v, c, a2))))  # type: ignore[arg-type]
-        return quant("forall", (c, a1, a2), body)
-    if name == "no_duplicate_address":
-        c1, c2 = Var("c1", "client"), Var("c2", "client")
-        same = v.addr[c1] == v.addr[c2]
-        body = implies(neg(EqT(c1, c2)), neg(conj(dhcp.holding(v, c1), dhcp.holding(v, c2), same)))  # type: ignore[arg-type]
-        return quant("forall", (c1, c2), body)
-    raise KeyError(name)
-
-
-def shapes() -> list[tuple[Shape, int]]:
-    """The clause shapes learned, with the most literals each may have."""
-    c, c2 = Var("c", "client"), Var("d", "client")
-    a, a2 = Var("a", "address"), Var("b", "address")
+def shapes(fs: FoSystem) -> list[tuple[Shape, int]]:
+    """The clause shapes learned, with the most literals each may have: of one or two ids of the
+    first sort (``c``, ``d`` for clients) and, for a model of two, one or two of the second
+    (``a``, ``b`` for addresses)."""
+    def two(sort: str) -> tuple[Var, Var]:
+        return Var(sort[0], sort), Var(chr(ord(sort[0]) + 1), sort)
+    c, c2 = two(fs.sorts[0])
+    if len(fs.sorts) == 1:
+        return [(Shape((c,), ()), 3), (Shape((c, c2), ()), 2)]
+    a, a2 = two(fs.sorts[1])
     return [(Shape((c,), (a,)), 3), (Shape((c,), (a, a2)), 2), (Shape((c, c2), (a,)), 2)]
 
 
 def learn_pool(fs: FoSystem, samples: Sequence[StateMatrix], budgets: bool = False,
                local: bool = False) -> list[Clause]:
     """Every clause of the shapes above true in every sampled reachable state (with ``budgets``,
-    clauses may also speak of the budgets left; with ``local``, the shape of one client and one
+    clauses may also speak of the scalars' values: DHCP's budgets left, whether a lock is taken; with ``local``, the shape of one client and one
     address also has the clauses "if the client's state and message kinds are these, then one
     more literal": four literals, :func:`.learn.local_premises`)."""
     pool: list[Clause] = []
-    for shape, width in shapes():
+    for shape, width in shapes(fs):
         usable = [sm for sm in samples
-                  if sm.reading.sizes["client"] >= len(shape.clients) and sm.reading.sizes["address"] >= len(shape.addresses)]
+                  if all(sm.reading.sizes[vs[0].sort] >= len(vs) for vs in (shape.clients, shape.addresses) if vs)]
         if not usable:
             continue
         vocabulary = atoms(fs, shape, budgets)

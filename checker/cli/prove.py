@@ -47,6 +47,7 @@ from leasecheck.errors import ExitStatus, UserError
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.values import VARIANTS
 from leasecheck.properties.dhcp import dhcp_model, dhcp_properties
+from leasecheck.properties.dhcp_fo import DHCP_FIRST_ORDER as SIDE
 from leasecheck.properties.spec import Verdict
 
 #: The properties ``prove`` speaks of, and whether each needs A >= C.
@@ -138,7 +139,7 @@ def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300
         _prove_recovery(cfg, run, effort, progress)
         run.seconds = time.monotonic() - start
         return run
-    fs = first_order_system(cfg, unbounded=any_budget)
+    fs = first_order_system(SIDE, cfg, unbounded=any_budget)
     samples = []
     explored: list[tuple[Config, StateGraph]] = []
     for c, a, budgets in _learning_networks(cfg, any_budget):
@@ -148,7 +149,7 @@ def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300
         explored.append((net, graph))
         if not graph.complete:
             continue
-        reading = FiniteReading(first_order_system(net), c, a)
+        reading = FiniteReading(first_order_system(SIDE, net), c, a)
         samples.append(StateMatrix(reading, list(graph.states)))
         run.learned_from.append(f"{net.describe()}: {len(graph.states):,} states")
     decided = _safety_nets(cfg, prop, any_budget, explored, run)
@@ -157,7 +158,7 @@ def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300
         run.seconds = time.monotonic() - start
         return run
     pool = safety.learn_pool(fs, samples)
-    prop_formula = safety.fo_property(fs, prop)
+    prop_formula = fs.invariant(prop)
     proof = safety.prove_invariant(fs, prop_formula, pool, effort)
     run.candidates, run.queries, run.rechecked = proof.candidates, proof.queries, proof.rechecked
     run.invariant = [c.text() for c in proof.clauses]
@@ -167,8 +168,7 @@ def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300
     if run.verdict is Verdict.HOLDS:
         _discharge_first(fs, conj(prop_formula, *(c.formula() for c in proof.clauses)), run, effort)
     if run.verdict is Verdict.HOLDS:
-        run.certificate = invariant_certificate(fs, cfg, any_budget, prop, [prop_formula, *(c.formula() for c in proof.clauses)],
-                                                safety.STATEMENTS[prop])
+        run.certificate = invariant_certificate(fs, cfg, any_budget, prop, [prop_formula, *(c.formula() for c in proof.clauses)])
     run.seconds = time.monotonic() - start
     return run
 
@@ -189,7 +189,7 @@ def _safety_nets(cfg: Config, prop: str, any_budget: bool, explored: list[tuple[
     relation must be the explicit engine's in networks larger than the templates. The reason when
     one of them decided the run (violated, with its counterexample set on ``run``, or unknown),
     else None."""
-    why = fo_check.template_disagreement(cfg, any_budget)
+    why = fo_check.template_disagreement(SIDE, cfg, any_budget)
     if why is not None:
         return f"the first-order model is not the model: {why}"
     c, a = COMPARED_NETWORK
@@ -207,7 +207,8 @@ def _safety_nets(cfg: Config, prop: str, any_budget: bool, explored: list[tuple[
     for net, graph in nets:
         if net.clients * net.addresses <= max(x * y for x, y in fo_check.TEMPLATES):
             continue
-        why = fo_check.relation_disagreement(net, fo_check.sample_of(graph.states, COMPARED_STATES))
+        why = fo_check.relation_disagreement(SIDE, net, (net.clients, net.addresses),
+                                             fo_check.sample_of(graph.states, COMPARED_STATES))
         if why is not None:
             return f"the first-order model is not the model: {why}"
     return None
@@ -239,7 +240,7 @@ RECOVERY_NETWORKS = ((1, 1), (2, 2))
 
 def _prove_recovery(cfg: Config, run: ProofRun, effort: Effort, progress: Callable[[str], None] | None) -> None:
     """A ranking of one arbitrary client's helpful actions over its view, for every network with A >= C."""
-    fs = first_order_system(cfg)
+    fs = first_order_system(SIDE, cfg)
     ghosted = with_ghost(fs)
     comps = recovery.components(ghosted)
     graph = recovery.ViewGraph()
@@ -251,7 +252,7 @@ def _prove_recovery(cfg: Config, run: ProofRun, effort: Effort, progress: Callab
         networks.append((net, explored))
         if not explored.complete:
             continue
-        reading = FiniteReading(first_order_system(net), c, a)
+        reading = FiniteReading(first_order_system(SIDE, net), c, a)
         recovery.read_views(fs, reading, explored, comps, graph)
         samples.append(StateMatrix(reading, list(explored.states)))
         run.learned_from.append(f"{net.describe()}: {len(explored.states):,} states")
@@ -260,12 +261,12 @@ def _prove_recovery(cfg: Config, run: ProofRun, effort: Effort, progress: Callab
         run.reason = decided
         return
     pool = safety.learn_pool(fs, samples, budgets=True, local=True)
-    lemmas = [*ghost_lemmas(), ("single_binding", safety.fo_property(ghosted, "single_binding"))]
+    lemmas = [*ghost_lemmas(), ("single_binding", ghosted.invariant("single_binding"))]
     proof = recovery.prove_recovery(ghosted, conj(*(f for _, f in lemmas)), pool, graph, comps, effort,
                                    progress=progress)
     run.candidates, run.queries = len(pool), proof.queries
     run.rechecked = proof.verdict == "holds"
-    run.lemmas = [safety.STATEMENTS.get(text, text) for text, _ in lemmas]
+    run.lemmas = [SIDE.statements.get(text, text) for text, _ in lemmas]
     run.invariant = [k.text() for k in proof.invariant]
     run.ranking = recovery.level_data(proof)
     run.verdict = Verdict.HOLDS if proof.verdict == "holds" else Verdict.UNKNOWN
@@ -276,7 +277,7 @@ def _prove_recovery(cfg: Config, run: ProofRun, effort: Effort, progress: Callab
         options = [(c.name, c.options) for c in proof.components]
         levels = [(lv.helpful, level_formula(options, sorted(lv.views))) for lv in proof.levels]
         run.certificate = ranking_certificate(ghosted, cfg, [*(f for _, f in lemmas), *(k.formula() for k in proof.invariant)],
-                                              levels, recovery.STATEMENT)
+                                              levels)
 
 
 def _learning_networks(cfg: Config, any_budget: bool) -> list[tuple[int, int, tuple[int, int, int, bool]]]:
@@ -309,7 +310,7 @@ def render_text(run: ProofRun) -> str:
     head = f"{run.prop} for {cfg.variant}, {budgets}{', restart' if cfg.restart else ''}, {sizes}: {run.verdict}"
     lines = [head, f"  {run.reason} ({run.seconds:.1f} s)"]
     if run.verdict is Verdict.HOLDS and run.prop == "recovery":
-        lines.append(f"  the property: {recovery.STATEMENT}")
+        lines.append(f"  the property: {SIDE.statements['recovery']}")
         lines.append("  the invariant: these lemmas and the clauses after them")
         lines += [f"    {t}" for t in run.lemmas]
         lines.append(f"  ({len(run.invariant)} learned clauses, from {run.candidates:,} candidates true in "
@@ -321,7 +322,7 @@ def render_text(run: ProofRun) -> str:
             lines.append(f"    level {i}: {level['helpful']} leads down, from {len(level['views'])} views:")
             lines += [f"      {recovery.view_text(v)}" for v in level["views"]]
     elif run.verdict is Verdict.HOLDS:
-        lines.append(f"  the property: {safety.STATEMENTS[run.prop]}")
+        lines.append(f"  the property: {SIDE.statements[run.prop]}")
         lines.append(f"  the invariant ({len(run.invariant)} clauses besides the property, from {run.candidates:,} "
                      f"candidates true in {'; '.join(run.learned_from)}):")
         lines += [f"    {t}" for t in run.invariant] or ["    (the property alone is inductive)"]
@@ -342,7 +343,7 @@ def render_json(run: ProofRun) -> dict[str, Any]:
         "needs_addresses_at_least_clients": PROPERTIES[run.prop],
         "verdict": str(run.verdict),
         "reason": run.reason,
-        "statement": recovery.STATEMENT if run.prop == "recovery" else safety.STATEMENTS.get(run.prop),
+        "statement": SIDE.statements.get(run.prop),
         "invariant": run.invariant,
         "candidates": run.candidates,
         "learned_from": run.learned_from,

@@ -7,7 +7,8 @@ every term the solvers see from that reader's validated syntax, and prints the o
 reads; :mod:`.fixed` rebuilds a fixed-size certificate's model part and obligations from its
 header and proof rule, takes from the file only the proof's definitions, and discharges the
 obligations with Z3 and cvc5; :mod:`.allsizes` does the same for a proof for every number of
-clients and addresses, over the first-order model traced again from its header (checking each
+clients and addresses, over the first-order model traced again from its header (through the
+first-order side of the model family it names, :mod:`leasecheck.properties.families`) (checking each
 obligation is in the decidable fragment before a solver sees it); :mod:`.verdict` gives a certificate's verdict from the audit and each
 solver's answers, and :mod:`.cvc5_check` says whether cvc5 is installed (it is imported only
 when asked for). Outside the kernel, the writer (:mod:`leasecheck.checker.z3.certificate`) and the
@@ -15,5 +16,5 @@ verdict's rendering are not trusted: a certificate they got wrong is refused, ne
 
 May import: leasecheck.errors, leasecheck.model, leasecheck.properties, leasecheck.checker.z3.translate,
 leasecheck.checker.z3.solver, leasecheck.checker.allsizes.fo, leasecheck.checker.allsizes.fo_z3,
-leasecheck.checker.allsizes.ghost, leasecheck.checker.allsizes.recovery, leasecheck.checker.allsizes.safety.
+leasecheck.checker.allsizes.ghost, leasecheck.checker.allsizes.recovery.
 """

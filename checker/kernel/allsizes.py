@@ -1,16 +1,20 @@
 """All-sizes certificates checked: a proof for every number of clients and addresses, over the
-uninterpreted sorts ``client`` and ``address`` (docs/certificates.md, "All-sizes certificates").
+uninterpreted sorts ``client`` and ``address`` (docs/certificates.md, "All-sizes certificates"),
+or of another model's sorts.
 
 The header names the configuration, the property, the proof rule and the fingerprint of the
-first-order model it was proved against. The kernel traces that model again from the
+first-order model it was proved against, and the model's family when it is not DHCP
+(:mod:`leasecheck.properties.families`: the family's first-order side gives the model, the
+properties and their statements). The kernel traces that model again from the
 configuration (:mod:`leasecheck.checker.allsizes.fo`, trusted like :mod:`leasecheck.model.lang`),
 refuses a fingerprint that differs, and takes from the file only the proof's definitions, each
 built here from the reader's nodes over the model's symbols. It writes every obligation of the
 rule itself, checks that each is in the decidable fragment (its sort graph, Skolem functions
 included, has no cycle) before any solver sees it, and asks Z3 and cvc5. Rules: ``invariant``
-(``Inv``) for ``single_binding`` and ``no_duplicate_address``; ``ranking`` (``Inv``, ``Level1``
-..) for ``recovery`` of one arbitrary client ``c0``, over the model with the ghost map
-(:mod:`leasecheck.checker.allsizes.ghost`, for A >= C).
+(``Inv``) for the model's invariants (DHCP: ``single_binding`` and ``no_duplicate_address``);
+``ranking`` (``Inv``, ``Level1`` ..) for its recovery (DHCP: ``recovery`` of one arbitrary client
+``c0``, over the model with the ghost map
+(:mod:`leasecheck.checker.allsizes.ghost`, for A >= C)).
 """
 
 from __future__ import annotations
@@ -18,80 +22,107 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import z3
 
 import leasecheck.checker.allsizes.fo as fo
 from leasecheck.checker.allsizes.fo_z3 import Vocabulary, key_label
 from leasecheck.checker.allsizes.ghost import with_ghost
-from leasecheck.checker.allsizes.recovery import C0, STATEMENT, goal
-from leasecheck.checker.allsizes.safety import SAFETY, STATEMENTS, fo_property
+from leasecheck.checker.allsizes.recovery import goal
 from leasecheck.checker.kernel.fixed import SolverAnswer, cvc5_answer, cvc5_answers, header_value
 from leasecheck.checker.kernel.reader import Atom, Expr, Node, NotACertificate, read, show, strict_json
 from leasecheck.checker.kernel.terms import RESERVED, symbol
-from leasecheck.errors import quoted
-from leasecheck.model.dhcp import Config, ConfigError
+from leasecheck.errors import UserError, quoted
+from leasecheck.properties.families import DEFAULT_FAMILY, FAMILIES
+from leasecheck.properties.firstorder import FirstOrder
+from leasecheck.properties.model import ModelFamily
 
 FORMAT, KIND = 2, "all-sizes"
-CONFIG_KEYS = ("variant", "deletes", "losses", "reboots", "restart", "client_nak", "client_reboot")
 KEYS = {"format", "kind", "config", "any_budget", "property", "rule", "model"}
-#: each property's proof rule (recovery: a ranking of c0's helpful actions, for A >= C)
-RULES = {**{p: "invariant" for p in SAFETY}, "recovery": "ranking"}
+
+
+def rules(side: FirstOrder) -> dict[str, str]:
+    """Each property's proof rule: an invariant, or a ranking for recovery (DHCP: of c0's helpful
+    actions, for A >= C)."""
+    out = {p.name: "invariant" for p in side.invariants}
+    return {**out, side.recovery.name: "ranking"} if side.recovery is not None else out
+
+
 #: how many conjuncts of the invariant one consecution obligation shows after the step
 GROUP = 6
 
 
 @dataclass(frozen=True)
 class AllSizesHeader:
-    """What an all-sizes certificate claims: ``property`` of ``config``'s variant and budgets (every
-    budget with ``any_budget``) for every number of clients and addresses, by ``rule``, proved
-    against the first-order model whose fingerprint is ``model``."""
+    """What an all-sizes certificate claims: ``property`` of ``config`` (DHCP: its variant and
+    budgets, every budget with ``any_budget``) for every number of ids of each sort, by ``rule``,
+    proved against the first-order model whose fingerprint is ``model``; ``family``: the name of
+    the model's family in :data:`~leasecheck.properties.families.FAMILIES`, "" for the default
+    one (DHCP, which a header names by leaving the family out)."""
 
-    config: Config
+    config: Any
     any_budget: bool
     property: str
     rule: str
     model: str
+    #: the model's first-order side (its family's)
+    side: FirstOrder
     #: for the ranking rule, the helpful action of ``c0`` at each level, lowest first
     levels: tuple[str, ...] = ()
+    family: str = ""
     client = None
 
     def as_json(self) -> str:
         from leasecheck.checker.kernel.fixed import json_dumps
 
-        doc = {"format": FORMAT, "kind": KIND, "config": {k: getattr(self.config, k) for k in CONFIG_KEYS},
+        doc = {"format": FORMAT, "kind": KIND, "config": {k: getattr(self.config, k) for k in self.side.recorded},
                "any_budget": self.any_budget, "property": self.property, "rule": self.rule, "model": self.model}
+        doc = {**doc, "family": self.family} if self.family else doc
         return json_dumps({**doc, "levels": list(self.levels)} if self.rule == "ranking" else doc)
 
     @staticmethod
-    def from_doc(doc: dict[str, object]) -> AllSizesHeader:
-        keys = KEYS | ({"levels"} if doc.get("rule") == "ranking" else set())
+    def from_doc(doc: dict[str, object], families: Mapping[str, ModelFamily] = FAMILIES) -> AllSizesHeader:
+        keys = KEYS | ({"levels"} if doc.get("rule") == "ranking" else set()) | ({"family"} if "family" in doc else set())
         if set(doc) != keys or type(doc["format"]) is not int or doc["format"] != FORMAT or doc["kind"] != KIND:
             raise NotACertificate(f"an all-sizes header needs exactly the keys {', '.join(sorted(keys))}, "
                                   f"format {FORMAT} and kind {KIND}")
+        family = doc.get("family", "")
+        chosen = families.get(family) if isinstance(family, str) and "family" in doc else DEFAULT_FAMILY
+        if chosen is None or chosen.first_order is None or ("family" in doc and chosen is DEFAULT_FAMILY):
+            raise NotACertificate(f"its family {quoted(family)} is not a family of models with a first-order side "
+                                  f"(the default one is named by no family)")
+        side = chosen.first_order
         cfg = doc["config"]
-        if not isinstance(cfg, dict) or set(cfg) != set(CONFIG_KEYS):
-            raise NotACertificate(f"its configuration needs exactly the keys {', '.join(CONFIG_KEYS)}")
+        if not isinstance(cfg, dict) or set(cfg) != set(side.recorded):
+            raise NotACertificate(f"its configuration needs exactly the keys {', '.join(side.recorded)}")
         try:
-            config = Config(clients=1, addresses=1, **cfg)
-        except (ConfigError, TypeError) as exc:
+            config = side.config_of(cfg)
+        except (UserError, TypeError) as exc:
             raise NotACertificate(f"its configuration: {exc}") from None
         prop, rule, model, anyb = doc["property"], doc["rule"], doc["model"], doc["any_budget"]
         levels = doc.get("levels", [])
-        if not isinstance(prop, str) or prop not in RULES or rule != RULES[prop]:
+        if not isinstance(prop, str) or prop not in rules(side) or rule != rules(side)[prop]:
             raise NotACertificate(f"{quoted(prop)} by {quoted(rule)} is not a property and rule of an all-sizes certificate")
         if not isinstance(model, str) or not isinstance(anyb, bool) or (anyb and rule == "ranking"):
             raise NotACertificate("model must be a fingerprint, any_budget true or false (false for a ranking)")
         if not isinstance(levels, list) or not all(isinstance(h, str) for h in levels):
             raise NotACertificate("levels must be a list of action names")
-        return AllSizesHeader(config, anyb, prop, str(rule), model, tuple(levels))
+        return AllSizesHeader(config, anyb, prop, str(rule), model, side, tuple(levels), str(family))
 
     def describe(self) -> str:
-        c = self.config
-        budgets = "every budget" if self.any_budget else f"D={c.deletes}, L={c.losses}, R={c.reboots}"
-        extra = (", restart" if c.restart else "") + c.modes()
-        sizes = "every number of clients and addresses" + (" A >= C" if self.rule == "ranking" else "")
-        return f"{self.property}, {c.variant}, {budgets}{extra}, {sizes}"
+        return f"{self.property}, {self.side.describe(self.config, self.any_budget)}, {self.sizes()}"
+
+    def sizes(self, joined: str = " ") -> str:
+        """The sizes the claim is for, in words (a ranking's with its condition: ``A >= C``)."""
+        recovery = self.side.recovery
+        condition = recovery.condition if recovery is not None and self.rule == "ranking" else ""
+        return self.side.sizes + (f"{joined}{condition}" if condition else "")
+
+    def claim(self) -> str:
+        """The claim in words, the property's statement after it."""
+        statement = self.side.statements[self.property]
+        return f"{self.property} holds for {self.sizes(' with ')}: {statement}"
 
     def definitions(self) -> tuple[str, ...]:
         """The proof's definitions a certificate of this header supplies."""
@@ -153,7 +184,8 @@ class _Builder:
     def __init__(self, vocab: Vocabulary, post: bool, c0: bool):
         self.ctx, self.sorts, self.names = vocab.ctx, vocab.sorts, symbols(vocab, post)
         if c0:  # the one client a ranking speaks of
-            self.names["c0"] = vocab.var(C0)
+            participant = vocab.fs.participant
+            self.names[participant.name] = vocab.var(participant)
         self.bound = 0
 
     def term(self, e: Expr, env: Mapping[str, z3.ExprRef]) -> z3.ExprRef:
@@ -206,7 +238,8 @@ class _Builder:
         inner, names = dict(env), []
         for b in rest[0].items:  # type: ignore[union-attr]
             _need(isinstance(b, Node) and len(b.items) == 2 and isinstance(b.items[1], Atom) and b.items[1].kind == "symbol"
-                  and b.items[1].text in self.sorts, b.at, "a bound variable is (NAME client) or (NAME address)")
+                  and b.items[1].text in self.sorts, b.at,
+                  "a bound variable is " + " or ".join(f"(NAME {s})" for s in self.sorts))
             assert isinstance(b, Node) and isinstance(b.items[1], Atom)
             name = symbol(b.items[0], "a bound variable")
             _need(name not in inner and name not in self.names and name not in names, b.at, f"{name} shadows a name")
@@ -312,24 +345,25 @@ class Audit:
     claim: str = ""
 
 
-def audit(text: str) -> Audit:
+def audit(text: str, families: Mapping[str, ModelFamily] | None = None) -> Audit:
+    """The certificate ``text`` read and its obligations written; ``families``: the model families
+    a header may name (default: those leasecheck ships)."""
     try:
-        return _audit(read(text))
+        return _audit(read(text), FAMILIES if families is None else families)
     except RecursionError:
         raise NotACertificate("it nests terms deeper than the checker reads") from None
 
 
-def _audit(items: list[Expr]) -> Audit:
+def _audit(items: list[Expr], families: Mapping[str, ModelFamily]) -> Audit:
     for command in items:
         _need(isinstance(command, Node) and bool(command.items) and isinstance(command.items[0], Atom)
               and command.items[0].kind == "symbol", command.at, "a top-level item that is not a command")
     doc = strict_json(header_value(items))
     assert isinstance(doc, dict)
-    header = AllSizesHeader.from_doc(doc)
+    header = AllSizesHeader.from_doc(doc, families)
     ranking = header.rule == "ranking"
-    claim = (f"recovery holds for every number of clients and addresses with A >= C: {STATEMENT}" if ranking
-             else f"{header.property} holds for every number of clients and addresses: {STATEMENTS[header.property]}")
-    fs = fo.first_order_system(header.config, unbounded=header.any_budget)
+    claim = header.claim()
+    fs = fo.first_order_system(header.side, header.config, unbounded=header.any_budget)
     fs = with_ghost(fs) if ranking else fs  # for A >= C: a ghost map from clients to addresses, injective initially
     refusals: list[str] = []
     if fo.fingerprint(fs) != header.model:
@@ -357,7 +391,7 @@ def _audit(items: list[Expr]) -> Audit:
     if not logic:
         refusals.append("it sets no logic ALL before its definitions")
     refusals += [f"it lacks the proof's definition {n}" for n in header.definitions() if n not in defs]
-    own = {a.name for a in fs.actions if a.fair and a.params == ("client",)}
+    own = {a.name for a in fs.actions if a.fair and a.params == (fs.participant.sort,)} if ranking else set()
     refusals += [f"level {i + 1}'s helpful action {quoted(h)} is not a fair action of one client"
                  for i, h in enumerate(header.levels) if h not in own]
     if refusals:
@@ -381,7 +415,7 @@ def _audit(items: list[Expr]) -> Audit:
             goals.append((f"consecution {where}, conjuncts {first + 1} to {first + len(group)}",
                           (wf, whole, step, z3.Not(z3.And(group)))))
     if not ranking:
-        goals.append(("safety", (wf, whole, z3.Not(vocab.formula(fo_property(fs, header.property))))))
+        goals.append(("safety", (wf, whole, z3.Not(vocab.formula(fs.invariant(header.property))))))
     goals += [(f"first() at {ob.where}", (wf, whole, z3.Not(vocab.formula(ob.formula)))) for ob in fs.obligations]
     if ranking:
         bodies = [_body(defs[name]) for name in header.definitions()[1:]]
@@ -404,14 +438,14 @@ def _args(f: fo.Formula) -> tuple[fo.Formula, ...]:
     return f.args if isinstance(f, fo.And) else (f,)
 
 
-def _enabled(cmd: fo.Command) -> fo.Formula:
+def _enabled(cmd: fo.Command, c0: fo.Var) -> fo.Formula:
     """``c0`` may take the command: its guard for some choice of its bound variables, the conjuncts
     that do not name them outside that choice (the same formula, kept in the decidable fragment)."""
     def names(f: fo.Formula) -> bool:
         return any(id(v) == id(b) for v in fo.free_vars(f) for b in cmd.bound)
     parts = _args(cmd.guard)
     inner = fo.quant("exists", cmd.bound, fo.conj(*(f for f in parts if names(f))))
-    return fo.quant("exists", cmd.params[:1], fo.conj(fo.EqT(cmd.params[0], C0), *(f for f in parts if not names(f)), inner))
+    return fo.quant("exists", cmd.params[:1], fo.conj(fo.EqT(cmd.params[0], c0), *(f for f in parts if not names(f)), inner))
 
 
 def _ranking(fs: fo.FoSystem, vocab: Vocabulary, helpful: Sequence[str], base: tuple[z3.BoolRef, ...],
@@ -419,14 +453,15 @@ def _ranking(fs: fo.FoSystem, vocab: Vocabulary, helpful: Sequence[str], base: t
     """The ranking rule under weak fairness, for the arbitrary client ``c0``: outside the goal a
     state is in a level; level i's helpful action of ``c0`` is enabled there and each of its steps
     goes to the goal or a lower level; no step goes from level i to none of levels 1..i."""
+    c0 = fs.participant
     g, g_after = vocab.formula(goal(fs)), z3.Not(vocab.formula(fo.rename_post(goal(fs))))
     out = [("cover", (*base, z3.Not(g), *(z3.Not(x) for x in lv)))]
     for i, h in enumerate(helpful):
         cmds = fs.commands_of(h)
-        enabled = fo.disj(*(_enabled(c) for c in cmds))
+        enabled = fo.disj(*(_enabled(c, c0) for c in cmds))
         out.append((f"level {i + 1} enabled: {h}(c0)", (*base, lv[i], z3.Not(vocab.formula(enabled)))))
         for c in cmds:
-            step = (vocab.formula(fo.command_formula(fs, c)), vocab.formula(fo.EqT(c.params[0], C0)))
+            step = (vocab.formula(fo.command_formula(fs, c)), vocab.formula(fo.EqT(c.params[0], c0)))
             out.append((f"level {i + 1} progress: {c.action} {c.label}".strip(),
                          (*base, lv[i], *step, g_after, *(z3.Not(x) for x in after[:i]))))
     for c in fs.commands if lv else ():

@@ -11,7 +11,7 @@ obligation refuted (``sat``), 3 when a solver could not decide one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from leasecheck.checker.kernel.allsizes import AllSizesHeader
 from leasecheck.checker.kernel.fixed import Header, SolverAnswer
 from leasecheck.checker.kernel.reader import NotACertificate, read
 from leasecheck.errors import ExitStatus, UserError
+from leasecheck.properties.model import ModelFamily
 
 SOLVERS = ("z3", "cvc5")
 
@@ -64,9 +65,11 @@ def default_solvers() -> tuple[str, ...]:
 
 
 def check_certificate_text(text: str, solvers: Sequence[str] | None = None,
-                           timeout: float | None = 60.0) -> CertificateCheck:
+                           timeout: float | None = 60.0,
+                           families: Mapping[str, ModelFamily] | None = None) -> CertificateCheck:
     """Audit the certificate ``text`` and discharge its obligations with ``solvers`` (default:
-    :func:`default_solvers`); ``timeout``: seconds per obligation and solver."""
+    :func:`default_solvers`); ``timeout``: seconds per obligation and solver; ``families``: the
+    model families an all-sizes certificate may name (default: those leasecheck ships)."""
     chosen = tuple(dict.fromkeys(solvers)) if solvers else default_solvers()
     for s in chosen:
         if s not in SOLVERS:
@@ -79,7 +82,7 @@ def check_certificate_text(text: str, solvers: Sequence[str] | None = None,
         kernel = allsizes if allsizes.is_all_sizes(read(text)) else fixed
     except RecursionError:
         raise NotACertificate("it nests terms deeper than the checker reads") from None
-    audited = kernel.audit(text)
+    audited = allsizes.audit(text, families) if kernel is allsizes else fixed.audit(text)
     if audited.refusals:
         return CertificateCheck(audited.header, audited.refusals, chosen, (), audited.claim)
     answers = [kernel.discharge_z3(audited, timeout) if s == "z3" else kernel.discharge_cvc5(audited, timeout)

@@ -1,0 +1,99 @@
+"""What a model supplies for proofs for every size: its first-order side.
+
+The all-sizes prover (:mod:`leasecheck.checker.allsizes`) traces a model's action bodies a
+second time, on a symbolic view where an index is a variable of a sort and a quantifier stays a
+quantifier, and proves properties of that reading for every number of ids of each sort. A
+:class:`FirstOrder` is what it needs of the model to do so, as data and the model's own
+functions; a :class:`~leasecheck.properties.model.ModelFamily` carries it (``first_order``), and
+the certificate kernel finds it through the family a certificate names:
+
+* ``sorts``: the sorts of ids, in order (a number a value carries is a function from an earlier
+  sort to a later one, a relation the other way: the queries stay decidable);
+* ``actions``: the builder of the state variables and the untraced actions of one configuration
+  (traced symbolically: it is called with a sealed configuration and the variables as an action
+  body sees them), ``system``: the traced system of one finite network, ``sized``: the
+  configuration of the network with so many ids of each sort;
+* the sort tables: the sort that indexes each array (``index_sorts``) and the arrays whose values
+  are bare ids (``bare_number_sorts``); the ids a value carries inside it (a message's address)
+  the model's values declare themselves (:func:`leasecheck.model.lang.names_sort`);
+* ``visible``: what an action body may read of its configuration in a first-order trace (not the
+  sizes, nor the budgets), and ``recorded``: the fields a certificate records, which ``config_of``
+  turns back into a configuration (raising a :class:`~leasecheck.errors.UserError` or a
+  ``TypeError`` for what it does not define); ``describe``: that configuration in a certificate's
+  first line;
+* ``invariants``: the properties proved by an inductive invariant, each a universally
+  quantified condition written with the model's own predicates, and its statement in words;
+  ``recovery``: the property proved by a ranking of one arbitrary id's helpful actions, if the
+  model offers one.
+
+The condition of a property is the model's code: it receives the view and one variable per
+bound name, and combines the model's predicates with ``&``, ``|``, ``~`` and ``==``.
+
+May import: leasecheck.errors, leasecheck.model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from leasecheck.model.lang import Action, System, Variable
+
+
+@dataclass(frozen=True)
+class FirstOrderInvariant:
+    """``forall bound. condition``: ``bound`` names each variable and its sort, in order;
+    ``condition(view, *variables)`` is the model's predicate over them; ``statement`` says it in words."""
+
+    name: str
+    statement: str
+    bound: tuple[tuple[str, str], ...]
+    condition: Callable[..., object]
+
+
+@dataclass(frozen=True)
+class FirstOrderRecovery:
+    """Recovery of one arbitrary id ``participant`` (its name and sort) under weak fairness: in
+    every fair run ``goal(view, participant)`` holds infinitely often. ``condition``: the sizes
+    for which the proof speaks (``"A >= C"``; "" for every size), ``statement``: the property in words."""
+
+    name: str
+    statement: str
+    participant: tuple[str, str]
+    goal: Callable[[Any, Any], object]
+    condition: str = ""
+
+
+@dataclass(frozen=True)
+class FirstOrder:
+    """A model's first-order side (see the module)."""
+
+    sorts: tuple[str, ...]
+    actions: Callable[..., tuple[Sequence[Variable], Sequence[Action]]]
+    system: Callable[[Any], System]
+    sized: Callable[[Any, Sequence[int]], Any]
+    index_sorts: Mapping[str, str]
+    bare_number_sorts: Mapping[str, str]
+    visible: tuple[str, ...]
+    recorded: tuple[str, ...]
+    config_of: Callable[[Mapping[str, Any]], Any]
+    describe: Callable[[Any, bool], str]
+    #: the sizes a proof speaks of, in words: "every number of clients and addresses"
+    sizes: str
+    invariants: tuple[FirstOrderInvariant, ...] = ()
+    recovery: FirstOrderRecovery | None = None
+
+    def invariant(self, name: str) -> FirstOrderInvariant:
+        for p in self.invariants:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    @property
+    def statements(self) -> dict[str, str]:
+        """Each property's statement in words, by name (the recovery's too)."""
+        out = {p.name: p.statement for p in self.invariants}
+        if self.recovery is not None:
+            out[self.recovery.name] = self.recovery.statement
+        return out
