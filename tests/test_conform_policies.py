@@ -68,3 +68,41 @@ def test_conform_matrix_with_policies_writes_the_policies_of_each_server(tmp_pat
     assert code == 0, err.getvalue()
     row = next(line for line in (tmp_path / "m" / "policies.md").read_text().splitlines() if line.startswith("| udhcpd"))
     assert "| 2 |" in row and "`rfc2131` (obey)" in row and "`nt35` (obey)" in row and "`authoritative`" not in row
+
+
+def test_cells_judged_with_shared_steppers_build_each_configuration_once() -> None:
+    """A matrix's cells are judged under the same configurations again and again (54 policies,
+    each client mode, each loss budget): a shared set of compiled systems builds each once, and
+    the cells' explanations are those judged with a fresh set each time."""
+    from leasecheck.checker.conform.matrix import classify_cell
+    from leasecheck.checker.conform.scenarios import scenario
+    from leasecheck.checker.conform.validate import Steppers
+
+    cells = [c for c in read_results(MATRIX / "results.jsonl") if c.server == "udhcpd" and c.status == MEASURED
+             and c.client in ("udhcpc", "dhclient") and c.scenario == "delete-renew"]
+    assert len(cells) == 2
+    shared = Steppers()
+    names = [policy_name(p) for p in policy_space()]
+    first = [classify_cell((MATRIX / "captures" / str(c.capture)).read_bytes(), scenario(c.scenario), c.delete_time,
+                           c.server, names, shared) for c in cells]
+    built = len(shared)
+    assert 54 <= built < 2 * 54 * (scenario("delete-renew").losses + 1)
+    again = [classify_cell((MATRIX / "captures" / str(c.capture)).read_bytes(), scenario(c.scenario), c.delete_time,
+                           c.server, names, shared) for c in cells]
+    assert len(shared) == built and again == first
+    fresh = [classify_cell((MATRIX / "captures" / str(c.capture)).read_bytes(), scenario(c.scenario), c.delete_time,
+                           c.server, names) for c in cells]
+    assert fresh == first
+
+
+def test_steppers_keep_at_most_their_limit_the_least_recently_used_dropped() -> None:
+    from leasecheck.checker.conform.validate import Steppers
+    from leasecheck.model.dhcp import Config
+
+    memo = Steppers(limit=2)
+    a, b, c = (Config(variant=v) for v in ("nt35", "nt40", "rfc2131"))
+    first = memo.get(a)
+    memo.get(b)
+    assert memo.get(a) is first
+    memo.get(c)  # b was used least recently
+    assert len(memo) == 2 and memo.get(a) is first

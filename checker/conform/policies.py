@@ -20,6 +20,7 @@ from pathlib import Path
 
 from leasecheck.checker.conform.matrix import MEASURED, CellResult, Explanation, classify_cell
 from leasecheck.checker.conform.scenarios import scenario
+from leasecheck.checker.conform.validate import Steppers
 from leasecheck.model.policy import policy_name, policy_space
 
 
@@ -44,8 +45,11 @@ class ServerPolicies:
 
 def server_policies(cells: Sequence[CellResult], captures: Path, server: str,
                     policies: Sequence[str] | None = None,
-                    progress: Callable[[str], None] | None = None) -> ServerPolicies:
-    """Every measured cell of ``server`` judged under every policy (``policies``: all 54 unless given)."""
+                    progress: Callable[[str], None] | None = None,
+                    steppers: Steppers | None = None) -> ServerPolicies:
+    """Every measured cell of ``server`` judged under every policy (``policies``: all 54 unless
+    given); ``steppers``: the compiled systems shared between cells (and servers)."""
+    steppers = steppers if steppers is not None else Steppers()
     names = list(policies) if policies is not None else [policy_name(p) for p in policy_space()]
     mine = [c for c in cells if c.server == server and c.status == MEASURED and c.capture]
     fitting: dict[str, list[tuple[str, str, str]]] = {name: [] for name in names}
@@ -55,7 +59,8 @@ def server_policies(cells: Sequence[CellResult], captures: Path, server: str,
         if progress is not None:
             progress(f"{server} x {cell.client} x {cell.scenario}")
         data = (captures / str(cell.capture)).read_bytes()
-        _observed, explanations = classify_cell(data, scenario(cell.scenario), cell.delete_time, server, names)
+        _observed, explanations = classify_cell(data, scenario(cell.scenario), cell.delete_time, server, names,
+                                                steppers)
         fit = _fitting(cell, explanations)
         for name in names:
             if name not in fit:
