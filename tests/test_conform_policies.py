@@ -247,3 +247,22 @@ def test_conform_pcap_with_policies_shows_what_the_model_decides_of_each() -> No
     assert len(rows) == 2 and all("holds at 1x1, 2x2, 3x3" in r and "violated from 2x2" in r for r in rows)
     assert "nt40-recovery-D1.smt2" in next(r for r in rows if r.startswith("nt40"))
     assert "the lasso of" not in text  # the nine clear the record: each recovers
+
+
+def test_the_policies_of_a_server_as_json_carry_the_verdicts_and_the_lasso(verdicts) -> None:
+    import json
+
+    from leasecheck.checker.conform.policies import server_policies_json
+
+    cells = read_results(MATRIX / "results.jsonl")
+    got = server_policies(cells, MATRIX / "captures", "udhcpd", [KEEPS, CLEARS])
+    doc = json.loads(json.dumps(server_policies_json([got], verdicts)))
+    assert doc["sizes"] == ["1x1", "2x2", "3x3"]
+    (server,) = doc["servers"]
+    assert server["server"] == "udhcpd" and len(server["cells"]) == 30
+    keeps, clears = server["policies"]
+    assert (keeps["policy"], clears["policy"]) == (KEEPS, CLEARS)
+    assert keeps["recovery"]["first_violation"]["command"] == server["recovers"]["lasso"]
+    assert clears["recovery"]["first_violation"] is None and [s["violated"] for s in clears["recovery"]["sizes"]] == [0, 0, 0]
+    assert clears["no_duplicate_address"]["first_violation"]["clients"] == 2
+    assert server["recovers"]["answer"] == "undecided" and len(keeps["client_modes"]) == 30

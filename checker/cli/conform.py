@@ -574,7 +574,7 @@ def _recorded_policies(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
     under every policy, nothing run or written; per server configuration the policies that
     explain every cell, their verdicts, and whether the server recovers in every network checked.
     Exit 0 when some policy explains each server configuration, 1 when none explains one."""
-    from leasecheck.checker.conform.policies import render_server_policies, server_policies
+    from leasecheck.checker.conform.policies import render_server_policies, server_policies, server_policies_json
     from leasecheck.checker.conform.validate import Steppers
 
     if args.client is not None or args.scenario is not None:
@@ -595,7 +595,10 @@ def _recorded_policies(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
     shared = Steppers()
     found = [server_policies(cells, args.recorded / "captures", s, progress=progress, steppers=shared)
              for s in servers]
-    out.write(render_server_policies(found, verdicts, shown_path(args.recorded)))
+    if args.format == "json":
+        out.write(json.dumps(server_policies_json(found, verdicts), indent=2) + "\n")
+    else:
+        out.write(render_server_policies(found, verdicts, shown_path(args.recorded)))
     return EXIT_NONE_CONSISTENT if any(not f.fits for f in found) else ExitStatus.OK
 
 
@@ -653,6 +656,12 @@ def _print(cases: Sequence[tuple[str | None, str | None, Judged]], rebound: list
     if args.format == "json":
         docs = [dict(case_json(c) if isinstance(c, CaseReport) else per_client_json(c), server=s, client=cl)
                 for s, cl, c in cases]
+        verdicts = _verdicts(args) if getattr(args, "policies", False) else None
+        if verdicts is not None:
+            from leasecheck.checker.conform.policies import verdict_json
+
+            for doc, (_s, _c, case) in zip(docs, cases, strict=True):
+                doc["model_verdicts"] = [verdict_json(verdicts, v) for v in _consistent(case)]
         out.write(json.dumps(docs, indent=2) + "\n")
     elif args.summary:
         for _s, _c, case in cases:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from leasecheck.checker.conform.matrix import MEASURED, CellResult, Explanation, classify_cell
 from leasecheck.checker.conform.scenarios import scenario
@@ -246,3 +247,43 @@ def render_policy_verdicts(policies: Sequence[str], verdicts: ModelVerdicts) -> 
         if first is not None:
             lines.append(f"the lasso of {name}: {first.check_command(name, 'recovery')}")
     return "\n".join(lines) + "\n"
+
+
+def verdict_json(verdicts: ModelVerdicts, policy: str) -> dict[str, Any]:
+    """What the model decides of one policy, for ``--format json``."""
+    out: dict[str, Any] = {"policy": policy}
+    for prop in PROPERTIES:
+        v = verdicts.verdict(policy, prop)
+        first = v.first_violation
+        out[prop] = {
+            "words": v.words(),
+            "sizes": [{"size": s.size, "points": s.points, "violated": len(s.violated), "unknown": s.unknown}
+                      for s in v.sizes],
+            "first_violation": None if first is None else {
+                "clients": first.clients, "addresses": first.addresses, "deletes": first.deletes,
+                "losses": first.losses, "reboots": first.reboots, "restart": first.restart,
+                "command": first.check_command(v.policy, prop)},
+            "all_sizes_certificates": [{"path": p.path, "deletes": p.deletes, "losses": p.losses, "reboots": p.reboots,
+                                        "restart": p.restart, "any_budget": p.any_budget} for p in v.proofs],
+        }
+    return out
+
+
+def server_policies_json(servers: Sequence[ServerPolicies], verdicts: ModelVerdicts) -> dict[str, Any]:
+    """:func:`render_server_policies` as a JSON document."""
+    docs = []
+    for found in servers:
+        r = recovers(found, verdicts)
+        docs.append({
+            "server": found.server,
+            "cells": [{"client": c, "scenario": n} for c, n in found.cells],
+            "policies": [dict(verdict_json(verdicts, f.policy),
+                              client_modes=[{"client": c, "scenario": n, "mode": m} for c, n, m in f.modes])
+                         for f in found.fits],
+            "closest": [dict(verdict_json(verdicts, f.policy),
+                             client_modes=[{"client": c, "scenario": n, "mode": m} for c, n, m in f.modes],
+                             missed=[{"client": c, "scenario": n} for c, n in f.missed]) for f in found.closest],
+            "unexplained": [{"client": c, "scenario": n} for c, n in found.unexplained],
+            "recovers": {"answer": r.answer, "words": r.words, "lasso": r.lasso or None},
+        })
+    return {"sweeps": list(verdicts.sources), "sizes": list(verdicts.sizes), "servers": docs}
