@@ -12,6 +12,8 @@ printed: on a shared machine the CPU time is the fairer figure, and figures take
     python benchmarks/conform_bench.py --clients 500 --messages 10000
     python benchmarks/conform_bench.py --write capture.pcap --clients 5000 --messages 100000
     python benchmarks/conform_bench.py --real 500            # real captures multiplied: speed and recall
+    valgrind --tool=callgrind python -m benchmarks.conform_bench --judge capture.pcap   # instructions, less
+    valgrind --tool=callgrind python -m benchmarks.conform_bench --load capture.pcap    # ... those of loading it
 
 ``--real N`` multiplies each real capture of tests/data (and busybox udhcpd's renewal after a delete
 from the matrix) into N clients (:func:`leasecheck.checker.conform.assemble.assemble`), judges it,
@@ -116,7 +118,17 @@ def main() -> int:
     parser.add_argument("--messages", type=int)
     parser.add_argument("--write", type=Path, help="only write the capture to this file")
     parser.add_argument("--real", type=int, metavar="N", help="real captures multiplied into N clients: speed, recall")
+    parser.add_argument("--judge", type=Path, metavar="FILE", help="only judge this capture, once (for counting "
+                        "instructions: the count of --load subtracted, what is left is the judging)")
+    parser.add_argument("--load", type=Path, metavar="FILE", help="only load this capture's bytes, as --judge does")
     args = parser.parse_args()
+    if args.judge is not None or args.load is not None:
+        data = (args.judge or args.load).read_bytes()
+        if args.judge is not None:
+            report = judge_stream([("capture", io.BytesIO(data))])
+            if report.consistent_variants != report.variants:
+                raise SystemExit(f"the capture was misjudged: {report.deviant}")
+        return 0
     if args.real is not None:
         return recall(args.real)
     if args.write is not None:

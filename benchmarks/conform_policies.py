@@ -14,6 +14,7 @@ from pathlib import Path
 
 from leasecheck.checker.conform.matrix import read_results
 from leasecheck.checker.conform.policies import server_policies
+from leasecheck.checker.conform.validate import Steppers
 
 MATRIX = Path(__file__).resolve().parent.parent / "tests" / "data" / "matrix"
 
@@ -24,9 +25,10 @@ def main() -> int:
     args = parser.parse_args()
     cells = read_results(MATRIX / "results.jsonl")
     servers = args.servers or sorted({c.server for c in cells})
+    shared = Steppers()  # the compiled systems, shared between cells and servers
     for server in servers:
         cpu = time.process_time()
-        got = server_policies(cells, MATRIX / "captures", server)
+        got = server_policies(cells, MATRIX / "captures", server, steppers=shared)
         cpu = time.process_time() - cpu
         print(f"{server}: {len(got.cells)} measured cells, {cpu:.0f} s CPU", flush=True)
         for client, scenario, fit in got.per_cell:

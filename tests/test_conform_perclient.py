@@ -218,3 +218,38 @@ def test_classification_is_the_same_packet_by_packet() -> None:
     whole = classify(read_udp(data))
     report = per_client(data)
     assert report.messages == len(whole.messages) and report.clients == len(whole.clients)
+
+
+def test_a_view_number_names_one_view_and_is_never_given_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The judge's memo is keyed by a number per view (every variant's branches); when the numbers
+    are forgotten (past the memo's limit) a view met again gets a new number, never one in use."""
+    from leasecheck.checker.conform import perclient
+    from leasecheck.checker.conform.holdings import Holdings
+    from leasecheck.checker.conform.project import Budgets
+
+    monkeypatch.setattr(perclient, "MEMO_LIMIT", 2)
+    holdings = Holdings(deletes_marked=False, delete_budget=1, losses=0, forgetful_reboots=False)
+    judge = perclient._Judge(("nt35",), lambda v: Budgets(v, 1, 0, 0, False, "obey", "keep-on-silence"), False, holdings)
+    a, b, c = (perclient._Client() for _ in range(3))
+    views = [((("x", frozenset({n})),),) for n in range(3)]
+    judge.view(a, views[0])
+    judge.view(b, views[0])
+    assert a.fid == b.fid and a.frontiers is views[0]
+    judge.view(b, views[1])
+    judge.view(c, views[2])  # past the limit: the numbers so far are forgotten
+    judge.view(a, views[0])
+    assert len({a.fid, b.fid, c.fid}) == 3 and a.fid > c.fid > b.fid
+
+
+def test_judging_with_a_small_memo_gives_the_same_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memo and the view numbers only save work: a memo cleared every few messages gives the
+    same findings and verdicts, on a capture with a deviation seeded."""
+    from leasecheck.checker.conform import perclient
+
+    messages = _background(3, 8, 1.0) + _bound(0, 0, 100.0)
+    messages += [Message(110.0, 1, "to server", V.Request(V.RENEWING, 0)), Message(110.1, 1, "to client", V.Ack(0))]
+    data = capture(messages + _renewed(0, 0, 120.0))
+    wide = per_client(data, delete_time=1000.0)
+    monkeypatch.setattr(perclient, "MEMO_LIMIT", 3)
+    narrow = per_client(data, delete_time=1000.0)
+    assert wide.findings and narrow.findings == wide.findings and narrow.deviant == wide.deviant

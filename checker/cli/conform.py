@@ -65,6 +65,7 @@ from leasecheck.checker.conform.validate import (
     MAX_MESSAGES,
     ValidationError,
 )
+from leasecheck.checker.conform.verdicts import ModelVerdicts
 from leasecheck.checker.render.inputfile import InputFileError, load_json, read_bounded, shown_path
 from leasecheck.errors import ExitStatus, UserError, quoted
 from leasecheck.model.dhcp import CLIENT_NAK_MODES, CLIENT_REBOOT_MODES
@@ -159,6 +160,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                         "variants among them; a policy without a name is shown in its written form), not only "
                         "the named variants; with --matrix: also write policies.md, per server the policies "
                         "that explain every measured cell")
+    p.add_argument("--recorded", type=Path, metavar="DIR",
+                   help="with --matrix --policies: read the recorded matrix in DIR (DIR/results.jsonl and "
+                        "DIR/captures, as tests/data/matrix), run and write nothing, and print per server "
+                        "configuration the policies that explain every measured cell with their verdicts "
+                        "(default: run the matrix)")
+    p.add_argument("--sweep", type=Path, metavar="FILE", action="append",
+                   help="with --policies: a policy sweep's results file whose fixed-size verdicts of recovery "
+                        "and no_duplicate_address are shown beside each policy (repeatable; default: "
+                        "docs/policies/sweep-*.jsonl of this checkout, when it has them)")
+    p.add_argument("--certificates", type=Path, metavar="DIR",
+                   help="with --policies: the all-sizes certificates (DIR/*.smt2) named beside the policies they "
+                        "prove for every network (default: tests/data/certificates of this checkout, when it has it)")
     p.add_argument("--summary", action="store_true",
                    help="print only the server x client table (default: each case, then the table)")
     p.add_argument("--matrix", action="store_true",
@@ -342,6 +355,10 @@ def _forced_reboots(args: argparse.Namespace) -> int:
 def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO | None = None) -> int:
     if args.matrix:
         return _run_matrix(args, out, err)
+    if args.recorded is not None:
+        raise ConformUsageError("--recorded goes with --matrix --policies")
+    if (args.sweep or args.certificates is not None) and not args.policies:
+        raise ConformUsageError("--sweep and --certificates go with --policies")
     if args.scenario is not None:
         raise ConformUsageError("--scenario goes with --matrix")
     if args.losses is None:
@@ -479,6 +496,10 @@ def _run_matrix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     if args.pcap is not None:
         raise ConformUsageError("give either --pcap or --matrix, not both")
+    if args.recorded is not None:
+        if not args.policies:
+            raise ConformUsageError("--recorded goes with --matrix --policies")
+        return _recorded_policies(args, out, err)
     if args.save_pcap is not None or args.delete_time is not None or args.delete_packet is not None:
         raise ConformUsageError("--save-pcap, --delete-time and --delete-packet do not go with --matrix")
     cells = all_cells(args.server or SERVERS, args.client or CLIENTS, args.scenario or SCENARIO_NAMES)
@@ -509,7 +530,7 @@ def _run_matrix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     rewrite_results(results, others + done)
     paths = write_outputs(done, args.out_dir, versions())
     if args.policies:
-        paths.append(_write_policies(done, args.out_dir, progress))
+        paths.append(_write_policies(done, args.out_dir, progress, _verdicts(args)))
     for path in paths:
         announce(err, args.quiet, path)
     if any(c.status != MEASURED for c in done):
@@ -519,17 +540,82 @@ def _run_matrix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return ExitStatus.OK
 
 
-def _write_policies(done: list[CellResult], out_dir: Path, progress: Callable[[str], None]) -> Path:
+#: the checkout this code runs from (its docs and test data), when it is one
+CHECKOUT = Path(__file__).resolve().parent.parent.parent
+
+
+def _from_here(path: Path) -> Path:
+    """``path`` from the working folder when it is inside it (as it is shown)."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def _verdicts(args: argparse.Namespace) -> ModelVerdicts | None:
+    """``--sweep`` and ``--certificates``, or this checkout's committed ones; None when there are
+    none (an installed package without the repository's files)."""
+    from leasecheck.checker.conform.verdicts import VerdictsError, model_verdicts
+
+    sweeps = args.sweep if args.sweep else [_from_here(p) for p in sorted((CHECKOUT / "docs" / "policies").glob("sweep-*.jsonl"))]
+    folder = args.certificates if args.certificates is not None else _from_here(CHECKOUT / "tests" / "data" / "certificates")
+    if args.certificates is not None and not folder.is_dir():
+        raise ConformUsageError(f"--certificates {shown_path(folder)} is not a folder")
+    if not sweeps:
+        return None
+    try:
+        return model_verdicts(sweeps, sorted(folder.glob("*.smt2")) if folder.is_dir() else [])
+    except VerdictsError as exc:
+        raise ConformUsageError(str(exc)) from None
+
+
+def _recorded_policies(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``--matrix --policies --recorded DIR``: the recorded matrix's measured cells judged again
+    under every policy, nothing run or written; per server configuration the policies that
+    explain every cell, their verdicts, and whether the server recovers in every network checked.
+    Exit 0 when some policy explains each server configuration, 1 when none explains one."""
+    from leasecheck.checker.conform.policies import render_server_policies, server_policies, server_policies_json
+    from leasecheck.checker.conform.validate import Steppers
+
+    if args.client is not None or args.scenario is not None:
+        raise ConformUsageError("--recorded judges every measured cell of each --server; --client and --scenario "
+                                "do not go with it")
+    results = args.results or args.recorded / "results.jsonl"
+    if not results.is_file():
+        raise ConformUsageError(f"--recorded {shown_path(args.recorded)}: no results file {shown_path(results)}")
+    try:
+        cells = read_results(results)
+    except MatrixError as exc:
+        raise ConformUsageError(str(exc)) from None
+    verdicts = _verdicts(args)
+    if verdicts is None:
+        raise ConformUsageError("no policy sweep's results file to read the verdicts from: give --sweep FILE")
+    servers = list(args.server) if args.server else list(dict.fromkeys(c.server for c in cells))
+    progress = _progress(args, err)
+    shared = Steppers()
+    found = [server_policies(cells, args.recorded / "captures", s, progress=progress, steppers=shared)
+             for s in servers]
+    if args.format == "json":
+        out.write(json.dumps(server_policies_json(found, verdicts), indent=2) + "\n")
+    else:
+        out.write(render_server_policies(found, verdicts, shown_path(args.recorded)))
+    return EXIT_NONE_CONSISTENT if any(not f.fits for f in found) else ExitStatus.OK
+
+
+def _write_policies(done: list[CellResult], out_dir: Path, progress: Callable[[str], None],
+                    verdicts: ModelVerdicts | None) -> Path:
     """``--matrix --policies``: per server configuration, the policies (of the 54) that explain
-    every measured cell, written to ``policies.md``."""
+    every measured cell, with their verdicts when there are some, written to ``policies.md``."""
     from leasecheck.checker.conform.policies import policies_markdown, server_policies
+    from leasecheck.checker.conform.validate import Steppers
     from leasecheck.checker.render.files import atomic_write
 
     servers = list(dict.fromkeys(c.server for c in done))
-    found = [server_policies(done, out_dir / "captures", s, progress=progress) for s in servers]
+    shared = Steppers()
+    found = [server_policies(done, out_dir / "captures", s, progress=progress, steppers=shared) for s in servers]
     path = out_dir / "policies.md"
     try:
-        atomic_write(path, policies_markdown(found))
+        atomic_write(path, policies_markdown(found, verdicts))
     except OSError as exc:
         raise ConformUsageError(f"cannot write {shown_path(path)}: {exc.strerror or exc}") from None
     return path
@@ -570,6 +656,12 @@ def _print(cases: Sequence[tuple[str | None, str | None, Judged]], rebound: list
     if args.format == "json":
         docs = [dict(case_json(c) if isinstance(c, CaseReport) else per_client_json(c), server=s, client=cl)
                 for s, cl, c in cases]
+        verdicts = _verdicts(args) if getattr(args, "policies", False) else None
+        if verdicts is not None:
+            from leasecheck.checker.conform.policies import verdict_json
+
+            for doc, (_s, _c, case) in zip(docs, cases, strict=True):
+                doc["model_verdicts"] = [verdict_json(verdicts, v) for v in _consistent(case)]
         out.write(json.dumps(docs, indent=2) + "\n")
     elif args.summary:
         for _s, _c, case in cases:
@@ -585,6 +677,13 @@ def _print(cases: Sequence[tuple[str | None, str | None, Judged]], rebound: list
             out.write((render_case(case) if isinstance(case, CaseReport) else render_per_client(case)) + "\n")
         if whole:
             out.write(render_table(whole))
+    if args.format != "json" and getattr(args, "policies", False):
+        verdicts = _verdicts(args)
+        names = list(dict.fromkeys(v for _s, _c, case in cases for v in _consistent(case)))
+        if verdicts is not None and names:
+            from leasecheck.checker.conform.policies import render_policy_verdicts
+
+            out.write("\n" + render_policy_verdicts(names, verdicts))
     if not all(rebound):
         return EXIT_NOT_REBOUND
     if any(not _consistent(case) for _s, _c, case in cases):

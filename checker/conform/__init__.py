@@ -4,7 +4,8 @@
 daemons (``daemons``) in network namespaces and records the traffic; ``crowd`` runs many real
 clients on one bridge against one server, disturbed while they run; ``matrix`` runs every
 server x client x scenario, resumably, and ``matrix_render`` draws it; ``policies`` finds the
-server policies that explain a server in every measured cell; ``pcap`` reads the capture; ``classify`` names each DHCP message as RFC 2131 table 4
+server policies that explain a server in every measured cell, and ``verdicts`` reads what the
+model decides of them (the sweeps' records, the all-sizes certificates); ``pcap`` reads the capture; ``classify`` names each DHCP message as RFC 2131 table 4
 does and maps it onto model ids; ``validate`` decides, per server variant, whether the observed
 sequence is a behaviour of the model of all the capture's clients; ``perclient`` judges a capture
 of any size client by client, as a stream, each client against its view of the model

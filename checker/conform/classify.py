@@ -70,6 +70,7 @@ def _ip(raw: bytes) -> str:
 #: op, hlen, xid, flags, ciaddr, yiaddr, (siaddr,) giaddr of a BOOTP header
 _BOOTP = struct.Struct("!BxBxIxxH4s4s4x4s")
 _ZERO_RAW = bytes(4)
+_new_tuple = tuple.__new__
 
 
 def decode(packet: UdpPacket) -> DhcpPacket | None:
@@ -105,11 +106,13 @@ def decode(packet: UdpPacket) -> DhcpPacket | None:
     if kind is None or len(kind) != 1 or kind[0] not in DHCP_TYPES:
         return None
     ntoa = socket.inet_ntoa
-    return DhcpPacket(packet.number, packet.time, packet.src, packet.dst, op, xid, bool(flags & 0x8000),
-                      ntoa(ciaddr), ntoa(yiaddr), p[28:28 + min(hlen, 16)].hex(":"), DHCP_TYPES[kind[0]],
-                      ntoa(requested) if requested is not None and len(requested) == 4 else None,
-                      ntoa(server_id) if server_id is not None and len(server_id) == 4 else None,
-                      ZERO if giaddr == _ZERO_RAW else ntoa(giaddr), client_id.hex() if client_id else None)
+    return _new_tuple(DhcpPacket, (  # DhcpPacket(...), without the call of its constructor
+        packet.number, packet.time, packet.src, packet.dst, op, xid, bool(flags & 0x8000),
+        ZERO if ciaddr == _ZERO_RAW else ntoa(ciaddr), ZERO if yiaddr == _ZERO_RAW else ntoa(yiaddr),
+        p[28:28 + min(hlen, 16)].hex(":"), DHCP_TYPES[kind[0]],
+        ntoa(requested) if requested is not None and len(requested) == 4 else None,
+        ntoa(server_id) if server_id is not None and len(server_id) == 4 else None,
+        ZERO if giaddr == _ZERO_RAW else ntoa(giaddr), client_id.hex() if client_id else None))
 
 
 def request_kind(p: DhcpPacket) -> tuple[str, str, str]:
@@ -235,9 +238,6 @@ def _model_message(p: DhcpPacket, ids: _Ids, made: dict[tuple[str, str], tuple[o
         if made is not None:
             made[key] = got
     return got
-
-
-_new_tuple = tuple.__new__
 
 
 class Classifier:

@@ -60,7 +60,7 @@ class Conflict:
                 f"{self.client} while {self.held_by} of client {self.holder} (packet {self.since}) holds it: {what}")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     holder: int
     bound: bool  # ACKed (a lease the administrator may delete), or only OFFERed
@@ -160,13 +160,14 @@ class Holdings:
     def observe(self, o: Observed) -> Conflict | None:
         """Take in one message (global ids); a double commitment the model cannot explain is returned."""
         m, c = o.message, o.client
-        if o.direction == "to server" and c in self.releasing:
+        to_server = o.direction == "to server"
+        if to_server and c in self.releasing:
             # the server read the client's RELEASE before the client could send again: freed
             a = self.releasing.pop(c)
             e = self.entries.get(a)
             if e is not None and e.holder == c and e.bound and not self.fragile:
                 self._set(a, _Entry(NOBODY, False, False, o.number, self.deletes_seen))
-        if o.direction == "to server":
+        if to_server:
             if isinstance(m, Request):
                 self.known.add(m.addr)
                 if m.kind == REBINDING:
@@ -185,7 +186,7 @@ class Holdings:
         if isinstance(m, Nak):
             self._let_go(c)
             return None
-        if not isinstance(m, Offer | Ack):
+        if not isinstance(m, (Offer, Ack)):
             return None
         a = m.addr
         self.known.add(a)

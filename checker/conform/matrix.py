@@ -33,6 +33,7 @@ from leasecheck.checker.conform.pcap import read_udp
 from leasecheck.checker.conform.render import after_delete_text
 from leasecheck.checker.conform.report import CaseReport, analyse_capture
 from leasecheck.checker.conform.scenarios import SCENARIO_NAMES, MatrixScenario, scenario
+from leasecheck.checker.conform.validate import Steppers
 from leasecheck.checker.render.inputfile import parse_json
 from leasecheck.errors import UserError
 from leasecheck.model.dhcp import CLIENT_NAK_MODES, CLIENT_REBOOT_MODES
@@ -142,16 +143,20 @@ def client_modes(plan: MatrixScenario) -> list[tuple[str, str, str]]:
 
 
 def classify_cell(data: bytes, plan: MatrixScenario, delete_time: float | None,
-                  server: str = "", variants: Sequence[str] = VARIANTS) -> tuple[str, tuple[Explanation, ...]]:
+                  server: str = "", variants: Sequence[str] = VARIANTS,
+                  steppers: Steppers | None = None) -> tuple[str, tuple[Explanation, ...]]:
     """(the messages after the delete, the explanation per client mode) for one capture; the
     model may restart the server when the scenario does, or when ``server`` deletes by restarting.
-    ``variants``: the named variants or written policies tried."""
+    ``variants``: the named variants or written policies tried; ``steppers``: the compiled systems
+    shared with other cells."""
+    steppers = steppers if steppers is not None else Steppers()
     observed = ""
     out = []
     for mode, nak, reboot in client_modes(plan):
         case = analyse_capture(plan.name, data, delete_time=delete_time, losses=plan.losses, client_nak=nak,
                                restart=plan.restart or server in DELETE_BY_RESTART, client_reboot=reboot,
-                               reboots=1 if "Reboot" in plan.model_actions else 0, variants=variants)
+                               reboots=1 if "Reboot" in plan.model_actions else 0, variants=variants,
+                               steppers=steppers)
         if not observed:
             observed = after_delete_text(case) if delete_time is not None else " → ".join(
                 str(o.message) for o in case.classified.messages)

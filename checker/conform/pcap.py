@@ -292,6 +292,7 @@ def stream_udp(stream: BinaryIO) -> Iterator[UdpPacket]:
         raise PcapError("not a pcap or pcapng capture (unknown magic number)")
     text: dict[bytes, str] = {}
     ip_header, udp_header = _IP_HEADER.unpack_from, _UDP_HEADER.unpack_from
+    new_tuple = tuple.__new__
     try:
         for number, (time, link, frame) in enumerate(records, start=1):
             if link == LINK_ETHERNET and frame[12:14] == b"\x08\x00" and len(frame) >= 34:
@@ -308,7 +309,7 @@ def stream_udp(stream: BinaryIO) -> Iterator[UdpPacket]:
                         text.clear()
                     s = text[src] = _ip(src)
                     d = text[dst] = _ip(dst)
-                yield UdpPacket(number, time, s, d, sport, dport, frame[14 + ihl + 8:end])
+                yield new_tuple(UdpPacket, (number, time, s, d, sport, dport, frame[14 + ihl + 8:end]))  # UdpPacket(...)
                 continue
             ip = _network_layer(link, frame)
             if ip is None:

@@ -106,6 +106,7 @@ class _Client:
     #: per variant, its branches by whose lease the delete removed: one tuple, so that a client's
     #: whole view is one hashable key of the judge's memo
     frontiers: tuple[Branches, ...] = ()
+    fid: int = -1  # the judge's number for ``frontiers`` (the memo's key holds it, not the branches)
     died: list[dict[Tag, int]] = field(default_factory=list)  # per variant: the packet that ended a branch
     k: int = 1  # the addresses of its model but the rest of the pool (one even before it names one)
     deletes_applied: int = 0
@@ -129,8 +130,23 @@ class _Judge:
         #: one object per distinct message in a client's own address numbers, and its number
         self.events: dict[tuple[str, object, int | None], tuple[tuple[str, object], int]] = {}
         self.event_numbers: dict[tuple[str, object], int] = {}
-        self.memo: dict[tuple[object, ...], tuple[tuple[Branches, ...], tuple[tuple[int, Miss], ...],
-                                                  tuple[tuple[int, Tag], ...]]] = {}
+        self.memo: dict[tuple[int, int, tuple[int, ...], int],
+                        tuple[tuple[Branches, ...], int, tuple[tuple[int, Miss], ...], tuple[tuple[int, Tag], ...]]] = {}
+        #: a number per distinct view (every variant's branches), never given twice, so that the
+        #: memo's key hashes a number instead of the branches and their sets of states
+        self.frontier_ids: dict[tuple[Branches, ...], int] = {}
+        self.next_fid = 0
+
+    def view(self, client: _Client, frontiers: tuple[Branches, ...]) -> None:
+        """Set the client's view, with its number."""
+        client.frontiers = frontiers
+        fid = self.frontier_ids.get(frontiers)
+        if fid is None:
+            if len(self.frontier_ids) >= MEMO_LIMIT:
+                self.frontier_ids.clear()  # numbers are never given twice: a view met again gets a new one
+            fid = self.frontier_ids[frontiers] = self.next_fid
+            self.next_fid += 1
+        client.fid = fid
 
     def model(self, i: int, k: int) -> Projection:
         models = self.models[i]
@@ -168,6 +184,9 @@ class _Judge:
         local = client.local
         rest = holdings.rest_of_pool(c, local)
         others = holdings.others
+        if len(local) == 1 and client.k == 1:  # the common case: a client that names one address
+            for a in local:
+                return (others(c, a), rest)
         return (*[others(c, a) for a in local], *(rest,) * (client.k + 1 - len(local)))
 
     def _victim(self, c: int, client: _Client, whose: tuple[str, int], env: tuple[int, ...]) -> Tag:
@@ -213,19 +232,20 @@ class _Judge:
                     self.deviate(client, variant)
                     got = {ANY: self.model(i, client.k).anywhere}
                 frontiers.append(tuple(got.items()))
-            client.frontiers = tuple(frontiers)
+            self.view(client, tuple(frontiers))
             if failed:
                 self.add(Finding(tuple(failed), source, number, time, macs[c], c, "the administrator's delete",
                                  "admin", "no lease is bound in this client's view of the model, so the "
                                  "administrator's delete, given just before this packet, has nothing to delete"))
 
     def message(self, o: Observed, source: str, mac: str, ips: Sequence[str]) -> None:
-        client = self.clients.get(o.client)
-        named = getattr(o.message, "addr", None)
+        c, message = o.client, o.message
+        client = self.clients.get(c)
+        named = getattr(message, "addr", None)
         holdings = self.holdings
         if client is None:
-            client = self.clients[o.client] = _Client()
-            client.frontiers = tuple(((None, self.model(i, 1).start),) for i in range(len(self.variants)))
+            client = self.clients[c] = _Client()
+            self.view(client, tuple(((None, self.model(i, 1).start),) for i in range(len(self.variants))))
             client.died = [{} for _ in self.variants]
         if named is not None and named not in client.local:
             k = len(client.local)
@@ -235,23 +255,28 @@ class _Judge:
             client.local[named] = k
             if k + 1 > client.k:  # the model takes one address more (a client's first needs none)
                 small, big = client.k, k + 1
-                client.frontiers = tuple(tuple((tag, self.model(i, small).grow(f, self.model(i, big))) for tag, f in fs)
-                                         for i, fs in enumerate(client.frontiers))
+                self.view(client, tuple(tuple((tag, self.model(i, small).grow(f, self.model(i, big))) for tag, f in fs)
+                                        for i, fs in enumerate(client.frontiers)))
                 client.k = big
-        env = self.env(o.client, client)
-        event, number = self.event(o.direction, o.message, None if named is None else client.local[named])
+        env = self.env(c, client)
+        local = None if named is None else client.local[named]
+        seen = self.events.get((o.direction, message, local))  # the common case without a call
+        event, number = seen if seen is not None else self.event(o.direction, message, local)
         pending = holdings.deletes_seen - client.deletes_applied
         client.deletes_applied = holdings.deletes_seen
-        key = (client.k, client.frontiers, env, number)
+        key = (client.k, client.fid, env, number)
         got = None if pending else self.memo.get(key)
         if got is None:
-            got = self._advance(o.client, client, env, event, pending)
+            frontiers, misses, died = self._advance(c, client, env, event, pending)
+            if len(self.memo) >= MEMO_LIMIT:
+                self.memo.clear()
+            self.view(client, frontiers)
+            got = (frontiers, client.fid, misses, died)
             if not pending:
-                if len(self.memo) >= MEMO_LIMIT:
-                    self.memo.clear()
                 self.memo[key] = got
-        frontiers, misses, died = got
-        client.frontiers = frontiers
+        else:
+            client.frontiers, client.fid = got[0], got[1]
+        _frontiers, _fid, misses, died = got
         for i, tag in died:
             client.died[i].setdefault(tag, o.number)
         if misses:

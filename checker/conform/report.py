@@ -15,6 +15,7 @@ from leasecheck.checker.conform.pcap import UdpPacket, read_udp
 from leasecheck.checker.conform.validate import (
     Delete,
     Event,
+    Steppers,
     Validation,
     check_losses,
     check_size,
@@ -73,21 +74,22 @@ class CaseReport:
 def analyse_capture(label: str, data: bytes, *, delete_time: float | None = None, delete_packet: int | None = None,
                     delete_offset: float | None = None, losses: int = 0, client_nak: str = "obey",
                     restart: bool = False, client_reboot: str = "keep-on-silence", reboots: int = 0,
-                    variants: Sequence[str] = VARIANTS) -> CaseReport:
+                    variants: Sequence[str] = VARIANTS, steppers: Steppers | None = None) -> CaseReport:
     """Read, classify and validate one capture (pcap or pcapng bytes). The delete is given by the
     capture's clock (``delete_time``), a packet number, or seconds after the first DHCP message.
     The loss budget and the capture's size (clients, addresses, messages) are checked first."""
     return analyse_packets(label, read_udp(data), delete_time=delete_time, delete_packet=delete_packet,
                            delete_offset=delete_offset, losses=losses, client_nak=client_nak, restart=restart,
-                           client_reboot=client_reboot, reboots=reboots, variants=variants)
+                           client_reboot=client_reboot, reboots=reboots, variants=variants, steppers=steppers)
 
 
 def analyse_packets(label: str, packets: Sequence[UdpPacket], *, delete_time: float | None = None,
                     delete_packet: int | None = None, delete_offset: float | None = None, losses: int = 0,
                     client_nak: str = "obey", restart: bool = False, client_reboot: str = "keep-on-silence",
-                    reboots: int = 0, variants: Sequence[str] = VARIANTS) -> CaseReport:
+                    reboots: int = 0, variants: Sequence[str] = VARIANTS,
+                    steppers: Steppers | None = None) -> CaseReport:
     """:func:`analyse_capture` of a capture already read into its UDP packets, judged under each of
-    ``variants`` (named variants or written policies)."""
+    ``variants`` (named variants or written policies); ``steppers``: compiled systems to reuse."""
     check_losses(losses)
     classified = classify(packets)
     if not classified.messages:
@@ -97,7 +99,7 @@ def analyse_packets(label: str, packets: Sequence[UdpPacket], *, delete_time: fl
         delete_time = classified.messages[0].time + delete_offset
     events = tuple(with_delete(classified, time=delete_time, packet=delete_packet))
     validation = validate(classified, events, losses=losses, client_nak=client_nak, restart=restart,
-                          client_reboot=client_reboot, reboots=reboots, variants=variants)
+                          client_reboot=client_reboot, reboots=reboots, variants=variants, steppers=steppers)
     start = classified.messages[0].time if classified.messages else 0.0
     when = delete_time
     if when is None:

@@ -20,9 +20,10 @@ re-checked step by step with the reference interpreter.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from leasecheck.checker.conform.classify import Classified, Observed
 from leasecheck.checker.explicit.compile import Successors, compile_successors
@@ -122,6 +123,11 @@ class _Stepper:
                     return c, direction, self.system.variables[i].domain.values[t[i]]
         return None
 
+    @cached_property
+    def start(self) -> frozenset[State]:
+        """The states a capture may begin in (:func:`_start_states`), found once per system."""
+        return frozenset(_start_states(self))
+
     def quiet(self, s: State) -> bool:
         return all(s[i] == self.none_srv[c] for c, i in self.to_srv.items()) and all(
             s[i] == self.none_cli[c] for c, i in self.to_cli.items())
@@ -132,6 +138,30 @@ class _Stepper:
     def instance(self, cmd: int) -> str:
         c = self.system.commands[cmd]
         return f"{c.action}({', '.join(map(str, c.params))})"
+
+
+class Steppers:
+    """Compiled systems by configuration, kept for judging many captures under the same
+    configurations (the policies and client modes of a matrix's cells): building and compiling a
+    system costs far more than a search in it. Holds at most ``limit``, the least recently used
+    dropped first; one belongs to one judging run, never to the module."""
+
+    def __init__(self, limit: int = 4096):
+        self.limit = limit
+        self._by_config: OrderedDict[Config, _Stepper] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._by_config)
+
+    def get(self, cfg: Config) -> _Stepper:
+        st = self._by_config.get(cfg)
+        if st is None:
+            st = self._by_config[cfg] = _Stepper(dhcp_system(cfg))
+            if len(self._by_config) > self.limit:
+                self._by_config.popitem(last=False)
+        else:
+            self._by_config.move_to_end(cfg)
+        return st
 
 
 def _start_states(st: _Stepper) -> set[State]:
@@ -152,7 +182,7 @@ Node = tuple[int, State]  # (position in events, state)
 
 def _search(st: _Stepper, events: Sequence[Event], delete_marked: bool) -> VariantResult:
     parents: dict[Node, tuple[Node, int] | None] = {}
-    frontier: set[State] = _start_states(st)
+    frontier: set[State] = set(st.start)
     for s in frontier:
         parents[(0, s)] = None
     for pos, event in enumerate(events):
@@ -295,11 +325,13 @@ def check_size(classified: Classified) -> None:
 
 def validate(classified: Classified, events: Sequence[Event], *, losses: int = 0, client_nak: str = "obey",
              variants: Sequence[str] = VARIANTS, restart: bool = False, client_reboot: str = "keep-on-silence",
-             reboots: int = 0) -> Validation:
+             reboots: int = 0, steppers: Steppers | None = None) -> Validation:
     """Per variant: is ``events`` a behaviour of the model with at most ``losses`` lost messages
     (and, with ``restart``, the server's restart, ``AdminRestart``, allowed)?
     A consistent variant reports the fewest losses it needs. A capture or budget beyond the limits
-    above is a :class:`ValidationError`, before any model is built."""
+    above is a :class:`ValidationError`, before any model is built. ``steppers``: the compiled
+    systems to take from and add to (a fresh one when not given)."""
+    steppers = steppers if steppers is not None else Steppers()
     check_losses(losses)
     check_size(classified)
     delete_marked = any(isinstance(e, Delete) for e in events)
@@ -308,7 +340,7 @@ def validate(classified: Classified, events: Sequence[Event], *, losses: int = 0
         result: VariantResult | None = None
         for budget in range(losses + 1):
             cfg = model_config(classified, events, variant, budget, client_nak, restart, client_reboot, reboots)
-            found = _search(_Stepper(dhcp_system(cfg)), events, delete_marked)
+            found = _search(steppers.get(cfg), events, delete_marked)
             result = VariantResult(variant, found.consistent, found.matched, found.reason, found.witness, budget)
             if found.consistent:
                 break
