@@ -261,6 +261,9 @@ int lc_expand(lc_graph *g, int64_t count) {
         if (lc_room(g, n, n)) return -1;
         int64_t edges = g->edges;
         uint64_t *h = g->scratch_hash;
+#if SYM
+        uint64_t found[NCMD + 1];  /* per successor, the slot that held it as it is (UINT64_MAX: none) */
+#endif
         for (int k = 0; k < n; k++) h[k] = lc_hash(g->scratch + (int64_t)k * W);
         lc_prefetch(g, h, n);  /* every look-up asked for at once */
 #if SYM
@@ -271,7 +274,10 @@ int lc_expand(lc_graph *g, int64_t count) {
         int redo = 0;
         for (int k = 0; k < n; k++) {
             uint64_t *key = g->scratch + (int64_t)k * W;
-            if (g->slots[lc_find(g, key, h[k])] == 0) {
+            uint64_t p = lc_find(g, key, h[k]);
+            found[k] = p;  /* a stored state's slot stays where it is while this state is expanded */
+            if (g->slots[p] == 0) {
+                found[k] = UINT64_MAX;
                 uint64_t rep[W];
                 lc_canon_one(key, rep);
                 memcpy(key, rep, sizeof rep);
@@ -283,7 +289,11 @@ int lc_expand(lc_graph *g, int64_t count) {
 #endif
         for (int k = 0; k < n; k++) {
             const uint64_t *key = g->scratch + (int64_t)k * W;
+#if SYM
+            uint64_t *slot = g->slots + (found[k] != UINT64_MAX ? found[k] : lc_find(g, key, h[k]));
+#else
             uint64_t *slot = g->slots + lc_find(g, key, h[k]);
+#endif
             int32_t j;
             if (*slot == 0) {
                 if (g->max_states >= 0 && g->states >= g->max_states) {
