@@ -312,6 +312,13 @@ static uint64_t lc_refine(const lc_sym_in *s, lc_branch *b, int c) {
     return lc_sym_key(s, c, pi);
 }
 
+/* the number of bits set in m (in line: without a CPU option, the compiler's own is a call) */
+static inline int lc_bits(uint32_t m) {
+    m = m - ((m >> 1) & 0x55555555u);
+    m = (m & 0x33333333u) + ((m >> 2) & 0x33333333u);
+    return (int)((((m + (m >> 4)) & 0x0F0F0F0Fu) * 0x01010101u) >> 24);
+}
+
 /* a lower bound of client c's key under any renaming: its most significant set at the first
    positions, its next set at the first positions left, every renamed field at its smallest value */
 static uint64_t lc_bound(const lc_sym_in *s, int c) {
@@ -319,11 +326,11 @@ static uint64_t lc_bound(const lc_sym_in *s, int c) {
     for (int f = 0; f < SNR; f++) k |= (uint64_t)s_ren_new[f][s->ren[c][f]][0] << s_ren_shift[f];
 #if ST >= 1
     uint32_t top = s->set[c][ST - 1];
-    int n = __builtin_popcount(top);
+    int n = lc_bits(top);
     k |= (uint64_t)((1u << n) - 1u) << (SSETS + SA * (ST - 1));
 #if ST >= 2
     uint32_t next = s->set[c][ST - 2];
-    int both = __builtin_popcount(next & top), rest = __builtin_popcount(next & ~top);
+    int both = lc_bits(next & top), rest = lc_bits(next & ~top);
     k |= (uint64_t)(((1u << both) - 1u) | (((1u << rest) - 1u) << n)) << (SSETS + SA * (ST - 2));
 #endif
 #endif

@@ -16,10 +16,13 @@ What the file holds:
   slower; a decision tree that reorders the tests would need the successors sorted back.) The seven node kinds of :mod:`leasecheck.model.lang` become C
   directly: ``Const`` a number, ``Read`` a field, ``Map`` a lookup in a constant table, ``Eq``
   ``==``, ``Not`` ``!``, ``And`` ``&&``, ``Or`` ``||``, ``Ite`` ``?:``.
-* the visited set: open addressing with linear probing, each slot a key and its state number
-  (one memory access finds both), keys compared in full (never on a hash alone), at most half
-  full; the first slot of each of a state's successors is prefetched before any is looked up,
-  and the table asks the kernel for huge pages (its look-ups are all cache and TLB misses);
+* the visited set: open addressing with linear probing, at most half full, each slot one word:
+  a state number and the high half of its key's hash (8 bytes a slot, where a slot holding the
+  key itself took 8 bytes a word of the key more: at 5x5, 134 MB instead of 403); a key is
+  compared in full with the numbered state's own (never on a hash alone) when the hash halves
+  agree. The first slot of each of a state's successors is prefetched before any is looked up,
+  then the stored key that slot points to, and the table asks the kernel for huge pages (its
+  look-ups are all cache and TLB misses);
 * the search (``lc_expand``): states expanded in number order, a new successor numbered next,
   its parent the state and command that reached it first: the model's order of exploration
   (docs/model.md section 10), so the graph is numbered as the other explorers number it. A
@@ -133,12 +136,40 @@ static int lc_resize(void **p, int64_t n, size_t size) {
     return 0;
 }
 
-/* the visited set: slots of W + 1 words, a key and its state number + 1 (0: an empty slot) */
-static void lc_place(uint64_t *slots, uint64_t mask, const uint64_t *key, int64_t id) {
-    uint64_t p = lc_hash(key) & mask;
-    while (slots[p * (W + 1) + W] != 0) p = (p + 1) & mask;
-    memcpy(slots + p * (W + 1), key, W * sizeof(uint64_t));
-    slots[p * (W + 1) + W] = (uint64_t)id + 1;
+/* the visited set: one word per slot, the state number + 1 in its low half (0: an empty slot) and
+   the high half of the key's hash in its high half; the key itself is the state's, in keys[], and
+   is compared in full only when the hash halves agree. A slot is found at the low bits of the
+   hash (tables of up to 2^32 slots), so the high half is a filter the position does not repeat. */
+#define LC_TAG 0xFFFFFFFF00000000ULL
+static void lc_place(uint64_t *slots, uint64_t mask, uint64_t h, int64_t id) {
+    uint64_t p = h & mask;
+    while (slots[p] != 0) p = (p + 1) & mask;
+    slots[p] = (h & LC_TAG) | ((uint64_t)id + 1);
+}
+
+/* the slot that holds the state whose key is `key` (hash h), or the empty slot where it goes */
+static uint64_t lc_find(const lc_graph *g, const uint64_t *key, uint64_t h) {
+    uint64_t p = h & g->slot_mask, tag = h & LC_TAG;
+    for (;;) {
+        uint64_t s = g->slots[p];
+        if (s == 0) return p;
+        if ((s & LC_TAG) == tag && lc_same(g->keys + (int64_t)((uint32_t)s - 1) * W, key)) return p;
+        p = (p + 1) & g->slot_mask;
+    }
+}
+
+/* the look-ups of the n keys of hashes h[] asked for at once: their first slots, then (once those
+   have come) the stored keys those slots point to when the hash halves agree */
+static void lc_prefetch(const lc_graph *g, const uint64_t *h, int n) {
+#if defined(__GNUC__)
+    for (int k = 0; k < n; k++) __builtin_prefetch(g->slots + (h[k] & g->slot_mask));
+    for (int k = 0; k < n; k++) {
+        uint64_t s = g->slots[h[k] & g->slot_mask];
+        if (s != 0 && (s & LC_TAG) == (h[k] & LC_TAG)) __builtin_prefetch(g->keys + (int64_t)((uint32_t)s - 1) * W);
+    }
+#else
+    (void)g; (void)h; (void)n;
+#endif
 }
 
 /* the visited set's look-ups go everywhere in it: ask for huge pages (fewer TLB misses) */
@@ -153,11 +184,11 @@ static void lc_huge(void *p, size_t bytes) {
 }
 
 static int lc_rehash(lc_graph *g, uint64_t slots) {
-    uint64_t *s = (uint64_t *)calloc(slots, (W + 1) * sizeof(uint64_t));
+    uint64_t *s = (uint64_t *)calloc(slots, sizeof(uint64_t));
     if (s == NULL) return -1;
-    lc_huge(s, slots * (W + 1) * sizeof(uint64_t));
+    lc_huge(s, slots * sizeof(uint64_t));
     uint64_t mask = slots - 1;
-    for (int64_t i = 0; i < g->states; i++) lc_place(s, mask, g->keys + i * W, i);
+    for (int64_t i = 0; i < g->states; i++) lc_place(s, mask, lc_hash(g->keys + i * W), i);
     free(g->slots);
     g->slots = s;
     g->slot_mask = mask;
@@ -208,7 +239,7 @@ lc_graph *lc_new(const uint64_t *initial, int64_t max_states) {
     g->scratch = (uint64_t *)malloc((NCMD + 1) * W * sizeof(uint64_t));
     g->scratch_cmd = (int32_t *)malloc((NCMD + 1) * sizeof(int32_t));
     g->scratch_hash = (uint64_t *)malloc((NCMD + 1) * sizeof(uint64_t));
-    g->slots = (uint64_t *)calloc(1, (W + 1) * sizeof(uint64_t));
+    g->slots = (uint64_t *)calloc(1, sizeof(uint64_t));
     if (g->scratch == NULL || g->scratch_cmd == NULL || g->scratch_hash == NULL || g->slots == NULL) { lc_free(g); return NULL; }
     if (lc_room(g, 1, 0)) { lc_free(g); return NULL; }
     memcpy(g->keys, initial, W * sizeof(uint64_t));
@@ -216,7 +247,7 @@ lc_graph *lc_new(const uint64_t *initial, int64_t max_states) {
     g->parent_cmd[0] = -1;
     g->offsets[0] = 0;
     g->states = 1;
-    lc_place(g->slots, g->slot_mask, g->keys, 0);
+    lc_place(g->slots, g->slot_mask, lc_hash(g->keys), 0);
     return g;
 }
 
@@ -229,49 +260,42 @@ int lc_expand(lc_graph *g, int64_t count) {
         int n = lc_successors(g->keys + i * W, g->scratch, g->scratch_cmd);
         if (lc_room(g, n, n)) return -1;
         int64_t edges = g->edges;
-        uint64_t *at = g->scratch_hash;
-        for (int k = 0; k < n; k++) {  /* every look-up's first slot asked for at once */
-            at[k] = lc_hash(g->scratch + (int64_t)k * W) & g->slot_mask;
-#if defined(__GNUC__)
-            __builtin_prefetch(g->slots + at[k] * (W + 1));
+        uint64_t *h = g->scratch_hash;
+#if SYM
+        uint64_t found[NCMD + 1];  /* per successor, the slot that held it as it is (UINT64_MAX: none) */
 #endif
-        }
+        for (int k = 0; k < n; k++) h[k] = lc_hash(g->scratch + (int64_t)k * W);
+        lc_prefetch(g, h, n);  /* every look-up asked for at once */
 #if SYM
         /* a successor stored as it is is a representative (the table holds only those); every
            other one is replaced by its representative before any is looked up again, and those
-           look-ups' first slots asked for at once (the successors are then taken in order, as
-           without symmetry, so that two with one representative get one state) */
+           look-ups asked for at once (the successors are then taken in order, as without
+           symmetry, so that two with one representative get one state) */
+        int redo = 0;
         for (int k = 0; k < n; k++) {
             uint64_t *key = g->scratch + (int64_t)k * W;
-            uint64_t p = at[k];
-            uint64_t *slot;
-            for (;;) {
-                slot = g->slots + p * (W + 1);
-                if (slot[W] == 0 || lc_same(slot, key)) break;
-                p = (p + 1) & g->slot_mask;
-            }
-            if (slot[W] == 0) {
+            uint64_t p = lc_find(g, key, h[k]);
+            found[k] = p;  /* a stored state's slot stays where it is while this state is expanded */
+            if (g->slots[p] == 0) {
+                found[k] = UINT64_MAX;
                 uint64_t rep[W];
                 lc_canon_one(key, rep);
                 memcpy(key, rep, sizeof rep);
-                at[k] = lc_hash(key) & g->slot_mask;
-#if defined(__GNUC__)
-                __builtin_prefetch(g->slots + at[k] * (W + 1));
-#endif
+                h[k] = lc_hash(key);
+                redo = 1;
             }
         }
+        if (redo) lc_prefetch(g, h, n);
 #endif
         for (int k = 0; k < n; k++) {
             const uint64_t *key = g->scratch + (int64_t)k * W;
-            uint64_t p = at[k];
-            uint64_t *slot;
-            for (;;) {
-                slot = g->slots + p * (W + 1);
-                if (slot[W] == 0 || lc_same(slot, key)) break;
-                p = (p + 1) & g->slot_mask;
-            }
+#if SYM
+            uint64_t *slot = g->slots + (found[k] != UINT64_MAX ? found[k] : lc_find(g, key, h[k]));
+#else
+            uint64_t *slot = g->slots + lc_find(g, key, h[k]);
+#endif
             int32_t j;
-            if (slot[W] == 0) {
+            if (*slot == 0) {
                 if (g->max_states >= 0 && g->states >= g->max_states) {
                     /* the state limit: the states numbered so far are kept, state i's edges dropped */
                     g->edges = g->offsets[i];
@@ -285,11 +309,10 @@ int lc_expand(lc_graph *g, int64_t count) {
                 memcpy(g->keys + (int64_t)j * W, key, W * sizeof(uint64_t));
                 g->parent[j] = (int32_t)i;
                 g->parent_cmd[j] = g->scratch_cmd[k];
-                memcpy(slot, key, W * sizeof(uint64_t));
-                slot[W] = (uint64_t)j + 1;
+                *slot = (h[k] & LC_TAG) | ((uint64_t)j + 1);
                 g->states++;
             } else {
-                j = (int32_t)(slot[W] - 1);
+                j = (int32_t)((uint32_t)*slot - 1);
             }
             g->dst[edges] = j;
             g->cmd[edges] = g->scratch_cmd[k];

@@ -24,6 +24,11 @@ decided on it, and why that is sound (docs/symmetry.md says the same for users):
   backwards from the fair quotient components (settled as for ``Recovery``) and deadlocks, which
   is exact. An action instance the group renames is refused.
 
+The components to settle (goal-free, not shown unfair by a fixed instance) and the deadlocks are
+found by one pass over the edges in C (:mod:`leasecheck.checker.explicit.graphalgo`) when a C
+compiler is at hand, else with numpy and scipy (:meth:`VectorAnalysis.unstarved_components`): the
+same components with the same entries either way.
+
 Traces: a quotient path is lifted step by step (a concrete successor whose representative is the
 next quotient state always exists), lassos come from the concrete component, and every trace
 goes through :func:`leasecheck.checker.replay.confirm` like any other.
@@ -37,6 +42,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from leasecheck.checker.explicit import graphalgo
 from leasecheck.checker.explicit.analysis import GraphAnalysis
 from leasecheck.checker.explicit.compile import compile_successors
 from leasecheck.checker.explicit.decide import _path_to_escape, action_edges, decide, first_marked, negated
@@ -83,8 +89,8 @@ def reduce_properties(props: Sequence[Property]) -> tuple[list[Property], tuple[
 class QuotientAnalysis(VectorAnalysis):
     """Graph analysis on a quotient graph whose traces are lifted to concrete ones."""
 
-    def __init__(self, graph: StateGraph, symmetry: Symmetry):
-        super().__init__(graph)
+    def __init__(self, graph: StateGraph, symmetry: Symmetry, in_c: bool = True):
+        super().__init__(graph, in_c)
         self.symmetry = symmetry
         self.concrete = compile_successors(graph.system)
         # shared by every property: the concrete state lifted above each quotient state of the
@@ -222,6 +228,11 @@ def _open_components(an: QuotientAnalysis, goal: Expr) -> tuple[list[tuple[int, 
     if hit is not None:
         return hit
     n = len(an.graph.states)
+    algo = an.algo
+    if algo is not None:
+        result = _open_in_c(an, algo, goal)
+        an._open[key] = result
+        return result
     states, labels, open_, degree = an.unstarved_components(goal, _fixed_bits(an))
     ncomp = open_.size
     entry = np.full(ncomp, n, dtype=np.int64)
@@ -236,6 +247,24 @@ def _open_components(an: QuotientAnalysis, goal: Expr) -> tuple[list[tuple[int, 
     result = out, sorted(states[degree[states] == 0].tolist())
     an._open[key] = result
     return result
+
+
+def _open_in_c(an: QuotientAnalysis, algo: graphalgo.GraphAlgo, goal: Expr) -> tuple[list[tuple[int, set[int]]], list[int]]:
+    """:func:`_open_components` by the C analyses' one pass over the edges (the same components,
+    the same entries, the same deadlocks; no edge array copied)."""
+    g = an.graph
+    allowed = np.zeros(len(g.states), dtype=np.uint8)
+    allowed[: g.expanded] = np.frombuffer(an.mask(goal), dtype=np.uint8)[: g.expanded] == 0
+    label, flags = algo.fair(g.offsets, g.dst, g.cmd, _fixed_bits(an), allowed)
+    del allowed
+    members = np.flatnonzero(flags == 1)  # in increasing order, so each part's first is its entry
+    labels = label[members]
+    del label
+    order = np.argsort(labels, kind="stable")
+    members, labels = members[order], labels[order]
+    parts = np.split(members, np.flatnonzero(np.diff(labels)) + 1) if members.size else []
+    parts.sort(key=lambda part: int(part[0]))
+    return [(int(part[0]), set(part.tolist())) for part in parts], np.flatnonzero(flags == 2).tolist()
 
 
 def _settle(an: QuotientAnalysis, goal: Expr, start: int, members: set[int]) -> Trace | bool | None:
