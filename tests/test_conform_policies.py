@@ -216,6 +216,7 @@ def test_when_no_policy_explains_every_cell_the_closest_are_shown_with_the_cells
     assert recovers(got, verdicts).answer in ("yes", "no", "undecided")
 
 
+@pytest.mark.sweep  # udhcpd's 30 cells under the 54 policies: tens of seconds
 def test_conform_recorded_prints_each_server_s_policies_with_their_verdicts() -> None:
     out, err = io.StringIO(), io.StringIO()
     code = main(["conform", "--matrix", "--policies", "--recorded", str(MATRIX), "--server", "udhcpd", "--quiet"], out, err)
