@@ -50,6 +50,14 @@ def _startup() -> float:
     return time.monotonic() - began
 
 
+def _slack() -> float:
+    """Seconds a run may take past its deadline: start-up, then stopping and writing what was
+    reached, each slower on a busy machine; so a few times the start-up measured now, and at least
+    two seconds more than it. A run that ignored its deadline takes far longer (minutes)."""
+    startup = _startup()
+    return max(startup + 2.0, 4 * startup)
+
+
 #: the uninterrupted run whose verdicts are the truth; the explicit 3x3 one is the symmetry-reduced
 #: run (a third of a minute rather than a whole one): clients are interchangeable, so client 0's
 #: verdict is every client's
@@ -140,9 +148,9 @@ def test_the_deadline_bounds_a_z3_run() -> None:
             "--timeout", "3"]
     began = time.monotonic()
     proc = subprocess.run(_command(args), capture_output=True, text=True, timeout=120)
-    took = time.monotonic() - began - _startup()
+    took = time.monotonic() - began
     assert proc.returncode == 3, proc.stderr
-    assert took < 3 + 2.0, f"{took:.1f} s"
+    assert took < 3 + _slack(), f"{took:.1f} s"
     doc = json.loads(proc.stdout)
     assert doc["stats"]["stop_reason"] == "timeout after 3 s"
     assert [r["verdict"] for r in doc["results"]] == ["unknown", "unknown"]
@@ -153,9 +161,9 @@ def test_the_deadline_bounds_model_building() -> None:
     args = ["--clients", "30", "--addresses", "30", "--max-states", "10", "--timeout", "2"]
     began = time.monotonic()
     proc = subprocess.run(_command(args), capture_output=True, text=True, timeout=120)
-    took = time.monotonic() - began - _startup()
+    took = time.monotonic() - began
     assert proc.returncode == 3, proc.stderr
-    assert took < 2 + 2.0, f"{took:.1f} s"
+    assert took < 2 + _slack(), f"{took:.1f} s"
     doc = json.loads(proc.stdout)
     assert doc["stats"]["stop_reason"] == "timeout after 2 s"
     assert all(r["verdict"] == "unknown" for r in doc["results"])
