@@ -93,6 +93,30 @@ def test_a_record_cut_short_by_an_interruption_is_dropped_and_the_cell_decided_a
     assert status == 0 and results.read_text() == whole
 
 
+def test_a_signal_during_a_cell_leaves_that_cell_unrecorded_even_if_the_proof_went_on(tmp_path, monkeypatch):
+    """The explicit engine takes Ctrl-C as "stop exploring here": a proof may go on with less than
+    its limits give, so the cell a signal came in is never recorded, and the run says interrupted."""
+    import os
+    import signal
+
+    import leasecheck.checker.cli.prove_table as table
+
+    def proof_that_swallows_the_signal(policy, prop, *args, **kwargs):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        return {"key": table.cell_key(policy, prop), "status": "done", "policy": policy, "property": prop,
+                "verdict": "holds", "how": "prover", "fingerprint": "x", "deletes": 0}
+
+    monkeypatch.setattr(table, "decide_cell", proof_that_swallows_the_signal)
+    results = tmp_path / "table.jsonl"
+    status, _, err = _run("prove", "--policies", "nt40", "--property", "single_binding", "--results", str(results))
+    assert status == 130 and "not recorded" in err
+    assert _records(results) == []
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--policies", "all", "--variant", "nt40"], "--variant do not go with --policies"),
     (["--policies", "all", "--deletes", "0"], "--deletes do not go with --policies"),

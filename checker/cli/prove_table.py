@@ -17,6 +17,9 @@ Before a cell is proved, the fingerprint of its first-order model (the one its c
 header names) is compared with those of the cells proved before it: a policy whose model is the
 same as another's for that property shares that proof (its record names the policy proved).
 
+The cells the prover decides are taken in order: first those of the policies that never ACK a
+lease they have no record of (cheap proofs), column by column, then the others, column by column.
+
 Every cell's record is appended to the results file as it is decided, so an interrupted run
 loses only the cell it was on; a run skips the cells its results file has decided (an
 ``unknown`` is run again only with a larger limit of work, or when the run's deadline, not the
@@ -31,6 +34,8 @@ import dataclasses
 import os
 import resource
 import shlex
+import signal
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -56,8 +61,10 @@ TABLE_HEADER = {"leasecheck": "all-sizes table", "format": 1, "version": SWEEP_H
 #: The budgets of each property's column: recovery after one delete; the invariants without one
 #: (with one, the 2x2 network refutes no_duplicate_address for every policy).
 TABLE_BUDGETS: dict[str, int] = {"recovery": 1, "single_binding": 0, "no_duplicate_address": 0}
-#: The order the columns are proved in when ``--property`` is not given: the cheap ones first.
-TABLE_PROPERTIES = ("single_binding", "recovery", "no_duplicate_address")
+#: The columns when ``--property`` does not name them.
+TABLE_PROPERTIES = ("recovery", "single_binding", "no_duplicate_address")
+#: The order the prover takes the columns in: the cheapest proofs first.
+PROOF_ORDER = ("single_binding", "recovery", "no_duplicate_address")
 #: The most work (Z3's resource units, summed over a cell's solver calls) a cell's proof may spend
 #: by default, per property: several times what the named variants' proofs spend (docs/policies.md).
 WORK_LIMITS: dict[str, int] = {"single_binding": 100_000_000, "no_duplicate_address": 750_000_000,
@@ -84,6 +91,13 @@ def model_fingerprint(policy: str, prop: str) -> str:
     certificate's header names): with the ghost map for recovery."""
     fs = first_order_system(cell_config(policy, prop))
     return fingerprint(with_ghost(fs) if prop == "recovery" else fs)
+
+
+def acks(policy: str) -> bool:
+    """Whether the policy ACKs some request for a lease it has no record of: such a policy's
+    invariants need many more clauses (it re-creates leases), so its cells are proved last."""
+    p = parse_policy(policy)
+    return "ack" in (p.renewing, p.rebinding, p.rebooting)
 
 
 def check_command(policy: str, prop: str, clients: int, addresses: int) -> str:
@@ -218,9 +232,20 @@ def run_table(run: TableRun, err: TextIO, quiet: bool) -> tuple[list[dict[str, A
     proved = {f"{r['property']}|{r['fingerprint']}": r for r in done.values()
               if r.get("how") == "prover" and r["verdict"] in ("holds", "unknown") and "fingerprint" in r}
     first = [c for c in todo if cell_key(*c) in failures]
-    rest = [c for c in todo if cell_key(*c) not in failures]
+    rest = sorted((c for c in todo if cell_key(*c) not in failures),
+                  key=lambda c: (acks(c[0]), PROOF_ORDER.index(c[1]), run.policies.index(c[0])))
     say(f"{len(cells) - len(todo)} of {len(cells)} cells decided in {run.results}; "
         f"{len(first)} taken from fixed-size sweeps, {len(rest)} to prove")
+    # Parts of a proof (the explicit engine's explorations) take Ctrl-C as "stop here" and go on
+    # with what they have, so a cell during which a signal came is not recorded: its answer is
+    # not the one its limits give.
+    signalled: list[int] = []
+
+    def interrupt(signum: int, frame: Any) -> None:
+        signalled.append(signum)
+        raise KeyboardInterrupt
+
+    old = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)} if _main_thread() else {}
     interrupted = False
     try:
         for policy, prop in first:
@@ -235,6 +260,8 @@ def run_table(run: TableRun, err: TextIO, quiet: bool) -> tuple[list[dict[str, A
         for n, (policy, prop) in enumerate(rest, 1):
             say(f"[{n}/{len(rest)}] {prop} of {policy}, D={TABLE_BUDGETS[prop]} ...")
             record = decide_cell(policy, prop, run, proved, lambda line: say(f"  {line}"))
+            if signalled:
+                raise KeyboardInterrupt
             store.append(record)
             if record["status"] == "done":
                 done[record["key"]] = record
@@ -244,7 +271,15 @@ def run_table(run: TableRun, err: TextIO, quiet: bool) -> tuple[list[dict[str, A
             say(f"[{n}/{len(rest)}] {prop} of {policy}: {record['verdict']}{cost}")
     except KeyboardInterrupt:
         interrupted = True
+        say("interrupted: the cell under way is not recorded; the same command goes on from here")
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
     return [done[cell_key(*c)] for c in cells if cell_key(*c) in done], interrupted
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
 
 
 def load_table(path: Path) -> dict[str, dict[str, Any]]:

@@ -61,14 +61,24 @@ def render_table(records: Sequence[Record], policies: Sequence[str], props: Sequ
                          [[prop, *(str(counts(records, policies, prop)[c]) for c, _ in CATEGORIES)] for prop in props]
                          ).rstrip("\n").split("\n")]
     proofs = [r for r in records if r.get("how") == "prover" and "cpu_seconds" in r]
+    lines.append("")
     for prop in props:
-        spent = sorted(float(r["cpu_seconds"]) for r in proofs if r["property"] == prop and r["verdict"] == "holds")
-        if spent:
-            lines.append(f"{prop}: {len(spent)} proofs, CPU per proof {spent[0]:.0f} to {spent[-1]:.0f} s "
-                         f"(median {spent[len(spent) // 2]:.0f} s)")
+        for verdict in ("holds", "fails", "unknown"):
+            spent = sorted(float(r["cpu_seconds"]) for r in proofs if r["property"] == prop and r["verdict"] == verdict)
+            if spent:
+                lines.append(f"{prop}, {verdict} by the prover: {len(spent)}, CPU a cell {spent[0]:.0f} to "
+                             f"{spent[-1]:.0f} s (median {spent[len(spent) // 2]:.0f} s)")
+    unknown = [r for r in records if r["verdict"] == "unknown"]
+    if unknown:
+        lines += ["", "unknown, and why:"]
+        lines += [f"  {r['property']} of {r['policy']}: {_short(str(r['reason']))}" for r in unknown]
     if "recovery" in props:
         lines += ["", *_recovery_words(records, policies)]
     return "\n".join(lines) + "\n"
+
+
+def _short(reason: str, most: int = 150) -> str:
+    return reason if len(reason) <= most else reason[: most - 3] + "..."
 
 
 def _recovery_words(records: Sequence[Record], policies: Sequence[str]) -> list[str]:
