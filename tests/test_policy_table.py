@@ -141,6 +141,7 @@ def test_the_models_of_the_54_policies_differ_for_every_column():
     (["--policies", "all", "--variant", "nt40"], "--variant do not go with --policies"),
     (["--policies", "all", "--deletes", "0"], "--deletes do not go with --policies"),
     (["--policies", "all"], "--policies needs --results"),
+    (["--policies", "all", "--results", "x.jsonl", "--format", "json"], "--format json do not go with --policies"),
     (["--policies", "all", "--property", "recoverable", "--results", "x.jsonl"], "unknown property"),
     (["--policies", "renewing=maybe", "--results", "x.jsonl"], "the policy leaves out"),
     (["--variant", "nt40", "--property", "recovery", "--results", "x.jsonl"], "--results go with --policies"),

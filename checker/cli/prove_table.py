@@ -297,7 +297,8 @@ def run_table_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     given = [name for name, value in (("--variant", args.variant), ("--certificate", args.certificate),
                                       ("--any-budget", args.any_budget), ("--restart", args.restart),
                                       ("--deletes", args.deletes is not None), ("--losses", args.losses),
-                                      ("--reboots", args.reboots), ("--client-nak", args.client_nak != "obey"))
+                                      ("--reboots", args.reboots), ("--client-nak", args.client_nak != "obey"),
+                                      ("--format json", args.format == "json"))
              if value]
     if given:
         raise TableError(f"{', '.join(given)} do not go with --policies: each column has its own configuration "
