@@ -18,8 +18,10 @@ PNG by its pixels.
 
 Not generated, and why: docs/conformance-matrix.png is a measurement of real DHCP daemons
 (``sudo leasecheck conform --matrix``, root and the daemons installed, about an hour);
-docs/policies/*.png are drawn by ``leasecheck sweep`` with the records beside them (the 3x3 sweep
-takes hours; tests/test_policy_sweep.py checks the tables of docs/policies.md against the records).
+docs/policies/sweep-*.png are drawn by ``leasecheck sweep`` with the records beside them (the 3x3
+sweep takes hours; tests/test_policy_sweep.py checks the tables of docs/policies.md against the
+records). The all-sizes table of docs/policies.md and docs/policies/allsizes.png are generated, from
+the committed records (``leasecheck prove --policies all --no-run``), not by proving again.
 
     python docs/regenerate.py                  # rewrite every block, picture and notebook
     python docs/regenerate.py --check          # exit 1, naming each part a fresh run changes

@@ -28,6 +28,12 @@ def test_the_readme_shows_the_deadlock_as_generated_output_and_picture() -> None
     assert any(pic.page.name == "README.md" and str(pic.path) == "docs/nt35-deadlock.svg" for pic in PICTURES)
 
 
+def test_the_policies_page_shows_the_all_sizes_table_and_its_picture_as_generated_from_the_records() -> None:
+    text = (ROOT / "docs" / "policies.md").read_text(encoding="utf-8")
+    assert "<!-- generated: leasecheck prove --policies all --results docs/policies/allsizes.jsonl --no-run -->" in text
+    assert any(str(pic.path) == "docs/policies/allsizes.png" and "--no-run" in pic.command for pic in PICTURES)
+
+
 #: pages a command of which takes tens of seconds (the recorded matrix judged under the 54 server
 #: policies, about 45 s of CPU): compared in the sweep tier
 SLOW_PAGES = {"conformance.md"}

@@ -12,6 +12,11 @@ The wall clock is only the run's own deadline (``--timeout``): a query still run
 passes is stopped and :class:`OutOfTime` is raised, which ends the run "unknown" with that
 reason. The deadline never changes an answer that a query gives before it.
 
+A run may also have a limit of work as a whole (:class:`WorkMeter`, the sum of its queries'
+counts): when its queries have spent it, the next query is not asked and :class:`OutOfWork` (a
+kind of :class:`OutOfTime`, so every caller ends the run the same way) is raised. Unlike the
+deadline, that limit is the same on every machine: a run ends at the same query everywhere.
+
 May import: leasecheck.errors.
 """
 
@@ -41,6 +46,32 @@ class OutOfTime(Signal):
     """The run's deadline passed (before a query, or while one ran)."""
 
 
+class OutOfWork(OutOfTime):
+    """The run's queries spent its limit of work (:class:`WorkMeter`) before the next query."""
+
+
+class WorkMeter:
+    """The work a run's queries have spent so far, and the most they may spend (``limit``, in
+    Z3's resource units; None: no limit). One meter belongs to one run."""
+
+    def __init__(self, limit: int | None = None):
+        self.limit = limit
+        self.spent = 0
+        self.queries = 0
+        #: whether a query was refused because the limit was spent
+        self.exhausted = False
+
+    def before(self, what: str) -> None:
+        """Raise :class:`OutOfWork` when the limit is spent."""
+        if self.limit is not None and self.spent >= self.limit:
+            self.exhausted = True
+            raise OutOfWork(f"the run's limit of work ({self.limit:,} units) was spent before {what}")
+
+    def add(self, work: int) -> None:
+        self.spent += work
+        self.queries += 1
+
+
 @dataclass(frozen=True)
 class Query:
     """One solver call, as a trace reports it: what was asked, the answer, the work it took."""
@@ -55,11 +86,13 @@ class Query:
 @dataclass(frozen=True)
 class Effort:
     """The limits of the queries of one run: the work per query, the run's deadline
-    (``time.monotonic()``; infinite: none), and who hears of each query."""
+    (``time.monotonic()``; infinite: none), who hears of each query, and the meter of the
+    run's whole work (none: not counted, no limit)."""
 
     rlimit: int = RLIMIT
     deadline: float = math.inf
     trace: Callable[[Query], None] | None = None
+    meter: WorkMeter | None = None
 
     def solver(self, ctx: z3.Context) -> z3.Solver:
         """A solver with the fixed seed; its limits are set by :meth:`check`."""
@@ -83,6 +116,8 @@ class Effort:
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise OutOfTime(f"the time ran out before {what}")
+        if self.meter is not None:
+            self.meter.before(what)
         s.set("rlimit", limit)
         # the deadline only: a query that reaches it ends the run, it never gets an answer changed
         s.set("timeout", _MAX_MS if math.isinf(left) else max(1, min(_MAX_MS, int(left * 1000))))
@@ -90,8 +125,11 @@ class Effort:
         t0 = time.monotonic()
         r = s.check(*assumptions)
         seconds = time.monotonic() - t0
+        work = _work(s) - before
+        if self.meter is not None:
+            self.meter.add(work)
         if self.trace is not None:
-            self.trace(Query(what, str(r), limit, _work(s) - before, seconds))
+            self.trace(Query(what, str(r), limit, work, seconds))
         if r == z3.unknown and (s.reason_unknown() == "timeout" or time.monotonic() >= self.deadline):
             raise OutOfTime(f"the time ran out during {what}")
         return r

@@ -576,6 +576,10 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, process: bool) -> i
         from leasecheck.checker.cli.sweep import run_sweep_command
 
         return run_sweep_command(args, out, err)
+    if args.command == "prove" and args.policies is not None:
+        from leasecheck.checker.cli.prove_table import run_table_command
+
+        return run_table_command(args, out, err)
     if args.command == "prove":
         from leasecheck.checker.cli.prove import run_prove
 

@@ -28,13 +28,13 @@ from typing import Any, TextIO
 
 from leasecheck.checker.allsizes import fo_check, recovery, safety
 from leasecheck.checker.allsizes.certificate import invariant_certificate, level_formula, ranking_certificate
-from leasecheck.checker.allsizes.effort import Effort, Query
+from leasecheck.checker.allsizes.effort import Effort, Query, WorkMeter
 from leasecheck.checker.allsizes.fo import Formula, conj, first_order_system
 from leasecheck.checker.allsizes.fo import FoSystem as FirstOrder
 from leasecheck.checker.allsizes.fo_finite import FiniteReading
 from leasecheck.checker.allsizes.ghost import ghost_lemmas, with_ghost
 from leasecheck.checker.allsizes.learn import StateMatrix
-from leasecheck.checker.cli.options import add_budgets, add_format, add_quiet, seconds
+from leasecheck.checker.cli.options import add_budgets, add_format, add_quiet, seconds, whole
 from leasecheck.checker.cli.paths import OutputError, announce, check_output_paths
 from leasecheck.checker.explicit.analysis import GraphAnalysis
 from leasecheck.checker.explicit.decide import decide
@@ -88,6 +88,10 @@ class ProofRun:
     ranking: list[dict[str, Any]] = field(default_factory=list)
     #: the proof as an all-sizes certificate (docs/certificates.md), when it holds
     certificate: str = ""
+    #: the work the proof's queries spent, in Z3's resource units (a count, the same on every machine)
+    work: int = 0
+    #: whether the run ended at its limit of work or its deadline ("work", "time"), or neither ("")
+    stopped_by: str = ""
 
     @property
     def exit_status(self) -> ExitStatus:
@@ -99,12 +103,16 @@ def add_parser(sub: Any) -> None:
         "prove", help="prove a property for every number of clients and addresses",
         description="Look for a counterexample in small networks; then prove the property for every number of "
                     "clients and addresses with a learned quantified invariant, re-checked by a fresh solver "
-                    "(docs/safety.md). Exit 0: holds for all sizes; 1: a finite counterexample; 3: neither found.")
-    p.add_argument("--variant", default="nt35",
+                    "(docs/safety.md). Exit 0: holds for all sizes; 1: a finite counterexample; 3: neither found. With "
+                    "--policies, every policy x property as a resumable table (docs/policies.md): exit 0 when every "
+                    "cell holds or fails, 3 when some is unknown or not decided, 130 interrupted.")
+    p.add_argument("--variant", default=None,
                    help=f"a variant ({', '.join(VARIANTS)}) or a written policy (default nt35)")
-    p.add_argument("--property", required=True, choices=tuple(PROPERTIES), dest="prop",
-                   help=f"the property to prove: {', '.join(PROPERTIES)}")
+    p.add_argument("--property", dest="prop", metavar="|".join(PROPERTIES),
+                   help=f"the property to prove: {', '.join(PROPERTIES)}; with --policies, a comma-separated "
+                        f"list (default: all three)")
     add_budgets(p, "DLR")
+    p.set_defaults(deletes=None)  # 1, unless --policies (which refuses it)
     p.add_argument("--any-budget", action="store_true",
                    help="prove for every budget of deletes, losses and reboots at once (invariants only; the "
                         "finite search uses the budgets given)")
@@ -113,32 +121,77 @@ def add_parser(sub: Any) -> None:
                         "re-checks (docs/certificates.md; default: none)")
     add_format(p, "prove")
     p.add_argument("--timeout", type=seconds(86_400), default=None, metavar="SECONDS",
-                   help=f"the time for the proof (default {DEFAULT_TIMEOUT:.0f}; {RECOVERY_TIMEOUT:.0f} for recovery)")
+                   help=f"the time for the proof (default {DEFAULT_TIMEOUT:.0f}; {RECOVERY_TIMEOUT:.0f} for recovery; "
+                        "3600 a cell with --policies)")
+    p.add_argument("--work", type=whole(1, 10**15), default=None, metavar="UNITS",
+                   help="the most work the proof's solver calls may spend in all, in Z3's resource units (a "
+                        "count, the same on every machine; past it the verdict is unknown; default: no limit, "
+                        "with --policies each column's own, docs/policies.md)")
+    table = p.add_argument_group("every policy at once (docs/policies.md, \"For every network\")")
+    table.add_argument("--policies", type=_policies, default=None, metavar="all|named|P;P...",
+                       help="prove each property for each of these policies (all: the 54, named: the five variants), "
+                            "recovery with D=1 and the invariants with D=0, one record a cell in --results "
+                            "(default: one --variant)")
+    table.add_argument("--results", metavar="FILE",
+                       help="with --policies: the results file (JSON lines), appended to as each cell is decided and "
+                            "resumed from (default: none)")
+    table.add_argument("--certificates", metavar="DIR",
+                       help="with --policies: the folder the certificate of each proof is written into (default: none)")
+    table.add_argument("--sweep-results", action="append", metavar="FILE",
+                       help="with --policies: a fixed-size sweep's results; a cell they show violated fails at its "
+                            "smallest network without a proof (repeatable; default: none)")
+    table.add_argument("--no-run", action="store_true",
+                       help="with --policies: prove nothing, show the table of --results as it stands")
+    table.add_argument("--picture", metavar="FILE",
+                       help="with --policies: draw the table (.png, .svg or .pdf; default: none)")
     add_quiet(p)
 
 
+def _policies(text: str) -> tuple[str, ...]:
+    from leasecheck.checker.sweep.grid import SweepError, parse_policies
+
+    try:
+        return parse_policies(text)
+    except SweepError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300.0,
-          progress: Callable[[str], None] | None = None, trace: Callable[[Query], None] | None = None) -> ProofRun:
+          progress: Callable[[str], None] | None = None, trace: Callable[[Query], None] | None = None,
+          work_limit: int | None = None) -> ProofRun:
     """Decide ``prop`` of ``cfg``'s variant and budgets for every network (its own C and A are not used);
     ``progress`` hears of each round of a recovery proof, ``trace`` of each solver call of the proof
     (what it asked, its answer and its work). Each call's work is limited by a count
-    (:mod:`.allsizes.effort`), so ``timeout`` only ends the run: it never changes the path taken."""
+    (:mod:`.allsizes.effort`), so ``timeout`` only ends the run: it never changes the path taken.
+    ``work_limit`` (Z3's resource units) ends the run "unknown" once its queries have spent that
+    much: the same query on every machine."""
     if prop not in PROPERTIES:
         raise ProveUsageError(f"unknown property {prop!r}; choose one of {', '.join(PROPERTIES)}")
     start = time.monotonic()
-    deadline = start + timeout
-    effort = Effort(deadline=deadline, trace=trace)
+    meter = WorkMeter(work_limit)
     run = ProofRun(cfg, prop, any_budget, Verdict.UNKNOWN, "")
+    try:
+        _prove(run, progress, Effort(deadline=start + timeout, trace=trace, meter=meter))
+    finally:
+        run.seconds = time.monotonic() - start
+        run.work = meter.spent
+    if run.verdict is Verdict.UNKNOWN and meter.exhausted:
+        run.stopped_by = "work"
+    elif run.verdict is Verdict.UNKNOWN and time.monotonic() >= start + timeout:
+        run.stopped_by = "time"
+    return run
+
+
+def _prove(run: ProofRun, progress: Callable[[str], None] | None, effort: Effort) -> None:
+    cfg, prop, any_budget = run.config, run.prop, run.any_budget
     found = _finite_counterexample(cfg, prop)
     if found is not None:
         run.verdict, run.counterexample_config, run.counterexample = Verdict.VIOLATED, found[0], found[1]
         run.reason = f"violated in the network of {found[0].clients} clients and {found[0].addresses} addresses"
-        run.seconds = time.monotonic() - start
-        return run
+        return
     if prop == "recovery":
         _prove_recovery(cfg, run, effort, progress)
-        run.seconds = time.monotonic() - start
-        return run
+        return
     fs = first_order_system(SIDE, cfg, unbounded=any_budget)
     samples = []
     explored: list[tuple[Config, StateGraph]] = []
@@ -155,8 +208,7 @@ def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300
     decided = _safety_nets(cfg, prop, any_budget, explored, run)
     if decided is not None:
         run.reason = decided
-        run.seconds = time.monotonic() - start
-        return run
+        return
     pool = safety.learn_pool(fs, samples)
     prop_formula = fs.invariant(prop)
     proof = safety.prove_invariant(fs, prop_formula, pool, effort)
@@ -169,8 +221,6 @@ def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300
         _discharge_first(fs, conj(prop_formula, *(c.formula() for c in proof.clauses)), run, effort)
     if run.verdict is Verdict.HOLDS:
         run.certificate = invariant_certificate(fs, cfg, any_budget, prop, [prop_formula, *(c.formula() for c in proof.clauses)])
-    run.seconds = time.monotonic() - start
-    return run
 
 
 #: The network larger than either template (:data:`.fo_check.TEMPLATES`) where the first-order
@@ -361,8 +411,18 @@ def render_json(run: ProofRun) -> dict[str, Any]:
 
 
 def run_prove(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    cfg = Config(clients=1, addresses=1, variant=args.variant,
-                 deletes=args.deletes, losses=args.losses, reboots=args.reboots, restart=args.restart, client_nak=args.client_nak)
+    """One policy (``--policies`` goes to :func:`.prove_table.run_table_command`)."""
+    table_only = [name for name, value in (("--results", args.results), ("--certificates", args.certificates),
+                                           ("--sweep-results", args.sweep_results), ("--no-run", args.no_run),
+                                           ("--picture", args.picture)) if value]
+    if table_only:
+        raise ProveUsageError(f"{', '.join(table_only)} go with --policies")
+    if args.prop is None:
+        raise ProveUsageError("--property is required: one of " + ", ".join(PROPERTIES))
+    if args.prop not in PROPERTIES:
+        raise ProveUsageError(f"unknown property {args.prop!r}; choose one of {', '.join(PROPERTIES)}")
+    cfg = Config(clients=1, addresses=1, variant=args.variant or "nt35",
+                 deletes=1 if args.deletes is None else args.deletes, losses=args.losses, reboots=args.reboots, restart=args.restart, client_nak=args.client_nak)
     if args.any_budget and args.prop == "recovery":
         raise ProveUsageError("--any-budget is for invariants: recovery needs a finite budget of deletes")
 
@@ -374,7 +434,7 @@ def run_prove(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.flush()
 
     timeout = args.timeout or (RECOVERY_TIMEOUT if args.prop == "recovery" else DEFAULT_TIMEOUT)
-    run = prove(cfg, args.prop, args.any_budget, timeout, progress=progress)
+    run = prove(cfg, args.prop, args.any_budget, timeout, progress=progress, work_limit=args.work)
     if args.certificate and run.certificate:
         text = run.certificate
         try:

@@ -29,10 +29,13 @@ HEADER = {"leasecheck": "sweep results", "format": 1, "version": __version__}
 
 
 class ResultsFile:
-    """One sweep's JSON lines file."""
+    """One sweep's JSON lines file; ``header`` and ``what`` (how its errors name it) for another
+    kind of resumable results of the same shape (``leasecheck prove --policies``)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, header: Mapping[str, Any] = HEADER, what: str = "sweep"):
         self.path = path
+        self.header = dict(header)
+        self.what = what
 
     def load(self) -> dict[str, dict[str, Any]]:
         """The finished records by point key; creates the file (with its header) when it is missing."""
@@ -54,22 +57,22 @@ class ResultsFile:
         elif len(lines) > 1:  # the last line was cut short by an interruption: drop it
             self._rewrite(raw[: raw.rfind(b"\n") + 1])
             lines.pop()
-        elif _json(lines[0]) == HEADER:  # a header written without its line end
+        elif _json(lines[0]) == self.header:  # a header written without its line end
             self._rewrite(raw + b"\n")
         done: dict[str, dict[str, Any]] = {}
         for number, line in enumerate(lines, 1):
             record = _json(line)
             if number == 1:
-                if isinstance(record, dict) and record.get("leasecheck") == HEADER["leasecheck"] and record != HEADER:
+                if isinstance(record, dict) and record.get("leasecheck") == self.header["leasecheck"] and record != self.header:
                     written = record.get("version", "another version")
                     raise SweepError(f"{self.path} holds the records of leasecheck {written}, which may differ from "
                                      f"this one's ({__version__}); start a new results file")
-                if record != HEADER:
-                    raise SweepError(f"{self.path} is not a leasecheck sweep results file; give a new file or one "
-                                     f"an earlier sweep wrote")
+                if record != self.header:
+                    raise SweepError(f"{self.path} is not a leasecheck {self.what} results file; give a new file or one "
+                                     f"an earlier {self.what} wrote")
                 continue
             if not (isinstance(record, dict) and isinstance(record.get("key"), str) and "status" in record):
-                raise SweepError(f"line {number} of {self.path} is not a sweep record; the file was changed by hand")
+                raise SweepError(f"line {number} of {self.path} is not a {self.what} record; the file was changed by hand")
             if record["status"] == "done":
                 done[record["key"]] = record
             else:
@@ -84,7 +87,7 @@ class ResultsFile:
 
     def _start(self) -> None:
         try:
-            self.path.write_text(json.dumps(HEADER) + "\n", encoding="utf-8")
+            self.path.write_text(json.dumps(self.header) + "\n", encoding="utf-8")
         except OSError as exc:
             raise SweepError(f"cannot write the results file {self.path}: {exc.strerror or exc}") from None
 
