@@ -147,10 +147,10 @@ def _address_limit(mb: int):  # type: ignore[no-untyped-def]
 
 
 def test_an_address_space_limit_makes_verdicts_unknown_with_json():
-    """``ulimit -v 800000``: the exploration stops short of the limit; no exit 70, the JSON parses."""
+    """``ulimit -v 500000``: the exploration stops short of the limit; no exit 70, the JSON parses."""
     r = subprocess.run([*CLI, "check", "--clients", "4", "--addresses", "4", "--variant", "nt40", "--restart",
                         "--property", "recovery", "--property", "single_binding", "--format", "json", "--quiet"],
-                       capture_output=True, text=True, timeout=120, preexec_fn=_address_limit(800))
+                       capture_output=True, text=True, timeout=120, preexec_fn=_address_limit(500))
     assert r.returncode == 3, r.stderr[-2000:]
     _clean(r.stderr)
     doc = json.loads(r.stdout)

@@ -55,7 +55,8 @@ SMALL = [Config(clients=c, addresses=a, variant=v, deletes=d, losses=loss, reboo
          if not (loss and r)]
 
 
-@pytest.mark.parametrize("cfg", SMALL[::9] + [Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=0)], ids=str)
+@pytest.mark.parametrize("cfg", [*SMALL[::9], pytest.param(Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=0),
+                                                           marks=pytest.mark.sweep)], ids=str)
 def test_both_explorers_number_the_states_in_the_models_order(cfg: Config) -> None:
     expected = model_order(cfg)
     system = dhcp_system(cfg)

@@ -62,7 +62,7 @@ def test_full_graph_properties_decided_together_are_decided_as_alone(cfg: Config
     _alone_and_together(cfg, symmetry=False)
 
 
-@pytest.mark.parametrize("cfg", CONFIGS[:3], ids=str)
+@pytest.mark.parametrize("cfg", [*CONFIGS[:2], pytest.param(CONFIGS[2], marks=pytest.mark.sweep)], ids=str)
 def test_the_scalar_analyses_decide_as_the_vector_ones_on_one_graph(cfg: Config) -> None:
     system = dhcp_system(cfg)
     graph = explore_vector(system)

@@ -18,6 +18,7 @@ def test_ruff_is_clean():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.sweep  # a quarter of a minute of one core; ruff's test stays in the default tier
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("mypy") is None, reason="mypy is not installed (pip install -e '.[dev]')")
 def test_mypy_is_clean():
