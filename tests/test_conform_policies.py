@@ -267,3 +267,18 @@ def test_the_policies_of_a_server_as_json_carry_the_verdicts_and_the_lasso(verdi
     assert clears["recovery"]["first_violation"] is None and [s["violated"] for s in clears["recovery"]["sizes"]] == [0, 0, 0]
     assert clears["no_duplicate_address"]["first_violation"]["clients"] == 2
     assert server["recovers"]["answer"] == "undecided" and len(keeps["client_modes"]) == 30
+
+
+def test_a_server_whose_policies_are_proved_to_recover_in_every_network_is_told_so() -> None:
+    """With the policy table's certificates (docs/policies/certificates), udhcpd's policy that clears
+    the record recovers at every point swept and is proved to in every network with one delete;
+    without them, only the points swept are claimed."""
+    from leasecheck.checker.conform.policies import recovers
+    from leasecheck.checker.conform.verdicts import model_verdicts
+
+    table = sorted((ROOT / "docs" / "policies" / "certificates").glob("*.smt2"))
+    alone = server_policies(read_results(MATRIX / "results.jsonl"), MATRIX / "captures", "udhcpd", [CLEARS])
+    proved = recovers(alone, model_verdicts(SWEEPS, [*CERTIFICATES, *table]))
+    assert proved.answer == "yes" and "in every network with A >= C, proved for D=1 L=0 R=0" in proved.words
+    swept = recovers(alone, model_verdicts(SWEEPS, CERTIFICATES))
+    assert swept.answer == "yes" and "every network" not in swept.words

@@ -169,9 +169,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="with --policies: a policy sweep's results file whose fixed-size verdicts of recovery "
                         "and no_duplicate_address are shown beside each policy (repeatable; default: "
                         "docs/policies/sweep-*.jsonl of this checkout, when it has them)")
-    p.add_argument("--certificates", type=Path, metavar="DIR",
-                   help="with --policies: the all-sizes certificates (DIR/*.smt2) named beside the policies they "
-                        "prove for every network (default: tests/data/certificates of this checkout, when it has it)")
+    p.add_argument("--certificates", type=Path, metavar="DIR", action="append",
+                   help="with --policies: a folder of all-sizes certificates (DIR/*.smt2) named beside the policies "
+                        "they prove for every network (repeatable; default: tests/data/certificates and "
+                        "docs/policies/certificates of this checkout, those it has)")
     p.add_argument("--summary", action="store_true",
                    help="print only the server x client table (default: each case, then the table)")
     p.add_argument("--matrix", action="store_true",
@@ -558,13 +559,15 @@ def _verdicts(args: argparse.Namespace) -> ModelVerdicts | None:
     from leasecheck.checker.conform.verdicts import VerdictsError, model_verdicts
 
     sweeps = args.sweep if args.sweep else [_from_here(p) for p in sorted((CHECKOUT / "docs" / "policies").glob("sweep-*.jsonl"))]
-    folder = args.certificates if args.certificates is not None else _from_here(CHECKOUT / "tests" / "data" / "certificates")
-    if args.certificates is not None and not folder.is_dir():
-        raise ConformUsageError(f"--certificates {shown_path(folder)} is not a folder")
+    folders = args.certificates if args.certificates is not None else [
+        _from_here(CHECKOUT / "tests" / "data" / "certificates"), _from_here(CHECKOUT / "docs" / "policies" / "certificates")]
+    for folder in args.certificates or ():
+        if not folder.is_dir():
+            raise ConformUsageError(f"--certificates {shown_path(folder)} is not a folder")
     if not sweeps:
         return None
     try:
-        return model_verdicts(sweeps, sorted(folder.glob("*.smt2")) if folder.is_dir() else [])
+        return model_verdicts(sweeps, sorted(p for folder in folders if folder.is_dir() for p in folder.glob("*.smt2")))
     except VerdictsError as exc:
         raise ConformUsageError(str(exc)) from None
 

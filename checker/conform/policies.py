@@ -148,8 +148,12 @@ def recovers(found: ServerPolicies, verdicts: ModelVerdicts) -> Recovers:
     if n == 1:
         which += f" {fits[0].policy}"
     if len(good) == n:
+        proved = [v for v in good if v.proofs]
+        budgets = sorted({p.budget() for v in proved for p in v.proofs})
+        every = (f"; and in every network with A >= C, proved for {' and '.join(budgets)} (the certificate "
+                 f"beside each policy)" if len(proved) == n else "")
         return Recovers("yes", f"{which} that {_plural(n, 'explains', 'explain')} it "
-                               f"{_plural(n, 'recovers', 'recover')} at every point swept ({sizes})")
+                               f"{_plural(n, 'recovers', 'recover')} at every point swept ({sizes}){every}")
     if len(bad) == n:
         smallest = min(v.first_violation for v in bad if v.first_violation is not None)
         return Recovers("no", f"{which} that {_plural(n, 'explains', 'explain')} it "

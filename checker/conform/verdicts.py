@@ -84,10 +84,12 @@ class Proof:
     restart: bool
     any_budget: bool
 
-    def words(self) -> str:
-        budget = "every budget" if self.any_budget else f"D={self.deletes} L={self.losses} R={self.reboots}" + (
+    def budget(self) -> str:
+        return "every budget" if self.any_budget else f"D={self.deletes} L={self.losses} R={self.reboots}" + (
             ", restart" if self.restart else "")
-        return f"proved for every network ({budget}): {self.path}"
+
+    def words(self) -> str:
+        return f"proved for every network ({self.budget()}): {self.path}"
 
 
 @dataclass(frozen=True)
