@@ -233,16 +233,12 @@ def test_each_committed_fails_is_what_the_committed_sweeps_show():
 
 
 def _proved() -> list[Any]:
-    """Every committed certificate, each with its tier: single_binding's (a few seconds each) and the
-    first of each other property in ``proofs``; the rest (a minute or two of CPU each with both
-    solvers, half an hour in all) in ``long``."""
-    out: list[Any] = []
-    first: set[str] = set()
-    for r in (r for r in _committed() if r["verdict"] == "holds" and r["how"] == "prover"):
-        tier = pytest.mark.proofs if r["property"] == "single_binding" or r["property"] not in first else pytest.mark.long
-        first.add(r["property"])
-        out.append(pytest.param(r, marks=tier, id=r["key"]))
-    return out
+    """Every committed certificate, each with its tier: single_binding's (a few seconds each) in
+    ``proofs``; recovery's and no_duplicate_address's (one to three minutes of CPU each with both
+    solvers, about half an hour in all; the proofs tier checks NT 4.0's of both kinds) in ``long``."""
+    return [pytest.param(r, marks=pytest.mark.proofs if r["property"] == "single_binding" else pytest.mark.long,
+                         id=r["key"])
+            for r in _committed() if r["verdict"] == "holds" and r["how"] == "prover"]
 
 
 @pytest.mark.parametrize("record", _proved())
