@@ -183,6 +183,7 @@ def test_every_python_block_of_the_api_guide_runs_and_prints_what_the_guide_show
     assert compared >= 5
 
 
+@pytest.mark.sweep  # builds a wheel and a virtual environment: ten seconds
 @pytest.mark.slow
 def test_a_wheel_installs_one_package_whose_documented_example_runs(tmp_path: Path) -> None:
     target = tmp_path / "site"

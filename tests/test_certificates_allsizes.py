@@ -141,7 +141,8 @@ def test_the_header_fingerprints_the_model_the_checker_traces() -> None:
 # -- tampered certificates: refused or refuted, never valid ------------------------------------
 
 
-@pytest.mark.slow  # 451 obligations asked of Z3: about 45 s of CPU
+@pytest.mark.sweep  # every obligation asked of Z3: a quarter of a minute
+@pytest.mark.slow
 def test_a_clause_the_invariant_needs_deleted_is_refuted(tmp_path: Path) -> None:
     text = NO_DUP.read_text()
     conjuncts = inv_conjuncts(text)

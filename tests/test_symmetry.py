@@ -71,7 +71,7 @@ def test_two_clients_two_addresses_have_the_reference_number_of_classes(variant,
 
 
 @pytest.mark.parametrize("cfg, fixed", [
-    (Config(clients=2, addresses=2, variant="nt40"), ()), (Config(clients=2, addresses=2, variant="nt35"), (0,)), (Config(clients=2, addresses=2, variant="nt40", deletes=1, losses=1, reboots=1, restart=True), ()),
+    (Config(clients=2, addresses=2, variant="nt40"), ()), (Config(clients=2, addresses=2, variant="nt35"), (0,)), pytest.param(Config(clients=2, addresses=2, variant="nt40", deletes=1, losses=1, reboots=1, restart=True), (), marks=pytest.mark.sweep),
     (Config(clients=3, addresses=1, variant="nt35", deletes=1, losses=0, reboots=1), (0,)),
 ])
 def test_the_reduced_count_is_the_number_of_orbits_of_the_full_graph(cfg, fixed):
