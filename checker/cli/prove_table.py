@@ -107,9 +107,12 @@ def check_command(policy: str, prop: str, clients: int, addresses: int) -> str:
                        str(addresses), "--deletes", str(TABLE_BUDGETS[prop]), "--property", prop])
 
 
-def prove_command(policy: str, prop: str) -> str:
+def prove_command(policy: str, prop: str, work_limit: int | None) -> str:
+    """The command that proves one cell as the table did: with its limit of work, so that it ends
+    where the table's run ended (an unknown at the limit is an unknown again)."""
     return shlex.join(["leasecheck", "prove", "--variant", policy, "--property", prop,
-                       "--deletes", str(TABLE_BUDGETS[prop])])
+                       "--deletes", str(TABLE_BUDGETS[prop]),
+                       *(["--work", str(work_limit)] if work_limit is not None else [])])
 
 
 def certificate_name(policy: str, prop: str) -> str:
@@ -193,7 +196,7 @@ def decide_cell(policy: str, prop: str, run: TableRun, proved: Mapping[str, Mapp
     record: dict[str, Any] = {**base, "how": "prover", "reason": proof.reason, "work": proof.work,
                               "work_limit": limit, "solver_calls": proof.queries,
                               "seconds": round(time.monotonic() - t0, 1), "cpu_seconds": round(_cpu() - cpu0, 1),
-                              "command": prove_command(policy, prop)}
+                              "command": prove_command(policy, prop, limit)}
     if proof.verdict is Verdict.HOLDS:
         record["verdict"] = "holds"
         if run.certificates is not None:
