@@ -178,6 +178,12 @@ def test_prove_finds_the_counterexample_in_the_3x3_network_it_explores() -> None
 def test_a_size_reached_past_the_whitelist_shows_as_two_templates_disagreeing() -> None:
     with model_of(load(COUNTS_VARIABLES)):
         assert "differs" in (fo_check.template_disagreement(dhcp_fo.DHCP_FIRST_ORDER, NT40) or "")
+
+
+@pytest.mark.sweep  # the prover explores its learning networks first: a quarter of a minute
+@pytest.mark.slow
+def test_prove_does_not_prove_a_size_reached_past_the_whitelist() -> None:
+    with model_of(load(COUNTS_VARIABLES)):
         run = prove(NT40, PROPERTY)
     assert run.verdict is Verdict.UNKNOWN and "not the model" in run.reason
 

@@ -111,6 +111,8 @@ def test_rfc2131_recovery_certificate_is_for_today_s_model_and_its_ranking_start
     assert [a.answer for a in answers] == ["unsat"] * len(first), answers
 
 
+@pytest.mark.proofs  # cvc5 asked each obligation four ways: a quarter of a minute
+@pytest.mark.slow
 def test_obligations_over_every_address_are_decided_by_cvc5_too() -> None:
     """A silent server ("no free address") makes obligations say something of every address; in the
     decidable fragment cvc5 decides them, and finite model finding, complete there, is asked of

@@ -1,6 +1,7 @@
 """The longer all-sizes proofs are committed (tests/data/proofs/) and re-checked by a fresh solver in
-seconds; ``pytest -m proofs`` learns them again from scratch (``leasecheck prove``, as a user runs
-it), compares, and checks the certificate it writes with the certificate kernel.
+seconds; ``pytest -m proofs`` checks the certificate committed beside each with the certificate
+kernel, and ``pytest -m long`` learns them again from scratch (``leasecheck prove``, as a user runs
+it), compares, and checks the certificate it writes.
 
 A committed proof is the text of each clause of its invariant, as ``leasecheck prove --format
 json`` writes it, and is read as if an adversary wrote it: the texts only choose clauses from the
@@ -91,7 +92,20 @@ def test_a_committed_proof_without_a_needed_clause_or_with_a_foreign_one_is_refu
 
 
 @pytest.mark.proofs
-@pytest.mark.slow(first=True)  # the longest test of the named tiers: started at once, not last
+@pytest.mark.slow(first=True)  # every obligation asked of both solvers: most of a minute, started at once
+@pytest.mark.parametrize("path", COMMITTED, ids=[p.stem for p in COMMITTED])
+def test_the_committed_certificate_of_a_committed_proof_is_valid_with_both_solvers(path: Path) -> None:
+    """The certificate committed beside the proof is checked whole by the kernel: it traces the model
+    again and asks Z3 and cvc5 every obligation it writes itself (learning the proof again, which
+    writes the same claim, is the ``long`` tier's, below)."""
+    result = check_certificate(CERTIFICATES / f"{path.stem}.smt2")
+    assert result.valid and len(result.obligations) > 100, result.failed("sat") + result.failed("unknown")
+    assert result.solvers == ("z3", "cvc5")
+    assert result.header.property == json.loads(path.read_text())["property"]  # type: ignore[union-attr]
+
+
+@pytest.mark.long  # learning the proof again from scratch: four to five minutes of CPU
+@pytest.mark.slow(first=True)
 @pytest.mark.parametrize("path", COMMITTED, ids=[p.stem for p in COMMITTED])
 def test_the_proof_learned_again_agrees_with_the_committed_one_and_its_certificate_is_valid(
         path: Path, tmp_path: Path) -> None:

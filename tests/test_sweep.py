@@ -238,25 +238,24 @@ def _cases(sizes: list[tuple[int, int]]) -> list[object]:
     return [pytest.param(size, v, id=f"{size[0]}x{size[1]}-{v}") for size in sizes for v in VARIANTS]
 
 
-#: the quarter of the 1x1 configurations the README's test command gives Z3, for nt35 and nt40; the
-#: sweep tier gives it the rest of the first half, and the first half of the other variants
+#: the quarter of nt35's 1x1 configurations the README's test command gives Z3; the sweep tier gives
+#: it the rest of the first half, and the first half of the other variants
 DEFAULT_1X1 = frozenset({0})
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", [v if v in ("nt35", "nt40") else pytest.param(v, marks=pytest.mark.sweep)
+@pytest.mark.parametrize("variant", [v if v == "nt35" else pytest.param(v, marks=pytest.mark.sweep)
                                      for v in VARIANTS])
 def test_every_engine_agrees_everywhere_at_1x1(variant: str) -> None:
-    # the explicit explorers on all 16, the Z3 engine (a fresh process each) on one quarter for nt35
-    # and nt40, on one half for the others
-    _z3_agrees_everywhere((1, 1), variant, z3_quarters=DEFAULT_1X1 if variant in ("nt35", "nt40") else HALVES[0])
+    # the explicit explorers on all 16, the Z3 engine (a fresh process each) on one quarter for nt35,
+    # on one half for the others
+    _z3_agrees_everywhere((1, 1), variant, z3_quarters=DEFAULT_1X1 if variant == "nt35" else HALVES[0])
 
 
 @pytest.mark.sweep
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", ["nt35", "nt40"])
-def test_every_engine_agrees_everywhere_at_1x1_the_rest_of_the_first_half(variant: str) -> None:
-    _z3_agrees_everywhere((1, 1), variant, z3_quarters=HALVES[0] - DEFAULT_1X1)
+def test_every_engine_agrees_everywhere_at_1x1_the_rest_of_the_first_half() -> None:
+    _z3_agrees_everywhere((1, 1), "nt35", z3_quarters=HALVES[0] - DEFAULT_1X1)
 
 
 @pytest.mark.long
@@ -278,10 +277,9 @@ FEW_2X2 = {
 }
 
 
+@pytest.mark.long  # their configurations are among the sweep tier's 2x2 ones (the explicit side)
 @pytest.mark.slow
-# nt35 in the README's test command; the other four in the sweep tier's 2x2 tests (their
-# configurations are among those)
-@pytest.mark.parametrize("variant", [v if v == "nt35" else pytest.param(v, marks=pytest.mark.long) for v in VARIANTS])
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_every_engine_agrees_on_a_few_2x2_configurations(variant: str) -> None:
     both, explicit = (Config(clients=2, addresses=2, variant=variant, deletes=D, losses=L, reboots=R, restart=restart) for D, L, R, restart in FEW_2X2[variant])
     tally = agreement([both, explicit], [True, False])
@@ -310,11 +308,11 @@ def test_every_engine_agrees_everywhere_the_other_quarters(size: tuple[int, int]
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_engine_agrees_everywhere_at_2x2(variant: str, deletes: int) -> None:
     # the Z3 side of the 80 configurations takes about 30 minutes of Z3 time on this machine, most
-    # of it with a delete (benchmarks/README.md), so the sweep tier gives Z3 one half of those
-    # without a delete, and the explicit explorers all 80; split by deletes, so no one test holds
-    # up the end of the run, and started first
+    # of it with a delete (benchmarks/README.md), so the sweep tier gives Z3 one quarter of those
+    # without a delete (no loss; each value of reboots and restart), and the explicit
+    # explorers all 80; split by deletes, so no one test holds up the end of the run, and started first
     if deletes == 0:
-        _z3_agrees_everywhere((2, 2), variant, deletes, z3_quarters=HALVES[0])
+        _z3_agrees_everywhere((2, 2), variant, deletes, z3_quarters=frozenset({0}))
     else:
         sweep((2, 2), variant, z3=False, deletes=deletes)
 
@@ -324,8 +322,8 @@ def test_every_engine_agrees_everywhere_at_2x2(variant: str, deletes: int) -> No
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_engine_agrees_everywhere_at_2x2_the_rest(variant: str, deletes: int) -> None:
     """The 2x2 configurations that the sweep tier gives the explicit explorers only: with a delete, all
-    eight; without one, the other half."""
-    _z3_agrees_everywhere((2, 2), variant, deletes, z3_quarters=HALVES[1] if deletes == 0 else None)
+    eight; without one, the other three quarters."""
+    _z3_agrees_everywhere((2, 2), variant, deletes, z3_quarters=frozenset({1, 2, 3}) if deletes == 0 else None)
 
 
 def test_the_few_2x2_configurations_hold_every_budget_value_and_a_delete_per_variant() -> None:

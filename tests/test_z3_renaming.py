@@ -26,7 +26,10 @@ from leasecheck.properties.spec import Recovery, Verdict
 OPTIONS = Z3Options(depth=20, timeout=120)
 
 
-@pytest.mark.parametrize("cfg", [Config(clients=2, addresses=2, variant="nt35", restart=True), pytest.param(Config(clients=3, addresses=1, variant="rfc2131"), marks=pytest.mark.sweep)],
+@pytest.mark.parametrize("cfg", [Config(clients=2, addresses=1, variant="nt35", restart=True),
+                                 *(pytest.param(cfg, marks=pytest.mark.sweep)
+                                   for cfg in (Config(clients=2, addresses=2, variant="nt35", restart=True),
+                                               Config(clients=3, addresses=1, variant="rfc2131")))],
                          ids=lambda c: c.describe())
 def test_renaming_clients_maps_every_transition_to_a_transition(cfg: Config) -> None:
     system = dhcp_system(cfg)
