@@ -238,7 +238,7 @@ def read_views(fs: FoSystem, reading: FiniteReading, graph: Explored, comps: Seq
 
     for i in range(graph.expanded):
         S = reading.structure(graph.states[i])
-        for c in range(sizes["client"]):
+        for c in range(sizes[c0.sort]):
             v = view_of(i, c)
             labels = set()
             for e in graph.out_edges(i):
@@ -458,7 +458,7 @@ def check_ranking(fs: FoSystem, inv: Formula, comps: Sequence[Component], levels
     return out
 
 
-def unranked_reason(comps: Sequence[Component], rest: set[View], reached: set[View]) -> str:
+def unranked_reason(comps: Sequence[Component], rest: set[View], reached: set[View], who: str = "participant") -> str:
     """Why no ranking was found, in words: the views left over that no explored network reaches
     (the invariant found does not exclude them: too weak, not a run of the model) apart from those
     that a reachable state shows (as far as one client's view tells, a fair run may stay there)."""
@@ -471,7 +471,7 @@ def unranked_reason(comps: Sequence[Component], rest: set[View], reached: set[Vi
     if seen:
         shown = "; ".join(describe(comps, v) for v in seen[:3])
         parts.append(f"{len(seen)} views of reachable states have no ranking: a fair run may stay among them as far "
-                     f"as the view of one client tells (for example {shown})")
+                     f"as the view of one {who} tells (for example {shown})")
     return "; and ".join(parts)
 
 
@@ -589,7 +589,7 @@ def _rank(fs: FoSystem, base: Formula, pool: Sequence[Clause], graph: ViewGraph,
         levels, rest = rank_views(graph, actions)
         out.levels, out.views = levels, len(graph.views)
         if rest:
-            return finish(unranked_reason(comps, rest, graph.reached))
+            return finish(unranked_reason(comps, rest, graph.reached, fs.participant.sort))
         t0 = time.monotonic()
         found = check_ranking(fs, inv, comps, levels, effort, pool if strengthen > 0 else ())
         out.queries += found.queries
@@ -610,7 +610,7 @@ def _rank(fs: FoSystem, base: Formula, pool: Sequence[Clause], graph: ViewGraph,
             if not ok:
                 return finish(f"the fresh solver did not confirm the invariant: {why}")
             out.verdict = "holds"
-            return finish("an inductive invariant and a ranking of the client's helpful actions, re-checked")
+            return finish(f"an inductive invariant and a ranking of the {fs.participant.sort}'s helpful actions, re-checked")
         wanted = list(found.killers)
         for v, en, is_goal in found.new_views:
             graph.add_view(v, en, is_goal)
