@@ -75,11 +75,13 @@ LEASE_TABLE = FirstOrderTable("db", "client", V.FREE, (("OFFERED", V.Offered(0))
 
 #: what one client sees of a state: its own state, error flag and messages, whether it has an
 #: address, the lease table's entry for the address it holds (addr), requests (to_srv) and is
-#: sent (to_cli), which of those are the same address, and whether some entry names it
+#: sent (to_cli), which of those are the same address, and whether some entry names it; its
+#: state and messages together are the premise of a wider learned clause
 CLIENT_VIEW = FirstOrderView(
     own=("st", "err", "to_srv", "to_cli", "addr"),
     carriers=(("addr", ""), ("to_srv", "addr"), ("to_cli", "addr")),
     compared=(("to_srv", "addr"), ("to_cli", "addr"), ("to_cli", "to_srv")),
+    local=("st", "to_srv", "to_cli"),
 )
 
 RECOVERY = FirstOrderRecovery(

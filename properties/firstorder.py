@@ -75,11 +75,14 @@ class FirstOrderView:
     entry (an array of its own and the field that holds a resource, "" for a bare id) the entry of
     the :class:`FirstOrderTable` at that resource; for each pair of ``compared`` carriers, whether
     they carry the same resource; and whether some entry of the table names the participant. Every
-    scalar is part of the view as well."""
+    scalar is part of the view as well. ``local``: arrays of ``own`` whose constructors together
+    make the premise of a wider learned clause ("if the id's state and messages are these, then
+    ..."; DHCP: st, to_srv, to_cli), none by default."""
 
     own: tuple[str, ...]
     carriers: tuple[tuple[str, str], ...] = ()
     compared: tuple[tuple[str, str], ...] = ()
+    local: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
