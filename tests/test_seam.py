@@ -53,7 +53,7 @@ from leasecheck.checker.replay import ClaimNotShown, check_claim, replay
 from leasecheck.checker.results import Method
 from leasecheck.checker.run import CheckOptions, run_check
 from leasecheck.checker.symmetry import Symmetry, SymmetryError, client_swap
-from leasecheck.errors import UserError
+from leasecheck.errors import InternalError, UserError
 from leasecheck.model.lang import (
     BOOL,
     Action,
@@ -67,7 +67,13 @@ from leasecheck.model.lang import (
     predicate,
 )
 from leasecheck.properties.families import FAMILIES as SHIPPED
-from leasecheck.properties.firstorder import FirstOrder, FirstOrderInvariant, FirstOrderRecovery, FirstOrderView
+from leasecheck.properties.firstorder import (
+    FirstOrder,
+    FirstOrderInvariant,
+    FirstOrderRecovery,
+    FirstOrderTable,
+    FirstOrderView,
+)
 from leasecheck.properties.model import Disruption, Model, ModelFamily, Narration
 from leasecheck.properties.spec import (
     GoalWords,
@@ -669,3 +675,17 @@ def test_the_ranking_rule_does_not_prove_that_no_process_starves() -> None:
     assert proof.verdict == "unknown"
     assert "views of reachable states have no ranking" in proof.reason and "pc = waiting" in proof.reason
     assert "as the view of one process tells" in proof.reason
+
+
+def test_a_ghost_map_is_added_only_over_a_table_and_for_the_sizes_the_claim_names() -> None:
+    # the ghost's initial assumption (injective) holds only with as many resources as ids: a
+    # recovery that asks for one must name the table it maps into and say so in its condition
+    rec = GIVES_BACK_SIDE.recovery
+    assert rec is not None
+    no_table = dataclasses.replace(GIVES_BACK_SIDE, recovery=dataclasses.replace(rec, ghost=("one", "two")))
+    with pytest.raises(InternalError, match="names no table of resources"):
+        with_ghost(first_order_system(no_table, LockConfig()))
+    table = FirstOrderTable("pc", "process", IDLE, (("CRITICAL", CRITICAL),))
+    every_size = dataclasses.replace(no_table, recovery=dataclasses.replace(rec, ghost=("one", "two"), table=table))
+    with pytest.raises(InternalError, match="claims every size"):
+        with_ghost(first_order_system(every_size, LockConfig()))

@@ -76,6 +76,10 @@ def _ghost(fs: FoSystem) -> _Ghost | None:
         return None
     if rec.table is None or rec.table.array not in fs.side.index_sorts:
         raise InternalError("the model's recovery asks for a ghost map but names no table of resources")
+    if not rec.condition:
+        # the ghost's initial assumption holds only with as many resources as participants: a
+        # proof with it speaks of those networks alone, which the claim must say
+        raise InternalError("the model's recovery asks for a ghost map but claims every size (no condition)")
     return _Ghost(rec.table, rec.participant[1], fs.side.index_sorts[rec.table.array])
 
 
@@ -84,11 +88,6 @@ def _need(fs: FoSystem) -> _Ghost:
     if g is None:
         raise InternalError("the model's recovery asks for no ghost map")
     return g
-
-
-def ghost_of(fs: FoSystem, c: Term, post: bool = False) -> FieldFn:
-    """``ghost(c)``: the resource the ghost map gives participant ``c`` (DHCP: an address, a client)."""
-    return FieldFn(GHOST, "", c, post, _need(fs).resource)
 
 
 def with_ghost(fs: FoSystem) -> FoSystem:
@@ -122,8 +121,7 @@ def _with_update(cmd: Command, group: Group, g: _Ghost) -> Command:
             if not isinstance(named, Term) or case.bound:
                 continue
             c = named
-            ghost_x = FieldFn(GHOST, "", x, False, g.resource)
-            swapped = fo_ite(EqT(x, c), lift(a), fo_ite(EqT(ghost_x, a), read(group, c), read(group, x)))
+            swapped = fo_ite(EqT(x, c), lift(a), fo_ite(EqT(_of(g, x), a), read(group, c), read(group, x)))
             value = fo_ite(case.cond, swapped, value)
             changed = True
     if not changed:
@@ -131,13 +129,16 @@ def _with_update(cmd: Command, group: Group, g: _Ghost) -> Command:
     return dataclasses.replace(cmd, updates=(*cmd.updates, Update(GHOST, x, value, every=True)))
 
 
+def _of(g: _Ghost, c: Term) -> FieldFn:
+    """``ghost(c)``: the resource the ghost map gives participant ``c`` (DHCP: an address, a client)."""
+    return FieldFn(GHOST, "", c, False, g.resource)
+
+
 def _injective(g: _Ghost) -> Formula:
     x, y = Var("gx", g.holder), Var("gy", g.holder)
     return quant("forall", (x, y), implies(EqT(_of(g, x), _of(g, y)), EqT(x, y)))
 
 
-def _of(g: _Ghost, c: Term) -> FieldFn:
-    return FieldFn(GHOST, "", c, False, g.resource)
 
 
 def injective(fs: FoSystem) -> Formula:
