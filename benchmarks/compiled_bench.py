@@ -184,9 +184,10 @@ def run_spin(config: str, folder: Path, states: int) -> tuple[dict[str, Any], di
         return missing, missing
     sys.path.insert(0, str(ROOT))
     from leasecheck.checker.render.promela import promela_model
+    from leasecheck.properties.dhcp import dhcp_model
 
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "model.pml").write_text(promela_model(_config(config), ("single_binding",)).text)
+    (folder / "model.pml").write_text(promela_model(dhcp_model(_config(config)), ("single_binding",)).text)
     steps = [measured(["spin", "-a", "model.pml"], folder),
              measured(["gcc", "-O2", "-DSAFETY", "-DNOREDUCE", "-DMEMLIM=16000", "-o", "pan", "pan.c"], folder)]
     if any(s[4] != 0 for s in steps):

@@ -136,11 +136,12 @@ def run_spin(job: Job, folder: Path, states: int) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     from leasecheck.checker.render.promela import promela_model
     from leasecheck.model.dhcp import Config
+    from leasecheck.properties.dhcp import dhcp_model
 
     cfg = Config(clients=job.clients, addresses=job.addresses, variant=job.variant,
                  deletes=job.deletes, losses=job.losses, reboots=job.reboots, restart=job.restart)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "model.pml").write_text(promela_model(cfg, ("single_binding",)).text)
+    (folder / "model.pml").write_text(promela_model(dhcp_model(cfg), ("single_binding",)).text)
     start = time.perf_counter()
     subprocess.run(["spin", "-a", "model.pml"], cwd=folder, check=True, capture_output=True)
     subprocess.run(["gcc", "-O2", "-DSAFETY", "-DNOREDUCE", "-DMEMLIM=16000", "-o", "pan", "pan.c"], cwd=folder,

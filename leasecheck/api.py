@@ -191,8 +191,9 @@ def describe(config: Config | None = None, *, format: str = "text") -> str:
     '# The traced model `dhcp[nt35 1x1, D=1, L=0, R=0]`'
     """
     from leasecheck.checker.render.describe import describe_model, render_description
+    from leasecheck.properties.dhcp import dhcp_model
 
-    return render_description(describe_model(Config() if config is None else config), format)
+    return render_description(describe_model(dhcp_model(Config() if config is None else config)), format)
 
 
 def conform(

@@ -195,7 +195,36 @@ def dhcp_model(cfg: Config) -> Model:
         config=cfg,
         disruption=_delete(cfg),
         family=DHCP,
+        settings=settings(cfg),
     )
+
+
+def settings(cfg: Config) -> tuple[tuple[str, str], ...]:
+    """The configuration as ``leasecheck describe`` shows it: the server policy written out, the
+    restart on or off."""
+    return (
+        ("variant", cfg.variant),
+        ("server policy", cfg.policy.spec()),
+        ("clients", str(cfg.clients)),
+        ("addresses", str(cfg.addresses)),
+        ("deletes", str(cfg.deletes)),
+        ("losses", str(cfg.losses)),
+        ("reboots", str(cfg.reboots)),
+        ("restart", "on" if cfg.restart else "off"),
+        ("client_nak", cfg.client_nak),
+        ("client_reboot", cfg.client_reboot),
+    )
+
+
+#: the picture of the reachable state graph (``leasecheck graph``) in DHCP's words: the states
+#: where a client holds its lease, the stuck region, the recovery counterexample's fair loop, and
+#: what makes a configuration smaller
+GRAPH_WORDS = {
+    "holding": "a client holds its lease",
+    "stuck": "stuck: a client can never hold again",
+    "loop": "fair loop without a lease (recovery counterexample)",
+    "smaller": "try fewer clients, addresses or deletes",
+}
 
 
 #: the lease timer events a client's recovery is counted in (RFC 2131 4.4.5)
@@ -212,4 +241,5 @@ def _delete(cfg: Config) -> Disruption:
 
 #: every DHCP configuration; ``client_reboot`` came after the first trace files of format version 2;
 #: the all-sizes prover reads its first-order side (:mod:`leasecheck.properties.dhcp_fo`)
-DHCP = ModelFamily("DHCP", Config, dhcp_model, added=("client_reboot",), first_order=DHCP_FIRST_ORDER)
+DHCP = ModelFamily("DHCP", Config, dhcp_model, added=("client_reboot",), first_order=DHCP_FIRST_ORDER,
+                   noun="the DHCP lease model")

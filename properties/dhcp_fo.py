@@ -5,7 +5,8 @@ The actions traced symbolically are :func:`leasecheck.model.dhcp.dhcp_actions`, 
 ``client`` and ``address``, with the model's own sort tables; an action body may read how the
 server and the clients behave, never the sizes nor the budgets. The invariants are
 ``single_binding`` and ``no_duplicate_address`` written with the model's predicates (``mine``,
-``holding``); recovery is ``holds(c0)`` of one arbitrary client, for networks with A >= C.
+``holding``); recovery is ``holds(c0)`` of one arbitrary client, for networks with A >= C, over
+the client's view of the lease table (a ghost map from clients to addresses states A >= C).
 
 May import: leasecheck.errors, leasecheck.model.
 """
@@ -17,8 +18,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from leasecheck.model import dhcp
+from leasecheck.model import values as V
 from leasecheck.model.dhcp import Config
-from leasecheck.properties.firstorder import FirstOrder, FirstOrderInvariant, FirstOrderRecovery
+from leasecheck.properties.firstorder import (
+    FirstOrder,
+    FirstOrderInvariant,
+    FirstOrderRecovery,
+    FirstOrderTable,
+    FirstOrderView,
+)
 
 
 def _sized(cfg: Config, sizes: Sequence[int]) -> Config:
@@ -62,13 +70,33 @@ NO_DUPLICATE_ADDRESS = FirstOrderInvariant(
     (("c1", "client"), ("c2", "client")),
     _no_duplicate)
 
+#: the lease table: each address FREE, or OFFERED or BOUND to the client its entry names
+LEASE_TABLE = FirstOrderTable("db", "client", V.FREE, (("OFFERED", V.Offered(0)), ("BOUND", V.Bound(0))))
+
+#: what one client sees of a state: its own state, error flag and messages, whether it has an
+#: address, the lease table's entry for the address it holds (addr), requests (to_srv) and is
+#: sent (to_cli), which of those are the same address, and whether some entry names it; its
+#: state and messages together are the premise of a wider learned clause
+CLIENT_VIEW = FirstOrderView(
+    own=("st", "err", "to_srv", "to_cli", "addr"),
+    carriers=(("addr", ""), ("to_srv", "addr"), ("to_cli", "addr")),
+    compared=(("to_srv", "addr"), ("to_cli", "addr"), ("to_cli", "to_srv")),
+    local=("st", "to_srv", "to_cli"),
+)
+
 RECOVERY = FirstOrderRecovery(
     "recovery",
     "for every client c0, in every weakly fair run: infinitely often st[c0] = BOUND and "
     "db[addr[c0]] = BOUND(c0) (holds(c0))",
     ("c0", "client"),
     dhcp.holds,
-    "A >= C")
+    "A >= C",
+    goal_name="holds(c0)",
+    view=CLIENT_VIEW,
+    table=LEASE_TABLE,
+    ghost=("the ghost map gives different clients different addresses",
+           "for every client d, db[ghost(d)] is FREE or an entry naming d"),
+)
 
 #: what the all-sizes prover reads of the DHCP model
 DHCP_FIRST_ORDER = FirstOrder(

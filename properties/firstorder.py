@@ -24,7 +24,9 @@ the certificate kernel finds it through the family a certificate names:
 * ``invariants``: the properties proved by an inductive invariant, each a universally
   quantified condition written with the model's own predicates, and its statement in words;
   ``recovery``: the property proved by a ranking of one arbitrary id's helpful actions, if the
-  model offers one.
+  model offers one, with what that id sees of a state (the views a level is made of), the table
+  of resources it reads, and whether a ghost map is needed (all the prover knows of the model's
+  vocabulary: the prover names no array of its own).
 
 The condition of a property is the model's code: it receives the view and one variable per
 bound name, and combines the model's predicates with ``&``, ``|``, ``~`` and ``==``.
@@ -53,16 +55,58 @@ class FirstOrderInvariant:
 
 
 @dataclass(frozen=True)
+class FirstOrderTable:
+    """A table of resources that participants hold: the array ``array`` (indexed by the resource
+    sort), whose entry is ``free`` (the value that names no one) or one of ``held`` (each with its
+    word; the number a value carries does not matter, only its constructor), a value that names
+    its holder in the field ``holder`` (DHCP: the lease table ``db``, FREE, OFFERED(c) and
+    BOUND(c), the field ``client``)."""
+
+    array: str
+    holder: str
+    free: Any
+    held: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class FirstOrderView:
+    """What the participant of a recovery proof sees of a state, for a ranking of its helpful
+    actions: each array of ``own`` (indexed by its sort) by its constructor; for each ``carriers``
+    entry (an array of its own and the field that holds a resource, "" for a bare id) the entry of
+    the :class:`FirstOrderTable` at that resource; for each pair of ``compared`` carriers, whether
+    they carry the same resource; and whether some entry of the table names the participant. Every
+    scalar is part of the view as well. ``local``: arrays of ``own`` whose constructors together
+    make the premise of a wider learned clause ("if the id's state and messages are these, then
+    ..."; DHCP: st, to_srv, to_cli), none by default."""
+
+    own: tuple[str, ...]
+    carriers: tuple[tuple[str, str], ...] = ()
+    compared: tuple[tuple[str, str], ...] = ()
+    local: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class FirstOrderRecovery:
     """Recovery of one arbitrary id ``participant`` (its name and sort) under weak fairness: in
     every fair run ``goal(view, participant)`` holds infinitely often. ``condition``: the sizes
-    for which the proof speaks (``"A >= C"``; "" for every size), ``statement``: the property in words."""
+    for which the proof speaks (``"A >= C"``; "" for every size), ``statement``: the property in
+    words, ``goal_name``: the goal in a formula's words (``"holds(c0)"``).
+
+    ``view``: what a level of the ranking is made of (see :class:`FirstOrderView`); ``table``: the
+    resources the view reads entries of. ``ghost``: for a ``condition`` that there are at least as
+    many resources as participants, the statements of the ghost map's two lemmas (a map from
+    participants to resources, injective, whose resource is free or the participant's own: the
+    first-order form of "a participant without an entry finds a free one"); empty: no ghost."""
 
     name: str
     statement: str
     participant: tuple[str, str]
     goal: Callable[[Any, Any], object]
     condition: str = ""
+    goal_name: str = "the goal"
+    view: FirstOrderView = FirstOrderView(())
+    table: FirstOrderTable | None = None
+    ghost: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ holds, as data:
   not apply here, with the reason (the system and the properties are traced on first use:
   ``trace`` and ``instances`` are the model's own tracers);
 * ``description`` (one line for a report's head), ``title`` (a short name of the
-  configuration), ``parameters`` (the configuration as name/value pairs, for JSON), and
+  configuration), ``parameters`` (the configuration as name/value pairs, for JSON),
+  ``settings`` (the same as a reader's table of texts, for ``leasecheck describe``), and
   ``narration`` (what the model's actions stand for, and which variable groups a step's list of
   changes leaves out);
 * ``config``: the configuration the model was built from: a dataclass whose fields are the
@@ -107,6 +108,9 @@ class Model:
     config: Any = None
     disruption: Disruption | None = None
     family: ModelFamily | None = None
+    #: the configuration as a reader's table, name and text (``leasecheck describe`` shows it);
+    #: empty: :attr:`parameters`, each value as text
+    settings: tuple[tuple[str, str], ...] = ()
     _traced: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     @property
@@ -183,13 +187,20 @@ class ModelFamily:
     define), and ``build``, the model of one configuration. ``added``: parameters added after
     files recording the configuration were first written; a file may leave them out, and then
     they take their defaults. ``first_order``: what the all-sizes prover reads of the model
-    (:mod:`leasecheck.properties.firstorder`), None for a model it does not prove."""
+    (:mod:`leasecheck.properties.firstorder`), None for a model it does not prove. ``noun``: what
+    the family's models are, in words ("the DHCP lease model"; empty: "the NAME model")."""
 
     name: str
     config: type
     build: Callable[[Any], Model]
     added: tuple[str, ...] = ()
     first_order: FirstOrder | None = None
+    noun: str = ""
+
+    @property
+    def called(self) -> str:
+        """The family's models in words: :attr:`noun`, or "the NAME model"."""
+        return self.noun or f"the {self.name} model"
 
     @property
     def parameters(self) -> tuple[str, ...]:

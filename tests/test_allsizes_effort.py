@@ -42,7 +42,7 @@ def machine(speed: float, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def _nt40_ghost_invariant() -> tuple[object, object]:
     ghosted = with_ghost(first_order_system(SIDE, Config(variant="nt40")))
-    return ghosted, conj(*(f for _, f in ghost_lemmas()), ghosted.invariant("single_binding"))
+    return ghosted, conj(*(f for _, f in ghost_lemmas(ghosted)), ghosted.invariant("single_binding"))
 
 
 @pytest.mark.proofs

@@ -59,7 +59,7 @@ def test_an_injective_ghost_exists_exactly_when_there_are_enough_addresses(clien
 
 def test_the_ghost_lemmas_and_single_binding_are_inductive_for_every_network() -> None:
     ghosted = with_ghost(first_order_system(SIDE, Config(variant="nt40")))
-    base = conj(*(f for _, f in ghost_lemmas()), ghosted.invariant("single_binding"))
+    base = conj(*(f for _, f in ghost_lemmas(ghosted)), ghosted.invariant("single_binding"))
     ok, why = safety.recheck(ghosted, base, [])
     assert ok, why
 
@@ -139,7 +139,7 @@ def test_the_ranking_does_not_prove_recovery_for_nt35() -> None:
     net = dataclasses.replace(cfg, clients=2, addresses=2)
     explored = explore(dhcp_system(net))
     recovery.read_views(fs, FiniteReading(first_order_system(SIDE, net), 2, 2), explored, comps, graph)
-    base = conj(*(f for _, f in ghost_lemmas()), ghosted.invariant("single_binding"))
+    base = conj(*(f for _, f in ghost_lemmas(ghosted)), ghosted.invariant("single_binding"))
     proof = recovery.prove_recovery(ghosted, base, [], graph, comps, time.monotonic() + 120)
     assert proof.verdict == "unknown"
     assert "no ranking" in proof.reason

@@ -18,7 +18,7 @@ from leasecheck.errors import UserError
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.lang import BOOL, Domain, StateView, Variable, ite
 from leasecheck.model.values import VARIANTS
-from leasecheck.properties.dhcp import PROPERTY_NAMES
+from leasecheck.properties.dhcp import PROPERTY_NAMES, dhcp_model
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_MD = ROOT / "docs" / "model.md"
@@ -68,7 +68,7 @@ def test_the_default_size_is_one_client_one_address(variant: str) -> None:
 def test_the_description_holds_every_command_of_the_traced_system() -> None:
     cfg = Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=1, restart=True)
     system = dhcp_system(cfg)
-    d = describe_model(cfg)
+    d = describe_model(dhcp_model(cfg))
     assert [a.name for a in d.actions] == [a.name for a in system.actions]
     assert [a.fair for a in d.actions] == [a.fair for a in system.actions]
     assert d.instance_count == len(system.instances)
@@ -129,7 +129,7 @@ def test_a_usage_error_is_one_line_and_exit_2(argv: list[str]) -> None:
 
 def test_the_api_gives_the_same_text_and_refuses_an_unknown_format() -> None:
     cfg = Config(variant="authoritative", clients=2, addresses=2)
-    d = describe_model(cfg)
+    d = describe_model(dhcp_model(cfg))
     assert leasecheck.describe(cfg) == render_description(d, "text")
     assert leasecheck.describe(cfg, format="markdown") == render_description(d, "markdown")
     assert "describe" in leasecheck.__all__

@@ -28,7 +28,7 @@ from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.interp import holds
 from leasecheck.model.lang import BOOL, Variable
 from leasecheck.model.values import VARIANTS
-from leasecheck.properties.dhcp import dhcp_properties
+from leasecheck.properties.dhcp import dhcp_model, dhcp_properties
 
 MISSING = [tool for tool in ("spin", "gcc") if shutil.which(tool) is None]
 needs_spin = pytest.mark.skipif(bool(MISSING), reason=f"SPIN needs the {' and '.join(MISSING)} command (Debian: spin, gcc)")
@@ -49,7 +49,7 @@ class PanRun:
 def compile_pan(cfg: Config, folder: Path) -> Path:
     """The export of ``cfg`` as ``model.pml`` in ``folder``, and SPIN's verifier for it compiled there."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "model.pml").write_text(promela_model(cfg).text)
+    (folder / "model.pml").write_text(promela_model(dhcp_model(cfg)).text)
     subprocess.run(["spin", "-a", "model.pml"], cwd=folder, check=True, capture_output=True, timeout=60)
     subprocess.run(["gcc", "-O0", "-DSAFETY", "-DNOREDUCE", "-o", "pan", "pan.c"], cwd=folder, check=True,
                    capture_output=True, timeout=60)
@@ -146,7 +146,7 @@ def test_export_writes_one_branch_per_guarded_command() -> None:
     cfg = Config(clients=2, addresses=2, variant="nt40")
     code, out, _ = run_cli("export", "--promela", "--clients", "2", "--addresses", "2", "--variant", "nt40")
     assert code == 0
-    assert out == promela_model(cfg).text
+    assert out == promela_model(dhcp_model(cfg)).text
     system = dhcp_system(cfg)
     assert out.count(":: d_step {") == len(system.commands)
     for cmd in system.commands:
@@ -158,7 +158,7 @@ def test_export_writes_one_branch_per_guarded_command() -> None:
 def test_export_out_writes_the_file_and_refuses_a_folder(tmp_path: Path) -> None:
     target = tmp_path / "model.pml"
     assert run_cli("export", "--promela", "--out", str(target)) == (0, "", f"leasecheck: wrote {target} (Promela)\n")
-    assert target.read_text() == promela_model(Config()).text
+    assert target.read_text() == promela_model(dhcp_model(Config())).text
     code, _, err = run_cli("export", "--promela", "--out", str(tmp_path))
     assert code == 2 and "it is a folder" in err
     code, _, err = run_cli("export", "--out", str(target))
@@ -171,9 +171,9 @@ def test_export_property_picks_the_claims() -> None:
     code, out, _ = run_cli("export", "--promela", "--property", "single_binding")
     assert code == 0
     assert "never single_binding {" in out and "never no_duplicate_address" not in out
-    assert promela_model(Config(), ["single_binding"]).claims == ("single_binding",)
+    assert promela_model(dhcp_model(Config()), ["single_binding"]).claims == ("single_binding",)
     with pytest.raises(UserError, match="invariants only"):
-        promela_model(Config(), ["recovery"])
+        promela_model(dhcp_model(Config()), ["recovery"])
 
 
 def test_names_are_identifiers() -> None:

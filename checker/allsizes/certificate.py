@@ -80,10 +80,12 @@ def ranking_certificate(fs: fo.FoSystem, cfg: Any, invariant: Sequence[fo.Formul
     assert fs.side.recovery is not None
     header = AllSizesHeader(cfg, False, fs.side.recovery.name, "ranking", fo.fingerprint(fs), fs.side,
                             tuple(h for h, _ in levels), family)
-    rule = ["; rule: a ranking of c0's helpful actions under weak fairness, over an inductive invariant Inv:",
+    who = fs.participant.name
+    ghost = f" The model has the ghost map ({fs.side.recovery.condition})." if fs.side.recovery.ghost else ""
+    rule = [f"; rule: a ranking of {who}'s helpful actions under weak fairness, over an inductive invariant Inv:",
             ";   outside the goal a state is in some level; level i's helpful action (the header's levels[i-1])",
-            ";   of c0 is enabled there and each of its steps goes to the goal or a lower level; no step",
-            ";   leaves levels 1..i for a higher one. The model has the ghost map (A >= C)."]
+            f";   of {who} is enabled there and each of its steps goes to the goal or a lower level; no step",
+            f";   leaves levels 1..i for a higher one.{ghost}"]
     return _text(fs, header, header.claim(), rule, invariant, [f for _, f in levels])
 
 
@@ -111,6 +113,6 @@ def _text(fs: fo.FoSystem, header: AllSizesHeader, claim: str, rule: list[str], 
         "))",
     ]
     for i, f in enumerate(levels, 1):
-        lines += [f"; level {i}: its helpful action is {header.levels[i - 1]}(c0)",
+        lines += [f"; level {i}: its helpful action is {header.levels[i - 1]}({fs.participant.name})",
                   f"(define-fun Level{i} () Bool", f"  {sexpr(f)})"]
     return "\n".join(lines) + "\n"

@@ -1,4 +1,4 @@
-"""A ghost map from clients to addresses: the first-order form of "A >= C leaves an address to offer".
+"""A ghost map from participants to resources: the first-order form of "A >= C leaves an address to offer".
 
 "There are at least as many addresses as clients, so a client with no lease-table entry finds a
 free address" is a counting argument, which first-order logic cannot state. A ghost variable
@@ -14,13 +14,17 @@ so it never blocks one: the runs of the system with the ghost are exactly the mo
 * for every client ``d``, ``db[ghost(d)]`` is FREE or an entry naming ``d``.
 
 Together they give: a client with no entry has a FREE address, ``ghost(c)``; so ``ServeDiscover(c)``
-is never silent for lack of addresses. Nothing here is a DHCP rule: the ghost reads the updates
-the model's own actions make.
+is never silent for lack of addresses. Nothing here is a DHCP rule, nor a DHCP name: the table
+(``db``, the field naming its holder, the free value), the sorts and the lemmas' statements come
+from the recovery of the model's first-order side
+(:class:`~leasecheck.properties.firstorder.FirstOrderRecovery`: its ``table`` and ``ghost``), and
+the ghost reads the updates the model's own actions make. DHCP's words above are its example.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 
 from leasecheck.checker.allsizes.fo import (
     Command,
@@ -45,43 +49,79 @@ from leasecheck.checker.allsizes.fo import (
     quant,
     read,
 )
-from leasecheck.model import values as V
+from leasecheck.errors import InternalError
+from leasecheck.properties.firstorder import FirstOrderTable
 
 GHOST = "ghost"
-_KEY = ("index", "address")
 
 
-def ghost_of(c: Term, post: bool = False) -> FieldFn:
-    """``ghost(c)``: the address the ghost map gives client ``c``."""
-    return FieldFn(GHOST, "", c, post, "address")
+@dataclass(frozen=True)
+class _Ghost:
+    """The ghost's vocabulary, read off the model's first-order side: the table, the participant's
+    sort (``holder``) and the table's index sort (``resource``)."""
+
+    table: FirstOrderTable
+    holder: str
+    resource: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return ("index", self.resource)
+
+
+def _ghost(fs: FoSystem) -> _Ghost | None:
+    """The ghost the model's recovery asks for, or None when it asks for none."""
+    rec = fs.side.recovery
+    if rec is None or not rec.ghost:
+        return None
+    if rec.table is None or rec.table.array not in fs.side.index_sorts:
+        raise InternalError("the model's recovery asks for a ghost map but names no table of resources")
+    if not rec.condition:
+        # the ghost's initial assumption holds only with as many resources as participants: a
+        # proof with it speaks of those networks alone, which the claim must say
+        raise InternalError("the model's recovery asks for a ghost map but claims every size (no condition)")
+    return _Ghost(rec.table, rec.participant[1], fs.side.index_sorts[rec.table.array])
+
+
+def _need(fs: FoSystem) -> _Ghost:
+    g = _ghost(fs)
+    if g is None:
+        raise InternalError("the model's recovery asks for no ghost map")
+    return g
 
 
 def with_ghost(fs: FoSystem) -> FoSystem:
     """``fs`` with the ghost map: one more function, an assumption on the initial state, and its
-    update in every command that writes an entry naming a client."""
-    if GHOST in fs.groups:
+    update in every command that writes an entry naming a participant; ``fs`` itself when its
+    recovery asks for no ghost."""
+    g = _ghost(fs)
+    if GHOST in fs.groups or g is None:
         return fs
-    addr = fs.groups["addr"]
-    group = Group(GHOST, "client", (_KEY,), (("", "address", "function"),), ((_KEY, ("",)),), _KEY, addr.domain)
+    # the domain of an array of the participants' that holds bare resource ids (DHCP: addr); the
+    # first-order reading never looks at it
+    like = next((h for h in fs.groups.values()
+                 if h.index == g.holder and fs.side.bare_number_sorts.get(h.name) == g.resource),
+                fs.groups[g.table.array])
+    group = Group(GHOST, g.holder, (g.key,), (("", g.resource, "function"),), ((g.key, ("",)),), g.key, like.domain)
     groups = {**fs.groups, GHOST: group}
-    commands = tuple(_with_update(cmd, group) for cmd in fs.commands)
-    return dataclasses.replace(fs, groups=groups, commands=commands, assumptions=(*fs.assumptions, injective()))
+    commands = tuple(_with_update(cmd, group, g) for cmd in fs.commands)
+    return dataclasses.replace(fs, groups=groups, commands=commands, assumptions=(*fs.assumptions, _injective(g)))
 
 
-def _with_update(cmd: Command, group: Group) -> Command:
-    x = fresh("client", "x")
+def _with_update(cmd: Command, group: Group, g: _Ghost) -> Command:
+    x = fresh(g.holder, "x")
     value = read(group, x)
     changed = False
     for u in cmd.updates:
-        if u.group != "db" or u.index is None or u.every:
+        if u.group != g.table.array or u.index is None or u.every:
             continue
         a = u.index
         for case in reversed(u.value.cases):
-            named = dict(case.pattern.fields).get("client")
+            named = dict(case.pattern.fields).get(g.table.holder)
             if not isinstance(named, Term) or case.bound:
                 continue
             c = named
-            swapped = fo_ite(EqT(x, c), lift(a), fo_ite(EqT(ghost_of(x), a), read(group, c), read(group, x)))
+            swapped = fo_ite(EqT(x, c), lift(a), fo_ite(EqT(_of(g, x), a), read(group, c), read(group, x)))
             value = fo_ite(case.cond, swapped, value)
             changed = True
     if not changed:
@@ -89,20 +129,35 @@ def _with_update(cmd: Command, group: Group) -> Command:
     return dataclasses.replace(cmd, updates=(*cmd.updates, Update(GHOST, x, value, every=True)))
 
 
-def injective() -> Formula:
-    x, y = Var("gx", "client"), Var("gy", "client")
-    return quant("forall", (x, y), implies(EqT(ghost_of(x), ghost_of(y)), EqT(x, y)))
+def _of(g: _Ghost, c: Term) -> FieldFn:
+    """``ghost(c)``: the resource the ghost map gives participant ``c`` (DHCP: an address, a client)."""
+    return FieldFn(GHOST, "", c, False, g.resource)
 
 
-def free_or_own() -> Formula:
-    """For every client d: db[ghost(d)] is FREE, or an entry naming d."""
-    d = Var("gd", "client")
-    cell = ghost_of(d)
-    free = Kind("db", cell, key_of(V.FREE)[0], False)
-    return quant("forall", (d,), disj(free, conj(neg(free), Rel("db", "client", cell, d, False))))
+def _injective(g: _Ghost) -> Formula:
+    x, y = Var("gx", g.holder), Var("gy", g.holder)
+    return quant("forall", (x, y), implies(EqT(_of(g, x), _of(g, y)), EqT(x, y)))
 
 
-def ghost_lemmas() -> list[tuple[str, Formula]]:
-    """The ghost's invariant, each part with its statement in words."""
-    return [("the ghost map gives different clients different addresses", injective()),
-            ("for every client d, db[ghost(d)] is FREE or an entry naming d", free_or_own())]
+
+
+def injective(fs: FoSystem) -> Formula:
+    """The ghost map gives different participants different resources."""
+    return _injective(_need(fs))
+
+
+def free_or_own(fs: FoSystem) -> Formula:
+    """For every participant d: the table's entry at ghost(d) is free, or an entry naming d
+    (DHCP: db[ghost(d)] is FREE or names d)."""
+    g = _need(fs)
+    d = Var("gd", g.holder)
+    cell = _of(g, d)
+    free = Kind(g.table.array, cell, key_of(g.table.free)[0], False)
+    return quant("forall", (d,), disj(free, conj(neg(free), Rel(g.table.array, g.table.holder, cell, d, False))))
+
+
+def ghost_lemmas(fs: FoSystem) -> list[tuple[str, Formula]]:
+    """The ghost's invariant, each part with its statement in words (the model's)."""
+    rec = fs.side.recovery
+    assert rec is not None and len(rec.ghost) == 2, "the model's recovery states the ghost's two lemmas"
+    return [(rec.ghost[0], injective(fs)), (rec.ghost[1], free_or_own(fs))]

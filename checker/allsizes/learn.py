@@ -23,6 +23,7 @@ from leasecheck.checker.allsizes.fo import (
     FieldFn,
     Formula,
     FoSystem,
+    Group,
     Kind,
     Rel,
     Var,
@@ -106,6 +107,16 @@ class Clause:
         return head + "if " + " and ".join(negs) + " then " + (" or ".join(poss) if poss else "false")
 
 
+def _one(sort: str | None) -> str:
+    """"an address", "a process": one id of the sort, with its article."""
+    return f"{'an' if str(sort)[:1] in 'aeiou' else 'a'} {sort}"
+
+
+def _flag(g: Group) -> bool:
+    """An array of two plain values (no id inside, no id itself): one atom says it all."""
+    return len(g.keys) == 2 and all(k[0] == "atom" for k in g.keys)
+
+
 def atoms(fs: FoSystem, shape: Shape, budgets: bool = False) -> list[Atom]:
     """The atoms over the shape's variables; with ``budgets``, also the value of each scalar (DHCP:
     each budget counter)."""
@@ -121,20 +132,20 @@ def atoms(fs: FoSystem, shape: Shape, budgets: bool = False) -> list[Atom]:
     for c in shape.clients:
         for g in clientish:
             for key in g.keys:
-                if g.name == "err" and key == ("atom", 0):
-                    continue
-                label = key_label(key).replace("·", "some address") if key[0] != "index" else "an address"
+                if _flag(g) and key == g.keys[0]:
+                    continue  # a flag's first value is the other one negated (DHCP: err = 0)
+                label = key_label(key).replace("·", f"some {second}") if key[0] != "index" else _one(second)
                 out.append(Atom(f"{g.name}[{c}] = {label}", Kind(g.name, c, key, False), ("kind", g.name, c, (key,))))
     for a in shape.addresses:
         for g in addressish:
             for key in g.keys:
-                label = key_label(key).replace("·", "some client")
+                label = key_label(key).replace("·", f"some {first}")
                 out.append(Atom(f"{g.name}[{a}] = {label}", Kind(g.name, a, key, False), ("kind", g.name, a, (key,))))
     for c in shape.clients:
         for a in shape.addresses:
             for g in clientish:
                 for n, sort, how in g.fields:
-                    if sort != "address" or how != "function":
+                    if sort != second or how != "function":
                         continue
                     for key in g.keys:
                         if n not in g.fields_of(key):
@@ -144,7 +155,7 @@ def atoms(fs: FoSystem, shape: Shape, budgets: bool = False) -> list[Atom]:
                         out.append(Atom(f"{g.name}[{c}] = {label}", f, ("carry", g.name, n, c, a, (key,))))
             for g in addressish:
                 for n, sort, how in g.fields:
-                    if sort == "client" and how == "relation":
+                    if sort == first and how == "relation":
                         out.append(Atom(f"{g.name}[{a}] names {c}", Rel(g.name, n, a, c, False), ("rel", g.name, n, a, c)))
     return out
 
@@ -244,14 +255,14 @@ def true_clauses(shape: Shape, atoms_: Sequence[Atom], bits: tuple[list[int], li
     return [Clause(shape, tuple((atoms_[i], pos) for i, pos in ids)) for ids in kept]
 
 
-#: the parts of a client's state whose kinds together make a premise of a wider clause
-LOCAL_STATE = ("st", "to_srv", "to_cli")
-
-
-def local_premises(atoms_: Sequence[Atom], client: Var) -> list[tuple[int, ...]]:
-    """Each combination of one kind of each of :data:`LOCAL_STATE` for ``client``, as atom indexes:
-    the premises of the clauses "if the client is in state X with messages Y and Z, then L"."""
-    by_group: dict[str, list[int]] = {g: [] for g in LOCAL_STATE}
+def local_premises(atoms_: Sequence[Atom], client: Var, local: Sequence[str]) -> list[tuple[int, ...]]:
+    """Each combination of one kind of each of the arrays ``local`` for ``client`` (the model's
+    first-order side names them: its recovery view's ``local``, DHCP's st, to_srv and to_cli),
+    as atom indexes: the premises of the clauses "if the client is in state X with messages Y
+    and Z, then L"; none without such arrays."""
+    if not local:
+        return []
+    by_group: dict[str, list[int]] = {g: [] for g in local}
     for n, atom in enumerate(atoms_):
         spec = atom.spec
         if spec[0] == "kind" and spec[1] in by_group and spec[2] is client:

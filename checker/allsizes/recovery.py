@@ -14,12 +14,14 @@ invariant ``Inv`` and levels ``L1 .. Lm``, each with a helpful fair action of ``
 Weak fairness per instance then makes every fair run reach ``holds(c0)`` again and again. The
 conditions are first-order queries over uninterpreted sorts, so "unsat" speaks of every network.
 
-*The view.* A level is a set of *views*: what ``c0`` can see of the state. A view gives ``c0``'s
-own state, error flag and message kinds, whether it has an address, the lease-table status
-(FREE, offered or bound to ``c0``, offered or bound to another client) of the address it holds,
-requests and is sent, which of those addresses are the same, whether some entry names ``c0``,
-and the budgets left. Each part is a partition of the states (:class:`Component`), so every state
-has exactly one view.
+*The view.* A level is a set of *views*: what ``c0`` can see of the state, as the model's
+first-order side describes it (its recovery's ``view`` and ``table``,
+:class:`~leasecheck.properties.firstorder.FirstOrderView`); this module names no array of a model.
+For DHCP a view gives ``c0``'s own state, error flag and message kinds, whether it has an address,
+the lease-table status (FREE, offered or bound to ``c0``, offered or bound to another client) of
+the address it holds, requests and is sent, which of those addresses are the same, whether some
+entry names ``c0``, and the budgets left. Each part is a partition of the states
+(:class:`Component`), so every state has exactly one view.
 
 *Finding the levels.* The explicit engine explores finite networks; each reachable state is read
 as the view of each of its clients, and each edge as a view edge labelled with the action (when
@@ -30,8 +32,9 @@ not show: its views join the graph, and the levels are computed again. The loop 
 condition is unsat (a proof), when the graph admits no ranking (the views left over are named), or
 at the deadline.
 
-The invariant is the ghost map of :mod:`.ghost` (for "a client with no entry has a free address",
-which A >= C gives), ``single_binding``, and whatever the learned clauses of :mod:`.allsizes` add.
+The invariant is what the caller gives (for DHCP: the ghost map of :mod:`.ghost`, for "a client
+with no entry has a free address", which A >= C gives, and ``single_binding``) and whatever the
+learned clauses of :mod:`.safety` add.
 """
 
 from __future__ import annotations
@@ -68,7 +71,6 @@ from leasecheck.checker.allsizes.fo_finite import FiniteReading
 from leasecheck.checker.allsizes.fo_z3 import Vocabulary, key_label
 from leasecheck.checker.allsizes.learn import Clause, clause_holds_in
 from leasecheck.checker.allsizes.safety import Shown, prove_invariant, read_structure, recheck
-from leasecheck.model import values as V
 
 #: how many learned clauses one counterexample adds to the invariant at most
 KILLERS = 1
@@ -91,35 +93,42 @@ class Component:
 
 
 def components(fs: FoSystem) -> tuple[Component, ...]:
-    """The parts of the view of ``c0``, read off the model's arrays and their constructors."""
+    """The parts of the view of the participant ``c0``, as the model's first-order side describes
+    it (:class:`~leasecheck.properties.firstorder.FirstOrderView`), read off the model's arrays and
+    their constructors."""
+    rec = fs.side.recovery
+    assert rec is not None
+    view, table = rec.view, rec.table
     c = fs.participant
     out: list[Component] = []
-    for name in ("st", "err", "to_srv", "to_cli", "addr"):
+    for name in view.own:
         g = fs.groups[name]
         out.append(Component(name, tuple((key_label(k), Kind(name, c, k, False)) for k in g.keys)))
-    carriers = {}
-    for name in ("addr", "to_srv", "to_cli"):
-        g = fs.groups[name]
-        n = "" if name == "addr" else "addr"
-        keys = [k for k in g.keys if n in g.fields_of(k)]
-        carriers[name] = (FieldFn(name, n, c, False, "address"), disj(*(Kind(name, c, k, False) for k in keys)))
-    free, offered, bound = (key_of(v)[0] for v in (V.FREE, V.Offered(0), V.Bound(0)))
-    for name, (t, has) in carriers.items():
-        names_c = Rel("db", "client", t, c, False)
-        opts = [("not carried", neg(has)), ("FREE", conj(has, Kind("db", t, free, False)))]
-        for key, word in ((offered, "OFFERED"), (bound, "BOUND")):
-            opts.append((f"{word}(c0)", conj(has, Kind("db", t, key, False), names_c)))
-            opts.append((f"{word}(another)", conj(has, Kind("db", t, key, False), neg(names_c))))
-        out.append(Component(f"db[{name}]", tuple(opts)))
-    for left, right in (("to_srv", "addr"), ("to_cli", "addr"), ("to_cli", "to_srv")):
-        (t1, h1), (t2, h2) = carriers[left], carriers[right]
-        both = conj(h1, h2)
-        out.append(Component(f"{left} = {right}", (("not both", neg(both)), ("same", conj(both, EqT(t1, t2))),
-                                                   ("different", conj(both, neg(EqT(t1, t2)))))))
-    a = Var("ea", "address")
-    entry = quant("exists", (a,), conj(disj(Kind("db", a, offered, False), Kind("db", a, bound, False)),
-                                       Rel("db", "client", a, c, False)))
-    out.append(Component("an entry names c0", (("no", neg(entry)), ("yes", entry))))
+    if table is not None and view.carriers:
+        resource = fs.side.index_sorts[table.array]
+        carriers = {}
+        for name, n in view.carriers:
+            g = fs.groups[name]
+            keys = [k for k in g.keys if n in g.fields_of(k)]
+            carriers[name] = (FieldFn(name, n, c, False, resource), disj(*(Kind(name, c, k, False) for k in keys)))
+        free = key_of(table.free)[0]
+        held = [(word, key_of(value)[0]) for word, value in table.held]
+        for name, (t, has) in carriers.items():
+            names_c = Rel(table.array, table.holder, t, c, False)
+            opts = [("not carried", neg(has)), (str(table.free), conj(has, Kind(table.array, t, free, False)))]
+            for word, key in held:
+                opts.append((f"{word}({c.name})", conj(has, Kind(table.array, t, key, False), names_c)))
+                opts.append((f"{word}(another)", conj(has, Kind(table.array, t, key, False), neg(names_c))))
+            out.append(Component(f"{table.array}[{name}]", tuple(opts)))
+        for left, right in view.compared:
+            (t1, h1), (t2, h2) = carriers[left], carriers[right]
+            both = conj(h1, h2)
+            out.append(Component(f"{left} = {right}", (("not both", neg(both)), ("same", conj(both, EqT(t1, t2))),
+                                                       ("different", conj(both, neg(EqT(t1, t2)))))))
+        a = Var("ea", resource)
+        entry = quant("exists", (a,), conj(disj(*(Kind(table.array, a, key, False) for _, key in held)),
+                                           Rel(table.array, table.holder, a, c, False)))
+        out.append(Component(f"an entry names {c.name}", (("no", neg(entry)), ("yes", entry))))
     for g in fs.groups.values():
         if g.index is None:
             out.append(Component(g.name, tuple((key_label(k), Kind(g.name, None, k, False)) for k in g.keys)))
@@ -157,7 +166,7 @@ def describe(comps: Sequence[Component], view: View) -> str:
 
 def level_data(proof: RankingProof) -> list[dict]:
     """The levels of a proof as data, lowest first: the helpful action and the views."""
-    return [{"helpful": f"{lv.helpful}(c0)", "views": [view_data(proof.components, v) for v in sorted(lv.views)]}
+    return [{"helpful": f"{lv.helpful}({proof.participant})", "views": [view_data(proof.components, v) for v in sorted(lv.views)]}
             for lv in proof.levels]
 
 
@@ -229,7 +238,7 @@ def read_views(fs: FoSystem, reading: FiniteReading, graph: Explored, comps: Seq
 
     for i in range(graph.expanded):
         S = reading.structure(graph.states[i])
-        for c in range(sizes["client"]):
+        for c in range(sizes[c0.sort]):
             v = view_of(i, c)
             labels = set()
             for e in graph.out_edges(i):
@@ -347,8 +356,9 @@ def _fragment_parts(fs: FoSystem, comps: Sequence[Component], inv: Formula) -> l
         for word, f in comp.options:
             parts.append((f"the view's {comp.name} = {word}", f))
             parts.append((f"the view's {comp.name} = {word}, negated", neg(f)))
-    parts.append(("holds(c0)", goal(fs)))
-    parts.append(("holds(c0), negated", neg(goal(fs))))
+    named = fs.side.recovery.goal_name if fs.side.recovery is not None else "the goal"
+    parts.append((named, goal(fs)))
+    parts.append((f"{named}, negated", neg(goal(fs))))
     return parts
 
 
@@ -448,7 +458,7 @@ def check_ranking(fs: FoSystem, inv: Formula, comps: Sequence[Component], levels
     return out
 
 
-def unranked_reason(comps: Sequence[Component], rest: set[View], reached: set[View]) -> str:
+def unranked_reason(comps: Sequence[Component], rest: set[View], reached: set[View], who: str = "participant") -> str:
     """Why no ranking was found, in words: the views left over that no explored network reaches
     (the invariant found does not exclude them: too weak, not a run of the model) apart from those
     that a reachable state shows (as far as one client's view tells, a fair run may stay there)."""
@@ -461,13 +471,13 @@ def unranked_reason(comps: Sequence[Component], rest: set[View], reached: set[Vi
     if seen:
         shown = "; ".join(describe(comps, v) for v in seen[:3])
         parts.append(f"{len(seen)} views of reachable states have no ranking: a fair run may stay among them as far "
-                     f"as the view of one client tells (for example {shown})")
+                     f"as the view of one {who} tells (for example {shown})")
     return "; and ".join(parts)
 
 
 def _within(clause: Clause, comps: Sequence[Component]) -> bool:
     """Whether the clause speaks only of arrays the view reads (such a clause is preferred)."""
-    seen = {c.name.split("[")[0] for c in comps} | {"db"}
+    seen = {c.name.split("[")[0] for c in comps}
     return all(atom.spec[1] in seen for atom, _ in clause.literals)
 
 
@@ -501,6 +511,8 @@ class RankingProof:
     levels: list[ViewLevel] = field(default_factory=list)
     components: tuple[Component, ...] = ()
     invariant: list[Clause] = field(default_factory=list)
+    #: the participant's name in the levels' words (DHCP: c0)
+    participant: str = "c0"
     rounds: int = 0
     queries: int = 0
     views: int = 0
@@ -522,7 +534,7 @@ def prove_recovery(fs: FoSystem, base: Formula, pool: Sequence[Clause], graph: V
     ends the run, unknown."""
     effort = effort_of(deadline)
     start = time.monotonic()
-    out = RankingProof("unknown", "", components=tuple(comps))
+    out = RankingProof("unknown", "", components=tuple(comps), participant=fs.participant.name)
 
     def finish(reason: str) -> RankingProof:
         out.reason, out.seconds = reason, time.monotonic() - start
@@ -577,7 +589,7 @@ def _rank(fs: FoSystem, base: Formula, pool: Sequence[Clause], graph: ViewGraph,
         levels, rest = rank_views(graph, actions)
         out.levels, out.views = levels, len(graph.views)
         if rest:
-            return finish(unranked_reason(comps, rest, graph.reached))
+            return finish(unranked_reason(comps, rest, graph.reached, fs.participant.sort))
         t0 = time.monotonic()
         found = check_ranking(fs, inv, comps, levels, effort, pool if strengthen > 0 else ())
         out.queries += found.queries
@@ -598,7 +610,7 @@ def _rank(fs: FoSystem, base: Formula, pool: Sequence[Clause], graph: ViewGraph,
             if not ok:
                 return finish(f"the fresh solver did not confirm the invariant: {why}")
             out.verdict = "holds"
-            return finish("an inductive invariant and a ranking of the client's helpful actions, re-checked")
+            return finish(f"an inductive invariant and a ranking of the {fs.participant.sort}'s helpful actions, re-checked")
         wanted = list(found.killers)
         for v, en, is_goal in found.new_views:
             graph.add_view(v, en, is_goal)

@@ -469,8 +469,10 @@ def learn_pool(fs: FoSystem, samples: Sequence[StateMatrix], budgets: bool = Fal
     """Every clause of the shapes above true in every sampled reachable state (with ``budgets``,
     clauses may also speak of the scalars' values: DHCP's budgets left, whether a lock is taken; with ``local``, the shape of one client and one
     address also has the clauses "if the client's state and message kinds are these, then one
-    more literal": four literals, :func:`.learn.local_premises`)."""
+    more literal": four literals, :func:`.learn.local_premises`, over the arrays the recovery's
+    view names ``local``)."""
     pool: list[Clause] = []
+    own = fs.side.recovery.view.local if fs.side.recovery is not None else ()
     for shape, width in shapes(fs):
         usable = [sm for sm in samples
                   if all(sm.reading.sizes[vs[0].sort] >= len(vs) for vs in (shape.clients, shape.addresses) if vs)]
@@ -479,7 +481,7 @@ def learn_pool(fs: FoSystem, samples: Sequence[StateMatrix], budgets: bool = Fal
         vocabulary = atoms(fs, shape, budgets)
         env_of = {id(v): i for vs in (shape.clients, shape.addresses) for i, v in enumerate(vs)}
         bits = literal_bits(vocabulary, [(sm, env_of) for sm in usable])
-        premises = local_premises(vocabulary, shape.clients[0]) if local and len(shape.vars) == 2 else []
+        premises = local_premises(vocabulary, shape.clients[0], own) if local and len(shape.vars) == 2 else []
         for clause in true_clauses(shape, vocabulary, bits, width, premises):
             used = {id(v) for lit, _ in clause.literals for v in lit.vars}
             if len(shape.vars) > 2 and len(used) < len(shape.vars):

@@ -494,10 +494,11 @@ def _claims(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from leasecheck.checker.render.promela import INVARIANTS, promela_model
+    from leasecheck.checker.render.promela import promela_model
+    from leasecheck.properties.dhcp import dhcp_model
 
     check_output_paths(args.out)
-    text = promela_model(_config(args), args.properties or INVARIANTS).text
+    text = promela_model(dhcp_model(_config(args)), args.properties).text
     if args.out is None:
         out.write(text)
         return 0
@@ -604,8 +605,9 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, process: bool) -> i
         return graph_command(_config(args), args.out, args.max_states, err, quiet=args.quiet)
     if args.command == "describe":
         from leasecheck.checker.render.describe import describe_model, render_description
+        from leasecheck.properties.dhcp import dhcp_model
 
-        out.write(render_description(describe_model(_config(args)), args.format))
+        out.write(render_description(describe_model(dhcp_model(_config(args))), args.format))
         return 0
     if args.command == "export":
         return _export(args, out, err)

@@ -171,15 +171,17 @@ def graph_command(cfg: Config, out_file: str, max_states: int, err: TextIO, *, q
     from leasecheck.checker.render.chart import ChartFileError, check_picture_path
     from leasecheck.checker.render.stategraph import (
         GraphTooLarge,
+        GraphWords,
         check_max_states,
         save_state_graph,
         state_graph_view,
     )
+    from leasecheck.properties.dhcp import GRAPH_WORDS, dhcp_model
 
     try:
         check_max_states(max_states)
         check_picture_path(Path(out_file))
-        view = state_graph_view(cfg, max_states)
+        view = state_graph_view(dhcp_model(cfg), max_states, GraphWords(**GRAPH_WORDS))
         save_state_graph(view, Path(out_file))
     except (ChartFileError, GraphTooLarge) as exc:
         raise OutputError(str(exc)) from None

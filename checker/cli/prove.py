@@ -311,7 +311,7 @@ def _prove_recovery(cfg: Config, run: ProofRun, effort: Effort, progress: Callab
         run.reason = decided
         return
     pool = safety.learn_pool(fs, samples, budgets=True, local=True)
-    lemmas = [*ghost_lemmas(), ("single_binding", ghosted.invariant("single_binding"))]
+    lemmas = [*ghost_lemmas(ghosted), ("single_binding", ghosted.invariant("single_binding"))]
     proof = recovery.prove_recovery(ghosted, conj(*(f for _, f in lemmas)), pool, graph, comps, effort,
                                    progress=progress)
     run.candidates, run.queries = len(pool), proof.queries

@@ -1,7 +1,8 @@
 """The traced model described: its configuration, variables, actions and guarded commands.
 
-:func:`describe_model` reads a traced :class:`~leasecheck.model.lang.System` (nothing else: what
-it shows is what every engine explores) into a :class:`ModelDescription`, frozen data whose
+:func:`describe_model` reads a :class:`~leasecheck.properties.model.Model`'s traced
+:class:`~leasecheck.model.lang.System` and its configuration's ``settings`` (nothing else: what
+it shows is what every engine explores, for any model) into a :class:`ModelDescription`, frozen data whose
 guards and updates are already readable text (:func:`expr_text`). :func:`render_description_text`
 lays it out for a terminal, :func:`render_description_markdown` as headings and tables to paste
 into documents. ``leasecheck describe`` prints one of the two; docs/model.md section 4 tells the
@@ -15,7 +16,6 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 from leasecheck.errors import UserError
-from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.lang import (
     BOOL,
     And,
@@ -31,8 +31,9 @@ from leasecheck.model.lang import (
     System,
     Variable,
     conjuncts,
+    render_value,
 )
-from leasecheck.model.values import render_value
+from leasecheck.properties.model import Model
 
 #: The layouts :func:`render_description` knows.
 FORMATS = ("text", "markdown")
@@ -208,7 +209,8 @@ class ActionDoc:
 
 @dataclass(frozen=True)
 class ModelDescription:
-    config: Config
+    #: the configuration as name and text, in the model's order
+    settings: tuple[tuple[str, str], ...]
     system: str
     domains: tuple[DomainDoc, ...]
     variables: tuple[VariableDoc, ...]
@@ -223,8 +225,9 @@ class ModelDescription:
         return sum(a.command_count for a in self.actions)
 
 
-def describe_system(system: System, cfg: Config) -> ModelDescription:
-    """Read a traced system into a description (``cfg`` is the configuration it was traced for)."""
+def describe_system(system: System, settings: Sequence[tuple[str, str]] = ()) -> ModelDescription:
+    """Read a traced system into a description (``settings``: the configuration it was traced
+    for, as name and text)."""
     printer = _Printer(system.variables)
     domains: dict[str, DomainDoc] = {}
     for v in system.variables:
@@ -245,33 +248,20 @@ def describe_system(system: System, cfg: Config) -> ModelDescription:
         )
         for a in system.actions
     )
-    return ModelDescription(cfg, system.name, tuple(domains.values()), variables, actions)
+    return ModelDescription(tuple(settings), system.name, tuple(domains.values()), variables, actions)
 
 
-def describe_model(cfg: Config) -> ModelDescription:
-    """The description of the DHCP system traced for ``cfg``."""
-    return describe_system(dhcp_system(cfg), cfg)
+def describe_model(model: Model) -> ModelDescription:
+    """The description of the model's traced system, with its configuration's ``settings`` (its
+    ``parameters`` as text when it gives none)."""
+    settings = model.settings or tuple((name, value_text(value)) for name, value in model.parameters)
+    return describe_system(model.system, settings)
 
 
 # ---------------------------------------------------------------------------------------------
 # Rendering
 
 _ACTORS = {"client": "client", "server": "server", "admin": "administrator", "network": "network"}
-
-
-def _parameters(cfg: Config) -> list[tuple[str, str]]:
-    return [
-        ("variant", cfg.variant),
-        ("server policy", cfg.policy.spec()),
-        ("clients", str(cfg.clients)),
-        ("addresses", str(cfg.addresses)),
-        ("deletes", str(cfg.deletes)),
-        ("losses", str(cfg.losses)),
-        ("reboots", str(cfg.reboots)),
-        ("restart", "on" if cfg.restart else "off"),
-        ("client_nak", cfg.client_nak),
-        ("client_reboot", cfg.client_reboot),
-    ]
 
 
 def _summary(d: ModelDescription) -> str:
@@ -323,7 +313,7 @@ _ACTION_HEADERS = ("action", "parameters", "actor", "fair", "instances", "comman
 def render_description_text(d: ModelDescription) -> str:
     """The description for a terminal: numbered sections, aligned tables, one command a block."""
     out = [f"leasecheck describe: the traced model {d.system}", _summary(d), ""]
-    out += ["1. Configuration", *_table(("parameter", "value"), _parameters(d.config)), ""]
+    out += ["1. Configuration", *_table(("parameter", "value"), d.settings), ""]
     domain_rows = [[x.name if i == 0 else "", part] for x in d.domains
                    for i, part in enumerate(_wrapped(", ".join(x.values), _WIDTH))]
     out += ["2. Domains", *_table(("domain", "values"), domain_rows), ""]
@@ -364,7 +354,7 @@ def render_description_markdown(d: ModelDescription) -> str:
     """The description as Markdown: a heading per section and per action, tables throughout."""
     out = [f"# The traced model {_code(d.system)}", "", _summary(d) + ".", ""]
     out += ["## 1. Configuration", "", *_md_table(("parameter", "value"),
-                                                  [[k, _code(v)] for k, v in _parameters(d.config)]), ""]
+                                                  [[k, _code(v)] for k, v in d.settings]), ""]
     out += ["## 2. Domains", "", *_md_table(("domain", "values"),
                                             [[x.name, ", ".join(_code(v) for v in x.values)] for x in d.domains]), ""]
     out += ["## 3. State variables", "",

@@ -2,19 +2,21 @@
 
 :func:`system_promela` reads a traced :class:`~leasecheck.model.lang.System` (its variables,
 initial state and guarded commands: what every engine of leasecheck explores) and writes it as
-Promela, with nothing of the DHCP rules written a second time:
+Promela, with nothing of the model's rules written a second time; :func:`promela_model` does so
+for a :class:`~leasecheck.properties.model.Model`, any model, with its invariants as never claims
+(for DHCP, ``leasecheck export --promela``):
 
 * each state variable is one global (``st[0]`` becomes ``st_0``) holding the *index* of its value
   in its domain, a ``byte`` (a ``short`` for a domain of more than 256 values); a legend at the top
   lists each domain's values by index;
-* one process, ``active proctype dhcp``, is one ``do`` loop with one branch per guarded command,
+* one process, named after the model's family (``active proctype dhcp``), is one ``do`` loop with one branch per guarded command,
   ``d_step { guard -> updates }``, so that each command is one SPIN transition and the process's
   program counter is always the loop head: SPIN's stored states are exactly the model's reachable
   states. The updates of a command all read the state before it: a variable that one update
   assigns and another reads is first copied to a ``hidden`` global (``old_...``), which is not
   part of the state vector. The loop head carries an ``end`` label, so a state where no command
   is enabled is a valid end state rather than an error;
-* each invariant (``no_duplicate_address``, ``single_binding``) is a never claim named after the
+* each invariant (DHCP's ``no_duplicate_address``, ``single_binding``) is a never claim named after the
   property, ``never NAME { do :: assert(good) od }``: it moves in step with the process and asserts
   the invariant in every reachable state, and it has one state of its own, so the stored states do
   not change either. ``pan -N NAME`` picks one claim.
@@ -35,7 +37,6 @@ from dataclasses import dataclass
 
 from leasecheck.checker.render.describe import value_text
 from leasecheck.errors import InternalError, quoted
-from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.lang import (
     BOOL,
     And,
@@ -52,14 +53,11 @@ from leasecheck.model.lang import (
     Variable,
     reads,
 )
-from leasecheck.properties.dhcp import PROPERTIES, PropertyError, dhcp_properties
-from leasecheck.properties.spec import Invariant
+from leasecheck.properties.model import Model
+from leasecheck.properties.spec import Invariant, PropertyError
 
-#: The invariants of the DHCP model, which the export carries as never claims.
-INVARIANTS = tuple(p.name for p in PROPERTIES if p.kind == "invariant")
-
-#: The name of the one process.
-PROCESS = "dhcp"
+#: The name of the one process of a model without a family (else the family's name).
+PROCESS = "model"
 
 #: Words a variable may not be called: Promela's keywords and predefined names, the operators of its
 #: ltl formulas, and C keywords (pan.c holds each variable as a C field).
@@ -73,7 +71,7 @@ _KEYWORDS = frozenset((
     "until", "weakuntil", "stronguntil", "implies", "equivalent", "U", "V", "W", "X", "R",
     "auto", "case", "char", "const", "continue", "default", "double", "enum", "extern", "float", "for",
     "long", "register", "return", "signed", "sizeof", "static", "struct", "switch", "union", "void",
-    "volatile", "while", "now", "dhcp",
+    "volatile", "while", "now",
 ))
 
 
@@ -88,12 +86,13 @@ class PromelaModel:
     claims: tuple[str, ...]
 
 
-def promela_names(variables: Sequence[Variable]) -> tuple[str, ...]:
-    """Each variable's Promela identifier: ``st[0]`` -> ``st_0``; unique, never a keyword."""
+def promela_names(variables: Sequence[Variable], process: str = PROCESS) -> tuple[str, ...]:
+    """Each variable's Promela identifier: ``st[0]`` -> ``st_0``; unique, never a keyword nor the
+    process's name."""
     out: list[str] = []
     for v in variables:
         name = re.sub(r"[^A-Za-z0-9_]+", "_", v.name).strip("_") or "v"
-        if name[0].isdigit() or name in _KEYWORDS or name.startswith("old_"):
+        if name[0].isdigit() or name in _KEYWORDS or name == process or name.startswith("old_"):
             name = "v_" + name
         out.append(name)
     if len(set(out)) != len(out):
@@ -208,9 +207,11 @@ def _command(cmd: GuardedCommand, names: Sequence[str]) -> list[str]:
     return [*out, "     }"]
 
 
-def system_promela(system: System, invariants: Sequence[Invariant] = (), header: Sequence[str] = ()) -> PromelaModel:
-    """The traced ``system`` as Promela, each of ``invariants`` a never claim asserting it."""
-    names = promela_names(system.variables)
+def system_promela(system: System, invariants: Sequence[Invariant] = (), header: Sequence[str] = (),
+                   process: str = PROCESS) -> PromelaModel:
+    """The traced ``system`` as Promela, one process named ``process``, each of ``invariants`` a
+    never claim asserting it."""
+    names = promela_names(system.variables, process)
     out = ["/*", *(f"   {line}".rstrip() for line in header), "*/", "", *_legend(system, names), ""]
     out.append("/* The state: one global per state variable of the model, at its initial value. */")
     for v, name, init in zip(system.variables, names, system.initial, strict=True):
@@ -222,7 +223,7 @@ def system_promela(system: System, invariants: Sequence[Invariant] = (), header:
         out += [f"hidden {_type(len(system.variables[var].domain))} old_{names[var]};" for var in saved]
     out += ["", f"/* The model's {len(system.commands)} guarded commands, each one transition (d_step). A state where",
             "   none is enabled is a valid end state (the label end). */",
-            f"active proctype {PROCESS}() {{", "end:", "  do"]
+            f"active proctype {process}() {{", "end:", "  do"]
     for cmd in system.commands:
         out += _command(cmd, names)
     out += ["  od", "}"]
@@ -233,20 +234,37 @@ def system_promela(system: System, invariants: Sequence[Invariant] = (), header:
     return PromelaModel("\n".join(out) + "\n", names, tuple(inv.name for inv in invariants))
 
 
-def promela_model(cfg: Config, properties: Sequence[str] = INVARIANTS) -> PromelaModel:
-    """The DHCP system traced for ``cfg`` as Promela, with the named invariants as never claims."""
-    wrong = [name for name in properties if name not in INVARIANTS]
+def invariants_of(model: Model) -> tuple[str, ...]:
+    """The model's invariants that apply to its configuration: what the export can carry."""
+    refused = dict(model.refused)
+    return tuple(p.name for p in model.catalogue if p.kind == "invariant" and p.name not in refused)
+
+
+def process_name(model: Model) -> str:
+    """The one process's name: the model's family's, as a Promela identifier (DHCP: ``dhcp``)."""
+    if model.family is None:
+        return PROCESS
+    name = re.sub(r"[^a-z0-9_]+", "_", model.family.name.lower()).strip("_")
+    return name if name and not name[0].isdigit() and name not in _KEYWORDS else PROCESS
+
+
+def promela_model(model: Model, properties: Sequence[str] | None = None) -> PromelaModel:
+    """The model's traced system as Promela, with the named invariants (default: every one,
+    :func:`invariants_of`) as never claims."""
+    offered = invariants_of(model)
+    properties = tuple(properties or offered)
+    wrong = [name for name in properties if name not in offered]
     if wrong:
-        raise PropertyError(f"the Promela export carries invariants only ({', '.join(INVARIANTS)}), "
+        raise PropertyError(f"the Promela export carries invariants only ({', '.join(offered)}), "
                             f"not {', '.join(map(quoted, wrong))}")
-    system = dhcp_system(cfg)
-    invariants = [p for p in dhcp_properties(system, cfg, properties) if isinstance(p, Invariant)]
+    invariants = [p for p in model.select(properties) if isinstance(p, Invariant)]
+    called = model.family.called if model.family is not None else "the model"
     header = [
-        f"leasecheck export --promela: the DHCP lease model, {cfg.describe()}.",
+        f"leasecheck export --promela: {called}, {model.title}.",
         "Generated from the traced model: the guarded commands every leasecheck engine explores.",
         "Check an invariant with SPIN (docs/promela.md):",
         "  spin -a model.pml",
         "  gcc -O2 -DSAFETY -DNOREDUCE -o pan pan.c",
         f"  ./pan -m1000000 -N {invariants[0].name if invariants else 'NAME'}",
     ]
-    return system_promela(system, invariants, header)
+    return system_promela(model.system, invariants, header, process_name(model))

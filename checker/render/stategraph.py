@@ -1,9 +1,12 @@
 """Pictures of the reachable state graph of a small configuration, drawn with networkx.
 
-:func:`state_graph_view` explores a configuration and marks, as data, the states where some client
-holds a lease, the stuck region (states from which some client can never reach ``holds`` again)
-and the loop of the ``recovery`` counterexample, if there is one. :func:`save_state_graph` draws
-it: a graphviz layout when pygraphviz or pydot is installed, a networkx layout otherwise.
+:func:`state_graph_view` explores a model's configuration and marks, as data, the states where
+the goal of its recovery property holds for some id (DHCP: a client holds a lease), the stuck
+region (states from which some id can never reach its goal again) and the loop of the property's
+counterexample, if there is one. The recovery property is the one the model's disruption names
+(DHCP: ``recovery``), and the picture's words (:class:`GraphWords`) are the caller's, plain ones
+made of the property's own wording otherwise. :func:`save_state_graph` draws it: a graphviz
+layout when pygraphviz or pydot is installed, a networkx layout otherwise.
 """
 
 from __future__ import annotations
@@ -16,9 +19,8 @@ from leasecheck.checker.explicit.analysis import GraphAnalysis
 from leasecheck.checker.explicit.decide import decide
 from leasecheck.checker.explicit.explore import Limits, explore
 from leasecheck.errors import UserError, quoted
-from leasecheck.model.dhcp import Config, dhcp_system
-from leasecheck.properties.dhcp import dhcp_properties
-from leasecheck.properties.spec import Recovery
+from leasecheck.properties.model import Model
+from leasecheck.properties.spec import PropertyError, Recovery
 
 #: the largest graph that is still readable as a picture: the default of ``--max-states``
 MAX_DRAWN_STATES = 600
@@ -32,12 +34,45 @@ class GraphTooLarge(UserError):
 
 
 @dataclass(frozen=True)
+class GraphWords:
+    """The picture's words: the legend of the states where the goal holds for some id, of the
+    stuck region and of the counterexample's fair loop, and how to make a configuration smaller
+    (said when it has too many states to draw)."""
+
+    holding: str
+    stuck: str
+    loop: str
+    smaller: str = "try a smaller configuration"
+
+
+def plain_words(model: Model, prop: str) -> GraphWords:
+    """Words made of the property's own wording (:class:`~leasecheck.properties.spec.GoalWords`)."""
+    words = model.select([prop])[0].words
+    return GraphWords(f"{words.held} (for some id)", f"stuck: some id can never {words.get} again",
+                      f"fair loop {words.without} ({prop} counterexample)")
+
+
+def recovery_property(model: Model) -> str:
+    """The recovery property a picture marks: the one the model's disruption names, or else the
+    first liveness property of its catalogue that applies."""
+    if model.disruption is not None:
+        return model.disruption.goal
+    refused = dict(model.refused)
+    for info in model.catalogue:
+        if info.kind == "liveness" and info.name not in refused:
+            return info.name
+    raise PropertyError(f"{model.title} has no recovery property to mark in a picture")
+
+
+@dataclass(frozen=True)
 class StateGraphView:
-    config: Config
+    #: the configuration's short name (the picture's title)
+    title: str
+    words: GraphWords
     states: int
     edges: tuple[tuple[int, int, str], ...]  # (from, to, action instance)
-    holding: frozenset[int]  # some client holds a lease its server agrees with
-    stuck: frozenset[int]  # some client can never reach holds again
+    holding: frozenset[int]  # the goal holds for some id (DHCP: a client holds a lease its server agrees with)
+    stuck: frozenset[int]  # some id can never reach its goal again
     loop: tuple[tuple[int, int], ...]  # edges of the recovery counterexample's fair loop
 
     @property
@@ -53,27 +88,31 @@ def check_max_states(max_states: object) -> None:
                             f"nothing readable; use leasecheck check for larger configurations")
 
 
-def state_graph_view(cfg: Config, max_states: int = MAX_DRAWN_STATES) -> StateGraphView:
-    """Explore ``cfg`` completely (at most ``max_states`` states, itself at most
-    :data:`MAX_GRAPH_STATES`) and mark its regions."""
+def state_graph_view(model: Model, max_states: int = MAX_DRAWN_STATES, words: GraphWords | None = None) -> StateGraphView:
+    """Explore ``model`` completely (at most ``max_states`` states, itself at most
+    :data:`MAX_GRAPH_STATES`) and mark its regions, by its recovery property
+    (:func:`recovery_property`); ``words``: the picture's (default: :func:`plain_words`)."""
     check_max_states(max_states)
-    system = dhcp_system(cfg)
+    prop = recovery_property(model)
+    system = model.system
     graph = explore(system, Limits(max_states=max_states + 1))
     if not graph.complete or len(graph.states) > max_states:
-        raise GraphTooLarge(f"{cfg.describe()} has more than {max_states} reachable states: too many to draw; "
-                            f"try fewer clients, addresses or deletes")
+        raise GraphTooLarge(f"{model.title} has more than {max_states} reachable states: too many to draw; "
+                            f"{(words or GraphWords('', '', '')).smaller}")
+    words = words or plain_words(model, prop)
     an = GraphAnalysis(graph)
     n = len(graph.states)
     holding: set[int] = set()
     stuck: set[int] = set()
     loop: list[tuple[int, int]] = []
-    for prop in dhcp_properties(system, cfg, ["recovery"]):
-        assert isinstance(prop, Recovery)
-        goal = an.mask(prop.goal)
+    for p in model.select([prop]):
+        if not isinstance(p, Recovery):
+            raise PropertyError(f"{prop} is not a recovery property: a picture marks a recovery's goal")
+        goal = an.mask(p.goal)
         holding |= {i for i in range(n) if goal[i]}
         reach = an.backward(i for i in range(n) if goal[i])
         stuck |= {i for i in range(n) if not reach[i]}
-        result = decide(an, prop)
+        result = decide(an, p)
         trace = result.trace
         if not loop and trace is not None and trace.loop_start is not None:
             index = {s: i for i, s in enumerate(graph.states)}
@@ -83,7 +122,7 @@ def state_graph_view(cfg: Config, max_states: int = MAX_DRAWN_STATES) -> StateGr
     edges = tuple(
         (u, graph.dst[e], names[graph.cmd[e]]) for u in range(graph.expanded) for e in graph.out_edges(u)
     )
-    return StateGraphView(cfg, n, edges, frozenset(holding), frozenset(stuck), tuple(loop))
+    return StateGraphView(model.title, words, n, edges, frozenset(holding), frozenset(stuck), tuple(loop))
 
 
 def _layout(g: Any) -> dict[Any, Any]:
@@ -138,13 +177,13 @@ def draw_state_graph(view: StateGraphView) -> Any:
                            edgecolors="black", linewidths=2.0)
     handles = [
         Line2D([], [], marker="o", ls="", mfc="white", mec="black", mew=2, label="initial state"),
-        Line2D([], [], marker="o", ls="", color="#2ca02c", label="a client holds its lease"),
-        Line2D([], [], marker="o", ls="", color="#d62728", label="stuck: a client can never hold again"),
+        Line2D([], [], marker="o", ls="", color="#2ca02c", label=view.words.holding),
+        Line2D([], [], marker="o", ls="", color="#d62728", label=view.words.stuck),
         Line2D([], [], marker="o", ls="", color="#9ecae1", label="other states"),
-        Line2D([], [], color="#ff7f0e", lw=2.6, label="fair loop without a lease (recovery counterexample)"),
+        Line2D([], [], color="#ff7f0e", lw=2.6, label=view.words.loop),
     ]
     ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=True)
-    ax.set_title(f"{view.config.describe()}: {view.states} reachable states, {len(view.edges)} transitions, "
+    ax.set_title(f"{view.title}: {view.states} reachable states, {len(view.edges)} transitions, "
                  f"{len(view.stuck)} stuck", fontsize=10)
     fig.tight_layout()
     return fig
