@@ -417,6 +417,19 @@ def test_the_front_door_and_the_z3_engine_take_the_lock_too() -> None:
         run_check(lock_model(2), CheckOptions(("recovery",)))
 
 
+@pytest.mark.parametrize("processes", [2, 3])
+def test_every_explorer_takes_the_lock_and_decides_as_the_others(processes: int) -> None:
+    """The compiled explorer, generated from the lock's guarded commands as from DHCP's, decides
+    every property as the scalar and the vector explorers, and reduces by the lock's own sort."""
+    model = lock_model(processes)
+    scalar, vector, compiled = (verdicts(model, explorer=e) for e in ("scalar", "vector", "compiled"))
+    assert scalar == vector == compiled
+    assert compiled[("starvation_free", 0)] is Verdict.VIOLATED and compiled[("mutual_exclusion", None)] is Verdict.HOLDS
+    reduced, _ = explicit_report(model, explorer="compiled", symmetry=True)
+    assert {(r.property, r.client): r.verdict for r in reduced.results} == {
+        key: verdict for key, verdict in compiled.items() if key[1] in (None, 0)}
+
+
 def test_a_model_is_compared_with_itself_verdict_by_verdict() -> None:
     first, _ = explicit_report(lock_model(2), explorer="scalar")
     second, _ = explicit_report(lock_model(2), explorer="vector")
