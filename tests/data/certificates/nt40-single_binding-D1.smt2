@@ -3,7 +3,7 @@
 ; rule: an inductive invariant Inv: it holds initially, every step of the first-order model keeps it
 ;   (and the state well formed), it implies the property and each first() of the model has one choice.
 ; Check it with: leasecheck certificate check FILE (the checker traces the model again and writes
-;   every obligation itself; this file supplies only the definition of Inv).
+;   every obligation itself; this file supplies only the proof's definitions).
 (set-info :leasecheck-certificate |{"format": 2, "kind": "all-sizes", "config": {"variant": "nt40", "deletes": 1, "losses": 0, "reboots": 0, "restart": false, "client_nak": "obey", "client_reboot": "keep-on-silence"}, "any_budget": false, "property": "single_binding", "rule": "invariant", "model": "sha256:2aa44781f6d9142dd64a59dbe7e40d29b49845e0004d436f2bd1c180b7a4cdc3"}|)
 (set-info :smt-lib-version 2.6)
 (set-logic ALL)
