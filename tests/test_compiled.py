@@ -233,6 +233,15 @@ def test_an_exploration_the_deadline_stopped_is_not_analysed_after_it(monkeypatc
     assert "300 states explored" in report.results[0].reason
 
 
+def test_a_model_of_more_commands_than_an_edge_numbers_is_left_to_the_vector_explorer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edge's command is kept in 16 bits by the generated search: a model of more commands is
+    not generated (the engine explores with the vector explorer and says why)."""
+    monkeypatch.setattr(codegen, "MAX_COMMANDS", 3)
+    with pytest.raises(compiled.CompilerUnavailable, match=r"commands, more than the 3 the generated search numbers"):
+        compiled.build(dhcp_system(Config(clients=1, addresses=1, variant="nt35")))
+
+
 def test_without_cffi_the_explorer_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "cffi", None)  # import cffi now raises ImportError
     with pytest.raises(compiled.CompilerUnavailable, match=r"cffi is not installed: pip install 'leasecheck\[compiled\]'"):
