@@ -284,15 +284,13 @@ class _Taker:
         setattr(self.g, field, self.ffi.NULL)
         return out
 
-    def widened(self, field: str, n: int, chunk: int = 1 << 24) -> array:
-        """A uint16 array of the search as int32, copied a chunk at a time (never whole twice)."""
-        out = array("i")
+    def widened(self, field: str, n: int) -> array:
+        """A uint16 array of the search as int32: one pass into the graph's own array (the
+        16-bit one and the 32-bit one side by side, never the 32-bit one twice)."""
+        out = array("i", [0]) * n
         pointer = getattr(self.g, field)
         if n:
-            data = np.frombuffer(self.ffi.buffer(pointer, n * 2), dtype=np.uint16)
-            for at in range(0, n, chunk):
-                out.frombytes(data[at:at + chunk].astype(np.int32).tobytes())
-            del data
+            np.frombuffer(out, dtype=np.int32)[:] = np.frombuffer(self.ffi.buffer(pointer, n * 2), dtype=np.uint16)
         self.lib.lc_drop(pointer)
         setattr(self.g, field, self.ffi.NULL)
         return out
