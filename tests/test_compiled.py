@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leasecheck import Config, check
+from leasecheck.checker.budget import DEADLINE, Budget
 from leasecheck.checker.cli.main import main
 from leasecheck.checker.explicit import ccanon, codegen, compiled, reduced
 from leasecheck.checker.explicit.compile import compile_successors
@@ -30,11 +31,13 @@ from leasecheck.checker.explicit.explore import Limits, StateGraph, explore
 from leasecheck.checker.explicit.pack import layout, pack, unpack
 from leasecheck.checker.explicit.vexplore import explore_vector
 from leasecheck.checker.render.jsondoc import run_json
+from leasecheck.checker.results import Method
 from leasecheck.checker.symmetry import Symmetry
 from leasecheck.errors import InternalError
 from leasecheck.model.dhcp import dhcp_system
 from leasecheck.model.lang import Const, System
-from leasecheck.properties.dhcp import PROPERTY_NAMES, dhcp_properties
+from leasecheck.properties.dhcp import PROPERTY_NAMES, dhcp_model, dhcp_properties
+from leasecheck.properties.spec import Verdict
 
 CAN_BUILD = compiled.compiler() is not None and importlib.util.find_spec("cffi") is not None
 needs_compiler = pytest.mark.skipif(not CAN_BUILD, reason="no C compiler or no cffi here")
@@ -203,6 +206,40 @@ def test_a_spent_budget_or_a_past_deadline_stops_the_compiled_explorer_with_the_
     late = compiled.explore_compiled(system, Limits(timeout=0))
     assert not late.complete and late.stop_reason == explore_vector(system, Limits(timeout=0)).stop_reason == "timeout after 0 s"
     assert (len(late.states), late.expanded, late.transitions) == (1, 0, 0)
+
+
+@needs_compiler
+def test_an_exploration_the_deadline_stopped_is_not_analysed_after_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deadline passes as the reduced exploration ends: every verdict is unknown at once, for
+    the run's time limit, and the partial quotient is not analysed (at 6x6 that took a minute)."""
+    real = compiled.explore_compiled
+    budget = Budget.start(3600.0)
+
+    def explored_as_the_deadline_passes(system: System, limits: Limits, progress: object = None, **kw: object) -> StateGraph:
+        graph = real(system, dataclasses.replace(limits, max_states=300), None, **kw)  # type: ignore[arg-type]
+        budget.cancel.cancel(DEADLINE)
+        return graph
+
+    def analysed(*args: object) -> None:
+        raise AssertionError("the partial graph was analysed after the deadline")
+
+    monkeypatch.setattr(compiled, "explore_compiled", explored_as_the_deadline_passes)
+    monkeypatch.setattr(reduced, "decide_reduced", analysed)
+    model = dhcp_model(Config(clients=3, addresses=3, variant="nt40"))
+    report, graph = explicit_report(model, ["recovery"], Limits(budget=budget), explorer="compiled", symmetry=True)
+    assert graph is not None and len(graph.states) == 300 and not report.stats.complete
+    assert [(r.verdict, r.method) for r in report.results] == [(Verdict.UNKNOWN, Method.LIMIT)]
+    assert "stopped by the run's time limit (timeout after 3600 s)" in report.results[0].reason
+    assert "300 states explored" in report.results[0].reason
+
+
+def test_a_model_of_more_commands_than_an_edge_numbers_is_left_to_the_vector_explorer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edge's command is kept in 16 bits by the generated search: a model of more commands is
+    not generated (the engine explores with the vector explorer and says why)."""
+    monkeypatch.setattr(codegen, "MAX_COMMANDS", 3)
+    with pytest.raises(compiled.CompilerUnavailable, match=r"commands, more than the 3 the generated search numbers"):
+        compiled.build(dhcp_system(Config(clients=1, addresses=1, variant="nt35")))
 
 
 def test_without_cffi_the_explorer_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -440,6 +477,23 @@ def test_on_random_runs_the_pruned_canonical_form_is_the_smallest_over_every_ren
     assert np.array_equal(ours, pack(lay, sym.canonical(np.asarray(states, dtype=np.int64))))
     again, _ = _pruned_and_every(system, sym, unpack(lay, ours).tolist())[::2]
     assert np.array_equal(again, ours)  # a representative is its own
+    assert len({tuple(k) for k in ours.tolist()}) < len({tuple(s) for s in states})
+
+
+@needs_compiler
+@pytest.mark.sweep  # tens of seconds: trying every renaming of six or seven addresses
+@pytest.mark.parametrize("cfg,runs", [(Config(clients=6, addresses=6, variant="nt40"), 40),
+                                      (Config(clients=2, addresses=7, variant="nt40"), 5)],
+                         ids=["6x6", "2x7"])
+def test_on_random_runs_with_many_addresses_the_pruned_form_is_the_smallest(cfg: Config, runs: int) -> None:
+    """The partition's cells kept as 4-bit starts, one per address, in one word: with six and
+    seven addresses too, the pruned form is the smallest over every renaming."""
+    system = dhcp_system(cfg)
+    sym = Symmetry(system, (0,))
+    states = _runs(system, random.Random(67), runs, 150)
+    ours, every, fell = _pruned_and_every(system, sym, states)
+    assert fell == 0 and len(states) > 200
+    assert np.array_equal(ours, every)
     assert len({tuple(k) for k in ours.tolist()}) < len({tuple(s) for s in states})
 
 

@@ -144,6 +144,7 @@ def _read(sym: Symmetry, lay: Layout, base: list, renamed: list) -> list[str]:
         out.append(f"    s->base[{c}] = {' | '.join(parts)};")
         for i, f in enumerate(renamed):
             out.append(f"    s->ren[{c}][{i}] = (uint16_t){_get(lay, f.variables[c])};")
+            out.append(f"    s->named[{c}][{i}] = (int8_t)s_ren_named[{i}][s->ren[{c}][{i}]];")
     for t, slot in enumerate(sym.slots):
         size = len(sym.system.variables[slot.variables[0]].domain)
         owner = [-1] * size
@@ -197,6 +198,7 @@ _TYPES = r"""
 typedef struct {
     uint64_t base[SC];          /* the fields no renaming changes, in place */
     uint16_t ren[SC][SNR + 1];  /* the renamed fields' value indexes, most significant first */
+    int8_t named[SC][SNR + 1];  /* the enumerated id each names (-1: none) */
     uint32_t set[SC][ST + 1];   /* per slot, the enumerated ids whose variable names the client */
     uint32_t plain;             /* clients with no set: their keys differ by their own fields only */
 } lc_sym_in;
@@ -258,58 +260,73 @@ static void lc_canon_full_one(const uint64_t *in, uint64_t *out) {
     lc_sym_decode(best, in, out);
 }
 
-/* an ordered partition of the enumerated ids: ord[] lists them, cell boundaries in cut (bit i:
-   a cell starts at i); with the clients placed so far */
+/* an ordered partition of the enumerated ids, with the clients placed so far. A cell is a set of
+   ids sent to consecutive positions; the partition is held as each id's cell start (4 bits an
+   id, id a at bits 4a..4a+3: SA <= 16), the ids of one cell sharing their start. The order of
+   the ids within a cell is not kept: a client's key once refined (lc_refine) depends on the
+   cells alone (its sets are unions of whole cells, each id it names a cell of its own), so two
+   branches with the same cells and the same clients placed have the same continuations and
+   are one branch. */
 typedef struct {
-    uint8_t ord[SA + 1];
-    uint32_t cut;
+    uint64_t r;
     uint32_t used;
 } lc_branch;
 
-/* ids in m go first within each cell, keeping their order (split cells) */
-static void lc_split(lc_branch *b, uint32_t m) {
-    if (!m) return;
-    uint8_t tmp[SA + 1];
-    int s = 0;
-    while (s < SA) {
-        int e = s + 1;
-        while (e < SA && !((b->cut >> e) & 1u)) e++;
-        int n = 0;
-        for (int i = s; i < e; i++) if ((m >> b->ord[i]) & 1u) tmp[n++] = b->ord[i];
-        int in = n;
-        for (int i = s; i < e; i++) if (!((m >> b->ord[i]) & 1u)) tmp[n++] = b->ord[i];
-        if (in > 0 && in < e - s) {
-            memcpy(b->ord + s, tmp, (size_t)(e - s));
-            b->cut |= 1u << (s + in);
-        }
-        s = e;
+#define LC_NIB(x, i) ((unsigned)(((x) >> (4 * (i))) & 15u))
+#define LC_ALL ((uint32_t)((1ULL << SA) - 1u))
+
+/* the nibbles of ids 0..SA-1, and their low bits */
+static const uint64_t lc_nibs = (SA >= 16) ? ~0ULL : ((1ULL << (4 * SA)) - 1u);
+#define LC_ONES (0x1111111111111111ULL & lc_nibs)
+
+/* within every cell the ids in m go first (the cell splits in two when both parts have ids):
+   an id outside m moves on by the count of m's ids in its cell. *bits: the positions of m's ids
+   (the first positions of every cell m meets, as many as it has there). A count reaches 16
+   only when m is every id of a 16-id cell, that is m is every id: then nothing moves. */
+static inline uint64_t lc_split(uint64_t r, uint32_t m, uint32_t *bits) {
+    if (m == LC_ALL) { *bits = LC_ALL; return r; }
+    uint64_t cnt = 0;  /* per cell start, how many of m's ids the cell holds */
+    for (uint32_t x = m; x; x &= x - 1) cnt += 1ULL << (4 * LC_NIB(r, __builtin_ctz(x)));
+    uint32_t occ = 0;
+    for (uint32_t x = m; x; x &= x - 1) {
+        unsigned p = LC_NIB(r, __builtin_ctz(x));
+        occ |= ((1u << LC_NIB(cnt, p)) - 1u) << p;
     }
+    for (uint32_t x = LC_ALL & ~m; x; x &= x - 1) {
+        int a = __builtin_ctz(x);
+        r += (uint64_t)LC_NIB(cnt, LC_NIB(r, a)) << (4 * a);
+    }
+    *bits = occ;
+    return r;
 }
 
-/* id a first in its cell, alone */
-static void lc_single(lc_branch *b, int a) {
-    int i = 0;
-    while (b->ord[i] != a) i++;
-    int s = i;
-    while (!((b->cut >> s) & 1u)) s--;
-    int e = i + 1;
-    while (e < SA && !((b->cut >> e) & 1u)) e++;
-    if (e - s <= 1) return;
-    for (int j = i; j > s; j--) b->ord[j] = b->ord[j - 1];
-    b->ord[s] = (uint8_t)a;
-    b->cut |= 1u << (s + 1);
+/* id a first in its cell, alone: the other ids of its cell move on by one (their nibbles found
+   equal to a's start all at once: a nibble of r ^ start*ONES is zero exactly there) */
+static inline uint64_t lc_single(uint64_t r, int a) {
+    uint64_t t = r ^ (LC_ONES * LC_NIB(r, a));
+    const uint64_t low3 = 0x7777777777777777ULL;
+    uint64_t zero = ~(((t & low3) + low3) | t) & 0x8888888888888888ULL;  /* high bit of each zero nibble */
+    return r + ((zero >> 3) & LC_ONES & ~(0xFULL << (4 * a)));
 }
 
-/* the smallest key of client c over b's renamings; b narrowed to those that reach it */
+/* the smallest key of client c over b's renamings; b narrowed to those that reach it: its sets
+   first (most significant first), each splitting the cells, then each id its renamed fields
+   name (most significant first) alone in its cell, at the first position of the cell */
 static uint64_t lc_refine(const lc_sym_in *s, lc_branch *b, int c) {
-    for (int t = ST - 1; t >= 0; t--) lc_split(b, s->set[c][t]);
-    for (int f = 0; f < SNR; f++) {
-        int a = s_ren_named[f][s->ren[c][f]];
-        if (a >= 0) lc_single(b, a);
+    uint64_t k = s->base[c], r = b->r;
+    for (int t = ST - 1; t >= 0; t--) {
+        uint32_t m = s->set[c][t], bits = 0;
+        if (m) r = lc_split(r, m, &bits);
+        k |= (uint64_t)bits << (SSETS + SA * t);
     }
-    uint8_t pi[SA + 1];
-    for (int i = 0; i < SA; i++) pi[b->ord[i]] = (uint8_t)i;
-    return lc_sym_key(s, c, pi);
+    for (int f = 0; f < SNR; f++) {
+        int a = s->named[c][f];
+        unsigned p = 0;
+        if (a >= 0) { r = lc_single(r, a); p = LC_NIB(r, a); }
+        k |= (uint64_t)s_ren_new[f][s->ren[c][f]][p] << s_ren_shift[f];
+    }
+    b->r = r;
+    return k;
 }
 
 /* the number of bits set in m (in line: without a CPU option, the compiler's own is a call) */
@@ -338,7 +355,7 @@ static uint64_t lc_bound(const lc_sym_in *s, int c) {
 }
 
 static int lc_same_branch(const lc_branch *x, const lc_branch *y) {
-    return x->cut == y->cut && x->used == y->used && memcmp(x->ord, y->ord, SA) == 0;
+    return x->r == y->r && x->used == y->used;
 }
 
 /* the representative of one packed state: 0, or 1 when the branches overflowed and every
@@ -348,8 +365,7 @@ static int lc_canon_one(const uint64_t *in, uint64_t *out) {
     lc_sym_read(in, &s);
     static lc_branch bufs[2][SMAXB];  /* the search is single-threaded */
     lc_branch *cur = bufs[0], *nxt = bufs[1];
-    for (int a = 0; a < SA; a++) cur[0].ord[a] = (uint8_t)a;
-    cur[0].cut = 1u;
+    cur[0].r = 0;  /* one cell: every id at position 0 */
     cur[0].used = 0;
     /* the free clients in the order of a lower bound of their keys (lc_bound), so that a
        position stops at the first whose bound exceeds the best key found */

@@ -61,7 +61,7 @@ typedef struct {
     int32_t *parent_cmd;
     int64_t *offsets;
     int32_t *dst;
-    int32_t *cmd;
+    uint16_t *cmd;
     int64_t states;
     int64_t expanded;
     int64_t edges;
@@ -75,6 +75,10 @@ typedef struct {
     uint64_t *scratch_hash;
 } lc_graph;
 """
+
+#: the most commands a generated search takes: an edge's command is kept in 16 bits (at 6x6, 470
+#: million edges: 0.9 GB less than in 32), widened when the graph is copied out
+MAX_COMMANDS = 1 << 16
 
 #: the interface the generated library exports (cffi's ``cdef``); the C file defines it
 CDEF = _GRAPH + """
@@ -210,7 +214,7 @@ static int lc_room(lc_graph *g, int64_t more, int64_t edges) {
     if (g->edges + edges > g->cap_edges) {
         int64_t c = lc_grown(g->cap_edges, g->edges + edges);
         if (lc_resize((void **)&g->dst, c, sizeof(int32_t))
-            || lc_resize((void **)&g->cmd, c, sizeof(int32_t))) return -1;
+            || lc_resize((void **)&g->cmd, c, sizeof(uint16_t))) return -1;
         g->cap_edges = c;
     }
     if ((uint64_t)need * 2 > g->slot_mask + 1) {
@@ -315,7 +319,7 @@ int lc_expand(lc_graph *g, int64_t count) {
                 j = (int32_t)((uint32_t)*slot - 1);
             }
             g->dst[edges] = j;
-            g->cmd[edges] = g->scratch_cmd[k];
+            g->cmd[edges] = (uint16_t)g->scratch_cmd[k];
             edges++;
         }
         g->edges = edges;

@@ -120,6 +120,9 @@ def build(system: System, env: Mapping[str, str] | None = None, symmetry: Symmet
     """The library of ``system``'s search (of its quotient by ``symmetry``): from the cache, or
     compiled now (and cached)."""
     start = time.perf_counter()
+    if len(system.commands) > codegen.MAX_COMMANDS:
+        raise CompilerUnavailable(f"{len(system.commands):,} commands, more than the {codegen.MAX_COMMANDS:,} "
+                                  "the generated search numbers")
     try:
         source = codegen.c_source(system, symmetry)
     except NotCompilable as e:
@@ -281,6 +284,17 @@ class _Taker:
         setattr(self.g, field, self.ffi.NULL)
         return out
 
+    def widened(self, field: str, n: int) -> array:
+        """A uint16 array of the search as int32: one pass into the graph's own array (the
+        16-bit one and the 32-bit one side by side, never the 32-bit one twice)."""
+        out = array("i", [0]) * n
+        pointer = getattr(self.g, field)
+        if n:
+            np.frombuffer(out, dtype=np.int32)[:] = np.frombuffer(self.ffi.buffer(pointer, n * 2), dtype=np.uint16)
+        self.lib.lc_drop(pointer)
+        setattr(self.g, field, self.ffi.NULL)
+        return out
+
     def keys(self, n: int, words: int) -> np.ndarray:
         data = np.frombuffer(self.ffi.buffer(self.g.keys, n * words * 8), dtype=np.uint64).copy() if n else \
             np.empty(0, dtype=np.uint64)
@@ -295,7 +309,7 @@ def _graph(taker: _Taker, system: System, stop_reason: str, start: float) -> Sta
     lay = layout(system)
     taker.lib.lc_drop(g.slots)  # the visited set first: it is not part of the graph
     g.slots = taker.ffi.NULL
-    dst, cmd = taker.take("dst", "i", edges), taker.take("cmd", "i", edges)
+    dst, cmd = taker.take("dst", "i", edges), taker.widened("cmd", edges)
     offsets = taker.take("offsets", "q", expanded + 1)
     parent, parent_cmd = taker.take("parent", "i", n), taker.take("parent_cmd", "i", n)
     keys = taker.keys(n, lay.words)

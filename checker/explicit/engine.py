@@ -12,10 +12,10 @@ the compiled explorer (both store the same representatives, :mod:`.ccanon`); wha
 what it refuses is described in :mod:`.reduced` and docs/symmetry.md.
 
 A run's budget (``Limits.budget``) stops the engine anywhere: a signal (a KeyboardInterrupt
-raised by the command line's handler) or the deadline, checked between the phases and between
-properties. The properties decided by then keep their verdicts; the others are unknown
-(``Method.LIMIT``) with the stop reason, which the report's stats carry ("interrupted", or the
-timeout).
+raised by the command line's handler) or the deadline, checked between the phases and before
+each property, the first included (an exploration that the deadline stopped is not analysed).
+The properties decided by then keep their verdicts; the others are unknown (``Method.LIMIT``)
+with the stop reason, which the report's stats carry ("interrupted", or the timeout).
 
 An analysis that runs out of memory (a ``MemoryError``) makes that property's verdict unknown,
 with the figures reached; the other properties are still decided.
@@ -92,8 +92,9 @@ def explicit_report(
             graph = vexplore.explore_vector(system, limits, progress)
             decider = functools.partial(decide, vanalysis.VectorAnalysis(graph))
         for p in props:
-            if results:
-                _between(limits)
+            # before the first property too: an exploration the deadline stopped leaves no time
+            # for the analysis of what it reached (at 6x6 that analysis is a minute or more)
+            _between(limits)
             results.append(_within_memory(decider, p, graph))
     except (KeyboardInterrupt, Interrupted, OutOfTime):
         stopped = limits.interrupted()
