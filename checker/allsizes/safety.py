@@ -147,7 +147,8 @@ def _step_parts(fs: FoSystem, cmd: Command, pre: Formula, goal: Formula,
 def recheck(fs: FoSystem, prop: Formula, clauses: Sequence[Clause],
             deadline: Effort | float | None = None) -> tuple[bool, str]:
     """A fresh solver, a fresh context: initiation, consecution for every command, the property.
-    Each question gets the effort's work (:mod:`.effort`), and none is asked after its deadline
+    Consecution is asked a few conjuncts at a time, each group first from itself (:class:`_Kept`),
+    then, when that is not "unsat", from the whole invariant. Each question gets the effort's work (:mod:`.effort`), and none is asked after its deadline
     (``deadline``: an :class:`.Effort`, or a time of ``time.monotonic()``)."""
     effort = effort_of(deadline)
     vocab = Vocabulary(fs, z3.Context())
