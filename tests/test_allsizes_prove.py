@@ -135,6 +135,18 @@ def test_the_recheck_asks_each_group_from_itself_first_and_the_whole_invariant_o
     assert whole.what == alone.what.removesuffix(" from themselves") and whole.result == "sat"
 
 
+def test_the_search_asks_each_group_for_every_network_from_itself_first() -> None:
+    # single_binding is kept by every step from itself alone: no question for every network
+    # carries more (and no finite network has a counterexample to induction either)
+    fs = first_order_system(SIDE, Config(variant="nt40", deletes=1))
+    asked: list[Query] = []
+    proof = safety.prove_invariant(fs, fs.invariant("single_binding"), [], Effort(trace=asked.append), final=False)
+    assert proof.verdict == "holds" and not proof.clauses
+    every = [q for q in asked if "in every network" in q.what]
+    assert len(every) == len(fs.commands) and all(q.what.endswith("from themselves") and q.result == "unsat"
+                                                  for q in every)
+
+
 def test_the_property_alone_is_not_inductive_for_no_duplicate_address() -> None:
     fs = first_order_system(SIDE, Config(variant="nt40", deletes=0))
     prop = fs.invariant("no_duplicate_address")

@@ -344,11 +344,20 @@ class _Steps:
         asked = 0
         for first in range(0, len(todo), RECHECK_GROUP):
             group = todo[first:first + RECHECK_GROUP]
+            clauses = ", ".join(str(number[id(f)]) for f in group)
+            # first from the group alone, as the re-check asks: unsat there is unsat with every
+            # formula (fewer assumptions); any other answer, the question with every formula decides
+            q, _ = self.solver(cmd, group, group, effort)
+            asked += 1
+            if effort.check(q, f"a counterexample to induction for {where}, clauses {clauses} from themselves",
+                            escalate=False) == z3.unsat:
+                shown.add(self.net, cmd, group, pre)
+                continue
             q, _ = self.solver(cmd, forms, group, effort)
             asked += 1
             # a group that gives up at its limit is split, not asked again with more
-            r = effort.check(q, f"a counterexample to induction for {where}, clauses "
-                                f"{', '.join(str(number[id(f)]) for f in group)}", escalate=len(group) == 1)
+            r = effort.check(q, f"a counterexample to induction for {where}, clauses {clauses}",
+                             escalate=len(group) == 1)
             if r == z3.unsat:
                 shown.add(self.net, cmd, group, pre)
             if r == z3.unknown and len(group) > 1:  # one at a time
