@@ -10,6 +10,7 @@ import pytest
 
 from leasecheck import check_certificate
 from leasecheck.checker.allsizes import safety
+from leasecheck.checker.allsizes.effort import Effort, Query
 from leasecheck.checker.allsizes.epr import FragmentError, fragment_report, require_epr
 from leasecheck.checker.allsizes.fo import (
     EqT,
@@ -112,6 +113,38 @@ def test_the_first_order_property_is_the_finite_property_in_reachable_states(nam
 
 
 # -- proofs and their honesty --------------------------------------------------------------------
+
+
+def test_the_recheck_asks_each_group_from_itself_first_and_the_whole_invariant_only_when_that_is_not_enough() -> None:
+    # single_binding: every step keeps it from itself alone, so no question carries more
+    fs = first_order_system(SIDE, Config(variant="nt40", deletes=1))
+    asked: list[Query] = []
+    assert safety.recheck(fs, fs.invariant("single_binding"), [], Effort(trace=asked.append)) == (True, "")
+    steps = [q for q in asked if q.what != "the re-check of initiation"]
+    assert len(steps) == len(fs.commands) and all(q.what.endswith("from themselves") and q.result == "unsat"
+                                                  for q in steps)
+    # no_duplicate_address alone: a step breaks it from itself, and that "sat" is not the answer
+    # (a state of the conjuncts alone need not satisfy the whole invariant): the question with the
+    # whole invariant is asked, and its counterexample is
+    fs = first_order_system(SIDE, Config(variant="nt40", deletes=0))
+    asked = []
+    ok, why = safety.recheck(fs, fs.invariant("no_duplicate_address"), [], Effort(trace=asked.append))
+    alone, whole = asked[-2:]
+    assert not ok and "RecvAck" in why
+    assert alone.what.endswith("from themselves") and alone.result == "sat"
+    assert whole.what == alone.what.removesuffix(" from themselves") and whole.result == "sat"
+
+
+def test_the_search_asks_each_group_for_every_network_from_itself_first() -> None:
+    # single_binding is kept by every step from itself alone: no question for every network
+    # carries more (and no finite network has a counterexample to induction either)
+    fs = first_order_system(SIDE, Config(variant="nt40", deletes=1))
+    asked: list[Query] = []
+    proof = safety.prove_invariant(fs, fs.invariant("single_binding"), [], Effort(trace=asked.append), final=False)
+    assert proof.verdict == "holds" and not proof.clauses
+    every = [q for q in asked if "in every network" in q.what]
+    assert len(every) == len(fs.commands) and all(q.what.endswith("from themselves") and q.result == "unsat"
+                                                  for q in every)
 
 
 def test_the_property_alone_is_not_inductive_for_no_duplicate_address() -> None:

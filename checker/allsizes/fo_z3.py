@@ -11,6 +11,7 @@ import itertools
 from typing import Any
 
 import z3
+from z3.z3 import _to_expr_ref  # the wrapper the API gives an application (its sort decides its class)
 
 from leasecheck.checker.allsizes.fo import (
     And,
@@ -29,6 +30,34 @@ from leasecheck.checker.allsizes.fo import (
     Term,
     Var,
 )
+
+
+def _array(args: list[z3.ExprRef]) -> Any:
+    arr = (z3.Ast * len(args))()
+    for i, a in enumerate(args):
+        arr[i] = a.as_ast()
+    return arr
+
+
+def _and(ctx: z3.Context, args: list[z3.BoolRef]) -> z3.BoolRef:
+    """``z3.And(args)`` without its checks and conversions: the same term, built in fewer calls
+    (the terms of a proof are built hundreds of thousands of times)."""
+    return z3.BoolRef(z3.Z3_mk_and(ctx.ref(), len(args), _array(args)), ctx)
+
+
+def _or(ctx: z3.Context, args: list[z3.BoolRef]) -> z3.BoolRef:
+    """``z3.Or(args)``, as :func:`_and`."""
+    return z3.BoolRef(z3.Z3_mk_or(ctx.ref(), len(args), _array(args)), ctx)
+
+
+def _eq(ctx: z3.Context, a: z3.ExprRef, b: z3.ExprRef) -> z3.BoolRef:
+    """``a == b`` for terms of one sort, as :func:`_and`."""
+    return z3.BoolRef(z3.Z3_mk_eq(ctx.ref(), a.as_ast(), b.as_ast()), ctx)
+
+
+def _app(decl: z3.FuncDeclRef, *args: z3.ExprRef) -> z3.ExprRef:
+    """``decl(*args)`` for arguments of its domain, as :func:`_and`."""
+    return _to_expr_ref(z3.Z3_mk_app(decl.ctx_ref(), decl.ast, len(args), _array(list(args))), decl.ctx)
 
 
 def key_label(key: tuple) -> str:
@@ -98,7 +127,7 @@ class Vocabulary:
         if isinstance(t, Var):
             return self.var(t)
         if isinstance(t, FieldFn):
-            return self.field[(t.group, t.name, t.post)](self.term(t.index))
+            return _app(self.field[(t.group, t.name, t.post)], self.term(t.index))
         raise TypeError(t)
 
     def same(self, group: str, index: Term | None) -> z3.BoolRef:
@@ -139,24 +168,25 @@ class Vocabulary:
 
     def _translate(self, f: Formula) -> z3.BoolRef:
         formula = self._translate
+        ctx = self.ctx
         if isinstance(f, BoolConst):
-            return z3.BoolVal(f.value, self.ctx)
+            return z3.BoolVal(f.value, ctx)
         if isinstance(f, Kind):
             sym = self.kind[(f.group, f.post)]
-            cell = sym if f.index is None else sym(self.term(f.index))
-            return cell == self.enum[f.group][1][f.key]
+            cell = sym if f.index is None else _app(sym, self.term(f.index))
+            return _eq(ctx, cell, self.enum[f.group][1][f.key])
         if isinstance(f, Rel):
-            return self.field[(f.group, f.name, f.post)](self.term(f.index), self.term(f.value))
+            return _app(self.field[(f.group, f.name, f.post)], self.term(f.index), self.term(f.value))
         if isinstance(f, EqT):
-            return self.term(f.left) == self.term(f.right)
+            return _eq(ctx, self.term(f.left), self.term(f.right))
         if isinstance(f, Same):
             return self.same(f.group, f.index)
         if isinstance(f, Not):
-            return z3.Not(formula(f.arg))
+            return z3.BoolRef(z3.Z3_mk_not(ctx.ref(), formula(f.arg).as_ast()), ctx)
         if isinstance(f, And):
-            return z3.And([formula(a) for a in f.args])
+            return _and(ctx, [formula(a) for a in f.args])
         if isinstance(f, Or):
-            return z3.Or([formula(a) for a in f.args])
+            return _or(ctx, [formula(a) for a in f.args])
         if isinstance(f, Iff):
             return formula(f.left) == formula(f.right)
         if isinstance(f, Quant) and self.sizes is not None:

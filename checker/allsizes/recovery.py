@@ -47,7 +47,7 @@ from typing import Protocol
 
 import z3
 
-from leasecheck.checker.allsizes.effort import Effort, OutOfTime, effort_of
+from leasecheck.checker.allsizes.effort import Effort, OutOfTime, assert_all, effort_of
 from leasecheck.checker.allsizes.epr import require_epr
 from leasecheck.checker.allsizes.fo import (
     Command,
@@ -382,7 +382,7 @@ def check_ranking(fs: FoSystem, inv: Formula, comps: Sequence[Component], levels
 
     def solver() -> z3.Solver:
         s = effort.solver(ctx)
-        s.add(*base)
+        assert_all(s, base)
         return s
 
     def ask(s: z3.Solver, name: str, found: Callable[[z3.ModelRef], z3.BoolRef | None]) -> None:
