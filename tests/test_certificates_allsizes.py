@@ -307,15 +307,17 @@ def test_a_committed_certificate_is_what_prove_writes(tmp_path: Path, path: Path
 # -- the ranking rule (recovery), on a tiny ranking -------------------------------------------------
 
 
-def tiny_ranking(levels: list[tuple[str, str]], inv: str = "true") -> str:
-    """A recovery certificate for NT 4.0 (D=1) over the model with the ghost map, whose invariant
-    and levels are the given formulas (in the certificate's symbols)."""
+def tiny_ranking(levels: list[tuple[str, str]], inv: str = "true", any_budget: bool = False,
+                 cfg: Config | None = None) -> str:
+    """A recovery certificate for NT 4.0 (D=1, or every budget) over the model with the ghost map,
+    whose invariant and levels are the given formulas (in the certificate's symbols)."""
     from leasecheck.checker.allsizes.certificate import ranking_certificate
     from leasecheck.checker.allsizes.fo import TRUE_F
     from leasecheck.checker.allsizes.ghost import with_ghost
 
-    cfg = Config(variant="nt40")
-    text = ranking_certificate(with_ghost(first_order_system(SIDE, cfg)), cfg, [TRUE_F], [(h, TRUE_F) for h, _ in levels])
+    cfg = cfg or Config(variant="nt40")
+    fs = with_ghost(first_order_system(SIDE, cfg, unbounded=any_budget))
+    text = ranking_certificate(fs, cfg, [TRUE_F], [(h, TRUE_F) for h, _ in levels], any_budget=any_budget)
     text = text.replace("(define-fun Inv () Bool (and\n  true\n))", f"(define-fun Inv () Bool (and\n  {inv}\n))")
     for i, (_, body) in enumerate(levels, 1):
         text = text.replace(f"(define-fun Level{i} () Bool\n  true)", f"(define-fun Level{i} () Bool\n  {body})")
@@ -359,9 +361,9 @@ def test_a_level_deleted_or_added_is_refused(tmp_path: Path) -> None:
     assert code == 1 and "it defines Level3 (the ranking rule's definitions are Inv, Level1, Level2)" in out
 
 
-def test_a_ranking_header_without_levels_or_for_any_budget_is_not_a_certificate(tmp_path: Path) -> None:
+def test_a_ranking_header_without_levels_or_rule_is_not_a_certificate(tmp_path: Path) -> None:
     text = tiny_ranking([("Discover", "true")])
-    for change in ({"levels": None}, {"any_budget": True}, {"rule": "invariant"}):
+    for change in ({"levels": None}, {"rule": "invariant"}):
         doc = {**header(text), **change}
         doc = {k: v for k, v in doc.items() if v is not None}
         code, _, err = check(tmp_path, with_header(text, doc))
@@ -370,6 +372,66 @@ def test_a_ranking_header_without_levels_or_for_any_budget_is_not_a_certificate(
     doc = {**header(text), "model": header(SINGLE.read_text())["model"]}
     code, out, _ = check(tmp_path, with_header(text, doc))
     assert code == 1 and "is not the first-order model of its configuration" in out
+
+
+# -- the ranking for every budget: only the steps that spend a budget may lead up ------------------
+
+#: c0 has an entry in the lease table (offered or bound)
+HAS_ENTRY = "(exists ((a address)) (and (or (= (db a) db=OFFERED._) (= (db a) db=BOUND._)) (db.client a c0)))"
+
+
+def test_a_ranking_for_every_budget_spares_only_the_steps_that_spend_a_budget() -> None:
+    """The checker finds the disturbances in the model it traces, by the budget counters they
+    write: AdminDelete (a delete), Reboot (a reboot), LoseToServer and LoseToClient (a loss). Every
+    other step, the unfair Release and AdminRestart among them, must not lead up."""
+    cfg = Config(variant="nt40", deletes=1, losses=1, reboots=1, restart=True)
+    fixed = allsizes_kernel.audit(tiny_ranking([("Discover", "true")], cfg=cfg))
+    every = allsizes_kernel.audit(tiny_ranking([("Discover", "true")], any_budget=True, cfg=cfg))
+    assert fixed.refusals == () and every.refusals == () and every.header.any_budget
+    assert "every budget" in every.header.describe()
+
+    def spared(audited: allsizes_kernel.Audit) -> set[str]:
+        steps = {name.split(": ", 1)[1].split()[0] for name, _ in fixed.goals if name.startswith("no increase: ")}
+        asked = {name.split(": ", 1)[1].split()[0] for name, _ in audited.goals if name.startswith("no increase: ")}
+        return steps - asked
+
+    assert spared(fixed) == set()
+    assert spared(every) == {"AdminDelete", "Reboot", "LoseToServer", "LoseToClient"}
+    # the other obligations are the same: cover, enabled, progress, the invariant's (the names of
+    # the commands' variables aside)
+    def others(audited: allsizes_kernel.Audit) -> list[str]:
+        return sorted(re.sub(r"\b[a-z]+\d+\b", "x", n) for n, _ in audited.goals if not n.startswith("no increase: "))
+    assert others(fixed) == others(every)
+
+
+def no_increase(audited: allsizes_kernel.Audit) -> dict[str, str]:
+    """Z3's answer to each "no increase" obligation, by its step's action."""
+    goals = tuple(g for g in audited.goals if g[0].startswith("no increase: "))
+    answers = allsizes_kernel.discharge_z3(dataclasses.replace(audited, goals=goals), None)
+    out: dict[str, str] = {}
+    for a in answers:
+        action = a.obligation.split(": ", 1)[1].split()[0]
+        out[action] = "sat" if "sat" in (out.get(action), a.answer) else a.answer
+    return out
+
+
+def test_a_ranking_for_every_budget_whose_other_step_leads_up_is_refuted() -> None:
+    # level 1: c0 has an entry; level 2: every state. A delete takes c0's entry away (up: spared
+    # for every budget), and so does the server's own ExpireLease, which is no disturbance
+    levels = [("ServeRequest", HAS_ENTRY), ("Discover", "true")]
+    every = no_increase(allsizes_kernel.audit(tiny_ranking(levels, any_budget=True)))
+    assert every["ExpireLease"] == "sat" and "AdminDelete" not in every
+    fixed = no_increase(allsizes_kernel.audit(tiny_ranking(levels)))
+    assert fixed["AdminDelete"] == "sat" and fixed["ExpireLease"] == "sat"
+
+
+def test_a_header_switching_any_budget_is_refused(tmp_path: Path) -> None:
+    # the reading for every budget is another model: its fingerprint is not the header's
+    for any_budget in (False, True):
+        text = tiny_ranking([("Discover", "true")], any_budget=any_budget)
+        doc = {**header(text), "any_budget": not any_budget}
+        code, out, _ = check(tmp_path, with_header(text, doc))
+        assert code == 1 and "refused" in out and "is not the first-order model of its configuration" in out
 
 
 def test_every_obligation_of_a_ranking_over_every_helpful_action_is_in_the_fragment() -> None:

@@ -55,9 +55,11 @@ from leasecheck.checker.allsizes.fo import (
     Kind,
     Rel,
     Var,
+    budget_counters,
     command_formula,
     conj,
     disj,
+    disturbances,
     key_of,
     neg,
     quant,
@@ -79,6 +81,17 @@ STRENGTHEN = 2
 
 #: the fair actions of one client that a level may name as its helpful action
 Label = str
+#: the label of a step that spends a budget (a disturbance), in a proof for every budget: it may
+#: lead up, since each run has finitely many of them
+DISTURBANCE = "!"
+
+
+def disturbing_actions(fs: FoSystem) -> frozenset[str]:
+    """The actions every command of which spends a budget (none with fixed budgets): a finite
+    network's step of one of them is a disturbance."""
+    spent = set(disturbances(fs))
+    return frozenset(a.name for a in fs.actions
+                     if fs.commands_of(a.name) and all(c in spent for c in fs.commands_of(a.name)))
 View = tuple[int, ...]
 
 
@@ -120,8 +133,9 @@ def components(fs: FoSystem) -> tuple[Component, ...]:
     entry = quant("exists", (a,), conj(disj(Kind("db", a, offered, False), Kind("db", a, bound, False)),
                                        Rel("db", "client", a, c, False)))
     out.append(Component("an entry names c0", (("no", neg(entry)), ("yes", entry))))
+    counters = budget_counters(fs)  # for every budget: one value, never spent, no part of the view
     for g in fs.groups.values():
-        if g.index is None:
+        if g.index is None and g.name not in counters:
             out.append(Component(g.name, tuple((key_label(k), Kind(g.name, None, k, False)) for k in g.keys)))
     return tuple(out)
 
@@ -217,6 +231,7 @@ def read_views(fs: FoSystem, reading: FiniteReading, graph: Explored, comps: Seq
     sizes = reading.sizes
     system = reading.system
     own = set(own_fair_actions(fs))
+    disturbing = disturbing_actions(fs)
     cache: dict[tuple[int, int], View] = {}
 
     def view_of(i: int, c: int) -> View:
@@ -240,7 +255,8 @@ def read_views(fs: FoSystem, reading: FiniteReading, graph: Explored, comps: Seq
             out.reached.add(v)
             for e in graph.out_edges(i):
                 cmd = system.commands[graph.cmd[e]]
-                label = cmd.action if cmd.action in own and cmd.params == (c,) else ""
+                label = (cmd.action if cmd.action in own and cmd.params == (c,)
+                         else DISTURBANCE if cmd.action in disturbing else "")
                 w = view_of(int(graph.dst[e]), c)
                 if w not in out.views:
                     S2 = reading.structure(graph.states[int(graph.dst[e])])
@@ -265,8 +281,8 @@ def rank_views(g: ViewGraph, actions: Sequence[str]) -> tuple[list[ViewLevel], s
         for h in actions:
             w = {v for v in g.views - ranked
                  if h in g.enabled.get(v, set()) and all(u in ranked for lab, u in g.edges.get(v, ()) if lab == h)}
-            while True:
-                keep = {v for v in w if all(u in ranked or u in w for _, u in g.edges.get(v, ()))}
+            while True:  # a disturbance may lead anywhere: finitely many in a run
+                keep = {v for v in w if all(u in ranked or u in w for lab, u in g.edges.get(v, ()) if lab != DISTURBANCE)}
                 if keep == w:
                     break
                 w = keep
@@ -422,10 +438,15 @@ def check_ranking(fs: FoSystem, inv: Formula, comps: Sequence[Component], levels
             return z3.Not(views.view(v, False))
         ask(s, f"the helpful {h}(c0) is enabled in its levels", disabled)
 
-    # no step up; helpful
+    # no step up (but for a disturbance, for every budget); helpful
+    spent = set(disturbances(fs))
     for cmd in fs.commands:
         step = vocab.formula(command_formula(fs, cmd))
         own = _own(fs, vocab, cmd)
+        if cmd in spent:
+            if own is None:
+                continue
+            raise AssertionError(f"{cmd.action} spends a budget and is a fair action of one client")
         s = solver()
         s.add(step, z3.Not(views.goal_post))
         s.add(z3.Or([z3.And(pre_lv[i], *(z3.Not(post_lv[j]) for j in range(i + 1))) for i in range(len(levels))]))
