@@ -434,6 +434,43 @@ def test_a_header_switching_any_budget_is_refused(tmp_path: Path) -> None:
         assert code == 1 and "refused" in out and "is not the first-order model of its configuration" in out
 
 
+def _discover_with_a_delete_left(body, s, c) -> None:  # type: ignore[no-untyped-def]
+    from leasecheck.model import dhcp
+
+    s.require(dhcp._positive(s.deletes_left))
+    body(s, c)
+
+
+def _greedy_actions(cfg, variables=None):  # type: ignore[no-untyped-def]
+    """DHCP whose client discovers only while the administrator has a delete left."""
+    import functools
+
+    from leasecheck.model import dhcp
+
+    vs, actions = dhcp.dhcp_actions(cfg, variables)
+    return vs, [dataclasses.replace(a, body=functools.partial(_discover_with_a_delete_left, a.body))
+                if a.name == "Discover" else a for a in actions]
+
+
+def test_a_ranking_for_every_budget_of_a_model_whose_fair_action_reads_a_budget_is_refused() -> None:
+    # in the reading for every budget a delete is always left, so Discover would be enabled where a
+    # run of a finite budget has it disabled: the rule does not apply, and the checker says so
+    from leasecheck.checker.allsizes.certificate import ranking_certificate
+    from leasecheck.checker.allsizes.fo import TRUE_F
+    from leasecheck.checker.allsizes.ghost import with_ghost
+    from leasecheck.properties.families import DEFAULT_FAMILY
+
+    greedy = dataclasses.replace(SIDE, actions=_greedy_actions)
+    families = {"greedy": dataclasses.replace(DEFAULT_FAMILY, first_order=greedy)}
+    cfg = Config(variant="nt40")
+    for any_budget in (False, True):
+        fs = with_ghost(first_order_system(greedy, cfg, unbounded=any_budget))
+        text = ranking_certificate(fs, cfg, [TRUE_F], [("Discover", TRUE_F)], family="greedy", any_budget=any_budget)
+        refusals = allsizes_kernel.audit(text, families).refusals
+        reads = [r for r in refusals if r.startswith("the fair action Discover reads the budget deletes_left")]
+        assert refusals == tuple(reads) and len(reads) == any_budget, refusals
+
+
 def test_every_obligation_of_a_ranking_over_every_helpful_action_is_in_the_fragment() -> None:
     from leasecheck.checker.kernel.allsizes import audit
 
