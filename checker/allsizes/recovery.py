@@ -9,7 +9,9 @@ invariant ``Inv`` and levels ``L1 .. Lm``, each with a helpful fair action of ``
 * helpful: an ``h_i(c0)`` step from ``Li`` (any of its branches: ``ServeDiscover(c0)`` whatever
   address it offers) lands where ``holds(c0)`` is true or in a lower level;
 * no step up: every step of every action instance, of every client, address and the environment,
-  lands where ``holds(c0)`` is true, in a lower level, or in ``Li``.
+  lands where ``holds(c0)`` is true, in a lower level, or in ``Li``; in the reading for every
+  budget (``--any-budget``) a step that spends a budget (a disturbance, :func:`.fo.disturbances`)
+  is spared this: each run of a finite budget has finitely many (docs/allsizes.md).
 
 Weak fairness per instance then makes every fair run reach ``holds(c0)`` again and again. The
 conditions are first-order queries over uninterpreted sorts, so "unsat" speaks of every network.
@@ -18,7 +20,7 @@ conditions are first-order queries over uninterpreted sorts, so "unsat" speaks o
 own state, error flag and message kinds, whether it has an address, the lease-table status
 (FREE, offered or bound to ``c0``, offered or bound to another client) of the address it holds,
 requests and is sent, which of those addresses are the same, whether some entry names ``c0``,
-and the budgets left. Each part is a partition of the states (:class:`Component`), so every state
+and the budgets left (none for every budget). Each part is a partition of the states (:class:`Component`), so every state
 has exactly one view.
 
 *Finding the levels.* The explicit engine explores finite networks; each reachable state is read
