@@ -111,6 +111,41 @@ def test_rfc2131_recovery_certificate_is_for_today_s_model_and_its_ranking_start
     assert [a.answer for a in answers] == ["unsat"] * len(first), answers
 
 
+# -- recovery for every budget: the committed certificates -----------------------------------------
+
+#: recovery for every budget (after any number of disturbances), for every network with A >= C
+ANY_BUDGET_RECOVERY = [DATA / name for name in ("dnsmasq-recovery-any.smt2",)]
+
+
+@pytest.mark.parametrize("path", ANY_BUDGET_RECOVERY, ids=[p.stem for p in ANY_BUDGET_RECOVERY])
+def test_a_recovery_certificate_for_every_budget_is_for_today_s_model_and_its_ranking_starts_sound(path: Path) -> None:
+    """The committed certificate names the reading for every budget traced today, its definitions
+    are the ranking rule's, the steps that spend a budget have no "no increase" obligation, and Z3
+    discharges its initiation and the obligations of its lowest level (the whole check is the
+    proofs tier's)."""
+    audited = allsizes_kernel.audit(path.read_text())
+    assert audited.refusals == (), audited.refusals
+    assert audited.header.any_budget and audited.header.rule == "ranking" and audited.header.property == "recovery"
+    spared = {"AdminDelete", "Reboot", "LoseToServer", "LoseToClient"}
+    names = [name for name, _ in audited.goals]
+    assert not any(n.startswith("no increase: ") and n.split()[2] in spared for n in names)
+    assert any(n.startswith("no increase: Release") for n in names)
+    first = tuple(g for g in audited.goals if g[0] == "initiation" or g[0].startswith("level 1 "))
+    answers = allsizes_kernel.discharge_z3(dataclasses.replace(audited, goals=first), None)
+    assert [a.answer for a in answers] == ["unsat"] * len(first), answers
+
+
+@pytest.mark.proofs
+@pytest.mark.slow
+@pytest.mark.parametrize("path", ANY_BUDGET_RECOVERY, ids=[p.stem for p in ANY_BUDGET_RECOVERY])
+def test_a_recovery_certificate_for_every_budget_is_valid_for_both_solvers(path: Path) -> None:
+    # every obligation asked of Z3 and cvc5: minutes of CPU each
+    result = check_certificate(path)
+    assert isinstance(result.header, AllSizesHeader) and result.header.any_budget
+    assert result.claim.startswith("recovery holds for every number of clients and addresses with A >= C")
+    assert result.solvers == ("z3", "cvc5") and result.valid, result.failed("sat") + result.failed("unknown")
+
+
 @pytest.mark.proofs  # cvc5 asked each obligation four ways: a quarter of a minute
 @pytest.mark.slow
 def test_obligations_over_every_address_are_decided_by_cvc5_too() -> None:
