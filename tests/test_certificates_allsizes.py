@@ -114,7 +114,8 @@ def test_rfc2131_recovery_certificate_is_for_today_s_model_and_its_ranking_start
 # -- recovery for every budget: the committed certificates -----------------------------------------
 
 #: recovery for every budget (after any number of disturbances), for every network with A >= C
-ANY_BUDGET_RECOVERY = [DATA / name for name in ("dnsmasq-recovery-any.smt2",)]
+ANY_BUDGET_RECOVERY = [DATA / name for name in ("nt40-recovery-any.smt2", "nt40-recovery-any-restart.smt2",
+                                                 "dnsmasq-recovery-any.smt2")]
 
 
 @pytest.mark.parametrize("path", ANY_BUDGET_RECOVERY, ids=[p.stem for p in ANY_BUDGET_RECOVERY])

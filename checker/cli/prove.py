@@ -372,8 +372,9 @@ def render_text(run: ProofRun) -> str:
         lines.append(f"  ({len(run.invariant)} learned clauses, from {run.candidates:,} candidates true in "
                      f"{'; '.join(run.learned_from)}):")
         lines += [f"    {t}" for t in run.invariant]
+        higher = "no step but one that spends a budget goes higher" if run.any_budget else "no step goes higher"
         lines.append(f"  the ranking ({len(run.ranking)} levels, lowest first; in each, the helpful action is enabled, "
-                     "its step goes lower, no step goes higher):")
+                     f"its step goes lower, {higher}):")
         for i, level in enumerate(run.ranking, 1):
             lines.append(f"    level {i}: {level['helpful']} leads down, from {len(level['views'])} views:")
             lines += [f"      {recovery.view_text(v)}" for v in level["views"]]
