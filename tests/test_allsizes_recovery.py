@@ -125,6 +125,22 @@ def test_nt40_recovery_holds_for_every_network_and_its_certificate_is_valid(tmp_
     assert result.valid and result.header.rule == "ranking" and len(result.header.levels) == len(doc["ranking"])
 
 
+@pytest.mark.long  # about six minutes of CPU alone (docs/allsizes.md, "What is proved")
+def test_nt40_recovery_for_every_budget_holds_and_is_the_committed_certificate(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    committed = Path(__file__).resolve().parent / "data" / "certificates" / "nt40-recovery-any.smt2"
+    cert = tmp_path / "any.smt2"
+    code, out, _ = run("prove", "--variant", "nt40", "--property", "recovery", "--any-budget", "--format", "json",
+                       "--certificate", str(cert), "--timeout", "5400")
+    doc = json.loads(out)
+    assert code == 0 and doc["verdict"] == "holds" and doc["budgets"] == "any" and doc["sizes"] == "all", doc["reason"]
+    head = [line for line in committed.read_text().splitlines() if line.startswith("(set-info :leasecheck-certificate")]
+    assert head == [line for line in cert.read_text().splitlines() if line.startswith("(set-info :leasecheck-certificate")]
+    if cert.read_text() != committed.read_text():  # another path (another process's names): also valid
+        assert check_certificate(cert, solvers=["z3"], timeout=600).valid
+
+
 @pytest.mark.proofs
 @pytest.mark.slow
 def test_the_ranking_does_not_prove_recovery_for_nt35() -> None:
