@@ -1,13 +1,15 @@
 """Time `leasecheck prove`: each all-sizes proof, each finite refutation, each honest "unknown".
 
-Usage: python benchmarks/allsizes_bench.py [--quick] [--property P] [--variant V] [--timeout SECONDS] [--trace DIR]
+Usage: python benchmarks/allsizes_bench.py [--quick] [--property P] [--variant V] [--any-budget] [--timeout SECONDS] [--trace DIR]
 
 Each job is one call of ``leasecheck.checker.cli.prove.prove`` in its own interpreter (so that
 its time includes tracing, exploring the learning networks, learning and the solver calls) and
-prints one line: the job, the verdict, wall seconds, the learned invariant's size, the number of
+prints one line: the job, the verdict, wall seconds and CPU seconds (user and system, of the
+job's interpreter: the figure a loaded machine changes least), the learned invariant's size, the number of
 candidate clauses and of solver calls and the solver's work in all (Z3's resource count, the
 same on every machine: :mod:`leasecheck.checker.allsizes.effort`). --quick runs only the nt40 and
-nt35 jobs; --property and --variant only the jobs of one property, of one variant. --trace DIR
+nt35 jobs; --property and --variant only the jobs of one property, of one variant; --any-budget
+only the jobs for every budget (recovery: after any number of disturbances). --trace DIR
 writes each job's solver calls to DIR/<job>.jsonl, one line each (what was asked, the answer,
 the limit, the work, the seconds), and the job's rounds to DIR/<job>.log, and prints where the
 solver's work and seconds went.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -32,6 +35,7 @@ JOBS = [
     ("nt40", "no_duplicate_address", 1, 0, 0, False, False),
     ("nt35", "recovery", 1, 0, 0, False, False),
     ("nt40", "recovery", 1, 0, 0, False, False),
+    *((v, "recovery", 1, 0, 0, rs, True) for rs in (False, True) for v in ("nt40", "dnsmasq", "rfc2131", "authoritative")),
 ]
 
 CHILD = """
@@ -97,27 +101,29 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--property", choices=sorted({j[1] for j in JOBS}))
     ap.add_argument("--variant")
+    ap.add_argument("--any-budget", action="store_true")
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--trace", type=Path, metavar="DIR")
     args = ap.parse_args()
     jobs = [j for j in JOBS if (not args.quick or j[0] in ("nt35", "nt40")) and args.property in (None, j[1])
-            and args.variant in (None, j[0])]
+            and args.variant in (None, j[0]) and (not args.any_budget or j[6])]
     if args.trace:
         args.trace.mkdir(parents=True, exist_ok=True)
     for job in jobs:
         v, p, d, losses, r, rs, anyb = job
         name = f"{p} {v} " + ("any budget" if anyb else f"D={d} L={losses} R={r}") + (" restart" if rs else "")
         trace = str(args.trace / name.replace(" ", "_").replace("=", "")) if args.trace else ""
-        start = time.perf_counter()
+        start, before = time.perf_counter(), os.times()
         proc = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT)),
                                json.dumps([*job, args.timeout, trace])],
                               capture_output=True, text=True, check=False)
-        seconds = time.perf_counter() - start
+        seconds, after = time.perf_counter() - start, os.times()
+        cpu = after.children_user + after.children_system - before.children_user - before.children_system
         if proc.returncode != 0:
             print(f"{name:<48} error: {proc.stderr.strip().splitlines()[-1]}")
             continue
         doc = json.loads(proc.stdout)
-        print(f"{name:<48} {doc['verdict']:<9} {seconds:6.1f} s  {doc['clauses']:>3} clauses  "
+        print(f"{name:<48} {doc['verdict']:<9} {seconds:6.1f} s  {cpu:6.1f} s CPU  {doc['clauses']:>3} clauses  "
               f"{doc['candidates']:>5} candidates  {doc['calls']:>4} calls  {doc['work'] / 1e6:8.1f} M work"
               f"  ({doc['reason']})", flush=True)
         if trace:

@@ -125,6 +125,22 @@ def test_nt40_recovery_holds_for_every_network_and_its_certificate_is_valid(tmp_
     assert result.valid and result.header.rule == "ranking" and len(result.header.levels) == len(doc["ranking"])
 
 
+@pytest.mark.long  # about six minutes of CPU alone (docs/allsizes.md, "What is proved")
+def test_nt40_recovery_for_every_budget_holds_and_is_the_committed_certificate(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    committed = Path(__file__).resolve().parent / "data" / "certificates" / "nt40-recovery-any.smt2"
+    cert = tmp_path / "any.smt2"
+    code, out, _ = run("prove", "--variant", "nt40", "--property", "recovery", "--any-budget", "--format", "json",
+                       "--certificate", str(cert), "--timeout", "5400")
+    doc = json.loads(out)
+    assert code == 0 and doc["verdict"] == "holds" and doc["budgets"] == "any" and doc["sizes"] == "all", doc["reason"]
+    head = [line for line in committed.read_text().splitlines() if line.startswith("(set-info :leasecheck-certificate")]
+    assert head == [line for line in cert.read_text().splitlines() if line.startswith("(set-info :leasecheck-certificate")]
+    if cert.read_text() != committed.read_text():  # another path (another process's names): also valid
+        assert check_certificate(cert, solvers=["z3"], timeout=600).valid
+
+
 @pytest.mark.proofs
 @pytest.mark.slow
 def test_the_ranking_does_not_prove_recovery_for_nt35() -> None:
@@ -157,3 +173,44 @@ def test_views_no_network_reaches_are_said_to_be_not_excluded_by_the_invariant()
     why = recovery.unranked_reason(comps, {(0,), (1,)}, reached={(1,)})
     assert "not excluded by the invariant found" in why.split("; and ")[0] and "st = INIT" in why.split("; and ")[0]
     assert "of reachable states" in why.split("; and ")[1] and "st = BOUND" in why.split("; and ")[1]
+
+
+# -- for every budget: the steps that spend a budget may lead up ---------------------------------
+
+def test_the_view_for_every_budget_has_no_budget_part() -> None:
+    names = {c.name for c in recovery.components(with_ghost(first_order_system(SIDE, Config(variant="nt40"))))}
+    every = {c.name for c in recovery.components(with_ghost(first_order_system(SIDE, Config(variant="nt40"), unbounded=True)))}
+    assert {"deletes_left", "losses_left", "reboots_left"} <= names and names - every == {"deletes_left", "losses_left", "reboots_left"}
+
+
+def test_a_disturbance_may_lead_up_in_the_levels_any_other_step_may_not() -> None:
+    # A: Timeout leads to the goal, a step leads to B; B: Discover leads to A. With the step to B a
+    # disturbance, A is the lowest level and B the next; with any other step, neither is ranked
+    G, A, B = (0,), (1,), (2,)
+    for label, ranked in ((recovery.DISTURBANCE, True), ("", False)):
+        g = recovery.ViewGraph()
+        g.add_view(G, set(), True)
+        g.add_view(A, {"Timeout"}, False)
+        g.add_view(B, {"Discover"}, False)
+        g.add_edge(A, "Timeout", G)
+        g.add_edge(A, label, B)
+        g.add_edge(B, "Discover", A)
+        levels, rest = recovery.rank_views(g, ["Timeout", "Discover"])
+        if ranked:
+            assert [(lv.helpful, set(lv.views)) for lv in levels] == [("Timeout", {A}), ("Discover", {B})] and not rest
+        else:
+            assert levels == [] and rest == {A, B}
+
+
+def test_the_steps_that_spend_a_budget_are_disturbances_of_the_view_graph_for_every_budget_only() -> None:
+    cfg = Config(variant="nt40", deletes=1, losses=1, reboots=1)
+    explored = explore(dhcp_system(cfg))
+    reading = FiniteReading(first_order_system(SIDE, cfg), 1, 1)
+    for unbounded in (False, True):
+        fs = first_order_system(SIDE, cfg, unbounded=unbounded)
+        assert recovery.disturbing_actions(fs) == (
+            {"AdminDelete", "Reboot", "LoseToServer", "LoseToClient"} if unbounded else frozenset())
+        graph = recovery.ViewGraph()
+        recovery.read_views(fs, reading, explored, recovery.components(with_ghost(fs)), graph)
+        labels = {lab for edges in graph.edges.values() for lab, _ in edges}
+        assert (recovery.DISTURBANCE in labels) is unbounded

@@ -111,6 +111,45 @@ def test_rfc2131_recovery_certificate_is_for_today_s_model_and_its_ranking_start
     assert [a.answer for a in answers] == ["unsat"] * len(first), answers
 
 
+# -- recovery for every budget: the committed certificates -----------------------------------------
+
+#: recovery for every budget (after any number of disturbances), for every network with A >= C
+ANY_BUDGET_RECOVERY = [DATA / name for name in ("nt40-recovery-any.smt2", "nt40-recovery-any-restart.smt2",
+                                                 "dnsmasq-recovery-any.smt2")]
+
+
+# the default tier audits nt40's (about as long as RFC 2131's audit above), the proofs tier the others
+@pytest.mark.parametrize("path", [p if p.name == "nt40-recovery-any.smt2" else pytest.param(p, marks=pytest.mark.proofs)
+                                  for p in ANY_BUDGET_RECOVERY], ids=[p.stem for p in ANY_BUDGET_RECOVERY])
+def test_a_recovery_certificate_for_every_budget_is_for_today_s_model_and_its_ranking_starts_sound(path: Path) -> None:
+    """The committed certificate names the reading for every budget traced today, its definitions
+    are the ranking rule's, the steps that spend a budget have no "no increase" obligation, and Z3
+    discharges its initiation and the obligations of its lowest level (the whole check is the
+    proofs tier's)."""
+    audited = allsizes_kernel.audit(path.read_text())
+    assert audited.refusals == (), audited.refusals
+    assert audited.header.any_budget and audited.header.rule == "ranking" and audited.header.property == "recovery"
+    spared = {"AdminDelete", "Reboot", "LoseToServer", "LoseToClient"}
+    names = [name for name, _ in audited.goals]
+    assert not any(n.startswith("no increase: ") and n.split()[2] in spared for n in names)
+    assert any(n.startswith("no increase: Release") for n in names)
+    first = tuple(g for g in audited.goals if g[0] == "initiation" or g[0].startswith("level 1 "))
+    answers = allsizes_kernel.discharge_z3(dataclasses.replace(audited, goals=first), None)
+    assert [a.answer for a in answers] == ["unsat"] * len(first), answers
+
+
+@pytest.mark.proofs
+@pytest.mark.slow
+@pytest.mark.parametrize("path", ANY_BUDGET_RECOVERY, ids=[p.stem for p in ANY_BUDGET_RECOVERY])
+def test_a_recovery_certificate_for_every_budget_is_valid_for_both_solvers(path: Path) -> None:
+    # every obligation asked of Z3 and cvc5: minutes of CPU each; a few "no increase" obligations
+    # took Z3 over 60 s each under load (docs/allsizes.md), so each may take ten minutes
+    result = check_certificate(path, timeout=600)
+    assert isinstance(result.header, AllSizesHeader) and result.header.any_budget
+    assert result.claim.startswith("recovery holds for every number of clients and addresses with A >= C")
+    assert result.solvers == ("z3", "cvc5") and result.valid, result.failed("sat") + result.failed("unknown")
+
+
 @pytest.mark.proofs  # cvc5 asked each obligation four ways: a quarter of a minute
 @pytest.mark.slow
 def test_obligations_over_every_address_are_decided_by_cvc5_too() -> None:
@@ -307,15 +346,17 @@ def test_a_committed_certificate_is_what_prove_writes(tmp_path: Path, path: Path
 # -- the ranking rule (recovery), on a tiny ranking -------------------------------------------------
 
 
-def tiny_ranking(levels: list[tuple[str, str]], inv: str = "true") -> str:
-    """A recovery certificate for NT 4.0 (D=1) over the model with the ghost map, whose invariant
-    and levels are the given formulas (in the certificate's symbols)."""
+def tiny_ranking(levels: list[tuple[str, str]], inv: str = "true", any_budget: bool = False,
+                 cfg: Config | None = None) -> str:
+    """A recovery certificate for NT 4.0 (D=1, or every budget) over the model with the ghost map,
+    whose invariant and levels are the given formulas (in the certificate's symbols)."""
     from leasecheck.checker.allsizes.certificate import ranking_certificate
     from leasecheck.checker.allsizes.fo import TRUE_F
     from leasecheck.checker.allsizes.ghost import with_ghost
 
-    cfg = Config(variant="nt40")
-    text = ranking_certificate(with_ghost(first_order_system(SIDE, cfg)), cfg, [TRUE_F], [(h, TRUE_F) for h, _ in levels])
+    cfg = cfg or Config(variant="nt40")
+    fs = with_ghost(first_order_system(SIDE, cfg, unbounded=any_budget))
+    text = ranking_certificate(fs, cfg, [TRUE_F], [(h, TRUE_F) for h, _ in levels], any_budget=any_budget)
     text = text.replace("(define-fun Inv () Bool (and\n  true\n))", f"(define-fun Inv () Bool (and\n  {inv}\n))")
     for i, (_, body) in enumerate(levels, 1):
         text = text.replace(f"(define-fun Level{i} () Bool\n  true)", f"(define-fun Level{i} () Bool\n  {body})")
@@ -359,9 +400,9 @@ def test_a_level_deleted_or_added_is_refused(tmp_path: Path) -> None:
     assert code == 1 and "it defines Level3 (the ranking rule's definitions are Inv, Level1, Level2)" in out
 
 
-def test_a_ranking_header_without_levels_or_for_any_budget_is_not_a_certificate(tmp_path: Path) -> None:
+def test_a_ranking_header_without_levels_or_rule_is_not_a_certificate(tmp_path: Path) -> None:
     text = tiny_ranking([("Discover", "true")])
-    for change in ({"levels": None}, {"any_budget": True}, {"rule": "invariant"}):
+    for change in ({"levels": None}, {"rule": "invariant"}):
         doc = {**header(text), **change}
         doc = {k: v for k, v in doc.items() if v is not None}
         code, _, err = check(tmp_path, with_header(text, doc))
@@ -370,6 +411,96 @@ def test_a_ranking_header_without_levels_or_for_any_budget_is_not_a_certificate(
     doc = {**header(text), "model": header(SINGLE.read_text())["model"]}
     code, out, _ = check(tmp_path, with_header(text, doc))
     assert code == 1 and "is not the first-order model of its configuration" in out
+
+
+# -- the ranking for every budget: only the steps that spend a budget may lead up ------------------
+
+#: c0 has an entry in the lease table (offered or bound)
+HAS_ENTRY = "(exists ((a address)) (and (or (= (db a) db=OFFERED._) (= (db a) db=BOUND._)) (db.client a c0)))"
+
+
+def test_a_ranking_for_every_budget_spares_only_the_steps_that_spend_a_budget() -> None:
+    """The checker finds the disturbances in the model it traces, by the budget counters they
+    write: AdminDelete (a delete), Reboot (a reboot), LoseToServer and LoseToClient (a loss). Every
+    other step, the unfair Release and AdminRestart among them, must not lead up."""
+    cfg = Config(variant="nt40", deletes=1, losses=1, reboots=1, restart=True)
+    every = allsizes_kernel.audit(tiny_ranking([("Discover", "true")], any_budget=True, cfg=cfg))
+    assert every.refusals == () and every.header.any_budget and "every budget" in every.header.describe()
+    steps = {c.action for c in first_order_system(SIDE, cfg, unbounded=True).commands}
+    asked = {name.split(": ", 1)[1].split()[0] for name, _ in every.goals if name.startswith("no increase: ")}
+    assert {"Release", "AdminRestart", "ExpireLease", "ServeDiscover"} <= asked
+    assert steps - asked == {"AdminDelete", "Reboot", "LoseToServer", "LoseToClient"}
+    # cover, enabled and progress are asked as with fixed budgets
+    assert {"cover", "level 1 enabled: Discover(c0)", "level 1 progress: Discover"} <= {n for n, _ in every.goals}
+
+
+def no_increase(audited: allsizes_kernel.Audit) -> dict[str, str]:
+    """Z3's answer to each "no increase" obligation, by its step's action."""
+    goals = tuple(g for g in audited.goals if g[0].startswith("no increase: "))
+    answers = allsizes_kernel.discharge_z3(dataclasses.replace(audited, goals=goals), None)
+    out: dict[str, str] = {}
+    for a in answers:
+        action = a.obligation.split(": ", 1)[1].split()[0]
+        out[action] = "sat" if "sat" in (out.get(action), a.answer) else a.answer
+    return out
+
+
+@pytest.mark.proofs  # Z3 asks every "no increase" of two certificates: seconds (the default tier checks
+# which of them the checker writes, above)
+def test_a_ranking_for_every_budget_whose_other_step_leads_up_is_refuted() -> None:
+    # level 1: c0 has an entry; level 2: every state. A delete takes c0's entry away (up: spared
+    # for every budget), and so does the server's own ExpireLease, which is no disturbance
+    levels = [("ServeRequest", HAS_ENTRY), ("Discover", "true")]
+    every = no_increase(allsizes_kernel.audit(tiny_ranking(levels, any_budget=True)))
+    assert every["ExpireLease"] == "sat" and "AdminDelete" not in every
+    fixed = no_increase(allsizes_kernel.audit(tiny_ranking(levels)))
+    assert fixed["AdminDelete"] == "sat" and fixed["ExpireLease"] == "sat"
+
+
+def test_a_header_switching_any_budget_is_refused(tmp_path: Path) -> None:
+    # the reading for every budget is another model: its fingerprint is not the header's
+    for any_budget in (False, True):
+        text = tiny_ranking([("Discover", "true")], any_budget=any_budget)
+        doc = {**header(text), "any_budget": not any_budget}
+        code, out, _ = check(tmp_path, with_header(text, doc))
+        assert code == 1 and "refused" in out and "is not the first-order model of its configuration" in out
+
+
+def _discover_with_a_delete_left(body, s, c) -> None:  # type: ignore[no-untyped-def]
+    from leasecheck.model import dhcp
+
+    s.require(dhcp._positive(s.deletes_left))
+    body(s, c)
+
+
+def _greedy_actions(cfg, variables=None):  # type: ignore[no-untyped-def]
+    """DHCP whose client discovers only while the administrator has a delete left."""
+    import functools
+
+    from leasecheck.model import dhcp
+
+    vs, actions = dhcp.dhcp_actions(cfg, variables)
+    return vs, [dataclasses.replace(a, body=functools.partial(_discover_with_a_delete_left, a.body))
+                if a.name == "Discover" else a for a in actions]
+
+
+def test_a_ranking_for_every_budget_of_a_model_whose_fair_action_reads_a_budget_is_refused() -> None:
+    # in the reading for every budget a delete is always left, so Discover would be enabled where a
+    # run of a finite budget has it disabled: the rule does not apply, and the checker says so
+    from leasecheck.checker.allsizes.certificate import ranking_certificate
+    from leasecheck.checker.allsizes.fo import TRUE_F
+    from leasecheck.checker.allsizes.ghost import with_ghost
+    from leasecheck.properties.families import DEFAULT_FAMILY
+
+    greedy = dataclasses.replace(SIDE, actions=_greedy_actions)
+    families = {"greedy": dataclasses.replace(DEFAULT_FAMILY, first_order=greedy)}
+    cfg = Config(variant="nt40")
+    for any_budget in (False, True):
+        fs = with_ghost(first_order_system(greedy, cfg, unbounded=any_budget))
+        text = ranking_certificate(fs, cfg, [TRUE_F], [("Discover", TRUE_F)], family="greedy", any_budget=any_budget)
+        refusals = allsizes_kernel.audit(text, families).refusals
+        reads = [r for r in refusals if r.startswith("the fair action Discover reads the budget deletes_left")]
+        assert refusals == tuple(reads) and len(reads) == any_budget, refusals
 
 
 def test_every_obligation_of_a_ranking_over_every_helpful_action_is_in_the_fragment() -> None:

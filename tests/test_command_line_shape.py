@@ -85,7 +85,7 @@ def test_every_command_with_a_format_is_in_the_registry() -> None:
     ["sweep", "--executor", "local", "--scheduler", "tcp://x:1"],
     ["conform", "--scenario", "kb"],
     ["conform", "--pcap", "no-such.pcap"],
-    ["prove", "--property", "recovery", "--any-budget"],
+    ["prove", "--property", "kb_symptom"],
     ["replay", "no-such.itf.json"],
     ["certificate", "check", "no-such.smt2"],
     ["graph", "--out", "x.txt"],
@@ -230,7 +230,7 @@ def _schema() -> dict[str, object]:
     ["check", "--max-states", "3"],
     ["check", "--timeout", "-1"],
     ["sweep", "--workers", "0"],
-    ["prove", "--property", "recovery", "--any-budget"],
+    ["prove", "--property", "kb_symptom"],
 ], ids=["violated", "options", "both", "deadline", "limit", "usage", "sweep-usage", "prove-usage"])
 def test_what_check_prints_and_every_error_follow_the_schema_in_docs_json(argv: list[str]) -> None:
     jsonschema = pytest.importorskip("jsonschema")

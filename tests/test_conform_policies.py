@@ -160,12 +160,38 @@ def test_the_lasso_command_prints_the_deadlock(verdicts) -> None:
 
 def test_the_all_sizes_certificates_are_named_beside_their_policy_and_budget(verdicts) -> None:
     nt40 = verdicts.verdict("nt40", "recovery")
-    assert [(p.deletes, p.losses, p.reboots, p.restart) for p in nt40.proofs] == [(1, 0, 0, False)]
+    assert [(p.deletes, p.losses, p.reboots, p.restart, p.any_budget) for p in nt40.proofs] == [
+        (1, 0, 0, False, False), (1, 0, 0, True, True), (1, 0, 0, False, True)]
     assert "proved for every network (D=1 L=0 R=0)" in nt40.words() and "nt40-recovery-D1.smt2" in nt40.words()
+    assert "recovers after any number of disturbances (every budget, restart): " in nt40.words()
+    dnsmasq = verdicts.verdict("dnsmasq", "recovery")
+    assert "recovers after any number of disturbances (every budget): " in dnsmasq.words()
     assert [p.path.endswith("rfc2131-recovery-D1.smt2") for p in verdicts.verdict("rfc2131", "recovery").proofs] == [True]
     duplicate = verdicts.verdict("nt40", "no_duplicate_address")
     assert [p.deletes for p in duplicate.proofs] == [0] and duplicate.first_violation is not None
-    assert verdicts.verdict("dnsmasq", "recovery").proofs == () and verdicts.verdict(CLEARS, "recovery").proofs == ()
+    assert verdicts.verdict(CLEARS, "recovery").proofs == ()
+
+
+def test_a_recovery_certificate_for_every_budget_says_it_recovers_after_any_number_of_disturbances(tmp_path: Path) -> None:
+    import json
+    import re
+
+    from leasecheck.checker.conform.verdicts import read_certificates
+
+    text = (DATA / "certificates" / "nt40-recovery-D1.smt2").read_text()
+    for any_budget, restart in ((False, False), (True, False), (True, True)):
+        doc = json.loads(re.search(r"\(set-info :leasecheck-certificate \|(.*)\|\)", text).group(1))  # type: ignore[union-attr]
+        doc = {**doc, "any_budget": any_budget, "config": {**doc["config"], "restart": restart}}
+        path = tmp_path / f"nt40-recovery-{any_budget}-{restart}.smt2"
+        line = f"(set-info :leasecheck-certificate |{json.dumps(doc)}|)"
+        path.write_text(re.sub(r"\(set-info :leasecheck-certificate \|.*\|\)", lambda _, line=line: line, text))
+        (proof,) = read_certificates([path])[("nt40", "recovery")]
+        words = proof.words()
+        if any_budget:
+            assert words.startswith("proved for every network: recovers after any number of disturbances (every budget")
+            assert words.endswith(f"budget{', restart' if restart else ''}): {path}")
+        else:
+            assert words == f"proved for every network (D=1 L=0 R=0): {path}"
 
 
 def test_a_sweep_record_that_is_not_one_is_refused_with_its_line(tmp_path: Path) -> None:

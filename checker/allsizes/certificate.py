@@ -74,11 +74,12 @@ def invariant_certificate(fs: fo.FoSystem, cfg: Any, any_budget: bool, prop: str
 
 
 def ranking_certificate(fs: fo.FoSystem, cfg: Any, invariant: Sequence[fo.Formula],
-                        levels: Sequence[tuple[str, fo.Formula]], family: str = "") -> str:
+                        levels: Sequence[tuple[str, fo.Formula]], family: str = "", any_budget: bool = False) -> str:
     """The certificate of a recovery proof over the model with the ghost map (``fs``): the invariant,
-    and each level (lowest first) with its helpful action, a formula over the state and ``c0``."""
-    assert fs.side.recovery is not None
-    header = AllSizesHeader(cfg, False, fs.side.recovery.name, "ranking", fo.fingerprint(fs), fs.side,
+    and each level (lowest first) with its helpful action, a formula over the state and ``c0``;
+    ``any_budget``: for every budget (``fs`` traced so), where a step that spends one may lead up."""
+    assert fs.side.recovery is not None and fs.unbounded == any_budget
+    header = AllSizesHeader(cfg, any_budget, fs.side.recovery.name, "ranking", fo.fingerprint(fs), fs.side,
                             tuple(h for h, _ in levels), family)
     who = fs.participant.name
     ghost = f" The model has the ghost map ({fs.side.recovery.condition})." if fs.side.recovery.ghost else ""
@@ -86,6 +87,9 @@ def ranking_certificate(fs: fo.FoSystem, cfg: Any, invariant: Sequence[fo.Formul
             ";   outside the goal a state is in some level; level i's helpful action (the header's levels[i-1])",
             f";   of {who} is enabled there and each of its steps goes to the goal or a lower level; no step",
             f";   leaves levels 1..i for a higher one.{ghost}"]
+    if any_budget:
+        rule += [";   For every budget: a step that spends a budget (each run has finitely many) may lead up;",
+                 ";   the checker finds those steps in the model, and no fair action may read a budget."]
     return _text(fs, header, header.claim(), rule, invariant, [f for _, f in levels])
 
 

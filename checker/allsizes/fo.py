@@ -1193,3 +1193,46 @@ def fingerprint(fs: FoSystem) -> str:
     out (a line moved in ``model/dhcp.py`` is the same model; a rule changed is another)."""
     text = re.sub(r" line \d+", "", repr(canonical(fs)))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Budgets: what a command of the reading for every budget spends and reads
+
+
+def budget_counters(fs: FoSystem) -> frozenset[str]:
+    """The budget counters of a reading for every budget (``unbounded``): its scalars, each made
+    :data:`UNBOUNDED` by :func:`first_order_system`; none in a reading of fixed budgets."""
+    return frozenset(g.name for g in fs.groups.values() if g.index is None) if fs.unbounded else frozenset()
+
+
+def budgets_spent(fs: FoSystem, cmd: Command) -> frozenset[str]:
+    """The budget counters ``cmd`` writes: a step of it spends one of each (DHCP: ``AdminDelete``
+    spends a delete, ``LoseToServer`` a loss, ``Reboot`` a reboot)."""
+    counters = budget_counters(fs)
+    return frozenset(u.group for u in cmd.updates if u.index is None and u.group in counters)
+
+
+def budgets_read(fs: FoSystem, cmd: Command) -> frozenset[str]:
+    """The budget counters ``cmd``'s guard or the values it writes read (a counter's kind, or its
+    frame), found in the command's plain data."""
+    counters = budget_counters(fs)
+    k = _Canon()
+    data = (k.formula(cmd.guard), tuple(k.value(u.value) for u in cmd.updates))
+    out: set[str] = set()
+
+    def walk(x: object) -> None:
+        if isinstance(x, tuple):
+            if len(x) >= 3 and x[0] in ("kind", "same") and x[1] in counters and x[2] is None:
+                out.add(str(x[1]))
+            for y in x:
+                walk(y)
+
+    walk(data)
+    return frozenset(out)
+
+
+def disturbances(fs: FoSystem) -> tuple[Command, ...]:
+    """The commands that spend a budget: in a run of any finite budget each happens finitely often
+    (the counter it spends is a number that no step raises), so a ranking for every budget may
+    let them raise the level (docs/allsizes.md, "Recovery for every budget")."""
+    return tuple(c for c in fs.commands if budgets_spent(fs, c))

@@ -9,7 +9,9 @@ invariant ``Inv`` and levels ``L1 .. Lm``, each with a helpful fair action of ``
 * helpful: an ``h_i(c0)`` step from ``Li`` (any of its branches: ``ServeDiscover(c0)`` whatever
   address it offers) lands where ``holds(c0)`` is true or in a lower level;
 * no step up: every step of every action instance, of every client, address and the environment,
-  lands where ``holds(c0)`` is true, in a lower level, or in ``Li``.
+  lands where ``holds(c0)`` is true, in a lower level, or in ``Li``; in the reading for every
+  budget (``--any-budget``) a step that spends a budget (a disturbance, :func:`.fo.disturbances`)
+  is spared this: each run of a finite budget has finitely many (docs/allsizes.md).
 
 Weak fairness per instance then makes every fair run reach ``holds(c0)`` again and again. The
 conditions are first-order queries over uninterpreted sorts, so "unsat" speaks of every network.
@@ -20,7 +22,7 @@ first-order side describes it (its recovery's ``view`` and ``table``,
 For DHCP a view gives ``c0``'s own state, error flag and message kinds, whether it has an address,
 the lease-table status (FREE, offered or bound to ``c0``, offered or bound to another client) of
 the address it holds, requests and is sent, which of those addresses are the same, whether some
-entry names ``c0``, and the budgets left. Each part is a partition of the states
+entry names ``c0``, and the budgets left (none for every budget). Each part is a partition of the states
 (:class:`Component`), so every state has exactly one view.
 
 *Finding the levels.* The explicit engine explores finite networks; each reachable state is read
@@ -58,9 +60,11 @@ from leasecheck.checker.allsizes.fo import (
     Kind,
     Rel,
     Var,
+    budget_counters,
     command_formula,
     conj,
     disj,
+    disturbances,
     key_of,
     neg,
     quant,
@@ -81,6 +85,17 @@ STRENGTHEN = 2
 
 #: the fair actions of one client that a level may name as its helpful action
 Label = str
+#: the label of a step that spends a budget (a disturbance), in a proof for every budget: it may
+#: lead up, since each run has finitely many of them
+DISTURBANCE = "!"
+
+
+def disturbing_actions(fs: FoSystem) -> frozenset[str]:
+    """The actions every command of which spends a budget (none with fixed budgets): a finite
+    network's step of one of them is a disturbance."""
+    spent = set(disturbances(fs))
+    return frozenset(a.name for a in fs.actions
+                     if fs.commands_of(a.name) and all(c in spent for c in fs.commands_of(a.name)))
 View = tuple[int, ...]
 
 
@@ -129,8 +144,9 @@ def components(fs: FoSystem) -> tuple[Component, ...]:
         entry = quant("exists", (a,), conj(disj(*(Kind(table.array, a, key, False) for _, key in held)),
                                            Rel(table.array, table.holder, a, c, False)))
         out.append(Component(f"an entry names {c.name}", (("no", neg(entry)), ("yes", entry))))
+    counters = budget_counters(fs)  # for every budget: one value, never spent, no part of the view
     for g in fs.groups.values():
-        if g.index is None:
+        if g.index is None and g.name not in counters:
             out.append(Component(g.name, tuple((key_label(k), Kind(g.name, None, k, False)) for k in g.keys)))
     return tuple(out)
 
@@ -226,6 +242,7 @@ def read_views(fs: FoSystem, reading: FiniteReading, graph: Explored, comps: Seq
     sizes = reading.sizes
     system = reading.system
     own = set(own_fair_actions(fs))
+    disturbing = disturbing_actions(fs)
     cache: dict[tuple[int, int], View] = {}
 
     def view_of(i: int, c: int) -> View:
@@ -249,7 +266,8 @@ def read_views(fs: FoSystem, reading: FiniteReading, graph: Explored, comps: Seq
             out.reached.add(v)
             for e in graph.out_edges(i):
                 cmd = system.commands[graph.cmd[e]]
-                label = cmd.action if cmd.action in own and cmd.params == (c,) else ""
+                label = (cmd.action if cmd.action in own and cmd.params == (c,)
+                         else DISTURBANCE if cmd.action in disturbing else "")
                 w = view_of(int(graph.dst[e]), c)
                 if w not in out.views:
                     S2 = reading.structure(graph.states[int(graph.dst[e])])
@@ -274,8 +292,8 @@ def rank_views(g: ViewGraph, actions: Sequence[str]) -> tuple[list[ViewLevel], s
         for h in actions:
             w = {v for v in g.views - ranked
                  if h in g.enabled.get(v, set()) and all(u in ranked for lab, u in g.edges.get(v, ()) if lab == h)}
-            while True:
-                keep = {v for v in w if all(u in ranked or u in w for _, u in g.edges.get(v, ()))}
+            while True:  # a disturbance may lead anywhere: finitely many in a run
+                keep = {v for v in w if all(u in ranked or u in w for lab, u in g.edges.get(v, ()) if lab != DISTURBANCE)}
                 if keep == w:
                     break
                 w = keep
@@ -432,10 +450,15 @@ def check_ranking(fs: FoSystem, inv: Formula, comps: Sequence[Component], levels
             return z3.Not(views.view(v, False))
         ask(s, f"the helpful {h}(c0) is enabled in its levels", disabled)
 
-    # no step up; helpful
+    # no step up (but for a disturbance, for every budget); helpful
+    spent = set(disturbances(fs))
     for cmd in fs.commands:
         step = vocab.formula(command_formula(fs, cmd))
         own = _own(fs, vocab, cmd)
+        if cmd in spent:
+            if own is None:
+                continue
+            raise AssertionError(f"{cmd.action} spends a budget and is a fair action of one client")
         s = solver()
         s.add(step, z3.Not(views.goal_post))
         s.add(z3.Or([z3.And(pre_lv[i], *(z3.Not(post_lv[j]) for j in range(i + 1))) for i in range(len(levels))]))

@@ -114,8 +114,9 @@ def add_parser(sub: Any) -> None:
     add_budgets(p, "DLR")
     p.set_defaults(deletes=None)  # 1, unless --policies (which refuses it)
     p.add_argument("--any-budget", action="store_true",
-                   help="prove for every budget of deletes, losses and reboots at once (invariants only; the "
-                        "finite search uses the budgets given)")
+                   help="prove for every budget of deletes, losses and reboots at once (for recovery: the steps that "
+                        "spend a budget may lead up, each run having finitely many; the finite search uses the "
+                        "budgets given)")
     p.add_argument("--certificate", metavar="FILE",
                    help="write the proof as an all-sizes certificate that `leasecheck certificate check` "
                         "re-checks (docs/certificates.md; default: none)")
@@ -289,15 +290,20 @@ RECOVERY_NETWORKS = ((1, 1), (2, 2))
 
 
 def _prove_recovery(cfg: Config, run: ProofRun, effort: Effort, progress: Callable[[str], None] | None) -> None:
-    """A ranking of one arbitrary client's helpful actions over its view, for every network with A >= C."""
-    fs = first_order_system(SIDE, cfg)
+    """A ranking of one arbitrary client's helpful actions over its view, for every network with A >= C
+    (with ``run.any_budget``, for every budget: the steps that spend one may lead up)."""
+    any_budget = run.any_budget
+    fs = first_order_system(SIDE, cfg, unbounded=any_budget)
     ghosted = with_ghost(fs)
     comps = recovery.components(ghosted)
     graph = recovery.ViewGraph()
     samples = []
     networks: list[tuple[Config, StateGraph]] = []
+    budgets = _learning_networks(cfg, any_budget)[0][2]
     for c, a in RECOVERY_NETWORKS:
         net = dataclasses.replace(cfg, clients=c, addresses=a)
+        if any_budget:  # the finite networks with every budget 1
+            net = dataclasses.replace(net, deletes=budgets[0], losses=budgets[1], reboots=budgets[2])
         explored = explore(dhcp_system(net), Limits(max_states=MAX_LEARN_STATES))
         networks.append((net, explored))
         if not explored.complete:
@@ -306,11 +312,11 @@ def _prove_recovery(cfg: Config, run: ProofRun, effort: Effort, progress: Callab
         recovery.read_views(fs, reading, explored, comps, graph)
         samples.append(StateMatrix(reading, list(explored.states)))
         run.learned_from.append(f"{net.describe()}: {len(explored.states):,} states")
-    decided = _safety_nets(cfg, "recovery", False, networks, run)
+    decided = _safety_nets(cfg, "recovery", any_budget, networks, run)
     if decided is not None:
         run.reason = decided
         return
-    pool = safety.learn_pool(fs, samples, budgets=True, local=True)
+    pool = safety.learn_pool(fs, samples, budgets=not any_budget, local=True)
     lemmas = [*ghost_lemmas(ghosted), ("single_binding", ghosted.invariant("single_binding"))]
     proof = recovery.prove_recovery(ghosted, conj(*(f for _, f in lemmas)), pool, graph, comps, effort,
                                    progress=progress)
@@ -327,7 +333,7 @@ def _prove_recovery(cfg: Config, run: ProofRun, effort: Effort, progress: Callab
         options = [(c.name, c.options) for c in proof.components]
         levels = [(lv.helpful, level_formula(options, sorted(lv.views))) for lv in proof.levels]
         run.certificate = ranking_certificate(ghosted, cfg, [*(f for _, f in lemmas), *(k.formula() for k in proof.invariant)],
-                                              levels)
+                                              levels, any_budget=any_budget)
 
 
 def _learning_networks(cfg: Config, any_budget: bool) -> list[tuple[int, int, tuple[int, int, int, bool]]]:
@@ -366,8 +372,9 @@ def render_text(run: ProofRun) -> str:
         lines.append(f"  ({len(run.invariant)} learned clauses, from {run.candidates:,} candidates true in "
                      f"{'; '.join(run.learned_from)}):")
         lines += [f"    {t}" for t in run.invariant]
+        higher = "no step but one that spends a budget goes higher" if run.any_budget else "no step goes higher"
         lines.append(f"  the ranking ({len(run.ranking)} levels, lowest first; in each, the helpful action is enabled, "
-                     "its step goes lower, no step goes higher):")
+                     f"its step goes lower, {higher}):")
         for i, level in enumerate(run.ranking, 1):
             lines.append(f"    level {i}: {level['helpful']} leads down, from {len(level['views'])} views:")
             lines += [f"      {recovery.view_text(v)}" for v in level["views"]]
@@ -423,9 +430,6 @@ def run_prove(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise ProveUsageError(f"unknown property {args.prop!r}; choose one of {', '.join(PROPERTIES)}")
     cfg = Config(clients=1, addresses=1, variant=args.variant or "nt35",
                  deletes=1 if args.deletes is None else args.deletes, losses=args.losses, reboots=args.reboots, restart=args.restart, client_nak=args.client_nak)
-    if args.any_budget and args.prop == "recovery":
-        raise ProveUsageError("--any-budget is for invariants: recovery needs a finite budget of deletes")
-
     check_output_paths(args.certificate)
 
     def progress(line: str) -> None:

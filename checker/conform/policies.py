@@ -152,6 +152,8 @@ def recovers(found: ServerPolicies, verdicts: ModelVerdicts) -> Recovers:
         budgets = sorted({p.budget() for v in proved for p in v.proofs})
         every = (f"; and in every network with A >= C, proved for {' and '.join(budgets)} (the certificate "
                  f"beside each policy)" if len(proved) == n else "")
+        if every and all(any(p.any_budget for p in v.proofs) for v in proved):
+            every += f"; so {_plural(n, 'it recovers', 'they recover')} after any number of disturbances"
         return Recovers("yes", f"{which} that {_plural(n, 'explains', 'explain')} it "
                                f"{_plural(n, 'recovers', 'recover')} at every point swept ({sizes}){every}")
     if len(bad) == n:

@@ -83,12 +83,16 @@ class Proof:
     reboots: int
     restart: bool
     any_budget: bool
+    #: the property it proves ("" when not said)
+    prop: str = ""
 
     def budget(self) -> str:
-        return "every budget" if self.any_budget else f"D={self.deletes} L={self.losses} R={self.reboots}" + (
+        return ("every budget" if self.any_budget else f"D={self.deletes} L={self.losses} R={self.reboots}") + (
             ", restart" if self.restart else "")
 
     def words(self) -> str:
+        if self.any_budget and self.prop == "recovery":
+            return f"proved for every network: recovers after any number of disturbances ({self.budget()}): {self.path}"
         return f"proved for every network ({self.budget()}): {self.path}"
 
 
@@ -213,7 +217,7 @@ def read_certificates(paths: Iterable[Path]) -> dict[tuple[str, str], tuple[Proo
             if cfg.get("client_nak", "obey") != "obey" or cfg.get("client_reboot", "keep-on-silence") != "keep-on-silence":
                 continue  # another client than the sweep's: not shown beside its verdicts
             proof = Proof(shown_path(path), int(cfg["deletes"]), int(cfg["losses"]), int(cfg["reboots"]),
-                          bool(cfg["restart"]), header.get("any_budget") is True)
+                          bool(cfg["restart"]), header.get("any_budget") is True, str(header["property"]))
             found.setdefault((policy, str(header["property"])), []).append(proof)
         except (KeyError, TypeError, ValueError, UserError) as exc:
             raise VerdictsError(f"{shown_path(path)}: the certificate's header is not one leasecheck writes ({exc})") from None

@@ -104,8 +104,8 @@ class AllSizesHeader:
         levels = doc.get("levels", [])
         if not isinstance(prop, str) or prop not in rules(side) or rule != rules(side)[prop]:
             raise NotACertificate(f"{quoted(prop)} by {quoted(rule)} is not a property and rule of an all-sizes certificate")
-        if not isinstance(model, str) or not isinstance(anyb, bool) or (anyb and rule == "ranking"):
-            raise NotACertificate("model must be a fingerprint, any_budget true or false (false for a ranking)")
+        if not isinstance(model, str) or not isinstance(anyb, bool):
+            raise NotACertificate("model must be a fingerprint, any_budget true or false")
         if not isinstance(levels, list) or not all(isinstance(h, str) for h in levels):
             raise NotACertificate("levels must be a list of action names")
         return AllSizesHeader(config, anyb, prop, str(rule), model, side, tuple(levels), str(family))
@@ -394,6 +394,11 @@ def _audit(items: list[Expr], families: Mapping[str, ModelFamily]) -> Audit:
     own = {a.name for a in fs.actions if a.fair and a.params == (fs.participant.sort,)} if ranking else set()
     refusals += [f"level {i + 1}'s helpful action {quoted(h)} is not a fair action of one client"
                  for i, h in enumerate(header.levels) if h not in own]
+    if ranking:  # for every budget: a fair action's enabledness must not depend on a budget
+        for c in fs.commands:
+            if c.fair and (counters := sorted(fo.budgets_read(fs, c) | fo.budgets_spent(fs, c))):
+                refusals.append(f"the fair action {c.action} reads the budget {', '.join(counters)}: a ranking for every "
+                                "budget needs fair actions that a budget never enables or disables")
     if refusals:
         return Audit(header, tuple(refusals), claim=claim)
     vocab = Vocabulary(fs, z3.Context())
@@ -452,7 +457,10 @@ def _ranking(fs: fo.FoSystem, vocab: Vocabulary, helpful: Sequence[str], base: t
              lv: list[z3.BoolRef], after: list[z3.BoolRef]) -> list[tuple[str, tuple[z3.BoolRef, ...]]]:
     """The ranking rule under weak fairness, for the arbitrary client ``c0``: outside the goal a
     state is in a level; level i's helpful action of ``c0`` is enabled there and each of its steps
-    goes to the goal or a lower level; no step goes from level i to none of levels 1..i."""
+    goes to the goal or a lower level; no step goes from level i to none of levels 1..i, but, in
+    the reading for every budget, a step that spends a budget (:func:`.fo.disturbances`, found in
+    the model here: the counters it writes): each run of a finite budget has finitely many, and
+    after the last one the levels only fall (docs/allsizes.md, "Recovery for every budget")."""
     c0 = fs.participant
     g, g_after = vocab.formula(goal(fs)), z3.Not(vocab.formula(fo.rename_post(goal(fs))))
     out = [("cover", (*base, z3.Not(g), *(z3.Not(x) for x in lv)))]
@@ -464,7 +472,10 @@ def _ranking(fs: fo.FoSystem, vocab: Vocabulary, helpful: Sequence[str], base: t
             step = (vocab.formula(fo.command_formula(fs, c)), vocab.formula(fo.EqT(c.params[0], c0)))
             out.append((f"level {i + 1} progress: {c.action} {c.label}".strip(),
                          (*base, lv[i], *step, g_after, *(z3.Not(x) for x in after[:i]))))
+    spent = set(fo.disturbances(fs))
     for c in fs.commands if lv else ():
+        if c in spent:
+            continue
         up = z3.Or([z3.And(lv[i], *(z3.Not(x) for x in after[:i + 1])) for i in range(len(lv))])
         out.append((f"no increase: {c.action} {c.label}".strip(), (*base, vocab.formula(fo.command_formula(fs, c)), g_after, up)))
     return out
