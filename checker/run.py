@@ -28,17 +28,13 @@ from leasecheck.checker.budget import INTERRUPTED, Budget, Cancellation
 from leasecheck.checker.compare import Comparison, compare
 from leasecheck.checker.explicit.explore import EXPLORERS, Limits, Progress
 from leasecheck.checker.results import CheckResult, Engine, Report, Stats, exit_code
-from leasecheck.errors import ExitStatus, UserError
+from leasecheck.errors import ExitStatus, UsageError
 from leasecheck.properties.model import Model
 
 if TYPE_CHECKING:
     from leasecheck.checker.z3.engine import ProvedCertificate
 
 ENGINES = ("explicit", "z3", "both")
-
-
-class OptionError(UserError):
-    """Options that do not go together, or a value no option takes."""
 
 
 @dataclass(frozen=True)
@@ -67,33 +63,33 @@ class CheckOptions:
 
     def __post_init__(self) -> None:
         if isinstance(self.properties, str):
-            raise OptionError("properties is a sequence of names, not one string")
+            raise UsageError("properties is a sequence of names, not one string")
         if self.properties is not None:
             object.__setattr__(self, "properties", tuple(self.properties))
         if self.engine not in ENGINES:
-            raise OptionError(f"unknown engine {self.engine!r}; choose one of {', '.join(ENGINES)}")
+            raise UsageError(f"unknown engine {self.engine!r}; choose one of {', '.join(ENGINES)}")
         if self.explorer not in EXPLORERS:
-            raise OptionError(f"unknown explorer {self.explorer!r}; choose one of {', '.join(EXPLORERS)}")
+            raise UsageError(f"unknown explorer {self.explorer!r}; choose one of {', '.join(EXPLORERS)}")
         if self.symmetry and self.explorer == "scalar":
-            raise OptionError("symmetry reduction needs the vector explorer or the compiled one")
+            raise UsageError("symmetry reduction needs the vector explorer or the compiled one")
         if self.symmetry and self.engine == "z3":
-            raise OptionError("symmetry reduction is an option of the explicit engine (use --engine both to compare)")
+            raise UsageError("symmetry reduction is an option of the explicit engine (use --engine both to compare)")
         for name, limit in (("a state limit", self.max_states), ("a memory limit", self.max_memory)):
             if limit is not None and self.engine == "z3":
-                raise OptionError(f"{name} bounds the explicit engine's exploration; the z3 engine enumerates no "
+                raise UsageError(f"{name} bounds the explicit engine's exploration; the z3 engine enumerates no "
                                   "states (its searches are bounded by depth and timeout)")
         _whole("max_states", self.max_states, 1, "")
         _whole("max_memory", self.max_memory, 1, " MB")
         _whole("depth", self.depth, 0, "")
         if self.timeout is not None and (isinstance(self.timeout, bool) or not isinstance(self.timeout, int | float)
                                          or not self.timeout > 0):
-            raise OptionError(f"timeout must be a number of seconds above 0, not {self.timeout!r}")
+            raise UsageError(f"timeout must be a number of seconds above 0, not {self.timeout!r}")
 
 
 def _whole(name: str, value: object, minimum: int, unit: str) -> None:
     """Refuse ``value`` unless it is None or a whole number of at least ``minimum``."""
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
-        raise OptionError(f"{name} must be a whole number{unit and ' of' + unit} of at least {minimum}, not {value!r}")
+        raise UsageError(f"{name} must be a whole number{unit and ' of' + unit} of at least {minimum}, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -148,11 +144,11 @@ def run_check(
 ) -> CheckRun:
     """Check ``model`` (one configuration, built by its model's builder) as ``options`` say;
     ``progress`` is called now and then while exploring; ``cancel``, once set (by a signal
-    handler), stops the run with what it reached. :class:`OptionError` for a property name the
+    handler), stops the run with what it reached. :class:`UsageError` for a property name the
     model does not offer."""
     unknown = [p for p in options.properties or () if p not in model.names]
     if unknown:
-        raise OptionError(f"unknown property {unknown[0]!r}; choose from {', '.join(model.names)}")
+        raise UsageError(f"unknown property {unknown[0]!r}; choose from {', '.join(model.names)}")
     budget = Budget.start(options.timeout, cancel)
     names: Sequence[str] | None = options.properties
     reports: list[Report] = []

@@ -61,6 +61,11 @@ class UserError(LeasecheckError, ValueError):
     exit_status = ExitStatus.USAGE
 
 
+class UsageError(UserError):
+    """A request that does not make sense, on the command line or through the API: an unknown value,
+    options that do not go together, a required one missing. One line, exit status 2."""
+
+
 class InternalError(LeasecheckError, RuntimeError):
     """leasecheck caught itself in a bug: please report it."""
 

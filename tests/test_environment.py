@@ -20,7 +20,8 @@ from leasecheck.checker.explicit import engine as explicit_engine
 from leasecheck.checker.explicit.engine import explicit_report
 from leasecheck.checker.explicit.explore import Limits
 from leasecheck.checker.results import Method
-from leasecheck.checker.run import CheckOptions, OptionError
+from leasecheck.checker.run import CheckOptions
+from leasecheck.errors import UsageError
 from leasecheck.model.dhcp import Config
 from leasecheck.properties.dhcp import dhcp_model
 from leasecheck.properties.spec import Verdict
@@ -218,11 +219,11 @@ def test_the_default_budget_follows_the_machine():
 
 
 def test_max_memory_is_checked():
-    with pytest.raises(OptionError):
+    with pytest.raises(UsageError):
         CheckOptions(max_memory=0)
-    with pytest.raises(OptionError):
+    with pytest.raises(UsageError):
         CheckOptions(max_memory=True)
-    with pytest.raises(OptionError):
+    with pytest.raises(UsageError):
         CheckOptions(engine="z3", max_memory=100)
     assert CheckOptions(max_memory=100).max_memory == 100
 

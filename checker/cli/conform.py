@@ -67,7 +67,7 @@ from leasecheck.checker.conform.validate import (
 )
 from leasecheck.checker.conform.verdicts import ModelVerdicts
 from leasecheck.checker.render.inputfile import InputFileError, load_json, read_bounded, shown_path
-from leasecheck.errors import ExitStatus, UserError, quoted
+from leasecheck.errors import ExitStatus, UsageError, quoted
 from leasecheck.model.dhcp import CLIENT_NAK_MODES, CLIENT_REBOOT_MODES
 from leasecheck.model.policy import policy_name, policy_space
 from leasecheck.model.values import VARIANTS
@@ -78,10 +78,6 @@ EXIT_NOT_REBOUND = ExitStatus.UNKNOWN  # the client never got a lease back: unde
 JUDGES = ("auto", "whole", "per-client")
 STDIN = Path("-")
 Judged = CaseReport | PerClientReport
-
-
-class ConformUsageError(UserError):
-    """A user's mistake or a missing prerequisite: one line on stderr, exit 2."""
 
 
 def _choices(all_: tuple[str, ...], what: str):  # type: ignore[no-untyped-def]
@@ -212,19 +208,19 @@ MAX_SIDECAR_BYTES = 1024 * 1024
 def read_sidecar(path: Path) -> dict[str, object]:
     """The sidecar ``path`` of a capture, checked strictly: a JSON object with only the entries
     ``--save-pcap`` writes, each of its type (a finite time, short printable names); anything else
-    is a :class:`ConformUsageError` naming the first offending entry."""
+    is a :class:`UsageError` naming the first offending entry."""
     name = shown_path(path)
     try:
         meta = load_json(path, MAX_SIDECAR_BYTES, "capture's sidecar")
     except InputFileError as exc:
-        raise ConformUsageError(str(exc)) from None
+        raise UsageError(str(exc)) from None
     if not isinstance(meta, dict):
-        raise ConformUsageError(f"{name}: a capture's sidecar is a JSON object "
+        raise UsageError(f"{name}: a capture's sidecar is a JSON object "
                                 f"(server, client, delete_time, ...), not {quoted(meta)}")
     for key, value in meta.items():
         types = SIDECAR_FIELDS.get(key)
         if types is None:
-            raise ConformUsageError(f"{name}: unknown entry {quoted(key)}; a sidecar may have "
+            raise UsageError(f"{name}: unknown entry {quoted(key)}; a sidecar may have "
                                     f"{', '.join(SIDECAR_FIELDS)}")
         wrong = not isinstance(value, types) or (bool not in types and isinstance(value, bool))
         if not wrong and isinstance(value, float):
@@ -234,7 +230,7 @@ def read_sidecar(path: Path) -> dict[str, object]:
         if wrong:
             kind = {"delete_time": "a finite number of seconds", "rebound": "true or false"}.get(
                 key, "a short printable string" + (" or null" if type(None) in types else ""))
-            raise ConformUsageError(f"{name}: {key} must be {kind}, not {quoted(value)}")
+            raise UsageError(f"{name}: {key} must be {kind}, not {quoted(value)}")
     return meta
 
 
@@ -268,12 +264,12 @@ def _open_stream(path: Path, stdin: BinaryIO) -> BinaryIO:
     name = shown_path(path)
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
-            raise ConformUsageError(f"cannot read {name}: not a regular file")
+            raise UsageError(f"cannot read {name}: not a regular file")
         return open(path, "rb")  # noqa: SIM115 - closed by the caller
     except OSError as exc:
-        raise ConformUsageError(f"cannot read {name}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from None
     except ValueError as exc:
-        raise ConformUsageError(f"cannot read {name}: {exc}") from None
+        raise UsageError(f"cannot read {name}: {exc}") from None
 
 
 def _progress(args: argparse.Namespace, err: TextIO) -> Callable[[str], None] | None:
@@ -302,7 +298,7 @@ def _per_client_case(args: argparse.Namespace, paths: list[Path], err: TextIO,
         case = judge_stream(sources, label=label, progress=_progress(args, err), **_delete_options(args, meta),
                             **_model_options(args), deletes=args.deletes or 1)
     except (PcapError, CaptureError, ValidationError) as exc:
-        raise ConformUsageError(f"{label}: {exc}") from None
+        raise UsageError(f"{label}: {exc}") from None
     finally:
         for stream in streams:
             if stream is not stdin:
@@ -320,7 +316,7 @@ def _capture_case(args: argparse.Namespace, path: Path, err: TextIO,
         data = read_bounded(path, MAX_CAPTURE_BYTES, "capture")
     except InputFileError as exc:
         hint = "" if args.judge == "whole" else "; --judge per-client reads a capture of any size as a stream"
-        raise ConformUsageError(f"{exc}{hint}") from None
+        raise UsageError(f"{exc}{hint}") from None
     meta = _sidecar(path)
     label = shown_path(path.name)
     try:
@@ -333,7 +329,7 @@ def _capture_case(args: argparse.Namespace, path: Path, err: TextIO,
             case = analyse_packets(label, packets, **_delete_options(args, meta),
                                    **_model_options(args))
     except (PcapError, CaptureError, ValidationError) as exc:
-        raise ConformUsageError(f"{name}: {exc}") from None
+        raise UsageError(f"{name}: {exc}") from None
     server, client = meta.get("server"), meta.get("client")
     return (server if isinstance(server, str) else label, client if isinstance(client, str) else "?", case)
 
@@ -357,66 +353,66 @@ def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Binar
     if args.matrix:
         return _run_matrix(args, out, err)
     if args.recorded is not None:
-        raise ConformUsageError("--recorded goes with --matrix --policies")
+        raise UsageError("--recorded goes with --matrix --policies")
     if (args.sweep or args.certificates is not None) and not args.policies:
-        raise ConformUsageError("--sweep and --certificates go with --policies")
+        raise UsageError("--sweep and --certificates go with --policies")
     if args.scenario is not None:
-        raise ConformUsageError("--scenario goes with --matrix")
+        raise UsageError("--scenario goes with --matrix")
     if args.losses is None:
         args.losses = 0 if args.pcap is not None else 1
     if not 0 <= args.losses <= MAX_LOSSES:
-        raise ConformUsageError(f"--losses must be from 0 to {MAX_LOSSES}, not {quoted(args.losses)}: each budget "
+        raise UsageError(f"--losses must be from 0 to {MAX_LOSSES}, not {quoted(args.losses)}: each budget "
                                 f"up to the one given is tried in turn, and {MAX_LOSSES} already lets every message "
                                 f"of a short exchange be lost")
     if not args.time_limit > 0:
-        raise ConformUsageError("--time-limit must be more than 0 seconds")
+        raise UsageError("--time-limit must be more than 0 seconds")
     if stdin is None:
         stdin = sys.stdin.buffer
     if args.pcap is None and (args.concat or args.judge != "auto"):
-        raise ConformUsageError("--judge and --concat go with --pcap")
+        raise UsageError("--judge and --concat go with --pcap")
     if args.deletes is not None and args.judge == "whole":
-        raise ConformUsageError("--deletes goes with judging client by client; the model of all the clients "
+        raise UsageError("--deletes goes with judging client by client; the model of all the clients "
                                 "keeps its one delete")
     if args.deletes is not None and args.pcap is None and args.crowd is None:
-        raise ConformUsageError("--deletes goes with --pcap or --crowd")
+        raise UsageError("--deletes goes with --pcap or --crowd")
     if args.crowd is None and (args.crowd_seconds != CROWD_SECONDS or args.crowd_replace):
-        raise ConformUsageError("--crowd-seconds and --crowd-replace go with --crowd")
+        raise UsageError("--crowd-seconds and --crowd-replace go with --crowd")
     if args.crowd is not None and args.pcap is not None:
-        raise ConformUsageError("give either --pcap or --crowd, not both")
+        raise UsageError("give either --pcap or --crowd, not both")
     if args.pcap is not None:
         if args.server or args.client:
-            raise ConformUsageError("give either --pcap or --server/--client, not both")
+            raise UsageError("give either --pcap or --server/--client, not both")
         if args.delete_packet is not None and args.delete_packet < 1:
-            raise ConformUsageError(f"--delete-packet counts packets from 1, not {args.delete_packet}")
+            raise UsageError(f"--delete-packet counts packets from 1, not {args.delete_packet}")
         if args.delete_time is not None and args.delete_packet is not None:
-            raise ConformUsageError("give the delete as --delete-time or --delete-packet, not both")
+            raise UsageError("give the delete as --delete-time or --delete-packet, not both")
         if sum(1 for p in args.pcap if p == STDIN) > 1:
-            raise ConformUsageError("standard input (-) can be read only once")
+            raise UsageError("standard input (-) can be read only once")
         if args.concat:
             if args.judge == "whole":
-                raise ConformUsageError("--concat judges client by client; it does not go with --judge whole")
+                raise UsageError("--concat judges client by client; it does not go with --judge whole")
             if args.delete_packet is not None and len(args.pcap) > 1:
-                raise ConformUsageError("--delete-packet goes with a single capture (packets are numbered per file)")
+                raise UsageError("--delete-packet goes with a single capture (packets are numbered per file)")
             found = [_per_client_case(args, list(args.pcap), err, stdin)]
         else:
             if len(args.pcap) > 1 and (args.delete_time is not None or args.delete_packet is not None):
-                raise ConformUsageError("--delete-time and --delete-packet go with a single capture")
+                raise UsageError("--delete-time and --delete-packet go with a single capture")
             found = [_capture_case(args, path, err, stdin) for path in args.pcap]
         return _print(found, [True] * len(found), args, out)
     if not args.server or not args.client:
-        raise ConformUsageError("give --server and --client to run the scenario, or --pcap FILE to read a capture")
+        raise UsageError("give --server and --client to run the scenario, or --pcap FILE to read a capture")
     if args.crowd is not None:
         return _run_crowd(args, out, err)
     if args.delete_time is not None or args.delete_packet is not None:
-        raise ConformUsageError("--delete-time and --delete-packet go with --pcap")
+        raise UsageError("--delete-time and --delete-packet go with --pcap")
     pairs = [(s, c) for s in args.server for c in args.client]
     if args.save_pcap is not None and len(pairs) != 1:
-        raise ConformUsageError("--save-pcap keeps the capture of a single server and client")
+        raise UsageError("--save-pcap keeps the capture of a single server and client")
     check_output_paths(args.save_pcap)  # before the daemons run: a capture is never lost after it
     for s, c in pairs:
         problems = missing_prerequisites(s, c)
         if problems:
-            raise ConformUsageError("; ".join(problems))
+            raise UsageError("; ".join(problems))
     cases: list[tuple[str | None, str | None, CaseReport]] = []
     rebound: list[bool] = []
     for s, c in pairs:
@@ -426,7 +422,7 @@ def run_conform(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: Binar
         try:
             result = _run_cleaning_up_on_sigterm(Scenario(s, c, args.time_limit))
         except ConformError as exc:
-            raise ConformUsageError(f"{s} x {c}: {exc}") from None
+            raise UsageError(f"{s} x {c}: {exc}") from None
         if args.save_pcap is not None:
             _save_capture(args.save_pcap, result, s, c, err, args.quiet)
         case = analyse_capture(f"{s} x {c}", result.pcap, delete_time=result.delete_time, losses=args.losses,
@@ -441,14 +437,14 @@ def _run_crowd(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``--crowd N``: the crowd run once, its capture judged client by client (exit 3 when some
     client was not bound at the end)."""
     if len(args.server) != 1:
-        raise ConformUsageError("--crowd runs against one --server")
+        raise UsageError("--crowd runs against one --server")
     if args.delete_time is not None or args.delete_packet is not None:
-        raise ConformUsageError("--delete-time and --delete-packet go with --pcap")
+        raise UsageError("--delete-time and --delete-packet go with --pcap")
     crowd = Crowd(args.server[0], tuple(args.client), args.crowd, deletes=max(1, args.crowd // 10),
                   reboots=max(1, args.crowd // 10), replacements=args.crowd_replace, seconds=args.crowd_seconds)
     problems = crowd.problems()
     if problems:
-        raise ConformUsageError("; ".join(problems))
+        raise UsageError("; ".join(problems))
     check_output_paths(args.save_pcap)
 
     def stop(signum: int, frame: object) -> None:
@@ -458,7 +454,7 @@ def _run_crowd(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         result = run_crowd(crowd, progress=_progress(args, err))
     except ConformError as exc:
-        raise ConformUsageError(f"{crowd.server} x {crowd.count} {','.join(args.client)}: {exc}") from None
+        raise UsageError(f"{crowd.server} x {crowd.count} {','.join(args.client)}: {exc}") from None
     finally:
         signal.signal(signal.SIGTERM, previous)
     if args.save_pcap is not None:
@@ -473,7 +469,7 @@ def _run_crowd(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         case = judge_packets((("capture", p) for p in stream_udp(io.BytesIO(result.pcap))), label=label,
                              **_model_options(args), deletes=args.deletes or 1)
     except (PcapError, CaptureError, ValidationError) as exc:
-        raise ConformUsageError(f"{label}: {exc}") from None
+        raise UsageError(f"{label}: {exc}") from None
     return _print([(crowd.server, ",".join(args.client), case)], [result.bound_after == crowd.count], args, out)
 
 
@@ -483,7 +479,7 @@ def _write_whole(path: Path, data: bytes, err: TextIO, quiet: bool, what: str) -
     try:
         atomic_write(path, data)
     except OSError as exc:
-        raise ConformUsageError(f"cannot write {shown_path(path)}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot write {shown_path(path)}: {exc.strerror or exc}") from None
     announce(err, quiet, path, what)
 
 
@@ -496,17 +492,17 @@ def _run_matrix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from leasecheck.checker.conform.matrix_render import write_outputs
 
     if args.pcap is not None:
-        raise ConformUsageError("give either --pcap or --matrix, not both")
+        raise UsageError("give either --pcap or --matrix, not both")
     if args.recorded is not None:
         if not args.policies:
-            raise ConformUsageError("--recorded goes with --matrix --policies")
+            raise UsageError("--recorded goes with --matrix --policies")
         return _recorded_policies(args, out, err)
     if args.save_pcap is not None or args.delete_time is not None or args.delete_packet is not None:
-        raise ConformUsageError("--save-pcap, --delete-time and --delete-packet do not go with --matrix")
+        raise UsageError("--save-pcap, --delete-time and --delete-packet do not go with --matrix")
     cells = all_cells(args.server or SERVERS, args.client or CLIENTS, args.scenario or SCENARIO_NAMES)
     results = args.results or args.out_dir / "results.jsonl"
     if args.out_dir.exists() and not args.out_dir.is_dir():
-        raise ConformUsageError(f"--out-dir {shown_path(args.out_dir)} is a file, not a folder")
+        raise UsageError(f"--out-dir {shown_path(args.out_dir)} is a file, not a folder")
     check_output_paths(args.out_dir / "matrix.json" if args.out_dir.is_dir() else None)
     if args.results is not None:
         check_results_path(args.results)
@@ -523,7 +519,7 @@ def _run_matrix(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         done = run_matrix(cells, results, args.out_dir / "captures", args.time_limit, progress)
     except MatrixError as exc:
-        raise ConformUsageError(str(exc)) from None
+        raise UsageError(str(exc)) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
     done = rejudge(done, args.out_dir / "captures")
@@ -563,13 +559,13 @@ def _verdicts(args: argparse.Namespace) -> ModelVerdicts | None:
         _from_here(CHECKOUT / "tests" / "data" / "certificates"), _from_here(CHECKOUT / "docs" / "policies" / "certificates")]
     for folder in args.certificates or ():
         if not folder.is_dir():
-            raise ConformUsageError(f"--certificates {shown_path(folder)} is not a folder")
+            raise UsageError(f"--certificates {shown_path(folder)} is not a folder")
     if not sweeps:
         return None
     try:
         return model_verdicts(sweeps, sorted(p for folder in folders if folder.is_dir() for p in folder.glob("*.smt2")))
     except VerdictsError as exc:
-        raise ConformUsageError(str(exc)) from None
+        raise UsageError(str(exc)) from None
 
 
 def _recorded_policies(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -581,18 +577,18 @@ def _recorded_policies(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
     from leasecheck.checker.conform.validate import Steppers
 
     if args.client is not None or args.scenario is not None:
-        raise ConformUsageError("--recorded judges every measured cell of each --server; --client and --scenario "
+        raise UsageError("--recorded judges every measured cell of each --server; --client and --scenario "
                                 "do not go with it")
     results = args.results or args.recorded / "results.jsonl"
     if not results.is_file():
-        raise ConformUsageError(f"--recorded {shown_path(args.recorded)}: no results file {shown_path(results)}")
+        raise UsageError(f"--recorded {shown_path(args.recorded)}: no results file {shown_path(results)}")
     try:
         cells = read_results(results)
     except MatrixError as exc:
-        raise ConformUsageError(str(exc)) from None
+        raise UsageError(str(exc)) from None
     verdicts = _verdicts(args)
     if verdicts is None:
-        raise ConformUsageError("no policy sweep's results file to read the verdicts from: give --sweep FILE")
+        raise UsageError("no policy sweep's results file to read the verdicts from: give --sweep FILE")
     servers = list(args.server) if args.server else list(dict.fromkeys(c.server for c in cells))
     progress = _progress(args, err)
     shared = Steppers()
@@ -620,7 +616,7 @@ def _write_policies(done: list[CellResult], out_dir: Path, progress: Callable[[s
     try:
         atomic_write(path, policies_markdown(found, verdicts))
     except OSError as exc:
-        raise ConformUsageError(f"cannot write {shown_path(path)}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot write {shown_path(path)}: {exc.strerror or exc}") from None
     return path
 
 
@@ -635,7 +631,7 @@ def _save_capture(path: Path, result: RunResult, server: str, client: str, err: 
         atomic_write(path, result.pcap)
         atomic_write(sidecar, json.dumps(meta, indent=2) + "\n")
     except OSError as exc:
-        raise ConformUsageError(f"cannot write the capture {shown_path(path)}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot write the capture {shown_path(path)}: {exc.strerror or exc}") from None
     announce(err, quiet, path, "capture")
     announce(err, quiet, sidecar, "the capture's delete time, server and client")
 

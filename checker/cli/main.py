@@ -54,7 +54,7 @@ from leasecheck.checker.cli.options import (
 from leasecheck.checker.cli.paths import OutputError, announce, check_output_paths
 from leasecheck.checker.cli.streams import OutputLost, finish, standard_streams
 from leasecheck.checker.explicit.explore import EXPLORERS, Progress
-from leasecheck.errors import ExitStatus, LeasecheckError, UserError, exit_status_of
+from leasecheck.errors import ExitStatus, LeasecheckError, UsageError, exit_status_of
 from leasecheck.model.dhcp import CLIENT_REBOOT_MODES, MAX_HOSTS, Config
 from leasecheck.model.policy import ALIASES, PolicyError, canonical_variant
 from leasecheck.model.values import VARIANTS
@@ -67,10 +67,6 @@ if TYPE_CHECKING:
 def one_line(text: str) -> str:
     """A message made safe for one line of a terminal: control characters shown escaped."""
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
-
-
-class UsageError(UserError):
-    """A mistake on the command line: reported as one line on stderr with exit status 2."""
 
 
 class _Parser(argparse.ArgumentParser):

@@ -43,7 +43,7 @@ from leasecheck.checker.render.files import atomic_write
 from leasecheck.checker.render.jsondoc import config_json, result_json
 from leasecheck.checker.render.text import render_result_trace
 from leasecheck.checker.results import CheckResult
-from leasecheck.errors import ExitStatus, UserError
+from leasecheck.errors import ExitStatus, UsageError
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.values import VARIANTS
 from leasecheck.properties.dhcp import dhcp_model, dhcp_properties
@@ -59,10 +59,6 @@ DEFAULT_TIMEOUT = 300.0
 RECOVERY_TIMEOUT = 1200.0
 #: The most states a finite network explored for learning may have.
 MAX_LEARN_STATES = 2_000_000
-
-
-class ProveUsageError(UserError):
-    """A prove asked for in a way that does not make sense (one line, exit 2)."""
 
 
 @dataclass
@@ -167,7 +163,7 @@ def prove(cfg: Config, prop: str, any_budget: bool = False, timeout: float = 300
     ``work_limit`` (Z3's resource units) ends the run "unknown" once its queries have spent that
     much: the same query on every machine."""
     if prop not in PROPERTIES:
-        raise ProveUsageError(f"unknown property {prop!r}; choose one of {', '.join(PROPERTIES)}")
+        raise UsageError(f"unknown property {prop!r}; choose one of {', '.join(PROPERTIES)}")
     start = time.monotonic()
     meter = WorkMeter(work_limit)
     run = ProofRun(cfg, prop, any_budget, Verdict.UNKNOWN, "")
@@ -423,11 +419,11 @@ def run_prove(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                                            ("--sweep-results", args.sweep_results), ("--no-run", args.no_run),
                                            ("--picture", args.picture)) if value]
     if table_only:
-        raise ProveUsageError(f"{', '.join(table_only)} go with --policies")
+        raise UsageError(f"{', '.join(table_only)} go with --policies")
     if args.prop is None:
-        raise ProveUsageError("--property is required: one of " + ", ".join(PROPERTIES))
+        raise UsageError("--property is required: one of " + ", ".join(PROPERTIES))
     if args.prop not in PROPERTIES:
-        raise ProveUsageError(f"unknown property {args.prop!r}; choose one of {', '.join(PROPERTIES)}")
+        raise UsageError(f"unknown property {args.prop!r}; choose one of {', '.join(PROPERTIES)}")
     cfg = Config(clients=1, addresses=1, variant=args.variant or "nt35",
                  deletes=1 if args.deletes is None else args.deletes, losses=args.losses, reboots=args.reboots, restart=args.restart, client_nak=args.client_nak)
     check_output_paths(args.certificate)
