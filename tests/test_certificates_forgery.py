@@ -201,7 +201,7 @@ def _hostile_token_at_an_atom(prop: str, pick: int, payload: str) -> None:
 
 _HOSTILE_TOKENS = given(prop=st.sampled_from(["single_binding", "recovery"]), pick=st.integers(min_value=0), payload=HOSTILE)
 
-#: the README's test command tries 20 hostile tokens (each a whole check of a certificate by Z3);
+#: the README's test command tries 10 hostile tokens (each a whole check of a certificate by Z3);
 #: the sweep tier 60
 test_a_hostile_token_at_any_atom_of_a_genuine_certificate_is_never_valid = settings(
     max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])(_HOSTILE_TOKENS(_hostile_token_at_an_atom))
