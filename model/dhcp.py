@@ -206,6 +206,11 @@ def holds(s: StateView, c: int) -> Expr:
 # The system
 
 
+#: the budget counters: allowances of deletes, losses and reboots, each decremented (under a guard
+#: that it is positive) only by the one disturbance that spends it, never raised
+BUDGET_COUNTERS = ("deletes_left", "losses_left", "reboots_left")
+
+
 def _variables(cfg: Config) -> list[Variable]:
     st = Domain("client state", V.CLIENT_STATES)
     addr = Domain("address or none", (None, *range(cfg.addresses)))
@@ -224,7 +229,7 @@ def _variables(cfg: Config) -> list[Variable]:
         ]
     out += [Variable(f"db[{a}]", lease, V.FREE, "db", a) for a in range(cfg.addresses)]
     out += [Variable(f"mem[{c}]", addr, None, "mem", c) for c in range(cfg.clients)]
-    for name, budget in (("deletes_left", cfg.deletes), ("losses_left", cfg.losses), ("reboots_left", cfg.reboots)):
+    for name, budget in zip(BUDGET_COUNTERS, (cfg.deletes, cfg.losses, cfg.reboots), strict=True):
         out.append(Variable(name, Domain(name, tuple(range(budget + 1))), budget, name, None))
     return out
 

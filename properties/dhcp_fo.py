@@ -110,6 +110,7 @@ DHCP_FIRST_ORDER = FirstOrder(
     recorded=("variant", "deletes", "losses", "reboots", "restart", "client_nak", "client_reboot"),
     config_of=_config_of,
     describe=_describe,
+    budgets=dhcp.BUDGET_COUNTERS,
     sizes="every number of clients and addresses",
     invariants=(SINGLE_BINDING, NO_DUPLICATE_ADDRESS),
     recovery=RECOVERY,

@@ -127,6 +127,10 @@ class FirstOrder:
     sizes: str
     invariants: tuple[FirstOrderInvariant, ...] = ()
     recovery: FirstOrderRecovery | None = None
+    #: the scalars that are budgets (allowances that only the step spending one decrements): the
+    #: reading for every budget makes each of them unbounded, and a ranking for every budget lets
+    #: the steps that write one lead up; a scalar not named here keeps its values
+    budgets: tuple[str, ...] = ()
 
     def invariant(self, name: str) -> FirstOrderInvariant:
         for p in self.invariants:

@@ -31,7 +31,7 @@ import pytest
 
 from leasecheck.checker.allsizes import fo_check, recovery, safety
 from leasecheck.checker.allsizes.certificate import invariant_certificate, level_formula, ranking_certificate
-from leasecheck.checker.allsizes.fo import conj, first_order_system
+from leasecheck.checker.allsizes.fo import budget_counters, conj, disturbances, first_order_system
 from leasecheck.checker.allsizes.fo_finite import FiniteReading
 from leasecheck.checker.allsizes.ghost import GHOST, with_ghost
 from leasecheck.checker.allsizes.learn import StateMatrix
@@ -54,6 +54,7 @@ from leasecheck.checker.results import Method
 from leasecheck.checker.run import CheckOptions, run_check
 from leasecheck.checker.symmetry import Symmetry, SymmetryError, client_swap
 from leasecheck.errors import InternalError, UserError
+from leasecheck.model.dhcp import Config
 from leasecheck.model.lang import (
     BOOL,
     Action,
@@ -66,6 +67,7 @@ from leasecheck.model.lang import (
     build_system,
     predicate,
 )
+from leasecheck.properties.dhcp_fo import DHCP_FIRST_ORDER
 from leasecheck.properties.families import FAMILIES as SHIPPED
 from leasecheck.properties.firstorder import (
     FirstOrder,
@@ -702,3 +704,14 @@ def test_a_ghost_map_is_added_only_over_a_table_and_for_the_sizes_the_claim_name
     every_size = dataclasses.replace(no_table, recovery=dataclasses.replace(rec, ghost=("one", "two"), table=table))
     with pytest.raises(InternalError, match="claims every size"):
         with_ghost(first_order_system(every_size, LockConfig()))
+
+
+def test_only_the_scalars_a_model_names_as_budgets_are_read_for_every_budget() -> None:
+    """The lock's `locked` is a scalar but no budget: the reading for every budget keeps its values
+    and no step of the lock is a disturbance; DHCP names its three counters, each spent by its own."""
+    lock = first_order_system(LOCK_FIRST_ORDER, LockConfig(), unbounded=True)
+    assert budget_counters(lock) == frozenset() and disturbances(lock) == ()
+    assert lock.groups["locked"].keys == first_order_system(LOCK_FIRST_ORDER, LockConfig()).groups["locked"].keys
+    dhcp = first_order_system(DHCP_FIRST_ORDER, Config(variant="nt40"), unbounded=True)
+    assert budget_counters(dhcp) == {"deletes_left", "losses_left", "reboots_left"}
+    assert {c.action for c in disturbances(dhcp)} == {"AdminDelete", "LoseToServer", "LoseToClient", "Reboot"}

@@ -540,7 +540,7 @@ def _group_of(side: FirstOrder, name: str, vs: list[Variable], budget_unbounded:
         raise TraceError(f"the cells of {name} start with different values")
     values: list[Any] = list(domain.values)
     initial = vs[0].initial
-    if index is None and budget_unbounded:
+    if index is None and budget_unbounded and name in side.budgets:
         values, initial = [UNBOUNDED], UNBOUNDED
     keys: dict[tuple, tuple[str, ...]] = {}
     fields: dict[str, str] = {}
@@ -1200,9 +1200,12 @@ def fingerprint(fs: FoSystem) -> str:
 
 
 def budget_counters(fs: FoSystem) -> frozenset[str]:
-    """The budget counters of a reading for every budget (``unbounded``): its scalars, each made
-    :data:`UNBOUNDED` by :func:`first_order_system`; none in a reading of fixed budgets."""
-    return frozenset(g.name for g in fs.groups.values() if g.index is None) if fs.unbounded else frozenset()
+    """The budget counters of a reading for every budget (``unbounded``): the scalars the model's
+    first-order side names as budgets, each made :data:`UNBOUNDED` by :func:`first_order_system`;
+    none in a reading of fixed budgets."""
+    if not fs.unbounded:
+        return frozenset()
+    return frozenset(g.name for g in fs.groups.values() if g.index is None and g.name in fs.side.budgets)
 
 
 def budgets_spent(fs: FoSystem, cmd: Command) -> frozenset[str]:
