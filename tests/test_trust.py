@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +16,7 @@ from hypothesis import strategies as st
 from leasecheck.checker.cli.main import main
 from leasecheck.properties.dhcp import PROPERTY_NAMES
 
-from .children import default_signals
+from .children import default_signals, wait_for_cpu
 
 OPTIONS = ["--variant", "--clients", "--addresses", "--deletes", "--losses", "--reboots", "--property",
            "--format", "--max-states", "--timeout"]
@@ -68,7 +67,9 @@ def test_ctrl_c_during_a_long_exploration_prints_what_was_reached_and_exits_130(
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=default_signals,
     )
     try:
-        time.sleep(3.0)
+        # three seconds of CPU: past the imports and well into the exploration (minutes long),
+        # however busy the machine is
+        wait_for_cpu(proc, 3.0)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=300)
     finally:
