@@ -11,16 +11,13 @@ One test per size and variant (16 configurations each), and at 2x2 per variant a
 deletes (8 each), so pytest-xdist can share them out; the 2x2 tests, the longest (most of the
 sweep's Z3 time, benchmarks/README.md), start first.
 
-The tiers (tests/conftest.py): the README's test command runs every 1x1 configuration of nt35 and
-nt40 through the explicit explorers and one quarter of them with the Z3 engine too, and at 2x2, for
-nt35, one configuration with both engines and one with a delete through the explicit explorers
-(those of the other variants are among the sweep tier's). ``pytest -m sweep`` (in
-``.ci/run``) runs every configuration through the explicit explorers, and the Z3 engine on a
-fraction of the configurations of each size in which each budget value appears: at 1x1 one half
-(less the quarter of nt35's and nt40's that the README's test command has), at 1x2 and 2x1 one
-quarter, at 2x2 one half of those without a delete; the rest (the other halves at 1x1 and 2x2,
-the other three quarters at 1x2 and 2x1, and all 40 2x2 configurations with a delete) runs under
-``pytest -m long``.
+The tiers (tests/conftest.py): the README's test command runs every 1x1 configuration of nt35
+through the explicit explorers and one quarter of them with the Z3 engine too. ``pytest -m
+sweep`` (in ``.ci/run``) runs every configuration through the explicit explorers, and the Z3
+engine on a fraction of the configurations of each size in which each budget value appears: at
+1x1 one quarter of each other variant's, at 1x2 and 2x1 the pair with every budget off and every
+budget on (deletes, losses, reboots and restart all 0, then all 1), at 2x2 one quarter of those
+without a delete; the rest runs under ``pytest -m long``.
 """
 
 from __future__ import annotations
@@ -28,6 +25,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -184,14 +182,29 @@ def quarter(cfg: Config) -> int:
 HALVES = (frozenset({0, 2}), frozenset({1, 3}))
 
 
+def extreme(cfg: Config) -> bool:
+    """Whether every budget of ``cfg`` is off or every one on (deletes, losses, reboots and restart
+    all 0, or all 1): two configurations per size and variant, which between them hold each value
+    of each budget once."""
+    return cfg.deletes == cfg.losses == cfg.reboots == int(cfg.restart)
+
+
+#: which configurations the Z3 engine decides: a configuration's test
+Chooser = Callable[[Config], bool]
+
+
+def quarters(which: frozenset[int]) -> Chooser:
+    return lambda cfg: quarter(cfg) in which
+
+
 def sweep(size: tuple[int, int], variant: str, z3: bool = True, deletes: int | None = None,
-          z3_quarters: frozenset[int] | None = None) -> Tally:
+          z3_on: Chooser | None = None) -> Tally:
     """Every configuration of ``size`` and ``variant`` (and ``deletes``, when given): the explicit
     explorers against the table and each other, and (with ``z3``) the Z3 engine against them, on
-    every configuration or, with ``z3_quarters``, on those quarters of them."""
+    every configuration or, with ``z3_on``, on those it chooses."""
     configs = [cfg for cfg in sweep_configs() if (cfg.clients, cfg.addresses) == size and cfg.variant == variant
                and deletes in (None, cfg.deletes)]
-    tally = agreement(configs, [z3 and (z3_quarters is None or quarter(cfg) in z3_quarters) for cfg in configs])
+    tally = agreement(configs, [z3 and (z3_on is None or z3_on(cfg)) for cfg in configs])
     # the table states both invariants everywhere; the reduced explorer gives client 0's and the
     # global verdicts of every property
     assert len(configs) == (16 if deletes is None else 8)
@@ -223,13 +236,13 @@ def agreement(configs: list[Config], z3: list[bool]) -> Tally:
 
 
 def _z3_agrees_everywhere(size: tuple[int, int], variant: str, deletes: int | None = None,
-                          z3_quarters: frozenset[int] | None = None) -> None:
-    tally = sweep(size, variant, deletes=deletes, z3_quarters=z3_quarters)
+                          z3_on: Chooser | None = None) -> None:
+    tally = sweep(size, variant, deletes=deletes, z3_on=z3_on)
     # within its default bounds the Z3 engine decides every property whose kind it decides:
     # recovery for each client, the two invariants and the kb_symptom target, per configuration
     assert not tally.z3_unknown, "\n".join(tally.z3_unknown)
     chosen = [cfg for cfg in sweep_configs() if (cfg.clients, cfg.addresses) == size and cfg.variant == variant
-              and deletes in (None, cfg.deletes) and (z3_quarters is None or quarter(cfg) in z3_quarters)]
+              and deletes in (None, cfg.deletes) and (z3_on is None or z3_on(cfg))]
     configs = len(chosen)
     assert tally.z3 == configs * (4 if size[0] == 1 else 6)
 
@@ -238,8 +251,8 @@ def _cases(sizes: list[tuple[int, int]]) -> list[object]:
     return [pytest.param(size, v, id=f"{size[0]}x{size[1]}-{v}") for size in sizes for v in VARIANTS]
 
 
-#: the quarter of nt35's 1x1 configurations the README's test command gives Z3; the sweep tier gives
-#: it the rest of the first half, and the first half of the other variants
+#: the quarter of the 1x1 configurations the README's test command gives Z3 for nt35, and the
+#: sweep tier for the other variants
 DEFAULT_1X1 = frozenset({0})
 
 
@@ -247,21 +260,14 @@ DEFAULT_1X1 = frozenset({0})
 @pytest.mark.parametrize("variant", [v if v == "nt35" else pytest.param(v, marks=pytest.mark.sweep)
                                      for v in VARIANTS])
 def test_every_engine_agrees_everywhere_at_1x1(variant: str) -> None:
-    # the explicit explorers on all 16, the Z3 engine (a fresh process each) on one quarter for nt35,
-    # on one half for the others
-    _z3_agrees_everywhere((1, 1), variant, z3_quarters=DEFAULT_1X1 if variant == "nt35" else HALVES[0])
-
-
-@pytest.mark.sweep
-@pytest.mark.slow
-def test_every_engine_agrees_everywhere_at_1x1_the_rest_of_the_first_half() -> None:
-    _z3_agrees_everywhere((1, 1), "nt35", z3_quarters=HALVES[0] - DEFAULT_1X1)
+    # the explicit explorers on all 16, the Z3 engine (a fresh process each) on one quarter
+    _z3_agrees_everywhere((1, 1), variant, z3_on=quarters(DEFAULT_1X1))
 
 
 @pytest.mark.long
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_every_engine_agrees_everywhere_at_1x1_the_other_half(variant: str) -> None:
-    _z3_agrees_everywhere((1, 1), variant, z3_quarters=HALVES[1])
+def test_every_engine_agrees_everywhere_at_1x1_the_other_quarters(variant: str) -> None:
+    _z3_agrees_everywhere((1, 1), variant, z3_on=quarters(frozenset({1, 2, 3})))
 
 
 #: the 2x2 configurations of the README's test command, (deletes, losses, reboots, restart): per
@@ -291,15 +297,15 @@ def test_every_engine_agrees_on_a_few_2x2_configurations(variant: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize(("size", "variant"), _cases(SIZES[1:3]))
 def test_every_engine_agrees_everywhere(size: tuple[int, int], variant: str) -> None:
-    # the explicit explorers on all 16, the Z3 engine on one quarter (each budget value twice in
-    # it); the other three quarters are the long tier's
-    _z3_agrees_everywhere(size, variant, z3_quarters=frozenset({0}))
+    # the explicit explorers on all 16, the Z3 engine on the two with every budget off and every
+    # budget on (each budget value once); the other fourteen are the long tier's
+    _z3_agrees_everywhere(size, variant, z3_on=extreme)
 
 
 @pytest.mark.long
 @pytest.mark.parametrize(("size", "variant"), _cases(SIZES[1:3]))
-def test_every_engine_agrees_everywhere_the_other_quarters(size: tuple[int, int], variant: str) -> None:
-    _z3_agrees_everywhere(size, variant, z3_quarters=frozenset({1, 2, 3}))
+def test_every_engine_agrees_everywhere_the_others(size: tuple[int, int], variant: str) -> None:
+    _z3_agrees_everywhere(size, variant, z3_on=lambda cfg: not extreme(cfg))
 
 
 @pytest.mark.sweep
@@ -312,7 +318,7 @@ def test_every_engine_agrees_everywhere_at_2x2(variant: str, deletes: int) -> No
     # without a delete (no loss; each value of reboots and restart), and the explicit
     # explorers all 80; split by deletes, so no one test holds up the end of the run, and started first
     if deletes == 0:
-        _z3_agrees_everywhere((2, 2), variant, deletes, z3_quarters=frozenset({0}))
+        _z3_agrees_everywhere((2, 2), variant, deletes, z3_on=quarters(frozenset({0})))
     else:
         sweep((2, 2), variant, z3=False, deletes=deletes)
 
@@ -323,7 +329,7 @@ def test_every_engine_agrees_everywhere_at_2x2(variant: str, deletes: int) -> No
 def test_every_engine_agrees_everywhere_at_2x2_the_rest(variant: str, deletes: int) -> None:
     """The 2x2 configurations that the sweep tier gives the explicit explorers only: with a delete, all
     eight; without one, the other three quarters."""
-    _z3_agrees_everywhere((2, 2), variant, deletes, z3_quarters=frozenset({1, 2, 3}) if deletes == 0 else None)
+    _z3_agrees_everywhere((2, 2), variant, deletes, z3_on=quarters(frozenset({1, 2, 3})) if deletes == 0 else None)
 
 
 def test_the_few_2x2_configurations_hold_every_budget_value_and_a_delete_per_variant() -> None:
@@ -355,3 +361,13 @@ def test_each_quarter_holds_each_budget_value_twice_per_variant_and_two_make_a_h
             for field in ("deletes", "losses", "reboots", "restart"):
                 assert sorted(int(getattr(cfg, field)) for cfg in part) == [0, 0, 1, 1], (q, field)
     assert all(quarter(cfg) in HALVES[half(cfg)] for cfg in configs)
+
+
+def test_the_extreme_pair_holds_each_budget_value_once() -> None:
+    for size in SIZES:
+        for variant in VARIANTS:
+            pair = [cfg for cfg in sweep_configs() if (cfg.clients, cfg.addresses) == size and cfg.variant == variant
+                    and extreme(cfg)]
+            assert len(pair) == 2
+            for field in ("deletes", "losses", "reboots", "restart"):
+                assert sorted(int(getattr(cfg, field)) for cfg in pair) == [0, 1]
