@@ -25,7 +25,7 @@ What the file holds:
   stored keys those slots point to one state ahead, so that a state's look-ups find both in the
   cache; the table asks the kernel for huge pages (its look-ups are all cache and TLB misses).
   The prefetches are macros written into the search: GCC finds a function that only prefetches
-  pure and drops its calls (it did, before: no prefetch was compiled);
+  pure and drops its calls, prefetches and all;
 * the search (``lc_expand``): states expanded in number order, a new successor numbered next,
   its parent the state and command that reached it first: the model's order of exploration
   (docs/model.md section 10), so the graph is numbered as the other explorers number it. A
