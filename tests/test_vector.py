@@ -107,6 +107,23 @@ def test_packing_is_a_bijection_on_reachable_states():
     assert len({k.tobytes() for k in keys}) == len(states)
 
 
+def test_a_predicates_mask_reads_only_its_variables_and_is_the_scalar_explorers():
+    cfg = Config(clients=2, addresses=2, variant="nt35")
+    system = dhcp_system(cfg)
+    lay = layout(system)
+    states: np.ndarray = np.asarray(list(explore(system).states))
+    keys = pack(lay, states)
+    some = [1, 4, len(lay.width) - 1]
+    part = unpack(lay, keys, some)
+    assert (part[:, some] == states[:, some]).all()
+    assert not np.delete(part, some, axis=1).any()  # the columns not asked for are left 0
+    graph = explore_vector(system)
+    for prop in dhcp_properties(system, cfg):
+        if isinstance(prop, Recovery):
+            want = bytearray(int(interp.holds(prop.goal, s)) for s in graph.states)  # state by state
+            assert graph.states.mask(prop.goal) == want
+
+
 def test_four_clients_need_two_words():
     assert layout(dhcp_system(Config(clients=4, addresses=3, variant="nt40"))).words == 2
 

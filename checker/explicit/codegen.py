@@ -20,9 +20,12 @@ What the file holds:
   a state number and the high half of its key's hash (8 bytes a slot, where a slot holding the
   key itself took 8 bytes a word of the key more: at 5x5, 134 MB instead of 403); a key is
   compared in full with the numbered state's own (never on a hash alone) when the hash halves
-  agree. The first slot of each of a state's successors is prefetched before any is looked up,
-  then the stored key that slot points to, and the table asks the kernel for huge pages (its
-  look-ups are all cache and TLB misses);
+  agree. The look-ups are asked for ahead (prefetched): the successors of the next two states
+  are made before a state is expanded, their first slots asked for two states ahead and the
+  stored keys those slots point to one state ahead, so that a state's look-ups find both in the
+  cache; the table asks the kernel for huge pages (its look-ups are all cache and TLB misses).
+  The prefetches are macros written into the search: GCC finds a function that only prefetches
+  pure and drops its calls, prefetches and all;
 * the search (``lc_expand``): states expanded in number order, a new successor numbered next,
   its parent the state and command that reached it first: the model's order of exploration
   (docs/model.md section 10), so the graph is numbered as the other explorers number it. A
@@ -91,6 +94,10 @@ int lc_expand(lc_graph *g, int64_t count);
 void lc_drop(void *p);
 void lc_free(lc_graph *g);
 """
+
+#: the states whose successors the search holds at once: the one expanded and those after it whose
+#: look-ups are asked for ahead
+AHEAD = 3
 
 #: what ``lc_expand`` returns
 MORE, DONE, STATE_LIMIT, NO_MEMORY, TOO_MANY = 0, 1, 2, -1, 3
@@ -162,19 +169,21 @@ static uint64_t lc_find(const lc_graph *g, const uint64_t *key, uint64_t h) {
     }
 }
 
-/* the look-ups of the n keys of hashes h[] asked for at once: their first slots, then (once those
-   have come) the stored keys those slots point to when the hash halves agree */
-static void lc_prefetch(const lc_graph *g, const uint64_t *h, int n) {
+/* the look-ups of a state's successors are asked for ahead of the state's expansion, in two steps:
+   the first slot of each (LC_ASK_SLOT, two states ahead), then the stored key that slot points
+   to when the hash halves agree (LC_ASK_KEY, one state ahead, once the slot has come). Macros, not
+   functions: a function that only prefetches has no effect the compiler must keep (GCC finds it
+   pure and drops its calls, prefetches and all) */
 #if defined(__GNUC__)
-    for (int k = 0; k < n; k++) __builtin_prefetch(g->slots + (h[k] & g->slot_mask));
-    for (int k = 0; k < n; k++) {
-        uint64_t s = g->slots[h[k] & g->slot_mask];
-        if (s != 0 && (s & LC_TAG) == (h[k] & LC_TAG)) __builtin_prefetch(g->keys + (int64_t)((uint32_t)s - 1) * W);
-    }
+#define LC_ASK_SLOT(g, h) __builtin_prefetch((g)->slots + ((h) & (g)->slot_mask))
+#define LC_ASK_KEY(g, h) do { \
+    uint64_t s_ = (g)->slots[(h) & (g)->slot_mask]; \
+    if (s_ != 0 && (s_ & LC_TAG) == ((h) & LC_TAG)) __builtin_prefetch((g)->keys + (int64_t)((uint32_t)s_ - 1) * W); \
+} while (0)
 #else
-    (void)g; (void)h; (void)n;
+#define LC_ASK_SLOT(g, h) ((void)(g), (void)(h))
+#define LC_ASK_KEY(g, h) ((void)(g), (void)(h))
 #endif
-}
 
 /* the visited set's look-ups go everywhere in it: ask for huge pages (fewer TLB misses) */
 static void lc_huge(void *p, size_t bytes) {
@@ -240,9 +249,9 @@ lc_graph *lc_new(const uint64_t *initial, int64_t max_states) {
     if (g == NULL) return NULL;
     g->max_states = max_states;
     g->slot_mask = 0;
-    g->scratch = (uint64_t *)malloc((NCMD + 1) * W * sizeof(uint64_t));
-    g->scratch_cmd = (int32_t *)malloc((NCMD + 1) * sizeof(int32_t));
-    g->scratch_hash = (uint64_t *)malloc((NCMD + 1) * sizeof(uint64_t));
+    g->scratch = (uint64_t *)malloc(LC_AHEAD * (NCMD + 1) * W * sizeof(uint64_t));
+    g->scratch_cmd = (int32_t *)malloc(LC_AHEAD * (NCMD + 1) * sizeof(int32_t));
+    g->scratch_hash = (uint64_t *)malloc(LC_AHEAD * (NCMD + 1) * sizeof(uint64_t));
     g->slots = (uint64_t *)calloc(1, sizeof(uint64_t));
     if (g->scratch == NULL || g->scratch_cmd == NULL || g->scratch_hash == NULL || g->slots == NULL) { lc_free(g); return NULL; }
     if (lc_room(g, 1, 0)) { lc_free(g); return NULL; }
@@ -255,29 +264,48 @@ lc_graph *lc_new(const uint64_t *initial, int64_t max_states) {
     return g;
 }
 
-/* expand up to `count` more states: MORE, DONE, STATE_LIMIT, NO_MEMORY or TOO_MANY (see codegen.py) */
+/* expand up to `count` more states: MORE, DONE, STATE_LIMIT, NO_MEMORY or TOO_MANY (see codegen.py).
+   The states are expanded one by one in number order; what is done ahead of a state's turn
+   (its successors made, their slots and stored keys asked for) only warms the caches: every
+   look-up is made in the state's turn, on the table as it is then. */
 int lc_expand(lc_graph *g, int64_t count) {
     int64_t stop = g->expanded + count;
+    int many[LC_AHEAD];            /* per buffer, the successors of the state it holds */
+    int64_t made = g->expanded;    /* the states before it have their successors in the buffers */
+    int64_t asked = g->expanded;   /* the states before it have had their stored keys asked for */
     while (g->expanded < g->states) {
         if (g->expanded >= stop) return 0;
         int64_t i = g->expanded;
-        int n = lc_successors(g->keys + i * W, g->scratch, g->scratch_cmd);
+        /* successors made up to LC_AHEAD - 1 states ahead (as far as states are numbered), their
+           first slots asked for; the stored keys asked for one state ahead */
+        for (; made < i + LC_AHEAD && made < g->states; made++) {
+            int b = (int)(made % LC_AHEAD);
+            uint64_t *out = g->scratch + (int64_t)b * (NCMD + 1) * W, *h = g->scratch_hash + (int64_t)b * (NCMD + 1);
+            int n = lc_successors(g->keys + made * W, out, g->scratch_cmd + (int64_t)b * (NCMD + 1));
+            many[b] = n;
+            for (int k = 0; k < n; k++) {
+                h[k] = lc_hash(out + (int64_t)k * W);
+                LC_ASK_SLOT(g, h[k]);
+            }
+        }
+        for (; asked < i + 2 && asked < made; asked++) {
+            const uint64_t *h = g->scratch_hash + (int64_t)(asked % LC_AHEAD) * (NCMD + 1);
+            for (int k = 0; k < many[asked % LC_AHEAD]; k++) LC_ASK_KEY(g, h[k]);
+        }
+        int b = (int)(i % LC_AHEAD), n = many[b];
+        uint64_t *succ = g->scratch + (int64_t)b * (NCMD + 1) * W, *h = g->scratch_hash + (int64_t)b * (NCMD + 1);
+        const int32_t *succ_cmd = g->scratch_cmd + (int64_t)b * (NCMD + 1);
         if (lc_room(g, n, n)) return -1;
         int64_t edges = g->edges;
-        uint64_t *h = g->scratch_hash;
 #if SYM
         uint64_t found[NCMD + 1];  /* per successor, the slot that held it as it is (UINT64_MAX: none) */
-#endif
-        for (int k = 0; k < n; k++) h[k] = lc_hash(g->scratch + (int64_t)k * W);
-        lc_prefetch(g, h, n);  /* every look-up asked for at once */
-#if SYM
         /* a successor stored as it is is a representative (the table holds only those); every
            other one is replaced by its representative before any is looked up again, and those
            look-ups asked for at once (the successors are then taken in order, as without
            symmetry, so that two with one representative get one state) */
         int redo = 0;
         for (int k = 0; k < n; k++) {
-            uint64_t *key = g->scratch + (int64_t)k * W;
+            uint64_t *key = succ + (int64_t)k * W;
             uint64_t p = lc_find(g, key, h[k]);
             found[k] = p;  /* a stored state's slot stays where it is while this state is expanded */
             if (g->slots[p] == 0) {
@@ -286,13 +314,16 @@ int lc_expand(lc_graph *g, int64_t count) {
                 lc_canon_one(key, rep);
                 memcpy(key, rep, sizeof rep);
                 h[k] = lc_hash(key);
+                LC_ASK_SLOT(g, h[k]);
                 redo = 1;
             }
         }
-        if (redo) lc_prefetch(g, h, n);
+        if (redo)
+            for (int k = 0; k < n; k++)
+                if (found[k] == UINT64_MAX) LC_ASK_KEY(g, h[k]);
 #endif
         for (int k = 0; k < n; k++) {
-            const uint64_t *key = g->scratch + (int64_t)k * W;
+            const uint64_t *key = succ + (int64_t)k * W;
 #if SYM
             uint64_t *slot = g->slots + (found[k] != UINT64_MAX ? found[k] : lc_find(g, key, h[k]));
 #else
@@ -312,14 +343,14 @@ int lc_expand(lc_graph *g, int64_t count) {
                 j = (int32_t)g->states;
                 memcpy(g->keys + (int64_t)j * W, key, W * sizeof(uint64_t));
                 g->parent[j] = (int32_t)i;
-                g->parent_cmd[j] = g->scratch_cmd[k];
+                g->parent_cmd[j] = succ_cmd[k];
                 *slot = (h[k] & LC_TAG) | ((uint64_t)j + 1);
                 g->states++;
             } else {
                 j = (int32_t)((uint32_t)*slot - 1);
             }
             g->dst[edges] = j;
-            g->cmd[edges] = (uint16_t)g->scratch_cmd[k];
+            g->cmd[edges] = (uint16_t)succ_cmd[k];
             edges++;
         }
         g->edges = edges;
@@ -399,6 +430,7 @@ def c_source(system: System, symmetry: Symmetry | None = None) -> str:
         f"#define W {lay.words}",
         f"#define NCMD {len(system.commands)}",
         f"#define SYM {int(symmetry is not None)}",
+        f"#define LC_AHEAD {AHEAD}",
         *w.declarations(),
     ]
     return "\n".join([*head, *body, _RUNTIME])

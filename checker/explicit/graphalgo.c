@@ -8,6 +8,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A state's search asks at its visit for what the scan of its edges reads next (their
+ * destinations' marks, each destination's offsets, the edges' commands): the search's loads
+ * are cache misses, and a depth-first search otherwise waits for them one by one. */
+#if defined(__GNUC__)
+#define GA_ASK(p) __builtin_prefetch(p)
+#else
+#define GA_ASK(p) ((void)(p))
+#endif
+#define GA_VISIT(v) do { \
+    for (int64_t e_ = off[v], end_ = off[(v) + 1]; e_ < end_; e_++) { \
+        int32_t w_ = dst[e_]; \
+        GA_ASK(mark + w_); \
+        GA_ASK(off + w_); \
+    } \
+    GA_ASK(cmd + off[v]); \
+} while (0)
+
 /* Per expanded state, the OR of cmd_bits over its out-edges (the fair instances enabled there). */
 void ga_enabled(int64_t expanded, const int64_t *off, const int32_t *cmd, const int64_t *cmd_bits, int64_t *out)
 {
@@ -66,6 +83,7 @@ int64_t ga_fair(int64_t n, const int64_t *off, const int32_t *dst, const int32_t
         if (mark[r] != 0)
             continue;
         mark[r] = index++;
+        GA_VISIT(r);
         fv[0] = (int32_t)r; fe[0] = off[r]; fen[0] = 0; ftk[0] = 0; fst[0] = 1;
         top = 1;
         while (top > 0) {
@@ -82,6 +100,7 @@ int64_t ga_fair(int64_t n, const int64_t *off, const int32_t *dst, const int32_t
                 if (m == 0) {
                     fe[t] = e;
                     mark[w] = index++;
+                    GA_VISIT(w);
                     fv[top] = w; fe[top] = off[w]; fen[top] = 0; ftk[top] = 0; fst[top] = 1;
                     top++;
                     descended = 1;

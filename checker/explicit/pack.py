@@ -8,6 +8,7 @@ words it produces), which is what lets the vectorised explorer de-duplicate pack
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,10 +63,14 @@ def pack(lay: Layout, states: np.ndarray) -> np.ndarray:
     return out
 
 
-def unpack(lay: Layout, keys: np.ndarray) -> np.ndarray:
-    """Packed keys (n, words) back to rows of value indexes (n, variables) (``Layout.dtype``)."""
-    out: np.ndarray = np.empty((keys.shape[0], len(lay.width)), dtype=lay.dtype)
-    for v in range(len(lay.width)):
+def unpack(lay: Layout, keys: np.ndarray, only: Collection[int] | None = None) -> np.ndarray:
+    """Packed keys (n, words) back to rows of value indexes (n, variables) (``Layout.dtype``);
+    with ``only``, just those variables' columns (the others 0)."""
+    if only is not None:
+        out: np.ndarray = np.zeros((keys.shape[0], len(lay.width)), dtype=lay.dtype)
+    else:
+        out = np.empty((keys.shape[0], len(lay.width)), dtype=lay.dtype)
+    for v in range(len(lay.width)) if only is None else sorted(only):
         mask = np.uint64((1 << lay.width[v]) - 1)
         out[:, v] = (keys[:, lay.word[v]] >> np.uint64(lay.shift[v])) & mask
     return out

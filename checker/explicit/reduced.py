@@ -36,6 +36,7 @@ goes through :func:`leasecheck.checker.replay.confirm` like any other.
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import replace
@@ -44,7 +45,7 @@ import numpy as np
 
 from leasecheck.checker.explicit import graphalgo
 from leasecheck.checker.explicit.analysis import GraphAnalysis
-from leasecheck.checker.explicit.compile import compile_successors
+from leasecheck.checker.explicit.compile import Successors, compile_successors
 from leasecheck.checker.explicit.decide import _path_to_escape, action_edges, decide, first_marked, negated
 from leasecheck.checker.explicit.explore import StateGraph
 from leasecheck.checker.explicit.pack import unpack
@@ -92,13 +93,18 @@ class QuotientAnalysis(VectorAnalysis):
     def __init__(self, graph: StateGraph, symmetry: Symmetry, in_c: bool = True):
         super().__init__(graph, in_c)
         self.symmetry = symmetry
-        self.concrete = compile_successors(graph.system)
         # shared by every property: the concrete state lifted above each quotient state of the
         # BFS tree (a lifted step depends only on the path before it), the open components per
         # goal, and the fairness of each one once settled
         self._tree: dict[int, tuple[int, tuple[int, ...]]] = {}
         self._open: dict[tuple, tuple[list[tuple[int, set[int]]], list[int]]] = {}
         self._settled: dict[tuple[tuple, int], Trace | bool | None] = {}
+
+    @functools.cached_property
+    def concrete(self) -> Successors:
+        """The model's successors as compiled Python, for lifting steps: compiled when a trace or
+        a component is first lifted (a property that holds with no open component needs none)."""
+        return compile_successors(self.graph.system)
 
     def _step(self, state: tuple[int, ...], step: int, i: int) -> tuple[int, tuple[int, ...]]:
         """The concrete step from ``state`` whose successor's representative is quotient state ``i``."""

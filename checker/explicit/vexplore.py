@@ -34,7 +34,7 @@ from leasecheck.checker.explicit.keytable import Added, KeyTable
 from leasecheck.checker.explicit.memory import memory_budget
 from leasecheck.checker.explicit.pack import Layout, layout, pack, unpack
 from leasecheck.checker.explicit.vector import Program, successors
-from leasecheck.model.lang import Expr, System
+from leasecheck.model.lang import Expr, System, reads
 
 #: states expanded per batch (the batch's successors are held in memory at once)
 BATCH = 1 << 16
@@ -78,8 +78,9 @@ class PackedStates(Sequence[tuple[int, ...]]):
     def mask(self, e: Expr) -> bytearray:
         """1 for every state where the predicate ``e`` holds (vectorised)."""
         out = bytearray(len(self))
+        used = reads(e)  # only the variables the predicate reads are unpacked
         for lo in range(0, len(self), BATCH):
-            part = self.program.predicate(e, self.matrix(lo, lo + BATCH))
+            part = self.program.predicate(e, unpack(self.layout, self.keys[lo:lo + BATCH], used))
             out[lo:lo + part.size] = part.astype(np.uint8).tobytes()
         return out
 
