@@ -62,7 +62,10 @@ def whole_graph(graph: StateGraph) -> tuple:
 CONFIGS = [
     Config(clients=1, addresses=1, variant="nt35"), Config(clients=1, addresses=1, variant="nt40"), Config(clients=1, addresses=2, variant="nt35", deletes=1, losses=1, reboots=1, restart=True),
     Config(clients=2, addresses=1, variant="nt35", deletes=1, losses=1, reboots=0, restart=True), Config(clients=2, addresses=2, variant="nt40"), Config(clients=2, addresses=2, variant="nt40", deletes=1, losses=0, reboots=1, restart=True),
-    Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=1, restart=True), Config(clients=2, addresses=3, variant="nt40"), Config(clients=2, addresses=2, variant="rfc2131", deletes=0, losses=1, reboots=0),
+    # nt35 at 2x2 with every budget (tens of seconds) in the sweep tier: the README's test command keeps every budget
+    # at 1x2, and at 2x1 and 2x2 with some of them
+    pytest.param(Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=1, restart=True), marks=pytest.mark.sweep),
+    Config(clients=2, addresses=3, variant="nt40"), Config(clients=2, addresses=2, variant="rfc2131", deletes=0, losses=1, reboots=0),
 ]
 
 
@@ -331,9 +334,11 @@ def test_when_the_branches_overflow_every_renaming_is_tried_with_the_same_result
 
 
 QUOTIENT_CONFIGS = [
-    Config(clients=2, addresses=2, variant="nt40"), Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=1, restart=True),
-    Config(clients=2, addresses=3, variant="rfc2131", deletes=0, losses=1, reboots=0),
-    # three clients: in the sweep tier
+    Config(clients=2, addresses=2, variant="nt40"), Config(clients=2, addresses=3, variant="rfc2131", deletes=0, losses=1, reboots=0),
+    # nt35 with every budget (tens of seconds), and three clients: in the sweep tier (the README's test command
+    # keeps the two above, and every budget through the compiled quotient in
+    # test_with_symmetry_the_compiled_explorer_gives_the_vector_explorers_verdicts_and_traces)
+    pytest.param(Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=1, restart=True), marks=pytest.mark.sweep),
     *(pytest.param(cfg, marks=pytest.mark.sweep) for cfg in (Config(clients=3, addresses=3, variant="nt40"),
                                                              Config(clients=3, addresses=2, variant="nt40", deletes=1, losses=1, reboots=0))),
 ]

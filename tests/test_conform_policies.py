@@ -74,6 +74,9 @@ def test_conform_matrix_with_policies_writes_the_policies_of_each_server(tmp_pat
     assert "undecided: " in row and "(the lasso: `leasecheck check --variant nt35 --clients 1 --addresses 1" in row
 
 
+@pytest.mark.sweep  # two cells judged three times under the 54 policies: tens of seconds; the README's test command keeps
+# test_steppers_keep_at_most_their_limit_the_least_recently_used_dropped and the matrix judged with shared steppers
+# (test_conform_matrix_with_policies_writes_the_policies_of_each_server)
 def test_cells_judged_with_shared_steppers_build_each_configuration_once() -> None:
     """A matrix's cells are judged under the same configurations again and again (54 policies,
     each client mode, each loss budget): a shared set of compiled systems builds each once, and

@@ -28,6 +28,7 @@ def test_reachable_state_count_matches_the_reference(C, A, D, L, R, variant, res
     assert len(graph.states) == states
 
 
+@pytest.mark.sweep  # 441,151 states through the scalar explorer: the README's test command counts them with the vector explorer (tests/test_vector.py) and the compiled one (tests/test_compiled.py)
 @pytest.mark.slow
 def test_three_clients_three_addresses_nt40():
     graph = explore(dhcp_system(Config(clients=3, addresses=3, variant="nt40", deletes=1)))

@@ -35,8 +35,12 @@ def test_the_vector_explorer_reaches_the_reference_count_and_the_scalar_graph(C,
     assert vector.transitions == scalar.transitions
 
 
-def test_every_transition_is_the_scalar_explorers_transition():
-    system = dhcp_system(Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=1, restart=True))
+# every budget: the README's test command at 2x1, the sweep tier at 2x2 too (tens of seconds)
+@pytest.mark.parametrize("cfg", [Config(clients=2, addresses=1, variant="nt35", deletes=1, losses=1, reboots=1, restart=True),
+                                 pytest.param(Config(clients=2, addresses=2, variant="nt35", deletes=1, losses=1, reboots=1, restart=True),
+                                              marks=pytest.mark.sweep)], ids=str)
+def test_every_transition_is_the_scalar_explorers_transition(cfg):
+    system = dhcp_system(cfg)
     assert edges(explore_vector(system)) == edges(explore(system))
 
 

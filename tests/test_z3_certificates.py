@@ -7,6 +7,8 @@ and it implies the property. The SMT-LIB 2 file the CLI saves (docs/certificates
 
 from __future__ import annotations
 
+from functools import cache
+
 import z3
 
 from leasecheck.checker.kernel.verdict import check_certificate_text
@@ -20,6 +22,7 @@ from leasecheck.properties.spec import Invariant, Verdict
 CFG = Config(clients=2, addresses=2, variant="nt40")
 
 
+@cache  # one PDR proof for the three tests below (a certificate is immutable: replace gives a new one)
 def _proof() -> horn.Certificate:
     system = dhcp_system(CFG)
     (prop,) = dhcp_properties(system, CFG, ["single_binding"])

@@ -6,6 +6,8 @@ import io
 import json
 from pathlib import Path
 
+import pytest
+
 from leasecheck.checker.cli.main import main
 from leasecheck.checker.kernel.verdict import check_certificate_text
 
@@ -33,6 +35,8 @@ def test_z3_engine_proves_nt40_recovery_and_its_certificate_rechecks(tmp_path: P
     assert check_certificate_text(cert.read_text(), ["z3"]).valid
 
 
+@pytest.mark.sweep  # a PDR proof at 2x2: the README's test command keeps the recovery certificate saved by the command
+# (above) and single_binding's PDR certificate at 2x2 re-checked (tests/test_z3_certificates.py)
 def test_z3_engine_proves_single_binding_and_saves_a_certificate_that_rechecks(tmp_path: Path) -> None:
     cert = tmp_path / "single.smt2"
     code, out, _ = run("check", "--engine", "z3", "--variant", "nt40", "--clients", "2", "--addresses", "2",
