@@ -11,7 +11,7 @@ import z3
 
 from leasecheck import check_certificate
 from leasecheck.checker.allsizes import recovery, safety
-from leasecheck.checker.allsizes.fo import conj, first_order_system, initial_formula
+from leasecheck.checker.allsizes.fo import EqT, Var, conj, first_order_system, initial_formula, neg, quant, well_formed
 from leasecheck.checker.allsizes.fo_finite import FiniteReading
 from leasecheck.checker.allsizes.fo_z3 import Vocabulary
 from leasecheck.checker.allsizes.ghost import GHOST, ghost_lemmas, with_ghost
@@ -107,6 +107,31 @@ def test_a_step_that_leads_back_up_leaves_the_views_unranked() -> None:
                {"init": {"Discover"}, "offered": {"RecvOffer"}}, {"goal"})
     levels, rest = recovery.rank_views(g, ("Discover", "RecvOffer"))
     assert len(rest) == 2 and not levels
+
+
+def test_an_action_of_c0_is_read_as_enabled_in_a_solver_s_state_where_its_guard_holds() -> None:
+    """A view found by the solver (a state no finite network showed) enters the view graph with the
+    client's actions enabled in it: each guard is read with its quantifiers expanded over the
+    model's universes, as the view is. Z3's own evaluation leaves ServeDiscover's guard (an
+    existential, and "some entry names c0" inside it) unevaluated in some of these models; read as
+    "disabled", it left "SELECTING with its DISCOVER on the way" without a level."""
+    ghosted = with_ghost(first_order_system(SIDE, Config(variant="authoritative")))
+    comps = recovery.components(ghosted)
+    vocab = Vocabulary(ghosted, z3.Context())
+    views = recovery._Views(ghosted, vocab, comps)
+    option = {(comp.name, word): views.pre[k][m] for k, comp in enumerate(comps) for m, (word, _) in enumerate(comp.options)}
+    actions = recovery.own_fair_actions(ghosted)
+    terms = {h: recovery._enabled(ghosted, vocab, h) for h in actions}
+    c0, d, a, b = ghosted.participant, Var("d", "client"), Var("a", "address"), Var("b", "address")
+    for seed in range(6):  # models of the same state, with another client and two addresses
+        s = z3.Solver(ctx=vocab.ctx)
+        s.set("random_seed", seed)
+        s.add(vocab.formula(well_formed(ghosted)), *views.defs)
+        s.add(option[("st", "SELECTING")], option[("to_srv", "DISCOVER")], option[("to_cli", "none")],
+              option[("an entry names c0", "yes")])
+        s.add(vocab.formula(quant("exists", (d, a, b), conj(neg(EqT(d, c0)), neg(EqT(a, b))))))
+        assert s.check() == z3.sat
+        assert views.enabled(s.model(), terms, post=False) == {"ServeDiscover"}, seed
 
 
 # -- prove ---------------------------------------------------------------------------------------

@@ -352,20 +352,44 @@ class _Views:
     def level(self, views: frozenset[View], post: bool) -> z3.BoolRef:
         return z3.Or([self.view(v, post) for v in sorted(views)])
 
-    def read(self, model: z3.ModelRef, post: bool) -> View:
-        """The view of the model's pre-state (or post-state): each option's formula evaluated with
-        its quantifiers expanded over the model's finite universes."""
+    def universes(self, model: z3.ModelRef) -> dict[str, list[z3.ExprRef]]:
+        """The model's finite universe of each sort."""
         vocab = self.vocab
         universes = {}
         for name, sort in vocab.sorts.items():
             elems = vocab.elements.get(name) or model.get_universe(sort)
             universes[name] = list(elems) if elems else [z3.FreshConst(sort)]
+        return universes
+
+    def read(self, model: z3.ModelRef, post: bool) -> View:
+        """The view of the model's pre-state (or post-state): each option's formula evaluated with
+        its quantifiers expanded over the model's finite universes."""
+        vocab = self.vocab
+        universes = self.universes(model)
         out = []
         for comp in self.comps:
             hit = [m for m, (_, f) in enumerate(comp.options)
                    if z3.is_true(model.eval(vocab.expanded(rename_post(f) if post else f, universes), model_completion=True))]
             out.append(hit[0])
         return tuple(out)
+
+    def enabled(self, model: z3.ModelRef, terms: dict[str, z3.BoolRef], post: bool) -> set[str]:
+        """The participant's fair actions enabled in the model's pre-state (or post-state), each
+        ``terms[h]`` (:func:`_enabled`) evaluated in the model. Z3 may leave a quantified formula
+        unevaluated (neither true nor false, as it does for ``exists x. p(x)`` where p names one
+        element), which read as false would leave a view where the action is enabled without it:
+        such an answer is decided again with the guard's quantifiers expanded over the model's
+        universes, as the view is read."""
+        out: set[str] = set()
+        universes = None
+        for h, term in terms.items():
+            got = model.eval(term, model_completion=True)
+            if not (z3.is_true(got) or z3.is_false(got)):
+                universes = universes or self.universes(model)
+                got = model.eval(self.vocab.expanded(enabled_formula(self.fs, h, post), universes), model_completion=True)
+            if z3.is_true(got):
+                out.add(h)
+        return out
 
 
 def _fragment_parts(fs: FoSystem, comps: Sequence[Component], inv: Formula) -> list[tuple[str, Formula]]:
@@ -430,7 +454,7 @@ def check_ranking(fs: FoSystem, inv: Formula, comps: Sequence[Component], levels
 
     def new_view(m: z3.ModelRef) -> z3.BoolRef:
         v = views.read(m, False)
-        en = {h for h in actions if z3.is_true(m.eval(_enabled(fs, vocab, h), model_completion=True))}
+        en = views.enabled(m, {h: _enabled(fs, vocab, h) for h in actions}, post=False)
         out.new_views.append((v, en, False))
         return z3.Not(views.view(v, False))
     for _ in range(COVER_ROUNDS):
@@ -467,7 +491,8 @@ def check_ranking(fs: FoSystem, inv: Formula, comps: Sequence[Component], levels
             v, w = views.read(m, False), views.read(m, True)
             label = cmd.action if own is not None and z3.is_true(m.eval(own, model_completion=True)) else ""
             out.edges.append((v, label, w))
-            out.post_enabled.setdefault(w, {h for h in actions if z3.is_true(m.eval(enabled_post[h], model_completion=True))})
+            if w not in out.post_enabled:
+                out.post_enabled[w] = views.enabled(m, enabled_post, post=True)
             return z3.Not(z3.And(views.view(v, False), views.view(w, True)))
         where = f"{cmd.action} {cmd.label}".strip()
         ask(s, f"no step of {where} leads up", edge)
@@ -511,14 +536,25 @@ def _own(fs: FoSystem, vocab: Vocabulary, cmd: Command) -> z3.BoolRef | None:
     return vocab.formula(EqT(cmd.params[0], fs.participant))
 
 
-def _enabled(fs: FoSystem, vocab: Vocabulary, action: str, post: bool = False) -> z3.BoolRef:
-    """``action(c0)`` is enabled (before the step, or after it): some branch's guard holds for some
-    choice of its bound variables."""
+def _branches_enabled(fs: FoSystem, action: str, post: bool) -> list[Formula]:
+    """For each branch of ``action``: ``action(c0)`` takes it (before the step, or after it), for
+    some choice of its bound variables."""
     out = []
     for cmd in fs.commands_of(action):
         f = quant("exists", (cmd.params[0], *cmd.bound), conj(EqT(cmd.params[0], fs.participant), cmd.guard))
-        out.append(vocab.formula(rename_post(f) if post else f))
-    return z3.Or(out)
+        out.append(rename_post(f) if post else f)
+    return out
+
+
+def enabled_formula(fs: FoSystem, action: str, post: bool = False) -> Formula:
+    """``action(c0)`` is enabled (before the step, or after it): some branch's guard holds for some
+    choice of its bound variables."""
+    return disj(*_branches_enabled(fs, action, post))
+
+
+def _enabled(fs: FoSystem, vocab: Vocabulary, action: str, post: bool = False) -> z3.BoolRef:
+    """:func:`enabled_formula` as the solver is asked it (a term a branch)."""
+    return z3.Or([vocab.formula(f) for f in _branches_enabled(fs, action, post)])
 
 
 # ---------------------------------------------------------------------------------------------
