@@ -258,10 +258,20 @@ def test_definitions_out_of_order_are_refused(tmp_path: Path) -> None:
     assert code == 1 and "not in the order" in out
 
 
-def test_nesting_past_the_stack_is_not_a_certificate(tmp_path: Path) -> None:
-    body = "(not " * 390 + "true" + ")" * 390
+def test_nesting_near_the_readers_limit_never_passes_a_false_invariant(tmp_path: Path) -> None:
+    # 389 negations of true: false, as an invariant that no initial state satisfies. Whether the
+    # checker builds a term that deep (the reader's limit is 400) or refuses it as deeper than it
+    # reads, the file is never valid and never a traceback
+    body = "(not " * 389 + "true" + ")" * 389
     code, out, err = run(tmp_path, with_inv_body(genuine("single_binding"), body), "--solver", "z3")
-    assert code in (1, 2) and "valid:" not in out and "Traceback" not in err
+    assert code in (1, 2) and "Traceback" not in err
+    assert code == 2 or "invalid: refuted (sat): initiation" in out
+
+
+def test_nesting_past_the_readers_limit_is_not_a_certificate(tmp_path: Path) -> None:
+    body = "(not " * 400 + "true" + ")" * 400
+    code, out, err = run(tmp_path, with_inv_body(genuine("single_binding"), body), "--solver", "z3")
+    assert code == 2 and "deeper than 400" in err and "Traceback" not in err
 
 
 def test_a_reachability_certificate_says_that_it_proves_the_property_violated(tmp_path: Path) -> None:

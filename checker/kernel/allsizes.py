@@ -177,6 +177,11 @@ def _need(ok: bool, at: str, why: str) -> None:
 _CONNECTIVES = ("not", "and", "or", "=>", "=", "distinct", "ite")
 
 
+def _array(args: Sequence[z3.ExprRef]) -> Any:
+    """The nodes of ``args`` as the array Z3's calls take."""
+    return (z3.Ast * len(args))(*(a.as_ast() for a in args))
+
+
 class _Builder:
     """First-order terms over the model's symbols: connectives, ``=``, ``distinct``, ``ite``, and
     ``forall``/``exists`` over ``client`` and ``address``; nothing else."""
@@ -187,6 +192,10 @@ class _Builder:
             participant = vocab.fs.participant
             self.names[participant.name] = vocab.var(participant)
         self.bound = 0
+        # sorts compared as the ids of Z3's one node for each sort (Z3 shares every sort)
+        self.ref = self.ctx.ref()
+        self.bool_sort = z3.Z3_get_sort_id(self.ref, z3.BoolSort(self.ctx).ast)
+        self.signatures: dict[str, tuple[int, list[int]]] = {}
 
     def term(self, e: Expr, env: Mapping[str, z3.ExprRef]) -> z3.ExprRef:
         if isinstance(e, Atom):
@@ -198,33 +207,53 @@ class _Builder:
             got = self.names.get(e.text)
             _need(isinstance(got, z3.ExprRef), e.at, f"unknown symbol {e.text}")
             return got  # type: ignore[return-value]
-        _need(bool(e.items) and isinstance(e.items[0], Atom) and e.items[0].kind == "symbol", e.at,
-              f"{show(e)[:40]} is not an application")
+        if not (e.items and isinstance(e.items[0], Atom) and e.items[0].kind == "symbol"):
+            raise NotACertificate(f"{e.at}: {show(e)[:40]} is not an application")  # shown only when refused
         head, rest = e.items[0].text, e.items[1:]  # type: ignore[union-attr]
         if head in ("forall", "exists"):
             return self._quantifier(e, head, rest, env)
         _need(head in _CONNECTIVES or isinstance(self.names.get(head), z3.FuncDeclRef), e.items[0].at,
               f"unknown function {head}")
         args = [self.term(a, env) for a in rest]
+        ref, n = self.ref, len(args)
+        sorts = [z3.Z3_get_sort_id(ref, z3.Z3_get_sort(ref, a.as_ast())) for a in args]
         if head not in _CONNECTIVES:
             f = self.names[head]
             assert isinstance(f, z3.FuncDeclRef)
-            _need(len(args) == f.arity(), e.at, f"{head} takes {f.arity()} arguments, not {len(args)}")
-            _need(all(a.sort().eq(f.domain(i)) for i, a in enumerate(args)), e.at, f"an argument of {head} has the wrong sort")
-            return f(*args)
-        bools = all(z3.is_bool(a) for a in args)
-        same = bool(args) and all(a.sort().eq(args[0].sort()) for a in args)
-        if head == "not" and len(args) == 1 and bools:
-            return z3.Not(args[0])
+            arity, domain = self._signature(head, f)
+            _need(n == arity, e.at, f"{head} takes {arity} arguments, not {n}")
+            _need(sorts == domain, e.at, f"an argument of {head} has the wrong sort")
+            return self._expr(z3.Z3_mk_app(ref, f.ast, n, _array(args)))
+        bools = all(s == self.bool_sort for s in sorts)
+        same = bool(args) and all(s == sorts[0] for s in sorts)
+        # built as z3's own Not, And, Or, Implies, ==, Distinct and If build them for well-sorted
+        # arguments, without their coercions
+        if head == "not" and n == 1 and bools:
+            return z3.BoolRef(z3.Z3_mk_not(ref, args[0].as_ast()), self.ctx)
         if head in ("and", "or") and args and bools:
-            return (z3.And if head == "and" else z3.Or)(args)
-        if head == "=>" and len(args) == 2 and bools:
-            return z3.Implies(args[0], args[1])
-        if head in ("=", "distinct") and len(args) >= 2 and same:
-            return z3.And([a == b for a, b in zip(args, args[1:], strict=False)]) if head == "=" else z3.Distinct(*args)
-        if head == "ite" and len(args) == 3 and z3.is_bool(args[0]) and args[1].sort().eq(args[2].sort()):
-            return z3.If(args[0], args[1], args[2])
+            return z3.BoolRef((z3.Z3_mk_and if head == "and" else z3.Z3_mk_or)(ref, n, _array(args)), self.ctx)
+        if head == "=>" and n == 2 and bools:
+            return z3.BoolRef(z3.Z3_mk_implies(ref, args[0].as_ast(), args[1].as_ast()), self.ctx)
+        if head in ("=", "distinct") and n >= 2 and same:
+            if head == "distinct":
+                return z3.BoolRef(z3.Z3_mk_distinct(ref, n, _array(args)), self.ctx)
+            eqs = [z3.BoolRef(z3.Z3_mk_eq(ref, a.as_ast(), b.as_ast()), self.ctx) for a, b in zip(args, args[1:], strict=False)]
+            return z3.BoolRef(z3.Z3_mk_and(ref, len(eqs), _array(eqs)), self.ctx)
+        if head == "ite" and n == 3 and sorts[0] == self.bool_sort and sorts[1] == sorts[2]:
+            return self._expr(z3.Z3_mk_ite(ref, args[0].as_ast(), args[1].as_ast(), args[2].as_ast()))
         raise NotACertificate(f"{e.at}: {show(e)[:60]} is not a well-sorted first-order term")
+
+    def _signature(self, name: str, f: z3.FuncDeclRef) -> tuple[int, list[int]]:
+        """The arity of the model's function ``f`` and its domain's sorts (as :func:`_sort_id`)."""
+        got = self.signatures.get(name)
+        if got is None:
+            ref = self.ref
+            domain = [z3.Z3_get_sort_id(ref, z3.Z3_get_domain(ref, f.ast, i)) for i in range(f.arity())]
+            self.signatures[name] = got = (f.arity(), domain)
+        return got
+
+    def _expr(self, a: z3.Ast) -> z3.ExprRef:
+        return z3.z3._to_expr_ref(a, self.ctx)  # type: ignore[no-any-return]
 
     def formulas(self, nodes: Sequence[Expr]) -> list[z3.BoolRef]:
         out = [self.term(n, {}) for n in nodes]
@@ -270,41 +299,78 @@ def conjuncts(node: Node) -> tuple[Expr, ...]:
 # -- the fragment ---------------------------------------------------------------------------------
 
 
-def _edges(t: z3.ExprRef, positive: bool, universals: frozenset[str], out: set[tuple[str, str]],
-           seen: set[tuple[int, bool, frozenset[str]]]) -> None:
-    """Sort-graph edges of ``t``: a function from its arguments' sorts to its own, and from each
-    universal in scope to each existential (negations pushed inward)."""
-    key = (t.get_id(), positive, universals)
-    if key in seen:
-        return
-    seen.add(key)
-    if z3.is_quantifier(t):
-        if t.is_lambda():
-            raise NotACertificate("an obligation has a lambda")
-        sorts = {t.var_sort(i).name() for i in range(t.num_vars())}
-        if t.is_forall() == positive:
-            _edges(t.body(), positive, universals | sorts, out, seen)
-        else:
-            out.update((u, s) for u in universals for s in sorts)
-            _edges(t.body(), positive, universals, out, seen)
-        return
-    if not z3.is_app(t):
-        return
-    kids = t.children()
-    if t.decl().kind() == z3.Z3_OP_UNINTERPRETED and kids and not z3.is_bool(t):
-        out.update((a.sort().name(), t.sort().name()) for a in kids)
-    if z3.is_not(t):
-        _edges(kids[0], not positive, universals, out, seen)
-    elif z3.is_and(t) or z3.is_or(t):
-        for a in kids:
-            _edges(a, positive, universals, out, seen)
-    elif z3.is_implies(t):
-        _edges(kids[0], not positive, universals, out, seen)
-        _edges(kids[1], positive, universals, out, seen)
-    else:  # an atom's terms, or a connective read both ways (=, ite, xor over formulas)
-        for a in kids:
-            _edges(a, positive, universals, out, seen)
-            _edges(a, not positive, universals, out, seen)
+Edges = frozenset[tuple[str, str]]
+
+
+class _Edges:
+    """Sort-graph edges of terms: a function from its arguments' sorts to its own, and from each
+    universal in scope to each existential (negations pushed inward). Each subterm is walked once
+    per polarity and universals in scope, however many obligations share it (the invariant, the
+    well-formedness), through Z3's own calls on its nodes."""
+
+    def __init__(self, ctx: z3.Context):
+        self.ctx, self.ref = ctx, ctx.ref()
+        #: (a node's id, polarity, universals) -> the edges of the node read so
+        self.memo: dict[tuple[int, bool, frozenset[str]], Edges] = {}
+        self.names: dict[int, str] = {}  # a sort's id -> its name
+        #: the terms asked about, kept so that no node's id is reused while the memo stands
+        self.roots: list[z3.ExprRef] = []
+
+    def of(self, t: z3.ExprRef) -> Edges:
+        self.roots.append(t)
+        return self._walk(t.as_ast(), True, frozenset())
+
+    def _sort(self, a: z3.Ast) -> str:
+        s = z3.Z3_get_sort(self.ref, a)
+        return self._name(s)
+
+    def _name(self, s: z3.Sort) -> str:
+        key = z3.Z3_get_sort_id(self.ref, s)
+        name = self.names.get(key)
+        if name is None:
+            self.names[key] = name = z3.z3._symbol2py(self.ctx, z3.Z3_get_sort_name(self.ref, s))
+        return name
+
+    def _walk(self, a: z3.Ast, positive: bool, universals: frozenset[str]) -> Edges:
+        ref = self.ref
+        key = (z3.Z3_get_ast_id(ref, a), positive, universals)
+        got = self.memo.get(key)
+        if got is not None:
+            return got
+        out: set[tuple[str, str]] = set()
+        kind = z3.Z3_get_ast_kind(ref, a)
+        if kind == z3.Z3_QUANTIFIER_AST:
+            if z3.Z3_is_lambda(ref, a):
+                raise NotACertificate("an obligation has a lambda")
+            sorts = {self._name(z3.Z3_get_quantifier_bound_sort(ref, a, i))
+                     for i in range(z3.Z3_get_quantifier_num_bound(ref, a))}
+            body = z3.Z3_get_quantifier_body(ref, a)
+            if bool(z3.Z3_is_quantifier_forall(ref, a)) == positive:
+                out |= self._walk(body, positive, universals | sorts)
+            else:
+                out.update((u, s) for u in universals for s in sorts)
+                out |= self._walk(body, positive, universals)
+        elif kind == z3.Z3_APP_AST:  # a numeral has no arguments and no edges
+            op = z3.Z3_get_decl_kind(ref, z3.Z3_get_app_decl(ref, a))
+            kids = [z3.Z3_get_app_arg(ref, a, i) for i in range(z3.Z3_get_app_num_args(ref, a))]
+            if (op == z3.Z3_OP_UNINTERPRETED and kids
+                    and z3.Z3_get_sort_kind(ref, z3.Z3_get_sort(ref, a)) != z3.Z3_BOOL_SORT):
+                own = self._sort(a)
+                out.update((self._sort(k), own) for k in kids)
+            if op == z3.Z3_OP_NOT:
+                out |= self._walk(kids[0], not positive, universals)
+            elif op in (z3.Z3_OP_AND, z3.Z3_OP_OR):
+                for k in kids:
+                    out |= self._walk(k, positive, universals)
+            elif op == z3.Z3_OP_IMPLIES:
+                out |= self._walk(kids[0], not positive, universals)
+                out |= self._walk(kids[1], positive, universals)
+            else:  # an atom's terms, or a connective read both ways (=, ite, xor over formulas)
+                for k in kids:
+                    out |= self._walk(k, positive, universals)
+                    out |= self._walk(k, not positive, universals)
+        got = self.memo[key] = frozenset(out)
+        return got
 
 
 def cycle(edges: set[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -425,14 +491,11 @@ def _audit(items: list[Expr], families: Mapping[str, ModelFamily]) -> Audit:
     if ranking:
         bodies = [_body(defs[name]) for name in header.definitions()[1:]]
         goals += _ranking(fs, vocab, header.levels, (wf, whole), pre.formulas(bodies), post.formulas(bodies))
-    cache: dict[int, set[tuple[str, str]]] = {}
+    graph = _Edges(vocab.ctx)
     for name, assertions in goals:
         edges: set[tuple[str, str]] = set()
         for a in assertions:
-            if a.get_id() not in cache:
-                cache[a.get_id()] = set()
-                _edges(a, True, frozenset(), cache[a.get_id()], set())
-            edges |= cache[a.get_id()]
+            edges |= graph.of(a)
         if found := cycle(edges):
             refusals.append(f"the obligation {quoted(name)} is outside the decidable fragment: its sorts form a cycle "
                             + ", ".join(f"{s} -> {t}" for s, t in found))
@@ -473,10 +536,12 @@ def _ranking(fs: fo.FoSystem, vocab: Vocabulary, helpful: Sequence[str], base: t
             out.append((f"level {i + 1} progress: {c.action} {c.label}".strip(),
                          (*base, lv[i], *step, g_after, *(z3.Not(x) for x in after[:i]))))
     spent = set(fo.disturbances(fs))
-    for c in fs.commands if lv else ():
+    if not lv:
+        return out
+    up = z3.Or([z3.And(lv[i], *(z3.Not(x) for x in after[:i + 1])) for i in range(len(lv))])  # the same for every step
+    for c in fs.commands:
         if c in spent:
             continue
-        up = z3.Or([z3.And(lv[i], *(z3.Not(x) for x in after[:i + 1])) for i in range(len(lv))])
         out.append((f"no increase: {c.action} {c.label}".strip(), (*base, vocab.formula(fo.command_formula(fs, c)), g_after, up)))
     return out
 

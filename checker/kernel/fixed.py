@@ -22,7 +22,7 @@ from typing import Any
 import z3
 
 from leasecheck.checker.kernel.reader import HEADER_KEY, Atom, Expr, Node, NotACertificate, read, show, strict_json
-from leasecheck.checker.kernel.terms import Definition, define, smtlib, term
+from leasecheck.checker.kernel.terms import Applied, Definition, define, smtlib, term
 from leasecheck.checker.z3.translate import Translator
 from leasecheck.errors import UserError, quoted
 from leasecheck.model.lang import Expr as ModelExpr
@@ -303,13 +303,19 @@ _SHOWN = 8  # refusals listed in full; beyond that, counted
 _SET_INFO, _ECHO = Atom("symbol", "set-info"), Atom("symbol", "echo")
 
 
-def _one(text: str) -> Expr:
+def _one(text: str, parsed: dict[str, Expr] | None = None) -> Expr:
+    """The one S-expression of the kernel's own ``text`` (``parsed``: the texts read so far in the
+    same audit, each read once)."""
+    if parsed is not None and text in parsed:
+        return parsed[text]
     (e,) = read(text)
+    if parsed is not None:
+        parsed[text] = e
     return e
 
 
-def _node(text: str) -> Node:
-    e = _one(text)
+def _node(text: str, parsed: dict[str, Expr] | None = None) -> Node:
+    e = _one(text, parsed)
     assert isinstance(e, Node)
     return e
 
@@ -342,6 +348,7 @@ def audit(text: str) -> Audit:
 
 def _audit(text: str) -> Audit:
     items = read(text)
+    parsed: dict[str, Expr] = {}
     if not items:
         raise NotACertificate("it is empty")
     for command in items:
@@ -360,8 +367,8 @@ def _audit(text: str) -> Audit:
     blocks: list[tuple[str, Expr]] = []
     logic = ""
     i = 0
-    push, check, pop = _one("(push 1)"), _one("(check-sat)"), _one("(pop 1)")
-    version = _one("(set-info :smt-lib-version 2.6)")
+    push, check, pop = _one("(push 1)", parsed), _one("(check-sat)", parsed), _one("(pop 1)", parsed)
+    version = _one("(set-info :smt-lib-version 2.6)", parsed)
     while i < len(items):
         item = items[i]
         assert isinstance(item, Node) and isinstance(item.items[0], Atom)
@@ -401,7 +408,7 @@ def _audit(text: str) -> Audit:
             i += 1
     if logic != "ALL":
         refusals.append("its logic is not ALL" if logic else "it sets no logic")
-    if decls != [_one(d) for d in part.declarations]:
+    if decls != [_one(d, parsed) for d in part.declarations]:
         refusals.append("its declarations are not the constants of the model's state and successor")
 
     def listed(what: list[str]) -> None:
@@ -414,14 +421,14 @@ def _audit(text: str) -> Audit:
     for d in part.model + part.derived:
         if d.name not in defs:
             wrong.append(f"it lacks the definition {d.name} ({d.note})")
-        elif defs[d.name] != _one(d.text):
+        elif defs[d.name] != _one(d.text, parsed):
             whose = "the rule's" if d in part.derived else "the model's"
             wrong.append(f"its definition of {d.name} differs from {whose} ({d.note})")
     proof_names = {name for name, _ in part.proof}
     for name, formals_text in part.proof:
         if name not in defs:
             wrong.append(f"it lacks the proof's definition {name}")
-        elif defs[name].items[:4] != _node(f"(define-fun {name} ({formals_text}) Bool true)").items[:4]:
+        elif defs[name].items[:4] != _node(f"(define-fun {name} ({formals_text}) Bool true)", parsed).items[:4]:
             wrong.append(f"its definition of {name} does not take one state")
     for name in order:
         if name not in model_names and name not in proof_names:
@@ -442,27 +449,28 @@ def _audit(text: str) -> Audit:
             bad.append(f"it has an unknown obligation {quoted(name)}")
         elif name in seen:
             bad.append(f"it states the obligation {quoted(name)} twice")
-        elif body != _one(wanted[name]):
+        elif body != _one(wanted[name], parsed):
             bad.append(f"its obligation {quoted(name)} differs from the {header.rule} rule's")
         seen.add(name)
     bad += [f"it lacks the obligation {quoted(name)}" for name, _ in part.obligations if name not in seen]
     listed(bad)
     if refusals:
         return Audit(header, tuple(refusals), part.obligations, claim=part.statement)
-    return _build(header, part, defs)
+    return _build(header, part, defs, parsed)
 
 
-def _build(header: Header, part: Part, file_defs: dict[str, Node]) -> Audit:
+def _build(header: Header, part: Part, file_defs: dict[str, Node], parsed: dict[str, Expr]) -> Audit:
     """Every term the solvers see: the model's and the rule's definitions from the kernel's own
     text, the proof's from the file's nodes (its formals and the definitions before it only)."""
     built: dict[str, Definition] = {}
+    applied: Applied = {}
     for d in part.model:
-        built[d.name] = define(_one(d.text), built)
+        built[d.name] = define(_one(d.text, parsed), built, applied=applied)
     for name, _ in part.proof:
-        built[name] = define(file_defs[name], built)
+        built[name] = define(file_defs[name], built, applied=applied)
     for d in part.derived:
-        built[d.name] = define(_one(d.text), built)
-    decls = [_node(text) for text in part.declarations]
+        built[d.name] = define(_one(d.text, parsed), built, applied=applied)
+    decls = [_node(text, parsed) for text in part.declarations]
     consts: dict[str, z3.ExprRef] = {}
     for decl in decls:
         assert isinstance(decl.items[1], Atom)
@@ -470,8 +478,8 @@ def _build(header: Header, part: Part, file_defs: dict[str, Node]) -> Audit:
                                            if header.sort == "bitvector" else z3.IntSort())
     goals = []
     for name, body in part.obligations:
-        node = _one(body)
-        t = term(node, consts, built, frozenset(consts))
+        node = _one(body, parsed)
+        t = term(node, consts, built, frozenset(consts), applied)
         assert z3.is_bool(t)
         goals.append((name, t, node))
     return Audit(header, (), part.obligations, tuple(built.values()), tuple(decls), tuple(goals),  # type: ignore[arg-type]

@@ -94,8 +94,8 @@ RESERVED = frozenset(OPS) | {"true", "false", "let", "_", "!", "forall", "exists
 
 
 def symbol(e: Expr, what: str) -> str:
-    _need(isinstance(e, Atom) and e.kind == "symbol", e.at, f"{what} must be a simple symbol, not {show(e)[:40]}")
-    assert isinstance(e, Atom)
+    if not (isinstance(e, Atom) and e.kind == "symbol"):
+        raise NotACertificate(f"{e.at}: {what} must be a simple symbol, not {show(e)[:40]}")
     _need(e.text not in RESERVED, e.at, f"{what} {e.text} is a reserved name")
     return e.text
 
@@ -116,10 +116,48 @@ def sort(e: Expr, sorts: Mapping[str, z3.SortRef] | None = None) -> z3.SortRef:
     raise NotACertificate(f"{e.at}: {show(e)[:40]} is not a sort a certificate uses")
 
 
+#: definitions applied to arguments, built once per audit: (name, the arguments' ids) -> (the
+#: arguments, kept alive so that no id is reused while its entry stands, and the term built)
+Applied = dict[tuple[str, tuple[int, ...]], tuple[tuple[z3.ExprRef, ...], z3.ExprRef]]
+
+
+def _expr(a: z3.Ast, ctx: z3.Context) -> z3.ExprRef:
+    return z3.z3._to_expr_ref(a, ctx)  # type: ignore[no-any-return]
+
+
+def _sort_ids(args: Sequence[z3.ExprRef]) -> list[int]:
+    """Each argument's sort, as the identity of Z3's one node for that sort (Z3 shares every sort,
+    so two sorts are equal exactly when these are)."""
+    return [z3.Z3_get_sort_id(a.ctx_ref(), z3.Z3_get_sort(a.ctx_ref(), a.as_ast())) for a in args]
+
+
+def _apply(d: Definition, args: Sequence[z3.ExprRef], at: str, applied: Applied | None) -> z3.ExprRef:
+    """``d`` applied to ``args`` (checked for their number and sorts): its body with each formal
+    replaced by its argument."""
+    name = d.name
+    _need(len(args) == len(d.formals), at, f"{name} takes {len(d.formals)} arguments, not {len(args)}")
+    if not args:
+        return d.body
+    key = (name, tuple(a.get_id() for a in args))
+    if applied is not None and key in applied:
+        return applied[key][1]  # the same arguments: their sorts were checked when it was built
+    _need(_sort_ids(args) == _sort_ids(d.formals), at, f"an argument of {name} has the wrong sort")
+    if all(a.eq(f) for a, f in zip(args, d.formals, strict=True)):
+        out = d.body  # the formals themselves: substituting them changes nothing
+    else:
+        n, ctx = len(args), d.body.ctx
+        old, new = (z3.Ast * n)(*(f.as_ast() for f in d.formals)), (z3.Ast * n)(*(a.as_ast() for a in args))
+        out = _expr(z3.Z3_substitute(ctx.ref(), d.body.as_ast(), n, old, new), ctx)
+    if applied is not None:
+        applied[key] = (tuple(args), out)
+    return out
+
+
 def term(e: Expr, env: Mapping[str, z3.ExprRef], defs: Mapping[str, Definition],
-         fixed: frozenset[str] = frozenset()) -> z3.ExprRef:
+         fixed: frozenset[str] = frozenset(), applied: Applied | None = None) -> z3.ExprRef:
     """The term ``e`` over the variables ``env`` and the definitions ``defs`` (a let may not
-    rebind the names ``fixed``: the formals)."""
+    rebind the names ``fixed``: the formals); ``applied``: the definitions applied so far in the
+    same audit, each built once."""
     if isinstance(e, Atom):
         if e.kind == "symbol":
             if e.text in env:
@@ -138,8 +176,8 @@ def term(e: Expr, env: Mapping[str, z3.ExprRef], defs: Mapping[str, Definition],
             _need(bits <= MAX_WIDTH, e.at, f"a bit-vector literal wider than {MAX_WIDTH}")
             return z3.BitVecVal(int(digits, 2 if e.kind == "binary" else 16), bits)
         raise NotACertificate(f"{e.at}: {show(e)[:40]} is not a term")
-    _need(bool(e.items) and isinstance(e.items[0], Atom) and e.items[0].kind == "symbol", e.at,
-          f"{show(e)[:40]} is not an application")
+    if not (e.items and isinstance(e.items[0], Atom) and e.items[0].kind == "symbol"):
+        raise NotACertificate(f"{e.at}: {show(e)[:40]} is not an application")  # shown only when refused
     head = e.items[0]
     assert isinstance(head, Atom)
     name, rest = head.text, e.items[1:]
@@ -163,16 +201,13 @@ def term(e: Expr, env: Mapping[str, z3.ExprRef], defs: Mapping[str, Definition],
             assert isinstance(b, Node)
             bound = symbol(b.items[0], "a let's name")
             _need(bound not in defs and bound not in fixed, b.at, f"the let's name {bound} shadows a name")
-            inner[bound] = term(b.items[1], env, defs, fixed)
-        return term(rest[1], inner, defs, fixed)
+            inner[bound] = term(b.items[1], env, defs, fixed, applied)
+        return term(rest[1], inner, defs, fixed, applied)
     if name not in defs and name not in OPS:
         raise NotACertificate(f"{head.at}: unknown function {name}")
-    args = [term(a, env, defs, fixed) for a in rest]
+    args = [term(a, env, defs, fixed, applied) for a in rest]
     if name in defs:
-        d = defs[name]
-        _need(len(args) == len(d.formals), e.at, f"{name} takes {len(d.formals)} arguments, not {len(args)}")
-        _need(all(a.sort().eq(f.sort()) for a, f in zip(args, d.formals, strict=True)), e.at, f"an argument of {name} has the wrong sort")
-        return z3.substitute(d.body, *zip(d.formals, args, strict=True)) if args else d.body
+        return _apply(defs[name], args, e.at, applied)
     if name in OPS:
         low, high, build = OPS[name]
         _need(len(args) >= low and (high is None or len(args) <= high), e.at, f"{name} cannot take {len(args)} arguments")
@@ -180,8 +215,10 @@ def term(e: Expr, env: Mapping[str, z3.ExprRef], defs: Mapping[str, Definition],
     raise NotACertificate(f"{head.at}: unknown function {name}")
 
 
-def define(node: Expr, defs: Mapping[str, Definition], sorts: Mapping[str, z3.SortRef] | None = None) -> Definition:
-    """``(define-fun NAME ((X S) ...) S BODY)``, its body over its formals and ``defs`` only."""
+def define(node: Expr, defs: Mapping[str, Definition], sorts: Mapping[str, z3.SortRef] | None = None,
+           applied: Applied | None = None) -> Definition:
+    """``(define-fun NAME ((X S) ...) S BODY)``, its body over its formals and ``defs`` only
+    (``applied``: as for :func:`term`)."""
     ok = isinstance(node, Node) and len(node.items) == 5 and node.items[0] == Atom("symbol", "define-fun")
     _need(ok and isinstance(node.items[2], Node), node.at,  # type: ignore[union-attr]
           "a definition is (define-fun NAME ((X S) ...) S BODY)")
@@ -195,7 +232,7 @@ def define(node: Expr, defs: Mapping[str, Definition], sorts: Mapping[str, z3.So
         x = symbol(f.items[0], "a formal")
         _need(x not in formals and x not in defs, f.at, f"the formal {x} shadows a name")
         formals[x] = z3.Const(x, sort(f.items[1], sorts))
-    body = term(node.items[4], formals, defs, frozenset(formals))
+    body = term(node.items[4], formals, defs, frozenset(formals), applied)
     _need(body.sort().eq(sort(node.items[3], sorts)), node.at, f"the body of {name} is not of its sort")
     return Definition(name, tuple(formals.values()), body, node)
 
