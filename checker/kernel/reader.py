@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 from leasecheck.errors import UserError
 
@@ -55,93 +55,9 @@ _TOKEN = re.compile("|".join(f"(?P<{name}>{rx})" for name, rx in _TOKENS))
 _DELIMITER = re.compile(r"[ \t\r\n();]|$")
 
 
-#: the fast scan's tokens: blanks, a comment, a parenthesis, a string, a quoted symbol, or a run of
-#: other characters (an atom when it is one of the kinds below, whole)
-_SCAN = re.compile(r'[ \t\r\n]+|;[^\n]*|[()]|"[ !#-~]*"|\|[ -\[\]-{}~]*\||[^ \t\r\n();]+')
-_ATOM = re.compile("|".join(f"(?P<{name}>{rx})" for name, rx in _TOKENS if name not in ("space", "comment", "open", "close")))
-_DELIMITERS = frozenset(" \t\r\n();")
-
-
 def read(text: str) -> list[Expr]:
     """The top-level S-expressions of ``text``; :class:`NotACertificate` names the first thing that is
     not of the subset, by line and column."""
-    items = _read_fast(text)
-    return _read(text) if items is None else items
-
-
-def _read_fast(text: str) -> list[Expr] | None:
-    """What :func:`_read` reads, in one scan of ``text``; None at the first thing that is not plainly
-    of the subset (:func:`_read` then reads it again, to accept it or to name what is wrong).
-
-    The tokens found are gapless exactly when their lengths add up to the text's. A run of
-    characters between delimiters is one atom exactly when the first of the token patterns that
-    matches at its start matches all of it; that is the first pattern matching all of it (their
-    first characters set them apart, and a decimal's run is no numeral's), which :data:`_ATOM`
-    finds. A string or a quoted symbol found is one (the pattern for runs comes after theirs), and
-    must be followed by a delimiter, as every token must."""
-    stack: list[list[Expr]] = [[]]
-    starts: list[str] = [""]
-    kinds: dict[str, str] = {}  # each run's kind, "" for none
-    quoted = False
-    line, line_at, pos, n = 1, 0, 0, len(text)
-    for tok in _SCAN.findall(text):
-        start, pos = pos, pos + len(tok)
-        c = tok[0]
-        if c == "(":
-            if len(stack) > MAX_DEPTH:
-                return None
-            stack.append([])
-            starts.append(f"line {line}, column {start - line_at + 1}")
-        elif c == ")":
-            if len(stack) == 1:
-                return None
-            items = stack.pop()
-            stack[-1].append(_node(tuple(items), starts.pop()))
-        elif c in " \t\r\n":
-            if "\n" in tok:
-                line, line_at = line + tok.count("\n"), start + tok.rindex("\n") + 1
-        elif c != ";":
-            kind = kinds.get(tok)
-            if kind is None:
-                m = _ATOM.fullmatch(tok)
-                kinds[tok] = kind = m.lastgroup or "" if m is not None else ""
-            if not kind or pos < n and text[pos] not in _DELIMITERS:
-                return None
-            if kind in ("string", "quoted"):
-                quoted = quoted or kind == "quoted"
-                tok = tok[1:-1]
-            stack[-1].append(_atom(kind, tok, f"line {line}, column {start - line_at + 1}"))
-    if pos != n or len(stack) != 1:
-        return None
-    if quoted:
-        for item in stack[0]:
-            _only_header_quoted(item, top=True)
-    return stack[0]
-
-
-def _atom(kind: str, text: str, at: str) -> Atom:
-    """``Atom(kind, text, at)``, its fields filled directly: half the cost of the dataclass's own
-    constructor, which sets each field through ``object.__setattr__``; the instance is the same."""
-    out = object.__new__(Atom)
-    d = out.__dict__
-    d["kind"], d["text"], d["at"] = kind, text, at
-    return out
-
-
-def _node(items: tuple[Expr, ...], at: str) -> Node:
-    """``Node(items, at)``, likewise."""
-    out = object.__new__(Node)
-    d = out.__dict__
-    d["items"], d["at"] = items, at
-    return out
-
-
-if [f.name for f in fields(Atom)] != ["kind", "text", "at"] or [f.name for f in fields(Node)] != ["items", "at"]:
-    raise AssertionError("the reader's constructors fill other fields than Atom's and Node's")
-
-
-def _read(text: str) -> list[Expr]:
-    """:func:`read`, one token at a time: the reading that names what is wrong."""
     stack: list[tuple[list[Expr], str]] = [([], "")]
     pos, line, line_at = 0, 1, 0  # the line of ``pos`` and the offset where that line starts
     while pos < len(text):
