@@ -10,8 +10,10 @@ the tests that signal a child pass :func:`default_signals` as ``preexec_fn``.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
+import time
 
 #: the signals the tests send, reset in the child before it runs the command
 SENT = (signal.SIGINT, signal.SIGTERM)
@@ -27,8 +29,6 @@ def default_signals() -> None:
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU seconds the process ``pid`` has used so far (``/proc/PID/stat``); 0
     once it is gone."""
-    import os
-
     try:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
@@ -41,8 +41,6 @@ def cpu_seconds(pid: int) -> float:
 def wait_for_cpu(proc: subprocess.Popen[str], seconds: float, limit: float = 300.0) -> None:
     """Wait until ``proc`` has used ``seconds`` of CPU (so it is past its start-up and well into
     its work however busy the machine is), has ended, or ``limit`` seconds of wall time passed."""
-    import time
-
     began = time.monotonic()
     while proc.poll() is None and cpu_seconds(proc.pid) < seconds and time.monotonic() - began < limit:
         time.sleep(0.05)
