@@ -1,6 +1,6 @@
 """Where `leasecheck prove` spends its CPU time: the seconds of each phase of one all-sizes proof.
 
-Usage: python benchmarks/prove_bench.py [--job JOB ...] [--timeout SECONDS]
+Usage: python benchmarks/prove_bench.py [--job JOB ...] [--repeat N] [--timeout SECONDS]
 
 Each job is one call of ``leasecheck.checker.cli.prove.prove`` (what ``leasecheck prove`` runs)
 in its own interpreter. The phases are the functions the proof goes through, each timed by the
@@ -34,11 +34,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: name -> (variant, property, deletes)
+#: name -> (variant, property, deletes, restart, any budget)
 JOBS = {
-    "recovery-nt40": ("nt40", "recovery", 1),
-    "single_binding-nt40": ("nt40", "single_binding", 1),
-    "no_duplicate_address-nt40": ("nt40", "no_duplicate_address", 0),
+    "recovery-nt40": ("nt40", "recovery", 1, False, False),
+    "single_binding-nt40": ("nt40", "single_binding", 1, False, False),
+    "no_duplicate_address-nt40": ("nt40", "no_duplicate_address", 0, False, False),
+    # recovery after any number of disturbances (--any-budget), restart off and on
+    **{f"recovery-any-{v}{'-restart' if restart else ''}": (v, "recovery", 1, restart, True)
+       for v in ("nt40", "dnsmasq", "rfc2131", "authoritative") for restart in (False, True)},
 }
 
 #: (module, function, phase): the functions timed, each module's own name for it replaced
@@ -64,7 +67,7 @@ sys.path.insert(0, {root!r})
 t_start, w_start = time.process_time(), time.perf_counter()
 from leasecheck.checker.cli.prove import prove
 from leasecheck.model.dhcp import Config
-variant, prop, deletes, timeout, phases = json.loads(sys.argv[1])
+variant, prop, deletes, restart, any_budget, timeout, phases = json.loads(sys.argv[1])
 spent = {{}}
 stack = []
 
@@ -96,7 +99,8 @@ def seen(q):
     else:
         path.update(f"{{q.result}} {{q.work}}\\n".encode())
 
-run = prove(Config(clients=1, addresses=1, variant=variant, deletes=deletes), prop, False, timeout, trace=seen)
+run = prove(Config(clients=1, addresses=1, variant=variant, deletes=deletes, restart=restart), prop, any_budget, timeout,
+            trace=seen)
 cpu = time.process_time() - t_start
 spent["the rest"] = cpu - sum(spent.values())
 print(json.dumps({{"verdict": str(run.verdict), "reason": run.reason, "phases": spent, "cpu": cpu,
@@ -108,18 +112,22 @@ print(json.dumps({{"verdict": str(run.verdict), "reason": run.reason, "phases": 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--job", action="append", choices=sorted(JOBS), help="default: recovery-nt40 and single_binding-nt40")
+    ap.add_argument("--repeat", type=int, default=1, help="run each job this many times, one after the other "
+                    "(the same path digest each time: the path depends on no clock)")
     ap.add_argument("--timeout", type=float, default=1500.0)
     args = ap.parse_args()
-    for name in args.job or ["recovery-nt40", "single_binding-nt40"]:
-        variant, prop, deletes = JOBS[name]
+    for name in [job for job in args.job or ["recovery-nt40", "single_binding-nt40"] for _ in range(args.repeat)]:
+        variant, prop, deletes, restart, any_budget = JOBS[name]
         proc = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT)),
-                               json.dumps([variant, prop, deletes, args.timeout, PHASES])],
+                               json.dumps([variant, prop, deletes, restart, any_budget, args.timeout, PHASES])],
                               capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             print(f"{name}: error: {(proc.stderr.strip().splitlines() or ['no output'])[-1]}")
             continue
         doc = json.loads(proc.stdout)
-        print(f"{name} (prove --variant {variant} --property {prop} --deletes {deletes}): {doc['verdict']}, "
+        how = f"--variant {variant} --property {prop} --deletes {deletes}" + (" --restart" if restart else "") + (
+            " --any-budget" if any_budget else "")
+        print(f"{name} (prove {how}): {doc['verdict']}, "
               f"{doc['cpu']:.1f} CPU s, {doc['wall']:.1f} wall s, {doc['calls']} solver calls "
               f"({doc['rechecks']} of the re-check), {doc['work'] / 1e6:.1f} million units of work, "
               f"path {doc['path']}")

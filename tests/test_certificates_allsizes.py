@@ -114,8 +114,8 @@ def test_rfc2131_recovery_certificate_is_for_today_s_model_and_its_ranking_start
 # -- recovery for every budget: the committed certificates -----------------------------------------
 
 #: recovery for every budget (after any number of disturbances), for every network with A >= C
-ANY_BUDGET_RECOVERY = [DATA / name for name in ("nt40-recovery-any.smt2", "nt40-recovery-any-restart.smt2",
-                                                 "dnsmasq-recovery-any.smt2", "rfc2131-recovery-any.smt2")]
+ANY_BUDGET_RECOVERY = [DATA / f"{variant}-recovery-any{restart}.smt2"
+                       for variant in ("nt40", "dnsmasq", "rfc2131", "authoritative") for restart in ("", "-restart")]
 
 
 # the proofs tier's: a quarter of a minute each (the README's test command audits RFC 2131's ranking

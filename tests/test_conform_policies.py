@@ -171,7 +171,10 @@ def test_the_all_sizes_certificates_are_named_beside_their_policy_and_budget(ver
     assert "recovers after any number of disturbances (every budget): " in dnsmasq.words()
     rfc2131 = verdicts.verdict("rfc2131", "recovery").proofs
     assert [(Path(p.path).name, p.any_budget) for p in rfc2131] == [("rfc2131-recovery-D1.smt2", False),
+                                                                    ("rfc2131-recovery-any-restart.smt2", True),
                                                                     ("rfc2131-recovery-any.smt2", True)]
+    authoritative = verdicts.verdict("authoritative", "recovery")
+    assert "recovers after any number of disturbances (every budget, restart): " in authoritative.words()
     duplicate = verdicts.verdict("nt40", "no_duplicate_address")
     assert [p.deletes for p in duplicate.proofs] == [0] and duplicate.first_violation is not None
     assert verdicts.verdict(CLEARS, "recovery").proofs == ()
@@ -313,3 +316,17 @@ def test_a_server_whose_policies_are_proved_to_recover_in_every_network_is_told_
     assert proved.answer == "yes" and "in every network with A >= C, proved for D=1 L=0 R=0" in proved.words
     swept = recovers(alone, model_verdicts(SWEEPS, CERTIFICATES))
     assert swept.answer == "yes" and "every network" not in swept.words
+
+
+def test_a_server_proved_to_recover_for_every_budget_with_and_without_restarts_is_told_so_once() -> None:
+    """dnsmasq's policy has a certificate for every budget with restarts and one without: the
+    server's line names the two together, and says it recovers after any number of disturbances."""
+    from leasecheck.checker.conform.policies import recovers
+    from leasecheck.checker.conform.verdicts import model_verdicts
+
+    alone = server_policies(read_results(MATRIX / "results.jsonl"), MATRIX / "captures", "dnsmasq", ["dnsmasq"])
+    said = recovers(alone, model_verdicts(SWEEPS, CERTIFICATES))
+    assert said.answer == "yes", said
+    assert "proved for every budget (restart off and on) (the certificate" in said.words, said.words
+    assert "every budget, restart" not in said.words
+    assert said.words.endswith("so it recovers after any number of disturbances")
