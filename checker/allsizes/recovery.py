@@ -243,35 +243,34 @@ def read_views(fs: FoSystem, reading: FiniteReading, graph: Explored, comps: Seq
     system = reading.system
     own = set(own_fair_actions(fs))
     disturbing = disturbing_actions(fs)
-    cache: dict[tuple[int, int], View] = {}
+    clients = range(sizes[c0.sort])
+    #: per state met: the view and whether the goal holds, of each client (its structure built once)
+    seen: dict[int, tuple[tuple[View, ...], tuple[bool, ...]]] = {}
 
-    def view_of(i: int, c: int) -> View:
-        key = (i, c)
-        got = cache.get(key)
+    def of(i: int) -> tuple[tuple[View, ...], tuple[bool, ...]]:
+        got = seen.get(i)
         if got is None:
             S = reading.structure(graph.states[i])
-            got = cache[key] = tuple(next(m for m, fn in enumerate(opts) if fn(S, sizes, c)) for opts in fns)
+            got = seen[i] = (tuple(tuple(next(m for m, fn in enumerate(opts) if fn(S, sizes, c)) for opts in fns)
+                                   for c in clients),
+                             tuple(bool(goal_fn(S, sizes, c)) for c in clients))
         return got
 
     for i in range(graph.expanded):
-        S = reading.structure(graph.states[i])
-        for c in range(sizes[c0.sort]):
-            v = view_of(i, c)
-            labels = set()
-            for e in graph.out_edges(i):
-                cmd = system.commands[graph.cmd[e]]
-                if cmd.action in own and cmd.params == (c,):
-                    labels.add(cmd.action)
-            out.add_view(v, labels, bool(goal_fn(S, sizes, c)))
+        views, goals = of(i)
+        steps = [(system.commands[graph.cmd[e]], int(graph.dst[e])) for e in graph.out_edges(i)]
+        for c in clients:
+            v = views[c]
+            labels = {cmd.action for cmd, _ in steps if cmd.action in own and cmd.params == (c,)}
+            out.add_view(v, labels, goals[c])
             out.reached.add(v)
-            for e in graph.out_edges(i):
-                cmd = system.commands[graph.cmd[e]]
+            for cmd, j in steps:
                 label = (cmd.action if cmd.action in own and cmd.params == (c,)
                          else DISTURBANCE if cmd.action in disturbing else "")
-                w = view_of(int(graph.dst[e]), c)
+                after, after_goals = of(j)
+                w = after[c]
                 if w not in out.views:
-                    S2 = reading.structure(graph.states[int(graph.dst[e])])
-                    out.add_view(w, set(), bool(goal_fn(S2, sizes, c)))
+                    out.add_view(w, set(), after_goals[c])
                     out.enabled[w] = set(own)  # refined when the state is expanded
                 out.reached.add(w)
                 out.add_edge(v, label, w)
