@@ -475,6 +475,10 @@ def check_ranking(fs: FoSystem, inv: Formula, comps: Sequence[Component], levels
 
     # no step up (but for a disturbance, for every budget); helpful
     spent = set(disturbances(fs))
+    # "from level i to none of levels 1..i", the same for every step: made once, where the first
+    # step's question needs it (the order in which terms are made decides their ids, which the
+    # solver's search follows; made again it would be the same terms)
+    up: list[z3.BoolRef] = []
     for cmd in fs.commands:
         step = vocab.formula(command_formula(fs, cmd))
         own = _own(fs, vocab, cmd)
@@ -484,7 +488,9 @@ def check_ranking(fs: FoSystem, inv: Formula, comps: Sequence[Component], levels
             raise AssertionError(f"{cmd.action} spends a budget and is a fair action of one client")
         s = solver()
         s.add(step, z3.Not(views.goal_post))
-        s.add(z3.Or([z3.And(pre_lv[i], *(z3.Not(post_lv[j]) for j in range(i + 1))) for i in range(len(levels))]))
+        if not up:
+            up.append(z3.Or([z3.And(pre_lv[i], *(z3.Not(post_lv[j]) for j in range(i + 1))) for i in range(len(levels))]))
+        s.add(up[0])
 
         def edge(m: z3.ModelRef, cmd: Command = cmd, own: z3.BoolRef | None = own) -> z3.BoolRef:
             v, w = views.read(m, False), views.read(m, True)
