@@ -204,6 +204,17 @@ def test_a_recheck_after_its_deadline_is_unknown_not_holds() -> None:
     assert not ok and why == "the time ran out during the re-check"
 
 
+def test_a_recheck_past_the_run_s_limit_of_work_says_so_not_that_the_time_ran_out() -> None:
+    from leasecheck.checker.allsizes.effort import Effort, WorkMeter
+
+    fs = first_order_system(SIDE, Config(variant="nt40"))
+    meter = WorkMeter(limit=1)
+    meter.add(1)  # the run has spent its work before the re-check
+    ok, why = safety.recheck(fs, fs.invariant("single_binding"), [], Effort(meter=meter))
+    assert not ok and why.startswith("the run's limit of work (1 units) was spent before "), why
+    assert why.endswith(", during the re-check") and "time" not in why
+
+
 def test_the_nt35_control_fails_with_its_lasso() -> None:
     code, out, _ = run("prove", "--variant", "nt35", "--property", "recovery", "--format", "json")
     doc = json.loads(out)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import z3
 
-from leasecheck.checker.allsizes.effort import Effort, OutOfTime, assert_all, effort_of
+from leasecheck.checker.allsizes.effort import Effort, OutOfTime, OutOfWork, assert_all, effort_of
 from leasecheck.checker.allsizes.epr import Edge, part_edges, require_acyclic, require_epr
 from leasecheck.checker.allsizes.fo import (
     And,
@@ -158,6 +158,8 @@ def recheck(fs: FoSystem, prop: Formula, clauses: Sequence[Clause],
 
     try:
         return _recheck(fs, prop, clauses, ask, _Kept(fs, vocab), effort)
+    except OutOfWork as exc:  # the run's count of work, not the clock
+        return False, f"{exc}, during the re-check"
     except OutOfTime:
         return False, "the time ran out during the re-check"
 
