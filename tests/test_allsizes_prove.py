@@ -212,7 +212,7 @@ def test_a_recheck_past_the_run_s_limit_of_work_says_so_not_that_the_time_ran_ou
     meter.add(1)  # the run has spent its work before the re-check
     ok, why = safety.recheck(fs, fs.invariant("single_binding"), [], Effort(meter=meter))
     assert not ok and why.startswith("the run's limit of work (1 units) was spent before "), why
-    assert why.endswith(", during the re-check") and "time" not in why
+    assert "re-check" in why and "time" not in why
 
 
 def test_the_nt35_control_fails_with_its_lasso() -> None:
