@@ -159,7 +159,7 @@ def recheck(fs: FoSystem, prop: Formula, clauses: Sequence[Clause],
     try:
         return _recheck(fs, prop, clauses, ask, _Kept(fs, vocab), effort)
     except OutOfWork as exc:  # the run's count of work, not the clock
-        return False, str(exc) if "re-check" in str(exc) else f"{exc}, during the re-check"
+        return False, str(exc)  # it names the re-check's question it did not ask
     except OutOfTime:
         return False, "the time ran out during the re-check"
 

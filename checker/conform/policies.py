@@ -149,10 +149,9 @@ def recovers(found: ServerPolicies, verdicts: ModelVerdicts) -> Recovers:
         which += f" {fits[0].policy}"
     if len(good) == n:
         proved = [v for v in good if v.proofs]
-        budgets = sorted({p.budget() for v in proved for p in v.proofs})
-        if {"every budget", "every budget, restart"} <= set(budgets):  # one proof with restarts, one without
-            budgets = [b.replace("every budget", "every budget (restart off and on)") for b in budgets
-                       if b != "every budget, restart"]
+        proofs = [p for v in proved for p in v.proofs]
+        both = {p.restart for p in proofs if p.any_budget} == {False, True}  # for every budget, restarts or not
+        budgets = sorted({"every budget (restart off and on)" if both and p.any_budget else p.budget() for p in proofs})
         every = (f"; and in every network with A >= C, proved for {' and '.join(budgets)} (the certificate "
                  f"beside each policy)" if len(proved) == n else "")
         if every and all(any(p.any_budget for p in v.proofs) for v in proved):

@@ -32,7 +32,7 @@ from leasecheck.checker.allsizes.ghost import with_ghost
 from leasecheck.checker.allsizes.recovery import goal
 from leasecheck.checker.kernel.fixed import SolverAnswer, cvc5_answer, cvc5_answers, header_value
 from leasecheck.checker.kernel.reader import Atom, Expr, Node, NotACertificate, read, show, strict_json
-from leasecheck.checker.kernel.terms import RESERVED, symbol
+from leasecheck.checker.kernel.terms import RESERVED, node_array, node_expr, sort_ids, symbol
 from leasecheck.errors import UserError, quoted
 from leasecheck.properties.families import DEFAULT_FAMILY, FAMILIES
 from leasecheck.properties.firstorder import FirstOrder
@@ -177,11 +177,6 @@ def _need(ok: bool, at: str, why: str) -> None:
 _CONNECTIVES = ("not", "and", "or", "=>", "=", "distinct", "ite")
 
 
-def _array(args: Sequence[z3.ExprRef]) -> Any:
-    """The nodes of ``args`` as the array Z3's calls take."""
-    return (z3.Ast * len(args))(*(a.as_ast() for a in args))
-
-
 class _Builder:
     """First-order terms over the model's symbols: connectives, ``=``, ``distinct``, ``ite``, and
     ``forall``/``exists`` over ``client`` and ``address``; nothing else."""
@@ -216,14 +211,14 @@ class _Builder:
               f"unknown function {head}")
         args = [self.term(a, env) for a in rest]
         ref, n = self.ref, len(args)
-        sorts = [z3.Z3_get_sort_id(ref, z3.Z3_get_sort(ref, a.as_ast())) for a in args]
+        sorts = sort_ids(args)
         if head not in _CONNECTIVES:
             f = self.names[head]
             assert isinstance(f, z3.FuncDeclRef)
             arity, domain = self._signature(head, f)
             _need(n == arity, e.at, f"{head} takes {arity} arguments, not {n}")
             _need(sorts == domain, e.at, f"an argument of {head} has the wrong sort")
-            return self._expr(z3.Z3_mk_app(ref, f.ast, n, _array(args)))
+            return node_expr(z3.Z3_mk_app(ref, f.ast, n, node_array(args)), self.ctx)
         bools = all(s == self.bool_sort for s in sorts)
         same = bool(args) and all(s == sorts[0] for s in sorts)
         # built as z3's own Not, And, Or, Implies, ==, Distinct and If build them for well-sorted
@@ -231,16 +226,16 @@ class _Builder:
         if head == "not" and n == 1 and bools:
             return z3.BoolRef(z3.Z3_mk_not(ref, args[0].as_ast()), self.ctx)
         if head in ("and", "or") and args and bools:
-            return z3.BoolRef((z3.Z3_mk_and if head == "and" else z3.Z3_mk_or)(ref, n, _array(args)), self.ctx)
+            return z3.BoolRef((z3.Z3_mk_and if head == "and" else z3.Z3_mk_or)(ref, n, node_array(args)), self.ctx)
         if head == "=>" and n == 2 and bools:
             return z3.BoolRef(z3.Z3_mk_implies(ref, args[0].as_ast(), args[1].as_ast()), self.ctx)
         if head in ("=", "distinct") and n >= 2 and same:
             if head == "distinct":
-                return z3.BoolRef(z3.Z3_mk_distinct(ref, n, _array(args)), self.ctx)
+                return z3.BoolRef(z3.Z3_mk_distinct(ref, n, node_array(args)), self.ctx)
             eqs = [z3.BoolRef(z3.Z3_mk_eq(ref, a.as_ast(), b.as_ast()), self.ctx) for a, b in zip(args, args[1:], strict=False)]
-            return z3.BoolRef(z3.Z3_mk_and(ref, len(eqs), _array(eqs)), self.ctx)
+            return z3.BoolRef(z3.Z3_mk_and(ref, len(eqs), node_array(eqs)), self.ctx)
         if head == "ite" and n == 3 and sorts[0] == self.bool_sort and sorts[1] == sorts[2]:
-            return self._expr(z3.Z3_mk_ite(ref, args[0].as_ast(), args[1].as_ast(), args[2].as_ast()))
+            return node_expr(z3.Z3_mk_ite(ref, args[0].as_ast(), args[1].as_ast(), args[2].as_ast()), self.ctx)
         raise NotACertificate(f"{e.at}: {show(e)[:60]} is not a well-sorted first-order term")
 
     def _signature(self, name: str, f: z3.FuncDeclRef) -> tuple[int, list[int]]:
@@ -251,9 +246,6 @@ class _Builder:
             domain = [z3.Z3_get_sort_id(ref, z3.Z3_get_domain(ref, f.ast, i)) for i in range(f.arity())]
             self.signatures[name] = got = (f.arity(), domain)
         return got
-
-    def _expr(self, a: z3.Ast) -> z3.ExprRef:
-        return z3.z3._to_expr_ref(a, self.ctx)  # type: ignore[no-any-return]
 
     def formulas(self, nodes: Sequence[Expr]) -> list[z3.BoolRef]:
         out = [self.term(n, {}) for n in nodes]

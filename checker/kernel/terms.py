@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
+from typing import Any
 
 import z3
 
@@ -121,11 +122,17 @@ def sort(e: Expr, sorts: Mapping[str, z3.SortRef] | None = None) -> z3.SortRef:
 Applied = dict[tuple[str, tuple[int, ...]], tuple[tuple[z3.ExprRef, ...], z3.ExprRef]]
 
 
-def _expr(a: z3.Ast, ctx: z3.Context) -> z3.ExprRef:
+def node_expr(a: z3.Ast, ctx: z3.Context) -> z3.ExprRef:
+    """Z3's node ``a`` as the Python API's term."""
     return z3.z3._to_expr_ref(a, ctx)  # type: ignore[no-any-return]
 
 
-def _sort_ids(args: Sequence[z3.ExprRef]) -> list[int]:
+def node_array(args: Sequence[z3.ExprRef]) -> Any:
+    """The nodes of ``args`` as the array Z3's calls take."""
+    return (z3.Ast * len(args))(*(a.as_ast() for a in args))
+
+
+def sort_ids(args: Sequence[z3.ExprRef]) -> list[int]:
     """Each argument's sort, as the identity of Z3's one node for that sort (Z3 shares every sort,
     so two sorts are equal exactly when these are)."""
     return [z3.Z3_get_sort_id(a.ctx_ref(), z3.Z3_get_sort(a.ctx_ref(), a.as_ast())) for a in args]
@@ -141,13 +148,13 @@ def _apply(d: Definition, args: Sequence[z3.ExprRef], at: str, applied: Applied 
     key = (name, tuple(a.get_id() for a in args))
     if applied is not None and key in applied:
         return applied[key][1]  # the same arguments: their sorts were checked when it was built
-    _need(_sort_ids(args) == _sort_ids(d.formals), at, f"an argument of {name} has the wrong sort")
+    _need(sort_ids(args) == sort_ids(d.formals), at, f"an argument of {name} has the wrong sort")
     if all(a.eq(f) for a, f in zip(args, d.formals, strict=True)):
         out = d.body  # the formals themselves: substituting them changes nothing
     else:
-        n, ctx = len(args), d.body.ctx
-        old, new = (z3.Ast * n)(*(f.as_ast() for f in d.formals)), (z3.Ast * n)(*(a.as_ast() for a in args))
-        out = _expr(z3.Z3_substitute(ctx.ref(), d.body.as_ast(), n, old, new), ctx)
+        ctx = d.body.ctx
+        old, new = node_array(d.formals), node_array(args)
+        out = node_expr(z3.Z3_substitute(ctx.ref(), d.body.as_ast(), len(args), old, new), ctx)
     if applied is not None:
         applied[key] = (tuple(args), out)
     return out
