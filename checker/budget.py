@@ -12,6 +12,8 @@ that a call under way returns at once). An engine turns :class:`Interrupted` and
 
 from __future__ import annotations
 
+import importlib
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +26,19 @@ from leasecheck.errors import Signal
 INTERRUPTED = "interrupted"
 #: a cancellation's cause when the run's deadline passed
 DEADLINE = "deadline"
+
+
+def import_held(name: str) -> None:
+    """Import the extension module ``name`` with SIGINT and SIGTERM held, as the command line
+    loads the others before it starts: a signal inside an extension's initialisation comes out
+    as an ImportError, or is lost in a fallback of the library's, never as the interrupt it is.
+    A signal that came meanwhile arrives when they are released, once the module is whole."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        importlib.import_module(name)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 class Interrupted(Signal):

@@ -10,8 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from leasecheck.checker.explicit.analysis import GraphAnalysis
+from leasecheck.checker.explicit.compiled import prebuild
 from leasecheck.checker.explicit.decide import decide
-from leasecheck.checker.explicit.explore import explore
+from leasecheck.checker.explicit.engine import analysed
+from leasecheck.checker.explicit.explore import DEFAULT_EXPLORER
 from leasecheck.checker.results import CheckResult, combine
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.lang import System
@@ -48,16 +50,20 @@ class ClaimsReport:
 def check_claims(
     claims: tuple[Claim, ...] | None = None,
     system_of: Callable[[Config], System] = dhcp_system,
+    explorer: str = DEFAULT_EXPLORER,
 ) -> ClaimsReport:
     """Decide every claim; ``system_of`` builds the model (tests pass deliberately broken ones)."""
     start = time.perf_counter()
     claims = catalogue() if claims is None else claims
+    systems = {cfg: system_of(cfg) for cfg in dict.fromkeys(c.config for c in claims)}
+    if explorer == "compiled":
+        prebuild(list(systems.values()))
     analyses: dict[Config, GraphAnalysis] = {}
     out = []
     for claim in claims:
         cfg = claim.config
         if cfg not in analyses:
-            analyses[cfg] = GraphAnalysis(explore(system_of(cfg)))
+            analyses[cfg] = analysed(systems[cfg], explorer=explorer)[1]
         an = analyses[cfg]
         props = dhcp_properties(an.graph.system, cfg, [claim.property])
         results = tuple(decide(an, p) for p in props)

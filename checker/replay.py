@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from leasecheck.checker.results import Trace
 from leasecheck.errors import InternalError, UserError
 from leasecheck.model import interp
+from leasecheck.model.compile import compile_predicate, compile_successors
 from leasecheck.model.lang import Expr, System
 from leasecheck.properties.model import Model
 from leasecheck.properties.spec import (
@@ -112,16 +113,24 @@ def _check_loop(system: System, trace: Trace) -> None:
 def _reaches(system: System, state: tuple[int, ...], goal: Expr, skip_actions: tuple[str, ...] = (),
              limit: int | None = None) -> bool | None:
     """Whether some run from ``state`` reaches ``goal``; None when the search visited ``limit``
-    states (default :data:`CONFIRM_SEARCH_LIMIT`) without settling it."""
+    states (default :data:`CONFIRM_SEARCH_LIMIT`) without settling it.
+
+    The search steps with the model's generated successors (:mod:`leasecheck.model.compile`, the
+    interpreter's transitions, which the tests hold it to, about seventy times faster on large
+    models), in the interpreter's order of commands; no engine's graph, symmetry or C code is
+    involved."""
     limit = CONFIRM_SEARCH_LIMIT if limit is None else limit
+    successors = compile_successors(system)
+    reached = compile_predicate(system, goal)
+    skipped = {cmd.index for cmd in system.commands if cmd.action in skip_actions}
     seen = {state}
     stack = [state]
     while stack:
         s = stack.pop()
-        if interp.holds(goal, s):
+        if reached(s):
             return True
-        for k, t in interp.successors(system, s):
-            if system.commands[k].action in skip_actions or t in seen:
+        for k, t in sorted(successors(s)):
+            if k in skipped or t in seen:
                 continue
             if len(seen) >= limit:
                 return None

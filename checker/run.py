@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from leasecheck.checker.budget import INTERRUPTED, Budget, Cancellation
 from leasecheck.checker.compare import Comparison, compare
-from leasecheck.checker.explicit.explore import EXPLORERS, Limits, Progress
+from leasecheck.checker.explicit.explore import DEFAULT_EXPLORER, EXPLORERS, Limits, Progress
 from leasecheck.checker.results import CheckResult, Engine, Report, Stats, exit_code
 from leasecheck.errors import ExitStatus, UsageError
 from leasecheck.properties.model import Model
@@ -54,7 +54,7 @@ class CheckOptions:
 
     properties: tuple[str, ...] | None = None
     engine: str = "explicit"
-    explorer: str = "vector"
+    explorer: str = DEFAULT_EXPLORER
     symmetry: bool = False
     max_states: int | None = None
     timeout: float | None = None

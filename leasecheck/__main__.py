@@ -52,7 +52,9 @@ def run() -> None:
 #: imports of its own, so a signal in the middle of one comes out as an ImportError (numpy: "the
 #: C-extensions failed") or is swallowed by a fallback inside the library, never as an interrupt;
 #: so they are loaded here, while signals wait, and what a command imports later is plain Python
-EXTENSIONS = ("numpy", "scipy.sparse.csgraph", "z3")
+#: (scipy's graph routines, a tenth of a second, load the same way in the explicit engine, only in
+#: the runs that need them: leasecheck.checker.budget.import_held)
+EXTENSIONS = ("numpy", "z3")
 
 
 def _load_extensions() -> None:

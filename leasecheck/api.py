@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from leasecheck.checker.explicit.explore import DEFAULT_EXPLORER
 from leasecheck.checker.run import CheckOptions, CheckRun
 from leasecheck.errors import UserError
 from leasecheck.model.dhcp import Config
@@ -37,7 +38,7 @@ def check(
     *,
     properties: Sequence[str] | None = None,
     engine: str = "explicit",
-    explorer: str = "vector",
+    explorer: str = DEFAULT_EXPLORER,
     symmetry: bool = False,
     max_states: int | None = None,
     timeout: float | None = None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from leasecheck.checker.explicit.compile import compile_successors
+from leasecheck.model.compile import compile_successors
 from leasecheck.model.dhcp import Config
 from leasecheck.model.lang import System
 from leasecheck.model.values import (

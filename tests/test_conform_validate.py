@@ -163,7 +163,7 @@ def _observe_random_run(variant: str, choices: list[int], client_nak: str) -> li
     """A run of the model, chosen step by step by ``choices``, seen from the client's wire: the
     messages it sends, and the delete. Steps where the client would send while an answer to it is
     still unhandled are not taken (a client on a real wire has that answer first)."""
-    from leasecheck.checker.explicit.compile import compile_successors
+    from leasecheck.model.compile import compile_successors
     from leasecheck.model.dhcp import Config, dhcp_system
 
     system = dhcp_system(Config(clients=1, addresses=1, variant=variant, deletes=1, losses=1, reboots=0, restart=False, client_nak=client_nak))

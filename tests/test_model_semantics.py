@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leasecheck.checker.explicit.compile import compile_successors
 from leasecheck.model import interp
+from leasecheck.model.compile import compile_successors
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.values import VARIANTS, Bound, Offered
 

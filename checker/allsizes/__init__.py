@@ -11,6 +11,5 @@ all-sizes certificate for the kernel (:mod:`leasecheck.checker.kernel.allsizes`)
 :mod:`.fo_check` holds the safety nets that ``prove`` runs besides the proof. It imports ``z3``
 itself (its terms are over uninterpreted sorts, unlike the fixed-size engine's).
 
-May import: leasecheck.errors, leasecheck.model, leasecheck.properties, leasecheck.checker.explicit.compile,
-leasecheck.checker.kernel.
+May import: leasecheck.errors, leasecheck.model, leasecheck.properties, leasecheck.checker.kernel.
 """

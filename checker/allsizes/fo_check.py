@@ -34,7 +34,7 @@ from leasecheck.checker.allsizes.fo import (
 )
 from leasecheck.checker.allsizes.fo_finite import FiniteReading
 from leasecheck.checker.allsizes.fo_z3 import Vocabulary
-from leasecheck.checker.explicit.compile import compile_successors
+from leasecheck.model.compile import compile_successors
 from leasecheck.properties.firstorder import FirstOrder
 
 State = tuple[int, ...]

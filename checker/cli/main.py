@@ -53,7 +53,7 @@ from leasecheck.checker.cli.options import (
 )
 from leasecheck.checker.cli.paths import OutputError, announce, check_output_paths
 from leasecheck.checker.cli.streams import OutputLost, finish, standard_streams
-from leasecheck.checker.explicit.explore import EXPLORERS, Progress
+from leasecheck.checker.explicit.explore import DEFAULT_EXPLORER, EXPLORERS, Progress
 from leasecheck.errors import ExitStatus, LeasecheckError, UsageError, exit_status_of
 from leasecheck.model.dhcp import CLIENT_REBOOT_MODES, MAX_HOSTS, Config
 from leasecheck.model.policy import ALIASES, PolicyError, canonical_variant
@@ -144,9 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--property", action="append", choices=PROPERTY_NAMES, metavar="NAME", dest="properties",
                        help=f"a property to check (repeatable; default: all that apply): {', '.join(PROPERTY_NAMES)}")
     add_format(check, "check")
-    check.add_argument("--explorer", choices=EXPLORERS, default="vector",
-                       help="how states are explored: vector (numpy, default), scalar (generated Python) or "
-                            "compiled (generated C, built with the C compiler and cached; vector where there is none)")
+    check.add_argument("--explorer", choices=EXPLORERS, default=DEFAULT_EXPLORER,
+                       help="how states are explored: compiled (generated C, built with the C compiler once per "
+                            "model and cached; vector where there is none; the default), vector (numpy) or "
+                            "scalar (generated Python)")
     check.add_argument("--symmetry", action="store_true",
                        help="explore one state per class of states equal up to renaming clients and addresses "
                             "(vector or compiled explorer; per-client properties for client 0; see docs/symmetry.md; "

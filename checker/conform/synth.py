@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from leasecheck.checker.explicit.compile import compile_successors
 from leasecheck.model import values as V
+from leasecheck.model.compile import compile_successors
 from leasecheck.model.dhcp import Config, dhcp_system
 
 SERVER = bytes([10, 0, 0, 1])

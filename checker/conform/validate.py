@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from leasecheck.checker.conform.classify import Classified, Observed
-from leasecheck.checker.explicit.compile import Successors, compile_successors
 from leasecheck.errors import UserError, quoted
+from leasecheck.model.compile import Successors, compile_successors
 from leasecheck.model.dhcp import Config, dhcp_system
 from leasecheck.model.interp import apply
 from leasecheck.model.lang import System

@@ -1,7 +1,7 @@
 """The explicit-state engine (``leasecheck.checker.explicit``).
 
-Owns: code generation of successors and predicates (:mod:`.compile`), the scalar breadth-first
-explorer and its graph (:mod:`.explore`), the compiled explorer (:mod:`.codegen`, :mod:`.ccanon`,
+Owns: the scalar breadth-first explorer (over the model's generated successors,
+:mod:`leasecheck.model.compile`) and its graph (:mod:`.explore`), the compiled explorer (:mod:`.codegen`, :mod:`.ccanon`,
 :mod:`.compiled`), the vectorised explorer (:mod:`.vexplore` over
 :mod:`.vector`, :mod:`.pack` and the visited set :mod:`.keytable`), the graph analyses
 (:mod:`.analysis`, :mod:`.vanalysis`), verdicts with their traces (:mod:`.decide`), the

@@ -26,10 +26,10 @@ from collections.abc import Callable, Iterable, Sequence, Set
 
 import numpy as np
 
-from leasecheck.checker.explicit.compile import compile_predicate
 from leasecheck.checker.explicit.explore import StateGraph
 from leasecheck.checker.results import LoopFairness, Step, Trace
 from leasecheck.errors import InternalError
+from leasecheck.model.compile import compile_predicate
 from leasecheck.model.lang import Expr, structure
 
 

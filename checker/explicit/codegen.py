@@ -47,9 +47,9 @@ signals and memory budget between them.
 from __future__ import annotations
 
 from leasecheck.checker.explicit.ccanon import c_canonical
-from leasecheck.checker.explicit.compile import ExprPrinter
 from leasecheck.checker.explicit.pack import Layout, layout
 from leasecheck.checker.symmetry import Symmetry
+from leasecheck.model.compile import ExprPrinter
 from leasecheck.model.lang import (
     GuardedCommand,
     System,

@@ -35,9 +35,11 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from array import array
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,7 +150,7 @@ def build(system: System, env: Mapping[str, str] | None = None, symmetry: Symmet
     final = folder / name
     with tempfile.TemporaryDirectory(prefix="leasecheck-build-") as tmp:
         # built beside its final name, then renamed: a run reading the cache meets a whole file
-        out = folder / f".{name}.{os.getpid()}.tmp"
+        out = folder / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
         try:
             failed = _compile(command, source, Path(tmp, "search.c"), out)
             if failed:
@@ -160,6 +162,20 @@ def build(system: System, env: Mapping[str, str] | None = None, symmetry: Symmet
         finally:  # a failed or interrupted build leaves nothing behind
             out.unlink(missing_ok=True)
     return Build(key, final, True, time.perf_counter() - start, temporary)
+
+
+def prebuild(systems: Sequence[System], env: Mapping[str, str] | None = None) -> int:
+    """Build the searches of ``systems`` not yet cached, as many compilers at a time as there are
+    cores (a run about to explore many small models pays one compiler's time per core, not per
+    model); how many were built. Where the compiled explorer cannot run nothing is built: each
+    exploration then says why."""
+    if not systems or compiler(env) is None:
+        return 0
+    with ThreadPoolExecutor(max_workers=max(1, min(len(systems), os.cpu_count() or 1))) as pool:
+        try:
+            return sum(made.built for made in pool.map(lambda s: build(s, env), systems))
+        except CompilerUnavailable:
+            return 0
 
 
 def _compile(command: list[str], source: str, c_file: Path, out: Path) -> str:
@@ -178,7 +194,7 @@ def _ffi() -> Any:
     try:
         import cffi  # noqa: PLC0415  (an optional dependency: the "compiled" extra)
     except ImportError:
-        raise CompilerUnavailable("cffi is not installed: pip install 'leasecheck[compiled]'") from None
+        raise CompilerUnavailable("cffi is not installed: pip install cffi") from None
     ffi = cffi.FFI()
     ffi.cdef(codegen.CDEF)
     return ffi

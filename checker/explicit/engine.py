@@ -3,13 +3,14 @@
 :func:`explicit_report` is the engine's one entry (the front door, :mod:`leasecheck.checker.run`,
 calls it). It reads a :class:`~leasecheck.properties.model.Model` (the traced system and its
 properties, traced here on first use, within the run's budget) and knows no particular model.
-Three explorers build the same graph: ``vector`` (:mod:`.vexplore`, numpy, the default),
-analysed by :class:`~.vanalysis.VectorAnalysis`, ``scalar`` (:mod:`.explore`, compiled
-Python), analysed by :class:`~.analysis.GraphAnalysis`, and ``compiled`` (:mod:`.compiled`,
-generated C), analysed as the vector one's graph; without a C compiler it explores with the
-vector explorer, and the report's engine line says so. Symmetry reduction needs the vector or
-the compiled explorer (both store the same representatives, :mod:`.ccanon`); what it decides and
-what it refuses is described in :mod:`.reduced` and docs/symmetry.md.
+Three explorers build the same graph: ``compiled`` (:mod:`.compiled`, generated C, the default)
+and ``vector`` (:mod:`.vexplore`, numpy), analysed by :class:`~.vanalysis.VectorAnalysis`, and
+``scalar`` (:mod:`.explore`, generated Python, the reference), analysed by
+:class:`~.analysis.GraphAnalysis`; where the compiled explorer cannot run (no C compiler) the
+vector one explores, and the report's engine line says so (:func:`analysed`, which
+:mod:`leasecheck.checker.claims` calls too). Symmetry reduction needs the compiled or the vector
+explorer (both store the same representatives, :mod:`.ccanon`); what it decides and what it
+refuses is described in :mod:`.reduced` and docs/symmetry.md.
 
 A run's budget (``Limits.budget``) stops the engine anywhere: a signal (a KeyboardInterrupt
 raised by the command line's handler) or the deadline, checked between the phases and before
@@ -27,13 +28,18 @@ import contextlib
 import functools
 import time
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from leasecheck.checker.budget import INTERRUPTED, Interrupted, OutOfTime
+from leasecheck.checker.budget import INTERRUPTED, Interrupted, OutOfTime, import_held
 from leasecheck.checker.explicit.decide import decide
-from leasecheck.checker.explicit.explore import EXPLORERS, Limits, Progress, StateGraph
+from leasecheck.checker.explicit.explore import DEFAULT_EXPLORER, EXPLORERS, Limits, Progress, StateGraph
 from leasecheck.checker.results import CheckResult, Method, Report, Stats
+from leasecheck.model.lang import System
 from leasecheck.properties.model import Model
 from leasecheck.properties.spec import Property, PropertyError, Verdict
+
+if TYPE_CHECKING:
+    from leasecheck.checker.explicit.analysis import GraphAnalysis
 
 
 def explicit_report(
@@ -41,7 +47,7 @@ def explicit_report(
     properties: Sequence[str] | None = None,
     limits: Limits | None = None,
     progress: Callable[[Progress], None] | None = None,
-    explorer: str = "vector",
+    explorer: str = DEFAULT_EXPLORER,
     symmetry: bool = False,
 ) -> tuple[Report, StateGraph | None]:
     """Explore ``model``'s system and decide the named properties (default: those that apply); the graph
@@ -59,16 +65,15 @@ def explicit_report(
     stopped = ""
     try:
         with _shielded(limits):  # an import cut short by a signal leaves a half-made module
-            from leasecheck.checker.explicit import analysis, compiled, explore, reduced, vanalysis, vexplore
+            from leasecheck.checker.explicit import compiled, explore, reduced, vanalysis, vexplore  # noqa: F401
+            if symmetry:  # the quotient's analyses are scipy's where C has none
+                import_held("scipy.sparse.csgraph")
             from leasecheck.checker.symmetry import Symmetry
         _between(limits)
         system = model.system
         props = model.select(properties)
         _between(limits)
-        if explorer == "scalar":
-            graph = explore.explore(system, limits, progress)
-            decider = functools.partial(decide, analysis.GraphAnalysis(graph))
-        elif symmetry:
+        if symmetry:
             props, fixed = reduced.reduce_properties(props)
             reduced.check_supported(system, props, fixed)
             sym = Symmetry(system, fixed)
@@ -81,16 +86,11 @@ def explicit_report(
             if graph is None:
                 graph = vexplore.explore_vector(system, limits, progress, canonical=sym.canonical)
             decider = functools.partial(reduced.decide_reduced, reduced.QuotientAnalysis(graph, sym))
-        elif explorer == "compiled":
-            try:
-                graph = compiled.explore_compiled(system, limits, progress)
-            except compiled.CompilerUnavailable as e:
-                engine = f"explicit, vector explorer (the compiled explorer cannot run here: {e})"
-                graph = vexplore.explore_vector(system, limits, progress)
-            decider = functools.partial(decide, vanalysis.VectorAnalysis(graph))
         else:
-            graph = vexplore.explore_vector(system, limits, progress)
-            decider = functools.partial(decide, vanalysis.VectorAnalysis(graph))
+            graph, an, fallback = analysed(system, limits, progress, explorer)
+            if fallback:
+                engine = f"explicit, {fallback}"
+            decider = functools.partial(decide, an)
         for p in props:
             # before the first property too: an exploration the deadline stopped leaves no time
             # for the analysis of what it reached (at 6x6 that analysis is a minute or more)
@@ -111,6 +111,29 @@ def explicit_report(
     stats = Stats(len(graph.states), graph.transitions, time.perf_counter() - start, graph.complete and not stopped,
                   graph.stop_reason or stopped)
     return Report(model, engine, stats, tuple(results)), graph
+
+
+def analysed(system: System, limits: Limits | None = None, progress: Callable[[Progress], None] | None = None,
+             explorer: str = DEFAULT_EXPLORER) -> tuple[StateGraph, GraphAnalysis, str]:
+    """``system``'s whole graph explored by ``explorer`` and its analysis, and, when the compiled
+    explorer cannot run here, the words saying so (the vector explorer explored instead)."""
+    from leasecheck.checker.explicit import analysis, compiled, explore, vanalysis, vexplore  # noqa: PLC0415 (numpy)
+    limits = limits or Limits()
+    if explorer == "scalar":
+        graph = explore.explore(system, limits, progress)
+        return graph, analysis.GraphAnalysis(graph), ""
+    fallback = ""
+    if explorer == "compiled":
+        try:
+            graph = compiled.explore_compiled(system, limits, progress)
+        except compiled.CompilerUnavailable as e:
+            fallback = f"vector explorer (the compiled explorer cannot run here: {e})"
+    if explorer == "vector" or fallback:
+        graph = vexplore.explore_vector(system, limits, progress)
+    an = vanalysis.VectorAnalysis(graph)
+    if not an.in_c_only:
+        import_held("scipy.sparse.csgraph")  # the analyses in scipy
+    return graph, an, fallback
 
 
 def _shielded(limits: Limits) -> contextlib.AbstractContextManager[None]:

@@ -24,13 +24,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from leasecheck.checker.budget import INTERRUPTED, Budget
-from leasecheck.checker.explicit.compile import compile_successors
 from leasecheck.checker.explicit.memory import memory_budget
+from leasecheck.model.compile import compile_successors
 from leasecheck.model.lang import System
 
-#: the explicit engine's explorers: numpy over packed states (the default), generated Python, or
-#: generated C (:mod:`leasecheck.checker.explicit.compiled`, the vector one where no C compiler is)
-EXPLORERS = ("vector", "scalar", "compiled")
+#: the explicit engine's explorers: generated C (:mod:`leasecheck.checker.explicit.compiled`, the
+#: default; the vector one where no C compiler is), numpy over packed states, or generated Python
+EXPLORERS = ("compiled", "vector", "scalar")
+
+#: the explorer a run uses unless it names one
+DEFAULT_EXPLORER = "compiled"
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,6 @@ import numpy as np
 
 from leasecheck.checker.explicit import graphalgo
 from leasecheck.checker.explicit.analysis import GraphAnalysis
-from leasecheck.checker.explicit.compile import Successors, compile_successors
 from leasecheck.checker.explicit.decide import _path_to_escape, action_edges, decide, first_marked, negated
 from leasecheck.checker.explicit.explore import StateGraph
 from leasecheck.checker.explicit.pack import unpack
@@ -54,6 +53,7 @@ from leasecheck.checker.replay import confirm
 from leasecheck.checker.results import CheckResult, LoopFairness, Method, Step, Trace
 from leasecheck.checker.symmetry import Symmetry
 from leasecheck.errors import InternalError, UserError
+from leasecheck.model.compile import Successors, compile_successors
 from leasecheck.model.lang import Expr, System, structure
 from leasecheck.properties.spec import AfterAction, Property, Recovery, Verdict
 

@@ -25,10 +25,9 @@ from __future__ import annotations
 import sys
 from array import array
 from collections.abc import Iterable, Sequence, Set
+from typing import Any
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from leasecheck.checker.explicit import graphalgo
 from leasecheck.checker.explicit.analysis import Escape, GraphAnalysis
@@ -40,10 +39,11 @@ def _np(values: array, dtype: type) -> np.ndarray:
     return np.frombuffer(values, dtype=dtype) if len(values) else np.empty(0, dtype=dtype)
 
 
-def _strong_components(m: csr_matrix) -> tuple[int, np.ndarray]:
+def _strong_components(m: Any) -> tuple[int, np.ndarray]:
     """scipy's strong components. An allocation that fails inside scipy's compiled search is not
     raised but reported to ``sys.unraisablehook`` (and printed), and the labels are left unfinished:
     here it becomes the :class:`MemoryError` it is, which the engine turns into "unknown"."""
+    from scipy.sparse.csgraph import connected_components  # noqa: PLC0415 (a tenth of a second; not every run needs it)
     failed: list[BaseException | None] = []
     previous = sys.unraisablehook
     sys.unraisablehook = lambda u: failed.append(u.exc_value)
@@ -74,6 +74,12 @@ class VectorAnalysis(GraphAnalysis):
         self._algo: graphalgo.GraphAlgo | None | bool = False if in_c else None  # False: not loaded yet
         self._escapes: dict[tuple, VectorEscape] = {}
         self._in_edges: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    @property
+    def in_c_only(self) -> bool:
+        """Whether every analysis of this graph runs in C (scipy is not needed): the C analyses
+        are at hand and the fair instances fit their bit sets."""
+        return self.algo is not None and self._vector_bits
 
     @property
     def algo(self) -> graphalgo.GraphAlgo | None:
@@ -157,6 +163,7 @@ class VectorAnalysis(GraphAnalysis):
             src, dst, cmd = self.edges()
             n = len(self.graph.states)
             # a stable counting sort by destination: scipy's CSR to CSC conversion, edge numbers as data
+            from scipy.sparse import csr_matrix  # noqa: PLC0415
             indptr = _np(self.graph.offsets, np.int64)
             indptr = np.concatenate([indptr, np.full(n + 1 - indptr.size, indptr[-1], dtype=np.int64)])
             m = csr_matrix((np.arange(dst.size, dtype=np.int32), dst, indptr), shape=(n, n)).tocsc()
@@ -171,6 +178,8 @@ class VectorAnalysis(GraphAnalysis):
         if not sources.size:
             return np.zeros(n, dtype=bool)
         # one extra node, n, with an edge to every source: one breadth-first search from it
+        from scipy.sparse import csr_matrix  # noqa: PLC0415
+        from scipy.sparse.csgraph import breadth_first_order  # noqa: PLC0415
         indptr = np.zeros(n + 2, dtype=np.int64)
         np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:n + 1])
         indptr[n + 1] = indptr[n] + sources.size
@@ -183,18 +192,19 @@ class VectorAnalysis(GraphAnalysis):
 
     def backward(self, targets: Iterable[int], allowed: bytearray | None = None,
                  skip_cmd: set[int] | None = None) -> bytearray:
-        """As :meth:`GraphAnalysis.backward`, one breadth-first search in scipy over the reversed edges."""
+        """As :meth:`GraphAnalysis.backward`: in C, else one breadth-first search in scipy over the
+        reversed edges."""
+        seeds = np.fromiter(targets, dtype=np.int64)
+        if self.algo is not None:
+            mark = np.zeros(len(self.graph.states), dtype=np.uint8)
+            mark[seeds] = 1
+            return self.backward_marked(bytearray(mark.tobytes()), allowed, skip_cmd)
         dst, src, cmd = self._by_destination()
         keep = np.ones(src.size, dtype=bool)
         if allowed is not None:
             keep &= np.frombuffer(allowed, dtype=np.uint8)[src].astype(bool)
         if skip_cmd:
             keep &= ~np.isin(cmd, np.fromiter(skip_cmd, dtype=np.int64))
-        seeds = np.fromiter(targets, dtype=np.int64)
-        if self.algo is not None:
-            mark = np.zeros(len(self.graph.states), dtype=np.uint8)
-            mark[seeds] = 1
-            return self.backward_marked(bytearray(mark.tobytes()), allowed, skip_cmd)
         seen = self._reached(dst[keep], src[keep], seeds)
         return bytearray(seen.astype(np.uint8).tobytes())
 
@@ -241,6 +251,7 @@ class VectorAnalysis(GraphAnalysis):
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(src[inside], minlength=n), out=indptr[1:])
         cols = dst[inside].astype(np.int32)
+        from scipy.sparse import csr_matrix  # noqa: PLC0415
         m = csr_matrix((np.ones(cols.size, dtype=np.int8), cols, indptr), shape=(n, n))
         count, labels = _strong_components(m)
         if labels.size != n or (n and not (int(labels.min()) >= 0 and int(labels.max()) < count)):

@@ -8,6 +8,5 @@ written here (:mod:`.certificate`) and checked by the trusted kernel apart
 (:mod:`leasecheck.checker.allsizes`).
 
 May import: leasecheck.errors, leasecheck.model, leasecheck.properties, leasecheck.checker.results,
-leasecheck.checker.replay, leasecheck.checker.symmetry, leasecheck.checker.budget, leasecheck.checker.explicit.compile,
-leasecheck.checker.kernel.
+leasecheck.checker.replay, leasecheck.checker.symmetry, leasecheck.checker.budget, leasecheck.checker.kernel.
 """

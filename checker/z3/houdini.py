@@ -32,11 +32,11 @@ import numpy as np
 import z3
 
 from leasecheck.checker.budget import Budget
-from leasecheck.checker.explicit.compile import compile_successors
 from leasecheck.checker.z3.sample import Sample, sample
 from leasecheck.checker.z3.solver import Timeout
 from leasecheck.checker.z3.terms import conj, disj
 from leasecheck.checker.z3.translate import State, Translator
+from leasecheck.model.compile import compile_successors
 from leasecheck.model.lang import System
 
 

@@ -1,6 +1,6 @@
 """Reachable states met by running the model: a breadth-first search from the initial state.
 
-The search uses the model's generated successor function (:mod:`leasecheck.checker.explicit.compile`)
+The search uses the model's generated successor function (:mod:`leasecheck.model.compile`)
 and visits at most :data:`SEARCHED_STATES` states; when it stops short of that, a few random runs
 (fixed seed) add deeper states. Nothing is decided from the sample alone: Houdini leaves out
 candidate clauses that a sampled state falsifies (:mod:`.houdini`), and the lasso search
@@ -16,7 +16,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from leasecheck.checker.explicit.compile import compile_successors
+from leasecheck.model.compile import compile_successors
 from leasecheck.model.lang import System
 
 #: random runs added when the breadth-first search stops short: (runs, steps per run)
