@@ -141,7 +141,8 @@ def measured(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> t
 
 def run_leasecheck(explorer: str, config: str, cache: Path, symmetry: bool = False,
                    properties: tuple[str, ...] = ()) -> dict[str, Any]:
-    env = {**os.environ, "LEASECHECK_CACHE_DIR": str(cache)}
+    # numpy's BLAS thread pool kept to one thread, as the command line keeps it (leasecheck/__main__.py)
+    env = {**os.environ, "LEASECHECK_CACHE_DIR": str(cache), "OPENBLAS_NUM_THREADS": "1"}
     argv = [sys.executable, __file__, "--child", explorer, config, *(["--symmetry"] if symmetry else []),
             *(a for p in properties for a in ("--property", p))]
     out, wall, cpu, peak, status = measured(argv, ROOT, env)
@@ -203,9 +204,11 @@ def run_spin(config: str, folder: Path, states: int) -> tuple[dict[str, Any], di
 
         def number(pattern: str) -> int | None:
             match = re.search(pattern, out)
-            return int(match.group(1)) if match else None
+            return round(float(match.group(1))) if match else None
 
-        return {"states": number(r"(\d+) states, stored"), "transitions": number(r"(\d+) transitions"),
+        # pan writes large counts in exponent form: "1.5154969e+08 transitions"
+        count = r"(\d+(?:\.\d+)?(?:e\+\d+)?)"
+        return {"states": number(count + r" states, stored"), "transitions": number(count + r" transitions"),
                 "complete": number(r"errors: (\d+)") == 0 and run[4] == 0,
                 "seconds": round(run[1] + sum(b[1] for b in before), 2),
                 "cpu_seconds": round(run[2] + sum(b[2] for b in before), 2),
