@@ -99,6 +99,29 @@ def test_a_broken_pipe_inside_a_write_keeps_the_status():
 # --- standard error ----------------------------------------------------------------------------
 
 
+#: a long answer written to a pipe nobody reads yet, and a signal whose handler lets the run go on
+#: (as the command line's does while the verdicts are written) arriving while the write waits
+_LONG_ANSWER = """
+import signal, sys
+from leasecheck.checker.cli.streams import standard_streams
+out, err, _ = standard_streams(None, None)
+signal.signal(signal.SIGINT, lambda s, f: None)
+sys.stderr.write("ready\\n"); sys.stderr.flush()
+out.write("é→" * 150_000 + "\\n")
+out.flush()
+"""
+
+
+def test_a_signal_while_a_long_answer_waits_for_its_reader_loses_none_of_it():
+    proc = subprocess.Popen([sys.executable, "-c", _LONG_ANSWER], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stderr is not None and proc.stderr.readline() == b"ready\n"
+    time.sleep(0.5)  # the pipe (64 KiB) is full long before: the write waits
+    proc.send_signal(2)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert out.decode() == "é→" * 150_000 + "\n"
+
+
 def test_a_closed_stderr_keeps_the_status():
     r = _shell("$LC check --variant nt40 --quiet 2>&-")
     assert r.returncode == 0

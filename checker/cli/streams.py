@@ -79,13 +79,35 @@ class _Output:
         if self.stream is None:
             raise self._lost(OSError("closed"))
         try:
-            return self.stream.write(text)
+            return self._write_whole(text)
         except BrokenPipeError:
             self.broken = True
             _to_devnull(self.stream)
             return len(text)
         except (OSError, ValueError) as exc:
             raise self._lost(exc) from None
+
+    def _write_whole(self, text: str) -> int:
+        """Write all of ``text``. A text stream hands a long text to its buffer in one call, and
+        a signal that interrupts the blocked write (a reader that is slow to read) makes that
+        call write only part of it, which the text stream does not notice: the rest is lost
+        without an error. So a text stream's bytes are written here, part after part, until
+        every one is out."""
+        stream = self.stream
+        assert stream is not None
+        buffer = getattr(stream, "buffer", None)
+        encoding = getattr(stream, "encoding", None)
+        if buffer is None or not encoding:
+            return stream.write(text)  # not a file's text stream (a test's StringIO)
+        data = memoryview(text.encode(encoding, getattr(stream, "errors", None) or "strict"))
+        stream.flush()  # what the text stream holds goes first
+        done = 0
+        while done < len(data):
+            wrote = buffer.write(data[done:])
+            done += wrote or 0
+        if getattr(stream, "line_buffering", False) and "\n" in text:
+            buffer.flush()  # a terminal's lines as they come, as its text stream would
+        return len(text)
 
     def flush(self) -> None:
         if self.broken or self.stream is None:
