@@ -19,7 +19,7 @@ and of the compiler processes it waited for, peak resident MB):
   a new temporary folder): interpreter start-up, tracing the model, generating the C file,
   compiling it with the C compiler, and the search;
 * **compiled, warm**: the same with the library found in that cache (no compiler run);
-* **vector**: the default explorer (numpy), the same configuration;
+* **vector**: the vector explorer (numpy), the same configuration;
 * **SPIN, cold**: ``spin -a`` on the model exported as Promela by this checkout (the
   ``single_binding`` invariant as the never claim: it holds, so every reachable state is
   searched), ``gcc -O2 -DSAFETY -DNOREDUCE`` and ``./pan -c0``, the three processes' figures
