@@ -104,7 +104,9 @@ class _Output:
         done = 0
         while done < len(data):
             wrote = buffer.write(data[done:])
-            done += wrote or 0
+            if wrote is None:  # an unbuffered stream that would block: not one to wait on in a loop
+                raise BlockingIOError(11, "standard output would block")
+            done += wrote
         if getattr(stream, "line_buffering", False) and "\n" in text:
             buffer.flush()  # a terminal's lines as they come, as its text stream would
         return len(text)
